@@ -1,0 +1,76 @@
+"""The ``isingrbm`` command line: ``build_parser()`` and ``main(argv) -> int``.
+
+Each subcommand lives in its own module ``isingrbm.commands.<name>`` with
+``register(subparsers)`` (adds its parser and sets ``func``) and
+``run(args) -> int``. Heavy imports (numba, h5py, torch) happen inside
+``run`` so that ``isingrbm --help`` is instant.
+
+Errors the workbench raises on purpose (:class:`mcstats.IsingRBMError`) and
+``OSError`` become one line ``isingrbm <cmd>: error: <message>`` on stderr and
+exit status 2; argparse errors exit 2 as well. Unexpected exceptions (bugs)
+keep their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from mcstats.errors import IsingRBMError
+
+from . import __version__
+
+SUBCOMMANDS = ("generate", "inspect", "fit", "sample", "evaluate", "vmc", "gan",
+               "demo", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="isingrbm",
+        description="Ising-physics workbench: Monte Carlo data, RBMs that learn "
+                    "the phases, RBM variational Monte Carlo and a GAN baseline. "
+                    "Conventions: per spin, k_B = J = 1, periodic L x L lattice.",
+        epilog="Run 'isingrbm <command> --help' for a worked example of each command.")
+    parser.add_argument("--version", action="version", version=f"isingrbm {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for name in SUBCOMMANDS:
+        module_name = f"isingrbm.commands.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a subcommand not built yet
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except IsingRBMError as exc:
+        _report_error(args, exc)
+        return 2
+    except OSError as exc:
+        _report_error(args, exc)
+        return 2
+    except KeyboardInterrupt:
+        print(f"isingrbm {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _report_error(args, exc: BaseException) -> None:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and not isinstance(exc, IsingRBMError) and exc.filename:
+        message = f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    command = getattr(args, "command_path", args.command)
+    print(f"isingrbm {command}: error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

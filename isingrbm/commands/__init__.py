@@ -1,0 +1,1 @@
+"""One module per ``isingrbm`` subcommand; shared helpers in :mod:`._common`."""

@@ -1,0 +1,188 @@
+"""Helpers every subcommand shares: common flags, argparse types, output
+safety (check before computing, write to a temp file, ``os.replace``), JSON
+output, messages on stderr and progress bars.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mcstats.errors import InvalidParameterError, OutputExistsError
+
+__all__ = [
+    "add_common_options", "add_subcommand", "positive_int", "nonnegative_int",
+    "positive_float", "temperature", "resolve_seed", "check_output_path",
+    "atomic_output", "check_input_file", "emit_json", "info", "progress_enabled",
+]
+
+
+def add_subcommand(subparsers, name: str, *, help: str, description: str, example: str,
+                   func) -> argparse.ArgumentParser:
+    """Add a subcommand parser with a worked example and the common flags."""
+    parser = subparsers.add_parser(
+        name, help=help, description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(func=func, command_path=name)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """``--seed``, ``--quiet`` and ``--json``, which every subcommand has."""
+    parser.add_argument("--seed", type=nonnegative_int, default=None,
+                        help="random seed (default: fresh entropy, recorded in the output)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars or messages on stderr")
+    parser.add_argument("--json", action="store_true",
+                        help="print a machine-readable JSON summary on stdout")
+
+
+def _int_value(text: str, name: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}")
+    return int(value)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = _int_value(text, "value")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"value must be an integer >= 1, got {text!r}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    value = _int_value(text, "value")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"value must be an integer >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite float > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value must be a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"value must be a finite number > 0, got {text!r}")
+    return value
+
+
+def temperature(text: str) -> float:
+    """argparse type: a temperature T > 0 (k_B = J = 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"temperature must be a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"temperature must be a finite number > 0, got {text!r}")
+    return value
+
+
+def resolve_seed(seed: int | None) -> int:
+    """The seed to use and record: ``seed`` itself, or fresh entropy."""
+    if seed is not None:
+        return int(seed)
+    return int(np.random.SeedSequence().entropy % (2**63))
+
+
+def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = False) -> Path:
+    """Refuse an output path before any computation is done.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and neither ``overwrite`` nor ``allow_existing``.
+    InvalidParameterError
+        The parent folder does not exist, is not writable, or ``path`` is a folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidParameterError(f"output {path} is a directory, expected a file path")
+    if path.exists() and not (overwrite or allow_existing):
+        raise OutputExistsError(f"output {path} exists; pass --overwrite to replace it")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InvalidParameterError(f"output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InvalidParameterError(f"output folder {parent} is not writable")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path beside ``path``; move it into place on success.
+
+    Nothing at ``path`` is touched if the block raises.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def check_input_file(path) -> Path:
+    """An existing, readable regular file, or InvalidParameterError."""
+    path = Path(path)
+    if not path.exists():
+        raise InvalidParameterError(f"input file {path} does not exist")
+    if not path.is_file():
+        raise InvalidParameterError(f"input {path} is not a regular file")
+    return path
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "to_dict"):
+        return _jsonable(obj.to_dict())
+    return obj
+
+
+def emit_json(obj) -> None:
+    """Print ``obj`` as one JSON document on stdout (NaN/inf become null)."""
+    json.dump(_jsonable(obj), sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def info(args, message: str) -> None:
+    """A human message on stderr, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+def progress_enabled(args) -> bool:
+    """Progress bars only on a terminal and without ``--quiet``."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
