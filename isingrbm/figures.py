@@ -1,0 +1,420 @@
+"""Figures of the demo and its report (matplotlib, no pyplot state).
+
+Every function takes plain arrays / dictionaries and returns a
+:class:`matplotlib.figure.Figure` built without :mod:`matplotlib.pyplot`, so
+it works headless (Agg) and leaves no global state behind; :func:`save`
+writes it as PNG. The figures of individual commands (sample grids and the
+like) live in :mod:`isingrbm.plots`; this module composes the report's
+figures and re-uses those.
+
+Conventions: k_B = J = 1; every Ising quantity is per spin (energy
+``e = E / N`` with ``E = -sum_<ij> s_i s_j`` over the 2N bonds of the
+periodic L x L lattice, ``m = M / N``); specific heat
+``c = beta^2 N (<e^2> - <e>^2)``; susceptibilities ``chi = beta N <m^2>`` and
+``chi' = beta N (<m^2> - <|m|>^2)``; Binder cumulant
+``U4 = 1 - <m^4> / (3 <m^2>^2)``. VMC energies in units of hbar * omega
+(hbar = m = 1).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "T_CRITICAL", "OBSERVABLE_LABELS", "exact_curves", "thermodynamics_figure",
+    "training_curves_figure", "vmc_figure", "distributions_figure", "sample_grid_figure",
+    "save",
+]
+
+#: Onsager's critical temperature 2 / ln(1 + sqrt 2) (k_B = J = 1).
+T_CRITICAL = 2.0 / math.log(1.0 + math.sqrt(2.0))
+
+#: Axis labels of the per-spin observables, keyed as in ``ising.observables.measure``.
+OBSERVABLE_LABELS = {
+    "energy": r"energy per spin $e = E/N$",
+    "specific_heat": r"specific heat per spin $c$",
+    "abs_magnetization": r"$\langle |m| \rangle$ per spin",
+    "magnetization_squared": r"$\langle m^2 \rangle$",
+    "susceptibility": r"susceptibility $\chi = \beta N \langle m^2\rangle$",
+    "susceptibility_connected":
+        r"$\chi' = \beta N(\langle m^2\rangle - \langle|m|\rangle^2)$",
+    "binder_cumulant": r"Binder cumulant $U_4 = 1 - \langle m^4\rangle / 3\langle m^2\rangle^2$",
+}
+
+_PHASE_COLOURS = {"ordered": "#e8f0fa", "critical": "#fdf0e0", "disordered": "#faeaea"}
+_SOURCE_STYLE = {  # colour, marker for Monte Carlo and generated samples
+    "Monte Carlo": ("black", "o"),
+    "RBM": ("tab:red", "D"),
+    "GAN": ("tab:green", "^"),
+}
+_EXACT_FINITE_STYLE = dict(color="tab:blue", lw=1.6, ls="-")
+_INFINITE_STYLE = dict(color="tab:gray", lw=1.4, ls="--")
+
+
+def save(fig: Figure, path, *, dpi: int = 110) -> Path:
+    """Write ``fig`` as PNG to ``path`` (parent folders must exist); returns the path."""
+    path = Path(path)
+    fig.savefig(path, dpi=dpi, format="png")
+    return path
+
+
+def exact_curves(L: int, t_min: float, t_max: float, n_points: int = 301) -> dict:
+    """Exact reference curves on a temperature grid.
+
+    Parameters
+    ----------
+    L : int
+        Linear size of the periodic lattice.
+    t_min, t_max : float
+        Temperature range (k_B = J = 1).
+    n_points : int
+        Grid points.
+
+    Returns
+    -------
+    dict
+        ``"T"`` (grid), ``"finite"``: dict with ``"energy"`` and
+        ``"specific_heat"`` per spin of the exact L x L torus (Kaufman /
+        Ferdinand-Fisher, ``ising.exact.finite_lattice``); ``"infinite"``:
+        dict with Onsager's ``"energy"``, ``"specific_heat"`` and Yang's
+        spontaneous ``"abs_magnetization"`` (0 above T_c) and the step
+        ``"binder_cumulant"`` (2/3 below T_c, 0 above) of the infinite
+        lattice.
+    """
+    from ising import exact
+
+    grid = np.linspace(t_min, t_max, n_points)
+    # Onsager's c(T) diverges at T_c: keep the grid off the singular point.
+    grid = grid[np.abs(grid - T_CRITICAL) > 1e-6]
+    finite = exact.finite_lattice(L, grid)
+    return {
+        "T": grid,
+        "finite": {"energy": np.asarray(finite["energy"], dtype=float),
+                   "specific_heat": np.asarray(finite["specific_heat"], dtype=float)},
+        "infinite": {
+            "energy": np.asarray(exact.onsager_energy(grid), dtype=float),
+            "specific_heat": np.asarray(exact.onsager_specific_heat(grid), dtype=float),
+            "abs_magnetization": np.asarray(exact.spontaneous_magnetization(grid), dtype=float),
+            "binder_cumulant": np.where(grid < T_CRITICAL, 2.0 / 3.0, 0.0),
+        },
+    }
+
+
+def _shade_phases(ax, t_min, t_max, window, labels=False):
+    lo, hi = T_CRITICAL - window, T_CRITICAL + window
+    spans = (("ordered", t_min, lo), ("critical", lo, hi), ("disordered", hi, t_max))
+    for phase, a, b in spans:
+        if b > a:
+            ax.axvspan(a, b, color=_PHASE_COLOURS[phase], zorder=0, lw=0,
+                       label=f"{phase} phase" if labels else None)
+    ax.axvline(T_CRITICAL, color="k", ls=":", lw=1.0, zorder=1,
+               label=r"$T_c = 2/\ln(1+\sqrt{2})$" if labels else None)
+
+
+def _errorbars(ax, T, mean, error, label, colour, marker, filled=True, size=4.5):
+    ax.errorbar(T, mean, yerr=error, fmt=marker, ms=size, color=colour,
+                mfc=colour if filled else "white", mec=colour, ecolor=colour,
+                elinewidth=1.2, capsize=3, capthick=1.0, zorder=4, label=label)
+
+
+def thermodynamics_figure(temperatures, mc: dict, *, L: int, generated: dict | None = None,
+                          curves: dict | None = None, phase_window: float = 0.2,
+                          n_samples: int | None = None) -> Figure:
+    """Monte Carlo e, c, <|m|>, chi, U4 versus T with the exact curves.
+
+    Parameters
+    ----------
+    temperatures : array_like, shape (n_T,)
+        Temperatures of the Monte Carlo ensembles.
+    mc : dict
+        ``name -> (mean, error)`` arrays of shape (n_T,) for the names of
+        ``ising.observables.measure``: ``"energy"``, ``"specific_heat"``,
+        ``"abs_magnetization"``, ``"susceptibility"``,
+        ``"susceptibility_connected"``, ``"binder_cumulant"``. Error bars are
+        one standard error (blocking / block jackknife).
+    L : int
+        Lattice size (for the exact finite-lattice curves and the title).
+    generated : dict, optional
+        ``source label -> (temperatures, {name: (mean, error)})`` for samples
+        drawn from trained models ("RBM", "GAN"), overlaid as coloured symbols.
+    curves : dict, optional
+        Output of :func:`exact_curves`; computed when omitted.
+    phase_window : float
+        Half-width of the critical window around T_c used for the phase
+        labels (``ising.phases``); shaded.
+    n_samples : int, optional
+        Samples per temperature, quoted in the title.
+
+    Returns
+    -------
+    Figure
+        Six panels: e, c, <|m|>, chi and chi' (log scale), U4, and a legend.
+    """
+    T = np.asarray(temperatures, dtype=float)
+    t_min = min(T.min(), 1.0) - 0.1
+    t_max = max(T.max(), 3.5) + 0.1
+    if curves is None:
+        curves = exact_curves(L, max(t_min, 0.05), t_max)
+    grid = curves["T"]
+    fig = Figure(figsize=(12.5, 7.6), layout="constrained")
+    axes = fig.subplots(2, 3)
+    panels = [("energy", axes[0, 0]), ("specific_heat", axes[0, 1]),
+              ("abs_magnetization", axes[0, 2]), ("susceptibility", axes[1, 0]),
+              ("binder_cumulant", axes[1, 1])]
+    for name, ax in panels:
+        _shade_phases(ax, t_min, t_max, phase_window, labels=(name == "energy"))
+        if name in curves["finite"]:
+            ax.plot(grid, curves["finite"][name], **_EXACT_FINITE_STYLE, zorder=2,
+                    label=f"exact, finite {L}x{L} torus (Kaufman)")
+        if name in curves["infinite"]:
+            ax.plot(grid, curves["infinite"][name], **_INFINITE_STYLE, zorder=2,
+                    label="exact, infinite lattice (Onsager; Yang's $m$;\n"
+                          r"$U_4$: 2/3 below $T_c$, 0 above)")
+        mean, error = mc[name]
+        _errorbars(ax, T, mean, error, f"Monte Carlo, L = {L}", *_SOURCE_STYLE["Monte Carlo"])
+        if name == "susceptibility" and "susceptibility_connected" in mc:
+            mean_c, error_c = mc["susceptibility_connected"]
+            _errorbars(ax, T, mean_c, error_c, r"Monte Carlo $\chi'$ (connected)",
+                       "tab:purple", "s", filled=False)
+        for source, (t_gen, values) in (generated or {}).items():
+            if name in values:
+                colour, marker = _SOURCE_STYLE.get(source, ("tab:orange", "v"))
+                _errorbars(ax, t_gen, *values[name], source, colour, marker, size=6)
+                if name == "susceptibility" and "susceptibility_connected" in values:
+                    _errorbars(ax, t_gen, *values["susceptibility_connected"],
+                               f"{source} $\\chi'$", colour, marker, filled=False, size=6)
+        ax.set_xlim(t_min, t_max)
+        ax.set_xlabel(r"temperature $T$  ($k_B = J = 1$)")
+        ax.set_ylabel(OBSERVABLE_LABELS[name])
+        ax.grid(alpha=0.3, lw=0.5)
+    # The divergent Onsager c(T) would squash the finite-lattice peak.
+    c_ax = axes[0, 1]
+    c_top = max(np.nanmax(curves["finite"]["specific_heat"]),
+                np.nanmax(np.asarray(mc["specific_heat"][0]) + np.asarray(mc["specific_heat"][1])))
+    c_ax.set_ylim(0.0, 1.3 * c_top)
+    axes[0, 2].set_ylim(-0.02, 1.05)
+    axes[1, 0].set_yscale("log")
+    axes[1, 0].set_ylabel(r"$\chi = \beta N\langle m^2\rangle$ (filled), "
+                          r"$\chi'$ connected (open)")
+    axes[1, 1].set_ylim(-0.05, 0.72)
+    legend_ax = axes[1, 2]
+    legend_ax.axis("off")
+    handles, labels = {}, {}
+    for ax in axes.flat[:5]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                labels[label] = handle
+    legend_ax.legend(list(labels.values()), list(labels.keys()), loc="upper left",
+                     frameon=False, fontsize=8.5, borderaxespad=0.0)
+    note = ("Error bars: one standard error (blocking /\nblock jackknife); where invisible they are\n"
+            "smaller than the symbols. Per spin,\n$k_B = J = 1$, periodic boundaries.")
+    legend_ax.text(0.0, -0.02, note, transform=legend_ax.transAxes, fontsize=9, va="bottom")
+    title = f"2D Ising model, L = {L}: Monte Carlo vs exact"
+    if n_samples:
+        title += f" ({n_samples} samples per temperature)"
+    fig.suptitle(title)
+    return fig
+
+
+def training_curves_figure(histories: dict, *, keys=None) -> Figure:
+    """Training curves of the RBMs (one line per model, one panel per metric).
+
+    Parameters
+    ----------
+    histories : dict
+        ``model label -> {metric name: per-epoch array}`` (an RBM's
+        ``history_``). Non-numeric or empty entries are skipped.
+    keys : sequence of (name, axis label), optional
+        Metrics to show, in order; by default every numeric per-epoch metric
+        found (at most three).
+
+    Returns
+    -------
+    Figure
+    """
+    if keys is None:
+        seen = []
+        for history in histories.values():
+            for name, values in history.items():
+                arr = np.asarray(values)
+                if (name not in [k for k, _ in seen] and arr.ndim == 1 and arr.size > 1
+                        and np.issubdtype(arr.dtype, np.number) and name != "epoch"):
+                    seen.append((name, name.replace("_", " ")))
+        keys = seen[:3]
+    n_panels = max(1, len(keys))
+    fig = Figure(figsize=(4.6 * n_panels, 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n_panels))
+    colours = {"ordered": "tab:blue", "critical": "tab:orange", "disordered": "tab:red"}
+    for ax, (name, label) in zip(axes, keys):
+        for model, history in histories.items():
+            if name not in history:
+                continue
+            values = np.asarray(history[name], dtype=float)
+            if values.ndim != 1 or values.size == 0:
+                continue
+            if "epoch" in history and len(history["epoch"]) == values.size:
+                epochs = np.asarray(history["epoch"], dtype=float)
+            else:
+                epochs = np.arange(1, values.size + 1)
+            phase = next((p for p in colours if p in model), None)
+            ax.plot(epochs, values, marker="o", ms=3, lw=1.4, label=model,
+                    color=colours.get(phase))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3, lw=0.5)
+        ax.legend(fontsize=8)
+    if not keys:
+        axes[0].text(0.5, 0.5, "no training history recorded", ha="center", va="center",
+                     transform=axes[0].transAxes)
+        axes[0].axis("off")
+    fig.suptitle("RBM training curves")
+    return fig
+
+
+def vmc_figure(runs: dict, *, exact: float | None, title: str | None = None) -> Figure:
+    """VMC energy versus optimization iteration, with the exact energy.
+
+    Parameters
+    ----------
+    runs : dict
+        ``label -> (iterations, energy, error)``: the energy estimate (units
+        of hbar * omega) and its standard error at each iteration.
+    exact : float or None
+        Exact ground-state energy (3.0 for two electrons in 2D, omega = 1,
+        Taut 1993), drawn as a line; the right panel shows E - E_exact.
+    title : str, optional
+
+    Returns
+    -------
+    Figure
+    """
+    n_panels = 2 if exact is not None else 1
+    fig = Figure(figsize=(6.0 * n_panels, 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n_panels))
+    colours = ["tab:red", "tab:blue", "tab:green", "tab:purple"]
+    for (label, (iterations, energy, error)), colour in zip(runs.items(), colours):
+        it = np.asarray(iterations, dtype=float)
+        e = np.asarray(energy, dtype=float)
+        err = np.asarray(error, dtype=float)
+        axes[0].plot(it, e, color=colour, lw=1.3, label=label)
+        axes[0].fill_between(it, e - err, e + err, color=colour, alpha=0.25, lw=0)
+        if exact is not None:
+            gap = e - exact
+            axes[1].plot(it, gap, color=colour, lw=1.3, label=label)
+            axes[1].fill_between(it, gap - err, gap + err, color=colour, alpha=0.25, lw=0)
+    if exact is not None:
+        axes[0].axhline(exact, color="k", ls="--", lw=1.2, label=f"exact E = {exact:g}")
+        axes[1].axhline(0.0, color="k", ls="--", lw=1.2)
+        axes[1].set_yscale("symlog", linthresh=1e-3)
+        axes[1].set_ylabel(r"$E - E_{\rm exact}$  ($\hbar\omega$)")
+        axes[1].set_title("distance to the exact energy (symlog scale)", fontsize=10)
+        # Zoom the left panel on the converged part: transients dwarf it.
+        finals = [np.asarray(e, dtype=float)[-max(1, len(e) // 2):] for _, e, _ in runs.values()]
+        finals = np.concatenate(finals) if finals else np.array([exact])
+        lo = min(finals.min(), exact)
+        hi = max(finals.max(), exact)
+        pad = 0.6 * (hi - lo) + 0.02
+        axes[0].set_ylim(lo - pad, hi + 2 * pad)
+    for ax in axes:
+        ax.set_xlabel("optimization iteration")
+        ax.grid(alpha=0.3, lw=0.5)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel(r"energy $\langle E_L \rangle$  ($\hbar\omega$, $\hbar = m = 1$)")
+    fig.suptitle(title or "VMC: energy per iteration (band: one standard error)")
+    return fig
+
+
+def distributions_figure(panels: dict, *, L: int) -> Figure:
+    """Histograms of the energy and magnetization per spin, per source.
+
+    Parameters
+    ----------
+    panels : dict
+        ``column title -> {source label: (energy_per_spin, magnetization_per_spin)}``
+        with 1-D sample arrays (one column per temperature).
+    L : int
+        Lattice size (the histogram bins follow the lattice's discrete
+        values: e in steps of 4/N, m in steps of 2/N).
+
+    Returns
+    -------
+    Figure
+        Top row energy, bottom row magnetization histograms (densities).
+    """
+    n_cols = max(1, len(panels))
+    fig = Figure(figsize=(4.3 * n_cols, 6.4), layout="constrained")
+    axes = fig.subplots(2, n_cols, squeeze=False)
+    N = L * L
+    for col, (title, sources) in enumerate(panels.items()):
+        e_all = np.concatenate([np.asarray(e, float) for e, _ in sources.values()])
+        e_lo, e_hi = e_all.min() - 2.0 / N, e_all.max() + 2.0 / N
+        e_bins = np.arange(e_lo, e_hi + 4.0 / N, 4.0 / N)
+        m_bins = np.arange(-1 - 1.0 / N, 1 + 2.0 / N, 2.0 / N)
+        if len(m_bins) > 60:
+            m_bins = np.linspace(-1 - 1.0 / N, 1 + 1.0 / N, 41)
+        if len(e_bins) > 60:
+            e_bins = np.linspace(e_lo, e_hi, 41)
+        for source, (e, m) in sources.items():
+            colour, _ = _SOURCE_STYLE.get(source, ("tab:orange", "v"))
+            kwargs = dict(histtype="step", density=True, lw=1.5, color=colour, label=source)
+            axes[0, col].hist(np.asarray(e, float), bins=e_bins, **kwargs)
+            axes[1, col].hist(np.asarray(m, float), bins=m_bins, **kwargs)
+        axes[0, col].set_title(title)
+        axes[0, col].set_xlabel(r"energy per spin $e$")
+        axes[1, col].set_xlabel(r"magnetization per spin $m$")
+        for ax in axes[:, col]:
+            ax.set_ylabel("probability density")
+            ax.grid(alpha=0.3, lw=0.5)
+            ax.legend(fontsize=8)
+    fig.suptitle(f"Distributions of the energy and magnetization per spin, L = {L} ($k_B = J = 1$)")
+    return fig
+
+
+def sample_grid_figure(grids: dict, *, L: int, n_show: int = 4) -> Figure:
+    """Spin configurations side by side: one row per (phase, T), one block per source.
+
+    Parameters
+    ----------
+    grids : dict
+        ``(phase, T) -> {source label: spins (n, L, L) int8}``.
+    L : int
+        Lattice size.
+    n_show : int
+        Configurations shown per source.
+
+    Returns
+    -------
+    Figure
+        Black = spin up (+1), white = spin down (-1).
+    """
+    rows = list(grids.items())
+    sources = []
+    for _, by_source in rows:
+        for label in by_source:
+            if label not in sources:
+                sources.append(label)
+    n_cols = n_show * len(sources)
+    fig = Figure(figsize=(1.05 * n_cols + 1.2, 1.25 * len(rows) + 0.8), layout="constrained")
+    axes = fig.subplots(len(rows), n_cols, squeeze=False)
+    for r, ((phase, T), by_source) in enumerate(rows):
+        for s, label in enumerate(sources):
+            spins = by_source.get(label)
+            for k in range(n_show):
+                ax = axes[r, s * n_show + k]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if spins is not None and k < len(spins):
+                    ax.imshow(np.asarray(spins[k]), cmap="gray_r", vmin=-1, vmax=1,
+                              interpolation="nearest")
+                else:
+                    ax.axis("off")
+                if r == 0 and k == 0:
+                    ax.set_title(label, loc="left", fontsize=10)
+                if s == 0 and k == 0:
+                    ax.set_ylabel(f"{phase}\nT = {T:g}", fontsize=9)
+    fig.suptitle(f"Configurations, L = {L}: black = spin up, white = spin down")
+    return fig
