@@ -1,0 +1,273 @@
+"""``isingrbm demo``: the quick pipeline end to end, in process via ``cli.main``.
+
+One ``--quick`` demo (L = 8) runs once per module into a temporary folder;
+the tests then check that the report and its figures exist, that the
+numbers in the report's tables are the ones the result files (HDF5 datasets,
+VMC result files) give when read back, that a rerun reuses every complete
+stage (file modification times unchanged, much faster), that an interrupted
+run continues with the same numbers, and that bad input exits 2 with one
+line on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from isingrbm import cli
+from mcstats.estimate import format_value_error
+
+SEED = 20261124
+
+
+def run_cli(argv):
+    """``cli.main(argv)`` with stdout/stderr captured: (status, stdout, stderr, seconds)."""
+    out, err = io.StringIO(), io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(argv)
+    return status, out.getvalue(), err.getvalue(), time.perf_counter() - start
+
+
+def parse_markdown_tables(text: str) -> dict:
+    """``caption -> (header, rows)`` of the pipe tables of a report.md."""
+    tables, lines = {}, text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("**") and line.endswith("**") and i + 2 < len(lines) \
+                and lines[i + 2].startswith("| "):
+            caption = line.strip("*")
+            header = [c.strip() for c in lines[i + 2].strip("|").split(" | ")]
+            rows, j = [], i + 4
+            while j < len(lines) and lines[j].startswith("| "):
+                rows.append([c.strip() for c in lines[j].strip().strip("|").split(" | ")])
+                j += 1
+            tables[caption] = (header, rows)
+    return tables
+
+
+def find_table(tables: dict, prefix: str):
+    matches = [v for k, v in tables.items() if k.startswith(prefix)]
+    assert len(matches) == 1, f"expected one table starting {prefix!r}, found {list(tables)}"
+    return matches[0]
+
+
+def file_times(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns
+            for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One quick demo: (folder, JSON summary, stderr, seconds)."""
+    out = tmp_path_factory.mktemp("demo") / "run"
+    status, stdout, stderr, seconds = run_cli(
+        ["demo", "--quick", "--out", str(out), "--seed", str(SEED), "--json"])
+    assert status == 0, stderr
+    return out, json.loads(stdout), stderr, seconds
+
+
+def test_quick_demo_writes_report_and_figures(demo_run):
+    out, summary, stderr, _ = demo_run
+    report = out / "report"
+    md, html = report / "report.md", report / "report.html"
+    assert Path(summary["report_md"]) == md and Path(summary["report_html"]) == html
+    assert md.is_file() and html.is_file()
+    html_text = html.read_text()
+    figures = sorted((report / "figures").glob("*.png"))
+    names = {p.name for p in figures}
+    assert {"thermodynamics.png", "samples.png", "distributions.png", "rbm_training.png",
+            "vmc.png"} <= names
+    for png in figures:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        assert png.stat().st_size > 10_000, f"{png} is suspiciously small"
+        assert f'src="figures/{png.name}"' in html_text
+        assert f"(figures/{png.name})" in md.read_text()
+    # the summary on stderr names the report
+    assert str(html) in stderr
+    for stage in ("monte-carlo", "rbm", "gan", "evaluate", "vmc", "report"):
+        assert stage in summary["stages"]
+
+
+def test_monte_carlo_table_matches_dataset_and_exact(demo_run):
+    """Every cell of the Monte Carlo table is what the HDF5 dataset gives when
+    analysed again, and the exact column is Kaufman's finite-lattice value."""
+    import ising
+    from ising import exact
+
+    out, _, _, _ = demo_run
+    header, rows = find_table(parse_markdown_tables((out / "report/report.md").read_text()),
+                              "Monte Carlo observables")
+    data = ising.load(out / "datasets/ising_L8.h5")
+    assert data.L == 8
+    assert sorted(float(r[0]) for r in rows) == pytest.approx(data.temperatures)
+    col = {name: header.index(name) for name in ("e (MC)", "e exact (L)", "c (MC)",
+                                                 "<|m|>", "chi", "U4")}
+    for row in rows:
+        T = float(row[0])
+        ens = data.ensemble(T)
+        obs = ens.observables()
+        assert row[2] == str(len(ens.energy))
+        assert row[col["e (MC)"]] == format_value_error(obs["energy"].mean, obs["energy"].error)
+        assert row[col["c (MC)"]] == format_value_error(obs["specific_heat"].mean,
+                                                        obs["specific_heat"].error)
+        assert row[col["<|m|>"]] == format_value_error(obs["abs_magnetization"].mean,
+                                                       obs["abs_magnetization"].error)
+        assert row[col["chi"]] == format_value_error(obs["susceptibility"].mean,
+                                                     obs["susceptibility"].error)
+        assert row[col["U4"]] == format_value_error(obs["binder_cumulant"].mean,
+                                                    obs["binder_cumulant"].error)
+        assert float(row[col["e exact (L)"]]) == pytest.approx(
+            float(exact.finite_lattice(8, T)["energy"]), abs=6e-6)
+
+
+def test_evaluation_tables_match_generated_files(demo_run):
+    """The RBM column of each phase's table is the analysis of the RBM's sample file."""
+    import ising
+
+    out, _, _, _ = demo_run
+    manifest = json.loads((out / "demo.json").read_text())
+    tables = parse_markdown_tables((out / "report/report.md").read_text())
+    titles = {"energy": "e", "abs_magnetization": "<|m|>", "specific_heat": "c"}
+    for phase, T in manifest["config"]["phase_temperatures"].items():
+        header, rows = find_table(tables, f"{phase.capitalize()} phase, T = {T:g}")
+        generated = ising.load(out / f"datasets/rbm_{phase}.h5")
+        assert generated.source == "rbm"
+        obs = generated.ensemble(T).observables()
+        reference = ising.load(out / "datasets/ising_L8.h5").ensemble(T).observables()
+        by_name = {row[0]: row for row in rows}
+        for name, title in titles.items():
+            row = by_name[title]
+            assert row[header.index("RBM")] == format_value_error(obs[name].mean, obs[name].error)
+            assert row[header.index("Monte Carlo")] == format_value_error(
+                reference[name].mean, reference[name].error)
+
+
+def test_vmc_table_matches_result_files(demo_run):
+    import vmc
+
+    out, summary, _, _ = demo_run
+    header, rows = find_table(parse_markdown_tables((out / "report/report.md").read_text()),
+                              "Final VMC energies")
+    assert len(rows) == 2
+    for row in rows:
+        result = vmc.VMCResult.load(out / row[header.index("file")])
+        assert row[header.index("E")] == format_value_error(result.energy.mean,
+                                                            result.energy.error)
+        assert float(row[header.index("exact")]) == 3.0
+    energies = {r["label"]: r["energy"] for r in summary["stages"]["vmc"]["summary"].values()}
+    assert set(energies) == {"RBM", "RBM + Pade-Jastrow"}
+
+
+def test_rerun_reuses_every_stage(demo_run):
+    out, summary, _, first_seconds = demo_run
+    before = file_times(out)
+    status, stdout, stderr, seconds = run_cli(
+        ["demo", "--quick", "--out", str(out), "--json"])  # seed taken from the folder
+    assert status == 0, stderr
+    assert stderr.count("complete, reused") == 6, stderr
+    after = file_times(out)
+    changed = {k for k in before if after.get(k) != before[k]} - {"demo.json"}
+    assert not changed, f"rerun rewrote {sorted(changed)}"
+    assert seconds < 0.25 * first_seconds, (seconds, first_seconds)
+    assert json.loads(stdout)["seed"] == SEED
+
+
+def test_interrupted_run_continues_with_the_same_numbers(demo_run, tmp_path):
+    """Drop one RBM, the VMC stage's second result and the report (as if killed there):
+    the rerun reuses the finished items untouched and recomputes the missing ones with
+    identical numbers (they depend on the seed only)."""
+    import ising
+    import vmc
+
+    out, _, _, _ = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    manifest = json.loads((copy / "demo.json").read_text())
+    for stage in ("rbm", "gan", "evaluate", "vmc", "report"):  # not recorded as complete
+        manifest["stages"].pop(stage, None)
+    (copy / "demo.json").write_text(json.dumps(manifest))
+    (copy / "results/vmc_rbm_pade.h5").unlink()
+    (copy / "models/rbm_disordered.h5").unlink()
+    (copy / "datasets/rbm_disordered.h5").unlink()
+    shutil.rmtree(copy / "report")
+    before = file_times(copy)
+    status, _, stderr, _ = run_cli(["demo", "--quick", "--out", str(copy), "--quiet"])
+    assert status == 0, stderr
+    after = file_times(copy)
+    for name in ("datasets/ising_L8.h5", "models/rbm_critical.h5", "datasets/rbm_critical.h5",
+                 "results/vmc_rbm.h5"):
+        assert after[name] == before[name], f"{name} was recomputed"
+    import rbm
+    refit, first = (rbm.load(d / "models/rbm_disordered.h5") for d in (copy, out))
+    np.testing.assert_array_equal(refit.weights, first.weights)
+    resampled, sampled = (ising.load(d / "datasets/rbm_disordered.h5").ensembles[0].spins
+                          for d in (copy, out))
+    np.testing.assert_array_equal(resampled, sampled)
+    assert ((copy / "results/evaluation.json").read_text()
+            == (out / "results/evaluation.json").read_text())
+    again = vmc.VMCResult.load(copy / "results/vmc_rbm_pade.h5")
+    original = vmc.VMCResult.load(out / "results/vmc_rbm_pade.h5")
+    assert again.energy.mean == original.energy.mean
+    assert again.energy.error == original.energy.error
+    assert (copy / "report/report.html").is_file()
+
+
+def test_other_seed_on_existing_folder_is_refused(demo_run):
+    out, _, _, _ = demo_run
+    before = file_times(out)
+    status, stdout, stderr, _ = run_cli(["demo", "--quick", "--out", str(out),
+                                         "--seed", str(SEED + 1)])
+    assert status == 2
+    assert stderr.count("\n") == 1 and "error" in stderr and "seed" in stderr
+    assert file_times(out) == before
+
+
+def test_full_settings_on_quick_folder_are_refused(demo_run):
+    out, _, _, _ = demo_run
+    status, _, stderr, _ = run_cli(["demo", "--out", str(out)])
+    assert status == 2
+    assert stderr.count("\n") == 1 and "other settings" in stderr
+
+
+def test_out_that_is_a_file_exits_2(tmp_path):
+    target = tmp_path / "a_file"
+    target.write_text("keep me")
+    status, stdout, stderr, _ = run_cli(["demo", "--quick", "--out", str(target)])
+    assert status == 2
+    assert stderr.count("\n") == 1 and stderr.startswith("isingrbm demo: error:")
+    assert "not a folder" in stderr
+    assert target.read_text() == "keep me"
+
+
+def test_out_that_is_a_foreign_nonempty_folder_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    status, _, stderr, _ = run_cli(["demo", "--quick", "--out", str(tmp_path)])
+    assert status == 2
+    assert stderr.count("\n") == 1 and "holds no demo" in stderr
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_report_command_rebuilds_without_recomputing(demo_run, tmp_path):
+    out, _, _, first_seconds = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    md_before = (copy / "report/report.md").read_text()
+    shutil.rmtree(copy / "report")
+    before = file_times(copy)
+    status, stdout, stderr, seconds = run_cli(["report", str(copy), "--json"])
+    assert status == 0, stderr
+    assert file_times(copy) == {**before, **{k: v for k, v in file_times(copy).items()
+                                             if k.startswith("report/")}}
+    assert (copy / "report/report.md").read_text() == md_before
+    assert (copy / "report/report.html").is_file()
+    assert len(list((copy / "report/figures").glob("*.png"))) >= 5
+    assert json.loads(stdout)["html"] == str(copy / "report/report.html")
+    assert seconds < 0.5 * first_seconds
