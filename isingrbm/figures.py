@@ -10,8 +10,9 @@ figures and re-uses those.
 Conventions: k_B = J = 1; every Ising quantity is per spin (energy
 ``e = E / N`` with ``E = -sum_<ij> s_i s_j`` over the 2N bonds of the
 periodic L x L lattice, ``m = M / N``); specific heat
-``c = beta^2 N (<e^2> - <e>^2)``; susceptibilities ``chi = beta N <m^2>`` and
-``chi' = beta N (<m^2> - <|m|>^2)``; Binder cumulant
+``c = beta^2 N (<e^2> - <e>^2)``; susceptibilities (README naming)
+``chi = beta N (<m^2> - <|m|>^2)`` (connected) and ``chi' = beta N <m^2>``;
+Binder cumulant
 ``U4 = 1 - <m^4> / (3 <m^2>^2)``. VMC energies in units of hbar * omega
 (hbar = m = 1).
 """
@@ -39,9 +40,9 @@ OBSERVABLE_LABELS = {
     "specific_heat": r"specific heat per spin $c$",
     "abs_magnetization": r"$\langle |m| \rangle$ per spin",
     "magnetization_squared": r"$\langle m^2 \rangle$",
-    "susceptibility": r"susceptibility $\chi = \beta N \langle m^2\rangle$",
+    "susceptibility": r"$\chi' = \beta N \langle m^2\rangle$",
     "susceptibility_connected":
-        r"$\chi' = \beta N(\langle m^2\rangle - \langle|m|\rangle^2)$",
+        r"susceptibility $\chi = \beta N(\langle m^2\rangle - \langle|m|\rangle^2)$",
     "binder_cumulant": r"Binder cumulant $U_4 = 1 - \langle m^4\rangle / 3\langle m^2\rangle^2$",
 }
 
@@ -152,7 +153,8 @@ def thermodynamics_figure(temperatures, mc: dict, *, L: int, generated: dict | N
     Returns
     -------
     Figure
-        Six panels: e, c, <|m|>, chi and chi' (log scale), U4, and a legend.
+        Six panels: e, c, <|m|>, chi (connected) and chi' (log scale), U4,
+        and a legend.
     """
     T = np.asarray(temperatures, dtype=float)
     t_min = min(T.min(), 1.0) - 0.1
@@ -163,7 +165,7 @@ def thermodynamics_figure(temperatures, mc: dict, *, L: int, generated: dict | N
     fig = Figure(figsize=(12.5, 7.6), layout="constrained")
     axes = fig.subplots(2, 3)
     panels = [("energy", axes[0, 0]), ("specific_heat", axes[0, 1]),
-              ("abs_magnetization", axes[0, 2]), ("susceptibility", axes[1, 0]),
+              ("abs_magnetization", axes[0, 2]), ("susceptibility_connected", axes[1, 0]),
               ("binder_cumulant", axes[1, 1])]
     for name, ax in panels:
         _shade_phases(ax, t_min, t_max, phase_window, labels=(name == "energy"))
@@ -176,16 +178,16 @@ def thermodynamics_figure(temperatures, mc: dict, *, L: int, generated: dict | N
                           r"$U_4$: 2/3 below $T_c$, 0 above)")
         mean, error = mc[name]
         _errorbars(ax, T, mean, error, f"Monte Carlo, L = {L}", *_SOURCE_STYLE["Monte Carlo"])
-        if name == "susceptibility" and "susceptibility_connected" in mc:
-            mean_c, error_c = mc["susceptibility_connected"]
-            _errorbars(ax, T, mean_c, error_c, r"Monte Carlo $\chi'$ (connected)",
+        if name == "susceptibility_connected" and "susceptibility" in mc:
+            mean_c, error_c = mc["susceptibility"]
+            _errorbars(ax, T, mean_c, error_c, r"Monte Carlo $\chi' = \beta N\langle m^2\rangle$",
                        "tab:purple", "s", filled=False)
         for source, (t_gen, values) in (generated or {}).items():
             if name in values:
                 colour, marker = _SOURCE_STYLE.get(source, ("tab:orange", "v"))
                 _errorbars(ax, t_gen, *values[name], source, colour, marker, size=6)
-                if name == "susceptibility" and "susceptibility_connected" in values:
-                    _errorbars(ax, t_gen, *values["susceptibility_connected"],
+                if name == "susceptibility_connected" and "susceptibility" in values:
+                    _errorbars(ax, t_gen, *values["susceptibility"],
                                f"{source} $\\chi'$", colour, marker, filled=False, size=6)
         ax.set_xlim(t_min, t_max)
         ax.set_xlabel(r"temperature $T$  ($k_B = J = 1$)")
@@ -198,8 +200,8 @@ def thermodynamics_figure(temperatures, mc: dict, *, L: int, generated: dict | N
     c_ax.set_ylim(0.0, 1.3 * c_top)
     axes[0, 2].set_ylim(-0.02, 1.05)
     axes[1, 0].set_yscale("log")
-    axes[1, 0].set_ylabel(r"$\chi = \beta N\langle m^2\rangle$ (filled), "
-                          r"$\chi'$ connected (open)")
+    axes[1, 0].set_ylabel(r"$\chi = \beta N(\langle m^2\rangle - \langle|m|\rangle^2)$"
+                          r" (filled), $\chi'$ (open)")
     axes[1, 1].set_ylim(-0.05, 0.72)
     legend_ax = axes[1, 2]
     legend_ax.axis("off")

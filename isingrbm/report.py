@@ -35,8 +35,8 @@ OBSERVABLE_COLUMNS = (
     ("energy", "e"),
     ("specific_heat", "c"),
     ("abs_magnetization", "<|m|>"),
-    ("susceptibility", "chi"),
-    ("susceptibility_connected", "chi'"),
+    ("susceptibility_connected", "chi"),
+    ("susceptibility", "chi'"),
     ("binder_cumulant", "U4"),
 )
 
@@ -252,8 +252,8 @@ def _monte_carlo_section(mc: dict | None, generated_obs: dict, paths, figures_di
     blocks.append(Paragraph(
         f"Data: `{mc['data']}` (L = {L}, {len(rows_in)} temperatures). Conventions: per spin, "
         "k_B = J = 1, E = -sum over the 2N nearest-neighbour bonds; "
-        "c = beta^2 N (<e^2> - <e>^2), chi = beta N <m^2>, "
-        "chi' = beta N (<m^2> - <|m|>^2), U4 = 1 - <m^4>/(3 <m^2>^2). "
+        "c = beta^2 N (<e^2> - <e>^2), chi = beta N (<m^2> - <|m|>^2) (connected), "
+        "chi' = beta N <m^2>, U4 = 1 - <m^4>/(3 <m^2>^2). "
         "Errors are one standard error from blocking (block jackknife for derived "
         "quantities). Exact finite-L values: Kaufman / Ferdinand-Fisher for the "
         "L x L torus; infinite lattice: Onsager (e, c) and Yang (spontaneous m)."))
@@ -276,8 +276,8 @@ def _monte_carlo_section(mc: dict | None, generated_obs: dict, paths, figures_di
                      fmt_estimate(o["specific_heat"]), fmt_float(ef["specific_heat"]),
                      fmt_sigma(o["specific_heat"], ef["specific_heat"]),
                      fmt_estimate(o["abs_magnetization"]), fmt_float(inf["abs_magnetization"], 4),
-                     fmt_estimate(o["susceptibility"]),
                      fmt_estimate(o["susceptibility_connected"]),
+                     fmt_estimate(o["susceptibility"]),
                      fmt_estimate(o["binder_cumulant"])])
     blocks.append(Table(
         f"Monte Carlo observables per spin, L = {L} (k_B = J = 1; dev = (MC - exact)/error)",

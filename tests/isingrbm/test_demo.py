@@ -120,8 +120,8 @@ def test_monte_carlo_table_matches_dataset_and_exact(demo_run):
                                                         obs["specific_heat"].error)
         assert row[col["<|m|>"]] == format_value_error(obs["abs_magnetization"].mean,
                                                        obs["abs_magnetization"].error)
-        assert row[col["chi"]] == format_value_error(obs["susceptibility"].mean,
-                                                     obs["susceptibility"].error)
+        assert row[col["chi"]] == format_value_error(obs["susceptibility_connected"].mean,
+                                                     obs["susceptibility_connected"].error)
         assert row[col["U4"]] == format_value_error(obs["binder_cumulant"].mean,
                                                     obs["binder_cumulant"].error)
         assert float(row[col["e exact (L)"]]) == pytest.approx(
