@@ -1,0 +1,754 @@
+"""The HDF5 dataset store (DESIGN.md section 3, format version 1).
+
+One file holds one lattice size and any number of temperatures::
+
+    /                  attrs: format="isingrbm-ising", format_version=1, L,
+                              lattice="square", boundary="periodic", J=1.0,
+                              source ("monte-carlo" | "rbm" | "gan"), created
+                              (ISO 8601, UTC), software_version, phase_window
+    /samples/<key>     attrs: T, beta, phase, complete, n_target, seed,
+                              algorithm, thinning, equilibration_sweeps,
+                              tau_int (JSON string), n_written, ...
+        spins          (n, L, L) int8 in {-1, +1}, chunked, gzip, resizable
+        energy         (n,) float64, total E = -sum_<ij> s_i s_j (2N bonds)
+        magnetization  (n,) float64, total M = sum_i s_i
+        checkpoint_a/  chain state + RNG state after row n_rows (two slots,
+        checkpoint_b/  written alternately; the one with n_rows == n_written
+                       is the valid one)
+
+Appends follow emcee's HDF5 backend: resize -> write rows -> write the
+checkpoint into the spare slot -> flush -> bump the counter ``n_written`` last
+-> flush. Readers trust only the first ``n_written`` rows, so a process killed
+at any point between flushes loses at most the batch in flight; ``complete``
+is set last. Only this module imports h5py in the ``ising`` package.
+
+Opening a file validates it (format, version, root attrs, every group's attrs,
+dataset shapes and dtypes); anything foreign, truncated or corrupt raises
+:class:`~mcstats.errors.FileFormatError` naming the file and the HDF5 path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
+
+from .phases import PHASE_WINDOW, PHASES, phase_centre, phase_label
+
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "SOURCES", "Ensemble", "IsingDataset", "DatasetWriter",
+    "load", "open_dataset", "validate", "write_generated", "group_key",
+    "energy_magnetization",
+]
+
+FORMAT = "isingrbm-ising"
+FORMAT_VERSION = 1
+SOURCES = ("monte-carlo", "rbm", "gan")
+_SLOTS = ("checkpoint_a", "checkpoint_b")
+_GROUP_ATTRS = ("T", "beta", "phase", "complete", "n_target", "seed", "algorithm",
+                "thinning", "equilibration_sweeps", "tau_int", "n_written")
+_ROOT_ATTRS = ("format", "format_version", "L", "lattice", "boundary", "J", "source",
+               "created", "software_version")
+
+
+def _h5py():
+    import h5py
+    return h5py
+
+
+def software_version() -> str:
+    """The installed isingrbm version (``"unknown"`` if not installed)."""
+    try:
+        from importlib.metadata import version
+        return version("isingrbm")
+    except Exception:  # noqa: BLE001 - not installed (source checkout)
+        return "unknown"
+
+
+def group_key(T: float) -> str:
+    """The default group name of temperature ``T``: ``"T2.269185"``."""
+    return f"T{float(T):.6f}"
+
+
+def energy_magnetization(spins) -> tuple[np.ndarray, np.ndarray]:
+    """Total energies and magnetizations of spin configurations (NumPy).
+
+    Parameters
+    ----------
+    spins : array_like, shape (n, L, L), int8 in {-1, +1}
+
+    Returns
+    -------
+    energy, magnetization : ndarray, shape (n,), float64
+        ``E = -sum_i s_i (s_right(i) + s_down(i))`` (2N bonds, periodic) and
+        ``M = sum_i s_i``.
+    """
+    s = np.asarray(spins)
+    n = s.shape[0]
+    energy = np.empty(n, dtype=np.float64)
+    magnetization = np.empty(n, dtype=np.float64)
+    step = max(1, 2**22 // max(1, s[0].size)) if n else 1
+    for start in range(0, n, step):
+        block = s[start:start + step].astype(np.int32)
+        bonds = block * (np.roll(block, -1, axis=1) + np.roll(block, -1, axis=2))
+        energy[start:start + step] = -bonds.sum(axis=(1, 2))
+        magnetization[start:start + step] = block.sum(axis=(1, 2))
+    return energy, magnetization
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _attr_value(value):
+    """Coerce a Python value into something h5py stores faithfully."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        value = int(value)
+        if -2**63 <= value < 2**63:
+            return np.int64(value)
+        if 0 <= value < 2**64:
+            return np.uint64(value)
+        return str(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, (str, Path)):
+        return str(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value
+    return json.dumps(value, default=_json_default, sort_keys=True)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def _decode(value):
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _attrs_dict(attrs) -> dict:
+    out = {}
+    for k, v in attrs.items():
+        v = _decode(v)
+        if k == "tau_int" and isinstance(v, str):
+            with contextlib.suppress(ValueError):
+                v = json.loads(v)
+        out[k] = v
+    return out
+
+
+# --------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------
+
+def _fail(path, where: str, message: str) -> FileFormatError:
+    return FileFormatError(f"{Path(path).name}: {where} {message}")
+
+
+def _open_h5(path, mode: str = "r"):
+    h5py = _h5py()
+    path = Path(path)
+    if not path.exists():
+        raise InvalidParameterError(f"input file {path} does not exist")
+    if not path.is_file():
+        raise InvalidParameterError(f"input {path} is not a regular file")
+    try:
+        return h5py.File(path, mode)
+    except OSError as exc:
+        text = str(exc)
+        if "signature" in text or "not an HDF5" in text.lower():
+            reason = "is not an HDF5 file"
+        elif "truncated" in text:
+            reason = "is truncated (incomplete HDF5 file)"
+        else:
+            reason = f"cannot be opened as HDF5 ({' '.join(text.split())})"
+        raise FileFormatError(f"{path.name}: {reason}") from None
+
+
+def _validate_open(f, path) -> None:
+    """Check the schema of an open file; raise FileFormatError naming the path."""
+    try:
+        attrs = f.attrs
+        fmt = _decode(attrs.get("format"))
+        if fmt != FORMAT:
+            raise _fail(path, "/", f"has format={fmt!r}, expected {FORMAT!r} "
+                                   "(not an isingrbm Ising dataset)")
+        version = _decode(attrs.get("format_version"))
+        if version != FORMAT_VERSION:
+            raise _fail(path, "/", f"has format_version={version!r}, this software reads "
+                                   f"version {FORMAT_VERSION}")
+        for name in _ROOT_ATTRS:
+            if name not in attrs:
+                raise _fail(path, "/", f"lacks the attr {name!r}")
+        L = _decode(attrs["L"])
+        if not isinstance(L, int) or L < 2:
+            raise _fail(path, "/", f"attr L must be an integer >= 2, got {L!r}")
+        source = _decode(attrs["source"])
+        if source not in SOURCES:
+            raise _fail(path, "/", f"attr source must be one of {SOURCES}, got {source!r}")
+        if "samples" not in f:
+            raise _fail(path, "/samples", "is missing")
+        for key, g in f["samples"].items():
+            where = f"/samples/{key}"
+            for name in _GROUP_ATTRS:
+                if name not in g.attrs:
+                    raise _fail(path, where, f"lacks the attr {name!r}")
+            T = _decode(g.attrs["T"])
+            if not isinstance(T, float) or not (math.isfinite(T) and T > 0):
+                raise _fail(path, where, f"attr T must be a finite number > 0, got {T!r}")
+            n = _decode(g.attrs["n_written"])
+            if not isinstance(n, int) or n < 0:
+                raise _fail(path, where, f"attr n_written must be an integer >= 0, got {n!r}")
+            for name, dtype, shape in (("spins", np.int8, (L, L)),
+                                       ("energy", np.float64, ()),
+                                       ("magnetization", np.float64, ())):
+                if name not in g:
+                    raise _fail(path, f"{where}/{name}", "is missing")
+                ds = g[name]
+                if ds.dtype != dtype:
+                    raise _fail(path, f"{where}/{name}",
+                                f"has dtype {ds.dtype}, expected {np.dtype(dtype)}")
+                if ds.shape[1:] != shape:
+                    raise _fail(path, f"{where}/{name}",
+                                f"has shape {ds.shape}, expected (n, {', '.join(map(str, shape))})"
+                                .replace(", )", ")"))
+                if ds.shape[0] < n:
+                    raise _fail(path, f"{where}/{name}",
+                                f"has {ds.shape[0]} rows but n_written = {n} (truncated)")
+    except FileFormatError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
+        raise FileFormatError(
+            f"{Path(path).name}: corrupt HDF5 file ({' '.join(str(exc).split())})") from None
+
+
+def validate(path) -> None:
+    """Raise :class:`FileFormatError` unless ``path`` is a valid dataset file."""
+    with _open_h5(path, "r") as f:
+        _validate_open(f, path)
+
+
+@contextlib.contextmanager
+def open_dataset(path):
+    """Open a dataset file read-only after validating it.
+
+    Yields
+    ------
+    h5py.File
+        The validated file (closed on exit).
+    """
+    f = _open_h5(path, "r")
+    try:
+        _validate_open(f, path)
+        yield f
+    finally:
+        f.close()
+
+
+# --------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Ensemble:
+    """Samples of one temperature.
+
+    Attributes
+    ----------
+    T, beta : float
+        Temperature and 1/T (k_B = J = 1).
+    L : int
+        Linear lattice size.
+    phase : str
+        "ordered", "critical" or "disordered".
+    key : str
+        HDF5 group name under ``/samples``.
+    spins : ndarray, shape (n, L, L), int8 in {-1, +1}
+    energy : ndarray, shape (n,), float64
+        Total energies ``E = -sum_<ij> s_i s_j``.
+    magnetization : ndarray, shape (n,), float64
+        Total magnetizations ``M = sum_i s_i``.
+    attrs : dict
+        The group's attributes (``tau_int`` decoded to a dict).
+    """
+
+    T: float
+    beta: float
+    L: int
+    phase: str
+    key: str
+    spins: np.ndarray = field(repr=False)
+    energy: np.ndarray = field(repr=False)
+    magnetization: np.ndarray = field(repr=False)
+    attrs: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of configurations."""
+        return int(self.energy.shape[0])
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run reached its target number of samples."""
+        return bool(self.attrs.get("complete", True))
+
+    def observables(self) -> dict:
+        """Per-spin observables with error bars (:func:`ising.observables.measure`)."""
+        from .observables import measure
+        return measure(self.energy, self.magnetization, L=self.L, T=self.T)
+
+
+@dataclass(frozen=True, eq=False)
+class IsingDataset:
+    """A dataset file read into memory.
+
+    Attributes
+    ----------
+    path : Path
+    L : int
+    source : str
+        "monte-carlo", "rbm" or "gan".
+    attrs : dict
+        Root attributes.
+    ensembles : list of Ensemble
+        Sorted by temperature.
+    """
+
+    path: Path
+    L: int
+    source: str
+    attrs: dict
+    ensembles: list
+
+    @property
+    def temperatures(self) -> list[float]:
+        """Temperatures present, ascending."""
+        return [e.T for e in self.ensembles]
+
+    def ensemble(self, T: float, *, tol: float = 1e-9) -> Ensemble:
+        """The ensemble at temperature ``T`` (within ``tol``).
+
+        Raises
+        ------
+        InvalidParameterError
+            No such temperature; the message lists those available.
+        """
+        for ens in self.ensembles:
+            if abs(ens.T - float(T)) <= tol:
+                return ens
+        available = ", ".join(f"{t:g}" for t in self.temperatures) or "none"
+        raise InvalidParameterError(
+            f"temperature must be one of those in {self.path.name} ({available}), got {T!r}")
+
+    def ensemble_for_phase(self, phase: str) -> Ensemble:
+        """The ensemble of ``phase`` closest to the phase's centre.
+
+        Raises
+        ------
+        InvalidParameterError
+            Unknown phase, or no temperature of that phase in the file.
+        """
+        if phase not in PHASES:
+            raise InvalidParameterError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}")
+        window = float(self.attrs.get("phase_window", PHASE_WINDOW))
+        candidates = [e for e in self.ensembles if e.phase == phase]
+        if not candidates:
+            raise InvalidParameterError(
+                f"phase must be one present in {self.path.name} "
+                f"({', '.join(sorted({e.phase for e in self.ensembles})) or 'none'}), got {phase!r}")
+        centre = phase_centre(phase, window=window)
+        return min(candidates, key=lambda e: abs(e.T - centre))
+
+
+def _read_group(f, key: str, path, L: int, *, check: bool = True) -> Ensemble:
+    g = f["samples"][key]
+    where = f"/samples/{key}"
+    attrs = _attrs_dict(g.attrs)
+    n = int(attrs["n_written"])
+    try:
+        spins = g["spins"][:n]
+        energy = g["energy"][:n]
+        magnetization = g["magnetization"][:n]
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise FileFormatError(
+            f"{Path(path).name}: {where} cannot be read (corrupt: "
+            f"{' '.join(str(exc).split())})") from None
+    if check and n:
+        bad = ~((spins == 1) | (spins == -1))
+        if bad.any():
+            row = int(np.argmax(bad.reshape(n, -1).any(axis=1)))
+            raise _fail(path, f"{where}/spins", f"has values outside {{-1, +1}} at row {row}")
+        e_chk, m_chk = energy_magnetization(spins)
+        for name, stored, computed in (("energy", energy, e_chk),
+                                       ("magnetization", magnetization, m_chk)):
+            wrong = stored != computed
+            if wrong.any():
+                row = int(np.argmax(wrong))
+                raise _fail(path, f"{where}/{name}",
+                            f"does not match the spins at row {row} "
+                            f"({stored[row]:g} stored, {computed[row]:g} computed)")
+    T = float(attrs["T"])
+    phase = attrs.get("phase") or phase_label(T)
+    return Ensemble(T=T, beta=1.0 / T, L=L, phase=str(phase), key=key, spins=spins,
+                    energy=energy, magnetization=magnetization, attrs=attrs)
+
+
+def load(path, *, check: bool = True) -> IsingDataset:
+    """Read a dataset file (validated) into memory.
+
+    Parameters
+    ----------
+    path : str or Path
+    check : bool
+        Also verify that every spin is +-1 and that the stored energies and
+        magnetizations match the spins (catches silent corruption).
+
+    Returns
+    -------
+    IsingDataset
+        Only the counted rows (``n_written``) of each temperature; groups of
+        an interrupted run are included with ``attrs["complete"] == False``.
+
+    Raises
+    ------
+    FileFormatError
+        Foreign, truncated or corrupt file (message names file and HDF5 path).
+    InvalidParameterError
+        The file does not exist.
+    """
+    path = Path(path)
+    with open_dataset(path) as f:
+        root = _attrs_dict(f.attrs)
+        L = int(root["L"])
+        ensembles = [_read_group(f, key, path, L, check=check) for key in f["samples"]]
+    ensembles.sort(key=lambda e: e.T)
+    return IsingDataset(path=path, L=L, source=str(root["source"]), attrs=root,
+                        ensembles=ensembles)
+
+
+# --------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------
+
+class DatasetWriter:
+    """Writes and appends to a dataset file (one writer at a time).
+
+    Use :meth:`create` for a new file or :meth:`open` to resume/append; both
+    return a context manager.
+    """
+
+    def __init__(self, file, path: Path):
+        self._f = file
+        self.path = Path(path)
+        self.L = int(_decode(file.attrs["L"]))
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def create(cls, path, *, L: int, source: str = "monte-carlo", attrs: dict | None = None,
+               phase_window: float = PHASE_WINDOW) -> "DatasetWriter":
+        """Create (truncate) ``path`` with the root attributes of the schema."""
+        if source not in SOURCES:
+            raise InvalidParameterError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+        h5py = _h5py()
+        f = h5py.File(path, "w", track_order=True)
+        root = {"format": FORMAT, "format_version": FORMAT_VERSION, "L": int(L),
+                "lattice": "square", "boundary": "periodic", "J": 1.0, "source": source,
+                "created": _now(), "software_version": software_version(),
+                "phase_window": float(phase_window)}
+        root.update(attrs or {})
+        for k, v in root.items():
+            f.attrs[k] = _attr_value(v)
+        f.create_group("samples", track_order=True)
+        f.flush()
+        return cls(f, path)
+
+    @classmethod
+    def open(cls, path) -> "DatasetWriter":
+        """Open an existing, valid file for appending."""
+        f = _open_h5(path, "r+")
+        try:
+            _validate_open(f, path)
+        except BaseException:
+            f.close()
+            raise
+        return cls(f, path)
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._f:
+            self._f.flush()
+            self._f.close()
+            self._f = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- groups --------------------------------------------------------------
+    @property
+    def root_attrs(self) -> dict:
+        """Root attributes, decoded."""
+        return _attrs_dict(self._f.attrs)
+
+    def keys(self) -> list[str]:
+        """Group names under /samples."""
+        return list(self._f["samples"].keys())
+
+    def group_attrs(self, key: str) -> dict:
+        """A group's attributes, decoded."""
+        return _attrs_dict(self._f["samples"][key].attrs)
+
+    def add_group(self, key: str, *, T: float, n_target: int, seed, algorithm: str,
+                  thinning: int = 1, equilibration_sweeps: int = 0, tau_int: dict | None = None,
+                  phase: str | None = None, **extra) -> None:
+        """Create ``/samples/<key>`` with empty resizable datasets and its attrs."""
+        samples = self._f["samples"]
+        if key in samples:
+            raise InvalidParameterError(f"group /samples/{key} already exists in {self.path.name}")
+        L = self.L
+        window = float(_decode(self._f.attrs.get("phase_window", PHASE_WINDOW)))
+        g = samples.create_group(key)
+        rows = max(1, min(1024, 2**18 // (L * L)))
+        g.create_dataset("spins", shape=(0, L, L), maxshape=(None, L, L), dtype=np.int8,
+                         chunks=(rows, L, L), compression="gzip", compression_opts=4)
+        for name in ("energy", "magnetization"):
+            g.create_dataset(name, shape=(0,), maxshape=(None,), dtype=np.float64,
+                             chunks=(4096,), compression="gzip", compression_opts=4)
+        attrs = {"T": float(T), "beta": 1.0 / float(T),
+                 "phase": phase or phase_label(T, window=window), "complete": False,
+                 "n_target": int(n_target), "seed": seed, "algorithm": algorithm,
+                 "thinning": int(thinning), "equilibration_sweeps": int(equilibration_sweeps),
+                 "tau_int": tau_int or {}}
+        attrs.update(extra)
+        for k, v in attrs.items():
+            g.attrs[k] = _attr_value(v)
+        g.attrs["n_written"] = np.int64(0)
+        self._f.flush()
+
+    def set_attrs(self, key: str, **attrs) -> None:
+        """Set (overwrite) attributes of a group and flush."""
+        g = self._f["samples"][key]
+        for k, v in attrs.items():
+            g.attrs[k] = _attr_value(v)
+        self._f.flush()
+
+    def n_written(self, key: str) -> int:
+        """The counted rows of a group."""
+        return int(self._f["samples"][key].attrs["n_written"])
+
+    def append(self, key: str, spins, energy, magnetization, *, checkpoint: dict | None = None,
+               ) -> int:
+        """Append rows (and optionally the state after them); returns the new count.
+
+        Order: resize, write rows, write ``checkpoint`` into the spare slot,
+        flush, then bump ``n_written`` and flush again. A crash before the
+        last flush leaves the previous count and its matching checkpoint.
+        """
+        g = self._f["samples"][key]
+        n0 = int(g.attrs["n_written"])
+        spins = np.asarray(spins, dtype=np.int8)
+        k = spins.shape[0]
+        if spins.shape[1:] != (self.L, self.L):
+            raise InvalidParameterError(
+                f"spins must have shape (n, {self.L}, {self.L}), got {spins.shape}")
+        for name, rows in (("spins", spins), ("energy", energy), ("magnetization", magnetization)):
+            ds = g[name]
+            ds.resize(n0 + k, axis=0)
+            ds[n0:n0 + k] = rows
+        if checkpoint is not None:
+            self._write_checkpoint(g, n0, n0 + k, checkpoint)
+        self._f.flush()
+        g.attrs["n_written"] = np.int64(n0 + k)
+        self._f.flush()
+        return n0 + k
+
+    def save_checkpoint(self, key: str, state: dict) -> None:
+        """Store ``state`` as the checkpoint valid at the current count."""
+        g = self._f["samples"][key]
+        n = int(g.attrs["n_written"])
+        self._write_checkpoint(g, n, n, state)
+        self._f.flush()
+
+    def _write_checkpoint(self, g, n_current: int, n_rows: int, state: dict) -> None:
+        valid = self._valid_slot(g, n_current)
+        # always write into the slot that is not the currently valid one
+        slot_name = _SLOTS[1] if valid == _SLOTS[0] else _SLOTS[0]
+        if slot_name in g:
+            del g[slot_name]
+        slot = g.create_group(slot_name)
+        for k, v in state.items():
+            if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
+                slot.create_dataset(k, data=v)
+            else:
+                slot.attrs[k] = json.dumps(v, default=_json_default, sort_keys=True)
+        slot.attrs["__n_rows__"] = np.int64(n_rows)
+        if n_rows == n_current and valid is not None:
+            # invalidate the older slot so that exactly one matches
+            g[valid].attrs["__n_rows__"] = np.int64(-1)
+
+    @staticmethod
+    def _valid_slot(g, n: int):
+        for name in _SLOTS:
+            if name in g and int(g[name].attrs.get("__n_rows__", -1)) == n:
+                return name
+        return None
+
+    def checkpoint(self, key: str) -> dict | None:
+        """The saved state matching the current count, or None."""
+        g = self._f["samples"][key]
+        slot_name = self._valid_slot(g, int(g.attrs["n_written"]))
+        if slot_name is None:
+            return None
+        slot = g[slot_name]
+        try:
+            state = {k: slot[k][()] for k in slot.keys()}
+            for k, v in slot.attrs.items():
+                if k != "__n_rows__":
+                    state[k] = json.loads(_decode(v))
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise FileFormatError(
+                f"{self.path.name}: /samples/{key}/{slot_name} is corrupt "
+                f"({' '.join(str(exc).split())})") from None
+        return state
+
+    def mark_complete(self, key: str) -> None:
+        """Set ``complete=True`` (the last write of a temperature)."""
+        g = self._f["samples"][key]
+        self._f.flush()
+        g.attrs["complete"] = True
+        self._f.flush()
+
+    def read(self, key: str) -> Ensemble:
+        """The counted rows of a group as an :class:`Ensemble`."""
+        return _read_group(self._f, key, self.path, self.L, check=False)
+
+
+# --------------------------------------------------------------------------
+# generated samples (RBM, GAN)
+# --------------------------------------------------------------------------
+
+def _check_spins(spins) -> np.ndarray:
+    arr = np.asarray(spins)
+    if arr.ndim != 3 or arr.shape[1] != arr.shape[2] or arr.shape[1] < 2 or arr.shape[0] < 1:
+        raise InvalidParameterError(f"spins must have shape (n >= 1, L, L) with L >= 2, "
+                                    f"got {arr.shape}")
+    if not np.all((arr == 1) | (arr == -1)):
+        raise InvalidParameterError("spins must be in {-1, +1}")
+    return arr.astype(np.int8, copy=False)
+
+
+def write_generated(path, spins, *, T: float, source: str, provenance: dict | None = None,
+                    seed=None, overwrite: bool = False, append: bool = False) -> Path:
+    """Store generated spin configurations (RBM, GAN) in the dataset schema.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file.
+    spins : array_like, shape (n, L, L), values in {-1, +1}
+    T : float
+        The temperature the samples stand for (k_B = J = 1).
+    source : {"rbm", "gan"}
+    provenance : dict, optional
+        Stored as attrs of the temperature's group (e.g. ``model_file``,
+        ``model_hash``, ``n_steps``); non-scalar values as JSON strings.
+    seed : int, optional
+        The seed the samples were drawn with (recorded).
+    overwrite : bool
+        Replace an existing file.
+    append : bool
+        Add this temperature to an existing file of the same L and source.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and neither ``overwrite`` nor ``append``.
+    InvalidParameterError
+        Bad spins, T or source; appending a different L/source or an existing T.
+    FileFormatError
+        Appending to a file that is not a valid dataset.
+    """
+    path = Path(path)
+    if source not in ("rbm", "gan"):
+        raise InvalidParameterError(f"source must be one of rbm, gan, got {source!r}")
+    try:
+        T = float(T)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}") from None
+    if not (math.isfinite(T) and T > 0):
+        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}")
+    spins = _check_spins(spins)
+    n, L = spins.shape[0], spins.shape[1]
+    energy, magnetization = energy_magnetization(spins)
+    provenance = dict(provenance or {})
+    group_attrs = dict(T=T, n_target=n, seed=-1 if seed is None else seed,
+                       algorithm=str(provenance.pop("algorithm", source)),
+                       thinning=int(provenance.pop("thinning", 1)),
+                       equilibration_sweeps=int(provenance.pop("equilibration_sweeps", 0)),
+                       tau_int=provenance.pop("tau_int", {}))
+    group_attrs.update(provenance)
+    key = group_key(T)
+
+    if path.exists() and append and not overwrite:
+        with DatasetWriter.open(path) as w:
+            root = w.root_attrs
+            if w.L != L:
+                raise InvalidParameterError(
+                    f"spins must have L = {w.L} to append to {path.name}, got L = {L}")
+            if root["source"] != source:
+                raise InvalidParameterError(
+                    f"source must be {root['source']!r} to append to {path.name}, got {source!r}")
+            if key in w.keys():
+                raise InvalidParameterError(
+                    f"T must be a temperature not yet in {path.name}, got {T:g}")
+            w.add_group(key, **group_attrs)
+            w.append(key, spins, energy, magnetization)
+            w.mark_complete(key)
+        return path
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
+    parent = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    os.close(fd)
+    try:
+        with DatasetWriter.create(tmp, L=L, source=source) as w:
+            w.add_group(key, **group_attrs)
+            w.append(key, spins, energy, magnetization)
+            w.mark_complete(key)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
