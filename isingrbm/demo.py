@@ -443,9 +443,9 @@ def _stage_rbm(ctx: _Context):
             spins = visible_to_spins(np.asarray(visible).round().astype(np.uint8), cfg.L)
             provenance = {"model": paths.relative(model_path), "n_steps": cfg.gibbs_steps,
                           "data": paths.relative(paths.monte_carlo)}
-            with _atomic(sample_path) as tmp:
-                ising.write_generated(tmp, spins, T=T, source="rbm", provenance=provenance,
-                                      seed=ctx.seed_for("rbm", 100 + item), overwrite=True)
+            # write_generated writes a temporary file and moves it into place
+            ising.write_generated(sample_path, spins, T=T, source="rbm", provenance=provenance,
+                                  seed=ctx.seed_for("rbm", 100 + item), overwrite=True)
         outputs += [model_path, sample_path]
         summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
     return outputs, summary
@@ -510,9 +510,8 @@ def _stage_gan(ctx: _Context):
             spins = model.sample(cfg.n_generated, seed=ctx.seed_for("gan", 100 + item))
             provenance = {"model": paths.relative(model_path),
                           "data": paths.relative(paths.monte_carlo)}
-            with _atomic(sample_path) as tmp:
-                ising.write_generated(tmp, spins, T=T, source="gan", provenance=provenance,
-                                      seed=ctx.seed_for("gan", 200 + item), overwrite=True)
+            ising.write_generated(sample_path, spins, T=T, source="gan", provenance=provenance,
+                                  seed=ctx.seed_for("gan", 200 + item), overwrite=True)
         outputs += [model_path, sample_path]
         summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
     return outputs, summary

@@ -27,8 +27,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "T_CRITICAL", "OBSERVABLE_LABELS", "exact_curves", "thermodynamics_figure",
-    "training_curves_figure", "vmc_figure", "distributions_figure", "sample_grid_figure",
-    "save",
+    "training_curves_figure", "vmc_figure", "save",
 ]
 
 #: Onsager's critical temperature 2 / ln(1 + sqrt 2) (k_B = J = 1).
@@ -327,96 +326,4 @@ def vmc_figure(runs: dict, *, exact: float | None, title: str | None = None) -> 
         ax.legend(fontsize=8)
     axes[0].set_ylabel(r"energy $\langle E_L \rangle$  ($\hbar\omega$, $\hbar = m = 1$)")
     fig.suptitle(title or "VMC: energy per iteration (band: one standard error)")
-    return fig
-
-
-def distributions_figure(panels: dict, *, L: int) -> Figure:
-    """Histograms of the energy and magnetization per spin, per source.
-
-    Parameters
-    ----------
-    panels : dict
-        ``column title -> {source label: (energy_per_spin, magnetization_per_spin)}``
-        with 1-D sample arrays (one column per temperature).
-    L : int
-        Lattice size (the histogram bins follow the lattice's discrete
-        values: e in steps of 4/N, m in steps of 2/N).
-
-    Returns
-    -------
-    Figure
-        Top row energy, bottom row magnetization histograms (densities).
-    """
-    n_cols = max(1, len(panels))
-    fig = Figure(figsize=(4.3 * n_cols, 6.4), layout="constrained")
-    axes = fig.subplots(2, n_cols, squeeze=False)
-    N = L * L
-    for col, (title, sources) in enumerate(panels.items()):
-        e_all = np.concatenate([np.asarray(e, float) for e, _ in sources.values()])
-        e_lo, e_hi = e_all.min() - 2.0 / N, e_all.max() + 2.0 / N
-        e_bins = np.arange(e_lo, e_hi + 4.0 / N, 4.0 / N)
-        m_bins = np.arange(-1 - 1.0 / N, 1 + 2.0 / N, 2.0 / N)
-        if len(m_bins) > 60:
-            m_bins = np.linspace(-1 - 1.0 / N, 1 + 1.0 / N, 41)
-        if len(e_bins) > 60:
-            e_bins = np.linspace(e_lo, e_hi, 41)
-        for source, (e, m) in sources.items():
-            colour, _ = _SOURCE_STYLE.get(source, ("tab:orange", "v"))
-            kwargs = dict(histtype="step", density=True, lw=1.5, color=colour, label=source)
-            axes[0, col].hist(np.asarray(e, float), bins=e_bins, **kwargs)
-            axes[1, col].hist(np.asarray(m, float), bins=m_bins, **kwargs)
-        axes[0, col].set_title(title)
-        axes[0, col].set_xlabel(r"energy per spin $e$")
-        axes[1, col].set_xlabel(r"magnetization per spin $m$")
-        for ax in axes[:, col]:
-            ax.set_ylabel("probability density")
-            ax.grid(alpha=0.3, lw=0.5)
-            ax.legend(fontsize=8)
-    fig.suptitle(f"Distributions of the energy and magnetization per spin, L = {L} ($k_B = J = 1$)")
-    return fig
-
-
-def sample_grid_figure(grids: dict, *, L: int, n_show: int = 4) -> Figure:
-    """Spin configurations side by side: one row per (phase, T), one block per source.
-
-    Parameters
-    ----------
-    grids : dict
-        ``(phase, T) -> {source label: spins (n, L, L) int8}``.
-    L : int
-        Lattice size.
-    n_show : int
-        Configurations shown per source.
-
-    Returns
-    -------
-    Figure
-        Black = spin up (+1), white = spin down (-1).
-    """
-    rows = list(grids.items())
-    sources = []
-    for _, by_source in rows:
-        for label in by_source:
-            if label not in sources:
-                sources.append(label)
-    n_cols = n_show * len(sources)
-    fig = Figure(figsize=(1.05 * n_cols + 1.2, 1.25 * len(rows) + 0.8), layout="constrained")
-    axes = fig.subplots(len(rows), n_cols, squeeze=False)
-    for r, ((phase, T), by_source) in enumerate(rows):
-        for s, label in enumerate(sources):
-            spins = by_source.get(label)
-            for k in range(n_show):
-                ax = axes[r, s * n_show + k]
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if spins is not None and k < len(spins):
-                    ax.imshow(np.asarray(spins[k]), cmap="gray_r", vmin=-1, vmax=1,
-                              interpolation="nearest")
-                else:
-                    ax.axis("off")
-                if r == 0 and k == 0:
-                    ax.set_title(label, loc="left", fontsize=10)
-                if s == 0 and k == 0:
-                    ax.set_ylabel(f"{phase}\nT = {T:g}", fontsize=9)
-    fig.suptitle(f"Configurations, L = {L}: black = spin up, white = spin down")
     return fig

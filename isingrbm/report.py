@@ -330,9 +330,32 @@ class _EvaluateAdapter:
                 if isinstance(v, (int, float)) and v is not None}
 
     @staticmethod
-    def extras(table: dict) -> list:
-        """Rows ``[quantity, per-source values...]`` beyond the observables."""
-        return []
+    def deviation(table: dict, source: str, name: str):
+        """(model - MC) / combined standard error, as computed by compare."""
+        value = (table.get("deviation") or {}).get(source, {}).get(name)
+        return None if value is None else float(value)
+
+    @staticmethod
+    def extras(table: dict, labels: list, n_dev: int) -> list:
+        """Rows beyond the observables: fraction m > 0, histogram distances, distinct configs."""
+        rows = []
+        fractions = table.get("fraction_positive") or {}
+        rows.append(["fraction m > 0"] + [fmt_estimate(fractions.get(s)) for s in labels]
+                    + ["0.5 (Z2)"] + [""] * n_dev)
+        distances = table.get("distance") or {}
+        for key, title in (("energy", "TV distance of E"), ("abs_magnetization", "TV distance of |M|")):
+            row = [title]
+            for s in labels:
+                d = distances.get(s, {}).get(key)
+                row.append("—" if d is None else
+                           f"{fmt_float(d.get('value'), 3)} (noise {fmt_float(d.get('noise'), 3)})")
+            rows.append(row + ["0 (identical)"] + [""] * n_dev)
+        distinct = table.get("distinct") or {}
+        n_samples = table.get("n_samples") or {}
+        rows.append(["distinct configurations"]
+                    + [f"{distinct.get(s, '—')} of {n_samples.get(s, '—')}" for s in labels]
+                    + ["—"] + [""] * n_dev)
+        return rows
 
 
 _evaluate_adapter = _EvaluateAdapter()
@@ -376,66 +399,59 @@ def _evaluation_section(evaluation: dict | None, manifest: dict, paths,
             for s in labels:
                 if s == "Monte Carlo":
                     continue
-                row.append(_dev_vs_reference(sources[s].get(name), sources["Monte Carlo"].get(name))
-                           if "Monte Carlo" in sources else "—")
+                dev = _evaluate_adapter.deviation(table, s, name)
+                row.append("—" if dev is None or not math.isfinite(dev) else f"{dev:+.1f}")
             rows.append(row)
-        rows += _evaluate_adapter.extras(table)
+        rows += _evaluate_adapter.extras(table, labels, len(labels) - 1)
         blocks.append(Table(
             f"{phase.capitalize()} phase, T = {entry['T']:g}, L = {L}: observables per spin "
-            "(dev = (model - MC) / combined error)", header, rows, name=f"evaluation-{phase}"))
+            "(dev = (model - MC) / combined error; TV = total variation distance on the "
+            "lattice levels, noise = its value for a perfect independent sample)",
+            header, rows, name=f"evaluation-{phase}"))
     return blocks
 
 
-def _dev_vs_reference(est, ref) -> str:
-    if est is None or ref is None:
-        return "—"
-    err = math.hypot(est.get("error") or 0.0, ref.get("error") or 0.0)
-    if not err or not math.isfinite(err):
-        return "—"
-    return f"{(est['mean'] - ref['mean']) / err:+.1f}"
-
-
 def _sample_figures(evaluation: dict, manifest: dict, paths, figures_dir: Path) -> list:
-    """Sample grids and e/m histograms, Monte Carlo vs models, at the three temperatures."""
+    """Sample grids and e/m histograms (isingrbm.plots), Monte Carlo vs models, per phase."""
     import ising
 
-    from . import figures
+    from . import plots
 
-    blocks = []
     try:
         data = ising.load(paths.monte_carlo)
     except (OSError, ValueError):
         return [Paragraph(f"Monte Carlo data {paths.relative(paths.monte_carlo)} missing.")]
     L = data.L
-    N = L * L
-    panels, grids = {}, {}
+    grid_blocks, hist_blocks = [], []
     for phase, entry in evaluation["phases"].items():
         T = entry["T"]
         sources = {"Monte Carlo": data.ensemble(T)}
         for label, rel in entry.get("files", {}).items():
-            if label == "Monte Carlo":
-                continue
-            try:
+            if label != "Monte Carlo" and (paths.root / rel).exists():
                 sources[label] = ising.load(paths.root / rel).ensemble(T)
-            except (OSError, ValueError):
-                continue
-        panels[f"{phase}, T = {T:g}"] = {
-            label: (np.asarray(ens.energy) / N, np.asarray(ens.magnetization) / N)
-            for label, ens in sources.items()}
-        grids[(phase, T)] = {label: np.asarray(ens.spins[:8]) for label, ens in sources.items()}
-    fig = figures.distributions_figure(panels, L=L)
-    figures.save(fig, figures_dir / "distributions.png")
-    fig = figures.sample_grid_figure(grids, L=L)
-    figures.save(fig, figures_dir / "samples.png")
-    blocks.append(FigureBlock(
-        "figures/samples.png",
-        "Configurations: Monte Carlo vs RBM (vs GAN) at the ordered, critical and disordered "
-        "temperature (black = spin up, white = spin down; first samples of each file)."))
-    blocks.append(FigureBlock(
-        "figures/distributions.png",
-        "Histograms of the energy and magnetization per spin of Monte Carlo and generated "
-        "samples at the three temperatures."))
-    return blocks
+        # evenly spaced, not consecutive (correlated) Monte Carlo samples
+        shown = {label: np.asarray(ens.spins)[np.linspace(0, ens.n_samples - 1, _N_SHOW)
+                                               .astype(int)]
+                 for label, ens in sources.items()}
+        name = f"samples_{phase}.png"
+        plots.save(plots.sample_grid(shown, n_show=_N_SHOW,
+                                     title=f"{phase.capitalize()} phase, T = {T:g}, L = {L}: "
+                                           "black = +1, white = -1"), figures_dir / name)
+        grid_blocks.append(FigureBlock(
+            f"figures/{name}",
+            f"{phase.capitalize()} phase, T = {T:g}: configurations from Monte Carlo and from "
+            "the trained models (evenly spaced through each file; black = spin up)."))
+        name = f"distributions_{phase}.png"
+        reference = sources.pop("Monte Carlo")
+        plots.save(plots.distributions(reference, sources), figures_dir / name)
+        hist_blocks.append(FigureBlock(
+            f"figures/{name}",
+            f"{phase.capitalize()} phase, T = {T:g}: distributions of the energy and "
+            "magnetization per spin, probability per lattice level."))
+    return grid_blocks + hist_blocks
+
+
+_N_SHOW = 6
 
 
 def _training_section(manifest: dict, paths, figures_dir: Path) -> list:

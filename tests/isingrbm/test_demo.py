@@ -83,8 +83,9 @@ def test_quick_demo_writes_report_and_figures(demo_run):
     html_text = html.read_text()
     figures = sorted((report / "figures").glob("*.png"))
     names = {p.name for p in figures}
-    assert {"thermodynamics.png", "samples.png", "distributions.png", "rbm_training.png",
-            "vmc.png"} <= names
+    assert {"thermodynamics.png", "rbm_training.png", "vmc.png"} <= names
+    for phase in ("ordered", "critical", "disordered"):
+        assert {f"samples_{phase}.png", f"distributions_{phase}.png"} <= names
     for png in figures:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert png.stat().st_size > 10_000, f"{png} is suspiciously small"
@@ -268,6 +269,6 @@ def test_report_command_rebuilds_without_recomputing(demo_run, tmp_path):
                                              if k.startswith("report/")}}
     assert (copy / "report/report.md").read_text() == md_before
     assert (copy / "report/report.html").is_file()
-    assert len(list((copy / "report/figures").glob("*.png"))) >= 5
+    assert len(list((copy / "report/figures").glob("*.png"))) == 9
     assert json.loads(stdout)["html"] == str(copy / "report/report.html")
     assert seconds < 0.5 * first_seconds
