@@ -245,3 +245,50 @@ def test_monte_carlo_only_table(reference):
     assert table["sources"] == ["Monte Carlo"]
     assert table["exact"] == {} and table["distance"] == {}
     assert "Monte Carlo" in evaluate.format_table(table)
+
+
+# --------------------------------------------------------------------------
+# figures
+
+
+def test_sample_grid_shows_the_given_configurations(rng, tmp_path):
+    from isingrbm import plots
+
+    mc = exact_samples(rng, 10).spins
+    up = np.ones((3, L, L), np.int8)
+    fig = plots.sample_grid({"Monte Carlo": mc, "up": up}, n_show=4)
+    axes = np.array(fig.axes).reshape(2, 4)
+    np.testing.assert_array_equal(axes[0, 2].images[0].get_array(), mc[2])
+    np.testing.assert_array_equal(axes[1, 0].images[0].get_array(), up[0])
+    assert not axes[1, 3].images and not axes[1, 3].axison   # only 3 "up" samples
+    assert axes[1, 0].get_ylabel() == "up"
+    path = plots.save(fig, tmp_path / "grid.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InvalidParameterError):
+        plots.sample_grid({"bad": np.ones((2, 4))})
+
+
+def test_observables_vs_T_draws_points_and_exact_curves(rng, tmp_path):
+    from isingrbm import plots
+
+    tables = [evaluate.compare(exact_samples(rng, 2000, t), {"RBM": exact_samples(rng, 500, t)},
+                               n_noise=10)
+              for t in (3.5, 1.5, 2.269)]
+    fig = plots.observables_vs_T(tables, observables=("energy", "specific_heat"))
+    ax_e, ax_c = fig.axes[:2]
+    assert "per spin" in ax_e.get_ylabel() and "k_B = J = 1" in ax_e.get_xlabel()
+    finite = next(line for line in ax_e.get_lines() if line.get_label() == "exact, L = 4")
+    T_grid, e_curve = finite.get_data()
+    assert T_grid.min() < 1.5 and T_grid.max() > 3.5
+    np.testing.assert_allclose(e_curve, ising_exact.finite_lattice(L, T_grid)["energy"],
+                               rtol=1e-12)
+    # the Monte Carlo points sit at the three temperatures, sorted, with the table's means
+    points = ax_e.containers[0]
+    x, y = points.lines[0].get_data()
+    np.testing.assert_allclose(x, [1.5, 2.269, 3.5], atol=0.05)
+    sorted_tables = sorted(tables, key=lambda t: t["T"])
+    np.testing.assert_allclose(y, [t["observables"]["Monte Carlo"]["energy"].mean
+                                   for t in sorted_tables])
+    assert plots.save(fig, tmp_path / "obs.png").stat().st_size > 1000
+    with pytest.raises(InvalidParameterError):
+        plots.observables_vs_T([])

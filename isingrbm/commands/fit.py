@@ -1,0 +1,201 @@
+"""``isingrbm fit``: train a Bernoulli RBM on the spins of one temperature.
+
+The spins ``s`` in {-1, +1} of the chosen temperature of a Monte Carlo
+dataset become visible units ``v = (s + 1) / 2`` (row-major, ``L*L`` units)
+and train an :class:`rbm.BernoulliRBM`. Every training setting left out takes
+the estimator's default. The model file records the provenance of its data
+(data file, temperature, phase, L, data hash), the seed and the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from . import _common
+
+DESCRIPTION = """\
+Train a Bernoulli RBM on the Monte Carlo spins of one temperature of DATA and
+write it to a model file. Choose the temperature with --temperature T (must be
+in DATA) or --phase (the temperature of DATA closest to the phase's centre).
+Training settings left out take the defaults of rbm.BernoulliRBM. An
+interrupted run keeps a checkpoint beside MODEL (MODEL.checkpoint) and
+continues with --resume. Conventions: k_B = J = 1; visible unit v = (s + 1)/2."""
+
+EXAMPLE = ("isingrbm fit data.h5 --temperature 2.269 --hidden 64 --out rbm_T2.269.h5 "
+           "--seed 1")
+
+
+def _integer(text: str) -> int:
+    """argparse type: any integer (the allowed range is checked in ``run``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
+    return int(value)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+
+
+def register(subparsers) -> None:
+    parser = _common.add_subcommand(
+        subparsers, "fit", help="train an RBM on the spins of one temperature",
+        description=DESCRIPTION, example=EXAMPLE, func=run)
+    parser.add_argument("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--temperature", type=_number, metavar="T",
+                       help="temperature of DATA to train on (k_B = J = 1)")
+    which.add_argument("--phase", choices=("ordered", "critical", "disordered"),
+                       help="train on the temperature of DATA closest to this phase's centre")
+    parser.add_argument("--hidden", type=_integer, required=True, metavar="H",
+                        help="number of hidden units (>= 1)")
+    parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write")
+    parser.add_argument("--method", choices=("cd", "pcd", "pt"), default=None,
+                        help="negative phase: CD-k, persistent CD or parallel tempering "
+                             "(default: the estimator's)")
+    parser.add_argument("--epochs", type=_integer, default=None, help="training epochs (>= 1)")
+    parser.add_argument("--learning-rate", type=_number, default=None, help="learning rate (> 0)")
+    parser.add_argument("--batch-size", type=_integer, default=None, help="minibatch size (>= 1)")
+    parser.add_argument("--k", type=_integer, default=None,
+                        help="Gibbs steps per update, the k of CD-k/PCD-k (>= 1)")
+    parser.add_argument("--flip-augment", action="store_true",
+                        help="also train on the globally flipped spins (Z2 symmetric model "
+                             "data: + and - magnetized states in equal measure)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from MODEL.checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing MODEL")
+    _common.add_common_options(parser)
+
+
+def checkpoint_path(out) -> Path:
+    """Where an unfinished run keeps its training state: ``MODEL.checkpoint``."""
+    out = Path(out)
+    return out.with_name(out.name + ".checkpoint")
+
+
+def _check_settings(args) -> dict:
+    from mcstats.errors import InvalidParameterError
+
+    if args.hidden < 1:
+        raise InvalidParameterError(f"--hidden must be an integer >= 1, got {args.hidden}")
+    settings = {"n_hidden": args.hidden}
+    for flag, name, value, minimum in (("--epochs", "n_epochs", args.epochs, 1),
+                                       ("--batch-size", "batch_size", args.batch_size, 1),
+                                       ("--k", "k", args.k, 1)):
+        if value is not None:
+            if value < minimum:
+                raise InvalidParameterError(f"{flag} must be an integer >= {minimum}, got {value}")
+            settings[name] = value
+    if args.learning_rate is not None:
+        if not (args.learning_rate > 0 and args.learning_rate < float("inf")):
+            raise InvalidParameterError(
+                f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
+        settings["learning_rate"] = args.learning_rate
+    if args.method is not None:
+        settings["method"] = args.method
+    if args.flip_augment:
+        settings["flip_augment"] = True
+    if args.temperature is not None and not (args.temperature > 0
+                                              and args.temperature < float("inf")):
+        raise InvalidParameterError(
+            f"--temperature must be a finite number > 0, got {args.temperature}")
+    return settings
+
+
+def run(args) -> int:
+    import numpy as np
+
+    import rbm
+    from ising.lattice import spins_to_visible
+    from ising.store import load
+    from isingrbm import __version__
+    from mcstats.errors import InvalidParameterError, OutputExistsError
+
+    settings = _check_settings(args)
+    data_path = _common.check_input_file(args.data)
+    out = Path(args.out)
+    checkpoint = checkpoint_path(out)
+    if args.resume and not args.overwrite and out.exists() and not checkpoint.exists():
+        raise OutputExistsError(
+            f"output {out} exists and no checkpoint {checkpoint.name} is left to resume; "
+            "pass --overwrite to train again")
+    _common.check_output_path(out, overwrite=args.overwrite)
+    if checkpoint.exists() and not (args.resume or args.overwrite):
+        raise OutputExistsError(
+            f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to continue "
+            "it or --overwrite to start afresh")
+
+    dataset = load(data_path)        # FileFormatError names the file if it is not a dataset
+    if dataset.source != "monte-carlo":
+        raise InvalidParameterError(
+            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {data_path.name} "
+            f"has source {dataset.source!r}")
+    if args.phase is not None:
+        ensemble = dataset.ensemble_for_phase(args.phase)
+    else:
+        ensemble = dataset.ensemble(args.temperature, tol=1e-6)
+    if ensemble.n_samples < 2:
+        raise InvalidParameterError(
+            f"DATA must hold at least 2 samples at T = {ensemble.T:g}, got {ensemble.n_samples}")
+
+    seed = _common.resolve_seed(args.seed)
+    X = spins_to_visible(ensemble.spins)
+    model = rbm.BernoulliRBM(**settings, rng=seed)
+    if args.overwrite and checkpoint.exists() and not args.resume:
+        checkpoint.unlink()
+    _common.info(args, f"isingrbm fit: {data_path.name}, T = {ensemble.T:g} ({ensemble.phase}), "
+                       f"L = {ensemble.L}, {ensemble.n_samples} samples -> {model.n_hidden} "
+                       f"hidden units, method {model.method}, {model.n_epochs} epochs, seed {seed}")
+    start = time.perf_counter()
+    model.fit(X, progress=_common.progress_enabled(args), checkpoint=checkpoint,
+              resume=args.resume)
+    seconds = time.perf_counter() - start
+
+    from rbm.bernoulli import data_hash
+    metadata = {
+        "data_file": str(data_path.resolve()),
+        "data_group": ensemble.key,
+        "temperature": float(ensemble.T),
+        "beta": float(ensemble.beta),
+        "phase": ensemble.phase,
+        "L": int(ensemble.L),
+        "n_samples": int(ensemble.n_samples),
+        "data_hash": data_hash(X),
+        "encoding": "v = (s + 1) / 2, row-major",
+        "seed": int(seed),
+        "command": "isingrbm fit",
+        "software_version": __version__,
+        "training_seconds": round(seconds, 3),
+    }
+    with _common.atomic_output(out) as tmp:
+        rbm.save(model, tmp, metadata=metadata, overwrite=True)
+    if checkpoint.exists():
+        checkpoint.unlink()
+
+    history = getattr(model, "history_", {}) or {}
+    last = {k: _last(v) for k, v in history.items() if k != "epoch"}
+    _common.info(args, f"isingrbm fit: wrote {out} in {seconds:.1f} s"
+                       + "".join(f"; {k} {v:.4g}" for k, v in last.items()
+                                 if k in ("log_likelihood", "pseudo_log_likelihood",
+                                          "reconstruction_error") and np.isfinite(v)))
+    if args.json:
+        _common.emit_json({"model": str(out), **metadata, "n_hidden": model.n_hidden,
+                           "hyperparameters": model.hyperparameters(),
+                           "epochs_done": int(getattr(model, "epochs_done_", 0)),
+                           "final": last})
+    return 0
+
+
+def _last(values) -> float:
+    try:
+        return float(values[-1])
+    except (IndexError, TypeError, ValueError):
+        return float("nan")
