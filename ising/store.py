@@ -609,9 +609,10 @@ class DatasetWriter:
             else:
                 slot.attrs[k] = json.dumps(v, default=_json_default, sort_keys=True)
         slot.attrs["__n_rows__"] = np.int64(n_rows)
-        if n_rows == n_current and valid is not None:
-            # invalidate the older slot so that exactly one matches
-            g[valid].attrs["__n_rows__"] = np.int64(-1)
+        other = _SLOTS[1 - _SLOTS.index(slot_name)]
+        if other in g and int(g[other].attrs.get("__n_rows__", -1)) == n_rows:
+            # a stale slot for the same count (state saved again): exactly one may match
+            g[other].attrs["__n_rows__"] = np.int64(-1)
 
     @staticmethod
     def _valid_slot(g, n: int):

@@ -1,0 +1,162 @@
+"""``isingrbm generate``: Monte Carlo samples of the 2D Ising model into HDF5.
+
+All input is validated here, before anything is computed or written: a bad
+value gives one line on stderr and exit status 2 (via the CLI frame), and no
+existing file is touched.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mcstats.errors import InvalidParameterError, IsingRBMError
+
+from . import _common
+
+DESCRIPTION = """\
+Generate equilibrated, effectively independent configurations of the 2D
+Ising model (periodic L x L, J = k_B = 1) at each temperature and store them
+in one HDF5 file (DESIGN.md section 3). Per temperature: equilibration with
+a drift check, tau_int of E and |M| (Sokal), one stored sample per chain
+every ceil(2 tau_int) sweeps. --algorithm auto uses Wolff cluster updates
+for T <= T_c + 0.5 and checkerboard Metropolis above (recorded per T). The
+file is written as the run goes (with checkpoints every few seconds): an
+interrupted run is continued with --resume and ends with exactly the file
+an uninterrupted run would have written. At the end a table: per T the
+phase, algorithm, tau_int, e +- err beside the exact finite-L e, c beside
+the exact c, |m|, chi, U4. Under 'mpiexec -n K' temperatures are spread
+over the ranks (rank 0 writes)."""
+
+EXAMPLE = ("isingrbm generate --size 16 --temperatures 1.5 2.269 3.0 --samples 2000 "
+           "--out datasets/L16.h5 --seed 1")
+
+
+def register(subparsers) -> None:
+    parser = _common.add_subcommand(
+        subparsers, "generate", help="Monte Carlo samples of the 2D Ising model into HDF5",
+        description=DESCRIPTION, example=EXAMPLE, func=run)
+    parser.add_argument("--size", "-L", required=True, metavar="L",
+                        help="linear lattice size L >= 2 (N = L^2 spins)")
+    parser.add_argument("--temperatures", "-T", required=True, nargs="+", metavar="T",
+                        help="one or more distinct temperatures > 0 (k_B = J = 1); "
+                             "T_c = 2.269185")
+    parser.add_argument("--samples", "-n", required=True, metavar="N",
+                        help="samples to store per temperature (>= 1)")
+    parser.add_argument("--out", "-o", required=True, metavar="FILE", help="output HDF5 file")
+    parser.add_argument("--algorithm", default="auto", metavar="{auto,metropolis,wolff}",
+                        help="update algorithm (default: auto = Wolff for T <= T_c + 0.5, "
+                             "Metropolis above)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run in FILE (same size, temperatures, "
+                             "samples; the file's seed)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    parser.add_argument("--threads", default=None, metavar="K",
+                        help="numba threads (results do not depend on it)")
+    parser.add_argument("--chains", default=None, metavar="K",
+                        help="independent chains per temperature "
+                             "(default: clip(N_samples / 32, 1, 64))")
+    parser.add_argument("--checkpoint-every", default="2", metavar="SECONDS",
+                        help="seconds between appends + checkpoints (default: %(default)s)")
+    _common.add_common_options(parser)
+
+
+def _integer(text, name: str, minimum: int) -> int:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value) or value < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {text!r}")
+    return int(value)
+
+
+def _temperature(text) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"temperature must be a finite number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidParameterError(f"temperature must be a finite number > 0, got {text!r}")
+    return value
+
+
+def parse(args) -> dict:
+    """Validate the arguments; returns the keyword arguments of ``ising.simulate``."""
+    from ising.montecarlo import ALGORITHMS
+    from ising.store import group_key
+
+    L = _integer(args.size, "--size L", 2)
+    temps = [_temperature(t) for t in args.temperatures]
+    keys = [group_key(t) for t in temps]
+    if len(set(keys)) != len(keys):
+        raise InvalidParameterError(
+            f"--temperatures must be distinct (to 6 decimals), got {' '.join(args.temperatures)}")
+    samples = _integer(args.samples, "--samples", 1)
+    if args.algorithm not in ALGORITHMS:
+        raise InvalidParameterError(
+            f"--algorithm must be one of {', '.join(ALGORITHMS)}, got {args.algorithm!r}")
+    threads = None if args.threads is None else _integer(args.threads, "--threads", 1)
+    if threads is not None:
+        import numba
+        if threads > numba.config.NUMBA_NUM_THREADS:
+            raise InvalidParameterError(
+                f"--threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}], "
+                f"got {args.threads!r}")
+    chains = None if args.chains is None else _integer(args.chains, "--chains", 1)
+    try:
+        every = float(args.checkpoint_every)
+    except ValueError:
+        every = float("nan")
+    if not (math.isfinite(every) and every >= 0):
+        raise InvalidParameterError(
+            f"--checkpoint-every must be a number >= 0, got {args.checkpoint_every!r}")
+    if args.resume and args.overwrite:
+        raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
+    if args.seed is not None and args.seed >= 2**64:
+        raise InvalidParameterError(f"--seed must be an integer in [0, 2^64), got {args.seed}")
+    path = _common.check_output_path(args.out, overwrite=args.overwrite,
+                                     allow_existing=args.resume)
+    if args.resume and path.exists():
+        import ising
+        ising.validate(path)                 # foreign/corrupt: refuse before computing
+        rng = args.seed                      # None: the file's seed
+    else:
+        rng = _common.resolve_seed(args.seed)
+    return dict(L=L, temperatures=temps, n_samples=samples, algorithm=args.algorithm, rng=rng,
+                path=path, resume=args.resume, overwrite=args.overwrite, n_threads=threads,
+                n_chains=chains, checkpoint_interval=every)
+
+
+def run(args) -> int:
+    from ising import mpi
+
+    rank = 0
+    if mpi.launched_size() > 1:
+        comm = mpi.world()
+        rank = comm.Get_rank() if comm is not None else 0
+    try:
+        kwargs = parse(args)
+        import ising
+        from .inspect import format_table, summarize
+
+        progress = _common.progress_enabled(args) and rank == 0
+        log = None
+        if rank == 0 and not args.quiet:
+            log = (lambda message: _common.info(args, message))
+        ensembles = ising.simulate(**kwargs, progress=progress, log=log)
+    except IsingRBMError:
+        if rank != 0:          # rank 0 reports; the others leave quietly
+            return 2
+        raise
+    if rank != 0:
+        return 0
+    with ising.open_dataset(kwargs["path"]) as f:
+        root = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    summary = summarize(ensembles, L=kwargs["L"], path=kwargs["path"], root=root)
+    if args.json:
+        _common.emit_json(summary)
+        _common.info(args, format_table(summary))
+    else:
+        print(format_table(summary))
+    return 0

@@ -1,0 +1,148 @@
+"""``isingrbm inspect FILE``: per-temperature summary of a dataset file.
+
+For every temperature: phase, algorithm, tau_int, thinning, samples, and the
+observables with error bars (per spin, k_B = J = 1) beside the exact
+finite-L values (Kaufman's torus for e and c at any L; full enumeration of
+|m|, chi and U4 for L <= 4). ``generate`` prints the same table at its end.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _common
+
+DESCRIPTION = """\
+Print a per-temperature summary of an Ising dataset (HDF5, DESIGN.md
+section 3): T, phase, algorithm, tau_int, thinning, number of samples, and
+e, c, |m|, chi, U4 with one-standard-error bars (blocking / block jackknife)
+beside the exact finite-lattice values (Kaufman's torus: e, c for any L;
+exact enumeration: |m|, chi, U4 for L <= 4). Per spin, k_B = J = 1; chi is
+the connected susceptibility beta N (<m^2> - <|m|>^2). The file is validated:
+foreign, truncated or corrupt files are refused."""
+
+EXAMPLE = "isingrbm inspect datasets/L16.h5            # add --json for a machine-readable summary"
+
+
+def register(subparsers) -> None:
+    parser = _common.add_subcommand(
+        subparsers, "inspect", help="per-temperature summary of a dataset with exact values beside",
+        description=DESCRIPTION, example=EXAMPLE, func=run)
+    parser.add_argument("file", metavar="FILE", help="an isingrbm Ising dataset (.h5)")
+    _common.add_common_options(parser)
+
+
+def run(args) -> int:
+    import ising
+
+    path = _common.check_input_file(args.file)
+    data = ising.load(path)
+    summary = summarize(data.ensembles, L=data.L, path=path, root=data.attrs)
+    if args.json:
+        _common.emit_json(summary)
+    else:
+        print(format_table(summary))
+    return 0
+
+
+def _exact(L: int, T: float) -> dict:
+    from ising import exact
+    values = {}
+    finite = exact.finite_lattice(L, T)
+    values["energy"] = finite["energy"]
+    values["specific_heat"] = finite["specific_heat"]
+    if L <= exact.MAX_ENUMERATION_L:
+        enum = exact.exact_enumeration(L, T)
+        for key in ("abs_magnetization", "magnetization_squared", "susceptibility",
+                    "susceptibility_connected", "binder_cumulant"):
+            values[key] = enum[key]
+    return values
+
+
+def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict:
+    """JSON-able summary: per temperature the observables, exact values and deviations.
+
+    Returns
+    -------
+    dict
+        ``{"file", "L", "source", "seed", "conventions", "temperatures": [row, ...]}``;
+        each row has T, phase, algorithm, complete, n_samples, n_target,
+        tau_int, thinning, ``observables`` (Estimate dicts), ``exact`` and
+        ``deviation_sigmas`` (estimate - exact in standard errors).
+    """
+    root = dict(root or {})
+    rows = []
+    for ens in sorted(ensembles, key=lambda e: e.T):
+        attrs = ens.attrs
+        row = {"T": ens.T, "phase": ens.phase, "key": ens.key,
+               "algorithm": attrs.get("algorithm"), "complete": bool(attrs.get("complete", True)),
+               "n_samples": ens.n_samples, "n_target": attrs.get("n_target"),
+               "tau_int": attrs.get("tau_int"), "thinning": attrs.get("thinning"),
+               "n_chains": attrs.get("n_chains"),
+               "equilibration_sweeps": attrs.get("equilibration_sweeps")}
+        exact_values = _exact(L, ens.T)
+        row["exact"] = exact_values
+        if ens.n_samples:
+            obs = ens.observables()
+            row["observables"] = {k: v.to_dict() for k, v in obs.items()}
+            row["deviation_sigmas"] = {k: obs[k].deviation(v) for k, v in exact_values.items()
+                                       if math.isfinite(obs[k].error) and obs[k].error > 0}
+        else:
+            row["observables"] = None
+            row["deviation_sigmas"] = {}
+        rows.append(row)
+    return {"file": str(path) if path is not None else None, "L": L,
+            "source": root.get("source", "monte-carlo"), "seed": root.get("seed"),
+            "conventions": "per spin, k_B = J = 1, periodic L x L lattice; errors are one "
+                           "standard error (blocking / block jackknife); exact e, c: "
+                           "Kaufman finite torus; exact |m|, chi, U4: enumeration (L <= 4); "
+                           "chi = beta N (<m^2> - <|m|>^2)",
+            "temperatures": rows}
+
+
+def _fmt(obs: dict | None, key: str) -> str:
+    from mcstats.estimate import format_value_error
+    if not obs:
+        return "-"
+    est = obs[key]
+    err = est["error"]
+    return format_value_error(est["mean"], float("nan") if err is None else err)
+
+
+def format_table(summary: dict) -> str:
+    """The human table of :func:`summarize` (one line per temperature)."""
+    L = summary["L"]
+    head = (f"{summary.get('file') or 'ensembles'}: L = {L} periodic, source "
+            f"{summary['source']}, seed {summary.get('seed')}; per spin, k_B = J = 1")
+    cols = ["T", "phase", "algorithm", "tau_int", "thin", "n", "e", "e exact", "c", "c exact",
+            "|m|", "chi", "U4"]
+    lines = []
+    for row in summary["temperatures"]:
+        tau = row.get("tau_int") or {}
+        tau_text = (f"{max(tau.values()):.3g}" if isinstance(tau, dict) and tau else "-")
+        n_text = str(row["n_samples"]) + ("" if row["complete"] else f"/{row['n_target']}*")
+        obs = row["observables"]
+        ex = row["exact"]
+        m_text = _fmt(obs, "abs_magnetization")
+        chi_text = _fmt(obs, "susceptibility_connected")
+        u4_text = _fmt(obs, "binder_cumulant")
+        if "abs_magnetization" in ex:
+            m_text += f" ({ex['abs_magnetization']:.4f})"
+            chi_text += f" ({ex['susceptibility_connected']:.4f})"
+            u4_text += f" ({ex['binder_cumulant']:.4f})"
+        lines.append([f"{row['T']:.4f}", row["phase"], str(row["algorithm"]), tau_text,
+                      str(row.get("thinning") or "-"), n_text, _fmt(obs, "energy"),
+                      f"{ex['energy']:.6f}", _fmt(obs, "specific_heat"),
+                      f"{ex['specific_heat']:.5f}", m_text, chi_text, u4_text])
+    widths = [max(len(c), *(len(r[i]) for r in lines)) if lines else len(c)
+              for i, c in enumerate(cols)]
+    out = [head, "  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in lines]
+    notes = ["tau_int: the larger of E and |M|, in sweeps (Wolff: sweep-equivalents); "
+             "thin: sweeps between stored samples of a chain",
+             "exact e, c: Kaufman finite L x L torus; chi = beta N (<m^2> - <|m|>^2)"]
+    if L <= 4:
+        notes.append("values in parentheses: exact enumeration")
+    if any(not r["complete"] for r in summary["temperatures"]):
+        notes.append("*: incomplete (interrupted run; continue it with generate --resume)")
+    return "\n".join(out + notes)
