@@ -1,0 +1,74 @@
+"""MPI helpers (mpi4py imported only when launched on several ranks).
+
+``mpiexec -n K isingrbm vmc ...`` runs the walkers on K ranks; energies,
+gradients and the SR matrix are summed over ranks so that every rank takes
+the same step, and rank 0 alone writes files and prints.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from mcstats.errors import MissingDependencyError
+
+__all__ = ["launched_size", "world", "allreduce_sum", "gather_rows", "is_root"]
+
+_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE",
+                   "MV2_COMM_WORLD_SIZE")
+
+
+def launched_size() -> int:
+    """Number of processes the MPI launcher started (1 if not under MPI)."""
+    for name in _SIZE_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError:
+                continue
+    return 1
+
+
+def world():
+    """``mpi4py.MPI.COMM_WORLD`` when launched on more than one rank, else ``None``.
+
+    Raises
+    ------
+    MissingDependencyError
+        Launched on several ranks but mpi4py is not installed.
+    """
+    if launched_size() <= 1:
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise MissingDependencyError(
+            "running under mpiexec needs mpi4py; install it with "
+            "pip install 'isingrbm[mpi]'") from None
+    comm = MPI.COMM_WORLD
+    return comm if comm.Get_size() > 1 else None
+
+
+def is_root(comm) -> bool:
+    """True on rank 0 (or without MPI)."""
+    return comm is None or comm.Get_rank() == 0
+
+
+def allreduce_sum(comm, array) -> np.ndarray:
+    """Elementwise sum of a float64 array over ranks (identity without MPI)."""
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    if comm is None:
+        return array
+    from mpi4py import MPI
+    out = np.empty_like(array)
+    comm.Allreduce(array, out, op=MPI.SUM)
+    return out
+
+
+def gather_rows(comm, array) -> np.ndarray:
+    """Concatenate every rank's ``array`` along axis 0, in rank order, on all ranks."""
+    if comm is None:
+        return np.asarray(array)
+    return np.concatenate(comm.allgather(np.asarray(array)), axis=0)

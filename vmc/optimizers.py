@@ -1,0 +1,149 @@
+"""Parameter updates for VMC: ``Optimizer.step(grad, O_centered) -> delta``.
+
+``grad`` is the energy gradient ``2 (<E_L O_k> - <E_L><O_k>)`` (computed
+once, in the driver) and ``O_centered`` the centred log-derivatives
+``O_k - <O_k>`` (n_samples, n_params) of this rank's samples. SGD and Adam
+ignore ``O_centered`` and delegate to the one implementation of their update
+rules in :mod:`rbm.optim` (which ascends, so they are handed ``-grad``);
+stochastic reconfiguration (SR, the natural gradient) solves
+
+    (S + shift * I) delta = -learning_rate * grad,   S_kl = <O_k O_l> - <O_k><O_l>,
+
+with ``S`` formed by one BLAS product ``O_c^T O_c / n`` (summed over MPI
+ranks) and solved by a Cholesky factorization.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.linalg
+
+from mcstats.errors import InvalidParameterError, IsingRBMWarning
+from rbm import optim as _rbm_optim
+
+__all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer"]
+
+OPTIMIZERS = ("sgd", "adam", "sr")
+DEFAULT_LEARNING_RATES = {"sgd": 0.05, "adam": 0.01, "sr": 0.1}
+
+
+def _check_lr(learning_rate):
+    try:
+        lr = float(learning_rate)
+    except (TypeError, ValueError):
+        lr = float("nan")
+    if not (np.isfinite(lr) and lr > 0):
+        raise InvalidParameterError(
+            f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+    return lr
+
+
+class _Delegating:
+    """Wrap an :mod:`rbm.optim` optimizer (which updates a dict in place, ascending)."""
+
+    def step(self, grad, O_centered=None) -> np.ndarray:
+        """Return the parameter change for the energy gradient ``grad`` (n_params,)."""
+        grad = np.asarray(grad, dtype=np.float64)
+        params = {"params": np.zeros_like(grad)}
+        self._impl.step(params, {"params": -grad})
+        return params["params"]
+
+    def state_dict(self) -> dict:
+        return self._impl.state_dict()
+
+    @property
+    def learning_rate(self) -> float:
+        return self._impl.learning_rate
+
+
+class SGD(_Delegating):
+    """Plain (momentum) gradient descent, ``delta = -learning_rate * grad`` (+ momentum)."""
+
+    name = "sgd"
+
+    def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["sgd"], *,
+                 momentum: float = 0.0):
+        self._impl = _rbm_optim.SGD(_check_lr(learning_rate), momentum=momentum)
+
+
+class Adam(_Delegating):
+    """Adam (Kingma & Ba 2015) on the energy gradient."""
+
+    name = "adam"
+
+    def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["adam"], *,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self._impl = _rbm_optim.Adam(_check_lr(learning_rate), beta1=beta1, beta2=beta2,
+                                     eps=eps)
+
+
+class SR:
+    """Stochastic reconfiguration (natural gradient) with a diagonal shift.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step ``lr`` in ``(S + shift I) delta = -lr * grad``.
+    diag_shift : float
+        ``shift`` (>= 0) regularizing the (often singular) ``S``.
+    comm : mpi4py communicator or None
+        Sums ``O_c^T O_c`` and the sample count over ranks.
+    """
+
+    name = "sr"
+
+    def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["sr"], *,
+                 diag_shift: float = 1e-3, comm=None):
+        self.learning_rate = _check_lr(learning_rate)
+        shift = float(diag_shift)
+        if not (np.isfinite(shift) and shift >= 0):
+            raise InvalidParameterError(f"diag_shift must be a finite number >= 0, got {diag_shift!r}")
+        self.diag_shift = shift
+        self.comm = comm
+        self._warned = False
+
+    def s_matrix(self, O_centered) -> np.ndarray:
+        """``S = O_c^T O_c / n`` (n_params, n_params), summed over MPI ranks."""
+        O = np.asarray(O_centered, dtype=np.float64)
+        S = O.T @ O
+        n = O.shape[0]
+        if self.comm is not None:
+            from .mpi import allreduce_sum
+            S = allreduce_sum(self.comm, S)
+            n = self.comm.allreduce(n)
+        if n <= O.shape[1] and not self._warned:
+            warnings.warn(f"SR with n_samples={n} <= n_params={O.shape[1]}: S is singular and "
+                          "only the diagonal shift regularizes it; use more samples",
+                          IsingRBMWarning, stacklevel=3)
+            self._warned = True
+        return S / n
+
+    def step(self, grad, O_centered) -> np.ndarray:
+        """Return ``delta`` solving ``(S + shift I) delta = -lr * grad``."""
+        if O_centered is None:
+            raise InvalidParameterError("SR needs the centred log-derivatives O_centered")
+        grad = np.asarray(grad, dtype=np.float64)
+        S = self.s_matrix(O_centered)
+        S[np.diag_indices_from(S)] += self.diag_shift
+        try:
+            return -self.learning_rate * scipy.linalg.solve(S, grad, assume_a="pos")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            return -self.learning_rate * np.linalg.lstsq(S, grad, rcond=None)[0]
+
+    def state_dict(self) -> dict:
+        return {}
+
+
+def make_optimizer(name: str, learning_rate: float | None = None, *, comm=None, **kwargs):
+    """Build an optimizer by name (``"sgd"``, ``"adam"``, ``"sr"``); default learning rates
+    :data:`DEFAULT_LEARNING_RATES`."""
+    if name not in OPTIMIZERS:
+        raise InvalidParameterError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    lr = DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate
+    if name == "sgd":
+        return SGD(lr, **kwargs)
+    if name == "adam":
+        return Adam(lr, **kwargs)
+    return SR(lr, comm=comm, **kwargs)

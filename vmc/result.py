@@ -1,0 +1,232 @@
+"""The result of a VMC run and its HDF5 file (the only vmc module importing h5py).
+
+File layout (format ``"isingrbm-vmc"``, version 1)::
+
+    /            attrs: format, format_version, status ("complete" |
+                        "interrupted" | "diverged"), message, iterations,
+                        exact (NaN if unknown), variance, acceptance,
+                        energy (JSON of the Estimate), parameters (JSON of the
+                        settings), notes (JSON list), created, software_version
+    params           (n_params,) float64   final (last good) parameters
+    parameter_names  (n_params,) str       a[i], b[j], W[i,j], log_beta
+    local_energy     (n_walkers, n_steps)  final local energies, if kept
+    history/<key>    one dataset per history series (energy, variance,
+                     acceptance, grad_norm, step, params (n_iter, n_params))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from mcstats import Estimate
+from mcstats.errors import FileFormatError, OutputExistsError
+
+__all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "isingrbm-vmc"
+FORMAT_VERSION = 1
+
+
+def _software_version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("isingrbm")
+    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "unknown"
+
+
+@dataclass
+class VMCResult:
+    """Energy estimate, history and final parameters of a VMC run (hbar = m = 1).
+
+    Attributes
+    ----------
+    energy : mcstats.Estimate
+        Ground-state energy estimate (total, not per particle) with a
+        blocking error from the final sampling run.
+    variance : float
+        Variance of the local energy in that run (0 for an exact eigenstate).
+    acceptance : float
+        Acceptance rate of single-particle moves in that run (1 for Gibbs).
+    exact : float or None
+        Exact ground-state energy where known.
+    iterations : int
+        Optimization iterations done.
+    history : dict of ndarray
+        Per iteration: ``energy`` (mean E_L), ``variance``, ``acceptance``,
+        ``grad_norm``, ``step`` (the sampler's), ``params`` (n_iter, n_params)
+        at which that iteration sampled.
+    parameters : dict
+        The run's settings (particles, dims, omega, interaction, hidden,
+        jastrow, form, sigma, sampler, optimizer, learning_rate, samples,
+        walkers, seed, ...).
+    params : ndarray (n_params,)
+        Final parameters (the last good ones if the run diverged).
+    parameter_names : list of str
+    status : {"complete", "interrupted", "diverged"}
+    message : str
+        Why a run stopped early.
+    notes : list of str
+        Caveats to print beside the result.
+    local_energy : ndarray (n_walkers, n_steps) or None
+        Local energies of the final sampling run.
+    """
+
+    energy: Estimate
+    variance: float
+    acceptance: float
+    exact: float | None
+    iterations: int
+    history: dict
+    parameters: dict
+    params: np.ndarray
+    parameter_names: list = field(default_factory=list)
+    status: str = "complete"
+    message: str = ""
+    notes: list = field(default_factory=list)
+    local_energy: np.ndarray | None = None
+
+    @property
+    def error(self) -> float:
+        """Blocking error of :attr:`energy`."""
+        return self.energy.error
+
+    def to_dict(self) -> dict:
+        """The ``--json`` summary (the output contract of issue 4)."""
+        return {
+            "energy": self.energy.mean,
+            "error": self.energy.error,
+            "variance": self.variance,
+            "acceptance": self.acceptance,
+            "exact": self.exact,
+            "deviation": (None if self.exact is None or not self.energy.error > 0
+                          else (self.energy.mean - self.exact) / self.energy.error),
+            "iterations": self.iterations,
+            "status": self.status,
+            "message": self.message,
+            "tau_int": self.energy.tau_int,
+            "n_samples": self.energy.n_samples,
+            "parameters": dict(self.parameters),
+            "final_params": {n: float(v) for n, v in zip(self.parameter_names, self.params)},
+            "notes": list(self.notes),
+        }
+
+    def summary(self) -> str:
+        """A one-screen human summary."""
+        p = self.parameters
+        lines = [
+            f"VMC: N={p.get('particles')} particles, D={p.get('dims')}, "
+            f"omega={p.get('omega')}, interaction={p.get('interaction')} (hbar = m = 1)",
+            f"  ansatz: RBM with {p.get('hidden')} hidden units, Psi = "
+            f"{'sqrt(F)' if p.get('form') == 'sqrt' else 'F'}, jastrow={p.get('jastrow')}; "
+            f"sampler={p.get('sampler')}, optimizer={p.get('optimizer')} "
+            f"(learning rate {p.get('learning_rate')}), seed={p.get('seed')}",
+            f"  iterations: {self.iterations} ({self.status})"
+            + (f": {self.message}" if self.message else ""),
+            f"  energy:     {self.energy}   (blocking error, {self.energy.n_samples} samples, "
+            f"tau_int {self.energy.tau_int:.2f})",
+        ]
+        if self.exact is not None:
+            dev = self.energy.mean - self.exact
+            sig = f" = {dev / self.energy.error:+.1f} sigma" if self.energy.error > 0 else ""
+            lines.append(f"  exact:      {self.exact:.6g}   (difference {dev:+.2e}{sig})")
+        else:
+            lines.append("  exact:      unknown for these settings")
+        lines.append(f"  variance of E_L: {self.variance:.3e}   acceptance: {self.acceptance:.3f}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- files
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the result to an HDF5 file (layout in the module docstring).
+
+        Raises
+        ------
+        OutputExistsError
+            ``path`` exists and ``overwrite`` is False.
+        """
+        import h5py
+
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
+        with h5py.File(path, "w") as h5:
+            a = h5.attrs
+            a["format"] = FORMAT
+            a["format_version"] = FORMAT_VERSION
+            a["status"] = self.status
+            a["message"] = self.message
+            a["iterations"] = int(self.iterations)
+            a["exact"] = float("nan") if self.exact is None else float(self.exact)
+            a["variance"] = float(self.variance)
+            a["acceptance"] = float(self.acceptance)
+            a["energy"] = json.dumps(self.energy.to_dict())
+            a["parameters"] = json.dumps(self.parameters)
+            a["notes"] = json.dumps(list(self.notes))
+            a["created"] = datetime.now(timezone.utc).isoformat()
+            a["software_version"] = _software_version()
+            h5.create_dataset("params", data=np.asarray(self.params, dtype=np.float64))
+            h5.create_dataset("parameter_names",
+                              data=np.array(self.parameter_names, dtype=h5py.string_dtype()))
+            if self.local_energy is not None:
+                h5.create_dataset("local_energy", data=np.asarray(self.local_energy),
+                                  compression="gzip")
+            g = h5.create_group("history")
+            for key, value in self.history.items():
+                g.create_dataset(key, data=np.asarray(value, dtype=np.float64))
+        return path
+
+    @classmethod
+    def load(cls, path) -> "VMCResult":
+        """Read a result file written by :meth:`save`.
+
+        Raises
+        ------
+        FileFormatError
+            Not an HDF5 file, or not an ``isingrbm-vmc`` file of a known version.
+        """
+        import h5py
+
+        path = Path(path)
+        try:
+            h5 = h5py.File(path, "r")
+        except OSError as exc:
+            if not path.exists():
+                raise
+            raise FileFormatError(f"{path}: not an HDF5 file ({exc})") from None
+        with h5:
+            a = h5.attrs
+            if a.get("format") != FORMAT:
+                raise FileFormatError(
+                    f"{path}: attribute format is {a.get('format')!r}, expected {FORMAT!r}")
+            if int(a.get("format_version", -1)) != FORMAT_VERSION:
+                raise FileFormatError(
+                    f"{path}: format_version {a.get('format_version')!r} is not supported "
+                    f"(expected {FORMAT_VERSION})")
+            try:
+                e = json.loads(a["energy"])
+                energy = Estimate(**{k: (float("nan") if v is None else v) for k, v in e.items()})
+                exact = float(a["exact"])
+                result = cls(
+                    energy=energy, variance=float(a["variance"]),
+                    acceptance=float(a["acceptance"]),
+                    exact=None if math.isnan(exact) else exact,
+                    iterations=int(a["iterations"]),
+                    history={k: h5["history"][k][()] for k in h5["history"]},
+                    parameters=json.loads(a["parameters"]),
+                    params=h5["params"][()],
+                    parameter_names=[s.decode() if isinstance(s, bytes) else str(s)
+                                     for s in h5["parameter_names"][()]],
+                    status=str(a["status"]), message=str(a["message"]),
+                    notes=json.loads(a["notes"]),
+                    local_energy=h5["local_energy"][()] if "local_energy" in h5 else None)
+            except (KeyError, ValueError, TypeError) as exc:
+                raise FileFormatError(f"{path}: corrupt isingrbm-vmc file ({exc})") from None
+        return result
