@@ -5,8 +5,16 @@
 trained by CD-k, persistent CD or parallel tempering with SGD/Adam; exact
 (``<= 25`` units in the smaller layer) and AIS partition functions; HDF5
 model files (``save``/``load``). Knows nothing of Ising.
+
+>>> import numpy as np, rbm
+>>> X = (np.random.default_rng(0).random((500, 9)) < 0.3).astype(np.uint8)
+>>> model = rbm.BernoulliRBM(n_hidden=4, n_epochs=2, rng=0).fit(X)
+>>> model.weights.shape
+(9, 4)
 """
 
+from .bernoulli import BernoulliRBM
 from .gaussian import GaussianBernoulliRBM
+from .io import load, save
 
-__all__ = ["GaussianBernoulliRBM"]
+__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "save", "load"]

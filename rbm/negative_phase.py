@@ -1,0 +1,203 @@
+"""Negative-phase samplers of binary-binary RBMs: CD-k, PCD and parallel tempering.
+
+The samplers work in the *internal* parametrization of
+:class:`rbm.BernoulliRBM`: visible states ``u = alpha v + beta0`` with
+``v`` in {0, 1} (``alpha, beta0 = 1, 0`` for {0, 1} units, ``2, -1`` for
+{-1, +1} units), energy ``E(u, h) = -c.u - d.h - u.U.h`` and, at inverse
+temperature ``beta``,
+``p_beta(u, g) ∝ exp(-beta E(u, g))``, where the hidden units may also be
+encoded, ``g = alpha_h h + beta_h`` (``E = -c.u - d.g - u.U.g``).
+
+Conditionals at ``beta``::
+
+    p(h_j = 1 | u) = sigmoid(beta alpha_h (d_j + (u U)_j))
+    p(v_i = 1 | g) = sigmoid(beta alpha (c_i + (U g)_i))
+
+Two extra moves keep chains mixing where block Gibbs cannot (ordered
+phases, where the data has two modes related by the global flip
+``v -> 1 - v``):
+
+* ``global_flip_move``: Metropolis proposal ``v -> 1 - v`` accepted with
+  ``min(1, exp(F_beta(u) - F_beta(u')))``. The proposal is its own inverse,
+  so detailed balance holds for any model; for a model without that
+  symmetry it is simply rejected most of the time.
+* parallel tempering: replicas at ``beta_0 = 1 > beta_1 > ... > beta_{R-1}``
+  each make a Gibbs step, then neighbouring replicas swap their visible
+  states with probability
+  ``min(1, exp(F_a(u_a) + F_b(u_b) - F_a(u_b) - F_b(u_a)))`` (free energies
+  with the hidden units summed out, so the swap targets the marginals).
+
+All functions take an explicit ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._utils import sigmoid, softplus
+
+__all__ = ["InternalParams", "sample_hidden", "sample_visible", "gibbs",
+           "free_energy_internal", "global_flip_move", "TemperedChains"]
+
+
+class InternalParams:
+    """Parameters in the internal encoding (views of the training arrays).
+
+    Attributes
+    ----------
+    U : ndarray (n_visible, n_hidden)
+    c : ndarray (n_visible,)
+    d : ndarray (n_hidden,)
+    alpha, beta0 : float
+        Visible encoding ``u = alpha v + beta0``.
+    alpha_h, beta_h : float
+        Hidden encoding ``g = alpha_h h + beta_h``.
+    """
+
+    __slots__ = ("U", "c", "d", "alpha", "beta0", "alpha_h", "beta_h", "dtype")
+
+    def __init__(self, U, c, d, alpha, beta0, alpha_h=1.0, beta_h=0.0):
+        self.U, self.c, self.d = U, c, d
+        self.alpha, self.beta0 = float(alpha), float(beta0)
+        self.alpha_h, self.beta_h = float(alpha_h), float(beta_h)
+        self.dtype = U.dtype
+
+    def encode(self, v_bits: np.ndarray) -> np.ndarray:
+        """{0,1} bits -> internal visible states."""
+        if self.alpha == 1.0 and self.beta0 == 0.0:
+            return v_bits.astype(self.dtype, copy=True)
+        return (self.alpha * v_bits + self.beta0).astype(self.dtype, copy=False)
+
+    def decode(self, u: np.ndarray) -> np.ndarray:
+        """Internal visible states -> {0,1} bits (uint8)."""
+        return np.rint((u - self.beta0) / self.alpha).astype(np.uint8)
+
+    def flip(self, u: np.ndarray) -> np.ndarray:
+        """The global flip ``v -> 1 - v`` in internal coordinates."""
+        return (self.alpha + 2.0 * self.beta0) - u
+
+    def hidden_input(self, u, beta=1.0):
+        """``beta (d + u U)`` (n, n_hidden)."""
+        x = u @ self.U
+        x += self.d
+        if not np.isscalar(beta) or beta != 1.0:
+            x *= beta
+        return x
+
+    def hidden_mean(self, u):
+        """``E[g | u] = alpha_h sigmoid(alpha_h (d + u U)) + beta_h`` at beta = 1."""
+        x = self.hidden_input(u)
+        if self.alpha_h == 1.0 and self.beta_h == 0.0:
+            return sigmoid(x)
+        return self.alpha_h * sigmoid(self.alpha_h * x) + self.beta_h
+
+
+def sample_hidden(u, p: InternalParams, rng, beta=1.0):
+    """Draw internal hidden states ``g ~ p_beta(g | u)``; ``beta`` scalar or (n, 1)."""
+    x = p.hidden_input(u, beta)
+    if p.alpha_h != 1.0:
+        x *= p.alpha_h
+    prob = sigmoid(x)
+    bits = rng.random(prob.shape, dtype=prob.dtype) < prob
+    if p.alpha_h == 1.0 and p.beta_h == 0.0:
+        return bits.astype(p.dtype)
+    return np.where(bits, p.alpha_h + p.beta_h, p.beta_h).astype(p.dtype)
+
+
+def sample_visible(g, p: InternalParams, rng, beta=1.0):
+    """Draw internal visible states ``u ~ p_beta(u | g)``."""
+    x = g @ p.U.T
+    x += p.c
+    x *= p.alpha
+    if not np.isscalar(beta) or beta != 1.0:
+        x *= beta
+    prob = sigmoid(x)
+    bits = rng.random(prob.shape, dtype=prob.dtype) < prob
+    if p.alpha == 1.0 and p.beta0 == 0.0:
+        return bits.astype(p.dtype)
+    return np.where(bits, p.alpha + p.beta0, p.beta0).astype(p.dtype)
+
+
+def gibbs(u, p: InternalParams, n_steps: int, rng, beta=1.0):
+    """``n_steps`` block-Gibbs steps ``u -> g -> u'``; returns the new ``u``."""
+    for _ in range(n_steps):
+        u = sample_visible(sample_hidden(u, p, rng, beta), p, rng, beta)
+    return u
+
+
+def free_energy_internal(u, p: InternalParams, beta=1.0):
+    """``F_beta(u) = -beta c.u - sum_j [beta_h x_j + softplus(alpha_h x_j)]``, ``x = beta (d + u U)``."""
+    b = beta if np.isscalar(beta) else np.reshape(beta, (-1,))
+    x = p.hidden_input(u, b if np.isscalar(b) else b[:, None])
+    out = -b * (u @ p.c)
+    if p.alpha_h == 1.0 and p.beta_h == 0.0:
+        return out - softplus(x).sum(axis=1)
+    return out - (p.beta_h * x + softplus(p.alpha_h * x)).sum(axis=1)
+
+
+def global_flip_move(u, p: InternalParams, rng, beta=1.0):
+    """Metropolis global-flip move on every chain (in place); returns the acceptance rate."""
+    uf = p.flip(u)
+    log_ratio = free_energy_internal(u, p, beta) - free_energy_internal(uf, p, beta)
+    accept = np.log(rng.random(u.shape[0])) < log_ratio
+    u[accept] = uf[accept]
+    return float(np.mean(accept))
+
+
+class TemperedChains:
+    """Parallel-tempering chains: ``n_chains`` groups of ``n_replicas`` replicas.
+
+    Replica ``r`` of every group runs at ``betas[r]`` (``betas[0] = 1``,
+    geometric down to ``beta_min``). The samples of the model are the
+    ``beta = 1`` replicas.
+
+    Parameters
+    ----------
+    u0 : ndarray (n_chains, n_visible)
+        Initial states of all replicas (copied to every temperature).
+    n_replicas : int
+        Number of temperatures (>= 2).
+    beta_min : float
+        Smallest inverse temperature.
+    """
+
+    def __init__(self, u0, n_replicas: int, beta_min: float = 0.2):
+        self.n_chains = u0.shape[0]
+        self.n_replicas = n_replicas
+        self.betas = np.geomspace(1.0, beta_min, n_replicas)
+        self.state = np.repeat(u0[None, :, :], n_replicas, axis=0).copy()  # (R, n, nv)
+        self.n_swaps_accepted = np.zeros(n_replicas - 1)
+        self.n_swaps_tried = np.zeros(n_replicas - 1)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The ``beta = 1`` replicas (n_chains, n_visible) (a view)."""
+        return self.state[0]
+
+    def step(self, p: InternalParams, k: int, rng, *, flip_moves: bool = False) -> None:
+        """``k`` Gibbs steps in every replica, optional flip moves, then swaps."""
+        R, n, nv = self.state.shape
+        flat = self.state.reshape(R * n, nv)
+        beta_col = np.repeat(self.betas, n)[:, None].astype(flat.dtype)
+        flat = gibbs(flat, p, k, rng, beta_col)
+        if flip_moves:
+            global_flip_move(flat, p, rng, beta_col[:, 0])
+        self.state = flat.reshape(R, n, nv)
+        # swaps between neighbouring temperatures, even pairs then odd pairs
+        for parity in (0, 1):
+            for r in range(parity, R - 1, 2):
+                ba, bb = self.betas[r], self.betas[r + 1]
+                ua, ub = self.state[r], self.state[r + 1]
+                log_acc = (free_energy_internal(ua, p, ba) + free_energy_internal(ub, p, bb)
+                           - free_energy_internal(ub, p, ba) - free_energy_internal(ua, p, bb))
+                acc = np.log(rng.random(n)) < log_acc
+                if np.any(acc):
+                    tmp = ua[acc].copy()
+                    ua[acc] = ub[acc]
+                    ub[acc] = tmp
+                self.n_swaps_accepted[r] += acc.sum()
+                self.n_swaps_tried[r] += n
+
+    def swap_rates(self) -> np.ndarray:
+        """Acceptance rate of each neighbouring swap so far (n_replicas - 1,)."""
+        return self.n_swaps_accepted / np.maximum(self.n_swaps_tried, 1)
