@@ -257,8 +257,8 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         optimizer: str = "sr", n_iterations: int = 200, n_samples: int = 10_000,
         learning_rate: float | None = None, n_walkers: int = 16,
         n_final_samples: int | None = None, form: str = "sqrt", sigma: float | None = None,
-        init_scale: float = 0.1, rng=None, progress: bool = False, callback=None,
-        comm="auto") -> VMCResult:
+        init_scale: float = 0.1, n_threads: int | None = None, rng=None,
+        progress: bool = False, callback=None, comm="auto") -> VMCResult:
     """Find the ground-state energy of N trapped particles with an RBM trial state.
 
     Parameters
@@ -292,6 +292,11 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         RBM width (default: the one that represents the free ground state).
     init_scale : float
         Standard deviation of the random initial a, b, W.
+    n_threads : int or None
+        Threads for the sampling kernels and, when threadpoolctl is
+        installed, for BLAS (None: the libraries' defaults). Results do not
+        depend on it. One thread is much faster for small runs on a loaded
+        machine, where idle-spinning threads compete for the cores.
     rng : Generator, int, SeedSequence or None
         The seed (recorded in ``parameters["seed"]``; drawn from entropy if None).
     progress : bool
@@ -347,7 +352,7 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
                       sigma=sigma,
                       jastrow_a=cusp_constant(n_dims) if jastrow == "pade" else None,
                       init_scale=init_scale, rng=np.random.default_rng(seq_wf))
-    smp = make_sampler(sampler, n_walkers, rng=seq_sampler, comm=comm)
+    smp = make_sampler(sampler, n_walkers, rng=seq_sampler, comm=comm, n_threads=n_threads)
     opt = make_optimizer(optimizer, learning_rate, comm=comm)
     settings = {"particles": n_particles, "dims": n_dims, "omega": omega,
                 "interaction": interaction, "hidden": n_hidden, "jastrow": jastrow,
@@ -356,7 +361,7 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
                 "iterations": n_iterations, "samples": n_samples,
                 "final_samples": n_final_samples if n_final_samples is not None
                 else 4 * n_samples, "walkers": n_walkers, "init_scale": init_scale,
-                "seed": seed, "mpi_ranks": 1 if comm is None else comm.Get_size(),
+                "seed": seed, "threads": n_threads, "mpi_ranks": 1 if comm is None else comm.Get_size(),
                 "units": "hbar = m = 1"}
     if jastrow == "pade":
         settings["jastrow_cusp"] = cusp_constant(n_dims)
@@ -364,5 +369,18 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     if interaction == "coulomb" and jastrow == "none" and n_particles > 1:
         notes.append(NO_CUSP_NOTE)
     driver = VMC(hamiltonian, wf, smp, opt, comm=comm)
-    return driver.run(n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
-                      progress=progress, callback=callback, settings=settings, notes=notes)
+    with _blas_threads(n_threads):
+        return driver.run(n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
+                          progress=progress, callback=callback, settings=settings, notes=notes)
+
+
+def _blas_threads(n_threads):
+    """Limit BLAS threads with threadpoolctl when asked and available (else a no-op)."""
+    import contextlib
+    if n_threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n_threads, user_api="blas")

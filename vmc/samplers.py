@@ -61,13 +61,36 @@ class SampleBatch:
 
 
 class _Sampler:
+    """Common machinery of the samplers.
+
+    Parameters
+    ----------
+    n_walkers : int
+        Walkers over all MPI ranks (a multiple of the number of ranks).
+    step : float or None
+        Initial step (Metropolis half-width, importance time step ``dt``).
+    target_acceptance : float or None
+        Acceptance the burn-in tunes the step toward.
+    n_burn_in : int
+        Sweeps of the first call's burn-in (tuned in chunks of 20).
+    n_discard : int
+        Sweeps discarded at the start of every later call.
+    n_threads : int or None
+        Numba threads for the kernels (None: numba's current setting). The
+        result does not depend on it.
+    rng : Generator, int, SeedSequence or None
+        Seeds the walkers' streams.
+    comm : mpi4py communicator or None
+    """
+
     name = ""
     default_step = 1.0
     default_target = 0.5
 
     def __init__(self, n_walkers: int = 16, *, step: float | None = None,
                  target_acceptance: float | None = None, n_burn_in: int = 200,
-                 n_discard: int = 10, rng=None, comm=None):
+                 n_discard: int = 10, n_threads: int | None = None, rng=None, comm=None):
+        self.n_threads = None if n_threads is None else _check_int("n_threads", n_threads, 1)
         self.n_walkers_total = _check_int("n_walkers", n_walkers, 1)
         self.step = self.default_step if step is None else _check_positive("step", step)
         target = self.default_target if target_acceptance is None else float(target_acceptance)
@@ -115,7 +138,16 @@ class _Sampler:
         """Run ``n_steps`` sweeps; returns (positions, accepted moves) of this rank."""
         out = np.empty((self.n_walkers, n_steps, wf.n_visible))
         accepted = np.zeros(self.n_walkers, dtype=np.int64)
-        self._kernel(wf, n_steps, out, accepted)
+        if self.n_threads is None:
+            self._kernel(wf, n_steps, out, accepted)
+        else:
+            import numba
+            old = numba.get_num_threads()
+            numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
+            try:
+                self._kernel(wf, n_steps, out, accepted)
+            finally:
+                numba.set_num_threads(old)
         return out, int(accepted.sum())
 
     def _moves(self, wf, n_steps):

@@ -1,0 +1,229 @@
+"""``isingrbm vmc``: ground-state energy of trapped particles with an RBM trial state.
+
+Builds and runs :func:`vmc.run`; prints a one-screen summary (energy ±
+blocking error beside the exact value where known) on stderr, or the JSON
+summary of :meth:`vmc.VMCResult.to_dict` on stdout with ``--json``; writes
+the result file (``--out``) and a figure of the energy per iteration with
+the exact line (``--plots DIR``). Under ``mpiexec -n K`` the walkers are
+spread over the ranks and rank 0 alone prints and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import _common
+
+DESCRIPTION = """\
+Variational Monte Carlo for N particles in a D-dimensional isotropic harmonic
+trap, H = sum_p (-1/2 nabla_p^2 + 1/2 omega^2 r_p^2) [+ sum_{p<q} 1/r_pq],
+hbar = m = 1. The trial wavefunction is the marginal F of a Gaussian-binary
+RBM over its hidden units (Psi = sqrt(F) by default, Gibbs-samplable), with
+an optional Pade-Jastrow factor exp(sum c r/(1 + beta r)) carrying the
+Coulomb cusp c = 1/(D-1). Energies are totals (not per particle); errors are
+blocking errors of the final sampling run. Exact values shown where known:
+N D omega / 2 without interaction; 3 for N=2, D=2, omega=1 and 2 for N=2,
+D=3, omega=0.5 with Coulomb repulsion (Taut 1993). Run it under
+'mpiexec -n K' to spread the walkers over K ranks."""
+
+EXAMPLE = ("isingrbm vmc --particles 2 --dims 2 --interaction coulomb --jastrow pade "
+           "--iterations 300 --samples 10000 --seed 1 --out vmc.h5 --plots figs")
+
+_SAMPLERS = ("metropolis", "importance", "gibbs")
+_OPTIMIZERS = ("sgd", "adam", "sr")
+
+
+def _integer(text: str) -> int:
+    """argparse type: any integer (the allowed range is checked in ``run``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
+    return int(value)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+
+
+def register(subparsers) -> None:
+    parser = _common.add_subcommand(
+        subparsers, "vmc", help="RBM variational Monte Carlo for particles in a trap",
+        description=DESCRIPTION, example=EXAMPLE, func=run)
+    parser.add_argument("--particles", type=_integer, required=True, metavar="N",
+                        help="number of particles (>= 1)")
+    parser.add_argument("--dims", type=_integer, required=True, metavar="D",
+                        help="spatial dimension (1, 2 or 3)")
+    parser.add_argument("--omega", type=_number, default=1.0, metavar="W",
+                        help="trap frequency (> 0; default 1)")
+    parser.add_argument("--interaction", default="none", metavar="{none,coulomb}",
+                        help="pair interaction (default none; coulomb needs D >= 2)")
+    parser.add_argument("--hidden", type=_integer, default=2, metavar="H",
+                        help="RBM hidden units (>= 1; default 2)")
+    parser.add_argument("--jastrow", default="none", metavar="{none,pade}",
+                        help="Pade-Jastrow factor with the Coulomb cusp (needs coulomb)")
+    parser.add_argument("--sampler", default="importance",
+                        metavar="{metropolis,importance,gibbs}",
+                        help="sampler (default importance; gibbs needs --form sqrt, no Jastrow)")
+    parser.add_argument("--optimizer", default="sr", metavar="{sgd,adam,sr}",
+                        help="optimizer (default sr, stochastic reconfiguration)")
+    parser.add_argument("--iterations", type=_integer, default=200, metavar="K",
+                        help="optimization iterations (>= 0; default 200)")
+    parser.add_argument("--samples", type=_integer, default=10_000, metavar="M",
+                        help="samples per iteration (>= 1; default 10000)")
+    parser.add_argument("--final-samples", type=_integer, default=None, metavar="M",
+                        help="samples of the final estimate (default 4 x --samples)")
+    parser.add_argument("--learning-rate", type=_number, default=None, metavar="LR",
+                        help="learning rate (> 0; default sgd 0.05, adam 0.01, sr 0.1)")
+    parser.add_argument("--walkers", type=_integer, default=16, metavar="K",
+                        help="walkers (>= 1, a multiple of the MPI ranks; default 16)")
+    parser.add_argument("--form", default="sqrt", metavar="{sqrt,full}",
+                        help="Psi = sqrt(F) (default) or Psi = F of the RBM marginal F")
+    parser.add_argument("--threads", type=_integer, default=None, metavar="K",
+                        help="threads for the sampling kernels and BLAS (default: all)")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="write the result (HDF5) to FILE")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    parser.add_argument("--plots", default=None, metavar="DIR",
+                        help="write vmc_energy.png (energy per iteration, exact line) to DIR")
+    _common.add_common_options(parser)
+
+
+def _validate(args) -> None:
+    from mcstats.errors import InvalidParameterError
+
+    def need(ok, message):
+        if not ok:
+            raise InvalidParameterError(message)
+
+    need(args.particles >= 1, f"--particles must be an integer >= 1, got {args.particles}")
+    need(1 <= args.dims <= 3, f"--dims must be 1, 2 or 3, got {args.dims}")
+    need(args.omega > 0 and args.omega < float("inf"),
+         f"--omega must be a finite number > 0, got {args.omega}")
+    need(args.hidden >= 1, f"--hidden must be an integer >= 1, got {args.hidden}")
+    need(args.interaction in ("none", "coulomb"),
+         f"--interaction must be one of none, coulomb, got {args.interaction!r}")
+    need(args.jastrow in ("none", "pade"),
+         f"--jastrow must be one of none, pade, got {args.jastrow!r}")
+    need(args.sampler in _SAMPLERS,
+         f"--sampler must be one of {', '.join(_SAMPLERS)}, got {args.sampler!r}")
+    need(args.optimizer in _OPTIMIZERS,
+         f"--optimizer must be one of {', '.join(_OPTIMIZERS)}, got {args.optimizer!r}")
+    need(args.form in ("sqrt", "full"), f"--form must be one of sqrt, full, got {args.form!r}")
+    need(args.iterations >= 0, f"--iterations must be an integer >= 0, got {args.iterations}")
+    need(args.samples >= 1, f"--samples must be an integer >= 1, got {args.samples}")
+    need(args.final_samples is None or args.final_samples >= 1,
+         f"--final-samples must be an integer >= 1, got {args.final_samples}")
+    need(args.learning_rate is None or (0 < args.learning_rate < float("inf")),
+         f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
+    need(args.walkers >= 1, f"--walkers must be an integer >= 1, got {args.walkers}")
+    need(args.threads is None or args.threads >= 1,
+         f"--threads must be an integer >= 1, got {args.threads}")
+
+
+def plot_energy(result, path) -> Path:
+    """Energy per iteration (mean E_L ± its naive error) with the exact line; PNG at ``path``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    h = result.history
+    energy = np.asarray(h["energy"])
+    it = np.arange(1, energy.size + 1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(it, energy, lw=1, label="<E_L> per iteration")
+    if result.exact is not None:
+        ax.axhline(result.exact, color="k", ls="--", lw=1, label=f"exact {result.exact:g}")
+    if np.isfinite(result.energy.mean):
+        ax.axhline(result.energy.mean, color="C3", lw=1,
+                   label=f"final {result.energy}")
+    p = result.parameters
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("energy (hbar = m = 1)")
+    ax.set_title(f"VMC N={p.get('particles')} D={p.get('dims')} omega={p.get('omega')} "
+                 f"{p.get('interaction')}, jastrow={p.get('jastrow')}, {p.get('optimizer')}")
+    if energy.size:
+        lo = min(np.min(energy), result.exact if result.exact is not None else np.inf)
+        hi = np.percentile(energy, 90) if energy.size > 10 else np.max(energy)
+        if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
+            pad = 0.1 * (hi - lo)
+            ax.set_ylim(lo - pad, hi + pad)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def run(args) -> int:
+    _validate(args)
+    from mcstats.errors import DivergenceError, InvalidParameterError
+
+    import vmc
+    from vmc.mpi import is_root, world
+
+    comm = world()
+    root = is_root(comm)
+    out = None
+    if args.out is not None:
+        out = _common.check_output_path(args.out, overwrite=args.overwrite)
+    plots = None
+    if args.plots is not None:
+        plots = Path(args.plots)
+        if plots.exists() and not plots.is_dir():
+            raise InvalidParameterError(f"--plots {plots} exists and is not a directory")
+        if not plots.parent.is_dir():
+            raise InvalidParameterError(f"--plots: folder {plots.parent} does not exist")
+    seed = _common.resolve_seed(args.seed)
+    if comm is not None:
+        seed = comm.bcast(seed, root=0)
+    if root:
+        _common.info(args, f"isingrbm vmc: N={args.particles} D={args.dims} omega={args.omega} "
+                           f"{args.interaction}, {args.sampler}/{args.optimizer}, seed {seed}")
+    try:
+        result = vmc.run(
+            args.particles, args.dims, omega=args.omega, interaction=args.interaction,
+            n_hidden=args.hidden, jastrow=args.jastrow, sampler=args.sampler,
+            optimizer=args.optimizer, n_iterations=args.iterations, n_samples=args.samples,
+            n_final_samples=args.final_samples, learning_rate=args.learning_rate,
+            n_walkers=args.walkers, form=args.form, n_threads=args.threads, rng=seed,
+            progress=root and _common.progress_enabled(args), comm=comm)
+    except DivergenceError as exc:
+        partial = getattr(exc, "partial_result", None)
+        if root and out is not None and partial is not None:
+            with _common.atomic_output(out) as tmp:
+                partial.save(tmp, overwrite=True)
+            _common.info(args, f"isingrbm vmc: last good parameters written to {out}")
+        raise
+    if not root:
+        return 0 if result.status == "complete" else 130
+    if out is not None:
+        with _common.atomic_output(out) as tmp:
+            result.save(tmp, overwrite=True)
+    figure = None
+    if plots is not None:
+        plots.mkdir(exist_ok=True)
+        figure = plot_energy(result, plots / "vmc_energy.png")
+    if args.json:
+        summary = result.to_dict()
+        summary["out"] = None if out is None else str(out)
+        summary["plot"] = None if figure is None else str(figure)
+        _common.emit_json(summary)
+    # the summary is the output: stdout, unless --json owns stdout (then stderr)
+    stream = sys.stderr if args.json else sys.stdout
+    if not (args.quiet and args.json):
+        print(result.summary(), file=stream)
+        if out is not None:
+            print(f"  result file: {out}", file=stream)
+        if figure is not None:
+            print(f"  figure: {figure}", file=stream)
+    return 0 if result.status == "complete" else 130
