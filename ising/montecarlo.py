@@ -168,7 +168,10 @@ def _equilibrate(chains, task: _Task) -> dict:
         n_eq = 0
         n_meas *= 2
     thinning = max(1, math.ceil(2.0 * max(tau_e, tau_m)))
-    return {"equilibration_sweeps": int(total), "measurement_sweeps": int(n_meas),
+    extra = {}
+    if hasattr(chains, "clusters_per_sweep"):
+        extra["clusters_per_sweep"] = int(chains.clusters_per_sweep)
+    return {**extra, "equilibration_sweeps": int(total), "measurement_sweeps": int(n_meas),
             "tau_int": {"energy": float(tau_e), "abs_magnetization": float(tau_m)},
             "thinning": int(thinning), "equilibration_drift_sigmas": float(drift),
             "equilibration_check_passed": bool(ok)}
@@ -449,7 +452,7 @@ def _plan_resume(writer: DatasetWriter, tasks: list[_Task], L: int, seed_given: 
             plan[task.index] = None
         else:
             info = {k: attrs[k] for k in ("equilibration_sweeps", "measurement_sweeps", "tau_int",
-                                          "thinning", "equilibration_drift_sigmas",
+                                          "thinning", "clusters_per_sweep", "equilibration_drift_sigmas",
                                           "equilibration_check_passed") if k in attrs}
             plan[task.index] = {"info": info, "state": state, "n_written": n_written}
     return seed, plan
