@@ -11,7 +11,8 @@ import numpy as np
 
 from mcstats.errors import InvalidParameterError
 
-__all__ = ["spins_to_visible", "visible_to_spins"]
+__all__ = ["spins_to_visible", "visible_to_spins", "neighbour_table", "checkerboard_colour",
+           "checkerboard_pack", "checkerboard_unpack"]
 
 
 def spins_to_visible(spins) -> np.ndarray:
@@ -41,3 +42,58 @@ def visible_to_spins(visible, L: int | None = None) -> np.ndarray:
     if not np.all((visible == 0) | (visible == 1)):
         raise InvalidParameterError("visible units must be in {0, 1}")
     return (2 * visible.astype(np.int8) - 1).reshape(-1, L, L)
+
+
+# --------------------------------------------------------------------------
+# geometry helpers for the Monte Carlo kernels (added by ising-kernels)
+# --------------------------------------------------------------------------
+
+def neighbour_table(L: int) -> np.ndarray:
+    """Row-major site indices of the 4 neighbours of every site, periodic.
+
+    Returns
+    -------
+    ndarray, int64 (L*L, 4)
+        Columns: up (i-1), down (i+1), left (j-1), right (j+1) of site
+        ``i * L + j``. For L = 2 up == down and left == right (two bonds).
+    """
+    L = int(L)
+    i, j = np.divmod(np.arange(L * L), L)
+    return np.stack([((i - 1) % L) * L + j, ((i + 1) % L) * L + j,
+                     i * L + (j - 1) % L, i * L + (j + 1) % L], axis=1).astype(np.int64)
+
+
+def checkerboard_colour(L: int) -> np.ndarray:
+    """Colour ``(i + j) % 2`` of every site, int8 (L, L); 0 = "black"."""
+    i, j = np.indices((int(L), int(L)))
+    return ((i + j) % 2).astype(np.int8)
+
+
+def checkerboard_pack(spins) -> np.ndarray:
+    """Natural ``(n, L, L)`` spins -> colour-packed ``(n, 2, L, L // 2)`` (even L).
+
+    ``packed[:, c, i, k] = spins[:, i, 2 k + (i + c) % 2]``: colour ``c`` of
+    row ``i`` stored contiguously (the layout of the Metropolis kernels).
+    """
+    spins = np.asarray(spins)
+    n, L = spins.shape[0], spins.shape[1]
+    if L % 2:
+        raise InvalidParameterError(f"checkerboard packing needs an even L, got {L}")
+    packed = np.empty((n, 2, L, L // 2), dtype=spins.dtype)
+    packed[:, 0, 0::2] = spins[:, 0::2, 0::2]
+    packed[:, 0, 1::2] = spins[:, 1::2, 1::2]
+    packed[:, 1, 0::2] = spins[:, 0::2, 1::2]
+    packed[:, 1, 1::2] = spins[:, 1::2, 0::2]
+    return packed
+
+
+def checkerboard_unpack(packed) -> np.ndarray:
+    """Colour-packed ``(n, 2, L, L // 2)`` -> natural ``(n, L, L)``; inverse of pack."""
+    packed = np.asarray(packed)
+    n, L = packed.shape[0], packed.shape[2]
+    spins = np.empty((n, L, L), dtype=packed.dtype)
+    spins[:, 0::2, 0::2] = packed[:, 0, 0::2]
+    spins[:, 1::2, 1::2] = packed[:, 0, 1::2]
+    spins[:, 0::2, 1::2] = packed[:, 1, 0::2]
+    spins[:, 1::2, 0::2] = packed[:, 1, 1::2]
+    return spins

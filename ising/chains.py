@@ -1,0 +1,451 @@
+"""Many independent Ising Markov chains: checkerboard Metropolis and Wolff.
+
+Conventions: periodic L x L square lattice, J = k_B = 1, zero field; spins
+``int8`` in {-1, +1}; ``energy()`` is the TOTAL ``E = -sum_<ij> s_i s_j`` over
+the 2N bonds (each site with its right and lower neighbour; for L = 2 each
+neighbouring pair is joined by two bonds) and ``magnetization()`` the TOTAL
+``M = sum_i s_i`` (divide by N = L*L for per-spin values).
+
+Randomness: ``rng`` (a ``numpy.random.Generator``, an integer seed, or None
+for fresh entropy) is turned into one ``SeedSequence``, spawned into one
+child per chain plus one set-up stream (initial spins, Wolff calibration).
+Each chain's child gives the 64-bit key of a counter-based SplitMix64 stream
+(:mod:`ising.kernels`); a chain's RNG state is ``(key, counter)``. Every random
+number is fixed by (seed, chain, sweep, site), so results depend on the seed
+only, never on the number of numba threads, and :meth:`get_state` /
+:meth:`set_state` resume the same streams bit for bit.
+
+Example
+-------
+>>> from ising.chains import MetropolisChains
+>>> chains = MetropolisChains(16, 1 / 2.269, n_chains=8, rng=1)
+>>> chains.sweep(100)
+>>> e = chains.energy() / 16**2          # per-spin energy of every chain
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from mcstats.errors import InvalidParameterError
+
+from . import kernels
+from .lattice import checkerboard_pack, checkerboard_unpack
+
+__all__ = ["MetropolisChains", "WolffChains", "energy", "magnetization", "STARTS"]
+
+#: Allowed initial states: independent random spins, or all spins +1.
+STARTS = ("random", "up")
+
+_TWO64 = 2**64
+
+
+# --------------------------------------------------------------------------
+# validation and seeding
+# --------------------------------------------------------------------------
+
+def _check_L(L) -> int:
+    if isinstance(L, bool) or not isinstance(L, numbers.Integral) or L < 2:
+        raise InvalidParameterError(f"L must be an integer >= 2, got {L!r}")
+    return int(L)
+
+
+def _check_beta(beta) -> float:
+    try:
+        value = float(beta)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}") from None
+    if isinstance(beta, bool) or not math.isfinite(value) or value <= 0:
+        raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
+    return value
+
+
+def _check_count(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _seed_sequence(rng) -> np.random.SeedSequence:
+    """One SeedSequence from ``rng`` (Generator: 256 bits drawn from it)."""
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(
+            [int(x) for x in rng.integers(0, 2**63, size=4, dtype=np.int64)])
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if rng is None:
+        return np.random.SeedSequence()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.SeedSequence(int(rng))
+    raise InvalidParameterError(
+        f"rng must be a numpy.random.Generator, an integer >= 0 or None, got {rng!r}")
+
+
+def _threshold(p: float) -> np.uint64:
+    """``floor(p 2^64)`` as uint64 (accept iff a uniform 64-bit draw is below it)."""
+    return np.uint64(min(int(math.floor(p * _TWO64)), _TWO64 - 1))
+
+
+def _check_spins(spins, L: int | None = None, n: int | None = None) -> np.ndarray:
+    arr = np.asarray(spins)
+    if arr.ndim != 3 or arr.shape[1] != arr.shape[2] or arr.shape[1] < 2:
+        raise InvalidParameterError(
+            f"spins must have shape (n, L, L) with L >= 2, got shape {arr.shape}")
+    if L is not None and arr.shape[1] != L or n is not None and arr.shape[0] != n:
+        raise InvalidParameterError(
+            f"spins must have shape ({n}, {L}, {L}), got shape {arr.shape}")
+    if arr.dtype.kind not in "biuf" or not np.all((arr == 1) | (arr == -1)):
+        raise InvalidParameterError("spins must be in {-1, +1}")
+    return np.ascontiguousarray(arr, dtype=np.int8)
+
+
+# --------------------------------------------------------------------------
+# module-level observables
+# --------------------------------------------------------------------------
+
+def _energy_magnetization(spins) -> tuple[np.ndarray, np.ndarray]:
+    spins = _check_spins(spins)
+    e = np.empty(spins.shape[0])
+    m = np.empty(spins.shape[0])
+    kernels.energy_magnetization(spins, e, m)
+    return e, m
+
+
+def energy(spins) -> np.ndarray:
+    """Total energy of every configuration of a batch.
+
+    Parameters
+    ----------
+    spins : array_like (n, L, L) in {-1, +1}, L >= 2
+
+    Returns
+    -------
+    ndarray float64 (n,)
+        ``E = -sum_<ij> s_i s_j`` over the 2N bonds of the periodic lattice
+        (each site with its right and lower neighbour; J = 1). For L = 2 each
+        neighbouring pair counts twice. Ranges over [-2N, 2N].
+
+    Raises
+    ------
+    InvalidParameterError
+        Wrong shape or values outside {-1, +1}.
+    """
+    return _energy_magnetization(spins)[0]
+
+
+def magnetization(spins) -> np.ndarray:
+    """Total magnetization ``M = sum_i s_i`` of every configuration, float64 (n,).
+
+    Same input rules as :func:`energy`.
+    """
+    return _energy_magnetization(spins)[1]
+
+
+# --------------------------------------------------------------------------
+# chains
+# --------------------------------------------------------------------------
+
+class _Chains:
+    """Common part: validation, seeding, spins, observables, state."""
+
+    algorithm = ""
+
+    def __init__(self, L, beta, n_chains, *, rng=None, spins=None, start="random"):
+        self.L = _check_L(L)
+        self.beta = _check_beta(beta)
+        self.n_chains = _check_count("n_chains", n_chains)
+        if start not in STARTS:
+            raise InvalidParameterError(
+                f"start must be one of {', '.join(map(repr, STARTS))}, got {start!r}")
+        seq = _seed_sequence(rng)
+        children = seq.spawn(self.n_chains + 1)
+        self._rng_key = np.array([c.generate_state(1, dtype=np.uint64)[0]
+                                  for c in children[:-1]], dtype=np.uint64)
+        self._rng_counter = np.zeros(self.n_chains, dtype=np.uint64)
+        self._setup_rng = np.random.default_rng(children[-1])
+        if spins is not None:
+            initial = _check_spins(spins, self.L, self.n_chains)
+        elif start == "up":
+            initial = np.ones((self.n_chains, self.L, self.L), dtype=np.int8)
+        else:
+            initial = (2 * self._setup_rng.integers(
+                0, 2, size=(self.n_chains, self.L, self.L), dtype=np.int8) - 1).astype(np.int8)
+        self._store(initial)
+        self.n_sweeps = 0
+
+    # -- layout hooks -------------------------------------------------------
+    def _store(self, spins: np.ndarray) -> None:
+        self._spins = np.ascontiguousarray(spins, dtype=np.int8)
+        self._cache = None
+
+    def _natural(self) -> np.ndarray:
+        return self._spins.copy()
+
+    def _compute(self) -> tuple[np.ndarray, np.ndarray]:
+        e = np.empty(self.n_chains)
+        m = np.empty(self.n_chains)
+        kernels.energy_magnetization(self._spins, e, m)
+        return e, m
+
+    # -- public ---------------------------------------------------------------
+    @property
+    def spins(self) -> np.ndarray:
+        """Configurations, int8 (n_chains, L, L): a read-only snapshot array.
+
+        A new array on every access (later sweeps do not change it); assign
+        ``chains.spins = new`` to replace the configurations.
+        """
+        out = self._natural()
+        out.flags.writeable = False
+        return out
+
+    @spins.setter
+    def spins(self, value) -> None:
+        self._store(_check_spins(value, self.L, self.n_chains))
+
+    def _observables(self):
+        if self._cache is None:
+            self._cache = self._compute()
+        return self._cache
+
+    def energy(self) -> np.ndarray:
+        """Total energy ``E = -sum_<ij> s_i s_j`` of every chain, float64 (n_chains,)."""
+        return self._observables()[0].copy()
+
+    def magnetization(self) -> np.ndarray:
+        """Total magnetization ``M = sum_i s_i`` of every chain, float64 (n_chains,)."""
+        return self._observables()[1].copy()
+
+    def sample(self, n_samples, *, thin=1, callback=None):
+        """Generator: ``n_samples`` times, sweep ``thin`` times and yield a batch.
+
+        Yields
+        ------
+        (spins, energy, magnetization)
+            ``(n_chains, L, L)`` int8 copy and the totals (n_chains,) float64.
+        """
+        n_samples = _check_count("n_samples", n_samples)
+        thin = _check_count("thin", thin)
+        for step in range(n_samples):
+            self.sweep(thin)
+            batch = (self._natural(), self.energy(), self.magnetization())
+            if callback is not None:
+                callback(step, batch)
+            yield batch
+
+    def get_state(self) -> dict:
+        """Everything needed to continue the chains bit for bit.
+
+        Returns
+        -------
+        dict of numpy arrays
+            ``spins`` int8 (n_chains, L, L), ``rng_key`` and ``rng_counter``
+            uint64 (n_chains,), ``beta`` float64 0-d, ``n_sweeps`` int64 0-d
+            (and for Wolff ``clusters_per_sweep`` int64 0-d). Storable as HDF5
+            datasets.
+        """
+        return {"spins": self._natural(), "rng_key": self._rng_key.copy(),
+                "rng_counter": self._rng_counter.copy(),
+                "beta": np.array(self.beta, dtype=np.float64),
+                "n_sweeps": np.array(self.n_sweeps, dtype=np.int64)}
+
+    def set_state(self, state: dict) -> None:
+        """Restore a :meth:`get_state` dict (same L, n_chains and beta).
+
+        Raises
+        ------
+        InvalidParameterError
+            Missing entries, wrong shapes, or a different beta.
+        """
+        try:
+            spins, key, counter = state["spins"], state["rng_key"], state["rng_counter"]
+        except (KeyError, TypeError):
+            raise InvalidParameterError(
+                "state must be a dict with 'spins', 'rng_key' and 'rng_counter'") from None
+        spins = _check_spins(spins, self.L, self.n_chains)
+        key = np.asarray(key)
+        counter = np.asarray(counter)
+        for name, arr in (("rng_key", key), ("rng_counter", counter)):
+            if arr.shape != (self.n_chains,) or arr.dtype.kind not in "iu":
+                raise InvalidParameterError(
+                    f"state {name} must be integers of shape ({self.n_chains},), "
+                    f"got {arr.dtype} {arr.shape}")
+        if "beta" in state and float(np.asarray(state["beta"])) != self.beta:
+            raise InvalidParameterError(
+                f"state beta must equal the chains' beta {self.beta!r}, "
+                f"got {float(np.asarray(state['beta']))!r}")
+        self._rng_key = key.astype(np.uint64)
+        self._rng_counter = counter.astype(np.uint64)
+        self.n_sweeps = int(np.asarray(state.get("n_sweeps", 0)))
+        self._store(spins)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(L={self.L}, beta={self.beta!r}, "
+                f"n_chains={self.n_chains})")
+
+
+class MetropolisChains(_Chains):
+    """Independent single-spin-flip Metropolis chains (checkerboard order).
+
+    Parameters
+    ----------
+    L : int >= 2
+        Linear lattice size (periodic L x L).
+    beta : float > 0
+        Inverse temperature 1/T (k_B = J = 1).
+    n_chains : int >= 1
+    rng : numpy.random.Generator | int | None, keyword-only
+        Seed of all streams (module docstring).
+    spins : array_like (n_chains, L, L) in {-1, +1}, optional
+        Initial configurations (overrides ``start``).
+    start : {"random", "up"}
+        Initial configurations when ``spins`` is None.
+
+    Notes
+    -----
+    One sweep visits every site once: for even L first all sites with
+    ``i + j`` even, then all with ``i + j`` odd (a checkerboard: no bonds join
+    sites of one colour, so each half-sweep is a set of independent updates);
+    for odd L, which has no checkerboard on the torus, the sites in row-major
+    order. A visit proposes ``s -> -s`` and accepts with probability
+    ``min(1, exp(-beta dE))``, ``dE = 2 s sum_nb s_nb`` (acceptance table of
+    the two positive dE, compared with a 64-bit uniform draw). Each update
+    satisfies detailed balance, so the Boltzmann distribution is stationary.
+    Many chains run on separate numba threads; a few chains on a large lattice
+    split each half-sweep's rows over threads instead. Either way the result is
+    the same bit for bit.
+    """
+
+    algorithm = "metropolis"
+
+    def __init__(self, L, beta, n_chains, *, rng=None, spins=None, start="random"):
+        super().__init__(L, beta, n_chains, rng=rng, spins=spins, start=start)
+        self._thresholds = np.array([_threshold(math.exp(-4.0 * self.beta)),
+                                     _threshold(math.exp(-8.0 * self.beta))], dtype=np.uint64)
+
+    def _store(self, spins):
+        self._cache = None
+        if self.L % 2:
+            self._spins = np.ascontiguousarray(spins, dtype=np.int8)
+        else:
+            self._packed = np.ascontiguousarray(checkerboard_pack(spins), dtype=np.int8)
+
+    def _natural(self):
+        if self.L % 2:
+            return self._spins.copy()
+        return checkerboard_unpack(self._packed)
+
+    def _compute(self):
+        if self.L % 2:
+            return super()._compute()
+        e = np.empty(self.n_chains)
+        m = np.empty(self.n_chains)
+        kernels.energy_magnetization_packed(self._packed, e, m)
+        return e, m
+
+    def sweep(self, n_sweeps=1) -> None:
+        """Do ``n_sweeps`` sweeps (every site once per sweep) of every chain."""
+        n_sweeps = _check_count("n_sweeps", n_sweeps, minimum=0)
+        if n_sweeps == 0:
+            return
+        self._cache = None
+        if self.L % 2:
+            kernels.metropolis_sequential(self._spins, self._thresholds, n_sweeps,
+                                          self._rng_key, self._rng_counter)
+        else:
+            import numba
+            if self.n_chains >= numba.get_num_threads():
+                kernels.metropolis_packed_chains(self._packed, self._thresholds, n_sweeps,
+                                                 self._rng_key, self._rng_counter)
+            else:
+                kernels.metropolis_packed_rows(self._packed, self._thresholds, n_sweeps,
+                                               self._rng_key, self._rng_counter)
+        self.n_sweeps += n_sweeps
+
+
+class WolffChains(_Chains):
+    """Independent Wolff single-cluster chains.
+
+    Parameters
+    ----------
+    L, beta, n_chains, rng, spins, start
+        As for :class:`MetropolisChains`.
+    clusters_per_sweep : int >= 1, optional
+        Cluster updates per sweep-equivalent; calibrated when None (Notes).
+
+    Notes
+    -----
+    A cluster update (Wolff 1989) picks a uniformly random seed site, grows
+    the cluster by adding each aligned neighbour with probability
+    ``p_add = 1 - exp(-2 beta)`` and flips it.
+
+    **Sweep-equivalent.** One :meth:`sweep` is a *fixed* number
+    ``clusters_per_sweep`` of cluster updates, chosen so that on average about
+    N = L*L spins are flipped: ``round(N / <|C|>)`` (at least 1), where the
+    mean cluster size ``<|C|>`` is measured at construction on scratch copies
+    of the chains (set-up stream; 4N flips per chain discarded, then clusters
+    until 8N further flips). The count is fixed rather than "clusters until N
+    spins were flipped" because stopping after a random, state-dependent
+    number of updates does not preserve the Boltzmann distribution exactly;
+    a fixed number of exact updates does. The actual flips are counted in
+    :attr:`n_flipped`.
+    """
+
+    algorithm = "wolff"
+
+    def __init__(self, L, beta, n_chains, *, rng=None, spins=None, start="random",
+                 clusters_per_sweep=None):
+        super().__init__(L, beta, n_chains, rng=rng, spins=spins, start=start)
+        self._threshold = _threshold(-math.expm1(-2.0 * self.beta))
+        N = self.L * self.L
+        self._stack = np.empty((self.n_chains, N), dtype=np.int64)
+        self._flipped = np.zeros(self.n_chains, dtype=np.int64)
+        #: Spins flipped per chain since construction, int64 (n_chains,).
+        self.n_flipped = np.zeros(self.n_chains, dtype=np.int64)
+        if clusters_per_sweep is None:
+            self.clusters_per_sweep = self._calibrate()
+        else:
+            self.clusters_per_sweep = _check_count("clusters_per_sweep", clusters_per_sweep)
+
+    def _calibrate(self) -> int:
+        N = self.L * self.L
+        scratch = self._spins.copy()
+        keys = self._setup_rng.integers(0, 2**64, size=self.n_chains, dtype=np.uint64)
+        counters = np.zeros(self.n_chains, dtype=np.uint64)
+        clusters = np.zeros(self.n_chains, dtype=np.int64)
+        flips = np.zeros(self.n_chains, dtype=np.int64)
+        kernels.wolff_until(scratch, self._threshold, 4 * N, keys, counters, self._stack,
+                            clusters, flips)
+        kernels.wolff_until(scratch, self._threshold, 8 * N, keys, counters, self._stack,
+                            clusters, flips)
+        mean_size = flips.sum() / clusters.sum()
+        return max(1, int(round(N / mean_size)))
+
+    def sweep(self, n_sweeps=1) -> None:
+        """Do ``n_sweeps`` sweep-equivalents (``clusters_per_sweep`` clusters each)."""
+        n_sweeps = _check_count("n_sweeps", n_sweeps, minimum=0)
+        if n_sweeps == 0:
+            return
+        self._cache = None
+        kernels.wolff_clusters(self._spins, self._threshold, n_sweeps * self.clusters_per_sweep,
+                               self._rng_key, self._rng_counter, self._stack, self._flipped)
+        self.n_flipped += self._flipped
+        self.n_sweeps += n_sweeps
+
+    def get_state(self) -> dict:
+        state = super().get_state()
+        state["clusters_per_sweep"] = np.array(self.clusters_per_sweep, dtype=np.int64)
+        return state
+
+    get_state.__doc__ = _Chains.get_state.__doc__
+
+    def set_state(self, state: dict) -> None:
+        super().set_state(state)
+        if "clusters_per_sweep" in state:
+            self.clusters_per_sweep = _check_count(
+                "clusters_per_sweep", int(np.asarray(state["clusters_per_sweep"])))
+
+    set_state.__doc__ = _Chains.set_state.__doc__

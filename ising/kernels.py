@@ -1,0 +1,441 @@
+"""Numba kernels of the Ising Monte Carlo engine (all jitted code of ``ising``).
+
+Conventions (k_B = J = 1, zero field, periodic L x L lattice): spins are
+``int8`` in {-1, +1}; the total energy is ``E = -sum_<ij> s_i s_j`` over the
+2N bonds (each site with its right and lower neighbour; for L = 2 every
+neighbouring pair is joined by two bonds), the total magnetization
+``M = sum_i s_i``.
+
+Random numbers
+--------------
+Every random number is a *counter-based* draw: the 64-bit output of the
+SplitMix64 generator (Steele, Lea & Flood 2014; Vigna's ``splitmix64.c``)
+at position ``counter`` of the stream seeded with the chain's 64-bit key::
+
+    u = mix64(key + (counter + 1) * 0x9E3779B97F4A7C15)      (mod 2^64)
+
+so ``random_u64(key, 0), random_u64(key, 1), ...`` is exactly the sequence of
+``splitmix64.c`` seeded with ``key``. A chain's RNG state is the pair
+``(key, counter)``. A Metropolis sweep number ``t`` of a chain whose counter
+was ``c`` draws for site ``n`` the number at counter ``c + t N + n`` (``n`` is
+the site's index in the colour-packed layout, below), so each random number
+is a function of (seed, chain, sweep, site) only: the order in which threads
+visit sites - and therefore the number of threads - cannot change a result.
+Accepting with probability ``p`` means ``u < floor(p 2^64)``, exact up to
+``2^-64``.
+
+Layouts
+-------
+Metropolis on even L works on the *colour-packed* layout
+``packed (n_chains, 2, L, L // 2)``: ``packed[:, c, i, k]`` is the spin at
+row ``i``, column ``2 k + (i + c) % 2`` (colour ``c = 0`` "black" holds the
+sites with ``i + j`` even). Both colours are stored contiguously, so one row of
+one colour is updated by a vectorizable loop (Metropolis on a checkerboard:
+sites of one colour have no bonds between them, so all of them may be updated
+at once). Odd L (no checkerboard on a torus with odd L) uses sequential
+row-major single-site sweeps on the natural ``(n_chains, L, L)`` layout.
+Wolff works on the natural layout.
+
+All kernels here trust their inputs (shapes, dtypes, contiguity); validation
+is done by :mod:`ising.chains`.
+
+References
+----------
+G. L. Steele, D. Lea, C. H. Flood, "Fast splittable pseudorandom number
+generators", OOPSLA 2014; U. Wolff, Phys. Rev. Lett. 62, 361 (1989);
+J. K. Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011
+(counter-based generators).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+# Threading layer, chosen deliberately. numba's default prefers OpenMP, whose
+# worker threads spin-wait between parallel regions; on a shared, loaded
+# machine (two cores, other jobs running) that turned kernels 20-500x slower.
+# TBB (if installed) or numba's own "workqueue" layer sleep instead. The layer
+# is process-wide and fixed at the first parallel call, so it is chosen here,
+# before any kernel of this module runs, unless the user chose one through
+# NUMBA_THREADING_LAYER / NUMBA_THREADING_LAYER_PRIORITY. It goes through the
+# environment because numba re-reads its configuration from the environment
+# whenever a NUMBA_* variable changes (e.g. NUMBA_NUM_THREADS).
+if ("NUMBA_THREADING_LAYER" not in os.environ
+        and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ):
+    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = "tbb workqueue omp"
+    numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
+
+__all__ = [
+    "random_u64", "random_block", "metropolis_packed_chains", "metropolis_packed_rows",
+    "metropolis_sequential", "wolff_clusters", "wolff_until", "energy_magnetization",
+    "energy_magnetization_packed",
+]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_ONE = np.uint64(1)
+
+
+@njit(cache=True)
+def _mix64(z):
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def random_u64(key, counter):
+    """The SplitMix64 output number ``counter`` (0-based) of the stream ``key``.
+
+    Parameters
+    ----------
+    key, counter : uint64
+
+    Returns
+    -------
+    uint64
+    """
+    return _mix64(key + (counter + _ONE) * _GOLDEN)
+
+
+@njit(cache=True)
+def random_block(key, counter, out):
+    """Fill ``out`` (uint64, (n,)) with draws ``counter, counter + 1, ...`` of ``key``."""
+    for n in range(out.shape[0]):
+        out[n] = random_u64(key, counter + np.uint64(n))
+
+
+@njit(cache=True)
+def _row_update(packed, chain, c, i, t4, t8, key, base):
+    """Metropolis update of row ``i`` of colour ``c`` of one chain (packed layout).
+
+    ``base`` is the counter of site 0 of this sweep; the site (c, i, k) draws
+    ``base + c * N/2 + i * H + k``. ``t4``/``t8`` are the uint64 acceptance
+    thresholds of energy changes +4 and +8.
+    """
+    L = packed.shape[2]
+    H = packed.shape[3]
+    o = 1 - c
+    up = i - 1 if i > 0 else L - 1
+    down = i + 1 if i < L - 1 else 0
+    q = (i + c) % 2
+    # counter of the first site of this row, as the "+ 1" of random_u64 folded in
+    start = base + np.uint64(c * (L * H) + i * H) + _ONE
+    if H == 1:
+        # L = 2: both horizontal bonds join the same pair of sites
+        nb = np.int32(packed[chain, o, up, 0]) + np.int32(packed[chain, o, down, 0]) \
+            + 2 * np.int32(packed[chain, o, i, 0])
+        s = np.int32(packed[chain, c, i, 0])
+        x = s * nb
+        u = _mix64(key + start * _GOLDEN)
+        thr = t4 if x == 2 else t8
+        if x <= 0 or u < thr:
+            packed[chain, c, i, 0] = -packed[chain, c, i, 0]
+        return
+    # interior columns in one vectorizable loop; the wrapping column apart
+    if q == 0:
+        k0 = 1
+        k1 = H
+    else:
+        k0 = 0
+        k1 = H - 1
+    for k in range(k0, k1):
+        nb = np.int32(packed[chain, o, up, k]) + np.int32(packed[chain, o, down, k]) \
+            + np.int32(packed[chain, o, i, k - 1 + q]) + np.int32(packed[chain, o, i, k + q])
+        s = np.int32(packed[chain, c, i, k])
+        x = s * nb
+        u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
+        thr = t4 if x == 2 else t8
+        flip = (x <= 0) | (u < thr)
+        packed[chain, c, i, k] = np.int8(-s) if flip else np.int8(s)
+    # the wrapping column: k = 0 (q = 0, left neighbour k = H - 1) or k = H - 1 (q = 1)
+    k = 0 if q == 0 else H - 1
+    nb = np.int32(packed[chain, o, up, k]) + np.int32(packed[chain, o, down, k]) \
+        + np.int32(packed[chain, o, i, 0]) + np.int32(packed[chain, o, i, H - 1])
+    s = np.int32(packed[chain, c, i, k])
+    x = s * nb
+    u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
+    thr = t4 if x == 2 else t8
+    if x <= 0 or u < thr:
+        packed[chain, c, i, k] = np.int8(-s)
+
+
+@njit(cache=True, parallel=True)
+def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter):
+    """Checkerboard Metropolis sweeps, threads over chains (many chains).
+
+    Parameters
+    ----------
+    packed : int8 (n_chains, 2, L, L // 2), mutated
+        Colour-packed spins (module docstring), even L >= 2.
+    thresholds : uint64 (2,)
+        ``floor(p 2^64)`` for the energy changes +4 and +8,
+        ``p = exp(-beta dE)``; changes <= 0 are always accepted.
+    n_sweeps : int
+        Sweeps to do; one sweep = colour 0 then colour 1, every site once.
+    rng_key : uint64 (n_chains,)
+    rng_counter : uint64 (n_chains,), mutated
+        Advanced by ``n_sweeps * L * L``.
+
+    Notes
+    -----
+    Gives bit-for-bit the result of :func:`metropolis_packed_rows`.
+    """
+    n_chains = packed.shape[0]
+    L = packed.shape[2]
+    N = np.uint64(L * L)
+    t4 = thresholds[0]
+    t8 = thresholds[1]
+    for chain in prange(n_chains):
+        key = rng_key[chain]
+        base = rng_counter[chain]
+        for _ in range(n_sweeps):
+            for c in range(2):
+                for i in range(L):
+                    _row_update(packed, chain, c, i, t4, t8, key, base)
+            base += N
+        rng_counter[chain] = base
+
+
+@njit(cache=True, parallel=True)
+def metropolis_packed_rows(packed, thresholds, n_sweeps, rng_key, rng_counter):
+    """Checkerboard Metropolis sweeps, threads over the rows of one colour.
+
+    For few chains on large lattices: every half-sweep (one colour) is one
+    parallel loop over (chain, row). Same arguments and bit-for-bit the same
+    result as :func:`metropolis_packed_chains`.
+    """
+    n_chains = packed.shape[0]
+    L = packed.shape[2]
+    N = np.uint64(L * L)
+    t4 = thresholds[0]
+    t8 = thresholds[1]
+    for sweep in range(n_sweeps):
+        for c in range(2):
+            for r in prange(n_chains * L):
+                chain = r // L
+                i = r - chain * L
+                _row_update(packed, chain, c, i, t4, t8, rng_key[chain],
+                            rng_counter[chain] + np.uint64(sweep) * N)
+    for chain in range(n_chains):
+        rng_counter[chain] += np.uint64(n_sweeps) * N
+
+
+@njit(cache=True, parallel=True)
+def metropolis_sequential(spins, thresholds, n_sweeps, rng_key, rng_counter):
+    """Row-major sequential Metropolis sweeps (any L; used for odd L).
+
+    Parameters
+    ----------
+    spins : int8 (n_chains, L, L), mutated
+    thresholds : uint64 (2,)
+        As in :func:`metropolis_packed_chains`.
+    n_sweeps : int
+    rng_key : uint64 (n_chains,)
+    rng_counter : uint64 (n_chains,), mutated
+        Site (i, j) of sweep t draws counter ``c + t N + i L + j``.
+    """
+    n_chains = spins.shape[0]
+    L = spins.shape[1]
+    N = np.uint64(L * L)
+    t4 = thresholds[0]
+    t8 = thresholds[1]
+    for chain in prange(n_chains):
+        key = rng_key[chain]
+        base = rng_counter[chain]
+        for _ in range(n_sweeps):
+            for i in range(L):
+                up = i - 1 if i > 0 else L - 1
+                down = i + 1 if i < L - 1 else 0
+                for j in range(L):
+                    left = j - 1 if j > 0 else L - 1
+                    right = j + 1 if j < L - 1 else 0
+                    nb = np.int32(spins[chain, up, j]) + np.int32(spins[chain, down, j]) \
+                        + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
+                    s = np.int32(spins[chain, i, j])
+                    x = s * nb
+                    u = random_u64(key, base + np.uint64(i * L + j))
+                    thr = t4 if x == 2 else t8
+                    if x <= 0 or u < thr:
+                        spins[chain, i, j] = np.int8(-s)
+            base += N
+        rng_counter[chain] = base
+
+
+@njit(cache=True)
+def _wolff_one(spins, chain, threshold, key, counter, stack):
+    """One Wolff cluster of one chain; returns (cluster size, new counter).
+
+    Draw order: the seed site is ``u % N`` of the next draw; the stack is
+    LIFO; a popped site looks at its neighbours in the order up, down, left,
+    right, and every neighbour whose spin equals the cluster's (unflipped)
+    sign costs one draw and joins (and is flipped at once) if
+    ``u < threshold``. For L = 2 a neighbour reached through two bonds is
+    tried twice, as it must be.
+    """
+    L = spins.shape[1]
+    N = L * L
+    u = random_u64(key, counter)
+    counter += _ONE
+    site = np.int64(u % np.uint64(N))
+    i0 = site // L
+    j0 = site - i0 * L
+    s0 = spins[chain, i0, j0]
+    spins[chain, i0, j0] = -s0
+    stack[chain, 0] = site
+    top = 1
+    size = 1
+    while top > 0:
+        top -= 1
+        site = stack[chain, top]
+        i = site // L
+        j = site - i * L
+        for d in range(4):
+            if d == 0:
+                ni = i - 1 if i > 0 else L - 1
+                nj = j
+            elif d == 1:
+                ni = i + 1 if i < L - 1 else 0
+                nj = j
+            elif d == 2:
+                ni = i
+                nj = j - 1 if j > 0 else L - 1
+            else:
+                ni = i
+                nj = j + 1 if j < L - 1 else 0
+            if spins[chain, ni, nj] == s0:
+                u = random_u64(key, counter)
+                counter += _ONE
+                if u < threshold:
+                    spins[chain, ni, nj] = -s0
+                    stack[chain, top] = ni * L + nj
+                    top += 1
+                    size += 1
+    return size, counter
+
+
+@njit(cache=True, parallel=True)
+def wolff_clusters(spins, threshold, n_clusters, rng_key, rng_counter, stack, out_flipped):
+    """``n_clusters`` Wolff single-cluster updates of every chain.
+
+    Parameters
+    ----------
+    spins : int8 (n_chains, L, L), mutated
+    threshold : uint64
+        ``floor(p_add 2^64)``, ``p_add = 1 - exp(-2 beta)``.
+    n_clusters : int
+        Cluster updates per chain.
+    rng_key : uint64 (n_chains,)
+    rng_counter : uint64 (n_chains,), mutated
+        Advanced by the number of draws made (see :func:`_wolff_one`).
+    stack : int64 (n_chains, L * L)
+        Work space.
+    out_flipped : int64 (n_chains,), written
+        Spins flipped per chain (sum of the cluster sizes).
+    """
+    n_chains = spins.shape[0]
+    for chain in prange(n_chains):
+        key = rng_key[chain]
+        counter = rng_counter[chain]
+        flipped = 0
+        for _ in range(n_clusters):
+            size, counter = _wolff_one(spins, chain, threshold, key, counter, stack)
+            flipped += size
+        rng_counter[chain] = counter
+        out_flipped[chain] = flipped
+
+
+@njit(cache=True, parallel=True)
+def wolff_until(spins, threshold, n_flips, rng_key, rng_counter, stack, out_clusters,
+                out_flipped):
+    """Wolff cluster updates of every chain until >= ``n_flips`` spins flipped.
+
+    Same arguments as :func:`wolff_clusters` except ``n_flips`` (int) and
+    ``out_clusters`` (int64 (n_chains,), written: the clusters made).
+    Used to calibrate the clusters per sweep-equivalent.
+    """
+    n_chains = spins.shape[0]
+    for chain in prange(n_chains):
+        key = rng_key[chain]
+        counter = rng_counter[chain]
+        flipped = 0
+        clusters = 0
+        while flipped < n_flips:
+            size, counter = _wolff_one(spins, chain, threshold, key, counter, stack)
+            flipped += size
+            clusters += 1
+        rng_counter[chain] = counter
+        out_flipped[chain] = flipped
+        out_clusters[chain] = clusters
+
+
+@njit(cache=True, parallel=True)
+def energy_magnetization(spins, out_energy, out_magnetization):
+    """Total energy and magnetization of a batch, natural layout.
+
+    Parameters
+    ----------
+    spins : int8 (n, L, L)
+    out_energy : float64 (n,), written
+        ``E = -sum_{i,j} s_ij (s_i,j+1 + s_i+1,j)`` (periodic).
+    out_magnetization : float64 (n,), written
+        ``M = sum s_ij``.
+    """
+    n = spins.shape[0]
+    L = spins.shape[1]
+    for b in prange(n):
+        e = 0
+        m = 0
+        for i in range(L):
+            down = i + 1 if i < L - 1 else 0
+            for j in range(L):
+                right = j + 1 if j < L - 1 else 0
+                s = np.int64(spins[b, i, j])
+                e += s * (np.int64(spins[b, i, right]) + np.int64(spins[b, down, j]))
+                m += s
+        out_energy[b] = -np.float64(e)
+        out_magnetization[b] = np.float64(m)
+
+
+@njit(cache=True, parallel=True)
+def energy_magnetization_packed(packed, out_energy, out_magnetization):
+    """Total energy and magnetization of a batch, colour-packed layout.
+
+    Parameters
+    ----------
+    packed : int8 (n, 2, L, L // 2)
+        Every bond joins a colour-0 and a colour-1 site, so
+        ``E = -sum_{colour-0 sites} s * (sum of its 4 neighbours)``.
+    out_energy, out_magnetization : float64 (n,), written
+    """
+    n = packed.shape[0]
+    L = packed.shape[2]
+    H = packed.shape[3]
+    for b in prange(n):
+        e = 0
+        m = 0
+        for i in range(L):
+            up = i - 1 if i > 0 else L - 1
+            down = i + 1 if i < L - 1 else 0
+            q = i % 2
+            for k in range(H):
+                kl = k - 1 + q
+                if kl < 0:
+                    kl = H - 1
+                kr = k + q
+                if kr >= H:
+                    kr = 0
+                s = np.int64(packed[b, 0, i, k])
+                e += s * (np.int64(packed[b, 1, up, k]) + np.int64(packed[b, 1, down, k])
+                          + np.int64(packed[b, 1, i, kl]) + np.int64(packed[b, 1, i, kr]))
+                m += s + np.int64(packed[b, 1, i, k])
+        out_energy[b] = -np.float64(e)
+        out_magnetization[b] = np.float64(m)
