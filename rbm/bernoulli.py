@@ -58,6 +58,21 @@ def data_hash(X: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def _sufficient_statistics(u, p: InternalParams, weights=None) -> dict:
+    """Averages of ``-dF/dtheta`` in internal coordinates over the rows of ``u``.
+
+    ``-dF/dU = u E[g|u]^T``, ``-dF/dc = u``, ``-dF/dd = E[g|u]``; averaged
+    uniformly or with ``weights`` (n,) summing to one. The log-likelihood
+    gradient is the data average minus the model average.
+    """
+    g = p.hidden_mean(u)
+    if weights is None:
+        n = u.shape[0]
+        return {"U": u.T @ g / n, "c": u.mean(axis=0), "d": g.mean(axis=0)}
+    w = np.asarray(weights, dtype=u.dtype)
+    return {"U": (u * w[:, None]).T @ g, "c": w @ u, "d": w @ g}
+
+
 class BernoulliRBM:
     """Binary-binary RBM with scikit-learn habits.
 
@@ -601,14 +616,9 @@ class BernoulliRBM:
             else:
                 self._tempered.step(p, self.k, rng, flip_moves=self.flip_moves)
                 neg = self._tempered.samples
-            ph_pos = p.hidden_mean(ub)
-            ph_neg = p.hidden_mean(neg)
-            n_pos, n_neg = ub.shape[0], neg.shape[0]
-            grads = {
-                "U": ub.T @ ph_pos / n_pos - neg.T @ ph_neg / n_neg,
-                "c": ub.mean(axis=0) - neg.mean(axis=0),
-                "d": ph_pos.mean(axis=0) - ph_neg.mean(axis=0),
-            }
+            pos = _sufficient_statistics(ub, p)
+            neg_stats = _sufficient_statistics(neg, p)
+            grads = {key: pos[key] - neg_stats[key] for key in pos}
             if self.weight_decay:
                 grads["U"] -= self.weight_decay * p.U
             self._opt.step(q, grads, learning_rate=lr)

@@ -98,7 +98,7 @@ class GaussianBernoulliRBM:
                  method: str = "pcd", k: int = 1, n_chains: int = 100,
                  learning_rate: float = 1e-2, batch_size: int = 100, n_epochs: int = 100,
                  optimizer: str = "adam", momentum: float = 0.5, weight_decay: float = 0.0,
-                 schedule: str = "constant", init_scale: float = 0.01, rng=None):
+                 schedule: str = "linear", init_scale: float = 0.01, rng=None):
         self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
         self.sigma_init = check_float("sigma", sigma, minimum=0.0, strict_min=True)
         self.learn_sigma = check_bool("learn_sigma", learn_sigma)
