@@ -14,7 +14,7 @@ One file holds one lattice size and any number of temperatures::
         magnetization  (n,) float64, total M = sum_i s_i
         checkpoint_a/  chain state + RNG state after row n_rows (two slots,
         checkpoint_b/  written alternately; the one with n_rows == n_written
-                       is the valid one)
+                       is the valid one; removed once complete)
 
 Appends follow emcee's HDF5 backend: resize -> write rows -> write the
 checkpoint into the spare slot -> flush -> bump the counter ``n_written`` last
@@ -640,10 +640,15 @@ class DatasetWriter:
         return state
 
     def mark_complete(self, key: str) -> None:
-        """Set ``complete=True`` (the last write of a temperature)."""
+        """Set ``complete=True`` (the last write of a temperature) and drop the
+        checkpoints, which a complete temperature no longer needs."""
         g = self._f["samples"][key]
         self._f.flush()
         g.attrs["complete"] = True
+        self._f.flush()
+        for name in _SLOTS:
+            if name in g:
+                del g[name]
         self._f.flush()
 
     def read(self, key: str) -> Ensemble:
