@@ -146,9 +146,21 @@ def run(args) -> int:
         raise InvalidParameterError(
             f"DATA must hold at least 2 samples at T = {ensemble.T:g}, got {ensemble.n_samples}")
 
-    seed = _common.resolve_seed(args.seed)
+    resuming = args.resume and checkpoint.exists()
+    seed = args.seed
+    if resuming:
+        # the interrupted run's seed governs (its RNG state is in the checkpoint)
+        previous = rbm.load(checkpoint).metadata_.get("seed")
+        if previous is not None:
+            if seed is not None and int(seed) != int(previous):
+                raise InvalidParameterError(
+                    f"--seed must match the interrupted run's seed {previous} to resume, "
+                    f"got {seed}")
+            seed = int(previous)
+    seed = _common.resolve_seed(seed)
     X = spins_to_visible(ensemble.spins)
     model = rbm.BernoulliRBM(**settings, rng=seed)
+    model.metadata_ = {"seed": int(seed)}      # carried into the checkpoints
     if args.overwrite and checkpoint.exists() and not args.resume:
         checkpoint.unlink()
     _common.info(args, f"isingrbm fit: {data_path.name}, T = {ensemble.T:g} ({ensemble.phase}), "
@@ -172,7 +184,7 @@ def run(args) -> int:
         "encoding": "v = (s + 1) / 2, row-major",
         "seed": int(seed),
         "command": "isingrbm fit",
-        "software_version": __version__,
+        "isingrbm_version": __version__,
         "training_seconds": round(seconds, 3),
     }
     with _common.atomic_output(out) as tmp:

@@ -1,0 +1,249 @@
+"""Physics of RBM-generated Ising configurations at L = 8 and 16 (issue 3 targets).
+
+For every L in {8, 16} and T in {1.5, 2.269, 3.5} (k_B = J = 1):
+
+1. Monte Carlo (``ising.simulate``, Wolff/Metropolis "auto") makes a training
+   set and an independent test set of the same size;
+2. an :class:`rbm.BernoulliRBM` with the estimator's default training settings
+   and ``--hidden`` units is fitted on the training set;
+3. ``n_gen`` configurations are sampled (each the end of its own Gibbs chain);
+4. :func:`isingrbm.evaluate.compare` puts the generated set beside the Monte
+   Carlo *test* set.
+
+Printed beside every RBM figure is the **baseline measured in the same run**:
+the Monte Carlo training set against the same test set, i.e. the agreement
+that finite samples alone allow. Targets (issue 3): e within 1 %, |m| within
+2 %, c and chi within 10 % of Monte Carlo, and the fraction of generated
+samples with m > 0 within 0.5 +- 0.02 at low T. chi is the connected
+susceptibility beta N (<m^2> - <|m|>^2) (README naming); chi' = beta N <m^2>
+is reported too. Every figure is reported whether or not it meets its bar.
+
+Near T_c the run is repeated with several numbers of hidden units to show how
+many it takes.
+
+Usage::
+
+    python benchmarks/rbm_physics.py            # full run (tens of minutes on 2 cores)
+    python benchmarks/rbm_physics.py --quick    # L = 8 only, small sets (a few minutes)
+    python benchmarks/rbm_physics.py --json     # one JSON list of records on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+TEMPERATURES = (1.5, 2.269, 3.5)
+#: relative tolerance of each observable against Monte Carlo (issue 3)
+TARGETS = {"energy": 0.01, "abs_magnetization": 0.02, "specific_heat": 0.10,
+           "susceptibility_connected": 0.10}
+REPORTED = ("energy", "abs_magnetization", "specific_heat", "susceptibility_connected",
+            "susceptibility")
+SYMBOL = {"energy": "e", "abs_magnetization": "|m|", "specific_heat": "c",
+          "susceptibility_connected": "chi", "susceptibility": "chi'"}
+FRACTION_TARGET = (0.5, 0.02)
+LOW_T = 2.0
+
+
+def _config(quick: bool) -> dict:
+    if quick:
+        return {"sizes": (8,), "n_mc": 4000, "n_gen": 4000, "n_steps": 300,
+                "hidden": {8: 64}, "n_epochs": 40,
+                "critical_scan": {8: (16, 64)}}
+    return {"sizes": (8, 16), "n_mc": 10000, "n_gen": 10000, "n_steps": 1000,
+            "hidden": {8: 64, 16: 256}, "n_epochs": None,
+            "critical_scan": {8: (16, 32, 64, 128), 16: (64, 256, 512)}}
+
+
+class _Set:
+    """A minimal ensemble (T, L, spins, energy, magnetization) for compare()."""
+
+    def __init__(self, T, spins, phase=None):
+        from ising.store import energy_magnetization
+        self.T = float(T)
+        self.L = int(spins.shape[1])
+        self.phase = phase
+        self.spins = np.asarray(spins, dtype=np.int8)
+        self.energy, self.magnetization = energy_magnetization(self.spins)
+
+
+def _monte_carlo(L: int, T: float, n: int, seed: int):
+    """Training and test sets: two independent runs (different seeds) of n samples."""
+    import ising
+
+    start = time.perf_counter()
+    train = ising.simulate(L, [T], n, rng=seed)[0]
+    test = ising.simulate(L, [T], n, rng=seed + 1)[0]
+    seconds = time.perf_counter() - start
+    return train, test, seconds
+
+
+def _fit_and_sample(train, n_hidden: int, cfg: dict, seed: int):
+    import rbm
+    from ising.lattice import spins_to_visible, visible_to_spins
+
+    settings = {"n_hidden": n_hidden}
+    if cfg["n_epochs"] is not None:
+        settings["n_epochs"] = cfg["n_epochs"]
+    model = rbm.BernoulliRBM(**settings, rng=seed)
+    X = spins_to_visible(train.spins)
+    t0 = time.perf_counter()
+    model.fit(X)
+    t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    V = model.sample(cfg["n_gen"], n_steps=cfg["n_steps"], rng=seed + 7)
+    t_sample = time.perf_counter() - t0
+    spins = visible_to_spins(np.rint(V).astype(np.uint8), train.L)
+    return model, spins, t_fit, t_sample
+
+
+def _row(table: dict, label: str, T: float) -> dict:
+    """Figures of one source against the Monte Carlo test set."""
+    mc = table["observables"]["Monte Carlo"]
+    gen = table["observables"][label]
+    out = {}
+    for key in REPORTED:
+        ref, est = mc[key], gen[key]
+        rel = (est.mean - ref.mean) / abs(ref.mean) if ref.mean else float("nan")
+        rel_err = math.hypot(est.error, ref.error) / abs(ref.mean) if ref.mean else float("nan")
+        target = TARGETS.get(key)
+        out[key] = {"mc": ref.mean, "mc_error": ref.error, "value": est.mean,
+                    "error": est.error, "relative": rel, "relative_error": rel_err,
+                    "sigma": table["deviation"][label][key], "target": target,
+                    "meets": None if target is None else bool(abs(rel) <= target)}
+    frac = table["fraction_positive"][label]
+    out["fraction_positive"] = {
+        "value": frac.mean, "error": frac.error,
+        "target": list(FRACTION_TARGET) if T < LOW_T else None,
+        "meets": (bool(abs(frac.mean - FRACTION_TARGET[0]) <= FRACTION_TARGET[1])
+                  if T < LOW_T else None)}
+    out["tv"] = {k: {"value": d["value"], "noise": d["noise"], "noise_std": d["noise_std"]}
+                 for k, d in table["distance"][label].items()}
+    out["distinct"] = table["distinct"][label]
+    return out
+
+
+def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict) -> dict:
+    from isingrbm.evaluate import compare
+
+    if (L, T) not in mc_cache:
+        mc_cache[(L, T)] = _monte_carlo(L, T, cfg["n_mc"], seed)
+    train, test, t_mc = mc_cache[(L, T)]
+    model, spins, t_fit, t_sample = _fit_and_sample(train, n_hidden, cfg, seed + 100)
+    generated = _Set(T, spins, test.phase)
+    table = compare(test, {"RBM": generated, "MC train": train}, exact=False,
+                    rng=seed + 200)
+    rbm_row = _row(table, "RBM", T)
+    baseline = _row(table, "MC train", T)
+    meets = [v["meets"] for v in rbm_row.values() if isinstance(v, dict) and "meets" in v
+             and v["meets"] is not None]
+    return {"benchmark": "rbm_physics", "L": L, "T": T, "phase": test.phase,
+            "n_hidden": n_hidden, "method": model.method, "n_epochs": model.n_epochs,
+            "n_train": int(train.n_samples), "n_test": int(test.n_samples),
+            "n_generated": int(spins.shape[0]), "n_gibbs_steps": cfg["n_steps"],
+            "seconds_monte_carlo": round(t_mc, 2), "seconds_fit": round(t_fit, 2),
+            "seconds_sample": round(t_sample, 2),
+            "rbm": rbm_row, "baseline_mc_vs_mc": baseline,
+            "all_targets_met": bool(all(meets)), "seed": seed}
+
+
+def _print(record: dict, file=sys.stderr) -> None:
+    r, b = record["rbm"], record["baseline_mc_vs_mc"]
+    print(f"\nL = {record['L']}, T = {record['T']:g} ({record['phase']}), "
+          f"{record['n_hidden']} hidden, {record['method']}, {record['n_epochs']} epochs, "
+          f"{record['n_train']} training / {record['n_test']} test MC samples, "
+          f"{record['n_generated']} generated ({record['n_gibbs_steps']} Gibbs steps); "
+          f"fit {record['seconds_fit']:.1f} s, sample {record['seconds_sample']:.1f} s",
+          file=file)
+    print(f"  {'':6s} {'MC test':>20s} {'RBM':>20s} {'RBM-MC':>16s} {'target':>7s} {'met':>4s}"
+          f"   {'baseline MC train-MC test':>26s}", file=file)
+    for key in REPORTED:
+        x, y = r[key], b[key]
+        target = f"{100 * x['target']:.0f}%" if x["target"] is not None else "-"
+        met = {True: "yes", False: "NO", None: "-"}[x["meets"]]
+        print(f"  {SYMBOL[key]:6s} {x['mc']:>11.5f} ± {x['mc_error']:<7.5f}"
+              f" {x['value']:>11.5f} ± {x['error']:<7.5f}"
+              f" {100 * x['relative']:>+7.2f}±{100 * x['relative_error']:<5.2f}%"
+              f" {target:>7s} {met:>4s}   {100 * y['relative']:>+8.2f} ± "
+              f"{100 * y['relative_error']:.2f}%", file=file)
+    f = r["fraction_positive"]
+    met = {True: "yes", False: "NO", None: "-"}[f["meets"]]
+    print(f"  frac m>0: RBM {f['value']:.4f} ± {f['error']:.4f} (target 0.5 ± 0.02 at T < "
+          f"{LOW_T:g}: {met}); MC train {b['fraction_positive']['value']:.4f}", file=file)
+    for k in ("energy", "magnetization"):
+        t, tb = r["tv"][k], b["tv"][k]
+        print(f"  TV({k[0].upper()}): RBM {t['value']:.4f}, MC train {tb['value']:.4f}, "
+              f"noise {t['noise']:.4f} ± {t['noise_std']:.4f}", file=file)
+
+
+def _clean(obj):
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="L = 8 only, small sets")
+    parser.add_argument("--json", action="store_true", help="print one JSON list on stdout")
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--sizes", type=int, nargs="*", default=None,
+                        help="override the lattice sizes")
+    parser.add_argument("--no-scan", action="store_true",
+                        help="skip the hidden-unit scan near T_c")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+    cfg = _config(args.quick)
+    sizes = tuple(args.sizes) if args.sizes else cfg["sizes"]
+    records, mc_cache = [], {}
+    for L in sizes:
+        for i, T in enumerate(TEMPERATURES):
+            seed = args.seed + 1000 * L + 10 * i
+            rec = _case(L, T, cfg["hidden"].get(L, L * L), cfg, seed, mc_cache)
+            records.append(rec)
+            _print(rec)
+        if args.no_scan:
+            continue
+        T = TEMPERATURES[1]
+        seed = args.seed + 1000 * L + 10
+        for n_hidden in cfg["critical_scan"].get(L, ()):
+            if n_hidden == cfg["hidden"].get(L, L * L):
+                continue          # already done above
+            rec = _case(L, T, n_hidden, cfg, seed, mc_cache)
+            rec["scan"] = "hidden units near T_c"
+            records.append(rec)
+            _print(rec)
+    # summary of the hidden-unit scan
+    for L in sizes:
+        scan = sorted((r for r in records if r["L"] == L and r["T"] == TEMPERATURES[1]),
+                      key=lambda r: r["n_hidden"])
+        if scan:
+            print(f"\nL = {L}, T = {TEMPERATURES[1]}: hidden units -> (e, |m|, c, chi) relative "
+                  "deviation from Monte Carlo", file=sys.stderr)
+            for r in scan:
+                devs = ", ".join(f"{SYMBOL[k]} {100 * r['rbm'][k]['relative']:+.1f}%"
+                                 for k in TARGETS)
+                print(f"  {r['n_hidden']:4d}: {devs}  all targets met: "
+                      f"{'yes' if r['all_targets_met'] else 'no'}", file=sys.stderr)
+    if args.json:
+        json.dump(_clean(records), sys.stdout, indent=1, allow_nan=False)
+        sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.exit(main())
