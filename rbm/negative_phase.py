@@ -17,8 +17,8 @@ Two extra moves keep chains mixing where block Gibbs cannot (ordered
 phases, where the data has two modes related by the global flip
 ``v -> 1 - v``):
 
-* ``global_flip_move``: Metropolis proposal ``v -> 1 - v`` accepted with
-  ``min(1, exp(F_beta(u) - F_beta(u')))``. The proposal is its own inverse,
+* ``global_flip_move``: Metropolis proposal ``v -> 1 - v`` (attempted with
+  probability 1/2) accepted with ``min(1, exp(F_beta(u) - F_beta(u')))``. The proposal is its own inverse,
   so detailed balance holds for any model; for a model without that
   symmetry it is simply rejected most of the time.
 * parallel tempering: replicas at ``beta_0 = 1 > beta_1 > ... > beta_{R-1}``
@@ -136,11 +136,26 @@ def free_energy_internal(u, p: InternalParams, beta=1.0):
 
 
 def global_flip_move(u, p: InternalParams, rng, beta=1.0):
-    """Metropolis global-flip move on every chain (in place); returns the acceptance rate."""
-    uf = p.flip(u)
-    log_ratio = free_energy_internal(u, p, beta) - free_energy_internal(uf, p, beta)
-    accept = np.log(rng.random(u.shape[0])) < log_ratio
-    u[accept] = uf[accept]
+    """Global-flip Metropolis move, attempted on each chain with probability 1/2 (in place).
+
+    Returns the acceptance rate of the attempted flips. Attempting with
+    probability 1/2 (a mixture of the identity and the flip kernel) matters:
+    for a flip-symmetric model the flip is always accepted, and an always
+    applied flip would alternate every chain between the two modes
+    deterministically instead of mixing them.
+    """
+    n = u.shape[0]
+    attempt = rng.random(n) < 0.5
+    log_u = np.log(rng.random(n))
+    if not np.any(attempt):
+        return float("nan")
+    ua = u[attempt]
+    uf = p.flip(ua)
+    b = beta if np.isscalar(beta) else np.asarray(beta)[attempt]
+    log_ratio = free_energy_internal(ua, p, b) - free_energy_internal(uf, p, b)
+    accept = log_u[attempt] < log_ratio
+    idx = np.flatnonzero(attempt)[accept]
+    u[idx] = uf[accept]
     return float(np.mean(accept))
 
 
