@@ -256,6 +256,16 @@ class _Sink:
                                          unit="sample", leave=True, dynamic_ncols=True)
         return self.bars[task.index]
 
+    def _say(self, message: str) -> None:
+        if not self.log:
+            return
+        if self.bars:                   # keep the bars intact
+            import sys
+            from tqdm.auto import tqdm
+            tqdm.write(message, file=sys.stderr)
+        else:
+            self.log(message)
+
     def start(self, task, n_written=0):
         bar = self._bar(task, n_written)
         if bar is not None and n_written == 0:
@@ -276,7 +286,7 @@ class _Sink:
                 bar.set_postfix_str(f"tau_int={max(info['tau_int'].values()):.3g}")
             if self.log:
                 tau = info["tau_int"]
-                self.log(f"T={task.T:g} ({phase_label(task.T, window=self.window)}, "
+                self._say(f"T={task.T:g} ({phase_label(task.T, window=self.window)}, "
                          f"{task.algorithm}, {task.n_chains} chains): equilibrated after "
                          f"{info['equilibration_sweeps']} sweeps; tau_int(E)={tau['energy']:.3g}, "
                          f"tau_int(|M|)={tau['abs_magnetization']:.3g}; thinning "
@@ -300,7 +310,7 @@ class _Sink:
             if bar is not None:
                 bar.close()
             if self.log:
-                self.log(f"T={task.T:g}: complete ({task.n_target} samples)")
+                self._say(f"T={task.T:g}: complete ({task.n_target} samples)")
             self.done.add(index)
 
     def close(self):
