@@ -164,11 +164,14 @@ class VMC:
                 last_good = wf.params.copy()
                 history["params"].append(last_good)
                 last_e = e.reshape(batch.x.shape[:2])
-                delta = self.optimizer.step(grad, O_c)
-                new = wf.params + delta
+                with np.errstate(all="ignore"):
+                    delta = self.optimizer.step(grad, O_c)
+                    new = wf.params + delta
+                with np.errstate(all="ignore"):
+                    grad_norm = float(np.sqrt(np.sum(grad * grad)))
                 record = {"energy": float(e_mean), "variance": float(e_var),
-                          "acceptance": batch.acceptance,
-                          "grad_norm": float(np.linalg.norm(grad)), "step": batch.step}
+                          "acceptance": batch.acceptance, "grad_norm": grad_norm,
+                          "step": batch.step}
                 for k, v in record.items():
                     history[k].append(v)
                 done = it + 1
@@ -353,7 +356,8 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
                       jastrow_a=cusp_constant(n_dims) if jastrow == "pade" else None,
                       init_scale=init_scale, rng=np.random.default_rng(seq_wf))
     smp = make_sampler(sampler, n_walkers, rng=seq_sampler, comm=comm, n_threads=n_threads)
-    opt = make_optimizer(optimizer, learning_rate, comm=comm)
+    opt_kwargs = {} if optimizer == "sr" else {"n_planned": max(n_iterations, 1)}
+    opt = make_optimizer(optimizer, learning_rate, comm=comm, **opt_kwargs)
     settings = {"particles": n_particles, "dims": n_dims, "omega": omega,
                 "interaction": interaction, "hidden": n_hidden, "jastrow": jastrow,
                 "form": form, "sigma": float(wf.sigma[0]), "sampler": sampler,

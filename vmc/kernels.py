@@ -16,7 +16,7 @@ Conventions shared by every kernel:
   the number of numba threads. Normal variates by the Box-Muller transform.
 * Hot loops return counts; the caller turns them into acceptance rates.
 
-Each kernel has a slow NumPy reference in ``tests/vmc/reference.py``; the
+Each kernel has a slow NumPy reference in ``tests/vmc/vmc_reference.py``; the
 tests feed both the same random numbers and require the same output.
 """
 

@@ -26,7 +26,7 @@ from rbm import optim as _rbm_optim
 __all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer"]
 
 OPTIMIZERS = ("sgd", "adam", "sr")
-DEFAULT_LEARNING_RATES = {"sgd": 0.05, "adam": 0.01, "sr": 0.1}
+DEFAULT_LEARNING_RATES = {"sgd": 0.2, "adam": 0.1, "sr": 0.1}
 
 
 def _check_lr(learning_rate):
@@ -41,13 +41,35 @@ def _check_lr(learning_rate):
 
 
 class _Delegating:
-    """Wrap an :mod:`rbm.optim` optimizer (which updates a dict in place, ascending)."""
+    """Wrap an :mod:`rbm.optim` optimizer (which updates a dict in place, ascending).
+
+    ``schedule`` and ``n_planned`` give a learning-rate schedule
+    (:func:`rbm.optim.learning_rate_at`, down to ``final_fraction`` of the
+    initial rate after ``n_planned`` steps); Adam needs a decaying rate to
+    settle, since its normalized step does not shrink with the gradient.
+    """
+
+    def _setup_schedule(self, schedule, n_planned, final_fraction):
+        if schedule not in _rbm_optim.SCHEDULES:
+            raise InvalidParameterError(
+                f"schedule must be one of {_rbm_optim.SCHEDULES}, got {schedule!r}")
+        self.schedule = schedule
+        self.n_planned = max(int(n_planned), 1)
+        self.final_fraction = float(final_fraction)
+        self.n_steps = 0
+
+    def current_learning_rate(self) -> float:
+        """Learning rate of the next step."""
+        return _rbm_optim.learning_rate_at(self._impl.learning_rate, self.schedule,
+                                           self.n_steps / self.n_planned,
+                                           final_fraction=self.final_fraction)
 
     def step(self, grad, O_centered=None) -> np.ndarray:
         """Return the parameter change for the energy gradient ``grad`` (n_params,)."""
         grad = np.asarray(grad, dtype=np.float64)
         params = {"params": np.zeros_like(grad)}
-        self._impl.step(params, {"params": -grad})
+        self._impl.step(params, {"params": -grad}, learning_rate=self.current_learning_rate())
+        self.n_steps += 1
         return params["params"]
 
     def state_dict(self) -> dict:
@@ -64,19 +86,30 @@ class SGD(_Delegating):
     name = "sgd"
 
     def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["sgd"], *,
-                 momentum: float = 0.0):
+                 momentum: float = 0.0, schedule: str = "constant", n_planned: int = 1,
+                 final_fraction: float = 0.01):
         self._impl = _rbm_optim.SGD(_check_lr(learning_rate), momentum=momentum)
+        self._setup_schedule(schedule, n_planned, final_fraction)
 
 
 class Adam(_Delegating):
-    """Adam (Kingma & Ba 2015) on the energy gradient."""
+    """Adam (Kingma & Ba 2015) on the energy gradient.
+
+    By default the learning rate decays exponentially to 1 % over
+    ``n_planned`` steps (Adam's step is ~``learning_rate`` in size whatever
+    the gradient, so a constant rate leaves the parameters jittering at that
+    scale).
+    """
 
     name = "adam"
 
     def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["adam"], *,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 schedule: str = "exponential", n_planned: int = 1,
+                 final_fraction: float = 0.01):
         self._impl = _rbm_optim.Adam(_check_lr(learning_rate), beta1=beta1, beta2=beta2,
                                      eps=eps)
+        self._setup_schedule(schedule, n_planned, final_fraction)
 
 
 class SR:

@@ -81,7 +81,7 @@ def register(subparsers) -> None:
     parser.add_argument("--final-samples", type=_integer, default=None, metavar="M",
                         help="samples of the final estimate (default 4 x --samples)")
     parser.add_argument("--learning-rate", type=_number, default=None, metavar="LR",
-                        help="learning rate (> 0; default sgd 0.05, adam 0.01, sr 0.1)")
+                        help="learning rate (> 0; default sgd 0.2, adam 0.1 decaying to 1%, sr 0.1)")
     parser.add_argument("--walkers", type=_integer, default=16, metavar="K",
                         help="walkers (>= 1, a multiple of the MPI ranks; default 16)")
     parser.add_argument("--form", default="sqrt", metavar="{sqrt,full}",
@@ -126,6 +126,16 @@ def _validate(args) -> None:
     need(args.walkers >= 1, f"--walkers must be an integer >= 1, got {args.walkers}")
     need(args.threads is None or args.threads >= 1,
          f"--threads must be an integer >= 1, got {args.threads}")
+    need(args.jastrow == "none" or args.interaction == "coulomb",
+         "--jastrow pade carries the Coulomb cusp and needs --interaction coulomb, "
+         f"got --interaction {args.interaction}")
+    need(args.jastrow == "none" or args.particles >= 2,
+         f"--jastrow pade needs --particles >= 2, got {args.particles}")
+    need(not (args.interaction == "coulomb" and args.dims == 1 and args.particles > 1),
+         "--interaction coulomb needs --dims 2 or 3 (1/r is not integrable in 1D), got --dims 1")
+    need(args.sampler != "gibbs" or (args.form == "sqrt" and args.jastrow == "none"),
+         "--sampler gibbs samples the RBM marginal and needs --form sqrt and --jastrow none, "
+         f"got --form {args.form}, --jastrow {args.jastrow}")
 
 
 def plot_energy(result, path) -> Path:

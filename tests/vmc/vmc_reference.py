@@ -1,0 +1,117 @@
+"""Slow references for the vmc kernels: the same algorithms, written plainly.
+
+* :class:`Xoshiro` is xoshiro256** in Python integers (the kernels' stream).
+* The samplers recompute ``log Psi`` and ``grad log Psi`` of the *whole*
+  configuration with :class:`vmc.Wavefunction` at every move (no incremental
+  updates, no shared code with the kernels), drawing the same random numbers
+  in the same order. Given the same stream they must produce the same chain.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_MASK = (1 << 64) - 1
+
+
+def _rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & _MASK
+
+
+class Xoshiro:
+    """xoshiro256** (Blackman & Vigna) on a 4-word state."""
+
+    def __init__(self, state):
+        self.s = [int(v) for v in state]
+
+    def next(self) -> int:
+        s = self.s
+        result = (_rotl((s[1] * 5) & _MASK, 7) * 9) & _MASK
+        t = (s[1] << 17) & _MASK
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = _rotl(s[3], 45)
+        return result
+
+    def uniform(self) -> float:
+        return (self.next() >> 11) * (1.0 / 9007199254740992.0)
+
+    def normal_pair(self):
+        u1 = 1.0 - self.uniform()
+        u2 = self.uniform()
+        r = math.sqrt(-2.0 * math.log(u1))
+        return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
+
+
+def _log_psi(wf, x):
+    return float(wf.log_psi(x[None, :])[0])
+
+
+def metropolis(wf, x0, state, step, n_steps):
+    """Brute-force Metropolis of one walker; returns (positions (n_steps, n_visible), n_accepted)."""
+    rng = Xoshiro(state)
+    N, D = wf.n_particles, wf.n_dims
+    x = np.array(x0, dtype=float)
+    out, accepted = [], 0
+    for _ in range(n_steps):
+        for p in range(N):
+            y = x.copy()
+            for d in range(D):
+                y[p * D + d] = x[p * D + d] + step * (2.0 * rng.uniform() - 1.0)
+            ratio = math.exp(2.0 * (_log_psi(wf, y) - _log_psi(wf, x)))
+            if rng.uniform() < ratio:
+                x = y
+                accepted += 1
+        out.append(x.copy())
+    return np.array(out), accepted
+
+
+def importance(wf, x0, state, dt, n_steps):
+    """Langevin Metropolis-Hastings of one walker (D_diffusion = 1/2, F = 2 grad log Psi)."""
+    rng = Xoshiro(state)
+    N, D = wf.n_particles, wf.n_dims
+    x = np.array(x0, dtype=float)
+    out, accepted = [], 0
+    for _ in range(n_steps):
+        for p in range(N):
+            sl = slice(p * D, (p + 1) * D)
+            force_x = 2.0 * wf.grad_log_psi(x[None, :])[0][sl]
+            noise = []
+            for _d in range(0, D, 2):
+                noise.extend(rng.normal_pair())
+            noise = np.array(noise[:D])
+            y = x.copy()
+            y[sl] = x[sl] + 0.5 * force_x * dt + math.sqrt(dt) * noise
+            force_y = 2.0 * wf.grad_log_psi(y[None, :])[0][sl]
+            # G(y|x) = exp(-(y - x - D dt F(x))^2 / (4 D dt)), D = 1/2
+            log_g_fwd = -np.sum((y[sl] - x[sl] - 0.5 * dt * force_x) ** 2) / (2.0 * dt)
+            log_g_back = -np.sum((x[sl] - y[sl] - 0.5 * dt * force_y) ** 2) / (2.0 * dt)
+            log_a = 2.0 * (_log_psi(wf, y) - _log_psi(wf, x)) + log_g_back - log_g_fwd
+            if rng.uniform() < math.exp(log_a):
+                x = y
+                accepted += 1
+        out.append(x.copy())
+    return np.array(out), accepted
+
+
+def gibbs(wf, x0, state, n_steps):
+    """Block Gibbs of one walker through the RBM's own conditionals."""
+    rng = Xoshiro(state)
+    rbm = wf.rbm
+    x = np.array(x0, dtype=float)
+    out = []
+    for _ in range(n_steps):
+        p = rbm.hidden_probability(x[None, :])[0]
+        h = np.array([1.0 if rng.uniform() < pj else 0.0 for pj in p])
+        mean = rbm.visible_mean(h[None, :])[0]
+        z = []
+        for _i in range(0, x.size, 2):
+            z.extend(rng.normal_pair())
+        x = mean + rbm.sigma * np.array(z[:x.size])
+        out.append(x.copy())
+    return np.array(out)
