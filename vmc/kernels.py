@@ -251,7 +251,7 @@ def metropolis_sweeps(x, rng_state, a, b, W, inv_s2, f, n_particles, n_dims,
                         log_ratio += (_jastrow_pair(r, jastrow_a, beta)
                                       - _jastrow_pair(dist[p, q], jastrow_a, beta))
                 u = _uniform(s)
-                if u < math.exp(2.0 * log_ratio):
+                if log_ratio >= 0.0 or u < math.exp(2.0 * log_ratio):
                     accepted += 1
                     for d in range(n_dims):
                         xw[base + d] = xp_new[d]
@@ -360,7 +360,8 @@ def importance_sweeps(x, rng_state, a, b, W, inv_s2, f, n_particles, n_dims,
                     fwd = xw[base + d] - xp_old[d] - dt * g_old[d]
                     log_green += (fwd * fwd - back * back) / (2.0 * dt)
                 u = _uniform(s)
-                if u < math.exp(2.0 * log_ratio + log_green):
+                log_accept = 2.0 * log_ratio + log_green
+                if log_accept >= 0.0 or u < math.exp(log_accept):
                     accepted += 1
                     for j in range(n_hidden):
                         theta[j] = theta_new[j]

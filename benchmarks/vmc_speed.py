@@ -1,0 +1,289 @@
+"""VMC sampling speed and optimizer efficiency.
+
+1. Single-particle moves per second, ONE thread, N = 2 particles, D = 2,
+   2 hidden units (RBM trial state, Psi = sqrt(F)): the numba kernels
+   (brute-force Metropolis, importance sampling) beside two NumPy
+   implementations of the same algorithm (same proposals, same incremental
+   updates of the hidden inputs), measured in the same run:
+     * "numpy-chain": one walker, each move vectorized over its coordinates
+       and hidden units (the textbook NumPy VMC code);
+     * "numpy-batched": all walkers moved at once, each move vectorized over
+       walkers (NumPy's best case; it needs many walkers to pay off).
+   Targets (issue 4): >= 10 M/s brute force, >= 4 M/s importance sampling,
+   >= 30x the NumPy implementation. Median of repeats of the CPU time of
+   this process (the code is single-threaded; on a shared machine wall time
+   also counts other processes); compile excluded.
+2. Iterations to get within 1e-3 of the exact energy (10-iteration running
+   mean) for SR and Adam from the same starting point, over several seeds:
+   free particles (N=2, D=2, exact 2) and two electrons in 2D with the
+   Pade-Jastrow factor (exact 3).
+
+Usage: python benchmarks/vmc_speed.py [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numba  # noqa: E402
+
+import vmc  # noqa: E402
+from vmc import Wavefunction, kernels  # noqa: E402
+
+
+# ---------------------------------------------------------------- NumPy versions
+def _softplus(t):
+    return np.maximum(t, 0) + np.log1p(np.exp(-np.abs(t)))
+
+
+def _sigmoid(t):
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+def numpy_chain_metropolis(wf, x, step, n_sweeps, rng):
+    """One walker, single-particle moves; vectorized over coordinates and hidden units."""
+    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
+    f, N, D = wf.f, wf.n_particles, wf.n_dims
+    theta = b + (x * inv_s2) @ W
+    sp = _softplus(theta)
+    accepted = 0
+    for _ in range(n_sweeps):
+        for p in range(N):
+            sl = slice(p * D, (p + 1) * D)
+            xo = x[sl]
+            xn = xo + step * (2.0 * rng.random(D) - 1.0)
+            theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
+            sp_n = _softplus(theta_n)
+            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl])
+                         + f * np.sum(sp_n - sp))
+            if rng.random() < math.exp(2.0 * log_ratio):
+                x[sl] = xn
+                theta, sp = theta_n, sp_n
+                accepted += 1
+    return accepted
+
+
+def numpy_chain_importance(wf, x, dt, n_sweeps, rng):
+    """One walker, Langevin proposals; vectorized over coordinates and hidden units."""
+    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
+    f, N, D = wf.f, wf.n_particles, wf.n_dims
+    theta = b + (x * inv_s2) @ W
+    sp = _softplus(theta)
+    sg = _sigmoid(theta)
+    sqdt = math.sqrt(dt)
+    accepted = 0
+    for _ in range(n_sweeps):
+        for p in range(N):
+            sl = slice(p * D, (p + 1) * D)
+            xo = x[sl]
+            g_old = f * (-(xo - a[sl]) + W[sl] @ sg) * inv_s2[sl]
+            xn = xo + dt * g_old + sqdt * rng.standard_normal(D)
+            theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
+            sp_n = _softplus(theta_n)
+            sg_n = _sigmoid(theta_n)
+            g_new = f * (-(xn - a[sl]) + W[sl] @ sg_n) * inv_s2[sl]
+            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl])
+                         + f * np.sum(sp_n - sp))
+            fwd = xn - xo - dt * g_old
+            back = xo - xn - dt * g_new
+            log_green = np.sum(fwd * fwd - back * back) / (2.0 * dt)
+            if rng.random() < math.exp(2.0 * log_ratio + log_green):
+                x[sl] = xn
+                theta, sp, sg = theta_n, sp_n, sg_n
+                accepted += 1
+    return accepted
+
+
+def numpy_batched_metropolis(wf, X, step, n_sweeps, rng):
+    """All walkers at once (X (n_walkers, n_visible)), each move vectorized over walkers."""
+    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
+    f, N, D = wf.f, wf.n_particles, wf.n_dims
+    n = X.shape[0]
+    theta = b + (X * inv_s2) @ W
+    sp = _softplus(theta)
+    accepted = 0
+    for _ in range(n_sweeps):
+        for p in range(N):
+            sl = slice(p * D, (p + 1) * D)
+            xo = X[:, sl]
+            xn = xo + step * (2.0 * rng.random((n, D)) - 1.0)
+            theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
+            sp_n = _softplus(theta_n)
+            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl],
+                                           axis=1) + f * np.sum(sp_n - sp, axis=1))
+            acc = rng.random(n) < np.exp(2.0 * log_ratio)
+            X[acc, sl] = xn[acc]
+            theta[acc] = theta_n[acc]
+            sp[acc] = sp_n[acc]
+            accepted += int(acc.sum())
+    return accepted
+
+
+def numpy_batched_importance(wf, X, dt, n_sweeps, rng):
+    """All walkers at once, Langevin proposals."""
+    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
+    f, N, D = wf.f, wf.n_particles, wf.n_dims
+    n = X.shape[0]
+    theta = b + (X * inv_s2) @ W
+    sp, sg = _softplus(theta), _sigmoid(theta)
+    sqdt = math.sqrt(dt)
+    accepted = 0
+    for _ in range(n_sweeps):
+        for p in range(N):
+            sl = slice(p * D, (p + 1) * D)
+            xo = X[:, sl]
+            g_old = f * (-(xo - a[sl]) + sg @ W[sl].T) * inv_s2[sl]
+            xn = xo + dt * g_old + sqdt * rng.standard_normal((n, D))
+            theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
+            sp_n, sg_n = _softplus(theta_n), _sigmoid(theta_n)
+            g_new = f * (-(xn - a[sl]) + sg_n @ W[sl].T) * inv_s2[sl]
+            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl],
+                                           axis=1) + f * np.sum(sp_n - sp, axis=1))
+            fwd = xn - xo - dt * g_old
+            back = xo - xn - dt * g_new
+            log_green = np.sum(fwd * fwd - back * back, axis=1) / (2.0 * dt)
+            acc = rng.random(n) < np.exp(2.0 * log_ratio + log_green)
+            X[acc, sl] = xn[acc]
+            theta[acc], sp[acc], sg[acc] = theta_n[acc], sp_n[acc], sg_n[acc]
+            accepted += int(acc.sum())
+    return accepted
+
+
+# ---------------------------------------------------------------- timing
+def _median_rate(fn, n_moves, repeats):
+    """Median moves per second of CPU time of this process (single-threaded code).
+
+    CPU time, not wall time: on a shared, oversubscribed machine the wall clock
+    also counts the time other processes hold the core.
+    """
+    rates = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        rates.append(n_moves / (time.process_time() - t0))
+    return statistics.median(rates)
+
+
+def speed(quick):
+    numba.set_num_threads(1)
+    wf = Wavefunction(2, 2, n_hidden=2, init_scale=0.3, rng=1)
+    wf_j = Wavefunction(2, 2, n_hidden=2, init_scale=0.3, jastrow_a=1.0, rng=1)
+    n_walkers = 16
+    n_sweeps = 20_000 if quick else 100_000  # per walker for numba
+    repeats = 3 if quick else 5
+    records = []
+    for name, kernel, step in (("metropolis", kernels.metropolis_sweeps, 1.3),
+                               ("importance", kernels.importance_sweeps, 0.7)):
+        for label, w in (("rbm", wf), ("rbm+jastrow", wf_j)):
+            states = kernels.seed_states(np.random.SeedSequence(3), n_walkers)
+            x = np.random.default_rng(0).normal(size=(n_walkers, 4)) * 0.7
+            steps_per_call = max(n_sweeps // n_walkers, 1)
+            out = np.empty((n_walkers, steps_per_call, 4))
+            acc = np.zeros(n_walkers, dtype=np.int64)
+            args = w.kernel_args()
+            kernel(x, states, *args, step, 2, out[:, :2], acc)  # compile / warm up
+
+            def call():
+                kernel(x, states, *args, step, steps_per_call, out, acc)
+
+            moves = n_walkers * steps_per_call * 2
+            rate = _median_rate(call, moves, repeats)
+            records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": label,
+                            "implementation": "numba", "threads": 1,
+                            "moves_per_second": rate,
+                            "acceptance": float(acc.sum() / moves)})
+        # NumPy baselines (RBM only, same algorithm)
+        rng = np.random.default_rng(0)
+        chain = numpy_chain_metropolis if name == "metropolis" else numpy_chain_importance
+        batched = numpy_batched_metropolis if name == "metropolis" else numpy_batched_importance
+        n_np = 500 if quick else 2000
+        x1 = np.zeros(4)
+        rate_chain = _median_rate(lambda: chain(wf, x1, step, n_np, rng), n_np * 2, repeats)
+        n_batch, sweeps_b = 1024, (20 if quick else 100)
+        Xb = rng.normal(size=(n_batch, 4)) * 0.7
+        rate_batched = _median_rate(lambda: batched(wf, Xb, step, sweeps_b, rng),
+                                    n_batch * sweeps_b * 2, repeats)
+        numba_rate = next(r["moves_per_second"] for r in records
+                          if r["sampler"] == name and r["ansatz"] == "rbm")
+        records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": "rbm",
+                        "implementation": "numpy-chain", "threads": 1,
+                        "moves_per_second": rate_chain, "numba_speedup": numba_rate / rate_chain})
+        records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": "rbm",
+                        "implementation": f"numpy-batched ({n_batch} walkers)", "threads": 1,
+                        "moves_per_second": rate_batched,
+                        "numba_speedup": numba_rate / rate_batched})
+    return records
+
+
+def iterations_to_converge(quick):
+    seeds = (1, 2) if quick else (1, 2, 3)
+    records = []
+    systems = (("free N=2 D=2", dict(n_particles=2, n_dims=2), 2.0, 2000),
+               ("coulomb N=2 D=2 +PJ", dict(n_particles=2, n_dims=2, interaction="coulomb",
+                                            jastrow="pade"), 3.0, 5000))
+    for label, kw, exact, n_samples in systems:
+        for opt in ("sr", "adam"):
+            hits = []
+            max_iter = 300 if opt == "sr" else (600 if quick else 1000)
+            for seed in seeds:
+                window = []
+                state = {"hit": None}
+
+                def cb(it, rec, window=window, state=state):
+                    window.append(rec["energy"])
+                    if len(window) >= 10 and abs(np.mean(window[-10:]) - exact) < 1e-3:
+                        state["hit"] = it + 1
+                        return True
+                    return False
+
+                kw2 = dict(kw)
+                vmc.run(**kw2, optimizer=opt, n_iterations=max_iter, n_samples=n_samples,
+                        n_final_samples=16 * 16, init_scale=0.3, rng=seed, n_threads=1,
+                        callback=cb)
+                hits.append(state["hit"])
+            records.append({"benchmark": "iterations_to_1e-3", "system": label,
+                            "optimizer": opt, "seeds": list(seeds), "iterations": hits,
+                            "max_iterations": max_iter, "samples_per_iteration": n_samples})
+    return records
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short run")
+    parser.add_argument("--json", action="store_true", help="print one JSON list of records")
+    args = parser.parse_args(argv)
+    records = speed(args.quick) + iterations_to_converge(args.quick)
+    if args.json:
+        print(json.dumps(records, indent=1))
+        return 0
+    print("Single-particle moves per second, 1 thread, N=2 D=2 H=2 (median of repeats)")
+    print(f"{'sampler':<12}{'ansatz':<13}{'implementation':<30}{'moves/s':>12}{'numba x':>10}")
+    for r in records:
+        if r["benchmark"] != "moves_per_second":
+            continue
+        sp = r.get("numba_speedup")
+        print(f"{r['sampler']:<12}{r['ansatz']:<13}{r['implementation']:<30}"
+              f"{r['moves_per_second'] / 1e6:>10.2f} M{'' if sp is None else f'{sp:>10.1f}'}")
+    print("targets: metropolis >= 10 M/s, importance >= 4 M/s, >= 30x NumPy")
+    print()
+    print("Iterations until the 10-iteration mean energy is within 1e-3 of exact "
+          "(None: not within max)")
+    for r in records:
+        if r["benchmark"] == "iterations_to_1e-3":
+            print(f"  {r['system']:<22}{r['optimizer']:<6}{r['iterations']} "
+                  f"(max {r['max_iterations']}, {r['samples_per_iteration']} samples/it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
