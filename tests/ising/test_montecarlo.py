@@ -31,8 +31,8 @@ def _check(ens, want: dict, keys):
 _SWEEP_NOT_ERGODIC = pytest.mark.xfail(strict=True, reason=(
     "ising.chains Metropolis bug, reported: at L = 2 (checkerboard) and L = 3 (row-major) "
     "the deterministic-order Metropolis sweep is not ergodic -- the exact 2^N x 2^N sweep "
-    "matrix has several eigenvalues of modulus 1 and its time average from a uniform "
-    "start gives e = -1.5516 (L=2) / -1.1419 (L=3) at T = 3 instead of -1.4000 / -1.1549"))
+    "matrix has several eigenvalues of modulus 1 and its time average (L=2 from all up, "
+    "L=3 from uniform) gives e = -1.5516 / -1.1419 at T = 3 instead of -1.4000 / -1.1549"))
 
 _CASES = [(L, T) for L in (2, 3, 4) for T in (1.5, exact.T_C, 3.0)]
 
