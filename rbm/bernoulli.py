@@ -37,7 +37,8 @@ from mcstats.errors import DivergenceError, InvalidParameterError
 
 from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
                      check_rng, sigmoid, softplus)
-from .negative_phase import (InternalParams, TemperedChains, gibbs, global_flip_move)
+from .negative_phase import (InternalParams, TemperedChains, advance_chains, gibbs,
+                             global_flip_move)
 from .optim import SCHEDULES, learning_rate_at, make_optimizer
 from .partition import (MAX_EXACT_UNITS, bernoulli_log_partition_ais,
                         bernoulli_log_partition_exact)
@@ -71,6 +72,12 @@ def _sufficient_statistics(u, p: InternalParams, weights=None) -> dict:
         return {"U": u.T @ g / n, "c": u.mean(axis=0), "d": g.mean(axis=0)}
     w = np.asarray(weights, dtype=u.dtype)
     return {"U": (u * w[:, None]).T @ g, "c": w @ u, "d": w @ g}
+
+
+def _views(flat, nv, nh) -> dict:
+    """Views ``U`` (nv, nh), ``c`` (nv,), ``d`` (nh,) into one flat parameter vector."""
+    return {"U": flat[:nv * nh].reshape(nv, nh), "c": flat[nv * nh:nv * nh + nv],
+            "d": flat[nv * nh + nv:]}
 
 
 class BernoulliRBM:
@@ -149,9 +156,9 @@ class BernoulliRBM:
 
     kind = "bernoulli"
 
-    def __init__(self, n_hidden: int = 16, *, method: str = "pcd", k: int = 1,
-                 n_chains: int = 100, learning_rate: float = 3e-3, batch_size: int = 100,
-                 n_epochs: int = 100, optimizer: str = "adam", momentum: float = 0.5,
+    def __init__(self, n_hidden: int = 16, *, method: str = "pcd", k: int = 5,
+                 n_chains: int = 100, learning_rate: float = 1e-2, batch_size: int = 100,
+                 n_epochs: int = 80, optimizer: str = "adam", momentum: float = 0.5,
                  weight_decay: float = 0.0, schedule: str = "linear",
                  final_lr_fraction: float = 0.1, encoding: str = "pm1",
                  flip_moves: bool = True, flip_augment: bool = False,
@@ -588,7 +595,15 @@ class BernoulliRBM:
         if self._opt is None:
             self._opt = make_optimizer(self.optimizer, self.learning_rate,
                                        momentum=self.momentum)
-        q = {k: v.astype(dt) for k, v in self._to_internal().items()}
+        # all internal parameters (and their gradient) live in one flat buffer,
+        # so that an optimizer step is a handful of vector operations
+        nv, nh = self.n_visible, self.n_hidden
+        theta = np.empty(nv * nh + nv + nh, dtype=dt)
+        grad = np.empty_like(theta)
+        q = _views(theta, nv, nh)
+        gq = _views(grad, nv, nh)
+        for key, value in self._to_internal().items():
+            q[key][...] = value
         p = InternalParams(q["U"], q["c"], q["d"], *_ENCODINGS[self.encoding])
         if self.method in ("pcd", "pt"):
             if self.persistent_chains_ is None:
@@ -602,30 +617,44 @@ class BernoulliRBM:
         Xd = p.encode(X)
         order = rng.permutation(X.shape[0])
         flips = []
+        x_chains = None
         for start in range(0, X.shape[0], self.batch_size):
             ub = Xd[order[start:start + self.batch_size]]
+            x_pos = p.hidden_input(ub)
             if self.method == "cd":
-                neg = gibbs(ub, p, self.k, rng)
-                if self.flip_moves:
-                    flips.append(global_flip_move(neg, p, rng))
+                neg, x_neg, acc = advance_chains(ub, x_pos.copy(), p, self.k, rng,
+                                                 flip_moves=self.flip_moves)
+                flips.append(acc)
             elif self.method == "pcd":
-                chains = gibbs(chains, p, self.k, rng)
-                if self.flip_moves:
-                    flips.append(global_flip_move(chains, p, rng))
-                neg = chains
+                # the first hidden draw reuses the chains' hidden input from the
+                # previous minibatch (computed before the last parameter update,
+                # as scikit-learn does); this saves one matrix product per update
+                chains, x_chains, acc = advance_chains(chains, x_chains, p, self.k, rng,
+                                                       flip_moves=self.flip_moves)
+                flips.append(acc)
+                neg, x_neg = chains, x_chains
             else:
                 self._tempered.step(p, self.k, rng, flip_moves=self.flip_moves)
                 neg = self._tempered.samples
-            pos = _sufficient_statistics(ub, p)
-            neg_stats = _sufficient_statistics(neg, p)
-            grads = {key: pos[key] - neg_stats[key] for key in pos}
+                x_neg = p.hidden_input(neg)
+            g_pos = p.hidden_mean(x=x_pos)
+            g_neg = p.hidden_mean(x=x_neg)
+            g_pos /= ub.shape[0]
+            g_neg /= -neg.shape[0]
+            np.matmul(ub.T, g_pos, out=gq["U"])
+            gq["U"] += neg.T @ g_neg
+            np.mean(ub, axis=0, out=gq["c"])
+            gq["c"] -= neg.mean(axis=0)
+            np.sum(g_pos, axis=0, out=gq["d"])
+            gq["d"] += g_neg.sum(axis=0)
             if self.weight_decay:
-                grads["U"] -= self.weight_decay * p.U
-            self._opt.step(q, grads, learning_rate=lr)
-        if not all(np.all(np.isfinite(v)) for v in q.values()):
+                gq["U"] -= self.weight_decay * p.U
+            self._opt.step({"theta": theta}, {"theta": grad}, learning_rate=lr)
+        if not np.all(np.isfinite(theta)):
             raise DivergenceError("training diverged (non-finite parameters); lower "
                                   "learning_rate", last_good_params=self.get_parameters())
         self._set_from_internal(q["U"], q["c"], q["d"])
+        flips = [f for f in flips if f == f]
         stats = {"flip_acceptance": float(np.mean(flips)) if flips else float("nan"),
                  "swap_acceptance": float("nan")}
         if self.method == "pcd":

@@ -129,6 +129,7 @@ class Adam:
         self.eps = check_float("eps", eps, minimum=0.0, strict_min=True)
         self.m: dict[str, np.ndarray] = {}
         self.s: dict[str, np.ndarray] = {}
+        self._scratch: dict[str, np.ndarray] = {}
         self.n_steps = 0
 
     def step(self, params: dict, grads: dict, *, learning_rate: float | None = None) -> None:
@@ -139,17 +140,29 @@ class Adam:
         c1 = 1.0 - self.beta1 ** t
         c2 = 1.0 - self.beta2 ** t
         step = lr * math.sqrt(c2) / c1
+        eps = self.eps * math.sqrt(c2)
         for key, g in grads.items():
             m = self.m.get(key)
             if m is None:
                 m = self.m[key] = np.zeros_like(g)
                 self.s[key] = np.zeros_like(g)
             s = self.s[key]
+            tmp = self._scratch.get(key)
+            if tmp is None or tmp.shape != g.shape or tmp.dtype != g.dtype:
+                tmp = self._scratch[key] = np.empty_like(g)
+            # m = b1 m + (1 - b1) g ; s = b2 s + (1 - b2) g^2 (no temporaries)
             m *= self.beta1
-            m += (1.0 - self.beta1) * g
+            np.multiply(g, 1.0 - self.beta1, out=tmp)
+            m += tmp
             s *= self.beta2
-            s += (1.0 - self.beta2) * (g * g)
-            params[key] += step * m / (np.sqrt(s) + self.eps * math.sqrt(c2))
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - self.beta2
+            s += tmp
+            np.sqrt(s, out=tmp)
+            tmp += eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step
+            params[key] += tmp
 
     def state_dict(self) -> dict:
         """Arrays and scalars needed to resume (plain types, HDF5-able)."""
