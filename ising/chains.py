@@ -306,11 +306,14 @@ class MetropolisChains(_Chains):
 
     Notes
     -----
-    One sweep visits every site once: for even L first all sites with
+    For even L >= 4 one sweep visits every site once: first all sites with
     ``i + j`` even, then all with ``i + j`` odd (a checkerboard: no bonds join
-    sites of one colour, so each half-sweep is a set of independent updates);
-    for odd L, which has no checkerboard on the torus, the sites in row-major
-    order. A visit proposes ``s -> -s`` and accepts with probability
+    sites of one colour, so each half-sweep is a set of independent updates).
+    For L = 2 and odd L (no checkerboard on an odd torus; and on such tiny
+    lattices a fixed visiting order is not ergodic, because moves with
+    dE <= 0 are accepted with certainty -- at L = 2 the states with both
+    colours antiparallel map onto each other deterministically) a sweep is N
+    updates of uniformly random sites. A visit proposes ``s -> -s`` and accepts with probability
     ``min(1, exp(-beta dE))``, ``dE = 2 s sum_nb s_nb`` (acceptance table of
     the two positive dE, compared with a 64-bit uniform draw). Each update
     satisfies detailed balance, so the Boltzmann distribution is stationary.
@@ -322,24 +325,25 @@ class MetropolisChains(_Chains):
     algorithm = "metropolis"
 
     def __init__(self, L, beta, n_chains, *, rng=None, spins=None, start="random"):
+        self._checkerboard = isinstance(L, numbers.Integral) and L >= 4 and L % 2 == 0
         super().__init__(L, beta, n_chains, rng=rng, spins=spins, start=start)
         self._thresholds = np.array([_threshold(math.exp(-4.0 * self.beta)),
                                      _threshold(math.exp(-8.0 * self.beta))], dtype=np.uint64)
 
     def _store(self, spins):
         self._cache = None
-        if self.L % 2:
+        if not self._checkerboard:
             self._spins = np.ascontiguousarray(spins, dtype=np.int8)
         else:
             self._packed = np.ascontiguousarray(checkerboard_pack(spins), dtype=np.int8)
 
     def _natural(self):
-        if self.L % 2:
+        if not self._checkerboard:
             return self._spins.copy()
         return checkerboard_unpack(self._packed)
 
     def _compute(self):
-        if self.L % 2:
+        if not self._checkerboard:
             return super()._compute()
         e = np.empty(self.n_chains)
         m = np.empty(self.n_chains)
@@ -352,8 +356,8 @@ class MetropolisChains(_Chains):
         if n_sweeps == 0:
             return
         self._cache = None
-        if self.L % 2:
-            kernels.metropolis_sequential(self._spins, self._thresholds, n_sweeps,
+        if not self._checkerboard:
+            kernels.metropolis_random_scan(self._spins, self._thresholds, n_sweeps,
                                           self._rng_key, self._rng_counter)
         else:
             import numba

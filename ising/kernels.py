@@ -18,7 +18,8 @@ so ``random_u64(key, 0), random_u64(key, 1), ...`` is exactly the sequence of
 ``splitmix64.c`` seeded with ``key``. A chain's RNG state is the pair
 ``(key, counter)``. A Metropolis sweep number ``t`` of a chain whose counter
 was ``c`` draws for site ``n`` the number at counter ``c + t N + n`` (``n`` is
-the site's index in the colour-packed layout, below), so each random number
+the site's index in the colour-packed layout, below; random-site sweeps use
+two numbers per update), so each random number
 is a function of (seed, chain, sweep, site) only: the order in which threads
 visit sites - and therefore the number of threads - cannot change a result.
 Accepting with probability ``p`` means ``u < floor(p 2^64)``, exact up to
@@ -26,14 +27,15 @@ Accepting with probability ``p`` means ``u < floor(p 2^64)``, exact up to
 
 Layouts
 -------
-Metropolis on even L works on the *colour-packed* layout
+Metropolis on even L >= 4 works on the *colour-packed* layout
 ``packed (n_chains, 2, L, L // 2)``: ``packed[:, c, i, k]`` is the spin at
 row ``i``, column ``2 k + (i + c) % 2`` (colour ``c = 0`` "black" holds the
 sites with ``i + j`` even). Both colours are stored contiguously, so one row of
 one colour is updated by a vectorizable loop (Metropolis on a checkerboard:
 sites of one colour have no bonds between them, so all of them may be updated
-at once). Odd L (no checkerboard on a torus with odd L) uses sequential
-row-major single-site sweeps on the natural ``(n_chains, L, L)`` layout.
+at once). L = 2 and odd L (no checkerboard on a torus with odd L; and a
+fixed visiting order is not ergodic on such tiny lattices) use random-site
+Metropolis on the natural ``(n_chains, L, L)`` layout.
 Wolff works on the natural layout.
 
 All kernels here trust their inputs (shapes, dtypes, contiguity); validation
@@ -71,7 +73,7 @@ if ("NUMBA_THREADING_LAYER" not in os.environ
 
 __all__ = [
     "random_u64", "random_block", "metropolis_packed_chains", "metropolis_packed_rows",
-    "metropolis_sequential", "wolff_clusters", "wolff_until", "energy_magnetization",
+    "metropolis_random_scan", "wolff_clusters", "wolff_until", "energy_magnetization",
     "energy_magnetization_packed",
 ]
 
@@ -114,58 +116,54 @@ def random_block(key, counter, out):
 
 
 @njit(cache=True)
-def _row_update(packed, chain, c, i, t4, t8, key, base):
+def _row_update(S, O, i, c, t4, t8, key, base):
     """Metropolis update of row ``i`` of colour ``c`` of one chain (packed layout).
 
-    ``base`` is the counter of site 0 of this sweep; the site (c, i, k) draws
-    ``base + c * N/2 + i * H + k``. ``t4``/``t8`` are the uint64 acceptance
-    thresholds of energy changes +4 and +8.
+    ``S = packed[chain, c]`` (mutated) and ``O = packed[chain, 1 - c]``, int8
+    (L, H) with H = L // 2 >= 2. ``base`` is the counter of site 0 of this
+    sweep; site (c, i, k) draws counter ``base + c N/2 + i H + k``. ``t4`` and
+    ``t8`` are the uint64 acceptance thresholds of energy changes +4 and +8.
+    The column loops are written without wrap-around so that they vectorize;
+    the one wrapping column per row is done apart.
     """
-    L = packed.shape[2]
-    H = packed.shape[3]
-    o = 1 - c
+    L = S.shape[0]
+    H = S.shape[1]
     up = i - 1 if i > 0 else L - 1
     down = i + 1 if i < L - 1 else 0
-    q = (i + c) % 2
-    # counter of the first site of this row, as the "+ 1" of random_u64 folded in
+    # counter of the row's first site, with the "+ 1" of random_u64 folded in
     start = base + np.uint64(c * (L * H) + i * H) + _ONE
-    if H == 1:
-        # L = 2: both horizontal bonds join the same pair of sites
-        nb = np.int32(packed[chain, o, up, 0]) + np.int32(packed[chain, o, down, 0]) \
-            + 2 * np.int32(packed[chain, o, i, 0])
-        s = np.int32(packed[chain, c, i, 0])
-        x = s * nb
-        u = _mix64(key + start * _GOLDEN)
-        thr = t4 if x == 2 else t8
-        if x <= 0 or u < thr:
-            packed[chain, c, i, 0] = -packed[chain, c, i, 0]
-        return
-    # interior columns in one vectorizable loop; the wrapping column apart
-    if q == 0:
-        k0 = 1
-        k1 = H
+    if (i + c) % 2 == 0:
+        # site (i, k) sits at column 2k: horizontal neighbours O[i, k-1], O[i, k]
+        for k in range(1, H):
+            nb = np.int32(O[up, k]) + np.int32(O[down, k]) \
+                + np.int32(O[i, k - 1]) + np.int32(O[i, k])
+            s = np.int32(S[i, k])
+            x = s * nb
+            u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
+            thr = t4 if x == 2 else t8
+            flip = (x <= 0) | (u < thr)
+            S[i, k] = np.int8(-s) if flip else np.int8(s)
+        k = 0
     else:
-        k0 = 0
-        k1 = H - 1
-    for k in range(k0, k1):
-        nb = np.int32(packed[chain, o, up, k]) + np.int32(packed[chain, o, down, k]) \
-            + np.int32(packed[chain, o, i, k - 1 + q]) + np.int32(packed[chain, o, i, k + q])
-        s = np.int32(packed[chain, c, i, k])
-        x = s * nb
-        u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-        thr = t4 if x == 2 else t8
-        flip = (x <= 0) | (u < thr)
-        packed[chain, c, i, k] = np.int8(-s) if flip else np.int8(s)
-    # the wrapping column: k = 0 (q = 0, left neighbour k = H - 1) or k = H - 1 (q = 1)
-    k = 0 if q == 0 else H - 1
-    nb = np.int32(packed[chain, o, up, k]) + np.int32(packed[chain, o, down, k]) \
-        + np.int32(packed[chain, o, i, 0]) + np.int32(packed[chain, o, i, H - 1])
-    s = np.int32(packed[chain, c, i, k])
+        # site (i, k) sits at column 2k + 1: horizontal neighbours O[i, k], O[i, k+1]
+        for k in range(0, H - 1):
+            nb = np.int32(O[up, k]) + np.int32(O[down, k]) \
+                + np.int32(O[i, k]) + np.int32(O[i, k + 1])
+            s = np.int32(S[i, k])
+            x = s * nb
+            u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
+            thr = t4 if x == 2 else t8
+            flip = (x <= 0) | (u < thr)
+            S[i, k] = np.int8(-s) if flip else np.int8(s)
+        k = H - 1
+    # the wrapping column: its horizontal neighbours are O[i, 0] and O[i, H - 1]
+    nb = np.int32(O[up, k]) + np.int32(O[down, k]) + np.int32(O[i, 0]) + np.int32(O[i, H - 1])
+    s = np.int32(S[i, k])
     x = s * nb
     u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
     thr = t4 if x == 2 else t8
     if x <= 0 or u < thr:
-        packed[chain, c, i, k] = np.int8(-s)
+        S[i, k] = np.int8(-s)
 
 
 @njit(cache=True, parallel=True)
@@ -175,7 +173,7 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     Parameters
     ----------
     packed : int8 (n_chains, 2, L, L // 2), mutated
-        Colour-packed spins (module docstring), even L >= 2.
+        Colour-packed spins (module docstring), even L >= 4.
     thresholds : uint64 (2,)
         ``floor(p 2^64)`` for the energy changes +4 and +8,
         ``p = exp(-beta dE)``; changes <= 0 are always accepted.
@@ -197,15 +195,29 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     for chain in prange(n_chains):
         key = rng_key[chain]
         base = rng_counter[chain]
+        black = packed[chain, 0]
+        white = packed[chain, 1]
         for _ in range(n_sweeps):
-            for c in range(2):
-                for i in range(L):
-                    _row_update(packed, chain, c, i, t4, t8, key, base)
+            for i in range(L):
+                _row_update(black, white, i, 0, t4, t8, key, base)
+            for i in range(L):
+                _row_update(white, black, i, 1, t4, t8, key, base)
             base += N
         rng_counter[chain] = base
 
 
 @njit(cache=True, parallel=True)
+def _half_sweep_rows(packed, c, t4, t8, rng_key, base):
+    n_chains = packed.shape[0]
+    L = packed.shape[2]
+    for r in prange(n_chains * L):
+        chain = r // L
+        i = r - chain * L
+        _row_update(packed[chain, c], packed[chain, 1 - c], i, c, t4, t8, rng_key[chain],
+                    base[chain])
+
+
+@njit(cache=True)
 def metropolis_packed_rows(packed, thresholds, n_sweeps, rng_key, rng_counter):
     """Checkerboard Metropolis sweeps, threads over the rows of one colour.
 
@@ -218,20 +230,16 @@ def metropolis_packed_rows(packed, thresholds, n_sweeps, rng_key, rng_counter):
     N = np.uint64(L * L)
     t4 = thresholds[0]
     t8 = thresholds[1]
-    for sweep in range(n_sweeps):
+    for _ in range(n_sweeps):
         for c in range(2):
-            for r in prange(n_chains * L):
-                chain = r // L
-                i = r - chain * L
-                _row_update(packed, chain, c, i, t4, t8, rng_key[chain],
-                            rng_counter[chain] + np.uint64(sweep) * N)
-    for chain in range(n_chains):
-        rng_counter[chain] += np.uint64(n_sweeps) * N
+            _half_sweep_rows(packed, c, t4, t8, rng_key, rng_counter)
+        for chain in range(n_chains):
+            rng_counter[chain] += N
 
 
 @njit(cache=True, parallel=True)
-def metropolis_sequential(spins, thresholds, n_sweeps, rng_key, rng_counter):
-    """Row-major sequential Metropolis sweeps (any L; used for odd L).
+def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
+    """Random-site Metropolis sweeps (any L; used for L = 2 and odd L).
 
     Parameters
     ----------
@@ -239,35 +247,46 @@ def metropolis_sequential(spins, thresholds, n_sweeps, rng_key, rng_counter):
     thresholds : uint64 (2,)
         As in :func:`metropolis_packed_chains`.
     n_sweeps : int
+        Sweeps of N = L*L single-site updates each.
     rng_key : uint64 (n_chains,)
     rng_counter : uint64 (n_chains,), mutated
-        Site (i, j) of sweep t draws counter ``c + t N + i L + j``.
+        Update n of sweep t of a chain at counter c draws the site
+        ``u % N`` from counter ``c + 2 (t N + n)`` and its acceptance draw
+        from the next counter; advanced by ``2 N n_sweeps``.
+
+    Notes
+    -----
+    On tiny lattices a fixed visiting order with the always-accepted moves of
+    Metropolis (dE <= 0) is not ergodic (e.g. L = 2 checkerboard: the states
+    with both colours antiparallel map onto themselves deterministically), so
+    sites are chosen at random there.
     """
     n_chains = spins.shape[0]
     L = spins.shape[1]
-    N = np.uint64(L * L)
+    N = L * L
     t4 = thresholds[0]
     t8 = thresholds[1]
     for chain in prange(n_chains):
         key = rng_key[chain]
-        base = rng_counter[chain]
-        for _ in range(n_sweeps):
-            for i in range(L):
-                up = i - 1 if i > 0 else L - 1
-                down = i + 1 if i < L - 1 else 0
-                for j in range(L):
-                    left = j - 1 if j > 0 else L - 1
-                    right = j + 1 if j < L - 1 else 0
-                    nb = np.int32(spins[chain, up, j]) + np.int32(spins[chain, down, j]) \
-                        + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
-                    s = np.int32(spins[chain, i, j])
-                    x = s * nb
-                    u = random_u64(key, base + np.uint64(i * L + j))
-                    thr = t4 if x == 2 else t8
-                    if x <= 0 or u < thr:
-                        spins[chain, i, j] = np.int8(-s)
-            base += N
-        rng_counter[chain] = base
+        counter = rng_counter[chain]
+        for _ in range(n_sweeps * N):
+            site = np.int64(random_u64(key, counter) % np.uint64(N))
+            u = random_u64(key, counter + _ONE)
+            counter += np.uint64(2)
+            i = site // L
+            j = site - i * L
+            up = i - 1 if i > 0 else L - 1
+            down = i + 1 if i < L - 1 else 0
+            left = j - 1 if j > 0 else L - 1
+            right = j + 1 if j < L - 1 else 0
+            nb = np.int32(spins[chain, up, j]) + np.int32(spins[chain, down, j]) \
+                + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
+            s = np.int32(spins[chain, i, j])
+            x = s * nb
+            thr = t4 if x == 2 else t8
+            if x <= 0 or u < thr:
+                spins[chain, i, j] = np.int8(-s)
+        rng_counter[chain] = counter
 
 
 @njit(cache=True)
