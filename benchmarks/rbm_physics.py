@@ -103,6 +103,36 @@ def _fit_and_sample(train, n_hidden: int, cfg: dict, seed: int):
     return model, spins, t_fit, t_sample
 
 
+def model_mode_weight(model, spins) -> dict:
+    """The model's own probability of the m > 0 half, from its samples.
+
+    Local chains in the ordered phase rarely cross between the + and - modes,
+    so the fraction of samples with m > 0 need not be the model's. With the
+    free energy F, ``P(-)/P(+) = E_{v ~ p | m > 0}[exp(F(v) - F(1 - v))]``
+    (1 - v is the flipped configuration), which needs only samples *within*
+    the + mode; likewise from the - mode. Both estimates are returned
+    (``nan`` when a mode has no samples); they agree if the chains are
+    equilibrated within each mode.
+    """
+    from ising.lattice import spins_to_visible
+
+    V = spins_to_visible(spins)
+    m = spins.reshape(spins.shape[0], -1).sum(axis=1)
+    dF = (np.asarray(model.free_energy(V), dtype=float)
+          - np.asarray(model.free_energy(1 - V), dtype=float))
+    out = {}
+    for name, mask, sign in (("from_plus", m > 0, 1.0), ("from_minus", m < 0, -1.0)):
+        if not mask.any():
+            out[name] = float("nan")
+            continue
+        # log of the mean of exp(dF) over the mode: ratio P(other)/P(this)
+        x = dF[mask]
+        log_ratio = float(np.logaddexp.reduce(x) - math.log(x.size))
+        p_this = 1.0 / (1.0 + math.exp(min(log_ratio, 700.0)))
+        out[name] = p_this if sign > 0 else 1.0 - p_this
+    return out
+
+
 def _row(table: dict, label: str, T: float) -> dict:
     """Figures of one source against the Monte Carlo test set."""
     mc = table["observables"]["Monte Carlo"]
@@ -140,6 +170,7 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
     table = compare(test, {"RBM": generated, "MC train": train}, exact=False,
                     rng=seed + 200)
     rbm_row = _row(table, "RBM", T)
+    rbm_row["model_fraction_positive"] = model_mode_weight(model, spins)
     baseline = _row(table, "MC train", T)
     meets = [v["meets"] for v in rbm_row.values() if isinstance(v, dict) and "meets" in v
              and v["meets"] is not None]
@@ -176,6 +207,10 @@ def _print(record: dict, file=sys.stderr) -> None:
     met = {True: "yes", False: "NO", None: "-"}[f["meets"]]
     print(f"  frac m>0: RBM {f['value']:.4f} ± {f['error']:.4f} (target 0.5 ± 0.02 at T < "
           f"{LOW_T:g}: {met}); MC train {b['fraction_positive']['value']:.4f}", file=file)
+    w = r["model_fraction_positive"]
+    print(f"  model's own weight of m > 0 (free energies of v and its flip): "
+          f"{w['from_plus']:.4f} from + samples, {w['from_minus']:.4f} from - samples",
+          file=file)
     for k in ("energy", "magnetization"):
         t, tb = r["tv"][k], b["tv"][k]
         print(f"  TV({k[0].upper()}): RBM {t['value']:.4f}, MC train {tb['value']:.4f}, "
@@ -204,9 +239,27 @@ def main(argv=None) -> int:
                         help="override the lattice sizes")
     parser.add_argument("--no-scan", action="store_true",
                         help="skip the hidden-unit scan near T_c")
+    parser.add_argument("--n-mc", type=int, default=None,
+                        help="Monte Carlo samples per set (training and test)")
+    parser.add_argument("--n-gen", type=int, default=None, help="generated samples")
+    parser.add_argument("--steps", type=int, default=None, help="Gibbs steps per sample chain")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs (default: the estimator's default)")
+    parser.add_argument("--hidden", type=int, default=None,
+                        help="hidden units at every T (default: 64 at L = 8, 256 at L = 16)")
+    parser.add_argument("--scan", type=int, nargs="*", default=None,
+                        help="hidden units tried near T_c (default per L)")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
     cfg = _config(args.quick)
+    for flag, key in ((args.n_mc, "n_mc"), (args.n_gen, "n_gen"), (args.steps, "n_steps"),
+                      (args.epochs, "n_epochs")):
+        if flag is not None:
+            cfg[key] = flag
+    if args.hidden is not None:
+        cfg["hidden"] = {L: args.hidden for L in (4, 8, 16, 32)}
+    if args.scan is not None:
+        cfg["critical_scan"] = {L: tuple(args.scan) for L in (4, 8, 16, 32)}
     sizes = tuple(args.sizes) if args.sizes else cfg["sizes"]
     records, mc_cache = [], {}
     for L in sizes:

@@ -55,7 +55,9 @@ for the Monte Carlo series it is the blocking error of the indicator series
 (at least the binomial one), which accounts for the autocorrelation. Note
 that local Gibbs/Metropolis chains in the ordered phase rarely tunnel
 between the two modes, so this fraction tells how the *samples* are spread
-over the modes, not whether the model itself is symmetric.
+over the modes, not whether the model itself is symmetric; when the model's
+free energy is at hand, :func:`mode_weight` estimates the model's own weight
+of the m > 0 mode from its samples (an exact identity under the flip).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from mcstats.errors import InvalidParameterError
 
 __all__ = ["OBSERVABLES", "OBSERVABLE_SYMBOLS", "REFERENCE_LABEL", "compare",
            "format_table", "total_variation", "fraction_positive",
-           "count_distinct"]
+           "count_distinct", "mode_weight", "exact_values"]
 
 #: Observables of the table, keyed as in :func:`ising.observables.measure`.
 OBSERVABLES = ("energy", "abs_magnetization", "specific_heat", "susceptibility_connected",
@@ -204,6 +206,55 @@ def _fraction_in(spins, reference_spins) -> float:
     return float(np.isin(keys, np.unique(_row_keys(reference_spins))).mean())
 
 
+def mode_weight(free_energy, spins) -> dict:
+    """A model's own probability of the m > 0 half, estimated from its samples.
+
+    Local Gibbs chains in the ordered phase rarely cross between the + and -
+    magnetized modes, so the fraction of *samples* with m > 0 reflects where
+    the chains started, not the model. For an energy-based model
+    ``p(v) = exp(-F(v)) / Z`` the flip ``v -> 1 - v`` maps the + half onto
+    the - half, hence
+
+        P(-) / P(+) = E_{v ~ p, m(v) > 0} [ exp(F(v) - F(1 - v)) ],
+
+    which needs samples only *within* the + mode (likewise from the - mode).
+
+    Parameters
+    ----------
+    free_energy : callable
+        ``F(V) -> (n,)`` for visible units ``V`` (n, L*L) in {0, 1}
+        (e.g. ``model.free_energy`` of an :class:`rbm.BernoulliRBM`).
+    spins : array_like, shape (n, L, L)
+        Samples of the model, in {-1, +1}.
+
+    Returns
+    -------
+    dict
+        ``from_plus`` and ``from_minus``: P(m > 0) / (P(m > 0) + P(m < 0))
+        estimated from the samples of each mode (``nan`` if a mode has none).
+        The two agree when the chains are equilibrated within each mode;
+        0.5 for a flip-symmetric model.
+    """
+    from ising.lattice import spins_to_visible
+
+    spins = np.asarray(spins)
+    V = spins_to_visible(spins)
+    m = spins.reshape(spins.shape[0], -1).astype(np.int64).sum(axis=1)
+    dF = (np.asarray(free_energy(V), dtype=np.float64)
+          - np.asarray(free_energy(1 - V), dtype=np.float64))
+    out = {}
+    for name, mask in (("from_plus", m > 0), ("from_minus", m < 0)):
+        if not mask.any():
+            out[name] = float("nan")
+            continue
+        x = dF[mask]
+        # log of the mean of exp(dF): log of P(other mode) / P(this mode)
+        log_ratio = float(np.logaddexp.reduce(x) - math.log(x.size))
+        p_this = 1.0 / (1.0 + math.exp(min(log_ratio, 700.0)))
+        out[name] = p_this if name == "from_plus" else 1.0 - p_this
+    return out
+
+
 # --------------------------------------------------------------------------
 # the comparison table
 # --------------------------------------------------------------------------
@@ -275,7 +326,7 @@ def exact_values(L: int, T: float) -> tuple[dict, dict]:
 
 
 def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 200,
-            rng=0) -> dict:
+            rng=0, free_energies: dict | None = None) -> dict:
     """Compare generated ensembles with a Monte Carlo ensemble at one temperature.
 
     Parameters
@@ -293,6 +344,9 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
         Multinomial replicas for the noise level of the histogram distances.
     rng : numpy.random.Generator, int or None
         Source of those replicas (default 0, so that tables are reproducible).
+    free_energies : dict[str, callable], optional
+        Label -> the generating model's free energy ``F(V)``; adds the
+        model's own weight of the m > 0 mode (:func:`mode_weight`).
 
     Returns
     -------
@@ -311,7 +365,9 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
         {"metric": "total_variation", "value", "noise", "noise_std",
         "excess", "split_half", "n_levels"}}} (generated labels only),
         ``distinct`` {label: int}, ``in_reference`` {label: fraction of the
-        generated configurations that occur verbatim in the reference}.
+        generated configurations that occur verbatim in the reference},
+        ``model_fraction_positive`` {label: :func:`mode_weight` dict} for
+        the labels in ``free_energies``.
         Estimates turn into plain dicts with ``to_dict`` (``emit_json`` does this).
 
     Raises
@@ -400,6 +456,14 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
                 "reference_tau_int": tau[key],
             }
 
+    model_weights = {}
+    for label, free_energy in (free_energies or {}).items():
+        if label not in gens:
+            raise InvalidParameterError(
+                f"free_energies label must be one of the generated sets "
+                f"({', '.join(gens) or 'none'}), got {label!r}")
+        model_weights[label] = mode_weight(free_energy, gens[label]["spins"])
+
     distinct = {label: count_distinct(d["spins"]) for label, d in everything.items()}
     in_reference = {label: _fraction_in(g["spins"], ref["spins"]) for label, g in gens.items()}
 
@@ -420,6 +484,7 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
         "fraction_positive": fractions,
         "distance": distance,
         "distinct": distinct, "in_reference": in_reference,
+        "model_fraction_positive": model_weights,
     }
 
 
@@ -504,6 +569,11 @@ def format_table(table: dict) -> str:
         rows.append([f"{s} - MC", cells])
     fp = table.get("fraction_positive", {})
     rows.append(["frac m>0"] + [_fmt_est(fp.get(s)) for s in sources] + ["0.5 (symmetry)"])
+    weights = table.get("model_fraction_positive") or {}
+    if weights:
+        rows.append(["model P(m>0)", "-"] + [
+            (f"{_fmt_num(weights[s]['from_plus'], 4)} / {_fmt_num(weights[s]['from_minus'], 4)}"
+             if s in weights else "-") for s in generated] + ["from + / - samples"])
     dist = table.get("distance", {})
     for key, name in (("energy", "TV(E)"), ("magnetization", "TV(M)"),
                       ("abs_magnetization", "TV(|M|)")):

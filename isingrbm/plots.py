@@ -180,7 +180,8 @@ def observables_vs_T(tables, *, observables=("energy", "abs_magnetization", "spe
                 sources.append(s)
     temps = np.array([float(t["T"]) for t in tables])
     span = max(temps.max() - temps.min(), 0.5)
-    t_min, t_max = max(0.05, temps.min() - 0.1 * span), temps.max() + 0.1 * span
+    pad = max(0.1 * (temps.max() - temps.min()), 0.25)
+    t_min, t_max = max(0.05, temps.min() - pad), temps.max() + pad
     curves = _exact_curves(L, t_min, t_max, observables) if (exact or infinite) else None
 
     n = len(observables)

@@ -123,8 +123,14 @@ def run(args) -> int:
         gens = {label: (dataclasses.replace(ens, T=reference.T, beta=reference.beta)
                         if ens.T != reference.T else ens)
                 for label, ens in per_T[T].items()}
+        free_energies = {}
+        for label, ens in gens.items():
+            free_energy = _model_free_energy(args, label, ens.attrs)
+            if free_energy is not None:
+                free_energies[label] = free_energy
         tables.append(evaluate.compare(reference, gens, exact=True,
-                                       rng=np.random.SeedSequence([seed, i])))
+                                       rng=np.random.SeedSequence([seed, i]),
+                                       free_energies=free_energies))
     text = "\n\n".join(evaluate.format_table(t) for t in tables)
     if args.json:
         _common.info(args, text)
@@ -141,6 +147,36 @@ def run(args) -> int:
                            "temperatures": temperatures, "tables": tables,
                            "figures": [str(p) for p in written]})
     return 0
+
+
+def _model_free_energy(args, label: str, attrs: dict):
+    """The generating RBM's free energy, if its model file is still there unchanged.
+
+    Read from the provenance of ``isingrbm sample`` (``model_file``,
+    ``model_hash``); a missing or modified model file only skips the model's
+    own P(m > 0) row (with a note on stderr).
+    """
+    model_file, model_hash = attrs.get("model_file"), attrs.get("model_hash")
+    if not model_file or not model_hash or attrs.get("model_kind", "bernoulli") != "bernoulli":
+        return None
+    path = Path(str(model_file))
+    if not path.is_file():
+        _common.info(args, f"isingrbm evaluate: {label}: model file {path} not found; "
+                           "skipping the model's own P(m>0)")
+        return None
+    from .sample import file_hash
+    if file_hash(path) != model_hash:
+        _common.info(args, f"isingrbm evaluate: {label}: model file {path} changed since "
+                           "sampling (hash differs); skipping the model's own P(m>0)")
+        return None
+    import rbm
+    try:
+        model = rbm.load(path)
+    except (OSError, ValueError) as exc:
+        _common.info(args, f"isingrbm evaluate: {label}: cannot read {path} ({exc}); "
+                           "skipping the model's own P(m>0)")
+        return None
+    return model.free_energy
 
 
 def _write_plots(plots_dir: Path, paths: dict, data, per_T: dict, tables: list,

@@ -292,3 +292,66 @@ def test_observables_vs_T_draws_points_and_exact_curves(rng, tmp_path):
     assert plots.save(fig, tmp_path / "obs.png").stat().st_size > 1000
     with pytest.raises(InvalidParameterError):
         plots.observables_vs_T([])
+
+
+# --------------------------------------------------------------------------
+# the model's own weight of the m > 0 mode
+
+
+def _field_model(h):
+    """p(v) ~ exp(h M) with M = sum(2 v - 1): free energy F(v) = -h M(v)."""
+    return lambda V: -h * (2.0 * np.asarray(V, dtype=float) - 1.0).sum(axis=1)
+
+
+def _field_samples(rng, h, n):
+    up = rng.random((n, N)) < math.exp(h) / (math.exp(h) + math.exp(-h))
+    return np.where(up, 1, -1).astype(np.int8).reshape(n, L, L)
+
+
+def _log_ratio_error(free_energy, spins, mask):
+    """Delta-method standard error of log mean exp(dF) over the samples in ``mask``."""
+    from ising.lattice import spins_to_visible
+
+    V = spins_to_visible(spins[mask])
+    w = np.exp(free_energy(V) - free_energy(1 - V))
+    return w.std(ddof=1) / (w.mean() * math.sqrt(w.size))
+
+
+def test_mode_weight_of_a_known_asymmetric_model(rng):
+    """Independent spins in a field h: P(M > 0) / (P(M > 0) + P(M < 0)) by enumeration."""
+    h = 0.08
+    free_energy = _field_model(h)
+    _, M = ising_exact.enumerate_states(L)
+    weights = np.exp(h * M)
+    exact = weights[M > 0].sum() / (weights[M > 0].sum() + weights[M < 0].sum())
+    assert 0.6 < exact < 0.7          # clearly asymmetric
+    spins = _field_samples(rng, h, 20000)
+    est = evaluate.mode_weight(free_energy, spins)
+    m = spins.reshape(spins.shape[0], -1).sum(axis=1)
+    for name, mask in (("from_plus", m > 0), ("from_minus", m < 0)):
+        # d p / d log r = -p (1 - p): propagate the log-ratio error
+        sigma = exact * (1 - exact) * _log_ratio_error(free_energy, spins, mask)
+        assert abs(est[name] - exact) < 4 * sigma, (name, est[name], exact, sigma)
+    # the sample fraction is not the quantity estimated: here they differ widely
+    assert abs(np.mean(m > 0) - exact) > 0.05
+
+
+def test_mode_weight_of_a_symmetric_model_is_one_half(rng):
+    spins = _field_samples(rng, 0.3, 500)      # even lopsided samples
+    est = evaluate.mode_weight(_field_model(0.0), spins)
+    assert est == {"from_plus": pytest.approx(0.5, abs=1e-12),
+                   "from_minus": pytest.approx(0.5, abs=1e-12)}
+    only_up = np.ones((5, L, L), np.int8)
+    est = evaluate.mode_weight(_field_model(0.0), only_up)
+    assert est["from_plus"] == pytest.approx(0.5, abs=1e-12) and math.isnan(est["from_minus"])
+
+
+def test_compare_reports_the_model_weight(rng, reference):
+    h = 0.05
+    gen = subset(reference, np.arange(100))
+    table = evaluate.compare(reference, {"RBM": gen}, free_energies={"RBM": _field_model(h)})
+    assert table["model_fraction_positive"]["RBM"] == evaluate.mode_weight(_field_model(h),
+                                                                           gen.spins)
+    assert "model P(m>0)" in evaluate.format_table(table)
+    with pytest.raises(InvalidParameterError, match="free_energies"):
+        evaluate.compare(reference, {"RBM": gen}, free_energies={"GAN": _field_model(h)})
