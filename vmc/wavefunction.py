@@ -104,7 +104,9 @@ class Wavefunction:
     params : ndarray (n_params,)
         ``[a (n_visible), b (n_hidden), W (n_visible*n_hidden, row-major), log beta?]``.
         The RBM's ``visible_bias``, ``hidden_bias`` and ``weights`` are views
-        into it, so updating ``params`` in place updates ``rbm``.
+        into it, so updating ``params`` in place updates ``rbm``. Change the
+        parameters through ``params`` only: ``rbm.set_parameters``/``rbm.fit``
+        replace the RBM's arrays and would detach them from ``params``.
     rbm : rbm.GaussianBernoulliRBM
     """
 
