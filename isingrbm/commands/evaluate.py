@@ -47,8 +47,11 @@ def register(subparsers) -> None:
 def _labels(datasets) -> list[str]:
     """Column labels: the source (RBM, GAN), with the file stem when ambiguous."""
     sources = [d.source.upper() for d in datasets]
-    return [s if sources.count(s) == 1 else f"{s}:{d.path.stem}"
-            for s, d in zip(sources, datasets)]
+    labels = [s if sources.count(s) == 1 else f"{s}:{d.path.stem}"
+              for s, d in zip(sources, datasets)]
+    # the same stem in two folders: number them
+    return [label if labels.count(label) == 1 else f"{label}#{labels[:i].count(label) + 1}"
+            for i, label in enumerate(labels)]
 
 
 def plot_paths(plots_dir: Path, temperatures) -> dict:

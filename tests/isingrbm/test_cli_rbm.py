@@ -372,3 +372,16 @@ def test_fit_resume_continues_an_interrupted_run(tmp_path, data_file, capsys, mo
     # resuming a finished model is refused rather than redone
     assert cli.main(args + ["--out", str(out), "--resume"]) == 2
     one_error_line(capsys, "no checkpoint", "--overwrite")
+
+
+def test_evaluate_column_labels_are_unique():
+    from types import SimpleNamespace
+
+    from isingrbm.commands.evaluate import _labels
+
+    files = [SimpleNamespace(source="rbm", path=Path("a/g.h5")),
+             SimpleNamespace(source="rbm", path=Path("b/g.h5")),
+             SimpleNamespace(source="gan", path=Path("x.h5")),
+             SimpleNamespace(source="rbm", path=Path("c/h.h5"))]
+    assert _labels(files) == ["RBM:g#1", "RBM:g#2", "GAN", "RBM:h"]
+    assert _labels(files[2:3]) == ["GAN"]
