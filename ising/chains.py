@@ -313,9 +313,13 @@ class MetropolisChains(_Chains):
     lattices a fixed visiting order is not ergodic, because moves with
     dE <= 0 are accepted with certainty -- at L = 2 the states with both
     colours antiparallel map onto each other deterministically) a sweep is N
-    updates of uniformly random sites. A visit proposes ``s -> -s`` and accepts with probability
-    ``min(1, exp(-beta dE))``, ``dE = 2 s sum_nb s_nb`` (acceptance table of
-    the two positive dE, compared with a 64-bit uniform draw). Each update
+    updates of uniformly random sites. A visit proposes ``s -> -s``,
+    ``dE = 2 s sum_nb s_nb``, and accepts with probability 1 if dE < 0,
+    ``exp(-beta dE)`` if dE > 0 and 1/2 if dE = 0 (a table of three
+    thresholds compared with a 64-bit uniform draw). The 1/2 for dE = 0 (any
+    value satisfies detailed balance) removes the deterministic cycles of
+    states with every neighbour sum zero that trap checkerboard chains when
+    such moves are always accepted (:mod:`ising.kernels`). Each update
     satisfies detailed balance, so the Boltzmann distribution is stationary.
     Many chains run on separate numba threads; a few chains on a large lattice
     split each half-sweep's rows over threads instead. Either way the result is
@@ -327,7 +331,7 @@ class MetropolisChains(_Chains):
     def __init__(self, L, beta, n_chains, *, rng=None, spins=None, start="random"):
         self._checkerboard = isinstance(L, numbers.Integral) and L >= 4 and L % 2 == 0
         super().__init__(L, beta, n_chains, rng=rng, spins=spins, start=start)
-        self._thresholds = np.array([_threshold(math.exp(-4.0 * self.beta)),
+        self._thresholds = np.array([np.uint64(2**63), _threshold(math.exp(-4.0 * self.beta)),
                                      _threshold(math.exp(-8.0 * self.beta))], dtype=np.uint64)
 
     def _store(self, spins):

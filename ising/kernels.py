@@ -25,6 +25,17 @@ visit sites - and therefore the number of threads - cannot change a result.
 Accepting with probability ``p`` means ``u < floor(p 2^64)``, exact up to
 ``2^-64``.
 
+Metropolis acceptance
+---------------------
+A single-spin flip with energy change dE is accepted with probability 1 for
+dE < 0, ``exp(-beta dE)`` for dE > 0 and **1/2 for dE = 0**. Detailed balance
+only requires equal acceptance of a dE = 0 move and its reverse, so 1/2 is as
+exact as the textbook 1; but with 1, a checkerboard sweep maps the states in
+which every site has as many up as down neighbours (e.g. diagonal ++--
+stripes, which exist whenever 4 divides L) deterministically onto each other,
+a closed set that traps chains (seen at L = 4 as a 3x excess of the E = M = 0
+states). With 1/2 no such deterministic cycle exists.
+
 Layouts
 -------
 Metropolis on even L >= 4 works on the *colour-packed* layout
@@ -116,13 +127,13 @@ def random_block(key, counter, out):
 
 
 @njit(cache=True)
-def _row_update(S, O, i, c, t4, t8, key, base):
+def _row_update(S, O, i, c, t0, t4, t8, key, base):
     """Metropolis update of row ``i`` of colour ``c`` of one chain (packed layout).
 
     ``S = packed[chain, c]`` (mutated) and ``O = packed[chain, 1 - c]``, int8
     (L, H) with H = L // 2 >= 2. ``base`` is the counter of site 0 of this
     sweep; site (c, i, k) draws counter ``base + c N/2 + i H + k``. ``t4`` and
-    ``t8`` are the uint64 acceptance thresholds of energy changes +4 and +8.
+    ``t8`` are the uint64 acceptance thresholds of energy changes 0, +4 and +8.
     The column loops are written without wrap-around so that they vectorize;
     the one wrapping column per row is done apart.
     """
@@ -140,8 +151,8 @@ def _row_update(S, O, i, c, t4, t8, key, base):
             s = np.int32(S[i, k])
             x = s * nb
             u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-            thr = t4 if x == 2 else t8
-            flip = (x <= 0) | (u < thr)
+            thr = t0 if x == 0 else (t4 if x == 2 else t8)
+            flip = (x < 0) | (u < thr)
             S[i, k] = np.int8(-s) if flip else np.int8(s)
         k = 0
     else:
@@ -152,8 +163,8 @@ def _row_update(S, O, i, c, t4, t8, key, base):
             s = np.int32(S[i, k])
             x = s * nb
             u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-            thr = t4 if x == 2 else t8
-            flip = (x <= 0) | (u < thr)
+            thr = t0 if x == 0 else (t4 if x == 2 else t8)
+            flip = (x < 0) | (u < thr)
             S[i, k] = np.int8(-s) if flip else np.int8(s)
         k = H - 1
     # the wrapping column: its horizontal neighbours are O[i, 0] and O[i, H - 1]
@@ -161,8 +172,8 @@ def _row_update(S, O, i, c, t4, t8, key, base):
     s = np.int32(S[i, k])
     x = s * nb
     u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-    thr = t4 if x == 2 else t8
-    if x <= 0 or u < thr:
+    thr = t0 if x == 0 else (t4 if x == 2 else t8)
+    if x < 0 or u < thr:
         S[i, k] = np.int8(-s)
 
 
@@ -174,9 +185,10 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     ----------
     packed : int8 (n_chains, 2, L, L // 2), mutated
         Colour-packed spins (module docstring), even L >= 4.
-    thresholds : uint64 (2,)
-        ``floor(p 2^64)`` for the energy changes +4 and +8,
-        ``p = exp(-beta dE)``; changes <= 0 are always accepted.
+    thresholds : uint64 (3,)
+        Acceptance thresholds ``floor(p 2^64)`` of the energy changes 0, +4
+        and +8: ``p = 1/2`` for dE = 0 and ``exp(-beta dE)`` for dE > 0;
+        dE < 0 is always accepted (see module docstring).
     n_sweeps : int
         Sweeps to do; one sweep = colour 0 then colour 1, every site once.
     rng_key : uint64 (n_chains,)
@@ -190,8 +202,9 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     n_chains = packed.shape[0]
     L = packed.shape[2]
     N = np.uint64(L * L)
-    t4 = thresholds[0]
-    t8 = thresholds[1]
+    t0 = thresholds[0]
+    t4 = thresholds[1]
+    t8 = thresholds[2]
     for chain in prange(n_chains):
         key = rng_key[chain]
         base = rng_counter[chain]
@@ -199,21 +212,21 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
         white = packed[chain, 1]
         for _ in range(n_sweeps):
             for i in range(L):
-                _row_update(black, white, i, 0, t4, t8, key, base)
+                _row_update(black, white, i, 0, t0, t4, t8, key, base)
             for i in range(L):
-                _row_update(white, black, i, 1, t4, t8, key, base)
+                _row_update(white, black, i, 1, t0, t4, t8, key, base)
             base += N
         rng_counter[chain] = base
 
 
 @njit(cache=True, parallel=True)
-def _half_sweep_rows(packed, c, t4, t8, rng_key, base):
+def _half_sweep_rows(packed, c, t0, t4, t8, rng_key, base):
     n_chains = packed.shape[0]
     L = packed.shape[2]
     for r in prange(n_chains * L):
         chain = r // L
         i = r - chain * L
-        _row_update(packed[chain, c], packed[chain, 1 - c], i, c, t4, t8, rng_key[chain],
+        _row_update(packed[chain, c], packed[chain, 1 - c], i, c, t0, t4, t8, rng_key[chain],
                     base[chain])
 
 
@@ -228,11 +241,12 @@ def metropolis_packed_rows(packed, thresholds, n_sweeps, rng_key, rng_counter):
     n_chains = packed.shape[0]
     L = packed.shape[2]
     N = np.uint64(L * L)
-    t4 = thresholds[0]
-    t8 = thresholds[1]
+    t0 = thresholds[0]
+    t4 = thresholds[1]
+    t8 = thresholds[2]
     for _ in range(n_sweeps):
         for c in range(2):
-            _half_sweep_rows(packed, c, t4, t8, rng_key, rng_counter)
+            _half_sweep_rows(packed, c, t0, t4, t8, rng_key, rng_counter)
         for chain in range(n_chains):
             rng_counter[chain] += N
 
@@ -244,7 +258,7 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
     Parameters
     ----------
     spins : int8 (n_chains, L, L), mutated
-    thresholds : uint64 (2,)
+    thresholds : uint64 (3,)
         As in :func:`metropolis_packed_chains`.
     n_sweeps : int
         Sweeps of N = L*L single-site updates each.
@@ -264,8 +278,9 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
     n_chains = spins.shape[0]
     L = spins.shape[1]
     N = L * L
-    t4 = thresholds[0]
-    t8 = thresholds[1]
+    t0 = thresholds[0]
+    t4 = thresholds[1]
+    t8 = thresholds[2]
     for chain in prange(n_chains):
         key = rng_key[chain]
         counter = rng_counter[chain]
@@ -283,8 +298,8 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
                 + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
             s = np.int32(spins[chain, i, j])
             x = s * nb
-            thr = t4 if x == 2 else t8
-            if x <= 0 or u < thr:
+            thr = t0 if x == 0 else (t4 if x == 2 else t8)
+            if x < 0 or u < thr:
                 spins[chain, i, j] = np.int8(-s)
         rng_counter[chain] = counter
 
