@@ -88,7 +88,7 @@ def _fit_and_sample(train, n_hidden: int, cfg: dict, seed: int):
     import rbm
     from ising.lattice import spins_to_visible, visible_to_spins
 
-    settings = {"n_hidden": n_hidden}
+    settings = {"n_hidden": n_hidden, **cfg.get("estimator", {})}
     if cfg["n_epochs"] is not None:
         settings["n_epochs"] = cfg["n_epochs"]
     model = rbm.BernoulliRBM(**settings, rng=seed)
@@ -101,36 +101,6 @@ def _fit_and_sample(train, n_hidden: int, cfg: dict, seed: int):
     t_sample = time.perf_counter() - t0
     spins = visible_to_spins(np.rint(V).astype(np.uint8), train.L)
     return model, spins, t_fit, t_sample
-
-
-def model_mode_weight(model, spins) -> dict:
-    """The model's own probability of the m > 0 half, from its samples.
-
-    Local chains in the ordered phase rarely cross between the + and - modes,
-    so the fraction of samples with m > 0 need not be the model's. With the
-    free energy F, ``P(-)/P(+) = E_{v ~ p | m > 0}[exp(F(v) - F(1 - v))]``
-    (1 - v is the flipped configuration), which needs only samples *within*
-    the + mode; likewise from the - mode. Both estimates are returned
-    (``nan`` when a mode has no samples); they agree if the chains are
-    equilibrated within each mode.
-    """
-    from ising.lattice import spins_to_visible
-
-    V = spins_to_visible(spins)
-    m = spins.reshape(spins.shape[0], -1).sum(axis=1)
-    dF = (np.asarray(model.free_energy(V), dtype=float)
-          - np.asarray(model.free_energy(1 - V), dtype=float))
-    out = {}
-    for name, mask, sign in (("from_plus", m > 0, 1.0), ("from_minus", m < 0, -1.0)):
-        if not mask.any():
-            out[name] = float("nan")
-            continue
-        # log of the mean of exp(dF) over the mode: ratio P(other)/P(this)
-        x = dF[mask]
-        log_ratio = float(np.logaddexp.reduce(x) - math.log(x.size))
-        p_this = 1.0 / (1.0 + math.exp(min(log_ratio, 700.0)))
-        out[name] = p_this if sign > 0 else 1.0 - p_this
-    return out
 
 
 def _row(table: dict, label: str, T: float) -> dict:
@@ -168,14 +138,16 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
     model, spins, t_fit, t_sample = _fit_and_sample(train, n_hidden, cfg, seed + 100)
     generated = _Set(T, spins, test.phase)
     table = compare(test, {"RBM": generated, "MC train": train}, exact=False,
-                    rng=seed + 200)
+                    rng=seed + 200, free_energies={"RBM": model.free_energy})
     rbm_row = _row(table, "RBM", T)
-    rbm_row["model_fraction_positive"] = model_mode_weight(model, spins)
+    # the model's own weight of m > 0 (isingrbm.evaluate.mode_weight)
+    rbm_row["model_fraction_positive"] = table["model_fraction_positive"]["RBM"]
     baseline = _row(table, "MC train", T)
     meets = [v["meets"] for v in rbm_row.values() if isinstance(v, dict) and "meets" in v
              and v["meets"] is not None]
     return {"benchmark": "rbm_physics", "L": L, "T": T, "phase": test.phase,
-            "n_hidden": n_hidden, "method": model.method, "n_epochs": model.n_epochs,
+            "n_hidden": n_hidden, "method": model.method, "k": model.k,
+            "n_epochs": model.n_epochs, "flip_augment": model.flip_augment,
             "n_train": int(train.n_samples), "n_test": int(test.n_samples),
             "n_generated": int(spins.shape[0]), "n_gibbs_steps": cfg["n_steps"],
             "seconds_monte_carlo": round(t_mc, 2), "seconds_fit": round(t_fit, 2),
@@ -187,7 +159,7 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
 def _print(record: dict, file=sys.stderr) -> None:
     r, b = record["rbm"], record["baseline_mc_vs_mc"]
     print(f"\nL = {record['L']}, T = {record['T']:g} ({record['phase']}), "
-          f"{record['n_hidden']} hidden, {record['method']}, {record['n_epochs']} epochs, "
+          f"{record['n_hidden']} hidden, {record['method']}-{record['k']}, {record['n_epochs']} epochs, "
           f"{record['n_train']} training / {record['n_test']} test MC samples, "
           f"{record['n_generated']} generated ({record['n_gibbs_steps']} Gibbs steps); "
           f"fit {record['seconds_fit']:.1f} s, sample {record['seconds_sample']:.1f} s",
@@ -249,9 +221,17 @@ def main(argv=None) -> int:
                         help="hidden units at every T (default: 64 at L = 8, 256 at L = 16)")
     parser.add_argument("--scan", type=int, nargs="*", default=None,
                         help="hidden units tried near T_c (default per L)")
+    parser.add_argument("--method", choices=("cd", "pcd", "pt"), default=None,
+                        help="negative phase (default: the estimator's)")
+    parser.add_argument("--k", type=int, default=None, help="Gibbs steps per update")
+    parser.add_argument("--temperatures", type=float, nargs="*", default=None,
+                        help="override the temperatures")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
     cfg = _config(args.quick)
+    cfg["estimator"] = {k: v for k, v in (("method", args.method), ("k", args.k))
+                        if v is not None}
+    temperatures = tuple(args.temperatures) if args.temperatures else TEMPERATURES
     for flag, key in ((args.n_mc, "n_mc"), (args.n_gen, "n_gen"), (args.steps, "n_steps"),
                       (args.epochs, "n_epochs")):
         if flag is not None:
@@ -263,7 +243,7 @@ def main(argv=None) -> int:
     sizes = tuple(args.sizes) if args.sizes else cfg["sizes"]
     records, mc_cache = [], {}
     for L in sizes:
-        for i, T in enumerate(TEMPERATURES):
+        for i, T in enumerate(temperatures):
             seed = args.seed + 1000 * L + 10 * i
             rec = _case(L, T, cfg["hidden"].get(L, L * L), cfg, seed, mc_cache)
             records.append(rec)
@@ -271,7 +251,9 @@ def main(argv=None) -> int:
         if args.no_scan:
             continue
         T = TEMPERATURES[1]
-        seed = args.seed + 1000 * L + 10
+        if T not in temperatures:
+            continue
+        seed = args.seed + 1000 * L + 10 * temperatures.index(T)
         for n_hidden in cfg["critical_scan"].get(L, ()):
             if n_hidden == cfg["hidden"].get(L, L * L):
                 continue          # already done above
