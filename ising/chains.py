@@ -41,6 +41,9 @@ __all__ = ["MetropolisChains", "WolffChains", "energy", "magnetization", "STARTS
 STARTS = ("random", "up")
 
 _TWO64 = 2**64
+#: Fewer chains than threads: lattices from this L up split each half-sweep's
+#: rows over the threads; smaller ones keep one thread per chain.
+_ROWS_PARALLEL_MIN_L = 512
 
 
 # --------------------------------------------------------------------------
@@ -365,7 +368,9 @@ class MetropolisChains(_Chains):
                                           self._rng_key, self._rng_counter)
         else:
             import numba
-            if self.n_chains >= numba.get_num_threads():
+            # one parallel region per half-sweep pays only for big lattices;
+            # otherwise one thread per chain (same result either way)
+            if self.n_chains >= numba.get_num_threads() or self.L < _ROWS_PARALLEL_MIN_L:
                 kernels.metropolis_packed_chains(self._packed, self._thresholds, n_sweeps,
                                                  self._rng_key, self._rng_counter)
             else:

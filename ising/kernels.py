@@ -146,26 +146,26 @@ def _row_update(S, O, i, c, t0, t4, t8, key, base):
     if (i + c) % 2 == 0:
         # site (i, k) sits at column 2k: horizontal neighbours O[i, k-1], O[i, k]
         for k in range(1, H):
-            nb = np.int32(O[up, k]) + np.int32(O[down, k]) \
-                + np.int32(O[i, k - 1]) + np.int32(O[i, k])
-            s = np.int32(S[i, k])
+            nb = np.int32(O[up, np.uintp(k)]) + np.int32(O[down, np.uintp(k)]) \
+                + np.int32(O[i, np.uintp(k - 1)]) + np.int32(O[i, np.uintp(k)])
+            s = np.int32(S[i, np.uintp(k)])
             x = s * nb
             u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
             thr = t0 if x == 0 else (t4 if x == 2 else t8)
             flip = (x < 0) | (u < thr)
-            S[i, k] = np.int8(-s) if flip else np.int8(s)
+            S[i, np.uintp(k)] = np.int8(-s) if flip else np.int8(s)
         k = 0
     else:
         # site (i, k) sits at column 2k + 1: horizontal neighbours O[i, k], O[i, k+1]
         for k in range(0, H - 1):
-            nb = np.int32(O[up, k]) + np.int32(O[down, k]) \
-                + np.int32(O[i, k]) + np.int32(O[i, k + 1])
-            s = np.int32(S[i, k])
+            nb = np.int32(O[up, np.uintp(k)]) + np.int32(O[down, np.uintp(k)]) \
+                + np.int32(O[i, np.uintp(k)]) + np.int32(O[i, np.uintp(k + 1)])
+            s = np.int32(S[i, np.uintp(k)])
             x = s * nb
             u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
             thr = t0 if x == 0 else (t4 if x == 2 else t8)
             flip = (x < 0) | (u < thr)
-            S[i, k] = np.int8(-s) if flip else np.int8(s)
+            S[i, np.uintp(k)] = np.int8(-s) if flip else np.int8(s)
         k = H - 1
     # the wrapping column: its horizontal neighbours are O[i, 0] and O[i, H - 1]
     nb = np.int32(O[up, k]) + np.int32(O[down, k]) + np.int32(O[i, 0]) + np.int32(O[i, H - 1])
@@ -175,6 +175,61 @@ def _row_update(S, O, i, c, t0, t4, t8, key, base):
     thr = t0 if x == 0 else (t4 if x == 2 else t8)
     if x < 0 or u < thr:
         S[i, k] = np.int8(-s)
+
+
+@njit(cache=True)
+def _half_sweep(S2, O2, c, t0, t4, t8, key, base, row_parity, saved):
+    """Metropolis update of all sites of colour ``c`` of one chain (L >= 4).
+
+    ``S2 = packed[chain, c]`` (mutated), ``O2 = packed[chain, 1 - c]``, int8
+    (L, H). Rows 1 .. L-2 run as ONE flat loop over ``f = i H + k`` (long
+    enough to vectorize fully even for small L): vertical neighbours at
+    ``f -+ H``, horizontal at ``f`` and ``f - 1`` or ``f + 1`` by the row's
+    parity (``row_parity``, uint8 (L H,): ``(f // H) % 2``). The flat loop is
+    wrong only at each row's wrapping column, whose old spins are kept in
+    ``saved`` (int8 (L,)) and which are redone afterwards with the same draw;
+    rows 0 and L-1 go through :func:`_row_update`. Same result as
+    :func:`_row_update` on every row.
+    """
+    L = S2.shape[0]
+    H = S2.shape[1]
+    S = S2.reshape(L * H)
+    O = O2.reshape(L * H)
+    start = base + np.uint64(c * (L * H)) + _ONE
+    for i in range(1, L - 1):
+        k = 0 if (i + c) % 2 == 0 else H - 1
+        saved[i] = S[i * H + k]
+    cc = np.uint8(c)
+    # unsigned indices: numba then emits no negative-index wrap-around code,
+    # which would otherwise stop LLVM from vectorizing this loop
+    for f in range(H, (L - 1) * H):
+        odd = np.int32(row_parity[np.uintp(f)] ^ cc)
+        left = np.int32(O[np.uintp(f - 1)])
+        right = np.int32(O[np.uintp(f + 1)])
+        side = left + odd * (right - left)
+        nb = np.int32(O[np.uintp(f - H)]) + np.int32(O[np.uintp(f + H)]) \
+            + np.int32(O[np.uintp(f)]) + side
+        s = np.int32(S[np.uintp(f)])
+        x = s * nb
+        u = _mix64(key + (start + np.uint64(f)) * _GOLDEN)
+        thr = t0 if x == 0 else (t4 if x == 2 else t8)
+        flip = (x < 0) | (u < thr)
+        S[np.uintp(f)] = np.int8(-s) if flip else np.int8(s)
+    for i in range(1, L - 1):
+        k = 0 if (i + c) % 2 == 0 else H - 1
+        f = i * H + k
+        nb = np.int32(O[f - H]) + np.int32(O[f + H]) + np.int32(O[i * H]) \
+            + np.int32(O[i * H + H - 1])
+        s = np.int32(saved[i])
+        x = s * nb
+        u = _mix64(key + (start + np.uint64(f)) * _GOLDEN)
+        thr = t0 if x == 0 else (t4 if x == 2 else t8)
+        if x < 0 or u < thr:
+            S[f] = np.int8(-s)
+        else:
+            S[f] = np.int8(s)
+    _row_update(S2, O2, 0, c, t0, t4, t8, key, base)
+    _row_update(S2, O2, L - 1, c, t0, t4, t8, key, base)
 
 
 @njit(cache=True, parallel=True)
@@ -205,16 +260,19 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     t0 = thresholds[0]
     t4 = thresholds[1]
     t8 = thresholds[2]
+    H = packed.shape[3]
+    row_parity = np.empty(L * H, dtype=np.uint8)
+    for f in range(L * H):
+        row_parity[f] = (f // H) % 2
     for chain in prange(n_chains):
         key = rng_key[chain]
         base = rng_counter[chain]
         black = packed[chain, 0]
         white = packed[chain, 1]
+        saved = np.empty(L, dtype=np.int8)
         for _ in range(n_sweeps):
-            for i in range(L):
-                _row_update(black, white, i, 0, t0, t4, t8, key, base)
-            for i in range(L):
-                _row_update(white, black, i, 1, t0, t4, t8, key, base)
+            _half_sweep(black, white, 0, t0, t4, t8, key, base, row_parity, saved)
+            _half_sweep(white, black, 1, t0, t4, t8, key, base, row_parity, saved)
             base += N
         rng_counter[chain] = base
 

@@ -1,0 +1,157 @@
+"""Ising Monte Carlo speed: ns per attempted spin flip (Metropolis) and per
+flipped spin (Wolff), beside a vectorized NumPy checkerboard measured in the
+same run.
+
+    python benchmarks/ising_speed.py [--quick] [--json] [--sizes 64 256 1024]
+
+Metropolis: ``ising.chains.MetropolisChains`` (colour-packed checkerboard,
+counter-based SplitMix64 draws). With k threads it runs k independent chains
+(one per thread, impl "isingrbm") and, for k > 1, also one chain whose
+half-sweeps are split over the threads by rows (impl "isingrbm-1chain").
+Timings are medians of repeats; the first call (numba compile) is excluded.
+The NumPy baseline is a straightforward vectorized checkerboard
+(``np.roll`` neighbour sums, a Boltzmann table, ``Generator.random``), one
+thread. ``mcising`` (Rust) is listed when importable; no adapter is verified
+yet, so it is reported as not measured. Wolff: ``ising.chains.WolffChains``,
+ns per flipped spin.
+
+``--json`` prints one JSON list of records ``{"impl", "L", "T", "threads",
+"ns_per_flip", "unit"}`` on stdout (human text goes to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _n_sweeps(L: int, budget_flips: float) -> int:
+    return max(1, int(budget_flips // (L * L)))
+
+
+class NumpyCheckerboard:
+    """Vectorized NumPy checkerboard Metropolis (the baseline), one lattice."""
+
+    def __init__(self, L: int, beta: float, rng):
+        self.rng = rng
+        self.s = (2 * rng.integers(0, 2, size=(L, L)) - 1).astype(np.int8)
+        i, j = np.indices((L, L))
+        self.masks = [((i + j) % 2) == c for c in (0, 1)]
+        # acceptance of dE = 2 s nb, indexed by s*nb + 4 in 0..8
+        x = np.arange(-4, 5)
+        self.table = np.minimum(1.0, np.exp(-beta * 2.0 * x))
+
+    def sweep(self, n: int) -> None:
+        s = self.s
+        for _ in range(n):
+            for mask in self.masks:
+                nb = (np.roll(s, 1, 0) + np.roll(s, -1, 0) + np.roll(s, 1, 1)
+                      + np.roll(s, -1, 1))
+                p = self.table[s * nb + 4]
+                flip = mask & (self.rng.random(s.shape) < p)
+                s = np.where(flip, -s, s).astype(np.int8)
+        self.s = s
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
+    parser.add_argument("--json", action="store_true", help="print one JSON list on stdout")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    import numba
+
+    from ising.chains import MetropolisChains, WolffChains
+
+    sizes = args.sizes or ([64, 256] if args.quick else [64, 256, 1024])
+    repeats = args.repeats or (3 if args.quick else 5)
+    budget = 4e6 if args.quick else 2e7          # attempted flips per timed repeat
+    temps = [2.269, 1.5]
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    thread_counts = sorted({1, all_threads})
+    records = []
+
+    def say(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    def add(impl, L, T, threads, ns, unit="ns per attempted flip"):
+        records.append({"impl": impl, "L": L, "T": T, "threads": threads,
+                        "ns_per_flip": round(ns, 4), "unit": unit})
+        say(f"  {impl:18s} L={L:5d} T={T:5.3f} threads={threads}: {ns:8.3f} {unit}")
+
+    try:
+        import mcising  # noqa: F401
+        say("mcising is installed, but no adapter to its API is verified here: not measured")
+    except ImportError:
+        say("mcising not installed: not measured (install it to compare)")
+
+    say(f"numba threading layer: {numba.config.THREADING_LAYER_PRIORITY}, "
+        f"{all_threads} threads available")
+    previous = numba.get_num_threads()
+    try:
+        for L in sizes:
+            for T in temps:
+                n = _n_sweeps(L, budget)
+                # NumPy baseline (one thread); fewer sweeps, it is slow
+                base = NumpyCheckerboard(L, 1 / T, np.random.default_rng(1))
+                n_np = max(1, n // 40)
+                base.sweep(1)
+                t = _median_time(lambda: base.sweep(n_np), repeats)
+                ns_np = t / (n_np * L * L) * 1e9
+                add("numpy", L, T, 1, ns_np)
+                for threads in thread_counts:
+                    numba.set_num_threads(threads)
+                    variants = [("isingrbm", threads)]
+                    if threads > 1:
+                        variants.append(("isingrbm-1chain", 1))
+                    for impl, n_chains in variants:
+                        chains = MetropolisChains(L, 1 / T, n_chains, rng=1)
+                        chains.sweep(2)                     # compile + warm up
+                        n_run = max(1, n // n_chains)
+                        t = _median_time(lambda: chains.sweep(n_run), repeats)
+                        ns = t / (n_run * n_chains * L * L) * 1e9
+                        add(impl, L, T, threads, ns)
+                        if threads == 1:
+                            say(f"    speed-up over NumPy: {ns_np / ns:6.1f}x")
+        # Wolff: ns per flipped spin, single thread
+        numba.set_num_threads(1)
+        for L in [s for s in sizes if s <= 256] or sizes[:1]:
+            for T in temps:
+                chains = WolffChains(L, 1 / T, 1, rng=1)
+                chains.sweep(2)
+                n_run = max(1, int(budget // (4 * L * L)))
+
+                def run():
+                    before = int(chains.n_flipped.sum())
+                    t0 = time.perf_counter()
+                    chains.sweep(n_run)
+                    return (time.perf_counter() - t0) / (int(chains.n_flipped.sum()) - before)
+
+                ns = statistics.median(run() for _ in range(repeats)) * 1e9
+                add("isingrbm-wolff", L, T, 1, ns, unit="ns per flipped spin")
+    finally:
+        numba.set_num_threads(previous)
+
+    if args.json:
+        print(json.dumps(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
