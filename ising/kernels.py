@@ -363,54 +363,58 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
 
 
 @njit(cache=True)
-def _wolff_one(spins, chain, threshold, key, counter, stack):
+def _try_join(s, ni, nj, s0, threshold, key, counter, stack, top):
+    """Bond test to neighbour (ni, nj): returns (new top, new counter)."""
+    if s[ni, nj] == s0:
+        u = random_u64(key, counter)
+        counter += _ONE
+        if u < threshold:
+            s[ni, nj] = -s0
+            stack[top] = (np.int64(ni) << 32) | np.int64(nj)
+            top += 1
+    return top, counter
+
+
+@njit(cache=True)
+def _wolff_one(s, threshold, key, counter, stack):
     """One Wolff cluster of one chain; returns (cluster size, new counter).
 
-    Draw order: the seed site is ``u % N`` of the next draw; the stack is
-    LIFO; a popped site looks at its neighbours in the order up, down, left,
-    right, and every neighbour whose spin equals the cluster's (unflipped)
-    sign costs one draw and joins (and is flipped at once) if
-    ``u < threshold``. For L = 2 a neighbour reached through two bonds is
-    tried twice, as it must be.
+    ``s`` int8 (L, L) is the chain's spins (mutated), ``stack`` int64 (L*L,)
+    work space holding ``(i << 32) | j``. Draw order: the seed site is
+    ``u % N`` of the next draw (row-major index); the stack is LIFO; a popped
+    site looks at its neighbours in the order up, down, left, right, and every
+    neighbour whose spin equals the cluster's (unflipped) sign costs one draw
+    and joins (and is flipped at once) if ``u < threshold``. For L = 2 a
+    neighbour reached through two bonds is tried twice, as it must be.
     """
-    L = spins.shape[1]
+    L = s.shape[0]
     N = L * L
     u = random_u64(key, counter)
     counter += _ONE
     site = np.int64(u % np.uint64(N))
     i0 = site // L
     j0 = site - i0 * L
-    s0 = spins[chain, i0, j0]
-    spins[chain, i0, j0] = -s0
-    stack[chain, 0] = site
+    s0 = s[i0, j0]
+    s[i0, j0] = -s0
+    stack[0] = (i0 << 32) | j0
     top = 1
     size = 1
+    low = np.int64(0xFFFFFFFF)
     while top > 0:
         top -= 1
-        site = stack[chain, top]
-        i = site // L
-        j = site - i * L
-        for d in range(4):
-            if d == 0:
-                ni = i - 1 if i > 0 else L - 1
-                nj = j
-            elif d == 1:
-                ni = i + 1 if i < L - 1 else 0
-                nj = j
-            elif d == 2:
-                ni = i
-                nj = j - 1 if j > 0 else L - 1
-            else:
-                ni = i
-                nj = j + 1 if j < L - 1 else 0
-            if spins[chain, ni, nj] == s0:
-                u = random_u64(key, counter)
-                counter += _ONE
-                if u < threshold:
-                    spins[chain, ni, nj] = -s0
-                    stack[chain, top] = ni * L + nj
-                    top += 1
-                    size += 1
+        v = stack[top]
+        i = v >> 32
+        j = v & low
+        before = top
+        up = i - 1 if i > 0 else L - 1
+        down = i + 1 if i < L - 1 else 0
+        left = j - 1 if j > 0 else L - 1
+        right = j + 1 if j < L - 1 else 0
+        top, counter = _try_join(s, up, j, s0, threshold, key, counter, stack, top)
+        top, counter = _try_join(s, down, j, s0, threshold, key, counter, stack, top)
+        top, counter = _try_join(s, i, left, s0, threshold, key, counter, stack, top)
+        top, counter = _try_join(s, i, right, s0, threshold, key, counter, stack, top)
+        size += top - before
     return size, counter
 
 
@@ -438,8 +442,10 @@ def wolff_clusters(spins, threshold, n_clusters, rng_key, rng_counter, stack, ou
         key = rng_key[chain]
         counter = rng_counter[chain]
         flipped = 0
+        s = spins[chain]
+        work = stack[chain]
         for _ in range(n_clusters):
-            size, counter = _wolff_one(spins, chain, threshold, key, counter, stack)
+            size, counter = _wolff_one(s, threshold, key, counter, work)
             flipped += size
         rng_counter[chain] = counter
         out_flipped[chain] = flipped
@@ -460,8 +466,10 @@ def wolff_until(spins, threshold, n_flips, rng_key, rng_counter, stack, out_clus
         counter = rng_counter[chain]
         flipped = 0
         clusters = 0
+        s = spins[chain]
+        work = stack[chain]
         while flipped < n_flips:
-            size, counter = _wolff_one(spins, chain, threshold, key, counter, stack)
+            size, counter = _wolff_one(s, threshold, key, counter, work)
             flipped += size
             clusters += 1
         rng_counter[chain] = counter
