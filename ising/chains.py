@@ -41,6 +41,9 @@ __all__ = ["MetropolisChains", "WolffChains", "energy", "magnetization", "STARTS
 STARTS = ("random", "up")
 
 _TWO64 = 2**64
+#: Smallest (even) L updated in checkerboard order; smaller and odd L use
+#: random-site Metropolis (see :mod:`ising.kernels`, "ergodicity").
+CHECKERBOARD_MIN_L = 8
 #: Fewer chains than threads: lattices from this L up split each half-sweep's
 #: rows over the threads; smaller ones keep one thread per chain.
 _ROWS_PARALLEL_MIN_L = 512
@@ -309,20 +312,17 @@ class MetropolisChains(_Chains):
 
     Notes
     -----
-    For even L >= 4 one sweep visits every site once: first all sites with
+    For even L >= 8 one sweep visits every site once: first all sites with
     ``i + j`` even, then all with ``i + j`` odd (a checkerboard: no bonds join
     sites of one colour, so each half-sweep is a set of independent updates).
-    For L = 2 and odd L (no checkerboard on an odd torus; and on such tiny
-    lattices a fixed visiting order is not ergodic, because moves with
-    dE <= 0 are accepted with certainty -- at L = 2 the states with both
-    colours antiparallel map onto each other deterministically) a sweep is N
-    updates of uniformly random sites. A visit proposes ``s -> -s``,
-    ``dE = 2 s sum_nb s_nb``, and accepts with probability 1 if dE < 0,
-    ``exp(-beta dE)`` if dE > 0 and 1/2 if dE = 0 (a table of three
-    thresholds compared with a 64-bit uniform draw). The 1/2 for dE = 0 (any
-    value satisfies detailed balance) removes the deterministic cycles of
-    states with every neighbour sum zero that trap checkerboard chains when
-    such moves are always accepted (:mod:`ising.kernels`). Each update
+    For L <= 6 and odd L a sweep is N updates of uniformly random sites: a
+    fixed order is not ergodic on tiny lattices (the configurations in which
+    every spin has neighbour sum 0 form a closed set, visible at L = 4), and
+    odd L has no checkerboard on the torus (details and the bound for L >= 8
+    in :mod:`ising.kernels`). A visit proposes ``s -> -s``,
+    ``dE = 2 s sum_nb s_nb``, and accepts with probability
+    ``min(1, exp(-beta dE))`` (a table of the two positive dE compared with a
+    64-bit uniform draw). Each update
     satisfies detailed balance, so the Boltzmann distribution is stationary.
     Many chains run on separate numba threads; a few chains on a large lattice
     split each half-sweep's rows over threads instead. Either way the result is
@@ -332,9 +332,10 @@ class MetropolisChains(_Chains):
     algorithm = "metropolis"
 
     def __init__(self, L, beta, n_chains, *, rng=None, spins=None, start="random"):
-        self._checkerboard = isinstance(L, numbers.Integral) and L >= 4 and L % 2 == 0
+        self._checkerboard = (isinstance(L, numbers.Integral) and L >= CHECKERBOARD_MIN_L
+                              and L % 2 == 0)
         super().__init__(L, beta, n_chains, rng=rng, spins=spins, start=start)
-        self._thresholds = np.array([np.uint64(2**63), _threshold(math.exp(-4.0 * self.beta)),
+        self._thresholds = np.array([_threshold(math.exp(-4.0 * self.beta)),
                                      _threshold(math.exp(-8.0 * self.beta))], dtype=np.uint64)
 
     def _store(self, spins):

@@ -25,28 +25,35 @@ visit sites - and therefore the number of threads - cannot change a result.
 Accepting with probability ``p`` means ``u < floor(p 2^64)``, exact up to
 ``2^-64``.
 
-Metropolis acceptance
----------------------
-A single-spin flip with energy change dE is accepted with probability 1 for
-dE < 0, ``exp(-beta dE)`` for dE > 0 and **1/2 for dE = 0**. Detailed balance
-only requires equal acceptance of a dE = 0 move and its reverse, so 1/2 is as
-exact as the textbook 1; but with 1, a checkerboard sweep maps the states in
-which every site has as many up as down neighbours (e.g. diagonal ++--
-stripes, which exist whenever 4 divides L) deterministically onto each other,
-a closed set that traps chains (seen at L = 4 as a 3x excess of the E = M = 0
-states). With 1/2 no such deterministic cycle exists.
+Metropolis acceptance and ergodicity
+------------------------------------
+A single-spin flip with energy change dE is accepted with probability
+``min(1, exp(-beta dE))``. With a fixed visiting order, the moves with
+dE <= 0 are deterministic, and a checkerboard sweep maps the set Z of
+configurations in which *every* spin has neighbour sum 0 (E = 0; e.g.
+diagonal ++-- stripes when 4 divides L) onto itself: a chain that starts in Z
+never leaves it, and (because a half-sweep flips every site of Z's colour
+with certainty) no chain outside Z ever enters it. The checkerboard chain
+therefore samples the Boltzmann distribution conditioned on "not in Z".
+Z carries weight ``sum_Z e^0 / Z_partition``: at L = 4 about 100 of the
+65536 states and visible (a random start lands in Z with probability
+~0.15%); from L = 8 on it is below 1e-10 at every temperature (|Z| grows
+like ~2^(0.4 N) while the ground state alone weighs e^(2 beta N) and a
+random start has 2^N states to choose from). So the checkerboard is used for
+even L >= 8; L <= 6 and odd L use random-site Metropolis, which is ergodic
+for every L (any site may flip whenever chosen; rejections make it
+aperiodic).
 
 Layouts
 -------
-Metropolis on even L >= 4 works on the *colour-packed* layout
+Metropolis on even L >= 8 works on the *colour-packed* layout
 ``packed (n_chains, 2, L, L // 2)``: ``packed[:, c, i, k]`` is the spin at
 row ``i``, column ``2 k + (i + c) % 2`` (colour ``c = 0`` "black" holds the
 sites with ``i + j`` even). Both colours are stored contiguously, so one row of
 one colour is updated by a vectorizable loop (Metropolis on a checkerboard:
 sites of one colour have no bonds between them, so all of them may be updated
-at once). L = 2 and odd L (no checkerboard on a torus with odd L; and a
-fixed visiting order is not ergodic on such tiny lattices) use random-site
-Metropolis on the natural ``(n_chains, L, L)`` layout.
+at once). L <= 6 and odd L (no checkerboard on a torus with odd L) use
+random-site Metropolis on the natural ``(n_chains, L, L)`` layout.
 Wolff works on the natural layout.
 
 All kernels here trust their inputs (shapes, dtypes, contiguity); validation
@@ -127,13 +134,13 @@ def random_block(key, counter, out):
 
 
 @njit(cache=True)
-def _row_update(S, O, i, c, t0, t4, t8, key, base):
+def _row_update(S, O, i, c, t4, t8, key, base):
     """Metropolis update of row ``i`` of colour ``c`` of one chain (packed layout).
 
     ``S = packed[chain, c]`` (mutated) and ``O = packed[chain, 1 - c]``, int8
     (L, H) with H = L // 2 >= 2. ``base`` is the counter of site 0 of this
     sweep; site (c, i, k) draws counter ``base + c N/2 + i H + k``. ``t4`` and
-    ``t8`` are the uint64 acceptance thresholds of energy changes 0, +4 and +8.
+    ``t8`` are the uint64 acceptance thresholds of energy changes +4 and +8.
     The column loops are written without wrap-around so that they vectorize;
     the one wrapping column per row is done apart.
     """
@@ -151,8 +158,8 @@ def _row_update(S, O, i, c, t0, t4, t8, key, base):
             s = np.int32(S[i, np.uintp(k)])
             x = s * nb
             u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-            thr = t0 if x == 0 else (t4 if x == 2 else t8)
-            flip = (x < 0) | (u < thr)
+            thr = t4 if x == 2 else t8
+            flip = (x <= 0) | (u < thr)
             S[i, np.uintp(k)] = np.int8(-s) if flip else np.int8(s)
         k = 0
     else:
@@ -163,8 +170,8 @@ def _row_update(S, O, i, c, t0, t4, t8, key, base):
             s = np.int32(S[i, np.uintp(k)])
             x = s * nb
             u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-            thr = t0 if x == 0 else (t4 if x == 2 else t8)
-            flip = (x < 0) | (u < thr)
+            thr = t4 if x == 2 else t8
+            flip = (x <= 0) | (u < thr)
             S[i, np.uintp(k)] = np.int8(-s) if flip else np.int8(s)
         k = H - 1
     # the wrapping column: its horizontal neighbours are O[i, 0] and O[i, H - 1]
@@ -172,13 +179,13 @@ def _row_update(S, O, i, c, t0, t4, t8, key, base):
     s = np.int32(S[i, k])
     x = s * nb
     u = _mix64(key + (start + np.uint64(k)) * _GOLDEN)
-    thr = t0 if x == 0 else (t4 if x == 2 else t8)
-    if x < 0 or u < thr:
+    thr = t4 if x == 2 else t8
+    if x <= 0 or u < thr:
         S[i, k] = np.int8(-s)
 
 
 @njit(cache=True)
-def _half_sweep(S2, O2, c, t0, t4, t8, key, base, row_parity, saved):
+def _half_sweep(S2, O2, c, t4, t8, key, base, row_parity, saved):
     """Metropolis update of all sites of colour ``c`` of one chain (L >= 4).
 
     ``S2 = packed[chain, c]`` (mutated), ``O2 = packed[chain, 1 - c]``, int8
@@ -212,8 +219,8 @@ def _half_sweep(S2, O2, c, t0, t4, t8, key, base, row_parity, saved):
         s = np.int32(S[np.uintp(f)])
         x = s * nb
         u = _mix64(key + (start + np.uint64(f)) * _GOLDEN)
-        thr = t0 if x == 0 else (t4 if x == 2 else t8)
-        flip = (x < 0) | (u < thr)
+        thr = t4 if x == 2 else t8
+        flip = (x <= 0) | (u < thr)
         S[np.uintp(f)] = np.int8(-s) if flip else np.int8(s)
     for i in range(1, L - 1):
         k = 0 if (i + c) % 2 == 0 else H - 1
@@ -223,13 +230,13 @@ def _half_sweep(S2, O2, c, t0, t4, t8, key, base, row_parity, saved):
         s = np.int32(saved[i])
         x = s * nb
         u = _mix64(key + (start + np.uint64(f)) * _GOLDEN)
-        thr = t0 if x == 0 else (t4 if x == 2 else t8)
-        if x < 0 or u < thr:
+        thr = t4 if x == 2 else t8
+        if x <= 0 or u < thr:
             S[f] = np.int8(-s)
         else:
             S[f] = np.int8(s)
-    _row_update(S2, O2, 0, c, t0, t4, t8, key, base)
-    _row_update(S2, O2, L - 1, c, t0, t4, t8, key, base)
+    _row_update(S2, O2, 0, c, t4, t8, key, base)
+    _row_update(S2, O2, L - 1, c, t4, t8, key, base)
 
 
 @njit(cache=True, parallel=True)
@@ -240,10 +247,9 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     ----------
     packed : int8 (n_chains, 2, L, L // 2), mutated
         Colour-packed spins (module docstring), even L >= 4.
-    thresholds : uint64 (3,)
-        Acceptance thresholds ``floor(p 2^64)`` of the energy changes 0, +4
-        and +8: ``p = 1/2`` for dE = 0 and ``exp(-beta dE)`` for dE > 0;
-        dE < 0 is always accepted (see module docstring).
+    thresholds : uint64 (2,)
+        Acceptance thresholds ``floor(exp(-beta dE) 2^64)`` of the energy
+        changes +4 and +8; dE <= 0 is always accepted.
     n_sweeps : int
         Sweeps to do; one sweep = colour 0 then colour 1, every site once.
     rng_key : uint64 (n_chains,)
@@ -257,9 +263,8 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     n_chains = packed.shape[0]
     L = packed.shape[2]
     N = np.uint64(L * L)
-    t0 = thresholds[0]
-    t4 = thresholds[1]
-    t8 = thresholds[2]
+    t4 = thresholds[0]
+    t8 = thresholds[1]
     H = packed.shape[3]
     row_parity = np.empty(L * H, dtype=np.uint8)
     for f in range(L * H):
@@ -271,20 +276,20 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
         white = packed[chain, 1]
         saved = np.empty(L, dtype=np.int8)
         for _ in range(n_sweeps):
-            _half_sweep(black, white, 0, t0, t4, t8, key, base, row_parity, saved)
-            _half_sweep(white, black, 1, t0, t4, t8, key, base, row_parity, saved)
+            _half_sweep(black, white, 0, t4, t8, key, base, row_parity, saved)
+            _half_sweep(white, black, 1, t4, t8, key, base, row_parity, saved)
             base += N
         rng_counter[chain] = base
 
 
 @njit(cache=True, parallel=True)
-def _half_sweep_rows(packed, c, t0, t4, t8, rng_key, base):
+def _half_sweep_rows(packed, c, t4, t8, rng_key, base):
     n_chains = packed.shape[0]
     L = packed.shape[2]
     for r in prange(n_chains * L):
         chain = r // L
         i = r - chain * L
-        _row_update(packed[chain, c], packed[chain, 1 - c], i, c, t0, t4, t8, rng_key[chain],
+        _row_update(packed[chain, c], packed[chain, 1 - c], i, c, t4, t8, rng_key[chain],
                     base[chain])
 
 
@@ -299,24 +304,23 @@ def metropolis_packed_rows(packed, thresholds, n_sweeps, rng_key, rng_counter):
     n_chains = packed.shape[0]
     L = packed.shape[2]
     N = np.uint64(L * L)
-    t0 = thresholds[0]
-    t4 = thresholds[1]
-    t8 = thresholds[2]
+    t4 = thresholds[0]
+    t8 = thresholds[1]
     for _ in range(n_sweeps):
         for c in range(2):
-            _half_sweep_rows(packed, c, t0, t4, t8, rng_key, rng_counter)
+            _half_sweep_rows(packed, c, t4, t8, rng_key, rng_counter)
         for chain in range(n_chains):
             rng_counter[chain] += N
 
 
 @njit(cache=True, parallel=True)
 def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
-    """Random-site Metropolis sweeps (any L; used for L = 2 and odd L).
+    """Random-site Metropolis sweeps (any L; used for L <= 6 and odd L).
 
     Parameters
     ----------
     spins : int8 (n_chains, L, L), mutated
-    thresholds : uint64 (3,)
+    thresholds : uint64 (2,)
         As in :func:`metropolis_packed_chains`.
     n_sweeps : int
         Sweeps of N = L*L single-site updates each.
@@ -329,16 +333,14 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
     Notes
     -----
     On tiny lattices a fixed visiting order with the always-accepted moves of
-    Metropolis (dE <= 0) is not ergodic (e.g. L = 2 checkerboard: the states
-    with both colours antiparallel map onto themselves deterministically), so
-    sites are chosen at random there.
+    Metropolis (dE <= 0) is not ergodic (module docstring), so sites are
+    chosen at random there.
     """
     n_chains = spins.shape[0]
     L = spins.shape[1]
     N = L * L
-    t0 = thresholds[0]
-    t4 = thresholds[1]
-    t8 = thresholds[2]
+    t4 = thresholds[0]
+    t8 = thresholds[1]
     for chain in prange(n_chains):
         key = rng_key[chain]
         counter = rng_counter[chain]
@@ -356,8 +358,8 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
                 + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
             s = np.int32(spins[chain, i, j])
             x = s * nb
-            thr = t0 if x == 0 else (t4 if x == 2 else t8)
-            if x < 0 or u < thr:
+            thr = t4 if x == 2 else t8
+            if x <= 0 or u < thr:
                 spins[chain, i, j] = np.int8(-s)
         rng_counter[chain] = counter
 

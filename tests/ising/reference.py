@@ -30,11 +30,8 @@ def threshold(p: float) -> int:
 
 
 def accept(beta: float, dE: int, u: int) -> bool:
-    """Acceptance applied to the draw ``u``: 1 for dE < 0, 1/2 for dE = 0,
-    exp(-beta dE) for dE > 0."""
-    if dE == 0:
-        return u < 2**63
-    return dE < 0 or u < threshold(math.exp(-beta * dE))
+    """Metropolis rule min(1, exp(-beta dE)) applied to the draw ``u``."""
+    return dE <= 0 or u < threshold(math.exp(-beta * dE))
 
 
 def neighbour_sum(s: np.ndarray, i: int, j: int) -> int:

@@ -16,7 +16,10 @@ from scipy import stats
 from mcstats import estimate
 from mcstats.errors import InvalidParameterError
 
-from ising.chains import MetropolisChains, WolffChains, energy, magnetization
+from ising import kernels
+from ising.chains import (CHECKERBOARD_MIN_L, MetropolisChains, WolffChains, _threshold,
+                          energy, magnetization)
+from ising.lattice import checkerboard_pack, checkerboard_unpack
 
 _spec = importlib.util.spec_from_file_location(
     "ising_kernel_reference", Path(__file__).with_name("reference.py"))
@@ -191,19 +194,22 @@ def _chi_square_p(counts, probs, min_expected=5.0):
 
 
 @pytest.mark.parametrize("cls, L, T", [
-    (MetropolisChains, 2, 2.0), (MetropolisChains, 3, 3.0), (MetropolisChains, 3, 1.5),
+    (MetropolisChains, 2, 2.0), (MetropolisChains, 3, 3.0), (MetropolisChains, 3, 2.5),
     (WolffChains, 2, 1.5), (WolffChains, 3, T_C), (WolffChains, 3, 3.0)])
 def test_visited_states_follow_boltzmann(cls, L, T):
     """All 2^N states of L = 2, 3: Pearson chi-square p > 1e-3 against the exact
     weights; the same counts against the weights at 1.1 T must fail (p < 1e-6),
     which shows the test has the power to see a wrong distribution.
 
-    4000 chains x 40 records spaced 10 sweeps (>> tau_int at these sizes), so the
-    records are effectively independent, as the test assumes.
+    4000 chains x 20 records spaced 60 Metropolis sweeps or 10 Wolff sweeps (a few
+    times the slowest tau_int, that of the sign of M: ~90 random-site sweeps at
+    L = 4, T_c, less here), so the records are nearly independent, as the test
+    assumes.
     """
     probs, _, _ = _boltzmann(L, T)
     chains = cls(L, 1 / T, 4000, rng=100 + L)
-    states = ref.state_index(_visited(chains, 40, 10))
+    gap = 60 if cls is MetropolisChains else 10
+    states = ref.state_index(_visited(chains, 20, gap))
     counts = np.bincount(states, minlength=2 ** (L * L))
     assert _chi_square_p(counts, probs) > 1e-3
     wrong, _, _ = _boltzmann(L, 1.1 * T)
@@ -213,14 +219,15 @@ def test_visited_states_follow_boltzmann(cls, L, T):
 @pytest.mark.parametrize("cls, T", [(MetropolisChains, T_C), (MetropolisChains, 3.0),
                                     (WolffChains, T_C), (WolffChains, 1.8)])
 def test_energy_magnetization_histogram_L4(cls, T):
-    """L = 4 (checkerboard kernel for Metropolis): joint histogram of (E, M)
-    over 2000 chains x 40 records spaced 10 sweeps vs the exact distribution
-    from the 65536 enumerated states; p > 1e-3, and p < 1e-6 at 1.1 T."""
+    """L = 4 (random-site Metropolis, Wolff): joint histogram of (E, M)
+    over 2000 chains x 40 records (spaced 200 Metropolis sweeps, > 2 tau_int of M
+    = 89 at T_c, or 10 Wolff sweeps) vs the exact distribution from the 65536
+    enumerated states; p > 1e-3, and p < 1e-6 at 1.1 T."""
     probs, e, m = _boltzmann(4, T)
     cells, inverse = np.unique(np.stack([e, m]), axis=1, return_inverse=True)
     cell_probs = np.bincount(inverse.ravel(), weights=probs, minlength=cells.shape[1])
     chains = cls(4, 1 / T, 2000, rng=7)
-    spins = _visited(chains, 40, 10)
+    spins = _visited(chains, 40, 200 if cls is MetropolisChains else 10)
     counts = np.bincount(inverse.ravel()[ref.state_index(spins)], minlength=cells.shape[1])
     assert _chi_square_p(counts, cell_probs) > 1e-3
     wrong, _, _ = _boltzmann(4, 1.1 * T)
@@ -235,17 +242,17 @@ def test_energy_magnetization_histogram_L4(cls, T):
 def test_energy_and_abs_magnetization_L4(cls, T):
     """L = 4: per-spin <e> and <|m|> within 4 blocking standard errors of exact
     enumeration; the errors are asserted below 0.25% of the exact values, so a
-    1% bias would exceed 4 sigma. 32 chains x 6000 sweeps, measured every sweep.
+    1% bias would exceed 4 sigma. 64 chains x 6000 sweeps, measured every sweep.
     """
     L, N = 4, 16
     probs, e, m = _boltzmann(L, T)
     exact_e = float(probs @ e) / N
     exact_m = float(probs @ np.abs(m)) / N
-    chains = cls(L, 1 / T, 32, rng=2024)
+    chains = cls(L, 1 / T, 64, rng=2024)
     chains.sweep(200)
     n_steps = 6000
-    E = np.empty((32, n_steps))
-    M = np.empty((32, n_steps))
+    E = np.empty((64, n_steps))
+    M = np.empty((64, n_steps))
     for t in range(n_steps):
         chains.sweep(1)
         E[:, t] = chains.energy()
@@ -254,3 +261,86 @@ def test_energy_and_abs_magnetization_L4(cls, T):
         est = estimate(series)
         assert est.error < 0.0025 * abs(exact), (cls.__name__, T, str(est))
         assert abs(est.mean - exact) < 4 * est.error, (cls.__name__, T, str(est), exact)
+
+
+# -- the checkerboard order and its closed set Z --------------------------------------
+
+def _zero_field_states(spins):
+    """Mask of configurations in which every spin has neighbour sum 0 (the set Z)."""
+    s = np.asarray(spins, dtype=np.int64)
+    nb = (np.roll(s, 1, 1) + np.roll(s, -1, 1) + np.roll(s, 1, 2) + np.roll(s, -1, 2))
+    return np.all(nb == 0, axis=(1, 2))
+
+
+def _checkerboard_run(spins, T, n_records, gap, seed):
+    rng = np.random.default_rng(seed)
+    packed = checkerboard_pack(spins)
+    keys = rng.integers(0, 2**64, size=len(spins), dtype=np.uint64)
+    counters = np.zeros(len(spins), dtype=np.uint64)
+    thresholds = np.array([_threshold(math.exp(-4 / T)), _threshold(math.exp(-8 / T))],
+                          dtype=np.uint64)
+    kernels.metropolis_packed_chains(packed, thresholds, 50, keys, counters)
+    out = []
+    for _ in range(n_records):
+        kernels.metropolis_packed_chains(packed, thresholds, gap, keys, counters)
+        out.append(checkerboard_unpack(packed))
+    return np.concatenate(out)
+
+
+def test_checkerboard_closed_set_is_why_small_lattices_use_random_sites():
+    """At L = 4 a checkerboard chain started in Z never leaves it (so MetropolisChains
+    uses random sites for L < CHECKERBOARD_MIN_L); MetropolisChains started there
+    leaves it."""
+    all_spins, _, _ = ref.enumerate_lattice(4)
+    in_z = _zero_field_states(all_spins)
+    assert 0 < in_z.sum() < 200
+    trapped = all_spins[in_z][:20]
+    visited = _checkerboard_run(trapped, 3.0, 10, 3, seed=1)
+    assert _zero_field_states(visited).all()
+    assert CHECKERBOARD_MIN_L > 4
+    chains = MetropolisChains(4, 1 / 3.0, 20, rng=1, spins=trapped)
+    chains.sweep(20)
+    assert not _zero_field_states(chains.spins).all()
+
+
+@pytest.mark.parametrize("T", [T_C, 3.0])
+def test_checkerboard_kernel_samples_boltzmann_outside_z(T):
+    """The checkerboard kernel at L = 4, started outside Z, never visits Z and its
+    (E, M) histogram matches the exact Boltzmann weights restricted to the
+    complement of Z (chi-square p > 1e-3; p < 1e-6 at 1.1 T). 2000 chains x 40
+    records spaced 100 sweeps (> 2 tau_int of M)."""
+    all_spins, e, m = ref.enumerate_lattice(4)
+    in_z = _zero_field_states(all_spins)
+    rng = np.random.default_rng(3)
+    start = all_spins[rng.choice(np.flatnonzero(~in_z), size=2000)]
+    visited = _checkerboard_run(start, T, 40, 100, seed=4)
+    assert not _zero_field_states(visited).any()
+    cells, inverse = np.unique(np.stack([e, m]), axis=1, return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse[ref.state_index(visited)], minlength=cells.shape[1])
+    for temp, check in ((T, lambda p: p > 1e-3), (1.1 * T, lambda p: p < 1e-6)):
+        probs, _, _ = _boltzmann(4, temp)
+        probs = np.where(in_z, 0.0, probs)
+        cell_probs = np.bincount(inverse, weights=probs / probs.sum(), minlength=cells.shape[1])
+        assert check(_chi_square_p(counts, cell_probs))
+
+
+@pytest.mark.parametrize("T", [T_C, 3.0])
+def test_checkerboard_chains_energy_L8_against_kaufman(T):
+    """L = 8 (checkerboard order): per-spin <e> within 4 blocking standard errors of
+    the exact finite-torus value (Kaufman / Ferdinand-Fisher, ising.exact, itself
+    tested against enumeration); error asserted < 0.25% of |e| so a 1% bias fails.
+    64 chains x 8000 sweeps."""
+    from ising.exact import finite_lattice
+    L = 8
+    assert L >= CHECKERBOARD_MIN_L
+    exact_e = float(finite_lattice(L, T)["energy"])
+    chains = MetropolisChains(L, 1 / T, 64, rng=88)
+    chains.sweep(500)
+    E = np.empty((64, 8000))
+    for t in range(E.shape[1]):
+        chains.sweep(1)
+        E[:, t] = chains.energy()
+    est = estimate(E / L**2)
+    assert est.error < 0.0025 * abs(exact_e), str(est)
+    assert abs(est.mean - exact_e) < 4 * est.error, (str(est), exact_e)

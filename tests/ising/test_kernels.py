@@ -34,7 +34,7 @@ def _keys(rng, n):
 
 
 def _thresholds(beta):
-    return np.array([2**63, _threshold(np.exp(-4 * beta)), _threshold(np.exp(-8 * beta))],
+    return np.array([_threshold(np.exp(-4 * beta)), _threshold(np.exp(-8 * beta))],
                     dtype=np.uint64)
 
 
