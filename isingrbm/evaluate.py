@@ -401,6 +401,12 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
                 f"{label}: T = {g['T']:g} does not match the Monte Carlo T = {T:g}")
         gens[label] = g
 
+    for label in (free_energies or {}):
+        if label not in gens:
+            raise InvalidParameterError(
+                f"free_energies label must be one of the generated sets "
+                f"({', '.join(gens) or 'none'}), got {label!r}")
+
     sources = [REFERENCE_LABEL] + list(gens)
     everything = {REFERENCE_LABEL: ref, **gens}
     observables = {}
@@ -456,13 +462,8 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
                 "reference_tau_int": tau[key],
             }
 
-    model_weights = {}
-    for label, free_energy in (free_energies or {}).items():
-        if label not in gens:
-            raise InvalidParameterError(
-                f"free_energies label must be one of the generated sets "
-                f"({', '.join(gens) or 'none'}), got {label!r}")
-        model_weights[label] = mode_weight(free_energy, gens[label]["spins"])
+    model_weights = {label: mode_weight(free_energy, gens[label]["spins"])
+                     for label, free_energy in (free_energies or {}).items()}
 
     distinct = {label: count_distinct(d["spins"]) for label, d in everything.items()}
     in_reference = {label: _fraction_in(g["spins"], ref["spins"]) for label, g in gens.items()}
