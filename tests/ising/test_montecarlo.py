@@ -28,18 +28,10 @@ def _check(ens, want: dict, keys):
     return obs
 
 
-_SWEEP_NOT_ERGODIC = pytest.mark.xfail(strict=True, reason=(
-    "ising.chains Metropolis bug, reported: at L = 2 (checkerboard) and L = 3 (row-major) "
-    "the deterministic-order Metropolis sweep is not ergodic -- the exact 2^N x 2^N sweep "
-    "matrix has several eigenvalues of modulus 1 and its time average (L=2 from all up, "
-    "L=3 from uniform) gives e = -1.5516 / -1.1419 at T = 3 instead of -1.4000 / -1.1549"))
-
 _CASES = [(L, T) for L in (2, 3, 4) for T in (1.5, exact.T_C, 3.0)]
 
 
-@pytest.mark.parametrize("L, T", [
-    pytest.param(L, T, marks=_SWEEP_NOT_ERGODIC) if (L < 4 and T == 3.0) else (L, T)
-    for L, T in _CASES])
+@pytest.mark.parametrize("L, T", _CASES)
 def test_small_lattices_against_enumeration(L, T):
     """e, |m|, c, chi (auto algorithm: Wolff at 1.5 and T_c, Metropolis at 3.0)
     vs exact enumeration.
@@ -59,7 +51,7 @@ def test_small_lattices_against_enumeration(L, T):
 
 @pytest.mark.parametrize("algorithm, L", [
     ("wolff", 3), ("metropolis", 4),
-    pytest.param("metropolis", 3, marks=_SWEEP_NOT_ERGODIC)])
+    ("metropolis", 3)])
 def test_stored_states_follow_boltzmann(algorithm, L):
     """Chi-square of the stored samples against the exact Boltzmann weights at T = 2.5.
 
