@@ -655,12 +655,12 @@ class BernoulliRBM:
                 if self._tempered is None:
                     self._tempered = TemperedChains(chains, self.n_temperatures, self.beta_min)
                 self._tempered.state = self._tempered.state.astype(dt)
-        Xd = p.encode(X)
         order = rng.permutation(X.shape[0])
+        Xd = p.encode(X[order])        # shuffled once; minibatches are views
         flips = []
         x_chains = None
         for start in range(0, X.shape[0], self.batch_size):
-            ub = Xd[order[start:start + self.batch_size]]
+            ub = Xd[start:start + self.batch_size]
             x_pos = p.hidden_input(ub)
             if self.method == "cd":
                 neg, x_neg, acc = advance_chains(ub, x_pos.copy(), p, self.k, rng,

@@ -112,20 +112,21 @@ def _mean_from_input(x, alpha, beta0):
 def _draw(x, alpha, beta0, rng):
     """Binary units with ``P(bit = 1) = sigmoid(alpha x)``, encoded ``alpha bit + beta0``.
 
-    Overwrites ``x``. ``P(bit=1) = (1 + tanh(alpha x / 2)) / 2``, so
-    ``bit = [2 r - 1 < tanh(alpha x / 2)]`` with ``r`` uniform in [0, 1).
+    Overwrites ``x``. ``P(bit=1) = (1 + tanh(alpha x / 2)) / 2``: one ``tanh``
+    (SIMD in NumPy, several times faster than ``scipy.special.expit``), and
+    ``bit = [r < P]`` with ``r`` uniform in [0, 1).
     """
-    x *= 0.5 * alpha
+    half = 0.5 * alpha
+    if half != 1.0:
+        x *= half
     np.tanh(x, out=x)
+    x += 1.0
+    x *= 0.5
     r = rng.random(x.shape, dtype=x.dtype)
-    r *= 2.0
-    r -= 1.0
-    out = np.less(r, x, out=np.empty(x.shape, dtype=bool)).astype(x.dtype)
-    if alpha != 1.0:
-        out *= alpha
-    if beta0 != 0.0:
-        out += beta0
-    return out
+    bits = np.less(r, x, out=np.empty(x.shape, dtype=bool))
+    one = x.dtype.type(alpha + beta0)
+    zero = x.dtype.type(beta0)
+    return np.where(bits, one, zero)
 
 
 def _scale(x, beta):

@@ -250,3 +250,20 @@ def test_history_entries():
     # the recorded exact log-likelihood is the mean of score_samples on the rows used
     assert h["learning_rate"][0] == pytest.approx(m.learning_rate)
     assert h["learning_rate"][-1] < h["learning_rate"][0]
+
+
+def test_flip_augmentation_makes_the_model_flip_symmetric():
+    """Data from one mode only (9 units, mostly ones): with flip_augment the
+    model gives the two halves (more ones / more zeros) equal weight within
+    0.05; without it nearly all weight sits on the data's half."""
+    rng = np.random.default_rng(21)
+    X = (rng.random((2000, 9)) > 0.15).astype(np.uint8)
+    V = _states(9)
+    ones = V.sum(axis=1) > 4.5
+    kw = dict(n_epochs=15, batch_size=50, rng=3)
+    sym = BernoulliRBM(4, flip_augment=True, **kw).fit(X)
+    plain = BernoulliRBM(4, **kw).fit(X)
+    w_sym = np.exp(sym.score_samples(V))[ones].sum()
+    w_plain = np.exp(plain.score_samples(V))[ones].sum()
+    assert abs(w_sym - 0.5) < 0.05, w_sym
+    assert w_plain > 0.95, w_plain
