@@ -47,6 +47,16 @@ CHECKERBOARD_MIN_L = 8
 #: Fewer chains than threads: lattices from this L up split each half-sweep's
 #: rows over the threads; smaller ones keep one thread per chain.
 _ROWS_PARALLEL_MIN_L = 512
+#: Calls with less work (spin updates or visits) run in the calling thread: a
+#: parallel launch costs tens of microseconds (measured ~60 us with the
+#: workqueue layer on a busy machine), more than the work itself. The result
+#: is the same either way.
+_PARALLEL_MIN_WORK = 2**17
+
+
+def _use_threads(n_items: int, work: int) -> bool:
+    import numba
+    return n_items > 1 and work >= _PARALLEL_MIN_WORK and numba.get_num_threads() > 1
 
 
 # --------------------------------------------------------------------------
@@ -116,7 +126,9 @@ def _energy_magnetization(spins) -> tuple[np.ndarray, np.ndarray]:
     spins = _check_spins(spins)
     e = np.empty(spins.shape[0])
     m = np.empty(spins.shape[0])
-    kernels.energy_magnetization(spins, e, m)
+    kernel = (kernels.energy_magnetization if _use_threads(len(spins), spins.size)
+              else kernels.energy_magnetization_serial)
+    kernel(spins, e, m)
     return e, m
 
 
@@ -193,7 +205,9 @@ class _Chains:
     def _compute(self) -> tuple[np.ndarray, np.ndarray]:
         e = np.empty(self.n_chains)
         m = np.empty(self.n_chains)
-        kernels.energy_magnetization(self._spins, e, m)
+        kernel = (kernels.energy_magnetization if _use_threads(self.n_chains, self._spins.size)
+                  else kernels.energy_magnetization_serial)
+        kernel(self._spins, e, m)
         return e, m
 
     # -- public ---------------------------------------------------------------
@@ -355,7 +369,10 @@ class MetropolisChains(_Chains):
             return super()._compute()
         e = np.empty(self.n_chains)
         m = np.empty(self.n_chains)
-        kernels.energy_magnetization_packed(self._packed, e, m)
+        kernel = (kernels.energy_magnetization_packed
+                  if _use_threads(self.n_chains, self._packed.size)
+                  else kernels.energy_magnetization_packed_serial)
+        kernel(self._packed, e, m)
         return e, m
 
     def sweep(self, n_sweeps=1) -> None:
@@ -364,19 +381,23 @@ class MetropolisChains(_Chains):
         if n_sweeps == 0:
             return
         self._cache = None
+        args = (self._thresholds, n_sweeps, self._rng_key, self._rng_counter)
+        work = n_sweeps * self.n_chains * self.L * self.L
+        threaded = _use_threads(self.n_chains, work)
         if not self._checkerboard:
-            kernels.metropolis_random_scan(self._spins, self._thresholds, n_sweeps,
-                                          self._rng_key, self._rng_counter)
+            kernel = (kernels.metropolis_random_scan if threaded
+                      else kernels.metropolis_random_scan_serial)
+            kernel(self._spins, *args)
         else:
             import numba
-            # one parallel region per half-sweep pays only for big lattices;
-            # otherwise one thread per chain (same result either way)
-            if self.n_chains >= numba.get_num_threads() or self.L < _ROWS_PARALLEL_MIN_L:
-                kernels.metropolis_packed_chains(self._packed, self._thresholds, n_sweeps,
-                                                 self._rng_key, self._rng_counter)
+            if (numba.get_num_threads() > self.n_chains and self.L >= _ROWS_PARALLEL_MIN_L
+                    and work >= _PARALLEL_MIN_WORK):
+                # few chains on a big lattice: threads share each half-sweep's rows
+                kernels.metropolis_packed_rows(self._packed, *args)
+            elif threaded:
+                kernels.metropolis_packed_chains(self._packed, *args)
             else:
-                kernels.metropolis_packed_rows(self._packed, self._thresholds, n_sweeps,
-                                               self._rng_key, self._rng_counter)
+                kernels.metropolis_packed_serial(self._packed, *args)
         self.n_sweeps += n_sweeps
 
 
@@ -447,8 +468,10 @@ class WolffChains(_Chains):
         if n_sweeps == 0:
             return
         self._cache = None
-        kernels.wolff_clusters(self._spins, self._threshold, n_sweeps * self.clusters_per_sweep,
-                               self._rng_key, self._rng_counter, self._stack, self._flipped)
+        threaded = _use_threads(self.n_chains, n_sweeps * self.n_chains * self.L * self.L)
+        kernel = kernels.wolff_clusters if threaded else kernels.wolff_clusters_serial
+        kernel(self._spins, self._threshold, n_sweeps * self.clusters_per_sweep,
+               self._rng_key, self._rng_counter, self._stack, self._flipped)
         self.n_flipped += self._flipped
         self.n_sweeps += n_sweeps
 

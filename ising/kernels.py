@@ -92,7 +92,8 @@ if ("NUMBA_THREADING_LAYER" not in os.environ
 __all__ = [
     "random_u64", "random_block", "metropolis_packed_chains", "metropolis_packed_rows",
     "metropolis_random_scan", "wolff_clusters", "wolff_until", "energy_magnetization",
-    "energy_magnetization_packed",
+    "energy_magnetization_packed", "metropolis_packed_serial", "metropolis_random_scan_serial",
+    "wolff_clusters_serial", "energy_magnetization_serial", "energy_magnetization_packed_serial",
 ]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -261,25 +262,47 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     Gives bit-for-bit the result of :func:`metropolis_packed_rows`.
     """
     n_chains = packed.shape[0]
-    L = packed.shape[2]
-    N = np.uint64(L * L)
     t4 = thresholds[0]
     t8 = thresholds[1]
-    H = packed.shape[3]
+    row_parity = _row_parity(packed.shape[2], packed.shape[3])
+    for chain in prange(n_chains):
+        _metropolis_chain(packed, chain, t4, t8, n_sweeps, rng_key, rng_counter, row_parity)
+
+
+@njit(cache=True)
+def metropolis_packed_serial(packed, thresholds, n_sweeps, rng_key, rng_counter):
+    """:func:`metropolis_packed_chains` in the calling thread (no parallel launch,
+    for small work; same result)."""
+    n_chains = packed.shape[0]
+    t4 = thresholds[0]
+    t8 = thresholds[1]
+    row_parity = _row_parity(packed.shape[2], packed.shape[3])
+    for chain in range(n_chains):
+        _metropolis_chain(packed, chain, t4, t8, n_sweeps, rng_key, rng_counter, row_parity)
+
+
+@njit(cache=True)
+def _row_parity(L, H):
     row_parity = np.empty(L * H, dtype=np.uint8)
     for f in range(L * H):
         row_parity[f] = (f // H) % 2
-    for chain in prange(n_chains):
-        key = rng_key[chain]
-        base = rng_counter[chain]
-        black = packed[chain, 0]
-        white = packed[chain, 1]
-        saved = np.empty(L, dtype=np.int8)
-        for _ in range(n_sweeps):
-            _half_sweep(black, white, 0, t4, t8, key, base, row_parity, saved)
-            _half_sweep(white, black, 1, t4, t8, key, base, row_parity, saved)
-            base += N
-        rng_counter[chain] = base
+    return row_parity
+
+
+@njit(cache=True)
+def _metropolis_chain(packed, chain, t4, t8, n_sweeps, rng_key, rng_counter, row_parity):
+    L = packed.shape[2]
+    N = np.uint64(L * L)
+    key = rng_key[chain]
+    base = rng_counter[chain]
+    black = packed[chain, 0]
+    white = packed[chain, 1]
+    saved = np.empty(L, dtype=np.int8)
+    for _ in range(n_sweeps):
+        _half_sweep(black, white, 0, t4, t8, key, base, row_parity, saved)
+        _half_sweep(white, black, 1, t4, t8, key, base, row_parity, saved)
+        base += N
+    rng_counter[chain] = base
 
 
 @njit(cache=True, parallel=True)
@@ -336,32 +359,43 @@ def metropolis_random_scan(spins, thresholds, n_sweeps, rng_key, rng_counter):
     Metropolis (dE <= 0) is not ergodic (module docstring), so sites are
     chosen at random there.
     """
-    n_chains = spins.shape[0]
+    for chain in prange(spins.shape[0]):
+        _random_scan_chain(spins, chain, thresholds[0], thresholds[1], n_sweeps, rng_key,
+                           rng_counter)
+
+
+@njit(cache=True)
+def metropolis_random_scan_serial(spins, thresholds, n_sweeps, rng_key, rng_counter):
+    """:func:`metropolis_random_scan` in the calling thread (same result)."""
+    for chain in range(spins.shape[0]):
+        _random_scan_chain(spins, chain, thresholds[0], thresholds[1], n_sweeps, rng_key,
+                           rng_counter)
+
+
+@njit(cache=True)
+def _random_scan_chain(spins, chain, t4, t8, n_sweeps, rng_key, rng_counter):
     L = spins.shape[1]
     N = L * L
-    t4 = thresholds[0]
-    t8 = thresholds[1]
-    for chain in prange(n_chains):
-        key = rng_key[chain]
-        counter = rng_counter[chain]
-        for _ in range(n_sweeps * N):
-            site = np.int64(random_u64(key, counter) % np.uint64(N))
-            u = random_u64(key, counter + _ONE)
-            counter += np.uint64(2)
-            i = site // L
-            j = site - i * L
-            up = i - 1 if i > 0 else L - 1
-            down = i + 1 if i < L - 1 else 0
-            left = j - 1 if j > 0 else L - 1
-            right = j + 1 if j < L - 1 else 0
-            nb = np.int32(spins[chain, up, j]) + np.int32(spins[chain, down, j]) \
-                + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
-            s = np.int32(spins[chain, i, j])
-            x = s * nb
-            thr = t4 if x == 2 else t8
-            if x <= 0 or u < thr:
-                spins[chain, i, j] = np.int8(-s)
-        rng_counter[chain] = counter
+    key = rng_key[chain]
+    counter = rng_counter[chain]
+    for _ in range(n_sweeps * N):
+        site = np.int64(random_u64(key, counter) % np.uint64(N))
+        u = random_u64(key, counter + _ONE)
+        counter += np.uint64(2)
+        i = site // L
+        j = site - i * L
+        up = i - 1 if i > 0 else L - 1
+        down = i + 1 if i < L - 1 else 0
+        left = j - 1 if j > 0 else L - 1
+        right = j + 1 if j < L - 1 else 0
+        nb = np.int32(spins[chain, up, j]) + np.int32(spins[chain, down, j]) \
+            + np.int32(spins[chain, i, left]) + np.int32(spins[chain, i, right])
+        s = np.int32(spins[chain, i, j])
+        x = s * nb
+        thr = t4 if x == 2 else t8
+        if x <= 0 or u < thr:
+            spins[chain, i, j] = np.int8(-s)
+    rng_counter[chain] = counter
 
 
 @njit(cache=True)
@@ -439,18 +473,33 @@ def wolff_clusters(spins, threshold, n_clusters, rng_key, rng_counter, stack, ou
     out_flipped : int64 (n_chains,), written
         Spins flipped per chain (sum of the cluster sizes).
     """
-    n_chains = spins.shape[0]
-    for chain in prange(n_chains):
-        key = rng_key[chain]
-        counter = rng_counter[chain]
-        flipped = 0
-        s = spins[chain]
-        work = stack[chain]
-        for _ in range(n_clusters):
-            size, counter = _wolff_one(s, threshold, key, counter, work)
-            flipped += size
-        rng_counter[chain] = counter
-        out_flipped[chain] = flipped
+    for chain in prange(spins.shape[0]):
+        _wolff_chain(spins, chain, threshold, n_clusters, rng_key, rng_counter, stack,
+                     out_flipped)
+
+
+@njit(cache=True)
+def wolff_clusters_serial(spins, threshold, n_clusters, rng_key, rng_counter, stack,
+                          out_flipped):
+    """:func:`wolff_clusters` in the calling thread (same result)."""
+    for chain in range(spins.shape[0]):
+        _wolff_chain(spins, chain, threshold, n_clusters, rng_key, rng_counter, stack,
+                     out_flipped)
+
+
+@njit(cache=True)
+def _wolff_chain(spins, chain, threshold, n_clusters, rng_key, rng_counter, stack,
+                 out_flipped):
+    key = rng_key[chain]
+    counter = rng_counter[chain]
+    flipped = 0
+    s = spins[chain]
+    work = stack[chain]
+    for _ in range(n_clusters):
+        size, counter = _wolff_one(s, threshold, key, counter, work)
+        flipped += size
+    rng_counter[chain] = counter
+    out_flipped[chain] = flipped
 
 
 @njit(cache=True, parallel=True)
@@ -491,20 +540,31 @@ def energy_magnetization(spins, out_energy, out_magnetization):
     out_magnetization : float64 (n,), written
         ``M = sum s_ij``.
     """
-    n = spins.shape[0]
+    for b in prange(spins.shape[0]):
+        _energy_one(spins, b, out_energy, out_magnetization)
+
+
+@njit(cache=True)
+def energy_magnetization_serial(spins, out_energy, out_magnetization):
+    """:func:`energy_magnetization` in the calling thread (same result)."""
+    for b in range(spins.shape[0]):
+        _energy_one(spins, b, out_energy, out_magnetization)
+
+
+@njit(cache=True)
+def _energy_one(spins, b, out_energy, out_magnetization):
     L = spins.shape[1]
-    for b in prange(n):
-        e = 0
-        m = 0
-        for i in range(L):
-            down = i + 1 if i < L - 1 else 0
-            for j in range(L):
-                right = j + 1 if j < L - 1 else 0
-                s = np.int64(spins[b, i, j])
-                e += s * (np.int64(spins[b, i, right]) + np.int64(spins[b, down, j]))
-                m += s
-        out_energy[b] = -np.float64(e)
-        out_magnetization[b] = np.float64(m)
+    e = 0
+    m = 0
+    for i in range(L):
+        down = i + 1 if i < L - 1 else 0
+        for j in range(L):
+            right = j + 1 if j < L - 1 else 0
+            s = np.int64(spins[b, i, j])
+            e += s * (np.int64(spins[b, i, right]) + np.int64(spins[b, down, j]))
+            m += s
+    out_energy[b] = -np.float64(e)
+    out_magnetization[b] = np.float64(m)
 
 
 @njit(cache=True, parallel=True)
@@ -518,26 +578,37 @@ def energy_magnetization_packed(packed, out_energy, out_magnetization):
         ``E = -sum_{colour-0 sites} s * (sum of its 4 neighbours)``.
     out_energy, out_magnetization : float64 (n,), written
     """
-    n = packed.shape[0]
+    for b in prange(packed.shape[0]):
+        _energy_packed_one(packed, b, out_energy, out_magnetization)
+
+
+@njit(cache=True)
+def energy_magnetization_packed_serial(packed, out_energy, out_magnetization):
+    """:func:`energy_magnetization_packed` in the calling thread (same result)."""
+    for b in range(packed.shape[0]):
+        _energy_packed_one(packed, b, out_energy, out_magnetization)
+
+
+@njit(cache=True)
+def _energy_packed_one(packed, b, out_energy, out_magnetization):
     L = packed.shape[2]
     H = packed.shape[3]
-    for b in prange(n):
-        e = 0
-        m = 0
-        for i in range(L):
-            up = i - 1 if i > 0 else L - 1
-            down = i + 1 if i < L - 1 else 0
-            q = i % 2
-            for k in range(H):
-                kl = k - 1 + q
-                if kl < 0:
-                    kl = H - 1
-                kr = k + q
-                if kr >= H:
-                    kr = 0
-                s = np.int64(packed[b, 0, i, k])
-                e += s * (np.int64(packed[b, 1, up, k]) + np.int64(packed[b, 1, down, k])
-                          + np.int64(packed[b, 1, i, kl]) + np.int64(packed[b, 1, i, kr]))
-                m += s + np.int64(packed[b, 1, i, k])
-        out_energy[b] = -np.float64(e)
-        out_magnetization[b] = np.float64(m)
+    e = 0
+    m = 0
+    for i in range(L):
+        up = i - 1 if i > 0 else L - 1
+        down = i + 1 if i < L - 1 else 0
+        q = i % 2
+        for k in range(H):
+            kl = k - 1 + q
+            if kl < 0:
+                kl = H - 1
+            kr = k + q
+            if kr >= H:
+                kr = 0
+            s = np.int64(packed[b, 0, i, k])
+            e += s * (np.int64(packed[b, 1, up, k]) + np.int64(packed[b, 1, down, k])
+                      + np.int64(packed[b, 1, i, kl]) + np.int64(packed[b, 1, i, kr]))
+            m += s + np.int64(packed[b, 1, i, k])
+    out_energy[b] = -np.float64(e)
+    out_magnetization[b] = np.float64(m)

@@ -104,7 +104,8 @@ def test_checkerboard_kernels_equal_reference(rng, L, beta):
     counters = rng.integers(0, 2**40, size=3, dtype=np.uint64)
     want, want_counters = ref.metropolis_checkerboard(spins, beta, 3, keys, counters)
     assert not np.array_equal(want, spins)
-    for kernel in (kernels.metropolis_packed_chains, kernels.metropolis_packed_rows):
+    for kernel in (kernels.metropolis_packed_chains, kernels.metropolis_packed_rows,
+                   kernels.metropolis_packed_serial):
         packed = checkerboard_pack(spins)
         c = counters.copy()
         kernel(packed, _thresholds(beta), 3, keys, c)
@@ -118,10 +119,12 @@ def test_random_scan_kernel_equals_reference(rng, L, beta):
     keys = _keys(rng, 3)
     counters = np.zeros(3, dtype=np.uint64)
     want, want_counters = ref.metropolis_random_scan(spins, beta, 4, keys, counters)
-    got = spins.copy()
-    kernels.metropolis_random_scan(got, _thresholds(beta), 4, keys, counters)
-    assert np.array_equal(got, want)
-    assert np.array_equal(counters, want_counters)
+    for kernel in (kernels.metropolis_random_scan, kernels.metropolis_random_scan_serial):
+        got = spins.copy()
+        c = counters.copy()
+        kernel(got, _thresholds(beta), 4, keys, c)
+        assert np.array_equal(got, want), kernel.__name__
+        assert np.array_equal(c, want_counters)
 
 
 # -- Wolff -------------------------------------------------------------------------
@@ -132,14 +135,15 @@ def test_wolff_kernel_equals_reference(rng, L, beta):
     keys = _keys(rng, 3)
     counters = np.zeros(3, dtype=np.uint64)
     want, want_counters, want_flipped = ref.wolff(spins, beta, 7, keys, counters)
-    got = spins.copy()
-    flipped = np.zeros(3, dtype=np.int64)
-    stack = np.empty((3, L * L), dtype=np.int64)
-    kernels.wolff_clusters(got, _threshold(-np.expm1(-2 * beta)), 7, keys, counters, stack,
-                           flipped)
-    assert np.array_equal(got, want)
-    assert np.array_equal(counters, want_counters)
-    assert np.array_equal(flipped, want_flipped)
+    for kernel in (kernels.wolff_clusters, kernels.wolff_clusters_serial):
+        got = spins.copy()
+        c = counters.copy()
+        flipped = np.zeros(3, dtype=np.int64)
+        stack = np.empty((3, L * L), dtype=np.int64)
+        kernel(got, _threshold(-np.expm1(-2 * beta)), 7, keys, c, stack, flipped)
+        assert np.array_equal(got, want), kernel.__name__
+        assert np.array_equal(c, want_counters)
+        assert np.array_equal(flipped, want_flipped)
 
 
 def test_wolff_until_stops_at_first_crossing(rng):
@@ -172,13 +176,18 @@ def test_wolff_until_stops_at_first_crossing(rng):
 def test_energy_kernels_equal_reference(rng, L):
     spins = _random_spins(rng, 6, L)
     want_e, want_m = ref.energy_magnetization(spins)
-    e = np.empty(6)
-    m = np.empty(6)
-    kernels.energy_magnetization(spins, e, m)
-    assert np.array_equal(e, want_e) and np.array_equal(m, want_m)
-    if L % 2 == 0:
-        kernels.energy_magnetization_packed(checkerboard_pack(spins), e, m)
+    for kernel in (kernels.energy_magnetization, kernels.energy_magnetization_serial):
+        e = np.full(6, np.nan)
+        m = np.full(6, np.nan)
+        kernel(spins, e, m)
         assert np.array_equal(e, want_e) and np.array_equal(m, want_m)
+    if L % 2 == 0:
+        for kernel in (kernels.energy_magnetization_packed,
+                       kernels.energy_magnetization_packed_serial):
+            e = np.full(6, np.nan)
+            m = np.full(6, np.nan)
+            kernel(checkerboard_pack(spins), e, m)
+            assert np.array_equal(e, want_e) and np.array_equal(m, want_m)
 
 
 def test_energy_of_known_states():
@@ -229,7 +238,8 @@ def test_one_and_two_threads_identical(rng, n_chains):
         for threads in (1, 2):
             numba.set_num_threads(threads)
             out = []
-            for cls, L in ((MetropolisChains, 16), (MetropolisChains, 5), (WolffChains, 12)):
+            # 20 sweeps x 3 x 96^2 > _PARALLEL_MIN_WORK: the threaded kernels run
+            for cls, L in ((MetropolisChains, 96), (MetropolisChains, 5), (WolffChains, 96)):
                 chains = cls(L, 0.42, n_chains, rng=7)
                 chains.sweep(20)
                 out.append(chains.spins.copy())
