@@ -1,0 +1,43 @@
+"""Output safety helpers shared by every subcommand."""
+
+import os
+import stat
+
+import pytest
+
+from isingrbm.commands._common import atomic_output, check_output_path
+from mcstats.errors import InvalidParameterError, OutputExistsError
+
+
+def test_atomic_output_moves_into_place_with_umask_permissions(tmp_path):
+    target = tmp_path / "out.h5"
+    with atomic_output(target) as tmp:
+        tmp.write_text("payload")
+    assert target.read_text() == "payload"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.h5"]
+
+
+def test_atomic_output_leaves_existing_file_untouched_on_error(tmp_path):
+    target = tmp_path / "out.h5"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as tmp:
+            tmp.write_text("half-written")
+            raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.h5"]
+
+
+def test_check_output_path(tmp_path):
+    existing = tmp_path / "a.h5"
+    existing.write_text("x")
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        check_output_path(existing)
+    assert check_output_path(existing, overwrite=True) == existing
+    with pytest.raises(InvalidParameterError, match="does not exist"):
+        check_output_path(tmp_path / "missing" / "b.h5")
+    with pytest.raises(InvalidParameterError, match="directory"):
+        check_output_path(tmp_path)
