@@ -263,7 +263,9 @@ def load(path):
         history = {}
         if "history" in f:
             for key, ds in f["history"].items():
-                history[key] = [float(x) for x in ds[()]]
+                values = ds[()]
+                history[key] = ([int(x) for x in values] if key == "epoch"
+                                else [float(x) for x in values])
         try:
             meta_keys = json.loads(_plain(f.attrs.get("metadata_keys", "[]")))
         except ValueError:

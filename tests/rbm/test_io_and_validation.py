@@ -161,3 +161,30 @@ def test_bad_data(data):
         BernoulliRBM(3).transform(data)
     with pytest.raises(InvalidParameterError, match="ais"):
         BernoulliRBM(30, rng=0).initialize(30).log_partition(method="exact")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_hidden=st.integers(max_value=0), lr=st.floats(max_value=0.0, allow_nan=False),
+       sigma=st.floats(max_value=0.0, allow_nan=False))
+def test_out_of_range_settings_always_raise(n_hidden, lr, sigma):
+    with pytest.raises(InvalidParameterError):
+        BernoulliRBM(n_hidden)
+    with pytest.raises(InvalidParameterError):
+        BernoulliRBM(3, learning_rate=lr)
+    with pytest.raises(InvalidParameterError):
+        GaussianBernoulliRBM(n_hidden)
+    with pytest.raises(InvalidParameterError):
+        GaussianBernoulliRBM(2, sigma=sigma)
+
+
+@settings(max_examples=30, deadline=None)
+@given(value=st.one_of(st.floats(allow_nan=True, allow_infinity=True).filter(
+    lambda x: x not in (0.0, 1.0)), st.integers().filter(lambda x: x not in (0, 1))))
+def test_any_non_binary_entry_is_rejected(value):
+    X = np.zeros((4, 3))
+    X[2, 1] = value
+    with pytest.raises(InvalidParameterError):
+        BernoulliRBM(2, n_epochs=1, rng=0).fit(X)
