@@ -81,7 +81,7 @@ def register(subparsers) -> None:
     parser.add_argument("--final-samples", type=_integer, default=None, metavar="M",
                         help="samples of the final estimate (default 4 x --samples)")
     parser.add_argument("--learning-rate", type=_number, default=None, metavar="LR",
-                        help="learning rate (> 0; default sgd 0.2, adam 0.1 decaying to 1%, sr 0.1)")
+                        help="learning rate (> 0; default sgd 0.2, adam 0.1 decaying to 1%%, sr 0.1)")
     parser.add_argument("--walkers", type=_integer, default=16, metavar="K",
                         help="walkers (>= 1, a multiple of the MPI ranks; default 16)")
     parser.add_argument("--form", default="sqrt", metavar="{sqrt,full}",
