@@ -401,11 +401,11 @@ def _random_scan_chain(spins, chain, t4, t8, n_sweeps, rng_key, rng_counter):
 @njit(cache=True)
 def _try_join(s, ni, nj, s0, threshold, key, counter, stack, top):
     """Bond test to neighbour (ni, nj): returns (new top, new counter)."""
-    if s[ni, nj] == s0:
+    if s[np.uintp(ni), np.uintp(nj)] == s0:
         u = random_u64(key, counter)
         counter += _ONE
         if u < threshold:
-            s[ni, nj] = -s0
+            s[np.uintp(ni), np.uintp(nj)] = -s0
             stack[top] = (np.int64(ni) << 32) | np.int64(nj)
             top += 1
     return top, counter
