@@ -335,9 +335,9 @@ class MetropolisChains(_Chains):
     sites of one colour, so each half-sweep is a set of independent updates).
     For L <= 6 and odd L a sweep is N updates of uniformly random sites: a
     fixed order is not ergodic on tiny lattices (the configurations in which
-    every spin has neighbour sum 0 form a closed set, visible at L = 4), and
-    odd L has no checkerboard on the torus (details and the bound for L >= 8
-    in :mod:`ising.kernels`). A visit proposes ``s -> -s``,
+    every spin has neighbour sum 0 form a closed set, visible at L = 4; its
+    weight is <= 2^(2L - L^2), 4e-15 at L = 8), and odd L has no checkerboard
+    on the torus (details in :mod:`ising.kernels`). A visit proposes ``s -> -s``,
     ``dE = 2 s sum_nb s_nb``, and accepts with probability
     ``min(1, exp(-beta dE))`` (a table of the two positive dE compared with a
     64-bit uniform draw). Each update

@@ -34,12 +34,15 @@ configurations in which *every* spin has neighbour sum 0 (E = 0; e.g.
 diagonal ++-- stripes when 4 divides L) onto itself: a chain that starts in Z
 never leaves it, and (because a half-sweep flips every site of Z's colour
 with certainty) no chain outside Z ever enters it. The checkerboard chain
-therefore samples the Boltzmann distribution conditioned on "not in Z".
-Z carries weight ``sum_Z e^0 / Z_partition``: at L = 4 about 100 of the
-65536 states and visible (a random start lands in Z with probability
-~0.15%); from L = 8 on it is below 1e-10 at every temperature (|Z| grows
-like ~2^(0.4 N) while the ground state alone weighs e^(2 beta N) and a
-random start has 2^N states to choose from). So the checkerboard is used for
+therefore samples the Boltzmann distribution conditioned on "not in Z" (as
+tests/ising/test_chains.py checks at L = 4 by chi-square).
+Z is small: given rows i - 1 and i, "neighbour sum of (i, j) is 0" fixes
+s(i+1, j), so rows 0 and 1 determine a state of Z and |Z| <= 4^L (36 states
+at L = 4). Its Boltzmann weight is |Z| e^0 / Z_partition <= |Z| / 2^N at every
+temperature (Jensen: Z_partition >= 2^N e^(-beta <E>_uniform) = 2^N), i.e.
+at most 2^(2L - L^2): 0.4% at L = 4 (a visible 3x excess of E = M = 0 states
+there), 4e-15 at L = 8; the same bound holds for the chance that a random
+start lands in Z. So the checkerboard is used for
 even L >= 8; L <= 6 and odd L use random-site Metropolis, which is ergodic
 for every L (any site may flip whenever chosen; rejections make it
 aperiodic).
