@@ -238,8 +238,10 @@ def test_one_and_two_threads_identical(rng, n_chains):
         for threads in (1, 2):
             numba.set_num_threads(threads)
             out = []
-            # 20 sweeps x 3 x 96^2 > _PARALLEL_MIN_WORK: the threaded kernels run
-            for cls, L in ((MetropolisChains, 96), (MetropolisChains, 5), (WolffChains, 96)):
+            # 20 sweeps x 3 x 96^2 > _PARALLEL_MIN_WORK: the threaded kernels run;
+            # L = 512 with one chain splits each half-sweep's rows over the threads
+            for cls, L in ((MetropolisChains, 96), (MetropolisChains, 5), (WolffChains, 96),
+                           (MetropolisChains, 512)):
                 chains = cls(L, 0.42, n_chains, rng=7)
                 chains.sweep(20)
                 out.append(chains.spins.copy())
