@@ -267,3 +267,20 @@ def test_flip_augmentation_makes_the_model_flip_symmetric():
     w_plain = np.exp(plain.score_samples(V))[ones].sum()
     assert abs(w_sym - 0.5) < 0.05, w_sym
     assert w_plain > 0.95, w_plain
+
+
+def test_weight_decay_shrinks_the_weights():
+    """L2 penalty: with weight_decay = 5 the likelihood gradient of each
+    internal weight (a difference of two averages of +-1 products, so in
+    [-2, 2]) can balance the penalty only for |U| <= 0.4, i.e. |W| = 4|U| <=
+    1.6. In practice the penalty wins by far: the penalized weights must be
+    at least 10x smaller than the unpenalized ones (measured: 0.005 vs 1.3)."""
+    rng = np.random.default_rng(31)
+    mode = rng.random((1500, 1)) < 0.5
+    X = (mode ^ (rng.random((1500, 8)) < 0.1)).astype(np.uint8)
+    kw = dict(n_epochs=10, batch_size=50, rng=2)
+    free = BernoulliRBM(4, **kw).fit(X)
+    decayed = BernoulliRBM(4, weight_decay=5.0, **kw).fit(X)
+    w_free, w_decayed = np.abs(free.weights).max(), np.abs(decayed.weights).max()
+    assert w_decayed <= 1.6
+    assert w_decayed < 0.1 * w_free, (w_decayed, w_free)
