@@ -92,9 +92,10 @@ def metropolis_random_scan(spins, beta, n_sweeps, keys, counters):
 def wolff(spins, beta, n_clusters, keys, counters):
     """Wolff clusters with the kernel's documented draw order.
 
-    Seed site ``u % N``; LIFO stack; neighbours up, down, left, right; each
-    aligned neighbour costs a draw and joins (flipped at once) if
-    ``u < threshold(1 - exp(-2 beta))``. Returns (spins, counters, flipped).
+    Seed site ``u % N``; LIFO stack; every popped site takes the next 4
+    draws, for its neighbours up, down, left, right; a neighbour with the
+    cluster's old sign joins (flipped at once) if its draw is below
+    ``threshold(1 - exp(-2 beta))``. Returns (spins, counters, flipped).
     """
     spins = np.array(spins, dtype=np.int8, copy=True)
     counters = [int(c) for c in counters]
@@ -118,13 +119,12 @@ def wolff(spins, beta, n_clusters, keys, counters):
                 i, j = stack.pop()
                 for ni, nj in (((i - 1) % L, j), ((i + 1) % L, j),
                                (i, (j - 1) % L), (i, (j + 1) % L)):
-                    if s[ni, nj] == s0:
-                        u = splitmix64(keys[chain], c)
-                        c += 1
-                        if u < t_add:
-                            s[ni, nj] = -s0
-                            stack.append((ni, nj))
-                            total += 1
+                    u = splitmix64(keys[chain], c)
+                    c += 1
+                    if s[ni, nj] == s0 and u < t_add:
+                        s[ni, nj] = -s0
+                        stack.append((ni, nj))
+                        total += 1
         counters[chain] = c
         flipped.append(total)
     return spins, np.array(counters, dtype=np.uint64), np.array(flipped)
