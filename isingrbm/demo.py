@@ -152,6 +152,19 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def make_readable(path) -> None:
+    """Give a file written through a temporary file (mode 0600) the usual mode
+    (0666 minus the umask), like any file the user creates."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~_umask())
+
+
 def _write_json(path: Path, obj) -> None:
     """Write JSON atomically (temp file + os.replace); NaN/inf become null."""
     from isingrbm.commands._common import _jsonable
@@ -162,6 +175,7 @@ def _write_json(path: Path, obj) -> None:
         with os.fdopen(fd, "w") as fh:
             json.dump(_jsonable(obj), fh, indent=1, allow_nan=False)
             fh.write("\n")
+        make_readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -350,13 +364,14 @@ def _stage_monte_carlo(ctx: _Context):
     from ising import exact
 
     cfg, paths = ctx.config, ctx.paths
-    resume = paths.monte_carlo.exists()
-    if resume:
+    if paths.monte_carlo.exists():
         ctx.log(f"  resuming {paths.relative(paths.monte_carlo)}")
+    # resume=True continues a partial file (complete temperatures are kept)
+    # and starts afresh when there is none
     ensembles = ising.simulate(cfg.L, list(cfg.temperatures), cfg.n_samples,
-                               algorithm="auto", rng=ctx.rng("monte-carlo"),
-                               path=paths.monte_carlo, resume=resume,
-                               progress=ctx.progress)
+                               algorithm="auto", rng=ctx.seed_for("monte-carlo"),
+                               path=paths.monte_carlo, resume=True,
+                               progress=ctx.progress, log=lambda m: ctx.log(f"  {m}"))
     rows = []
     for ens in sorted(ensembles, key=lambda e: e.T):
         obs = ens.observables()
@@ -431,11 +446,19 @@ def _stage_rbm(ctx: _Context):
         else:
             X = spins_to_visible(ens.spins)
             model = rbm.BernoulliRBM(**cfg.rbm[phase], rng=fit_rng)
-            model.fit(X, progress=ctx.progress)
+            # the checkpoint holds the full training state: an interrupted fit
+            # continues from its last checkpoint, identical to an uninterrupted one
+            checkpoint = model_path.with_name(f"{model_path.stem}.checkpoint.h5")
+            if checkpoint.exists():
+                ctx.log(f"  {phase} (T = {T:g}): resuming training from "
+                        f"{paths.relative(checkpoint)}")
+            model.fit(X, progress=ctx.progress, checkpoint=checkpoint,
+                      checkpoint_every=_CHECKPOINT_EVERY, resume=True)
             metadata = {"data": paths.relative(paths.monte_carlo), "T": float(T),
                         "phase": phase, "key": ens.key, "demo_seed": ctx.seed}
             with _atomic(model_path) as tmp:
                 rbm.save(model, tmp, metadata=metadata, overwrite=True)
+            checkpoint.unlink(missing_ok=True)
             ctx.log(f"  {phase} (T = {T:g}): RBM with {model.weights.shape[1]} hidden units "
                     f"fitted in {time.perf_counter() - start:.1f} s")
         if not _valid_file(sample_path, ising.load):
@@ -446,9 +469,13 @@ def _stage_rbm(ctx: _Context):
             # write_generated writes a temporary file and moves it into place
             ising.write_generated(sample_path, spins, T=T, source="rbm", provenance=provenance,
                                   seed=ctx.seed_for("rbm", 100 + item), overwrite=True)
+            make_readable(sample_path)
         outputs += [model_path, sample_path]
         summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
     return outputs, summary
+
+
+_CHECKPOINT_EVERY = 5  # epochs between RBM training checkpoints
 
 
 @contextlib.contextmanager
@@ -460,6 +487,7 @@ def _atomic(path: Path):
     with atomic_output(path) as tmp:
         tmp.unlink()
         yield tmp
+        make_readable(tmp)
 
 
 # --------------------------------------------------------------------------
@@ -512,6 +540,7 @@ def _stage_gan(ctx: _Context):
                           "data": paths.relative(paths.monte_carlo)}
             ising.write_generated(sample_path, spins, T=T, source="gan", provenance=provenance,
                                   seed=ctx.seed_for("gan", 200 + item), overwrite=True)
+            make_readable(sample_path)
         outputs += [model_path, sample_path]
         summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
     return outputs, summary
@@ -542,7 +571,21 @@ def _stage_evaluate(ctx: _Context):
                                    **{s.upper(): paths.relative(paths.generated(s, phase))
                                       for s in sources}}}
     _write_json(paths.evaluation_results, {"L": cfg.L, "phases": phases})
-    return [paths.evaluation_results], {"sources": [s.upper() for s in sources]}
+    lines = []
+    for phase, entry in phases.items():
+        table = entry["table"]
+        mc = table["observables"]["Monte Carlo"]
+        parts = [f"MC {mc['energy']}"]
+        for label in table["sources"][1:]:
+            dev = table["deviation"][label]
+            parts.append(f"{label} {table['observables'][label]['energy']} "
+                         f"({dev['energy']:+.1f} sigma), <|m|> {dev['abs_magnetization']:+.1f} "
+                         "sigma")
+        lines.append(f"{phase} T = {entry['T']:g}: e = " + "; ".join(parts))
+    for line in lines:
+        ctx.log(f"  {line}")
+    return [paths.evaluation_results], {"sources": [s.upper() for s in sources],
+                                        "lines": lines}
 
 
 # --------------------------------------------------------------------------

@@ -255,13 +255,13 @@ def training_curves_figure(histories: dict, *, keys=None) -> Figure:
             if name not in history:
                 continue
             values = np.asarray(history[name], dtype=float)
-            if values.ndim != 1 or values.size == 0:
+            if values.ndim != 1 or values.size == 0 or not np.isfinite(values).any():
                 continue
             if "epoch" in history and len(history["epoch"]) == values.size:
                 epochs = np.asarray(history["epoch"], dtype=float)
             else:
                 epochs = np.arange(1, values.size + 1)
-            phase = next((p for p in colours if p in model), None)
+            phase = next((p for p in colours if model.startswith(p)), None)
             ax.plot(epochs, values, marker="o", ms=3, lw=1.4, label=model,
                     color=colours.get(phase))
         ax.set_xlabel("epoch")
@@ -277,53 +277,67 @@ def training_curves_figure(histories: dict, *, keys=None) -> Figure:
 
 
 def vmc_figure(runs: dict, *, exact: float | None, title: str | None = None) -> Figure:
-    """VMC energy versus optimization iteration, with the exact energy.
+    """VMC energy and local-energy variance versus optimization iteration.
 
     Parameters
     ----------
     runs : dict
-        ``label -> (iterations, energy, error)``: the energy estimate (units
-        of hbar * omega) and its standard error at each iteration.
+        ``label -> dict`` with ``"iterations"``, ``"energy"`` (mean local
+        energy per iteration, units of hbar * omega), ``"variance"`` (variance
+        of the local energy per iteration, or None) and optionally
+        ``"final"`` = ``(mean, error)``: the final estimate (blocking error),
+        drawn as a point with its error bar right of the last iteration.
     exact : float or None
         Exact ground-state energy (3.0 for two electrons in 2D, omega = 1,
-        Taut 1993), drawn as a line; the right panel shows E - E_exact.
+        Taut 1993), drawn as a dashed line.
     title : str, optional
 
     Returns
     -------
     Figure
+        Left: energy per iteration, zoomed on the converged part; right:
+        variance of E_L (log scale), which vanishes for an exact eigenstate.
     """
-    n_panels = 2 if exact is not None else 1
-    fig = Figure(figsize=(6.0 * n_panels, 4.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, n_panels))
+    fig = Figure(figsize=(12.0, 4.4), layout="constrained")
+    ax_e, ax_v = fig.subplots(1, 2)
     colours = ["tab:red", "tab:blue", "tab:green", "tab:purple"]
-    for (label, (iterations, energy, error)), colour in zip(runs.items(), colours):
-        it = np.asarray(iterations, dtype=float)
-        e = np.asarray(energy, dtype=float)
-        err = np.asarray(error, dtype=float)
-        axes[0].plot(it, e, color=colour, lw=1.3, label=label)
-        axes[0].fill_between(it, e - err, e + err, color=colour, alpha=0.25, lw=0)
-        if exact is not None:
-            gap = e - exact
-            axes[1].plot(it, gap, color=colour, lw=1.3, label=label)
-            axes[1].fill_between(it, gap - err, gap + err, color=colour, alpha=0.25, lw=0)
+    tails = []
+    for (label, run), colour in zip(runs.items(), colours):
+        it = np.asarray(run["iterations"], dtype=float)
+        e = np.asarray(run["energy"], dtype=float)
+        ax_e.plot(it, e, color=colour, lw=1.2, label=f"{label}: mean $E_L$ per iteration")
+        tails.append(e[len(e) // 3:])
+        if run.get("final") is not None:
+            mean, error = run["final"]
+            x_final = it[-1] + 0.04 * max(1.0, it[-1] - it[0])
+            ax_e.errorbar([x_final], [mean], yerr=[error], fmt="o", color=colour, ms=5,
+                          capsize=4, elinewidth=1.5,
+                          label=f"{label}: final {_value_error(mean, error)}")
+        if run.get("variance") is not None:
+            var = np.asarray(run["variance"], dtype=float)
+            ax_v.plot(it, var, color=colour, lw=1.2, label=label)
     if exact is not None:
-        axes[0].axhline(exact, color="k", ls="--", lw=1.2, label=f"exact E = {exact:g}")
-        axes[1].axhline(0.0, color="k", ls="--", lw=1.2)
-        axes[1].set_yscale("symlog", linthresh=1e-3)
-        axes[1].set_ylabel(r"$E - E_{\rm exact}$  ($\hbar\omega$)")
-        axes[1].set_title("distance to the exact energy (symlog scale)", fontsize=10)
-        # Zoom the left panel on the converged part: transients dwarf it.
-        finals = [np.asarray(e, dtype=float)[-max(1, len(e) // 2):] for _, e, _ in runs.values()]
-        finals = np.concatenate(finals) if finals else np.array([exact])
-        lo = min(finals.min(), exact)
-        hi = max(finals.max(), exact)
-        pad = 0.6 * (hi - lo) + 0.02
-        axes[0].set_ylim(lo - pad, hi + 2 * pad)
-    for ax in axes:
+        ax_e.axhline(exact, color="k", ls="--", lw=1.2, label=f"exact E = {exact:g} (Taut 1993)")
+    # zoom on the converged part: the first iterations would dwarf it
+    if tails:
+        tail = np.concatenate(tails + ([np.array([exact])] if exact is not None else []))
+        lo, hi = np.nanmin(tail), np.nanmax(tail)
+        pad = 0.15 * (hi - lo) + 1e-3
+        ax_e.set_ylim(lo - pad, hi + 3 * pad)
+    ax_e.set_ylabel(r"energy $\langle E_L \rangle$  ($\hbar\omega$; $\hbar = m = 1$)")
+    ax_e.set_title("energy (axis zoomed on the last two thirds of the iterations)", fontsize=9)
+    ax_v.set_yscale("log")
+    ax_v.set_ylabel(r"variance of the local energy  ($(\hbar\omega)^2$)")
+    ax_v.set_title("variance of $E_L$: zero for an exact eigenstate", fontsize=9)
+    for ax in (ax_e, ax_v):
         ax.set_xlabel("optimization iteration")
         ax.grid(alpha=0.3, lw=0.5)
         ax.legend(fontsize=8)
-    axes[0].set_ylabel(r"energy $\langle E_L \rangle$  ($\hbar\omega$, $\hbar = m = 1$)")
-    fig.suptitle(title or "VMC: energy per iteration (band: one standard error)")
+    fig.suptitle(title or r"VMC: two electrons in a 2D harmonic trap, $\omega = 1$")
     return fig
+
+
+def _value_error(mean: float, error: float) -> str:
+    from mcstats.estimate import format_value_error
+
+    return format_value_error(mean, error)

@@ -218,7 +218,9 @@ def _settings_section(manifest: dict, paths) -> list:
     stage_rows = []
     for name in _demo.STAGES:
         record = stages.get(name)
-        if record is None:
+        if name == "report":  # its own row would differ between builds
+            stage_rows.append([name, "this document", "—"])
+        elif record is None:
             stage_rows.append([name, "not run", "—"])
         else:
             status = "complete" if record.get("complete") else "incomplete"
@@ -471,21 +473,47 @@ def _training_section(manifest: dict, paths, figures_dir: Path) -> list:
         model = rbm.load(path)
         T = manifest["config"]["phase_temperatures"][phase]
         label = f"{phase}, T = {T:g}"
-        history = getattr(model, "history_", None) or {}
-        histories[label] = {k: np.asarray(v) for k, v in history.items()
-                            if np.asarray(v).ndim == 1}
+        histories[label] = _rbm_curves(getattr(model, "history_", None) or {},
+                                       model.weights.shape[0])
         rows.append([label, str(model.weights.shape[0]), str(model.weights.shape[1]),
                      str(getattr(model, "method", "—")), str(getattr(model, "n_epochs", "—")),
                      paths.relative(path)])
     if not histories:
         return blocks + [Paragraph("No trained RBM found yet.")]
-    fig = figures.training_curves_figure(histories)
+    keys = [(key, title) for key, title in _RBM_CURVES
+            if any(np.isfinite(h.get(key, [np.nan])).any() for h in histories.values())]
+    fig = figures.training_curves_figure(histories, keys=keys)
     figures.save(fig, figures_dir / "rbm_training.png")
-    blocks.append(FigureBlock("figures/rbm_training.png",
-                              "RBM training curves per epoch (one line per phase)."))
+    blocks.append(FigureBlock(
+        "figures/rbm_training.png",
+        "RBM training curves per epoch, on (up to 2000) training samples: pseudo-log-likelihood "
+        "sum_i log p(v_i | v_-i) divided by the number of sites N (nats per site; higher is "
+        "better), mean squared one-step reconstruction error, and where log Z is exactly "
+        "computable the log-likelihood per site."))
     blocks.append(Table("Trained RBMs", ["model", "visible", "hidden", "method", "epochs", "file"],
                         rows, name="rbm-models"))
     return blocks
+
+
+#: RBM training curves shown: (key of the derived history, axis label).
+_RBM_CURVES = (
+    ("pseudo_log_likelihood_per_site", "pseudo-log-likelihood / N  (nats per site)"),
+    ("reconstruction_error", "reconstruction error (mean squared)"),
+    ("log_likelihood_per_site", "log-likelihood / N  (nats per site, exact log Z)"),
+)
+
+
+def _rbm_curves(history: dict, n_visible: int) -> dict:
+    """Per-epoch curves of an RBM ``history_``, the likelihoods divided by N."""
+    out = {}
+    if "epoch" in history:
+        out["epoch"] = np.asarray(history["epoch"], dtype=float)
+    for key in ("pseudo_log_likelihood", "log_likelihood"):
+        if key in history:
+            out[f"{key}_per_site"] = np.asarray(history[key], dtype=float) / n_visible
+    if "reconstruction_error" in history:
+        out["reconstruction_error"] = np.asarray(history["reconstruction_error"], dtype=float)
+    return out
 
 
 def _vmc_section(vmc_summary: dict | None, paths, figures_dir: Path) -> list:
@@ -514,8 +542,9 @@ def _vmc_section(vmc_summary: dict | None, paths, figures_dir: Path) -> list:
         figures.save(fig, figures_dir / "vmc.png")
         blocks.append(FigureBlock(
             "figures/vmc.png",
-            "VMC energy per optimization iteration (band: one standard error) with the exact "
-            "energy 3.0 (dashed); right: distance to the exact energy."))
+            "VMC optimization: mean local energy per iteration with the final estimate "
+            "(point, one standard error by blocking) and the exact energy 3.0 (dashed); right: "
+            "variance of the local energy, which vanishes for the exact ground state."))
     blocks.append(Table("Final VMC energies (hbar omega; dev = (E - exact)/error)",
                         ["trial wavefunction", "E", "exact", "dev (σ)", "variance of E_L",
                          "acceptance", "file"], rows, name="vmc"))
@@ -523,21 +552,20 @@ def _vmc_section(vmc_summary: dict | None, paths, figures_dir: Path) -> list:
 
 
 def _vmc_history(path: Path):
-    """``(iterations, energy, error)`` of a saved VMC result, or None."""
+    """The per-iteration history and final estimate of a saved VMC result, or None."""
     try:
         import vmc
         result = vmc.VMCResult.load(path)
     except (ImportError, OSError, ValueError):
         return None
     history = getattr(result, "history", None) or {}
-    energy = history.get("energy")
-    if energy is None:
+    if "energy" not in history:
         return None
-    energy = np.asarray(energy, dtype=float)
-    error = np.asarray(history.get("error", history.get("energy_error", np.zeros_like(energy))),
-                       dtype=float)
-    iterations = np.asarray(history.get("iteration", np.arange(energy.size)), dtype=float)
-    return iterations, energy, error
+    energy = np.asarray(history["energy"], dtype=float)
+    return {"iterations": np.arange(1, energy.size + 1), "energy": energy,
+            "variance": np.asarray(history["variance"], dtype=float)
+            if "variance" in history else None,
+            "final": (result.energy.mean, result.energy.error)}
 
 
 # --------------------------------------------------------------------------
@@ -603,8 +631,10 @@ def build_report(directory) -> dict:
     md_path, html_path = report_dir / "report.md", report_dir / "report.html"
     with atomic_output(md_path) as tmp:
         tmp.write_text(render_markdown(blocks))
+        _demo.make_readable(tmp)
     with atomic_output(html_path) as tmp:
         tmp.write_text(render_html(blocks, title="isingrbm demo report"))
+        _demo.make_readable(tmp)
     written["markdown"] = md_path
     written["html"] = html_path
     for block in blocks:
