@@ -52,6 +52,7 @@ __all__ = ["BernoulliRBM"]
 _ENCODINGS = {"pm1": (2.0, -1.0, 2.0, -1.0), "pm1-visible": (2.0, -1.0, 1.0, 0.0),
               "01": (1.0, 0.0, 1.0, 0.0)}
 _MONITOR_ROWS = 2000
+_MONITOR_BUDGET = 4_000_000   # rows x n_visible x n_hidden of the per-epoch monitoring
 _MONITOR_EXACT_MAX = 20
 
 
@@ -156,7 +157,8 @@ class BernoulliRBM:
         Per epoch: ``epoch``, ``learning_rate``, ``reconstruction_error``
         (mean squared error of the mean-field reconstruction v -> p(h|v) ->
         p(v|h)), ``pseudo_log_likelihood`` (mean over rows and all sites,
-        deterministic, on up to 2000 training rows), ``log_likelihood`` (exact
+        deterministic, on the first 2000 training rows, fewer -- down to 100 --
+        when n_visible x n_hidden is large), ``log_likelihood`` (exact
         mean log p(v) on those rows when the smaller layer has <= 20 units,
         else NaN), the same with ``val_`` prefix for validation data, and
         ``flip_acceptance`` / ``swap_acceptance`` of the chains.
@@ -544,8 +546,9 @@ class BernoulliRBM:
             raise InvalidParameterError(
                 f"X must have {self.n_visible} columns, got {X_train.shape[1]}")
         X_train = self._augment(X_train)
-        monitor = X_train[:_MONITOR_ROWS] if not self.flip_augment else \
-            X_train[: X_train.shape[0] // 2][:_MONITOR_ROWS]
+        rows = self._monitor_rows()
+        monitor = X_train[:rows] if not self.flip_augment else \
+            X_train[: X_train.shape[0] // 2][:rows]
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -610,6 +613,12 @@ class BernoulliRBM:
         if self.flip_augment:
             return np.concatenate([X, 1.0 - X], axis=0)
         return X
+
+    def _monitor_rows(self) -> int:
+        """Rows used for the per-epoch history: 2000, fewer for large models so
+        that the all-site pseudo-likelihood stays cheap beside an epoch."""
+        return int(min(_MONITOR_ROWS, max(100, _MONITOR_BUDGET // (self.n_visible
+                                                                  * self.n_hidden))))
 
     def _finish_average(self, monitor, X_val) -> None:
         """Replace the parameters by the Polyak-Ruppert average and re-record."""
@@ -731,7 +740,7 @@ class BernoulliRBM:
         h["flip_acceptance"].append(stats["flip_acceptance"])
         h["swap_acceptance"].append(stats["swap_acceptance"])
         if X_val is not None:
-            Xv = X_val[:_MONITOR_ROWS]
+            Xv = X_val[:self._monitor_rows()]
             for key in ("val_reconstruction_error", "val_pseudo_log_likelihood",
                         "val_log_likelihood"):
                 h.setdefault(key, [])
