@@ -1,7 +1,8 @@
 """``isingrbm sample``: draw spin configurations from a trained RBM.
 
 Each configuration is the end of its own block-Gibbs chain (``--steps``
-steps from uniformly random visible units; the model's global-flip moves are
+steps from uniformly random visible units, or with ``--init data`` from a
+randomly chosen training configuration; the model's global-flip moves are
 included when it was trained with them), so the samples are independent of
 each other. Visible units ``v`` become spins ``s = 2 v - 1`` and are written
 in the dataset schema (DESIGN.md section 3) with ``source="rbm"`` and the
@@ -40,6 +41,11 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
     parser.add_argument("--steps", type=_integer, default=DEFAULT_STEPS,
                         help="block-Gibbs steps per chain (>= 1; default %(default)s)")
+    parser.add_argument("--init", choices=("random", "data"), default="random",
+                        help="chain starts: uniformly random units (default), or randomly "
+                             "chosen training configurations (the data file recorded in "
+                             "MODEL, checked against its hash) -- helps at low T and large L, "
+                             "where chains from random starts order slowly")
     parser.add_argument("--temperature", type=_number, default=None, metavar="T",
                         help="temperature to record if the model file has none (k_B = J = 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
@@ -53,6 +59,30 @@ def file_hash(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _training_data(metadata: dict, model_path: Path):
+    """The training units recorded in a model's provenance, verified by their hash."""
+    from ising.lattice import spins_to_visible
+    from ising.store import load
+    from mcstats.errors import InvalidParameterError
+    from rbm.bernoulli import data_hash
+
+    data_file, T = metadata.get("data_file"), metadata.get("temperature")
+    if not data_file or T is None:
+        raise InvalidParameterError(
+            f"--init data needs the training data recorded in {model_path.name} "
+            "(a model written by 'isingrbm fit'); use --init random")
+    path = Path(str(data_file))
+    if not path.is_file():
+        raise InvalidParameterError(
+            f"--init data: training data {path} recorded in {model_path.name} does not exist")
+    visible = spins_to_visible(load(path).ensemble(float(T), tol=1e-6).spins)
+    if metadata.get("data_hash") and data_hash(visible) != metadata["data_hash"]:
+        raise InvalidParameterError(
+            f"--init data: {path.name} at T = {float(T):g} is not the data {model_path.name} "
+            "was trained on (hash differs)")
+    return visible
 
 
 def run(args) -> int:
@@ -106,12 +136,20 @@ def run(args) -> int:
             f"{float(metadata['temperature']):g}, got {args.temperature:g}")
     T = float(T)
 
+    training_visible = _training_data(metadata, model_path) if args.init == "data" else None
+
     seed = _common.resolve_seed(args.seed)
+    rng = np.random.default_rng(seed)
     _common.info(args, f"isingrbm sample: {args.samples} samples from {model_path.name} "
                        f"(L = {L}, T = {T:g}, {model.n_hidden} hidden), {args.steps} Gibbs steps "
-                       f"each, seed {seed}")
+                       f"each from {args.init} starts, seed {seed}")
+    init = None
+    if training_visible is not None:
+        n_data = training_visible.shape[0]
+        rows = rng.choice(n_data, size=args.samples, replace=args.samples > n_data)
+        init = training_visible[rows]
     start = time.perf_counter()
-    visible = model.sample(args.samples, n_steps=args.steps, rng=np.random.default_rng(seed))
+    visible = model.sample(args.samples, n_steps=args.steps, rng=rng, init=init)
     seconds = time.perf_counter() - start
     spins = visible_to_spins(np.rint(np.asarray(visible)).astype(np.uint8), L)
 
@@ -121,6 +159,7 @@ def run(args) -> int:
         "model_kind": "bernoulli",
         "n_hidden": int(model.n_hidden),
         "n_steps": int(args.steps),
+        "init": args.init,
         "algorithm": "rbm-gibbs",
         "data_file": str(metadata.get("data_file", "")),
         "data_hash": str(metadata.get("data_hash", "")),

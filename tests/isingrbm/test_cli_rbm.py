@@ -289,6 +289,16 @@ def test_end_to_end_generate_fit_sample_evaluate(tmp_path, capsys):
     assert _chi_square_p_value(generated.energy, p, E) > 1e-3
     assert _chi_square_p_value(generated.magnetization, p, M) > 1e-3
 
+    # chains started from training configurations reach the same distribution
+    gen_data_init = tmp_path / "gen_data_init.h5"
+    assert cli.main(["sample", str(model_path), "--samples", "8000", "--steps", "100",
+                     "--init", "data", "--out", str(gen_data_init), "--seed", "14",
+                     "--quiet"]) == 0
+    from_data = load(gen_data_init).ensemble(2.269)
+    assert from_data.attrs["init"] == "data"
+    assert _chi_square_p_value(from_data.energy, p, E) > 1e-3
+    assert _chi_square_p_value(from_data.magnetization, p, M) > 1e-3
+
     plots = tmp_path / "figs"
     assert cli.main(["evaluate", str(data), str(gen), "--plots", str(plots), "--json",
                      "--quiet"]) == 0
@@ -385,3 +395,20 @@ def test_evaluate_column_labels_are_unique():
              SimpleNamespace(source="rbm", path=Path("c/h.h5"))]
     assert _labels(files) == ["RBM:g#1", "RBM:g#2", "GAN", "RBM:h"]
     assert _labels(files[2:3]) == ["GAN"]
+
+
+def test_sample_init_data_needs_the_recorded_training_data(tmp_path, data_file, model_file,
+                                                           capsys):
+    out = tmp_path / "g.h5"
+    # same file name, different content: refused by the data hash
+    exact_dataset(data_file, seed=SEED + 1)
+    code = cli.main(["sample", str(model_file), "--samples", "10", "--init", "data",
+                     "--out", str(out)])
+    assert code == 2
+    one_error_line(capsys, "--init data", "hash")
+    data_file.unlink()
+    code = cli.main(["sample", str(model_file), "--samples", "10", "--init", "data",
+                     "--out", str(out)])
+    assert code == 2
+    one_error_line(capsys, "--init data", "does not exist")
+    assert not out.exists()
