@@ -22,9 +22,10 @@ cancels in Z); ``encoding="pm1-visible"`` (``W = 2 U``, ``a = 2 c``,
 ``b = d - sum_i U_ij``) and ``"01"`` (the identity) are available too.
 Gradient steps in these coordinates are better conditioned (units are centred
 for symmetric data). On L = 4 Ising data at T = 1.5 with Adam (2 x 10^4
-samples, 16 hidden units), {-1, +1} visible units with {0, 1} hidden units
-stalled near 0.04 nats of exact KL, {-1, +1} units on both layers reached
-0.007 (and REFERENCES.md reports 7.7-9.0 nats for plain {0, 1} units).
+samples, 16 hidden units, all other settings the defaults), {0, 1} units
+and {-1, +1} visible with {0, 1} hidden units both stalled near 0.038 nats
+of exact KL, {-1, +1} units on both layers reached 0.007 (REFERENCES.md
+reports 7.7-9.0 nats for plain {0, 1} units with Adam and no other help).
 The public attributes ``weights``, ``visible_bias``, ``hidden_bias`` and
 model files always hold the canonical {0, 1} parameters.
 """
