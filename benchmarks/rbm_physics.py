@@ -100,7 +100,14 @@ def _fit_and_sample(train, n_hidden: int, cfg: dict, seed: int):
     V = model.sample(cfg["n_gen"], n_steps=cfg["n_steps"], rng=seed + 7)
     t_sample = time.perf_counter() - t0
     spins = visible_to_spins(np.rint(V).astype(np.uint8), train.L)
-    return model, spins, t_fit, t_sample
+    spins_data_init = None
+    if cfg.get("data_init"):
+        # the same chains started from training configurations (isingrbm sample --init data)
+        rng = np.random.default_rng(seed + 8)
+        rows = rng.choice(X.shape[0], size=cfg["n_gen"], replace=cfg["n_gen"] > X.shape[0])
+        V = model.sample(cfg["n_gen"], n_steps=cfg["n_steps"], rng=rng, init=X[rows])
+        spins_data_init = visible_to_spins(np.rint(V).astype(np.uint8), train.L)
+    return model, spins, spins_data_init, t_fit, t_sample
 
 
 def _row(table: dict, label: str, T: float) -> dict:
@@ -135,14 +142,18 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
     if (L, T) not in mc_cache:
         mc_cache[(L, T)] = _monte_carlo(L, T, cfg["n_mc"], seed)
     train, test, t_mc = mc_cache[(L, T)]
-    model, spins, t_fit, t_sample = _fit_and_sample(train, n_hidden, cfg, seed + 100)
-    generated = _Set(T, spins, test.phase)
-    table = compare(test, {"RBM": generated, "MC train": train}, exact=False,
+    model, spins, spins_data_init, t_fit, t_sample = _fit_and_sample(train, n_hidden, cfg,
+                                                                     seed + 100)
+    generated = {"RBM": _Set(T, spins, test.phase), "MC train": train}
+    if spins_data_init is not None:
+        generated["RBM data-init"] = _Set(T, spins_data_init, test.phase)
+    table = compare(test, generated, exact=False,
                     rng=seed + 200, free_energies={"RBM": model.free_energy})
     rbm_row = _row(table, "RBM", T)
     # the model's own weight of m > 0 (isingrbm.evaluate.mode_weight)
     rbm_row["model_fraction_positive"] = table["model_fraction_positive"]["RBM"]
     baseline = _row(table, "MC train", T)
+    data_init = _row(table, "RBM data-init", T) if spins_data_init is not None else None
     meets = [v["meets"] for v in rbm_row.values() if isinstance(v, dict) and "meets" in v
              and v["meets"] is not None]
     return {"benchmark": "rbm_physics", "L": L, "T": T, "phase": test.phase,
@@ -152,7 +163,7 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
             "n_generated": int(spins.shape[0]), "n_gibbs_steps": cfg["n_steps"],
             "seconds_monte_carlo": round(t_mc, 2), "seconds_fit": round(t_fit, 2),
             "seconds_sample": round(t_sample, 2),
-            "rbm": rbm_row, "baseline_mc_vs_mc": baseline,
+            "rbm": rbm_row, "baseline_mc_vs_mc": baseline, "rbm_data_init": data_init,
             "all_targets_met": bool(all(meets)), "seed": seed}
 
 
@@ -183,6 +194,11 @@ def _print(record: dict, file=sys.stderr) -> None:
     print(f"  model's own weight of m > 0 (free energies of v and its flip): "
           f"{w['from_plus']:.4f} from + samples, {w['from_minus']:.4f} from - samples",
           file=file)
+    d = record.get("rbm_data_init")
+    if d is not None:
+        devs = ", ".join(f"{SYMBOL[k]} {100 * d[k]['relative']:+.2f}%" for k in REPORTED)
+        print(f"  same model, chains started from training data: {devs}; "
+              f"frac m>0 {d['fraction_positive']['value']:.4f}", file=file)
     for k in ("energy", "magnetization"):
         t, tb = r["tv"][k], b["tv"][k]
         print(f"  TV({k[0].upper()}): RBM {t['value']:.4f}, MC train {tb['value']:.4f}, "
@@ -226,9 +242,12 @@ def main(argv=None) -> int:
     parser.add_argument("--k", type=int, default=None, help="Gibbs steps per update")
     parser.add_argument("--temperatures", type=float, nargs="*", default=None,
                         help="override the temperatures")
+    parser.add_argument("--data-init", action="store_true",
+                        help="also sample with chains started from training configurations")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
     cfg = _config(args.quick)
+    cfg["data_init"] = args.data_init
     cfg["estimator"] = {k: v for k, v in (("method", args.method), ("k", args.k))
                         if v is not None}
     temperatures = tuple(args.temperatures) if args.temperatures else TEMPERATURES
