@@ -42,8 +42,7 @@ from mcstats.errors import DivergenceError, InvalidParameterError
 
 from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
                      check_rng, sigmoid, softplus)
-from .negative_phase import (InternalParams, TemperedChains, advance_chains, gibbs,
-                             global_flip_move)
+from .negative_phase import InternalParams, TemperedChains, advance_chains, gibbs
 from .optim import SCHEDULES, learning_rate_at, make_optimizer
 from .partition import (MAX_EXACT_UNITS, bernoulli_log_partition_ais,
                         bernoulli_log_partition_exact)
@@ -392,11 +391,8 @@ class BernoulliRBM:
                 raise InvalidParameterError(
                     f"init must have n_samples={n_samples} rows, got {V.shape[0]}")
         p = self._internal_params(np.float64)
-        u = p.encode(V)
-        for _ in range(n_steps):
-            u = gibbs(u, p, 1, rng)
-            if self.flip_moves:
-                global_flip_move(u, p, rng)
+        u, _, _ = advance_chains(p.encode(V), None, p, n_steps, rng,
+                                 flip_moves=self.flip_moves)
         return p.decode(u)
 
     def _internal_params(self, dtype) -> InternalParams:

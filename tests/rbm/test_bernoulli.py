@@ -220,6 +220,9 @@ def test_flip_move_and_tempering_keep_the_distribution():
         u = gibbs(u, p, 1, rng)
         global_flip_move(u, p, rng)
     assert _chi_square_pvalue(p.decode(u), P) > 1e-3
+    # the public sampler (Gibbs + flip moves on cached hidden inputs)
+    ones = np.ones((4000, nv), dtype=np.uint8)
+    assert _chi_square_pvalue(m.sample(4000, n_steps=30, rng=rng, init=ones), P) > 1e-3
     # parallel tempering without flip moves
     t = TemperedChains(u0.copy(), n_replicas=6, beta_min=0.1)
     for _ in range(60):
