@@ -1,0 +1,24 @@
+"""GAN baseline for Ising configurations (optional; needs the ``gan`` extra).
+
+Arrays in, arrays out: :class:`IsingGAN` trains on spins ``(n, L, L)`` int8 in
+{-1, +1} and generates the same. ``import gan`` does not import PyTorch;
+the first call that needs it raises
+:class:`mcstats.errors.MissingDependencyError` with the install hint
+``pip install "isingrbm[gan]"`` when it is missing.
+
+Quick use::
+
+    import gan
+    model = gan.IsingGAN(16, n_epochs=50, seed=1).fit(spins)
+    new_spins = model.sample(1000, seed=2)
+    model.save("gan.pt"); model = gan.IsingGAN.load("gan.pt")
+"""
+
+from ._torch import INSTALL_HINT, require_torch, torch_available
+from .diagnostics import distinct_configurations, mode_collapse_diagnostics
+from .model import FORMAT, FORMAT_VERSION, IsingGAN
+
+load = IsingGAN.load
+
+__all__ = ["IsingGAN", "load", "require_torch", "torch_available", "INSTALL_HINT",
+           "distinct_configurations", "mode_collapse_diagnostics", "FORMAT", "FORMAT_VERSION"]
