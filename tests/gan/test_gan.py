@@ -219,8 +219,8 @@ def test_ordered_phase_L8_T15():
     both, in equal parts, by the exact Z2 symmetry), so a sign-collapsed
     generator fails the fraction check (0.5 +- 0.2).
     """
-    spins = metropolis_spins(8, 1.5, 1000, seed=101)
-    model = gan.IsingGAN(8, n_epochs=20, seed=3).fit(spins)
+    spins = metropolis_spins(8, 1.5, 2000, seed=101)
+    model = gan.IsingGAN(8, n_epochs=30, seed=3).fit(spins)
     generated = model.sample(2000, seed=4)
     _check_against_mc(spins, generated, tol_e=0.03, tol_m=0.03)
     fraction, _ = gan.diagnostics.fraction_positive(generated)
@@ -235,7 +235,7 @@ def test_disordered_phase_L8_T35():
     4 % high in |e| and 10 % high in |m|. What it rules out: the collapsed
     all-up generator (e = -2), independent coin flips (e = 0, |m| ~ 0.1).
     """
-    spins = metropolis_spins(8, 3.5, 1000, seed=102)
-    model = gan.IsingGAN(8, n_epochs=20, seed=3).fit(spins)
+    spins = metropolis_spins(8, 3.5, 2000, seed=102)
+    model = gan.IsingGAN(8, n_epochs=30, seed=3).fit(spins)
     generated = model.sample(2000, seed=4)
     _check_against_mc(spins, generated, tol_e=0.07, tol_m=0.06)

@@ -1,0 +1,127 @@
+"""Figures of the GAN baseline (matplotlib, Agg): losses, sample grids during
+training, and a latent-space exploration with magnetizations.
+
+Each function takes a trained :class:`gan.IsingGAN` and returns a
+``matplotlib.figure.Figure`` (the caller saves and closes it). Magnetization
+m = (1/N) sum_i s_i per spin; spins +1 are drawn white, -1 black.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["loss_history", "training_samples", "latent_exploration", "close"]
+
+
+def _figure(**kwargs):
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    return Figure(**kwargs)
+
+
+def close(fig) -> None:
+    """Release a figure made here (they are not registered with pyplot)."""
+    fig.clear()
+
+
+def _show(ax, spins, title=None):
+    ax.imshow(spins, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=7)
+
+
+def loss_history(model):
+    """Discriminator and generator losses and mean D outputs per epoch."""
+    hist = model.history_
+    epochs = np.arange(1, len(hist["loss_discriminator"]) + 1)
+    fig = _figure(figsize=(8, 3.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(epochs, hist["loss_discriminator"], label="discriminator")
+    ax1.plot(epochs, hist["loss_generator"], label="generator (-log D(G(z)))")
+    ax1.axhline(2 * np.log(2), color="0.6", lw=0.8, ls="--", label="D = 1/2 everywhere")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("loss (batch mean)")
+    ax1.legend(fontsize=7)
+    ax2.plot(epochs, hist["d_real"], label="D(real)")
+    ax2.plot(epochs, hist["d_fake"], label="D(generated)")
+    ax2.plot(epochs, hist["abs_magnetization_fake"], label="|m| of generated means")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylim(0, 1)
+    ax2.legend(fontsize=7)
+    fig.suptitle(f"GAN training, L = {model.L}, T = {model.metadata_.get('T', '?')}",
+                 fontsize=9)
+    return fig
+
+
+def training_samples(model, *, n_show: int = 8):
+    """Grid: one row per snapshot epoch, the same latent vectors in every row."""
+    snaps = model.history_["snapshots"]
+    epochs = sorted(snaps)
+    if not epochs:
+        fig = _figure(figsize=(4, 1))
+        fig.text(0.5, 0.5, "no snapshots recorded", ha="center", va="center")
+        return fig
+    n_show = min(n_show, snaps[epochs[0]].shape[0])
+    fig = _figure(figsize=(1.1 * n_show, 1.2 * len(epochs)), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(epochs), n_show, squeeze=False))
+    for r, epoch in enumerate(epochs):
+        for c in range(n_show):
+            s = snaps[epoch][c]
+            title = f"m={s.mean():+.2f}"
+            _show(axes[r, c], s, title)
+        axes[r, 0].set_ylabel(f"epoch {epoch}", fontsize=8)
+    fig.suptitle("Generated configurations during training (fixed latent vectors)", fontsize=9)
+    return fig
+
+
+def latent_exploration(model, *, seed=0, n_steps: int = 9, n_hist: int = 500):
+    """Interpolation between two latent vectors, and scaled latent means and widths.
+
+    Row 1: configurations along the straight line z(t) = (1 - t) z0 + t z1.
+    Row 2: latent widths scaled, z = s * z0 for s in [0, 3] (s = 1 is the
+    training distribution). Right panels: magnetization m along the
+    interpolation (mean spin tanh(a) averaged over sites, and a Bernoulli
+    draw), and the distribution of m of ``n_hist`` samples for latent noise
+    N(mu, s^2) with shifted means and scaled widths.
+    """
+    rng = np.random.default_rng(seed)
+    z0, z1 = model.latent_vectors(2, seed=int(rng.integers(2**32)))
+    ts = np.linspace(0, 1, n_steps)
+    path = np.array([(1 - t) * z0 + t * z1 for t in ts], dtype=np.float32)
+    scales = np.linspace(0, 3, n_steps)
+    scaled = np.array([s * z0 for s in scales], dtype=np.float32)
+    draw_seed = int(rng.integers(2**32))
+    path_spins = model.generate(path, mode=model.generation, seed=draw_seed)
+    path_mean = model.generate(path, mode="mean").mean(axis=(1, 2))
+    scaled_spins = model.generate(scaled, mode=model.generation, seed=draw_seed)
+
+    fig = _figure(figsize=(1.0 * n_steps + 4.5, 5.2), layout="constrained")
+    grid = fig.add_gridspec(2, n_steps + 4)
+    for i in range(n_steps):
+        _show(fig.add_subplot(grid[0, i]), path_spins[i],
+              f"t={ts[i]:.2f}\nm={path_spins[i].mean():+.2f}")
+        _show(fig.add_subplot(grid[1, i]), scaled_spins[i],
+              f"s={scales[i]:.2f}\nm={scaled_spins[i].mean():+.2f}")
+    ax = fig.add_subplot(grid[0, n_steps:])
+    ax.plot(ts, path_mean, "o-", label="mean of tanh(a)")
+    ax.plot(ts, path_spins.mean(axis=(1, 2)), "s--", label=f"drawn ({model.generation})")
+    ax.set_xlabel("interpolation t")
+    ax.set_ylabel("m")
+    ax.set_ylim(-1.05, 1.05)
+    ax.legend(fontsize=7)
+    ax = fig.add_subplot(grid[1, n_steps:])
+    base = model.latent_vectors(n_hist, seed=int(rng.integers(2**32)))
+    bins = np.linspace(-1, 1, 41)
+    for mu, s in ((0.0, 1.0), (0.0, 0.5), (0.0, 2.0), (1.0, 1.0), (-1.0, 1.0)):
+        m = model.generate((mu + s * base).astype(np.float32), mode=model.generation,
+                           seed=draw_seed).mean(axis=(1, 2))
+        ax.hist(m, bins=bins, histtype="step", label=f"z ~ N({mu:g}, {s:g}^2)")
+    ax.set_xlabel("m per spin")
+    ax.set_ylabel("count")
+    ax.legend(fontsize=6)
+    fig.suptitle(f"GAN latent space, L = {model.L}, T = {model.metadata_.get('T', '?')}: "
+                 f"top, interpolation z0 -> z1; bottom, scaled widths s * z0", fontsize=9)
+    return fig
