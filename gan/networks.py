@@ -5,7 +5,8 @@ convolution uses ``padding_mode="circular"``, so a spin on the right edge
 sees its neighbour on the left edge exactly as the Ising Hamiltonian does.
 
 Generator
-    z (B, latent_dim) -> Linear -> (B, channels, L, L) -> LeakyReLU(0.2)
+    z (B, latent_dim) -> Linear -> (B, channels, L, L) -> LeakyReLU(0.2),
+    concatenated with ``noise_channels`` per-site noise maps (B, k, L, L)
     -> n_layers x [3x3 circular conv, LeakyReLU(0.2)] -> 3x3 circular conv
     to one channel -> pre-activation ``a`` (B, L, L). The training output is
     ``tanh(a)`` in (-1, 1); generation draws spins from it (see
@@ -49,6 +50,8 @@ class Generator(nn.Module):
         Feature channels of every hidden layer.
     n_layers : int
         Hidden 3x3 circular convolutions after the linear projection.
+    noise_channels : int
+        Per-site noise maps; the last ``noise_channels * L * L`` entries of z.
     """
 
     def __init__(self, L: int, latent_dim: int, channels: int, n_layers: int,
