@@ -123,6 +123,10 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON list of records on stdout")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
+    parser.add_argument("--n-mc", type=int, default=None,
+                        help="override: Monte Carlo samples per set (and generated samples)")
+    parser.add_argument("--gan-epochs", type=int, default=None, help="override: GAN epochs")
+    parser.add_argument("--rbm-epochs", type=int, default=None, help="override: RBM epochs")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
@@ -130,6 +134,12 @@ def main(argv=None) -> int:
     from isingrbm import evaluate
 
     cfg = _config(args.quick)
+    if args.n_mc is not None:
+        cfg["n_mc"] = cfg["n_gen"] = args.n_mc
+    if args.gan_epochs is not None:
+        cfg["gan_epochs"] = args.gan_epochs
+    if args.rbm_epochs is not None:
+        cfg["rbm_epochs"] = args.rbm_epochs
     log = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
     log(f"# GAN vs RBM vs Monte Carlo, L = {cfg['L']}, {cfg['n_mc']} MC samples per set, "
         f"{cfg['n_gen']} generated; RBM {cfg['hidden']} hidden "

@@ -91,6 +91,7 @@ class _Evil:
         return (print, ("code ran",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_load_refuses_pickles_and_foreign_files(tmp_path, capsys):
     evil = tmp_path / "evil.pt"
     torch.save({"format": "isingrbm-gan", "x": _Evil()}, evil)
