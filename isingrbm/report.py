@@ -219,17 +219,19 @@ def _settings_section(manifest: dict, paths) -> list:
     for name in _demo.STAGES:
         record = stages.get(name)
         if name == "report":  # its own row would differ between builds
-            stage_rows.append([name, "this document", "—"])
+            stage_rows.append([name, "this document", "—", "—"])
         elif record is None:
-            stage_rows.append([name, "not run", "—"])
+            stage_rows.append([name, "not run", "—", "—"])
         else:
             status = "complete" if record.get("complete") else "incomplete"
             summary = record.get("summary") or {}
             if isinstance(summary, dict) and summary.get("skipped"):
                 status = f"skipped: {summary['skipped']}"
-            stage_rows.append([name, status, f"{record.get('seconds', 0):.1f}"])
-    blocks.append(Table("Stages (wall-clock seconds when run)", ["stage", "status", "seconds"],
-                        stage_rows, name="stages"))
+            cpu = record.get("cpu_seconds")
+            stage_rows.append([name, status, f"{record.get('seconds', 0):.1f}",
+                               "—" if cpu is None else f"{cpu:.1f}"])
+    blocks.append(Table("Stages (seconds when run: wall clock, and CPU time of the process)",
+                        ["stage", "status", "wall s", "CPU s"], stage_rows, name="stages"))
     return blocks
 
 

@@ -61,7 +61,8 @@ def run(args) -> int:
 def format_summary(summary: dict) -> str:
     """The short human summary printed at the end of the demo."""
     stages = summary["stages"]
-    lines = [f"isingrbm demo: finished in {summary['seconds']:.1f} s (seed {summary['seed']})"]
+    lines = [f"isingrbm demo: finished in {summary['seconds']:.1f} s wall, "
+             f"{summary['cpu_seconds']:.1f} s CPU (seed {summary['seed']})"]
     mc = stages.get("monte-carlo", {}).get("summary", {})
     if mc:
         lines.append(f"  Monte Carlo: L = {mc.get('L')}, {mc.get('n_temperatures')} temperatures x "

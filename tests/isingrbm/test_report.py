@@ -79,7 +79,7 @@ def test_report_of_an_unfinished_demo_says_what_is_missing(tmp_path):
     md = (folder / "report/report.md").read_text()
     assert md.count("Not computed yet") == 3  # Monte Carlo, evaluation, VMC
     assert "| seed | 5 |" in md
-    assert "| monte-carlo | not run | — |" in md
+    assert "| monte-carlo | not run | — | — |" in md
     assert (folder / "report/report.html").is_file()
     assert json.loads(stdout)["markdown"] == str(folder / "report/report.md")
 
