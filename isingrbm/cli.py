@@ -56,12 +56,25 @@ def main(argv: list[str] | None = None) -> int:
     except IsingRBMError as exc:
         _report_error(args, exc)
         return 2
+    except BrokenPipeError:  # e.g. `isingrbm inspect f.h5 | head`: not an error
+        _silence_stdout()
+        return 0
     except OSError as exc:
         _report_error(args, exc)
         return 2
     except KeyboardInterrupt:
         print(f"isingrbm {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _report_error(args, exc: BaseException) -> None:
