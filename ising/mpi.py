@@ -1,52 +1,9 @@
-"""MPI detection for the Monte Carlo driver (mpi4py, imported lazily).
+"""MPI for the Monte Carlo driver: launch detection from :mod:`mcstats.mpi`.
 
-``mpiexec -n K isingrbm generate ...`` starts K processes; the launcher
-announces itself through environment variables (MPICH/Hydra: ``PMI_SIZE``,
-Open MPI: ``OMPI_COMM_WORLD_SIZE``, PMIx: ``PMIX_RANK`` with ``PMI_SIZE``
-absent, Slurm's srun: ``PMI_SIZE``). Only when one of them says more than
-one process is mpi4py imported, so a plain single-process run never loads
-MPI.
+``mpiexec -n K isingrbm generate ...`` spreads temperatures over ranks
+(temperature i on rank i mod K); rank 0 is the only writer.
 """
 
-from __future__ import annotations
-
-import os
-
-from mcstats.errors import MissingDependencyError
+from mcstats.mpi import launched_size, world
 
 __all__ = ["launched_size", "world"]
-
-_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE",
-                   "MV2_COMM_WORLD_SIZE")
-
-
-def launched_size() -> int:
-    """Number of processes the MPI launcher started (1 if not under MPI)."""
-    for name in _SIZE_VARIABLES:
-        value = os.environ.get(name)
-        if value:
-            try:
-                return max(1, int(value))
-            except ValueError:
-                continue
-    return 1
-
-
-def world():
-    """``mpi4py.MPI.COMM_WORLD`` when launched on more than one rank, else None.
-
-    Raises
-    ------
-    MissingDependencyError
-        Launched under mpiexec with several ranks but mpi4py is missing.
-    """
-    if launched_size() <= 1:
-        return None
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        raise MissingDependencyError(
-            "running under mpiexec needs mpi4py; install it with "
-            "pip install 'isingrbm[mpi]'") from None
-    comm = MPI.COMM_WORLD
-    return comm if comm.Get_size() > 1 else None

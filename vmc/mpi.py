@@ -7,48 +7,11 @@ the same step, and rank 0 alone writes files and prints.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from mcstats.errors import MissingDependencyError
+from mcstats.mpi import launched_size, world
 
 __all__ = ["launched_size", "world", "allreduce_sum", "gather_rows", "is_root"]
-
-_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE",
-                   "MV2_COMM_WORLD_SIZE")
-
-
-def launched_size() -> int:
-    """Number of processes the MPI launcher started (1 if not under MPI)."""
-    for name in _SIZE_VARIABLES:
-        value = os.environ.get(name)
-        if value:
-            try:
-                return max(1, int(value))
-            except ValueError:
-                continue
-    return 1
-
-
-def world():
-    """``mpi4py.MPI.COMM_WORLD`` when launched on more than one rank, else ``None``.
-
-    Raises
-    ------
-    MissingDependencyError
-        Launched on several ranks but mpi4py is not installed.
-    """
-    if launched_size() <= 1:
-        return None
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        raise MissingDependencyError(
-            "running under mpiexec needs mpi4py; install it with "
-            "pip install 'isingrbm[mpi]'") from None
-    comm = MPI.COMM_WORLD
-    return comm if comm.Get_size() > 1 else None
 
 
 def is_root(comm) -> bool:

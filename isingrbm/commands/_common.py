@@ -19,7 +19,7 @@ import numpy as np
 from mcstats.errors import InvalidParameterError, OutputExistsError
 
 __all__ = [
-    "add_common_options", "add_subcommand", "positive_int", "nonnegative_int",
+    "add_common_options", "add_subcommand", "integer", "number", "positive_int", "nonnegative_int",
     "positive_float", "temperature", "resolve_seed", "check_output_path",
     "atomic_output", "check_input_file", "emit_json", "info", "progress_enabled",
 ]
@@ -54,6 +54,25 @@ def _int_value(text: str, name: str) -> int:
     if not math.isfinite(value) or value != int(value):
         raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}")
     return int(value)
+
+
+def integer(text: str) -> int:
+    """argparse type: any integer (the allowed range is checked by the command)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
+    return int(value)
+
+
+def number(text: str) -> float:
+    """argparse type: any float (the allowed range is checked by the command)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
 
 
 def positive_int(text: str) -> int:

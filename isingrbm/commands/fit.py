@@ -27,44 +27,26 @@ EXAMPLE = ("isingrbm fit data.h5 --temperature 2.269 --hidden 64 --out rbm_T2.26
            "--seed 1")
 
 
-def _integer(text: str) -> int:
-    """argparse type: any integer (the allowed range is checked in ``run``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value != int(value):
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
-    return int(value)
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-
-
 def register(subparsers) -> None:
     parser = _common.add_subcommand(
         subparsers, "fit", help="train an RBM on the spins of one temperature",
         description=DESCRIPTION, example=EXAMPLE, func=run)
     parser.add_argument("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)")
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--temperature", type=_number, metavar="T",
+    which.add_argument("--temperature", type=_common.number, metavar="T",
                        help="temperature of DATA to train on (k_B = J = 1)")
     which.add_argument("--phase", choices=("ordered", "critical", "disordered"),
                        help="train on the temperature of DATA closest to this phase's centre")
-    parser.add_argument("--hidden", type=_integer, required=True, metavar="H",
+    parser.add_argument("--hidden", type=_common.integer, required=True, metavar="H",
                         help="number of hidden units (>= 1)")
     parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write")
     parser.add_argument("--method", choices=("cd", "pcd", "pt"), default=None,
                         help="negative phase: CD-k, persistent CD or parallel tempering "
                              "(default: the estimator's)")
-    parser.add_argument("--epochs", type=_integer, default=None, help="training epochs (>= 1)")
-    parser.add_argument("--learning-rate", type=_number, default=None, help="learning rate (> 0)")
-    parser.add_argument("--batch-size", type=_integer, default=None, help="minibatch size (>= 1)")
-    parser.add_argument("--k", type=_integer, default=None,
+    parser.add_argument("--epochs", type=_common.integer, default=None, help="training epochs (>= 1)")
+    parser.add_argument("--learning-rate", type=_common.number, default=None, help="learning rate (> 0)")
+    parser.add_argument("--batch-size", type=_common.integer, default=None, help="minibatch size (>= 1)")
+    parser.add_argument("--k", type=_common.integer, default=None,
                         help="Gibbs steps per update, the k of CD-k/PCD-k (>= 1)")
     parser.add_argument("--flip-augment", action="store_true",
                         help="also train on the globally flipped spins (Z2 symmetric model "

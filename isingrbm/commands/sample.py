@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from . import _common
-from .fit import _integer, _number
 
 DESCRIPTION = """\
 Draw N spin configurations from a trained RBM (MODEL, written by 'isingrbm
@@ -36,17 +35,17 @@ def register(subparsers) -> None:
         subparsers, "sample", help="draw spin configurations from a trained RBM",
         description=DESCRIPTION, example=EXAMPLE, func=run)
     parser.add_argument("model", metavar="MODEL", help="RBM model file written by 'isingrbm fit'")
-    parser.add_argument("--samples", type=_integer, required=True, metavar="N",
+    parser.add_argument("--samples", type=_common.integer, required=True, metavar="N",
                         help="number of configurations (>= 1)")
     parser.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
-    parser.add_argument("--steps", type=_integer, default=DEFAULT_STEPS,
+    parser.add_argument("--steps", type=_common.integer, default=DEFAULT_STEPS,
                         help="block-Gibbs steps per chain (>= 1; default %(default)s)")
     parser.add_argument("--init", choices=("random", "data"), default="random",
                         help="chain starts: uniformly random units (default), or randomly "
                              "chosen training configurations (the data file recorded in "
                              "MODEL, checked against its hash) -- helps at low T and large L, "
                              "where chains from random starts order slowly")
-    parser.add_argument("--temperature", type=_number, default=None, metavar="T",
+    parser.add_argument("--temperature", type=_common.number, default=None, metavar="T",
                         help="temperature to record if the model file has none (k_B = J = 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     _common.add_common_options(parser)

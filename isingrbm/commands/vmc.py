@@ -35,37 +35,19 @@ _SAMPLERS = ("metropolis", "importance", "gibbs")
 _OPTIMIZERS = ("sgd", "adam", "sr")
 
 
-def _integer(text: str) -> int:
-    """argparse type: any integer (the allowed range is checked in ``run``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value != int(value):
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
-    return int(value)
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-
-
 def register(subparsers) -> None:
     parser = _common.add_subcommand(
         subparsers, "vmc", help="RBM variational Monte Carlo for particles in a trap",
         description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("--particles", type=_integer, required=True, metavar="N",
+    parser.add_argument("--particles", type=_common.integer, required=True, metavar="N",
                         help="number of particles (>= 1)")
-    parser.add_argument("--dims", type=_integer, required=True, metavar="D",
+    parser.add_argument("--dims", type=_common.integer, required=True, metavar="D",
                         help="spatial dimension (1, 2 or 3)")
-    parser.add_argument("--omega", type=_number, default=1.0, metavar="W",
+    parser.add_argument("--omega", type=_common.number, default=1.0, metavar="W",
                         help="trap frequency (> 0; default 1)")
     parser.add_argument("--interaction", default="none", metavar="{none,coulomb}",
                         help="pair interaction (default none; coulomb needs D >= 2)")
-    parser.add_argument("--hidden", type=_integer, default=2, metavar="H",
+    parser.add_argument("--hidden", type=_common.integer, default=2, metavar="H",
                         help="RBM hidden units (>= 1; default 2)")
     parser.add_argument("--jastrow", default="none", metavar="{none,pade}",
                         help="Pade-Jastrow factor with the Coulomb cusp (needs coulomb)")
@@ -74,19 +56,19 @@ def register(subparsers) -> None:
                         help="sampler (default importance; gibbs needs --form sqrt, no Jastrow)")
     parser.add_argument("--optimizer", default="sr", metavar="{sgd,adam,sr}",
                         help="optimizer (default sr, stochastic reconfiguration)")
-    parser.add_argument("--iterations", type=_integer, default=200, metavar="K",
+    parser.add_argument("--iterations", type=_common.integer, default=200, metavar="K",
                         help="optimization iterations (>= 0; default 200)")
-    parser.add_argument("--samples", type=_integer, default=10_000, metavar="M",
+    parser.add_argument("--samples", type=_common.integer, default=10_000, metavar="M",
                         help="samples per iteration (>= 1; default 10000)")
-    parser.add_argument("--final-samples", type=_integer, default=None, metavar="M",
+    parser.add_argument("--final-samples", type=_common.integer, default=None, metavar="M",
                         help="samples of the final estimate (default 4 x --samples)")
-    parser.add_argument("--learning-rate", type=_number, default=None, metavar="LR",
+    parser.add_argument("--learning-rate", type=_common.number, default=None, metavar="LR",
                         help="learning rate (> 0; default sgd 0.2, adam 0.1 decaying to 1%%, sr 0.1)")
-    parser.add_argument("--walkers", type=_integer, default=16, metavar="K",
+    parser.add_argument("--walkers", type=_common.integer, default=16, metavar="K",
                         help="walkers (>= 1, a multiple of the MPI ranks; default 16)")
     parser.add_argument("--form", default="sqrt", metavar="{sqrt,full}",
                         help="Psi = sqrt(F) (default) or Psi = F of the RBM marginal F")
-    parser.add_argument("--threads", type=_integer, default=None, metavar="K",
+    parser.add_argument("--threads", type=_common.integer, default=None, metavar="K",
                         help="threads for the sampling kernels and BLAS (default: all)")
     parser.add_argument("--out", default=None, metavar="FILE",
                         help="write the result (HDF5) to FILE")
