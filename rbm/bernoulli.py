@@ -96,6 +96,18 @@ class BernoulliRBM:
         Negative phase: persistent chains (PCD), CD-k chains restarted at the
         minibatch, or parallel tempering (``n_temperatures`` replicas of each
         persistent chain).
+        The default is CD-k: on L = 8 Ising data (64 visible, 64 hidden,
+        10^4 Wolff samples, all other settings the defaults, samples from
+        5000 chains of 500 Gibbs steps) PCD-5 with 100 chains left the
+        generated set at T = 2.269 off the Monte Carlo test set by +4 % in
+        |m|, -45 % in c and -62 % in chi, CD-5 by +0.2 %, +6 % and +2 %
+        (the baseline MC training vs test set: -1.5 %, +5 %, +10 %); at
+        T = 3.5 the energy went from +7.3 % (PCD-5) to +4.7 % (CD-5, also
+        CD-10, 160 epochs or 128 hidden units: still +4.4 to +4.9 %, an open
+        problem); at T = 1.5 both keep e and |m| within 0.1 % and chi
+        about -16 %. At L = 4 CD-5 and PCD-5 give the same exact KL
+        (0.005-0.008 nats) in the same time; the flip moves keep the
+        ordered-phase model symmetric with either.
     k : int
         Gibbs steps per parameter update (the k of CD-k / PCD-k).
     n_chains : int
@@ -171,7 +183,7 @@ class BernoulliRBM:
 
     kind = "bernoulli"
 
-    def __init__(self, n_hidden: int = 16, *, method: str = "pcd", k: int = 5,
+    def __init__(self, n_hidden: int = 16, *, method: str = "cd", k: int = 5,
                  n_chains: int = 100, learning_rate: float = 1e-2, batch_size: int = 100,
                  n_epochs: int = 80, optimizer: str = "adam", momentum: float = 0.5,
                  weight_decay: float = 0.0, schedule: str = "linear",
