@@ -33,14 +33,13 @@ import contextlib
 import datetime as _dt
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
+from mcstats.files import atomic_path
 
 from .phases import PHASE_WINDOW, PHASES, phase_centre, phase_label
 
@@ -744,17 +743,9 @@ def write_generated(path, spins, *, T: float, source: str, provenance: dict | No
         return path
     if path.exists() and not overwrite:
         raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, create=False) as tmp:
         with DatasetWriter.create(tmp, L=L, source=source) as w:
             w.add_group(key, **group_attrs)
             w.append(key, spins, energy, magnetization)
             w.mark_complete(key)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
     return path

@@ -38,7 +38,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Callable
 import numpy as np
 
 from mcstats.errors import FileFormatError, InvalidParameterError, IsingRBMError
+from mcstats.files import atomic_path
 
 __all__ = ["DemoConfig", "demo_config", "run_demo", "read_manifest", "MANIFEST",
            "STAGES", "PHASES"]
@@ -161,35 +161,14 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def make_readable(path) -> None:
-    """Give a file written through a temporary file (mode 0600) the usual mode
-    (0666 minus the umask), like any file the user creates."""
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~_umask())
-
-
 def _write_json(path: Path, obj) -> None:
     """Write JSON atomically (temp file + os.replace); NaN/inf become null."""
     from isingrbm.commands._common import _jsonable
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as fh:
             json.dump(_jsonable(obj), fh, indent=1, allow_nan=False)
             fh.write("\n")
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def read_json(path) -> dict:
@@ -480,7 +459,6 @@ def _stage_rbm(ctx: _Context):
             # write_generated writes a temporary file and moves it into place
             ising.write_generated(sample_path, spins, T=T, source="rbm", provenance=provenance,
                                   seed=ctx.seed_for("rbm", 100 + item), overwrite=True)
-            make_readable(sample_path)
         outputs += [model_path, sample_path]
         summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
     return outputs, summary
@@ -493,12 +471,8 @@ _CHECKPOINT_EVERY = 5  # epochs between RBM training checkpoints
 def _atomic(path: Path):
     """A temporary path beside ``path`` (removed first, as some writers refuse
     existing files), moved into place on success."""
-    from isingrbm.commands._common import atomic_output
-
-    with atomic_output(path) as tmp:
-        tmp.unlink()
+    with atomic_path(path, create=False) as tmp:
         yield tmp
-        make_readable(tmp)
 
 
 # --------------------------------------------------------------------------
@@ -557,7 +531,6 @@ def _stage_gan(ctx: _Context):
                           "data": paths.relative(paths.monte_carlo)}
             ising.write_generated(sample_path, spins, T=T, source="gan", provenance=provenance,
                                   seed=ctx.seed_for("gan", 200 + item), overwrite=True)
-            make_readable(sample_path)
         outputs += [model_path, sample_path]
         summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
     return outputs, summary

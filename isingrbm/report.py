@@ -633,10 +633,8 @@ def build_report(directory) -> dict:
     md_path, html_path = report_dir / "report.md", report_dir / "report.html"
     with atomic_output(md_path) as tmp:
         tmp.write_text(render_markdown(blocks))
-        _demo.make_readable(tmp)
     with atomic_output(html_path) as tmp:
         tmp.write_text(render_html(blocks, title="isingrbm demo report"))
-        _demo.make_readable(tmp)
     written["markdown"] = md_path
     written["html"] = html_path
     for block in blocks:

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
+from mcstats.files import atomic_path
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -121,10 +120,7 @@ def save(model, path, *, metadata: dict | None = None, overwrite: bool = False,
     if bad:
         raise InvalidParameterError(f"metadata keys must not be any of {sorted(_RESERVED)}, "
                                     f"got {bad}")
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["format_version"] = FORMAT_VERSION
@@ -153,11 +149,6 @@ def save(model, path, *, metadata: dict | None = None, overwrite: bool = False,
                 hist.create_dataset(key, data=np.asarray(values, dtype=np.float64))
             if training_state and hasattr(model, "_training_state"):
                 _write_state(f.create_group("training_state"), model._training_state())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

@@ -6,17 +6,16 @@ output, messages on stderr and progress bars.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mcstats.errors import InvalidParameterError, OutputExistsError
+from mcstats.files import atomic_path
 
 __all__ = [
     "add_common_options", "add_subcommand", "integer", "number", "positive_int", "nonnegative_int",
@@ -143,26 +142,13 @@ def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = F
     return path
 
 
-@contextlib.contextmanager
 def atomic_output(path):
     """Yield a temporary path beside ``path``; move it into place on success.
 
-    Nothing at ``path`` is touched if the block raises.
+    Nothing at ``path`` is touched if the block raises (see
+    :func:`mcstats.files.atomic_path`).
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp creates 0600; give the result the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    return atomic_path(path)
 
 
 def check_input_file(path) -> Path:
