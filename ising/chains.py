@@ -32,6 +32,7 @@ import numpy as np
 
 from mcstats.errors import InvalidParameterError
 
+from ._validation import check_positive_number
 from . import kernels
 from .lattice import checkerboard_pack, checkerboard_unpack
 
@@ -74,13 +75,7 @@ def _check_L(L) -> int:
 
 
 def _check_beta(beta) -> float:
-    try:
-        value = float(beta)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}") from None
-    if isinstance(beta, bool) or not math.isfinite(value) or value <= 0:
-        raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
-    return value
+    return check_positive_number("beta", beta)
 
 
 def _check_count(name: str, value, minimum: int = 1) -> int:

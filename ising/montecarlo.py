@@ -50,6 +50,7 @@ from mcstats import ChainTooShortError, estimate, integrated_time
 from mcstats.errors import (InvalidParameterError, IsingRBMError, IsingRBMWarning,
                             OutputExistsError)
 
+from ._validation import check_positive_number
 from .exact import T_C
 from .phases import PHASE_WINDOW, phase_label
 from .store import DatasetWriter, Ensemble, group_key, validate
@@ -350,13 +351,7 @@ def _check_inputs(L, temperatures, n_samples, algorithm, n_threads, n_chains,
         raise InvalidParameterError("temperatures must be at least one number > 0, got none")
     values = []
     for t in temps.ravel():
-        try:
-            v = float(t)
-        except (TypeError, ValueError):
-            raise InvalidParameterError(f"temperature must be a finite number > 0, got {t!r}") from None
-        if not (math.isfinite(v) and v > 0):
-            raise InvalidParameterError(f"temperature must be a finite number > 0, got {t!r}")
-        values.append(v)
+        values.append(check_positive_number("temperature", t))
     values.sort()
     keys = [group_key(v) for v in values]
     if len(set(keys)) != len(keys):

@@ -32,6 +32,7 @@ import numpy as np
 from mcstats import Estimate, blocking_error, estimate, jackknife
 from mcstats.errors import InvalidParameterError
 
+from ._validation import check_positive_number
 __all__ = ["OBSERVABLES", "measure"]
 
 #: Keys of :func:`measure`, in table order.
@@ -96,12 +97,7 @@ def measure(energy, magnetization, *, L: int, T: float) -> dict[str, Estimate]:
     M = np.asarray(magnetization, dtype=np.float64).ravel()
     if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 2:
         raise InvalidParameterError(f"L must be an integer >= 2, got {L!r}")
-    try:
-        T = float(T)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}") from None
-    if not (math.isfinite(T) and T > 0):
-        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}")
+    T = check_positive_number("T", T)
     if E.shape != M.shape:
         raise InvalidParameterError(
             f"energy and magnetization must have the same length, got {E.size} and {M.size}")

@@ -12,6 +12,7 @@ import math
 
 from mcstats.errors import InvalidParameterError
 
+from ._validation import check_positive_number
 from .exact import T_C
 
 __all__ = ["PHASES", "PHASE_WINDOW", "phase_label", "phase_centre"]
@@ -47,12 +48,7 @@ def phase_label(T: float, *, window: float = PHASE_WINDOW) -> str:
     -------
     str
     """
-    try:
-        t = float(T)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}") from None
-    if not (math.isfinite(t) and t > 0):
-        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}")
+    t = check_positive_number("T", T)
     w = _check_window(window)
     if t < T_C - w:
         return "ordered"

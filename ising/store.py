@@ -41,6 +41,7 @@ import numpy as np
 from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
 from mcstats.files import atomic_path
 
+from ._validation import check_positive_number
 from .phases import PHASE_WINDOW, PHASES, phase_centre, phase_label
 
 __all__ = [
@@ -707,12 +708,7 @@ def write_generated(path, spins, *, T: float, source: str, provenance: dict | No
     path = Path(path)
     if source not in ("rbm", "gan"):
         raise InvalidParameterError(f"source must be one of rbm, gan, got {source!r}")
-    try:
-        T = float(T)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}") from None
-    if not (math.isfinite(T) and T > 0):
-        raise InvalidParameterError(f"T must be a finite number > 0, got {T!r}")
+    T = check_positive_number("T", T)
     spins = _check_spins(spins)
     n, L = spins.shape[0], spins.shape[1]
     energy, magnetization = energy_magnetization(spins)
