@@ -17,3 +17,24 @@ def rng():
 def out_path(tmp_path):
     """A not-yet-existing file path in a fresh temporary folder."""
     return tmp_path / "out.h5"
+
+
+def _hdf5_content(path):
+    """Every dataset and attr of an HDF5 file except the creation time."""
+    import h5py
+
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            attrs = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                     for k, v in obj.attrs.items() if k != "created"}
+            out[name] = (attrs, obj[()].tobytes() if isinstance(obj, h5py.Dataset) else None)
+        visit("/", f)
+        f.visititems(visit)
+    return out
+
+
+@pytest.fixture
+def hdf5_content():
+    """``hdf5_content(path) -> dict``: compare two files' content, creation time aside."""
+    return _hdf5_content

@@ -7,7 +7,6 @@ docstring states why the sample size makes a 1% bias fail.
 
 import math
 
-import h5py
 import numpy as np
 import pytest
 from scipy import stats
@@ -111,20 +110,7 @@ def test_energy_and_specific_heat_against_kaufman(L, n, algorithm):
         assert ens.attrs["thinning"] >= 2 * max(ens.attrs["tau_int"].values())
 
 
-def _file_content(path):
-    """Every dataset and attr of a file except the creation time."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            attrs = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                     for k, v in obj.attrs.items() if k != "created"}
-            out[name] = (attrs, obj[()].tobytes() if isinstance(obj, h5py.Dataset) else None)
-        visit("/", f)
-        f.visititems(visit)
-    return out
-
-
-def test_same_seed_identical_files_and_threads(tmp_path):
+def test_same_seed_identical_files_and_threads(hdf5_content, tmp_path):
     """Same seed -> identical files, with 1 and with 2 numba threads; another
     seed -> different samples."""
     args = (6, [1.8, 2.6, 3.5], 600)
@@ -132,8 +118,8 @@ def test_same_seed_identical_files_and_threads(tmp_path):
     ising.simulate(*args, rng=7, path=a, n_threads=1)
     ising.simulate(*args, rng=7, path=b, n_threads=2)
     ising.simulate(*args, rng=8, path=c, n_threads=1)
-    assert _file_content(a) == _file_content(b)
-    assert _file_content(a) != _file_content(c)
+    assert hdf5_content(a) == hdf5_content(b)
+    assert hdf5_content(a) != hdf5_content(c)
 
 
 def test_resume_after_interruption_equals_uninterrupted(tmp_path):

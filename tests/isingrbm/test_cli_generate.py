@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -148,19 +147,6 @@ def test_fuzzed_arguments_never_traceback(tmp_path, capsys, size, temps, samples
     assert out.read_bytes() == b"keep"
 
 
-def _file_content(path):
-    """Every dataset and attr of a file except the creation time."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            attrs = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                     for k, v in obj.attrs.items() if k != "created"}
-            out[name] = (attrs, obj[()].tobytes() if isinstance(obj, h5py.Dataset) else None)
-        visit("/", f)
-        f.visititems(visit)
-    return out
-
-
 def _env():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
@@ -193,7 +179,7 @@ def test_generate_json_and_table(tmp_path, capsys):
     assert "wolff" in table and "metropolis" in table and "e exact" in table
 
 
-def test_resume_after_sigkill(tmp_path):
+def test_resume_after_sigkill(hdf5_content, tmp_path):
     """SIGKILL in the middle of a run, then --resume: exactly N samples per
     temperature, identical to an uninterrupted run with the same seed (so none
     lost, none duplicated)."""
@@ -227,7 +213,7 @@ def test_resume_after_sigkill(tmp_path):
     data = ising.load(out)
     assert [e.n_samples for e in data.ensembles] == [int(n)] * 2
     assert all(e.complete for e in data.ensembles)
-    assert _file_content(out) == _file_content(reference)
+    assert hdf5_content(out) == hdf5_content(reference)
 
 
 def _mpiexec():
@@ -237,7 +223,7 @@ def _mpiexec():
 
 
 @pytest.mark.mpi
-def test_mpi_two_ranks_write_the_single_process_file(tmp_path, capsys):
+def test_mpi_two_ranks_write_the_single_process_file(hdf5_content, tmp_path, capsys):
     """mpiexec -n 2: temperatures spread over ranks, rank 0 writes one file,
     identical (except the creation time) to the single-process file."""
     pytest.importorskip("mpi4py")
@@ -254,4 +240,4 @@ def test_mpi_two_ranks_write_the_single_process_file(tmp_path, capsys):
     assert result.stdout.count("1.5000") == 1          # only rank 0 prints the table
     assert cli.main([*common, "--out", str(serial)]) == 0
     capsys.readouterr()
-    assert _file_content(parallel) == _file_content(serial)
+    assert hdf5_content(parallel) == hdf5_content(serial)
