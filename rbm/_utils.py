@@ -135,14 +135,22 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
             f"got {arr.shape[1]}")
     if arr.shape[1] < 1:
         raise InvalidParameterError(f"{name} must have at least one column, got 0")
-    arr = arr.astype(dtype, copy=False)
-    if not np.all(np.isfinite(arr)):
+    # validate the values as given, before any conversion (0.5 -> uint8 would be 0)
+    exact_ints = arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer)
+    if not exact_ints and not np.all(np.isfinite(arr)):
         raise InvalidParameterError(f"{name} must be finite, got NaN or inf entries")
-    if binary and not np.all((arr == 0) | (arr == 1)):
-        bad = arr[(arr != 0) & (arr != 1)][0]
-        raise InvalidParameterError(
-            f"{name} must be binary with entries in {{0, 1}}, got the value {bad!r}")
-    return arr
+    if binary:
+        if arr.dtype == np.bool_:
+            ok = True
+        elif np.issubdtype(arr.dtype, np.unsignedinteger):
+            ok = arr.size == 0 or arr.max() <= 1
+        else:
+            ok = np.all((arr == 0) | (arr == 1))
+        if not ok:
+            bad = arr[(arr != 0) & (arr != 1)][0]
+            raise InvalidParameterError(
+                f"{name} must be binary with entries in {{0, 1}}, got the value {bad!r}")
+    return arr.astype(dtype, copy=False)
 
 
 def softplus(x: np.ndarray) -> np.ndarray:

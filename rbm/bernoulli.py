@@ -403,8 +403,8 @@ class BernoulliRBM:
                 raise InvalidParameterError(
                     f"init must have n_samples={n_samples} rows, got {V.shape[0]}")
         p = self._internal_params(np.float64)
-        u, _, _ = advance_chains(p.encode(V), None, p, n_steps, rng,
-                                 flip_moves=self.flip_moves)
+        u = p.encode(V)
+        advance_chains(u, p.hidden_input(u), p, n_steps, rng, flip_moves=self.flip_moves)
         return p.decode(u)
 
     def _internal_params(self, dtype) -> InternalParams:
@@ -536,7 +536,7 @@ class BernoulliRBM:
         -------
         self
         """
-        X = check_data(X, name="X", binary=True, dtype=np.float64)
+        X = check_data(X, name="X", binary=True, dtype=np.uint8)
         checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=1)
         resumed = False
         if resume and checkpoint is not None:
@@ -556,8 +556,8 @@ class BernoulliRBM:
                 f"X must have {self.n_visible} columns, got {X_train.shape[1]}")
         X_train = self._augment(X_train)
         rows = self._monitor_rows()
-        monitor = X_train[:rows] if not self.flip_augment else \
-            X_train[: X_train.shape[0] // 2][:rows]
+        monitor = (X_train[:rows] if not self.flip_augment else
+                   X_train[: X_train.shape[0] // 2][:rows]).astype(np.float64)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -597,7 +597,7 @@ class BernoulliRBM:
         Initializes the model on first use; persistent chains and optimizer
         state carry over between calls.
         """
-        X = check_data(X, name="X", binary=True, dtype=np.float64)
+        X = check_data(X, name="X", binary=True, dtype=np.uint8)
         if self.weights is None:
             self.initialize(X.shape[1], X=X)
         elif X.shape[1] != self.n_visible:
@@ -620,7 +620,7 @@ class BernoulliRBM:
 
     def _augment(self, X):
         if self.flip_augment:
-            return np.concatenate([X, 1.0 - X], axis=0)
+            return np.concatenate([X, 1 - X], axis=0)
         return X
 
     def _monitor_rows(self) -> int:
@@ -656,7 +656,7 @@ class BernoulliRBM:
             self._opt = make_optimizer(self.optimizer, self.learning_rate,
                                        momentum=self.momentum)
         # all internal parameters (and their gradient) live in one flat buffer,
-        # so that an optimizer step is a handful of vector operations
+        # so that an optimizer step is one fused pass (rbm.kernels)
         nv, nh = self.n_visible, self.n_hidden
         theta = np.empty(nv * nh + nv + nh, dtype=dt)
         grad = np.empty_like(theta)
@@ -670,48 +670,65 @@ class BernoulliRBM:
                 self._avg_sum = np.zeros(theta.shape, dtype=np.float64)
                 self._avg_count = 0
             avg_sum = self._avg_sum
-        if self.method in ("pcd", "pt"):
+        persistent = self.method in ("pcd", "pt")
+        if persistent:
             if self.persistent_chains_ is None:
                 idx = rng.integers(0, X.shape[0], self.n_chains)
                 self.persistent_chains_ = X[idx].astype(np.uint8)
-            chains = p.encode(self.persistent_chains_)
             if self.method == "pt":
                 if self._tempered is None:
-                    self._tempered = TemperedChains(chains, self.n_temperatures, self.beta_min)
+                    self._tempered = TemperedChains(p.encode(self.persistent_chains_),
+                                                    self.n_temperatures, self.beta_min)
                 self._tempered.state = self._tempered.state.astype(dt)
+        # Chains and data share two stacked buffers: rows [0, n_neg) are the
+        # negative-phase chains, the next nb rows the minibatch, so that the
+        # gradient is ONE weighted product  A^T (w * E[g|A])  (weights -1/n_neg
+        # on chains, +1/nb on data) instead of two products and four means.
+        n_neg_max = self.n_chains if persistent else self.batch_size
+        rows = n_neg_max + self.batch_size
+        A = np.empty((rows, nv), dtype=dt)            # internal visible states
+        Xh = np.empty((rows, nh), dtype=dt)           # their hidden inputs d + A U
+        G = np.empty((rows, nh), dtype=dt)            # weighted hidden means
+        w = np.empty(rows, dtype=dt)
+        if self.method == "pcd":
+            A[:n_neg_max] = p.encode(self.persistent_chains_)
+            np.matmul(A[:n_neg_max], p.U, out=Xh[:n_neg_max])
+            Xh[:n_neg_max] += p.d
         order = rng.permutation(X.shape[0])
         Xd = p.encode(X[order])        # shuffled once; minibatches are views
         flips = []
-        x_chains = None
         for start in range(0, X.shape[0], self.batch_size):
             ub = Xd[start:start + self.batch_size]
-            x_pos = p.hidden_input(ub)
+            nb = ub.shape[0]
+            n_neg = n_neg_max if persistent else nb
+            m = n_neg + nb
+            neg_u, neg_x = A[:n_neg], Xh[:n_neg]
+            A[n_neg:m] = ub
+            np.matmul(ub, p.U, out=Xh[n_neg:m])
+            Xh[n_neg:m] += p.d
             if self.method == "cd":
-                neg, x_neg, acc = advance_chains(ub, x_pos.copy(), p, self.k, rng,
-                                                 flip_moves=self.flip_moves)
-                flips.append(acc)
+                neg_u[...] = ub
+                neg_x[...] = Xh[n_neg:m]
+                flips.append(advance_chains(neg_u, neg_x, p, self.k, rng,
+                                            flip_moves=self.flip_moves))
             elif self.method == "pcd":
-                # the first hidden draw reuses the chains' hidden input from the
+                # the first hidden draw uses the chains' hidden input from the
                 # previous minibatch (computed before the last parameter update,
                 # as scikit-learn does); this saves one matrix product per update
-                chains, x_chains, acc = advance_chains(chains, x_chains, p, self.k, rng,
-                                                       flip_moves=self.flip_moves)
-                flips.append(acc)
-                neg, x_neg = chains, x_chains
+                flips.append(advance_chains(neg_u, neg_x, p, self.k, rng,
+                                            flip_moves=self.flip_moves))
             else:
                 self._tempered.step(p, self.k, rng, flip_moves=self.flip_moves)
-                neg = self._tempered.samples
-                x_neg = p.hidden_input(neg)
-            g_pos = p.hidden_mean(x=x_pos)
-            g_neg = p.hidden_mean(x=x_neg)
-            g_pos /= ub.shape[0]
-            g_neg /= -neg.shape[0]
-            np.matmul(ub.T, g_pos, out=gq["U"])
-            gq["U"] += neg.T @ g_neg
-            np.mean(ub, axis=0, out=gq["c"])
-            gq["c"] -= neg.mean(axis=0)
-            np.sum(g_pos, axis=0, out=gq["d"])
-            gq["d"] += g_neg.sum(axis=0)
+                neg_u[...] = self._tempered.samples
+                np.matmul(neg_u, p.U, out=neg_x)
+                neg_x += p.d
+            w[:n_neg] = -1.0 / n_neg
+            w[n_neg:m] = 1.0 / nb
+            g = p.hidden_mean(x=Xh[:m], out=G[:m])
+            g *= w[:m, None]
+            np.matmul(A[:m].T, g, out=gq["U"])
+            np.matmul(w[:m], A[:m], out=gq["c"])
+            np.sum(g, axis=0, out=gq["d"])
             if self.weight_decay:
                 gq["U"] -= self.weight_decay * p.U
             self._opt.step({"theta": theta}, {"theta": grad}, learning_rate=lr)
@@ -726,7 +743,7 @@ class BernoulliRBM:
         stats = {"flip_acceptance": float(np.mean(flips)) if flips else float("nan"),
                  "swap_acceptance": float("nan")}
         if self.method == "pcd":
-            self.persistent_chains_ = p.decode(chains)
+            self.persistent_chains_ = p.decode(A[:n_neg_max])
         elif self.method == "pt":
             self.persistent_chains_ = p.decode(self._tempered.samples)
             stats["swap_acceptance"] = float(np.mean(self._tempered.swap_rates()))

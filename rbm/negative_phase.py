@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._utils import softplus
+from .kernels import bernoulli_from_tanh
 
 __all__ = ["InternalParams", "sample_hidden", "sample_visible", "gibbs",
            "free_energy_internal", "global_flip_move", "TemperedChains"]
@@ -63,10 +64,13 @@ class InternalParams:
         self.dtype = U.dtype
 
     def encode(self, v_bits: np.ndarray) -> np.ndarray:
-        """{0,1} bits -> internal visible states."""
-        if self.alpha == 1.0 and self.beta0 == 0.0:
-            return v_bits.astype(self.dtype, copy=True)
-        return (self.alpha * v_bits + self.beta0).astype(self.dtype, copy=False)
+        """{0,1} bits -> internal visible states (a new array)."""
+        u = np.asarray(v_bits).astype(self.dtype, copy=True)
+        if self.alpha != 1.0:
+            u *= self.alpha
+        if self.beta0 != 0.0:
+            u += self.beta0
+        return u
 
     def decode(self, u: np.ndarray) -> np.ndarray:
         """Internal visible states -> {0,1} bits (uint8)."""
@@ -84,49 +88,47 @@ class InternalParams:
             x *= beta
         return x
 
-    def hidden_mean(self, u=None, *, x=None):
+    def hidden_mean(self, u=None, *, x=None, out=None):
         """``E[g | u] = alpha_h sigmoid(alpha_h x) + beta_h`` with ``x = d + u U`` (beta = 1).
 
-        Pass the hidden input ``x`` instead of ``u`` when it is already known.
+        Pass the hidden input ``x`` instead of ``u`` when it is already known
+        (it is left unchanged), and ``out`` to write into an existing array.
         """
         if x is None:
             x = self.hidden_input(u)
-        else:
-            x = x.copy()
-        return _mean_from_input(x, self.alpha_h, self.beta_h)
+            if out is None:
+                out = x
+        return _mean_from_input(x, self.alpha_h, self.beta_h, out)
 
 
-def _mean_from_input(x, alpha, beta0):
-    """``alpha sigmoid(alpha x) + beta0`` in place on ``x`` (via tanh: one ufunc)."""
+def _mean_from_input(x, alpha, beta0, out=None):
+    """``alpha sigmoid(alpha x) + beta0`` into ``out`` (new if None; via tanh: one ufunc)."""
     if alpha == 2.0 and beta0 == -1.0:
-        return np.tanh(x, out=x)          # 2 sigmoid(2x) - 1 = tanh(x)
-    x *= 0.5 * alpha
-    np.tanh(x, out=x)
-    x += 1.0
-    x *= 0.5 * alpha
+        return np.tanh(x, out=out)          # 2 sigmoid(2x) - 1 = tanh(x)
+    out = np.multiply(x, 0.5 * alpha, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5 * alpha
     if beta0 != 0.0:
-        x += beta0
-    return x
+        out += beta0
+    return out
 
 
-def _draw(x, alpha, beta0, rng):
+def _draw(x, alpha, beta0, rng, out=None):
     """Binary units with ``P(bit = 1) = sigmoid(alpha x)``, encoded ``alpha bit + beta0``.
 
-    Overwrites ``x``. ``P(bit=1) = (1 + tanh(alpha x / 2)) / 2``: one ``tanh``
-    (SIMD in NumPy, several times faster than ``scipy.special.expit``), and
-    ``bit = [r < P]`` with ``r`` uniform in [0, 1).
+    ``x`` (2-D) is left unchanged; the states go to ``out`` (new if None).
+    ``P(bit=1) = (1 + tanh(alpha x / 2)) / 2``: one ``tanh`` (SIMD in NumPy,
+    several times faster than ``scipy.special.expit``), and ``bit = [r < P]``
+    with ``r`` uniform in [0, 1), compared in a fused kernel.
     """
     half = 0.5 * alpha
-    if half != 1.0:
-        x *= half
-    np.tanh(x, out=x)
-    x += 1.0
-    x *= 0.5
+    t = np.tanh(x) if half == 1.0 else np.tanh(x * half)
     r = rng.random(x.shape, dtype=x.dtype)
-    bits = np.less(r, x, out=np.empty(x.shape, dtype=bool))
-    one = x.dtype.type(alpha + beta0)
-    zero = x.dtype.type(beta0)
-    return np.where(bits, one, zero)
+    if out is None:
+        out = np.empty_like(x)
+    bernoulli_from_tanh(t, r, x.dtype.type(alpha + beta0), x.dtype.type(beta0), out)
+    return out
 
 
 def _scale(x, beta):
@@ -155,37 +157,40 @@ def gibbs(u, p: InternalParams, n_steps: int, rng, beta=1.0):
 
 
 def advance_chains(u, x, p: InternalParams, n_steps: int, rng, *, flip_moves: bool):
-    """PCD/CD chains at beta = 1 with their hidden inputs kept up to date.
+    """Advance PCD/CD chains at beta = 1 in place, keeping their hidden inputs up to date.
 
     Parameters
     ----------
     u : ndarray (n, n_visible)
-        Internal visible states.
-    x : ndarray (n, n_hidden) or None
-        ``d + u U`` for ``u`` (computed when None).
+        Internal visible states; overwritten with the new states.
+    x : ndarray (n, n_hidden)
+        ``d + u U`` for ``u`` on entry; overwritten with that of the new states.
     n_steps : int
         Gibbs steps; with ``flip_moves`` each is followed by a global-flip
         Metropolis move (attempted with probability 1/2).
 
     Returns
     -------
-    u, x, flip_acceptance : new states, their hidden inputs, mean acceptance
-        of the attempted flips (NaN without flip moves).
+    float
+        Mean acceptance of the attempted flips (NaN without flip moves).
 
     Notes
     -----
-    Keeping ``x`` saves one matrix product per step, and makes the flip move
-    nearly free: ``flip(u) = kappa - u`` (``kappa = alpha + 2 beta0``) has
-    hidden input ``2 d + kappa colsum(U) - x``.
+    Keeping ``x`` saves one matrix product per step (the caller may even
+    hand in ``x`` computed before the last parameter update, as PCD in
+    scikit-learn does), and makes the flip move nearly free: ``flip(u) =
+    kappa - u`` (``kappa = alpha + 2 beta0``) has hidden input
+    ``2 d + kappa colsum(U) - x``.
     """
-    if x is None:
-        x = p.hidden_input(u)
     acc = []
     kappa = p.alpha + 2.0 * p.beta0
+    g = np.empty_like(x)
     for _ in range(n_steps):
-        g = _draw(x, p.alpha_h, p.beta_h, rng)
-        u = sample_visible(g, p, rng)
-        x = u @ p.U
+        _draw(x, p.alpha_h, p.beta_h, rng, out=g)
+        y = np.matmul(g, p.U.T, out=u)     # u is free until its new states are drawn
+        y += p.c
+        _draw(y, p.alpha, p.beta0, rng, out=u)
+        np.matmul(u, p.U, out=x)
         x += p.d
         if flip_moves:
             n = u.shape[0]
@@ -202,7 +207,7 @@ def advance_chains(u, x, p: InternalParams, n_steps: int, rng, *, flip_moves: bo
                 u[idx] = kappa - ua[ok]
                 x[idx] = xf[ok]
                 acc.append(float(np.mean(ok)))
-    return u, x, (float(np.mean(acc)) if acc else float("nan"))
+    return float(np.mean(acc)) if acc else float("nan")
 
 
 def _hidden_free_part(x, p: InternalParams):

@@ -9,11 +9,13 @@ so that training resumes exactly.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
 from ._utils import check_choice, check_float
+from .kernels import adam_update, momentum_update
 
 __all__ = ["SGD", "Adam", "make_optimizer", "learning_rate_at", "SCHEDULES"]
 
@@ -52,6 +54,22 @@ def learning_rate_at(base: float, schedule: str, progress: float, *,
     raise AssertionError  # pragma: no cover
 
 
+def _as_flat(a) -> np.ndarray:
+    """A C-contiguous 1-D view (or copy) of a gradient."""
+    return np.ascontiguousarray(a).reshape(-1)
+
+
+@contextlib.contextmanager
+def _flat(param: np.ndarray):
+    """A 1-D array to update in place; written back if ``param`` is not contiguous."""
+    if param.flags.c_contiguous:
+        yield param.reshape(-1)
+        return
+    flat = np.ascontiguousarray(param).reshape(-1)
+    yield flat
+    param[...] = flat.reshape(param.shape)
+
+
 class SGD:
     """Stochastic gradient ascent with (heavy-ball) momentum.
 
@@ -82,10 +100,9 @@ class SGD:
         for key, g in grads.items():
             v = self.velocity.get(key)
             if v is None:
-                v = self.velocity[key] = np.zeros_like(g)
-            v *= self.momentum
-            v += lr * g
-            params[key] += v
+                v = self.velocity[key] = np.zeros(np.shape(g), dtype=np.result_type(g))
+            with _flat(params[key]) as theta:
+                momentum_update(theta, _as_flat(g), v.reshape(-1), self.momentum, lr)
         self.n_steps += 1
 
     def state_dict(self) -> dict:
@@ -129,7 +146,6 @@ class Adam:
         self.eps = check_float("eps", eps, minimum=0.0, strict_min=True)
         self.m: dict[str, np.ndarray] = {}
         self.s: dict[str, np.ndarray] = {}
-        self._scratch: dict[str, np.ndarray] = {}
         self.n_steps = 0
 
     def step(self, params: dict, grads: dict, *, learning_rate: float | None = None) -> None:
@@ -144,25 +160,11 @@ class Adam:
         for key, g in grads.items():
             m = self.m.get(key)
             if m is None:
-                m = self.m[key] = np.zeros_like(g)
-                self.s[key] = np.zeros_like(g)
-            s = self.s[key]
-            tmp = self._scratch.get(key)
-            if tmp is None or tmp.shape != g.shape or tmp.dtype != g.dtype:
-                tmp = self._scratch[key] = np.empty_like(g)
-            # m = b1 m + (1 - b1) g ; s = b2 s + (1 - b2) g^2 (no temporaries)
-            m *= self.beta1
-            np.multiply(g, 1.0 - self.beta1, out=tmp)
-            m += tmp
-            s *= self.beta2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - self.beta2
-            s += tmp
-            np.sqrt(s, out=tmp)
-            tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step
-            params[key] += tmp
+                m = self.m[key] = np.zeros(np.shape(g), dtype=np.result_type(g))
+                self.s[key] = np.zeros_like(m)
+            with _flat(params[key]) as theta:
+                adam_update(theta, _as_flat(g), m.reshape(-1), self.s[key].reshape(-1),
+                            self.beta1, self.beta2, step, eps)
 
     def state_dict(self) -> dict:
         """Arrays and scalars needed to resume (plain types, HDF5-able)."""

@@ -1,0 +1,105 @@
+"""The fused training update of BernoulliRBM and the kernels behind it.
+
+The gradient of one update (chains and data stacked into one weighted
+matrix product) is checked against the sufficient statistics computed
+separately; the Bernoulli draw against its probabilities; Adam and momentum
+against the textbook update rules written out here in NumPy.
+"""
+
+import numpy as np
+import pytest
+
+from mcstats.errors import InvalidParameterError
+from rbm import BernoulliRBM
+from rbm.bernoulli import _ENCODINGS, _sufficient_statistics
+from rbm.negative_phase import InternalParams, _draw
+from rbm.optim import SGD, Adam
+
+
+@pytest.mark.parametrize("method", ["pcd", "pt"])
+@pytest.mark.parametrize("encoding", sorted(_ENCODINGS))
+def test_one_update_ascends_data_minus_chain_statistics(method, encoding):
+    """With plain SGD (no momentum) and one minibatch holding all the data, the
+    parameter change of one epoch is exactly ``lr * (<stats>_data -
+    <stats>_chains)`` at the old parameters, where the chains are the negative
+    samples the update used (kept as ``persistent_chains_``)."""
+    rng = np.random.default_rng(5)
+    X = (rng.random((37, 6)) < 0.4).astype(np.uint8)
+    m = BernoulliRBM(4, method=method, k=2, n_chains=13, batch_size=64, optimizer="sgd",
+                     momentum=0.0, learning_rate=0.05, encoding=encoding,
+                     average_fraction=0.0, rng=3).initialize(6)
+    m.set_parameters(weights=0.5 * rng.standard_normal((6, 4)),
+                     visible_bias=0.3 * rng.standard_normal(6),
+                     hidden_bias=0.3 * rng.standard_normal(4))
+    before = m._to_internal()
+    p = InternalParams(before["U"], before["c"], before["d"], *_ENCODINGS[encoding])
+    m.partial_fit(X)
+    after = m._to_internal()
+    pos = _sufficient_statistics(p.encode(X), p)
+    neg = _sufficient_statistics(p.encode(m.persistent_chains_), p)
+    for key in ("U", "c", "d"):
+        np.testing.assert_allclose(after[key] - before[key], 0.05 * (pos[key] - neg[key]),
+                                   rtol=1e-9, atol=1e-12)
+
+
+def test_bernoulli_draw_frequencies():
+    """P(bit = 1) = sigmoid(alpha x) for every encoding, within 5 binomial
+    standard errors over 4 x 10^5 draws per unit."""
+    x = np.array([[-2.0, -0.3, 0.0, 0.7, 3.0]])
+    n = 400_000
+    for alpha, beta0 in ((1.0, 0.0), (2.0, -1.0)):
+        draws = _draw(np.repeat(x, n, axis=0), alpha, beta0, np.random.default_rng(9))
+        assert set(np.unique(draws)) <= {beta0, alpha + beta0}
+        freq = ((draws - beta0) / alpha).mean(axis=0)
+        prob = 1.0 / (1.0 + np.exp(-alpha * x[0]))
+        se = np.sqrt(prob * (1 - prob) / n)
+        assert np.all(np.abs(freq - prob) < 5 * se)
+
+
+def test_adam_matches_the_textbook_rule():
+    """Kingma & Ba: m_t, v_t, bias-corrected m_hat / (sqrt(v_hat) + eps), ascent;
+    also for a parameter that is a non-contiguous view (updated in place)."""
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((5, 4))
+    params = {"w": base.T, "b": rng.standard_normal(3)}     # base.T is not C-contiguous
+    ref = {k: v.copy() for k, v in params.items()}
+    mom = {k: np.zeros_like(v) for k, v in ref.items()}
+    sec = {k: np.zeros_like(v) for k, v in ref.items()}
+    opt = Adam(0.01, beta1=0.8, beta2=0.99, eps=1e-6)
+    for t in range(1, 5):
+        grads = {k: rng.standard_normal(v.shape) for k, v in ref.items()}
+        opt.step(params, grads)
+        for k in ref:
+            mom[k] = 0.8 * mom[k] + 0.2 * grads[k]
+            sec[k] = 0.99 * sec[k] + 0.01 * grads[k] ** 2
+            mhat = mom[k] / (1 - 0.8 ** t)
+            vhat = sec[k] / (1 - 0.99 ** t)
+            ref[k] = ref[k] + 0.01 * mhat / (np.sqrt(vhat) + 1e-6)
+    for k in ref:
+        np.testing.assert_allclose(params[k], ref[k], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(base.T, ref["w"], rtol=1e-12, atol=1e-14)
+
+
+def test_momentum_matches_the_textbook_rule():
+    rng = np.random.default_rng(4)
+    params = {"w": rng.standard_normal((3, 2))}
+    ref, vel = params["w"].copy(), np.zeros((3, 2))
+    opt = SGD(0.1, momentum=0.7)
+    for _ in range(4):
+        g = rng.standard_normal((3, 2))
+        opt.step(params, {"w": g})
+        vel = 0.7 * vel + 0.1 * g
+        ref = ref + vel
+    np.testing.assert_allclose(params["w"], ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_non_binary_values_are_rejected_before_any_conversion(dtype):
+    """Training keeps data as uint8: 0.5 (which a cast would turn into 0) or 2
+    must still be rejected."""
+    X = np.zeros((4, 3), dtype=dtype)
+    X[1, 2] = 2 if dtype == np.int64 else 0.5
+    with pytest.raises(InvalidParameterError, match="binary"):
+        BernoulliRBM(2, n_epochs=1, rng=0).fit(X)
+    with pytest.raises(InvalidParameterError, match="binary"):
+        BernoulliRBM(2, rng=0).partial_fit(X)
