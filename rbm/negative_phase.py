@@ -182,8 +182,12 @@ def advance_chains(u, x, p: InternalParams, n_steps: int, rng, *, flip_moves: bo
     kappa - u`` (``kappa = alpha + 2 beta0``) has hidden input
     ``2 d + kappa colsum(U) - x``.
     """
-    acc = []
     kappa = p.alpha + 2.0 * p.beta0
+    if flip_moves:
+        # flip(u) = kappa - u has hidden input x_shift - x and c.flip(u) = c_shift - c.u
+        x_shift = 2.0 * p.d + kappa * p.U.sum(axis=0)
+        c_shift = kappa * p.c.sum()
+        tried = accepted = 0
     g = np.empty_like(x)
     for _ in range(n_steps):
         _draw(x, p.alpha_h, p.beta_h, rng, out=g)
@@ -194,26 +198,37 @@ def advance_chains(u, x, p: InternalParams, n_steps: int, rng, *, flip_moves: bo
         x += p.d
         if flip_moves:
             n = u.shape[0]
-            attempt = np.flatnonzero(rng.random(n) < 0.5)
-            log_r = np.log(rng.random(n))[attempt]
-            if attempt.size:
-                ua, xa = u[attempt], x[attempt]
-                xf = (2.0 * p.d + kappa * p.U.sum(axis=0)) - xa
-                cu = ua @ p.c
-                f_old = -cu - _hidden_free_part(xa, p)
-                f_new = -(kappa * p.c.sum() - cu) - _hidden_free_part(xf, p)
-                ok = log_r < (f_old - f_new)
-                idx = attempt[ok]
-                u[idx] = kappa - ua[ok]
-                x[idx] = xf[ok]
-                acc.append(float(np.mean(ok)))
-    return float(np.mean(acc)) if acc else float("nan")
+            r = rng.random(2 * n)
+            attempt = r[:n] < 0.5
+            x_flip = x_shift - x
+            # log acceptance ratio F(u) - F(flip u)
+            log_ratio = c_shift - 2.0 * (u @ p.c)
+            log_ratio += _hidden_free_part(x_flip, p)
+            log_ratio -= _hidden_free_part(x, p)
+            ok = attempt & (np.log(r[n:]) < log_ratio)
+            tried += int(np.count_nonzero(attempt))
+            n_ok = int(np.count_nonzero(ok))
+            if n_ok:
+                accepted += n_ok
+                u[ok] = kappa - u[ok]
+                x[ok] = x_flip[ok]
+    if flip_moves and tried:
+        return accepted / tried
+    return float("nan")
 
 
 def _hidden_free_part(x, p: InternalParams):
     """``sum_j [beta_h x_j + softplus(alpha_h x_j)]`` (n,)."""
     if p.alpha_h == 1.0 and p.beta_h == 0.0:
         return softplus(x).sum(axis=1)
+    if p.alpha_h == 2.0 and p.beta_h == -1.0:
+        # {-1, +1} hidden units: -x + softplus(2x) = log(2 cosh x) = |x| + log1p(exp(-2|x|))
+        a = np.abs(x)
+        t = np.multiply(a, -2.0, dtype=x.dtype)
+        np.exp(t, out=t)
+        np.log1p(t, out=t)
+        t += a
+        return t.sum(axis=1)
     return (p.beta_h * x + softplus(p.alpha_h * x)).sum(axis=1)
 
 
