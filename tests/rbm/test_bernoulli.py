@@ -14,10 +14,9 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
-from mcstats.errors import InvalidParameterError
 from rbm import BernoulliRBM
 from rbm.bernoulli import _ENCODINGS, _sufficient_statistics
-from rbm.negative_phase import (InternalParams, TemperedChains, gibbs, global_flip_move)
+from rbm.negative_phase import TemperedChains, gibbs, global_flip_move
 
 SEED = 424242
 
