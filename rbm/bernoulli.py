@@ -39,6 +39,7 @@ import numpy as np
 
 from mcstats import Estimate
 from mcstats.errors import DivergenceError, InvalidParameterError
+from mcstats.threads import with_single_threaded_blas
 
 from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
                      check_rng, sigmoid, softplus)
@@ -368,6 +369,7 @@ class BernoulliRBM:
         H = check_data(H, name="H", n_features=self.n_hidden, binary=True)
         return sigmoid(H @ self.weights.T + self.visible_bias)
 
+    @with_single_threaded_blas
     def gibbs(self, X, *, n_steps: int = 1, rng=None) -> np.ndarray:
         """``n_steps`` block-Gibbs steps ``v -> h -> v'`` from ``X``; returns uint8 {0,1}.
 
@@ -380,6 +382,7 @@ class BernoulliRBM:
         u = gibbs(p.encode(V), p, n_steps, rng)
         return p.decode(u)
 
+    @with_single_threaded_blas
     def sample(self, n_samples: int, *, n_steps: int = 1000, rng=None, init=None) -> np.ndarray:
         """Draw ``n_samples`` visible configurations from independent chains.
 
@@ -413,6 +416,7 @@ class BernoulliRBM:
                               q["d"].astype(dtype), *_ENCODINGS[self.encoding])
 
     # ------------------------------------------------------------ likelihood
+    @with_single_threaded_blas
     def log_partition(self, method: str = "auto", *, rng=None, n_runs: int = 100,
                       n_betas: int = 10000) -> Estimate:
         """``log Z`` exactly or by annealed importance sampling.
@@ -508,6 +512,7 @@ class BernoulliRBM:
         return float(np.mean((V - pv) ** 2))
 
     # --------------------------------------------------------------- training
+    @with_single_threaded_blas
     def fit(self, X, *, X_val=None, callback=None, progress: bool = False,
             checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> "BernoulliRBM":
         """Train for ``n_epochs`` epochs of minibatch gradient ascent on log p.
@@ -591,6 +596,7 @@ class BernoulliRBM:
                 bar.close()
         return self
 
+    @with_single_threaded_blas
     def partial_fit(self, X) -> "BernoulliRBM":
         """One pass over ``X`` in minibatches at the initial learning rate.
 

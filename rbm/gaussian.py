@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcstats.errors import InvalidParameterError
+from mcstats.threads import with_single_threaded_blas
 
 from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
                      check_rng, sigmoid, softplus)
@@ -253,6 +254,7 @@ class GaussianBernoulliRBM:
         H = check_data(H, name="H", n_features=self.n_hidden, binary=True)
         return self.visible_bias + H @ self.weights.T
 
+    @with_single_threaded_blas
     def sample_hidden(self, X, *, rng=None) -> np.ndarray:
         """Draw ``h ~ p(h | x)`` as float {0, 1} (n_samples, n_hidden)."""
         rng = self.rng_ if rng is None else check_rng(rng)
@@ -263,6 +265,7 @@ class GaussianBernoulliRBM:
         p = sigmoid(self._hidden_input(X))
         return (rng.random(p.shape) < p).astype(np.float64)
 
+    @with_single_threaded_blas
     def sample_visible(self, H, *, rng=None) -> np.ndarray:
         """Draw ``x ~ N(a + W h, sigma^2)`` (n_samples, n_visible)."""
         rng = self.rng_ if rng is None else check_rng(rng)
@@ -274,6 +277,7 @@ class GaussianBernoulliRBM:
         mean = self.visible_bias + H @ self.weights.T
         return mean + self.sigma * rng.standard_normal(mean.shape)
 
+    @with_single_threaded_blas
     def gibbs_step(self, X, *, rng=None) -> np.ndarray:
         """One block-Gibbs step ``x -> h ~ p(h|x) -> x' ~ p(x|h)``; returns ``x'``."""
         rng = self.rng_ if rng is None else check_rng(rng)
@@ -285,6 +289,7 @@ class GaussianBernoulliRBM:
             X = self._sample_visible(self._sample_hidden(X, rng), rng)
         return X
 
+    @with_single_threaded_blas
     def sample(self, n_samples: int, *, n_steps: int = 1000, rng=None, init=None) -> np.ndarray:
         """Draw ``n_samples`` independent chains run for ``n_steps`` Gibbs steps.
 
@@ -428,6 +433,7 @@ class GaussianBernoulliRBM:
         return -self._free_energy(X) - self.log_partition().mean
 
     # ------------------------------------------------------------- training
+    @with_single_threaded_blas
     def fit(self, X, *, callback=None) -> "GaussianBernoulliRBM":
         """Train from scratch by ``n_epochs`` passes of minibatch gradient ascent.
 
@@ -454,6 +460,7 @@ class GaussianBernoulliRBM:
                 callback(self, epoch + 1)
         return self
 
+    @with_single_threaded_blas
     def partial_fit(self, X) -> "GaussianBernoulliRBM":
         """One epoch over ``X`` (initializing the model on first use)."""
         X = check_data(X, name="X")

@@ -23,6 +23,7 @@ import numpy as np
 import mcstats
 from mcstats import Estimate
 from mcstats.errors import DivergenceError, InvalidParameterError
+from mcstats.threads import with_single_threaded_blas
 
 from .hamiltonian import INTERACTIONS, Hamiltonian
 from .mpi import allreduce_sum, gather_rows, is_root
@@ -255,6 +256,7 @@ def _resolve_seed(rng):
     return seed, np.random.SeedSequence(seed)
 
 
+@with_single_threaded_blas
 def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str = "none",
         n_hidden: int = 2, jastrow: str = "none", sampler: str = "importance",
         optimizer: str = "sr", n_iterations: int = 200, n_samples: int = 10_000,
