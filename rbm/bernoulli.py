@@ -689,7 +689,7 @@ class BernoulliRBM:
         # Chains and data share two stacked buffers: rows [0, n_neg) are the
         # negative-phase chains, the next nb rows the minibatch, so that the
         # gradient is ONE weighted product  A^T (w * E[g|A])  (weights -1/n_neg
-        # on chains, +1/nb on data) instead of two products and four means.
+        # on chains, +1/nb on data) instead of two products, two means, two sums.
         n_neg_max = self.n_chains if persistent else self.batch_size
         rows = n_neg_max + self.batch_size
         A = np.empty((rows, nv), dtype=dt)            # internal visible states
