@@ -11,8 +11,8 @@ import numpy as np
 
 from mcstats.errors import InvalidParameterError
 
-__all__ = ["spins_to_visible", "visible_to_spins", "neighbour_table", "checkerboard_colour",
-           "checkerboard_pack", "checkerboard_unpack"]
+__all__ = ["spins_to_visible", "visible_to_spins", "symmetry_images", "neighbour_table",
+           "checkerboard_colour", "checkerboard_pack", "checkerboard_unpack"]
 
 
 def spins_to_visible(spins) -> np.ndarray:
@@ -42,6 +42,59 @@ def visible_to_spins(visible, L: int | None = None) -> np.ndarray:
     if not np.all((visible == 0) | (visible == 1)):
         raise InvalidParameterError("visible units must be in {0, 1}")
     return (2 * visible.astype(np.int8) - 1).reshape(-1, L, L)
+
+
+def symmetry_images(spins, n_images: int, rng=None) -> np.ndarray:
+    """Each configuration and ``n_images - 1`` images under random lattice symmetries.
+
+    An image is the configuration under an independent, uniformly drawn
+    element of the space group of the periodic L x L square lattice: one of
+    the L^2 translations followed by one of the 8 rotations and reflections
+    (the dihedral group D4). Every element leaves each bond, hence the energy
+    and magnetization of every configuration, unchanged, so the Ising
+    Boltzmann distribution is invariant under the group: images are exact
+    extra samples of the same distribution (correlated with their original)
+    that teach a model the symmetry. The global spin flip is not included
+    (``rbm.BernoulliRBM(flip_augment=True)`` adds it).
+
+    Parameters
+    ----------
+    spins : array_like (n, L, L)
+        Configurations (any dtype; returned unchanged in dtype).
+    n_images : int
+        Images per configuration including the original (1: a copy of the data).
+    rng : numpy.random.Generator, int or None
+        Source of the random group elements.
+
+    Returns
+    -------
+    ndarray (n_images * n, L, L)
+        The originals first, then ``n_images - 1`` blocks of n images, image
+        ``c * n + r`` belonging to configuration ``r``.
+    """
+    spins = np.asarray(spins)
+    if spins.ndim != 3 or spins.shape[1] != spins.shape[2]:
+        raise InvalidParameterError(f"spins must have shape (n, L, L), got {spins.shape}")
+    if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) \
+            or n_images < 1:
+        raise InvalidParameterError(f"n_images must be an integer >= 1, got {n_images!r}")
+    rng = np.random.default_rng(rng)
+    n, L, _ = spins.shape
+    out = np.empty((int(n_images), n, L, L), dtype=spins.dtype)
+    out[0] = spins
+    sites = np.arange(L)
+    rows = np.arange(n)[:, None, None]
+    for block in out[1:]:
+        shift = rng.integers(0, L, size=(n, 2))
+        element = rng.integers(0, 8, size=n)          # bit 2: reflect; bits 0-1: quarter turns
+        block[...] = spins[rows, ((sites + shift[:, :1]) % L)[:, :, None],
+                           ((sites + shift[:, 1:]) % L)[:, None, :]]
+        reflect = element >= 4
+        block[reflect] = block[reflect].transpose(0, 2, 1)
+        for turns in (1, 2, 3):
+            chosen = element % 4 == turns
+            block[chosen] = np.rot90(block[chosen], turns, axes=(1, 2))
+    return out.reshape(int(n_images) * n, L, L)
 
 
 # --------------------------------------------------------------------------
