@@ -48,6 +48,11 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=_common.integer, default=None, help="minibatch size (>= 1)")
     parser.add_argument("--k", type=_common.integer, default=None,
                         help="Gibbs steps per update, the k of CD-k/PCD-k (>= 1)")
+    parser.add_argument("--augment", type=_common.integer, default=1, metavar="K",
+                        help="train on K images of every configuration under random "
+                             "symmetries of the periodic lattice (translations, rotations, "
+                             "reflections; exact symmetries of the Ising distribution, "
+                             "against overfitting); 1: off (default: %(default)s)")
     parser.add_argument("--flip-augment", action="store_true",
                         help="also train on the globally flipped spins (Z2 symmetric model "
                              "data: + and - magnetized states in equal measure)")
@@ -76,6 +81,8 @@ def _check_settings(args) -> dict:
             if value < minimum:
                 raise InvalidParameterError(f"{flag} must be an integer >= {minimum}, got {value}")
             settings[name] = value
+    if args.augment < 1:
+        raise InvalidParameterError(f"--augment must be an integer >= 1, got {args.augment}")
     if args.learning_rate is not None:
         if not (args.learning_rate > 0 and args.learning_rate < float("inf")):
             raise InvalidParameterError(
@@ -96,7 +103,7 @@ def run(args) -> int:
     import numpy as np
 
     import rbm
-    from ising.lattice import spins_to_visible
+    from ising.lattice import spins_to_visible, symmetry_images
     from ising.store import load
     from isingrbm import __version__
     from mcstats.errors import InvalidParameterError, OutputExistsError
@@ -141,15 +148,22 @@ def run(args) -> int:
             seed = int(previous)
     seed = _common.resolve_seed(seed)
     X = spins_to_visible(ensemble.spins)
+    X_train = X
+    if args.augment > 1:
+        # its own stream of the seed, so that a resumed run sees the same images
+        images_rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(1,)))
+        X_train = spins_to_visible(symmetry_images(ensemble.spins, args.augment, images_rng))
     model = rbm.BernoulliRBM(**settings, rng=seed)
     model.metadata_ = {"seed": int(seed)}      # carried into the checkpoints
     if args.overwrite and checkpoint.exists() and not args.resume:
         checkpoint.unlink()
     _common.info(args, f"isingrbm fit: {data_path.name}, T = {ensemble.T:g} ({ensemble.phase}), "
-                       f"L = {ensemble.L}, {ensemble.n_samples} samples -> {model.n_hidden} "
+                       f"L = {ensemble.L}, {ensemble.n_samples} samples"
+                       + (f" x {args.augment} symmetry images" if args.augment > 1 else "")
+                       + f" -> {model.n_hidden} "
                        f"hidden units, method {model.method}, {model.n_epochs} epochs, seed {seed}")
     start = time.perf_counter()
-    model.fit(X, progress=_common.progress_enabled(args), checkpoint=checkpoint,
+    model.fit(X_train, progress=_common.progress_enabled(args), checkpoint=checkpoint,
               resume=args.resume)
     seconds = time.perf_counter() - start
 
@@ -163,6 +177,7 @@ def run(args) -> int:
         "L": int(ensemble.L),
         "n_samples": int(ensemble.n_samples),
         "data_hash": data_hash(X),
+        "symmetry_images": int(args.augment),
         "encoding": "v = (s + 1) / 2, row-major",
         "seed": int(seed),
         "command": "isingrbm fit",

@@ -412,3 +412,19 @@ def test_sample_init_data_needs_the_recorded_training_data(tmp_path, data_file, 
     assert code == 2
     one_error_line(capsys, "--init data", "does not exist")
     assert not out.exists()
+
+
+def test_fit_augment_records_images_and_rejects_bad_counts(tmp_path, data_file, capsys):
+    import rbm
+
+    out = tmp_path / "aug.h5"
+    assert cli.main(["fit", str(data_file), "--temperature", "2.269", "--hidden", "4",
+                     "--epochs", "1", "--augment", "3", "--out", str(out), "--seed", "1",
+                     "--quiet"]) == 0
+    meta = rbm.load(out).metadata_
+    assert meta["symmetry_images"] == 3 and meta["n_samples"] == 400
+    bad = tmp_path / "bad.h5"
+    assert cli.main(["fit", str(data_file), "--temperature", "2.269", "--hidden", "4",
+                     "--augment", "0", "--out", str(bad)]) == 2
+    one_error_line(capsys, "--augment must be an integer >= 1")
+    assert not bad.exists()
