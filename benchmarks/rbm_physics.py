@@ -358,7 +358,9 @@ def main(argv=None) -> int:
     records, mc_cache = [], {}
     for L in sizes:
         for i, T in enumerate(temperatures):
-            seed = args.seed + 1000 * L + 10 * i
+            # the seed of a standard temperature does not depend on which others run
+            seed = args.seed + 1000 * L + 10 * (TEMPERATURES.index(T) if T in TEMPERATURES
+                                                else len(TEMPERATURES) + i)
             rec = _case(L, T, cfg["hidden"].get(L, L * L), cfg, seed, mc_cache)
             records.append(rec)
             _print(rec)
@@ -367,7 +369,7 @@ def main(argv=None) -> int:
         T = TEMPERATURES[1]
         if T not in temperatures:
             continue
-        seed = args.seed + 1000 * L + 10 * temperatures.index(T)
+        seed = args.seed + 1000 * L + 10 * TEMPERATURES.index(T)
         for n_hidden in cfg["critical_scan"].get(L, ()):
             if n_hidden == cfg["hidden"].get(L, L * L):
                 continue          # already done above

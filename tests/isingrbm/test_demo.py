@@ -176,16 +176,15 @@ def test_vmc_table_matches_result_files(demo_run):
 
 
 def test_rerun_reuses_every_stage(demo_run):
-    out, summary, _, first_seconds = demo_run
+    out, summary, _, _ = demo_run
     before = file_times(out)
-    status, stdout, stderr, seconds = run_cli(
+    status, stdout, stderr, _ = run_cli(
         ["demo", "--quick", "--out", str(out), "--json"])  # seed taken from the folder
     assert status == 0, stderr
     assert stderr.count("complete, reused") == 6, stderr
     after = file_times(out)
     changed = {k for k in before if after.get(k) != before[k]} - {"demo.json"}
     assert not changed, f"rerun rewrote {sorted(changed)}"
-    assert seconds < 0.25 * first_seconds, (seconds, first_seconds)
     assert json.loads(stdout)["seed"] == SEED
 
 
@@ -265,13 +264,13 @@ def test_out_that_is_a_foreign_nonempty_folder_exits_2(tmp_path):
 
 
 def test_report_command_rebuilds_without_recomputing(demo_run, tmp_path):
-    out, _, _, first_seconds = demo_run
+    out, _, _, _ = demo_run
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     md_before = (copy / "report/report.md").read_text()
     shutil.rmtree(copy / "report")
     before = file_times(copy)
-    status, stdout, stderr, seconds = run_cli(["report", str(copy), "--json"])
+    status, stdout, stderr, _ = run_cli(["report", str(copy), "--json"])
     assert status == 0, stderr
     assert file_times(copy) == {**before, **{k: v for k, v in file_times(copy).items()
                                              if k.startswith("report/")}}
@@ -279,4 +278,5 @@ def test_report_command_rebuilds_without_recomputing(demo_run, tmp_path):
     assert (copy / "report/report.html").is_file()
     assert len(list((copy / "report/figures").glob("*.png"))) == 9
     assert json.loads(stdout)["html"] == str(copy / "report/report.html")
-    assert seconds < 0.5 * first_seconds
+    # "without recomputing" is the unchanged result files above, not a timing
+    # (a wall-clock ratio is flaky on a loaded machine)
