@@ -7,7 +7,7 @@ For every L in {8, 16} and T in {1.5, 2.269, 3.5} (k_B = J = 1):
 2. the training set is augmented by the symmetries of the Ising model on the
    periodic lattice (``augment`` copies of every configuration, each copy but
    the first under a random translation x rotation/reflection, see
-   :func:`symmetry_augment`), and an :class:`rbm.BernoulliRBM` with the
+   :func:`ising.lattice.symmetry_images`), and an :class:`rbm.BernoulliRBM` with the
    estimator's default training settings (except the number of epochs, set per
    size) and ``--hidden`` units is fitted on it;
 3. ``n_gen`` configurations are sampled (each the end of its own Gibbs chain
@@ -75,55 +75,19 @@ def _config(quick: bool) -> dict:
     return {"sizes": (8, 16), "n_mc": 10000, "n_gen": 10000, "n_steps": None,
             "hidden": {8: 128, 16: 256}, "n_epochs": None,
             # copies of each training configuration under random lattice symmetries
-            "augment": {8: 16, 16: 16},
+            "augment": {8: 16, 16: 32},
             # epochs over the augmented set (L = 8: 20 x 1.6e5 rows / 100 =
             # 32000 updates of batch 100)
             "epochs_by_size": {8: 20, 16: 20},
+            # L = 16, T = 3.5, 256 hidden, 16 copies: initial learning rate 0.02 /
+            # 0.01 / 0.003 left e at +19 / +10 / +8 % (weight noise of Adam steps
+            # over 65536 weights disorders the model; see the module docstring)
+            "estimator_by_size": {16: {"learning_rate": 0.003}},
             # Gibbs steps per generating chain: at T = 2.269, L = 8 chains from
             # random bits need 1000-3000 steps before |m| and chi agree with
             # chains started from test configurations (500: |m| -4 %, chi +34 %)
             "steps_by_size": {8: 3000, 16: 5000},
             "critical_scan": {8: (16, 32, 64, 256), 16: (64, 128, 512)}}
-
-
-def symmetry_augment(spins: np.ndarray, factor: int, rng) -> np.ndarray:
-    """The configurations plus ``factor - 1`` symmetry copies of each.
-
-    Every copy is the configuration under an independent, uniformly drawn
-    element of the symmetry group of the periodic L x L lattice without the
-    global flip: a translation (L^2 choices) times one of the 8 rotations and
-    reflections. They leave the energy and magnetization of each
-    configuration unchanged, and the Ising distribution invariant.
-
-    Parameters
-    ----------
-    spins : ndarray (n, L, L) of +-1
-    factor : int
-        Total copies per configuration (1: the data unchanged).
-    rng : numpy.random.Generator or int
-
-    Returns
-    -------
-    ndarray (factor * n, L, L), the original rows first.
-    """
-    rng = np.random.default_rng(rng)
-    n, L, _ = spins.shape
-    out = [spins]
-    rows = np.arange(n)[:, None, None]
-    for _ in range(factor - 1):
-        dx = rng.integers(0, L, n)
-        dy = rng.integers(0, L, n)
-        ix = (np.arange(L)[None, :] + dx[:, None]) % L
-        iy = (np.arange(L)[None, :] + dy[:, None]) % L
-        s = spins[rows, ix[:, :, None], iy[:, None, :]]
-        transpose = rng.integers(0, 2, n).astype(bool)
-        s[transpose] = np.swapaxes(s[transpose], 1, 2)
-        turns = rng.integers(0, 4, n)
-        for k in (1, 2, 3):
-            sel = turns == k
-            s[sel] = np.rot90(s[sel], k, axes=(1, 2))
-        out.append(s)
-    return np.concatenate(out)
 
 
 class _Set:
@@ -151,16 +115,17 @@ def _monte_carlo(L: int, T: float, n: int, seed: int):
 
 def _fit_and_sample(train, test, n_hidden: int, cfg: dict, seed: int):
     import rbm
-    from ising.lattice import spins_to_visible, visible_to_spins
+    from ising.lattice import spins_to_visible, symmetry_images, visible_to_spins
 
-    settings = {"n_hidden": n_hidden, **cfg.get("estimator", {})}
+    settings = {"n_hidden": n_hidden, **cfg.get("estimator_by_size", {}).get(train.L, {}),
+                **cfg.get("estimator", {})}
     if cfg["n_epochs"] is not None:
         settings["n_epochs"] = cfg["n_epochs"]
     elif train.L in cfg.get("epochs_by_size", {}):
         settings["n_epochs"] = cfg["epochs_by_size"][train.L]
     model = rbm.BernoulliRBM(**settings, rng=seed)
     factor = _augment_factor(cfg, train.L)
-    X = spins_to_visible(symmetry_augment(train.spins, factor, seed + 5))
+    X = spins_to_visible(symmetry_images(train.spins, factor, rng=seed + 5))
     t0 = time.perf_counter()
     model.fit(X)
     t_fit = time.perf_counter() - t0
@@ -243,7 +208,8 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
              and v["meets"] is not None]
     return {"benchmark": "rbm_physics", "L": L, "T": T, "phase": test.phase,
             "n_hidden": n_hidden, "method": model.method, "k": model.k,
-            "n_epochs": model.n_epochs, "flip_augment": model.flip_augment,
+            "n_epochs": model.n_epochs, "learning_rate": model.learning_rate,
+            "flip_augment": model.flip_augment,
             "n_train": int(train.n_samples), "n_test": int(test.n_samples),
             "symmetry_copies": _augment_factor(cfg, L),
             # mean F(test) - mean F(train): log p(train) - log p(test) per
@@ -260,6 +226,7 @@ def _print(record: dict, file=sys.stderr) -> None:
     r, b = record["rbm"], record["baseline_mc_vs_mc"]
     print(f"\nL = {record['L']}, T = {record['T']:g} ({record['phase']}), "
           f"{record['n_hidden']} hidden, {record['method']}-{record['k']}, {record['n_epochs']} epochs, "
+          f"learning rate {record['learning_rate']:g}, "
           f"{record['n_train']} training (x {record['symmetry_copies']} symmetry copies) / "
           f"{record['n_test']} test MC samples, "
           f"{record['n_generated']} generated ({record['n_gibbs_steps']} Gibbs steps); "
@@ -335,6 +302,8 @@ def main(argv=None) -> int:
     parser.add_argument("--method", choices=("cd", "pcd", "pt"), default=None,
                         help="negative phase (default: the estimator's)")
     parser.add_argument("--k", type=int, default=None, help="Gibbs steps per update")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="initial learning rate (default: per L, else the estimator's)")
     parser.add_argument("--temperatures", type=float, nargs="*", default=None,
                         help="override the temperatures")
     parser.add_argument("--data-init", action="store_true",
@@ -343,7 +312,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
     cfg = _config(args.quick)
     cfg["data_init"] = args.data_init
-    cfg["estimator"] = {k: v for k, v in (("method", args.method), ("k", args.k))
+    cfg["estimator"] = {k: v for k, v in (("method", args.method), ("k", args.k),
+                                          ("learning_rate", args.learning_rate))
                         if v is not None}
     temperatures = tuple(args.temperatures) if args.temperatures else TEMPERATURES
     for flag, key in ((args.n_mc, "n_mc"), (args.n_gen, "n_gen"), (args.steps, "n_steps"),
