@@ -250,7 +250,7 @@ def test_history_entries():
                 "val_log_likelihood", "val_pseudo_log_likelihood", "learning_rate"):
         assert len(h[key]) == 4 and np.all(np.isfinite(h[key])), key
     # the recorded exact log-likelihood is the mean of score_samples on the rows used
-    assert h["learning_rate"][0] == pytest.approx(m.learning_rate)
+    assert h["learning_rate"][0] == pytest.approx(m.base_learning_rate)
     assert h["learning_rate"][-1] < h["learning_rate"][0]
 
 

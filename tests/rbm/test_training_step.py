@@ -126,3 +126,23 @@ def test_same_seed_same_model_whatever_the_blas_thread_count():
             out.append((m.weights.copy(), m.sample(50, n_steps=20, rng=4)))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+def test_auto_learning_rate_scales_with_the_visible_layer(tmp_path):
+    """learning_rate="auto": 0.01 up to 16 visible units, then 0.04/sqrt(n_visible);
+    the first epoch of the history uses it and model files keep "auto"."""
+    import rbm
+
+    assert BernoulliRBM(4).initialize(16).base_learning_rate == pytest.approx(0.01)
+    assert BernoulliRBM(4).initialize(64).base_learning_rate == pytest.approx(0.005)
+    assert BernoulliRBM(4).initialize(256).base_learning_rate == pytest.approx(0.0025)
+    assert BernoulliRBM(4, learning_rate=0.3).initialize(256).base_learning_rate == 0.3
+    with pytest.raises(InvalidParameterError, match="n_visible"):
+        BernoulliRBM(4).base_learning_rate
+    with pytest.raises(InvalidParameterError, match="learning_rate"):
+        BernoulliRBM(4, learning_rate="fast")
+    X = (np.random.default_rng(0).random((50, 64)) < 0.5).astype(np.uint8)
+    m = BernoulliRBM(4, n_epochs=2, rng=0).fit(X)
+    assert m.history_["learning_rate"][0] == pytest.approx(0.005)
+    rbm.save(m, tmp_path / "m.h5")
+    assert rbm.load(tmp_path / "m.h5").learning_rate == "auto"
