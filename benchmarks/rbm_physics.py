@@ -75,24 +75,29 @@ def _config(quick: bool) -> dict:
     return {"sizes": (8, 16), "n_mc": 10000, "n_gen": 10000, "n_steps": None,
             # L = 8, 16 images: 64 hidden units meet every bar at T = 2.269 and
             # 3.5 (128: chi +13 % at T_c); chi at T = 1.5 -16 % (128: -23 %)
-            "hidden": {8: 64, 16: 256}, "n_epochs": None,
+            # L = 16: 2 hidden units per site (one per bond, the size of the exact
+            # bond representation of the Ising model); with the "auto" learning
+            # rate (0.0025 at 256 visible) and no images every bar but |m| at
+            # T = 3.5 (+3.2 +- 1.9 %) and c at T = 1.5 (+11 +- 6 %) is met (2000
+            # generated, 4000 steps). With 256 hidden and 32 images (lr 0.003)
+            # e was +1.9 % at T = 3.5 and T_c too disordered; 8 images with 512
+            # hidden left e 6-8 % too disordered at T = 3.5.
+            "hidden": {8: 64, 16: 512}, "n_epochs": None,
             # copies of each training configuration under random lattice symmetries
-            "augment": {8: 16, 16: 32},
+            "augment": {8: 16, 16: 1},
             # epochs over the augmented set (L = 8: 20 x 1.6e5 rows / 100 =
-            # 32000 updates of batch 100)
-            "epochs_by_size": {8: 20, 16: 20},
-            # L = 16, T = 3.5, 256 hidden, 16 copies: initial learning rate 0.02 /
-            # 0.01 / 0.003 left e at +19 / +10 / +8 % (weight noise of Adam steps
-            # over 65536 weights disorders the model; see the module docstring)
-            "estimator_by_size": {16: {"learning_rate": 0.003}},
+            # 32000 updates of batch 100; L = 16: 80 x 100 = 8000 updates)
+            "epochs_by_size": {8: 20, 16: 80},
             # Gibbs steps per generating chain: at T = 2.269, L = 8 chains from
             # random bits need 1000-3000 steps before |m| and chi agree with
             # chains started from test configurations (500: |m| -4 %, chi +34 %);
-            # at L = 16 (256 hidden) 2000 steps left |m| -15 %, 5000 -1.5 %, and
-            # only after 12000 did chains from random bits and from test
-            # configurations agree (both e +1.5 %, |m| -4 %, chi +16 to +22 %)
-            "steps_by_size": {8: 3000, 16: 12000},
-            "critical_scan": {8: (16, 32, 128, 256), 16: (64, 128, 512)}}
+            # at L = 16 with 256 hidden, 32 images and learning rate 0.003, 2000
+            # steps left |m| -15 %, 5000 -1.5 %, and only after 12000 did the two
+            # starts agree; with 512 hidden, no images and the auto learning rate
+            # they agree within errors after 4000 steps (e -0.2 / +0.2 %, chi -3.8 /
+            # -3.7 % from random bits / test configurations)
+            "steps_by_size": {8: 3000, 16: 4000},
+            "critical_scan": {8: (16, 32, 128, 256), 16: (128, 256)}}
 
 
 class _Set:
