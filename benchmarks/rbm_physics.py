@@ -218,7 +218,7 @@ def _case(L: int, T: float, n_hidden: int, cfg: dict, seed: int, mc_cache: dict)
              and v["meets"] is not None]
     return {"benchmark": "rbm_physics", "L": L, "T": T, "phase": test.phase,
             "n_hidden": n_hidden, "method": model.method, "k": model.k,
-            "n_epochs": model.n_epochs, "learning_rate": model.learning_rate,
+            "n_epochs": model.n_epochs, "learning_rate": model.base_learning_rate,
             "flip_augment": model.flip_augment,
             "n_train": int(train.n_samples), "n_test": int(test.n_samples),
             "symmetry_copies": _augment_factor(cfg, L),
@@ -313,7 +313,7 @@ def main(argv=None) -> int:
                         help="negative phase (default: the estimator's)")
     parser.add_argument("--k", type=int, default=None, help="Gibbs steps per update")
     parser.add_argument("--learning-rate", type=float, default=None,
-                        help="initial learning rate (default: per L, else the estimator's)")
+                        help="initial learning rate (default: the estimator's \"auto\" rule)")
     parser.add_argument("--temperatures", type=float, nargs="*", default=None,
                         help="override the temperatures")
     parser.add_argument("--data-init", action="store_true",
