@@ -3,14 +3,14 @@
 PyTorch is an optional dependency (the ``gan`` extra). ``import gan`` never
 imports it; every public entry point calls :func:`require_torch` first, which
 either returns the ``torch`` module or raises
-:class:`mcstats.errors.MissingDependencyError` with a one-line install hint.
+:class:`mccore.errors.MissingDependencyError` with a one-line install hint.
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from mcstats.errors import MissingDependencyError
+from mccore.errors import MissingDependencyError
 
 __all__ = ["INSTALL_HINT", "require_torch", "torch_available", "deterministic_torch"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 __all__ = ["distinct_configurations", "fraction_positive", "mode_collapse_diagnostics"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcstats.errors import (DivergenceError, FileFormatError, InvalidParameterError,
+from mccore.errors import (DivergenceError, FileFormatError, InvalidParameterError,
                             OutputExistsError)
 
 from ._torch import deterministic_torch, require_torch

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 __all__ = ["check_positive_number"]
 

@@ -30,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 from ._validation import check_positive_number
 from . import kernels

@@ -33,7 +33,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate, special
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 __all__ = [
     "T_C", "BETA_C", "MAX_ENUMERATION_L",

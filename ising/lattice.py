@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 __all__ = ["spins_to_visible", "visible_to_spins", "symmetry_images", "neighbour_table",
            "checkerboard_colour", "checkerboard_pack", "checkerboard_unpack"]

@@ -19,7 +19,7 @@ For every temperature T (k_B = J = 1) of a periodic L x L lattice:
    (b) Sokal's integrated autocorrelation times of E and |M| are reliable
    (series >= 50 tau_int). Otherwise the series counts as more equilibration
    and a twice longer one is tried (up to ``MAX_EQUILIBRATION_SWEEPS``, after
-   which an :class:`~mcstats.IsingRBMWarning` is issued and recorded).
+   which an :class:`~mccore.errors.IsingRBMWarning` is issued and recorded).
 4. **Production.** Each chain stores one configuration every
    ``thinning = ceil(2 max(tau_E, tau_|M|))`` sweeps, so stored samples are
    effectively independent. Each stored copy is multiplied by a random global
@@ -46,8 +46,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mcstats import ChainTooShortError, estimate, integrated_time
-from mcstats.errors import (InvalidParameterError, IsingRBMError, IsingRBMWarning,
+from mccore.errors import ChainTooShortError
+from mcstats import estimate, integrated_time
+from mccore.errors import (InvalidParameterError, IsingRBMError, IsingRBMWarning,
                             OutputExistsError)
 
 from ._validation import check_positive_number

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from mcstats import Estimate, blocking_error, estimate, jackknife
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 from ._validation import check_positive_number
 __all__ = ["OBSERVABLES", "measure"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 from ._validation import check_positive_number
 from .exact import T_C

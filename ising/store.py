@@ -24,7 +24,7 @@ is set last. Only this module imports h5py in the ``ising`` package.
 
 Opening a file validates it (format, version, root attrs, every group's attrs,
 dataset shapes and dtypes); anything foreign, truncated or corrupt raises
-:class:`~mcstats.errors.FileFormatError` naming the file and the HDF5 path.
+:class:`~mccore.errors.FileFormatError` naming the file and the HDF5 path.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
-from mcstats.files import atomic_path
+from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
+from mccore.files import atomic_path
+from mccore.version import software_version
 
 from ._validation import check_positive_number
 from .phases import PHASE_WINDOW, PHASES, phase_centre, phase_label
@@ -63,15 +64,6 @@ _ROOT_ATTRS = ("format", "format_version", "L", "lattice", "boundary", "J", "sou
 def _h5py():
     import h5py
     return h5py
-
-
-def software_version() -> str:
-    """The installed isingrbm version (``"unknown"`` if not installed)."""
-    try:
-        from importlib.metadata import version
-        return version("isingrbm")
-    except Exception:  # noqa: BLE001 - not installed (source checkout)
-        return "unknown"
 
 
 def group_key(T: float) -> str:

@@ -2,8 +2,10 @@
 
 The ``isingrbm`` command line (one module per subcommand under
 :mod:`isingrbm.commands`), evaluation tables, figures, the report and the
-end-to-end demo. The physics lives in the packages ``mcstats``, ``ising``,
-``rbm``, ``vmc`` and ``gan``; nothing imports this package.
+end-to-end demo. The physics lives in the packages ``mccore``, ``mcstats``,
+``ising``, ``rbm``, ``vmc`` and ``gan``; nothing imports this package.
 """
 
-__version__ = "0.1.0"
+from mccore.version import software_version
+
+__version__ = software_version()

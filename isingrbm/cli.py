@@ -5,7 +5,7 @@ Each subcommand lives in its own module ``isingrbm.commands.<name>`` with
 ``run(args) -> int``. Heavy imports (numba, h5py, torch) happen inside
 ``run`` so that ``isingrbm --help`` is instant.
 
-Errors the workbench raises on purpose (:class:`mcstats.IsingRBMError`) and
+Errors the workbench raises on purpose (:class:`mccore.errors.IsingRBMError`) and
 ``OSError`` become one line ``isingrbm <cmd>: error: <message>`` on stderr and
 exit status 2; argparse errors exit 2 as well. Unexpected exceptions (bugs)
 keep their traceback.
@@ -17,7 +17,7 @@ import argparse
 import importlib
 import sys
 
-from mcstats.errors import IsingRBMError
+from mccore.errors import IsingRBMError
 
 from . import __version__
 

@@ -45,8 +45,9 @@ from typing import Callable
 
 import numpy as np
 
-from mcstats.errors import FileFormatError, InvalidParameterError, IsingRBMError
-from mcstats.files import atomic_path
+from mccore.errors import FileFormatError, InvalidParameterError, IsingRBMError
+from mccore.files import atomic_path
+from mccore.version import software_version
 
 __all__ = ["DemoConfig", "demo_config", "run_demo", "read_manifest", "MANIFEST",
            "STAGES", "PHASES"]
@@ -726,7 +727,7 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
 
         seed = resolve_seed(seed)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                    "created": _now(), "software_version": _version(),
+                    "created": _now(), "software_version": software_version(),
                     "seed": seed, "config": config.to_dict(), "stages": {}}
     paths = DemoPaths(out, config.L)
     for folder in (paths.root, paths.datasets, paths.models, paths.results, paths.report):
@@ -755,8 +756,3 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
         "report_html": str(paths.report / "report.html"),
     }
 
-
-def _version() -> str:
-    from isingrbm import __version__
-
-    return __version__

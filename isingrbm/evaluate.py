@@ -67,7 +67,7 @@ import math
 import numpy as np
 
 from mcstats import Estimate, estimate
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 __all__ = ["OBSERVABLES", "OBSERVABLE_SYMBOLS", "REFERENCE_LABEL", "compare",
            "format_table", "total_variation", "fraction_positive",

@@ -75,7 +75,7 @@ def sample_grid(samples: dict, *, n_show: int = 6, title: str | None = None) -> 
         Black = spin up (+1), white = spin down (-1); each panel is titled
         with its magnetization per spin m = M/N.
     """
-    from mcstats.errors import InvalidParameterError
+    from mccore.errors import InvalidParameterError
 
     if not samples:
         raise InvalidParameterError("samples must name at least one source, got none")
@@ -164,7 +164,7 @@ def observables_vs_T(tables, *, observables=("energy", "abs_magnetization", "spe
     -------
     Figure
     """
-    from mcstats.errors import InvalidParameterError
+    from mccore.errors import InvalidParameterError
 
     tables = sorted(list(tables), key=lambda t: t["T"])
     if not tables:

@@ -7,7 +7,7 @@ mean of ``n`` correlated samples is ``tau_int * var / n`` and an AR(1) series
 The sum is cut by Sokal's automatic window: the smallest ``M`` with
 ``M >= c * tau_int(M)`` (``c = 5``). A series shorter than ``min_tau_multiple``
 (50) times its own tau gives no reliable tau and raises
-:class:`~mcstats.errors.ChainTooShortError` (the rule emcee follows).
+:class:`~mccore.errors.ChainTooShortError` (the rule emcee follows).
 
 References
 ----------
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ChainTooShortError, InvalidParameterError
+from mccore.errors import ChainTooShortError, InvalidParameterError
 
 __all__ = ["autocorrelation", "integrated_time"]
 

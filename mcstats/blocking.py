@@ -27,7 +27,7 @@ import math
 import numpy as np
 from scipy.stats import chi2
 
-from .errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from .estimate import Estimate
 
 __all__ = ["blocking_error", "estimate"]

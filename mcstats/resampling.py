@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from .estimate import Estimate
 
 __all__ = ["jackknife", "bootstrap"]

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 __all__ = ["check_rng", "check_int", "check_float", "check_choice", "check_bool",
            "check_data", "softplus", "sigmoid"]

@@ -38,8 +38,8 @@ import math
 import numpy as np
 
 from mcstats import Estimate
-from mcstats.errors import DivergenceError, InvalidParameterError
-from mcstats.threads import with_single_threaded_blas
+from mccore.errors import DivergenceError, InvalidParameterError
+from mccore.parallel import with_single_threaded_blas
 
 from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
                      check_rng, sigmoid, softplus)

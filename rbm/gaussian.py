@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
-from mcstats.threads import with_single_threaded_blas
+from mccore.errors import InvalidParameterError
+from mccore.parallel import with_single_threaded_blas
 
 from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
                      check_rng, sigmoid, softplus)
@@ -500,7 +500,7 @@ class GaussianBernoulliRBM:
             if self.learn_sigma:
                 self.sigma = np.exp(params["log_sigma"])
             if not all(np.all(np.isfinite(v)) for v in params.values()):
-                from mcstats.errors import DivergenceError
+                from mccore.errors import DivergenceError
                 raise DivergenceError("training diverged (non-finite parameters); "
                                       "lower learning_rate")
 

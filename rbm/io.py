@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
-from mcstats.files import atomic_path
+from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
+from mccore.files import atomic_path
+from mccore.version import software_version
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -42,14 +43,6 @@ FORMAT_VERSION = 1
 _RESERVED = {"format", "format_version", "kind", "n_visible", "n_hidden", "hyperparameters",
              "training_data_hash", "epochs_done", "created", "software_version",
              "log_partition", "log_partition_error", "metadata_keys"}
-
-
-def _software_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("isingrbm")
-    except Exception:  # pragma: no cover - not installed
-        return "unknown"
 
 
 def _attr_value(value):
@@ -131,7 +124,7 @@ def save(model, path, *, metadata: dict | None = None, overwrite: bool = False,
             f.attrs["training_data_hash"] = getattr(model, "_data_hash", None) or ""
             f.attrs["epochs_done"] = int(getattr(model, "epochs_done_", 0))
             f.attrs["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
-            f.attrs["software_version"] = _software_version()
+            f.attrs["software_version"] = software_version()
             lz = getattr(model, "log_partition_", None)
             if lz is not None:
                 f.attrs["log_partition"] = float(lz.mean)

@@ -7,7 +7,7 @@ optimizer step -> finite check -> history/callback. After the last iteration
 a final sampling run at fixed parameters gives the reported energy with a
 blocking error (:func:`mcstats.estimate`, walkers blocked separately).
 
-NaN/inf in the energies or parameters raises :class:`mcstats.DivergenceError`
+NaN/inf in the energies or parameters raises :class:`mccore.errors.DivergenceError`
 carrying the last good parameters (``last_good_params``) and the partial
 result (``partial_result``); the wavefunction is reset to those parameters.
 Ctrl-C (KeyboardInterrupt) ends the loop and returns a partial result
@@ -22,8 +22,8 @@ import numpy as np
 
 import mcstats
 from mcstats import Estimate
-from mcstats.errors import DivergenceError, InvalidParameterError
-from mcstats.threads import with_single_threaded_blas
+from mccore.errors import DivergenceError, InvalidParameterError
+from mccore.parallel import with_single_threaded_blas
 
 from .hamiltonian import INTERACTIONS, Hamiltonian
 from .mpi import allreduce_sum, gather_rows, is_root

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 from .wavefunction import _check_int, _check_positive
 

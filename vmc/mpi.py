@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcstats.mpi import launched_size, world
+from mccore.parallel import launched_size, world
 
 __all__ = ["launched_size", "world", "allreduce_sum", "gather_rows", "is_root"]
 

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from mcstats.errors import InvalidParameterError, IsingRBMWarning
+from mccore.errors import InvalidParameterError, IsingRBMWarning
 from rbm import optim as _rbm_optim
 
 __all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer"]

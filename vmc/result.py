@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from mcstats import Estimate
-from mcstats.errors import FileFormatError, OutputExistsError
+from mccore.errors import FileFormatError, OutputExistsError
 
 __all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION"]
 

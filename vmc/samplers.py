@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 from . import kernels
 from .wavefunction import _check_int, _check_positive

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from rbm import GaussianBernoulliRBM
 
 __all__ = ["Wavefunction", "cusp_constant", "FORMS"]

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mcstats.errors import InvalidParameterError, OutputExistsError
-from mcstats.files import atomic_path
+from mccore.errors import InvalidParameterError, OutputExistsError
+from mccore.files import atomic_path, output_lock
 
 __all__ = [
     "add_common_options", "add_subcommand", "integer", "number", "positive_int", "nonnegative_int",
     "positive_float", "temperature", "resolve_seed", "check_output_path",
-    "atomic_output", "check_input_file", "emit_json", "info", "progress_enabled",
+    "atomic_output", "output_lock", "check_input_file", "emit_json", "info", "progress_enabled",
 ]
 
 
@@ -119,17 +119,31 @@ def resolve_seed(seed: int | None) -> int:
     return int(np.random.SeedSequence().entropy % (2**63))
 
 
-def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = False) -> Path:
+def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = False,
+                      inputs=()) -> Path:
     """Refuse an output path before any computation is done.
+
+    Parameters
+    ----------
+    inputs : iterable of paths
+        The command's input files: an output that resolves to one of them
+        (the same file, also through a symlink) is refused even with
+        ``--overwrite``.
 
     Raises
     ------
     OutputExistsError
         ``path`` exists and neither ``overwrite`` nor ``allow_existing``.
     InvalidParameterError
-        The parent folder does not exist, is not writable, or ``path`` is a folder.
+        The parent folder does not exist, is not writable, ``path`` is a
+        folder, or ``path`` is one of ``inputs``.
     """
     path = Path(path)
+    resolved = Path(os.path.realpath(path))
+    for source in inputs:
+        if source is not None and Path(os.path.realpath(source)) == resolved:
+            raise InvalidParameterError(
+                f"output {path} is the input file {source}; choose another --out")
     if path.is_dir():
         raise InvalidParameterError(f"output {path} is a directory, expected a file path")
     if path.exists() and not (overwrite or allow_existing):
@@ -146,7 +160,7 @@ def atomic_output(path):
     """Yield a temporary path beside ``path``; move it into place on success.
 
     Nothing at ``path`` is touched if the block raises (see
-    :func:`mcstats.files.atomic_path`).
+    :func:`mccore.files.atomic_path`).
     """
     return atomic_path(path)
 

@@ -70,7 +70,7 @@ def run(args) -> int:
 
     from ising.store import load
     from isingrbm import evaluate
-    from mcstats.errors import InvalidParameterError, OutputExistsError
+    from mccore.errors import InvalidParameterError, OutputExistsError
 
     data_path = _common.check_input_file(args.data)
     generated_paths = [_common.check_input_file(p) for p in args.generated]

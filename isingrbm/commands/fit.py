@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import _common
+from mccore.version import software_version
 
 DESCRIPTION = """\
 Train a Bernoulli RBM on the Monte Carlo spins of one temperature of DATA and
@@ -69,7 +70,7 @@ def checkpoint_path(out) -> Path:
 
 
 def _check_settings(args) -> dict:
-    from mcstats.errors import InvalidParameterError
+    from mccore.errors import InvalidParameterError
 
     if args.hidden < 1:
         raise InvalidParameterError(f"--hidden must be an integer >= 1, got {args.hidden}")
@@ -105,8 +106,7 @@ def run(args) -> int:
     import rbm
     from ising.lattice import spins_to_visible, symmetry_images
     from ising.store import load
-    from isingrbm import __version__
-    from mcstats.errors import InvalidParameterError, OutputExistsError
+    from mccore.errors import InvalidParameterError, OutputExistsError
 
     settings = _check_settings(args)
     data_path = _common.check_input_file(args.data)
@@ -181,7 +181,7 @@ def run(args) -> int:
         "encoding": "v = (s + 1) / 2, row-major",
         "seed": int(seed),
         "command": "isingrbm fit",
-        "isingrbm_version": __version__,
+        "isingrbm_version": software_version(),
         "training_seconds": round(seconds, 3),
     }
     with _common.atomic_output(out) as tmp:

@@ -134,7 +134,7 @@ def run_fit(args) -> int:
     ckpt = checkpoint_path(out)
     _common.check_output_path(out, overwrite=args.overwrite or args.resume)
     if ckpt.exists() and not (args.resume or args.overwrite):
-        from mcstats.errors import OutputExistsError
+        from mccore.errors import OutputExistsError
         raise OutputExistsError(f"checkpoint {ckpt} exists; pass --resume to continue it or "
                                 f"--overwrite to start again")
     dataset = ising.load(data_path)
@@ -188,7 +188,7 @@ def run_sample(args) -> int:
     model = gan.IsingGAN.load(model_path)
     T = model.metadata_.get("T")
     if T is None:
-        from mcstats.errors import InvalidParameterError
+        from mccore.errors import InvalidParameterError
         raise InvalidParameterError(f"{model_path}: the model records no training temperature "
                                     f"(metadata 'T'); it was not written by 'isingrbm gan fit'")
     seed = _common.resolve_seed(args.seed)
@@ -216,7 +216,7 @@ def run_plot(args) -> int:
     model_path = _common.check_input_file(args.model)
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
-        from mcstats.errors import InvalidParameterError
+        from mccore.errors import InvalidParameterError
         raise InvalidParameterError(f"output folder {out_dir} does not exist")
     names = ("losses.png", "training_samples.png", "latent_space.png")
     for name in names:

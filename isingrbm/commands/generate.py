@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from mcstats.errors import InvalidParameterError, IsingRBMError
+from mccore.errors import InvalidParameterError, IsingRBMError
 
 from . import _common
 

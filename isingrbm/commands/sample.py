@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from . import _common
+from mccore.version import software_version
 
 DESCRIPTION = """\
 Draw N spin configurations from a trained RBM (MODEL, written by 'isingrbm
@@ -64,7 +65,7 @@ def _training_data(metadata: dict, model_path: Path):
     """The training units recorded in a model's provenance, verified by their hash."""
     from ising.lattice import spins_to_visible
     from ising.store import load
-    from mcstats.errors import InvalidParameterError
+    from mccore.errors import InvalidParameterError
     from rbm.bernoulli import data_hash
 
     data_file, T = metadata.get("data_file"), metadata.get("temperature")
@@ -92,8 +93,7 @@ def run(args) -> int:
     import rbm
     from ising.lattice import visible_to_spins
     from ising.store import write_generated
-    from isingrbm import __version__
-    from mcstats.errors import InvalidParameterError
+    from mccore.errors import InvalidParameterError
 
     if args.samples < 1:
         raise InvalidParameterError(f"--samples must be an integer >= 1, got {args.samples}")
@@ -164,7 +164,7 @@ def run(args) -> int:
         "data_hash": str(metadata.get("data_hash", "")),
         "training_phase": str(metadata.get("phase", "")),
         "command": "isingrbm sample",
-        "software_version": __version__,
+        "software_version": software_version(),
     }
     write_generated(out, spins, T=T, source="rbm", provenance=provenance, seed=seed,
                     overwrite=args.overwrite)

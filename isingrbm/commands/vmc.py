@@ -79,7 +79,7 @@ def register(subparsers) -> None:
 
 
 def _validate(args) -> None:
-    from mcstats.errors import InvalidParameterError
+    from mccore.errors import InvalidParameterError
 
     def need(ok, message):
         if not ok:
@@ -158,7 +158,7 @@ def plot_energy(result, path) -> Path:
 
 def run(args) -> int:
     _validate(args)
-    from mcstats.errors import DivergenceError, InvalidParameterError
+    from mccore.errors import DivergenceError, InvalidParameterError
 
     import vmc
     from vmc.mpi import is_root, world

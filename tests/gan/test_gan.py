@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import gan  # noqa: E402
-from mcstats.errors import (FileFormatError, InvalidParameterError,  # noqa: E402
+from mccore.errors import (FileFormatError, InvalidParameterError,  # noqa: E402
                             MissingDependencyError, OutputExistsError)
 
 from gan_testdata import abs_magnetization_per_spin, energy_per_spin, metropolis_spins  # noqa: E402

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from mcstats import estimate
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 from ising import kernels
 from ising.chains import (CHECKERBOARD_MIN_L, MetropolisChains, WolffChains, _threshold,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ising import exact
-from mcstats import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 TEMPERATURES = [0.5, 1.0, 1.5, 2.0, exact.T_C, 2.269, 2.5, 3.0, 5.0, 20.0]
 

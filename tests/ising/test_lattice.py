@@ -6,7 +6,7 @@ from scipy import stats
 
 from ising.lattice import symmetry_images
 from ising.store import energy_magnetization
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 
 def test_images_keep_energy_and_magnetization(rng):

@@ -13,7 +13,7 @@ from scipy import stats
 
 import ising
 from ising import exact
-from mcstats import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from ising.montecarlo import _drift_sigmas, default_n_chains, resolve_algorithm
 
 SEED = 20240611

@@ -8,7 +8,7 @@ import pytest
 
 from ising import exact
 from ising.observables import OBSERVABLES, measure
-from mcstats import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 
 @pytest.mark.parametrize("T", [1.5, 2.269, 3.5])

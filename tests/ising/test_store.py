@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ising import store
-from mcstats import FileFormatError, InvalidParameterError, OutputExistsError
+from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
 
 
 def random_spins(rng, n, L):

@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from isingrbm.commands._common import atomic_output, check_output_path
-from mcstats.errors import InvalidParameterError, OutputExistsError
+from mccore.errors import InvalidParameterError, OutputExistsError
 
 
 def test_atomic_output_moves_into_place_with_umask_permissions(tmp_path):

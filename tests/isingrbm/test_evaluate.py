@@ -20,7 +20,7 @@ import pytest
 from ising import exact as ising_exact
 from isingrbm import evaluate
 from isingrbm.commands._common import _jsonable
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 
 SEED = 20261124
 L = 4

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from mcstats import ChainTooShortError, bootstrap, estimate, integrated_time, jackknife
+from mccore.errors import ChainTooShortError
+from mcstats import bootstrap, estimate, integrated_time, jackknife
 
 
 def ar1(a, n, rng, n_series=None):

@@ -14,7 +14,7 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import logsumexp
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from rbm import GaussianBernoulliRBM
 
 SEED = 20260611

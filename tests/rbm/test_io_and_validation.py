@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rbm
-from mcstats.errors import FileFormatError, InvalidParameterError, OutputExistsError
+from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
 from rbm import BernoulliRBM, GaussianBernoulliRBM
 
 SEED = 7

@@ -9,7 +9,7 @@ against the textbook update rules written out here in NumPy.
 import numpy as np
 import pytest
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from rbm import BernoulliRBM
 from rbm.bernoulli import _ENCODINGS, _sufficient_statistics
 from rbm.negative_phase import InternalParams, _draw

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import h5py
 import vmc
-from mcstats.errors import (DivergenceError, FileFormatError, InvalidParameterError,
+from mccore.errors import (DivergenceError, FileFormatError, InvalidParameterError,
                             IsingRBMWarning, OutputExistsError)
 from vmc import VMC, Hamiltonian, VMCResult, Wavefunction, make_optimizer, make_sampler
 

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 import mcstats
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from vmc import Hamiltonian, Wavefunction, kernels, make_sampler
 from vmc.samplers import SAMPLERS
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from mcstats.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError
 from vmc import Hamiltonian, Wavefunction, cusp_constant
 
 

@@ -1,6 +1,6 @@
 """Exception hierarchy shared by every isingrbm package.
 
-It lives in the lowest package (``mcstats``) so that ``ising``, ``rbm``,
+It lives in the lowest package (``mccore``) so that ``ising``, ``rbm``,
 ``vmc``, ``gan`` and the ``isingrbm`` application raise the same types and the
 command line can turn any of them into one line on stderr and exit status 2.
 Messages follow one format: name, allowed set, received value, e.g.

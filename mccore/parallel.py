@@ -1,0 +1,113 @@
+"""Parallel launch and thread settings, so that results depend on the seed only.
+
+MPI launch detection
+    ``mpiexec -n K isingrbm generate|vmc ...`` starts K processes; the launcher
+    announces itself through environment variables (MPICH/Hydra: ``PMI_SIZE``,
+    Open MPI: ``OMPI_COMM_WORLD_SIZE``, PMIx, MVAPICH). Only when one of them
+    says more than one process is mpi4py imported, so a plain single-process
+    run never loads MPI.
+
+BLAS threads
+    OpenBLAS's multithreaded matrix products are not bitwise independent of
+    the thread count for every shape (a float32 (100 x 256) @ (256 x 64)
+    product differs in the last bit between one and two threads). In a Markov
+    chain a last-bit difference sooner or later flips a Bernoulli draw or an
+    accept/reject decision, and two runs with the same seed diverge. Code whose
+    random draws depend on BLAS results therefore runs inside
+    :func:`single_threaded_blas` (or is decorated with
+    :func:`with_single_threaded_blas`); the products involved are far too
+    small to gain from a second thread anyway. Uses threadpoolctl, the library
+    scikit-learn and joblib use for this.
+
+numba threads
+    :func:`numba_threads` sets numba's thread count for a block and restores
+    the previous count afterwards.
+
+Every setting made here is a context manager that restores what it changed;
+nothing is changed at import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+
+from .errors import MissingDependencyError
+
+__all__ = ["launched_size", "world", "single_threaded_blas", "with_single_threaded_blas",
+           "numba_threads"]
+
+_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE",
+                   "MV2_COMM_WORLD_SIZE")
+
+
+def launched_size() -> int:
+    """Number of processes the MPI launcher started (1 if not under MPI)."""
+    for name in _SIZE_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError:
+                continue
+    return 1
+
+
+def world():
+    """``mpi4py.MPI.COMM_WORLD`` when launched on more than one rank, else None.
+
+    Raises
+    ------
+    MissingDependencyError
+        Launched under mpiexec with several ranks but mpi4py is missing.
+    """
+    if launched_size() <= 1:
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise MissingDependencyError(
+            "running under mpiexec needs mpi4py; install it with "
+            "pip install mpi4py mpich") from None
+    comm = MPI.COMM_WORLD
+    return comm if comm.Get_size() > 1 else None
+
+
+def single_threaded_blas():
+    """Context manager limiting every loaded BLAS library to one thread.
+
+    The controller is built at each entry, so a BLAS library loaded after an
+    earlier call (e.g. by importing scipy or torch later) is limited too; the
+    previous limits are restored on exit.
+    """
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def with_single_threaded_blas(func):
+    """Decorator: run ``func`` inside :func:`single_threaded_blas`."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with single_threaded_blas():
+            return func(*args, **kwargs)
+    return wrapper
+
+
+@contextlib.contextmanager
+def numba_threads(n_threads: int | None):
+    """Run a block with ``n_threads`` numba threads (None: leave as is); restore after.
+
+    ``n_threads`` is clipped to numba's ``NUMBA_NUM_THREADS`` (the size of
+    its pool), which the caller should have validated against.
+    """
+    if n_threads is None:
+        yield
+        return
+    import numba
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)

@@ -1,0 +1,20 @@
+"""The software version, read once from the installed package's metadata."""
+
+from __future__ import annotations
+
+import functools
+
+__all__ = ["software_version"]
+
+
+@functools.lru_cache(maxsize=1)
+def software_version() -> str:
+    """The installed isingrbm version, or ``"unknown"`` in a bare source checkout."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return "unknown"
+    try:
+        return version("isingrbm")
+    except PackageNotFoundError:
+        return "unknown"
