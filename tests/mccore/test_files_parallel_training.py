@@ -1,0 +1,110 @@
+"""mccore.files (atomic writes, the output lock), mccore.parallel, mccore.training."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numba
+import pytest
+
+from mccore.errors import InvalidParameterError
+from mccore.files import OutputLockedError, atomic_path, output_lock
+from mccore.parallel import numba_threads, single_threaded_blas
+from mccore.training import TrainingStep, check_resume_settings, run_steps
+
+
+def test_atomic_path_leaves_the_destination_untouched_on_failure(tmp_path):
+    dest = tmp_path / "out.txt"
+    dest.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(dest) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError
+    assert dest.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    with atomic_path(dest) as tmp:
+        tmp.write_text("new")
+    assert dest.read_text() == "new"
+
+
+def test_output_lock_refuses_a_second_holder_in_another_process(tmp_path):
+    dest = tmp_path / "w.h5"
+    code = textwrap.dedent(f"""
+        from mccore.files import output_lock, OutputLockedError
+        try:
+            with output_lock({str(dest)!r}):
+                print("acquired")
+        except OutputLockedError as exc:
+            print("locked:", exc)
+    """)
+    with output_lock(dest):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+        assert out.startswith("locked:") and "another process" in out
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.strip() == "acquired"
+    assert not any(p.name.endswith(".lock") for p in tmp_path.iterdir())
+
+
+def test_output_lock_is_taken_on_a_symlink_target(tmp_path):
+    target = tmp_path / "real.h5"
+    link = tmp_path / "link.h5"
+    link.symlink_to(target)
+    with output_lock(target):
+        with pytest.raises(OutputLockedError):
+            with output_lock(link):
+                pass
+
+
+def test_numba_threads_restores_the_previous_count():
+    before = numba.get_num_threads()
+    with numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with numba_threads(None):
+        assert numba.get_num_threads() == before
+
+
+def test_single_threaded_blas_restores_the_limits():
+    from threadpoolctl import threadpool_info
+    before = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()
+              if i["user_api"] == "blas"]
+    with single_threaded_blas():
+        inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        assert all(n == 1 for n in inside)
+    after = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()
+             if i["user_api"] == "blas"]
+    assert after == before
+
+
+def test_run_steps_contract_early_stop_checkpoints_and_ctrl_c():
+    saved, seen = [], []
+
+    def callback(step: TrainingStep):
+        seen.append((step.step, step.n_steps, step.metrics["i"]))
+        return step.step == 4
+
+    outcome = run_steps(lambda i: {"i": float(i)}, start=1, stop=8, callback=callback,
+                        save_checkpoint=saved.append, checkpoint_every=2)
+    assert outcome.n_done == 4 and outcome.stopped_early and not outcome.interrupted
+    assert seen == [(2, 8, 1.0), (3, 8, 2.0), (4, 8, 3.0)]
+    assert saved == [2, 4]
+
+    def interrupted_at_3(i):
+        if i == 3:
+            raise KeyboardInterrupt
+        return {}
+
+    saved.clear()
+    outcome = run_steps(interrupted_at_3, start=0, stop=10, save_checkpoint=saved.append,
+                        checkpoint_every=5)
+    assert outcome.interrupted and outcome.n_done == 3
+    assert saved == [3]  # the partial run is resumable from step 3
+
+
+def test_check_resume_settings_names_each_difference_and_allows_longer_runs():
+    check_resume_settings({"n_hidden": 4, "seed": 1}, {"n_hidden": 4, "seed": 1})
+    with pytest.raises(InvalidParameterError, match="n_hidden was 4, now 8"):
+        check_resume_settings({"n_hidden": 4}, {"n_hidden": 8})
