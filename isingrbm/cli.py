@@ -7,8 +7,9 @@ Each subcommand lives in its own module ``isingrbm.commands.<name>`` with
 
 Errors the workbench raises on purpose (:class:`mccore.errors.IsingRBMError`) and
 ``OSError`` become one line ``isingrbm <cmd>: error: <message>`` on stderr and
-exit status 2; argparse errors exit 2 as well. Unexpected exceptions (bugs)
-keep their traceback.
+exit status 2; argparse errors are one line of the same form (no usage
+block) and exit 2 as well. Ctrl-C prints ``isingrbm <cmd>: interrupted`` and
+exits 130. Unexpected exceptions (bugs) keep their traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from mccore.errors import IsingRBMError
 
 from . import __version__
+from .commands._common import OneLineErrorParser
 
 SUBCOMMANDS = ("generate", "inspect", "fit", "sample", "evaluate", "vmc", "gan",
                "demo", "report")
@@ -27,30 +29,38 @@ SUBCOMMANDS = ("generate", "inspect", "fit", "sample", "evaluate", "vmc", "gan",
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="isingrbm",
         description="Ising-physics workbench: Monte Carlo data, RBMs that learn "
                     "the phases, RBM variational Monte Carlo and a GAN baseline. "
                     "Conventions: per spin, k_B = J = 1, periodic L x L lattice.",
         epilog="Run 'isingrbm <command> --help' for a worked example of each command.")
     parser.add_argument("--version", action="version", version=f"isingrbm {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True,
+                                       parser_class=OneLineErrorParser)
     for name in SUBCOMMANDS:
-        module_name = f"isingrbm.commands.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a subcommand not built yet
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"isingrbm.commands.{name}").register(subparsers)
     return parser
+
+
+def _leaf_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The parser of the (sub)subcommand that ``args`` selected."""
+    while True:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions:
+            return parser
+        chosen = getattr(args, actions[0].dest, None)
+        if chosen not in actions[0].choices:
+            return parser
+        parser = actions[0].choices[chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # name the subcommand, not the root (argparse would say "isingrbm:")
+        _leaf_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.func(args) or 0)
     except IsingRBMError as exc:
@@ -63,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         _report_error(args, exc)
         return 2
     except KeyboardInterrupt:
-        print(f"isingrbm {args.command}: interrupted", file=sys.stderr)
+        command = getattr(args, "command_path", args.command)
+        print(f"isingrbm {command}: interrupted", file=sys.stderr)
         return 130
 
 

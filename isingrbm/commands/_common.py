@@ -18,10 +18,25 @@ from mccore.errors import InvalidParameterError, OutputExistsError
 from mccore.files import atomic_path, output_lock
 
 __all__ = [
-    "add_common_options", "add_subcommand", "integer", "number", "positive_int", "nonnegative_int",
+    "OneLineErrorParser", "add_common_options", "add_subcommand", "integer", "number", "positive_int", "nonnegative_int",
     "positive_float", "temperature", "resolve_seed", "check_output_path",
     "atomic_output", "output_lock", "check_input_file", "emit_json", "info", "progress_enabled",
 ]
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line without the usage block.
+
+    ``isingrbm generate: error: argument --seed: value must be an integer >= 0,
+    got '-1' (see 'isingrbm generate --help')`` on stderr and exit status 2, the
+    format of every other refusal of the command line. Subparsers created
+    from it (``add_subparsers``) are of the same class, so nested commands
+    (``isingrbm gan fit``) name their full path.
+    """
+
+    def error(self, message: str):
+        message = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def add_subcommand(subparsers, name: str, *, help: str, description: str, example: str,

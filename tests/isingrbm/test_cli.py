@@ -41,3 +41,102 @@ def test_version(capsys):
         cli.main(["--version"])
     assert info.value.code == 0
     assert "isingrbm" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# the exact subcommand list, one-line argparse refusals, Ctrl-C
+
+EXPECTED_COMMANDS = {("generate",), ("inspect",), ("fit",), ("sample",), ("evaluate",),
+                     ("vmc",), ("gan", "fit"), ("gan", "sample"), ("gan", "plot"), ("demo",),
+                     ("report",)}
+
+
+def test_subcommand_list_is_exact():
+    # a subcommand whose module is missing or broken must fail loudly, not vanish from --help
+    assert {path for path, _ in _leaf_parsers(cli.build_parser())} == EXPECTED_COMMANDS
+
+
+# generate.py and inspect.py (other owners) still cite DESIGN.md: fix reported to the lead
+_CITES_DESIGN = {("generate",), ("inspect",)}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason="help cites DESIGN.md; fix pending"))
+    if p in _CITES_DESIGN else p for p in sorted(EXPECTED_COMMANDS)], ids=" ".join)
+def test_help_texts_do_not_cite_project_internal_files(path):
+    # users do not have DESIGN.md or REFERENCES.md: help must stand on its own
+    sub = dict(_leaf_parsers(cli.build_parser()))[path]
+    for text in (sub.format_help(), sub.description or ""):
+        for name in ("DESIGN.md", "REFERENCES.md"):
+            assert name not in text, f"'isingrbm {' '.join(path)} --help' cites {name}"
+
+
+def test_missing_subcommand_module_is_an_error_not_a_silent_skip(monkeypatch):
+    monkeypatch.setattr(cli, "SUBCOMMANDS", cli.SUBCOMMANDS + ("no_such_subcommand",))
+    with pytest.raises(ModuleNotFoundError):
+        cli.build_parser()
+
+
+def _one_line(capsys, prefix: str) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(prefix + ": error: "), lines[0]
+    assert "usage:" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTED_COMMANDS), ids=" ".join)
+@pytest.mark.parametrize("bad", [["--seed", "-1"], ["--seed"], ["--no-such-flag"], []],
+                         ids=["negative-seed", "seed-without-value", "unknown-flag", "nothing"])
+def test_argparse_errors_are_one_line_with_the_subcommand(path, bad, capsys):
+    if path == ("demo",) and bad == []:
+        pytest.skip("'isingrbm demo' alone is valid: it runs the demo")
+    with pytest.raises(SystemExit) as info:
+        cli.main([*path, *bad])
+    assert info.value.code == 2
+    _one_line(capsys, "isingrbm " + " ".join(path))
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["generate", "-T"], "expected at least one argument"),
+    (["generate", "-L", "4", "-T", "2", "-n", "3", "-o", "x.h5", "--bogus"],
+     "unrecognized arguments: --bogus"),
+    (["fit", "d.h5", "--temperature", "2", "--phase", "ordered", "--hidden", "2",
+      "--out", "m.h5"], "not allowed with"),
+    (["gan", "fit", "d.h5", "-T", "2", "--out", "g.pt", "--epochs", "0"], "--epochs"),
+    (["gan", "fit", "d.h5", "-T", "2", "--out", "g.pt", "--bogus"], "--bogus"),
+    (["demo", "--seed", "-3"], "--seed"),
+    (["gan"], "<action>"),
+])
+def test_reported_argparse_refusals(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    prefix = "isingrbm " + " ".join(a for a in argv[:2] if a in ("gan", "fit", "sample", "plot",
+                                                                  "generate", "demo"))
+    line = _one_line(capsys, prefix)
+    assert fragment in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_root_errors_are_one_line(capsys):
+    for argv in ([], ["no-such-command"]):
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        assert info.value.code == 2
+        _one_line(capsys, "isingrbm")
+
+
+def test_ctrl_c_names_the_full_subcommand(capsys, monkeypatch):
+    parser = cli.build_parser()
+    leaves = dict(_leaf_parsers(parser))
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    leaves[("gan", "plot")].set_defaults(func=interrupted)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main(["gan", "plot", "g.pt", "--out-dir", "figs"]) == 130
+    assert capsys.readouterr().err.strip() == "isingrbm gan plot: interrupted"
