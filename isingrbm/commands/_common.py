@@ -18,8 +18,8 @@ from mccore.errors import InvalidParameterError, OutputExistsError
 from mccore.files import atomic_path, output_lock
 
 __all__ = [
-    "OneLineErrorParser", "add_common_options", "add_subcommand", "integer", "number", "positive_int", "nonnegative_int",
-    "positive_float", "temperature", "resolve_seed", "check_output_path",
+    "OneLineErrorParser", "add_common_options", "add_subcommand", "integer", "number",
+    "positive_int", "nonnegative_int", "positive_float", "temperature", "resolve_seed", "check_output_path", "output_target",
     "atomic_output", "output_lock", "check_input_file", "emit_json", "info", "progress_enabled",
 ]
 
@@ -134,16 +134,39 @@ def resolve_seed(seed: int | None) -> int:
     return int(np.random.SeedSequence().entropy % (2**63))
 
 
+def output_target(path) -> Path:
+    """The file an output path writes: the link's target if ``path`` is a symlink.
+
+    The rule of every command: an output that is a symbolic link is written
+    *through* the link (its target is replaced, atomically), and the link
+    itself is kept.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
 def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = False,
                       inputs=()) -> Path:
     """Refuse an output path before any computation is done.
 
     Parameters
     ----------
+    path : str or Path
+        The output as given on the command line.
+    overwrite, allow_existing : bool
+        Accept an existing ``path`` (to replace it, or to continue it).
     inputs : iterable of paths
         The command's input files: an output that resolves to one of them
         (the same file, also through a symlink) is refused even with
         ``--overwrite``.
+
+    Returns
+    -------
+    Path
+        The path to write: ``path`` itself, or the target of the symlink
+        ``path`` (see :func:`output_target`).
 
     Raises
     ------
@@ -163,21 +186,23 @@ def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = F
         raise InvalidParameterError(f"output {path} is a directory, expected a file path")
     if path.exists() and not (overwrite or allow_existing):
         raise OutputExistsError(f"output {path} exists; pass --overwrite to replace it")
-    parent = path.parent if str(path.parent) else Path(".")
+    target = output_target(path)
+    parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise InvalidParameterError(f"output folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise InvalidParameterError(f"output folder {parent} is not writable")
-    return path
+    return target
 
 
 def atomic_output(path):
     """Yield a temporary path beside ``path``; move it into place on success.
 
     Nothing at ``path`` is touched if the block raises (see
-    :func:`mccore.files.atomic_path`).
+    :func:`mccore.files.atomic_path`). A symlink ``path`` is written through:
+    its target is replaced and the link kept (:func:`output_target`).
     """
-    return atomic_path(path)
+    return atomic_path(output_target(path))
 
 
 def check_input_file(path) -> Path:

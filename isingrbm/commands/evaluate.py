@@ -70,7 +70,7 @@ def run(args) -> int:
 
     from ising.store import load
     from isingrbm import evaluate
-    from mccore.errors import InvalidParameterError, OutputExistsError
+    from mccore.errors import InvalidParameterError
 
     data_path = _common.check_input_file(args.data)
     generated_paths = [_common.check_input_file(p) for p in args.generated]
@@ -112,11 +112,10 @@ def run(args) -> int:
     temperatures = sorted(per_T)
 
     figure_paths = plot_paths(plots_dir, temperatures) if plots_dir is not None else {}
-    if not args.overwrite:
-        existing = [str(p) for p in figure_paths.values() if p.exists()]
-        if existing:
-            raise OutputExistsError(
-                f"figure {existing[0]} exists; pass --overwrite to replace it")
+    if plots_dir is not None and plots_dir.is_dir():
+        for figure in figure_paths.values():  # exists, is an input, not writable: refuse now
+            _common.check_output_path(figure, overwrite=args.overwrite,
+                                      inputs=[data_path, *generated_paths])
 
     seed = 0 if args.seed is None else int(args.seed)
     tables = []
@@ -190,8 +189,7 @@ def _write_plots(plots_dir: Path, paths: dict, data, per_T: dict, tables: list,
 
     plots_dir.mkdir(exist_ok=True)
     written = []
-    fig = plots.observables_vs_T(tables)
-    written.append(plots.save(fig, paths["observables"]))
+    written.append(_save(plots.observables_vs_T(tables), paths["observables"]))
     rng = np.random.default_rng(seed)
     n_show = 6
     for T in sorted(per_T):
@@ -201,11 +199,20 @@ def _write_plots(plots_dir: Path, paths: dict, data, per_T: dict, tables: list,
             reference.n_samples, size=min(n_show, reference.n_samples), replace=False))]}
         for label, ens in per_T[T].items():
             grids[label] = ens.spins[:n_show]
-        written.append(plots.save(
+        written.append(_save(
             plots.sample_grid(grids, n_show=n_show,
                               title=f"Spin configurations at T = {T:g}, L = {data.L} "
                                     "(black = +1, white = -1)"),
             paths[("samples", T)]))
-        written.append(plots.save(plots.distributions(reference, per_T[T]),
-                                  paths[("distributions", T)]))
+        written.append(_save(plots.distributions(reference, per_T[T]),
+                             paths[("distributions", T)]))
     return written
+
+
+def _save(fig, path: Path) -> Path:
+    """Write a figure atomically (temp file + rename; through a symlink)."""
+    from isingrbm import plots
+
+    with _common.atomic_output(path) as tmp:
+        plots.save(fig, tmp)
+    return path

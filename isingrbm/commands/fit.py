@@ -116,7 +116,8 @@ def run(args) -> int:
         raise OutputExistsError(
             f"output {out} exists and no checkpoint {checkpoint.name} is left to resume; "
             "pass --overwrite to train again")
-    _common.check_output_path(out, overwrite=args.overwrite)
+    _common.check_output_path(out, overwrite=args.overwrite, inputs=[data_path])
+    _common.check_output_path(checkpoint, allow_existing=True, inputs=[data_path])
     if checkpoint.exists() and not (args.resume or args.overwrite):
         raise OutputExistsError(
             f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to continue "

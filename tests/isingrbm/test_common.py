@@ -41,3 +41,38 @@ def test_check_output_path(tmp_path):
         check_output_path(tmp_path / "missing" / "b.h5")
     with pytest.raises(InvalidParameterError, match="directory"):
         check_output_path(tmp_path)
+
+
+def test_check_output_path_refuses_an_input_also_through_a_symlink(tmp_path):
+    data = tmp_path / "d.h5"
+    data.write_text("data")
+    link = tmp_path / "link.h5"
+    link.symlink_to(data)
+    for out in (data, link, tmp_path / "." / "d.h5"):
+        with pytest.raises(InvalidParameterError, match="is the input file"):
+            check_output_path(out, overwrite=True, inputs=[data])
+
+
+def test_symlinked_output_is_written_through_and_the_link_kept(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "out.h5"
+    target.write_text("old")
+    link = tmp_path / "out.h5"
+    link.symlink_to(target)
+    assert check_output_path(link, overwrite=True) == target
+    with atomic_output(link) as tmp:
+        assert tmp.parent == target.parent  # the temporary file sits beside the target
+        tmp.write_text("new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["out.h5"]
+
+
+def test_dangling_symlink_output_creates_its_target(tmp_path):
+    target = tmp_path / "new.h5"
+    link = tmp_path / "link.h5"
+    link.symlink_to(target)
+    assert check_output_path(link) == target
+    with atomic_output(link) as tmp:
+        tmp.write_text("x")
+    assert link.is_symlink() and target.read_text() == "x"
