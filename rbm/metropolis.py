@@ -66,7 +66,7 @@ no ``local_move`` is used: that one gets a single stream for all chains.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import expit

@@ -86,7 +86,7 @@ def test_detailed_balance_by_enumeration(k, global_flip):
 def test_detailed_balance_would_fail_without_the_free_energy_correction():
     """The check has power: a plain Metropolis ratio pi(v')/pi(v) breaks it."""
     m = Params(4, 3)
-    log_target, table = _random_target(4)
+    log_target, _ = _random_target(4)
     K = transition_matrix(m, log_target)
     pi = K["pi"]
     Q = K["proposal"]
@@ -176,7 +176,7 @@ def test_long_chains_sample_the_target(dtype):
 def test_local_move_is_applied_and_target_is_kept():
     """A local move that is itself pi-invariant (single-site Metropolis) mixed in."""
     m = Params(4, 3, scale=0.3)
-    log_target, table = _random_target(4)
+    log_target, _ = _random_target(4)
     pi = transition_matrix(m, log_target)["pi"]
     calls = []
 
