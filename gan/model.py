@@ -1,73 +1,81 @@
 """``IsingGAN``: a generative adversarial network for L x L periodic spin lattices.
 
-Arrays in, arrays out: ``fit`` takes spins ``(n, L, L)`` int8 in {-1, +1},
-``sample`` returns the same. Nothing here knows about temperatures, files of
-Monte Carlo data or observables; the ``isingrbm gan`` command does that.
-PyTorch is imported lazily (see :mod:`gan._torch`).
+Arrays in, arrays out: ``fit`` takes spins ``(n, L, L)`` int8 in {-1, +1}
+(and, for a temperature-conditioned model, the temperature of each
+configuration), ``sample`` returns the same. Nothing here reads files of
+Monte Carlo data or computes observables; the ``isingrbm gan`` command does
+that. PyTorch is imported lazily (see :mod:`gan._torch`).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import io
 import json
-import math
-import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from mccore.errors import (DivergenceError, FileFormatError, InvalidParameterError,
-                            OutputExistsError)
+                           OutputExistsError)
+from mccore.files import atomic_path
+from mccore.rng import child, recorded_seed, seed_sequence
+from mccore.training import check_resume_settings, run_steps
+from mccore.validation import (check_bool, check_choice, check_float, check_int,
+                               check_memory)
 
 from ._torch import deterministic_torch, require_torch
 
-__all__ = ["IsingGAN", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["IsingGAN", "FORMAT", "FORMAT_VERSION", "check_spins"]
 
 FORMAT = "isingrbm-gan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 GENERATION_MODES = ("bernoulli", "sign")
+LOSSES = ("nonsaturating", "wgan-gp", "hinge")
+TRAINING_OUTPUTS = ("mean", "straight-through")
 
-# Hyperparameters that may change when training is resumed from a checkpoint
-# (the rest define the model and the random streams and must match).
+# Hyperparameters that may change when training is resumed from a checkpoint;
+# the rest define the model and its random streams and must match.
 _RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
 
-# Spawn keys of the independent random streams derived from ``seed``.
-_STREAM_INIT, _STREAM_EPOCH, _STREAM_SNAPSHOT = 0, 1, 2
+# Spawn keys of the independent random streams derived from the seed.
+_STREAM_INIT, _STREAM_EPOCH, _STREAM_SNAPSHOT, _STREAM_SAMPLE, _STREAM_LATENT = 0, 1, 2, 3, 4
+_BLOCK = 1024  # sample() draws one stream per block of this many configurations
+
+# Settings of models written by format version 1 (before symmetrization,
+# conditioning and the choice of loss existed): they load with these.
+_V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean",
+                "symmetrize": False, "random_translation": False, "conditional": False}
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value, low: float, high: float, *, low_open: bool = True,
-                 high_open: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = (math.isfinite(value) and (value > low if low_open else value >= low)
-              and (value < high if high_open else value <= high))
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise InvalidParameterError(f"{name} must be a number in {lo}{low:g}, {high:g}{hi}, "
-                                    f"got {value!r}")
-    return value
-
-
-def _resolve_seed(seed) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**63))
-    return _check_int("seed", seed, 0)
-
-
-def _stream_seed(seed: int, *key: int) -> int:
-    """A 63-bit seed for the independent stream ``key`` of ``seed``."""
-    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(2, dtype=np.uint32)
+def _torch_seed(seq) -> int:
+    """A 63-bit seed for a torch.Generator from a SeedSequence."""
+    state = seq.generate_state(2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1])) & (2**63 - 1)
+
+
+def _resolve_seed(rng) -> int:
+    """The int seed a fit uses for ``rng`` (resolved once by :mod:`mccore.rng`).
+
+    An int (or None, fresh entropy) is used as it is; a spawned or list-seeded
+    SeedSequence, or a Generator, is turned into an int drawn from it, so that
+    the recorded ``seed_`` alone reproduces every stream.
+    """
+    seq = seed_sequence(rng)
+    if not seq.spawn_key and isinstance(seq.entropy, int):
+        return recorded_seed(seq)
+    return int(seq.generate_state(2, dtype=np.uint64)[0] % (2**63))
+
+
+def _check_rng_type(rng):
+    """Refuse what :func:`mccore.rng.seed_sequence` would refuse, without drawing."""
+    if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
+        return rng
+    check_int("rng", rng, minimum=0)
+    return rng
 
 
 def check_spins(spins, L: int, name: str = "spins") -> np.ndarray:
@@ -83,10 +91,11 @@ def check_spins(spins, L: int, name: str = "spins") -> np.ndarray:
     return arr.astype(np.int8, copy=False)
 
 
-def _fingerprint(spins: np.ndarray) -> str:
-    import hashlib
+def _fingerprint(spins: np.ndarray, temperatures) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(spins, dtype=np.int8).tobytes())
     digest.update(str(spins.shape).encode())
+    if temperatures is not None:
+        digest.update(np.ascontiguousarray(temperatures, dtype=np.float64).tobytes())
     return digest.hexdigest()
 
 
@@ -101,8 +110,8 @@ class IsingGAN:
         Dimension of the global standard-normal latent vector.
     noise_channels : int
         Per-site standard-normal noise channels fed to the generator's
-        convolutions (see Notes). A latent vector has ``latent_size =
-        latent_dim + noise_channels * L * L`` entries.
+        convolutions. A latent vector has ``latent_size = latent_dim +
+        noise_channels * L * L`` entries.
     channels : int
         Hidden feature channels (generator; first discriminator layer).
     n_layers : int
@@ -114,137 +123,182 @@ class IsingGAN:
     learning_rate_generator, learning_rate_discriminator : float
         Adam step sizes.
     beta1, beta2 : float
-        Adam moment decay rates (beta1 = 0.5 as in DCGAN, Radford et al. 2016).
+        Adam moment decay rates.
+    loss : {"nonsaturating", "wgan-gp", "hinge"}
+        "nonsaturating": the discriminator minimizes binary cross-entropy,
+        the generator ``-log D(G(z))`` (Goodfellow et al. 2014), with the R1
+        penalty ``gradient_penalty/2 E_data |grad_x D|^2`` (Mescheder et al.
+        2018). "wgan-gp": Wasserstein critic with the gradient penalty
+        ``gradient_penalty E (|grad D(x_hat)| - 1)^2`` on random
+        interpolates (Gulrajani et al. 2017). "hinge": hinge loss with a
+        spectrally normalized discriminator (Miyato et al. 2018); the
+        penalty is then R1 as for "nonsaturating".
+    n_critic : int
+        Discriminator steps per generator step.
     label_smoothing : float
-        Target of the discriminator for real configurations, in (0.5, 1];
-        0.9 is one-sided label smoothing (Salimans et al. 2016), 1 disables it.
+        Target of the discriminator for real configurations in the
+        non-saturating loss, in (0.5, 1]; 1 disables it.
     gradient_penalty : float
-        Weight gamma of the R1 penalty ``gamma/2 E_data |grad_x D-logit|^2``
-        on real configurations (Mescheder et al. 2018); 0 disables it.
+        Weight of the gradient penalty (see ``loss``); 0 disables it.
     minibatch_std : bool
         Give the discriminator the minibatch standard deviation feature
         (Karras et al. 2018), a defence against mode collapse.
+    training_output : {"mean", "straight-through"}
+        What the discriminator sees of a generated configuration during
+        training: the mean spins ``tanh(a)`` ("mean"), or spins drawn from
+        them, ``P(s_i = +1) = (1 + tanh a_i) / 2``, with the straight-through
+        gradient of the mean ("straight-through": the discriminator judges
+        exactly the +-1 configurations that :meth:`sample` returns).
     generation : {"bernoulli", "sign"}
-        How :meth:`sample` turns the generator's mean spins into +-1 (see Notes).
+        How :meth:`sample` turns mean spins into +-1 (see Notes).
+    symmetrize : bool
+        Give every generated configuration a uniformly random global sign
+        (training and sampling), so that the Z2 symmetry s -> -s of the
+        zero-field Ising weight holds exactly: P(m > 0) = 1/2 whatever the
+        network learned. Real configurations get random signs too in
+        training (an exact symmetry of their distribution).
+    random_translation : bool
+        Also translate every generated (and, in training, real)
+        configuration by a uniformly random lattice vector, an exact symmetry
+        of the periodic lattice.
+    conditional : bool
+        Temperature-conditioned model: :meth:`fit` takes the temperature of
+        every configuration and :meth:`sample` a temperature inside the
+        training range (see Notes).
     snapshot_epochs : sequence of int
         Epochs (1-based) after which ``n_snapshot`` configurations from a fixed
-        set of latent vectors are kept in ``history_["snapshots"]``, for the
-        figure of sample grids during training. The last epoch is always kept.
+        set of latent vectors are kept in ``history_["snapshots"]``. The last
+        epoch is always kept.
     n_snapshot : int
         Configurations per snapshot.
     n_threads : int or None
-        PyTorch intra-op threads during fit/sample (default 1; None: leave
-        as is). One thread is the default because on a loaded 2-core machine
-        two OpenMP threads were 10-40x slower per step than one.
-        Results are reproducible for a fixed thread count; see Notes.
-    seed : int, numpy.random.Generator or None
-        Seed of every random stream (weight initialisation, shuffling, latent
-        noise). None draws fresh entropy; the seed used is ``seed_``.
+        PyTorch intra-op threads during fit/sample (default 1; None: leave as
+        is). Results are reproducible for a fixed thread count.
+    rng : int, numpy.random.SeedSequence, numpy.random.Generator or None
+        Randomness (see :mod:`mccore.rng`), stored untouched. Every
+        :meth:`fit` resolves it to a seed (None: fresh entropy) recorded as
+        ``seed_``; weight initialisation, shuffling and latent noise are
+        independent streams of that seed.
 
     Attributes
     ----------
     seed_ : int
-        The seed in use (recorded in model files).
+        The seed the last :meth:`fit` used (recorded in model files).
     history_ : dict
         Per-epoch lists: ``loss_discriminator``, ``loss_generator`` (batch
-        means), ``d_real``, ``d_fake`` (mean discriminator probability on real
-        and generated configurations), ``abs_magnetization_fake`` (mean
-        |sum tanh(a)| / N of the generated batch), ``seconds`` (cumulative wall
-        time); ``snapshots`` (dict epoch -> int8 (n_snapshot, L, L)).
+        means), ``d_real``, ``d_fake`` (mean discriminator output on real and
+        generated configurations: a probability for "nonsaturating", a score
+        otherwise), ``abs_magnetization_fake`` (mean |m| of the generated
+        mean spins), ``seconds`` (cumulative wall time); ``snapshots`` (dict
+        epoch -> int8 (n_snapshot, L, L)).
     n_epochs_trained_ : int
+    interrupted_ : bool
+        The last fit was ended by Ctrl-C (the result is partial; a
+        checkpoint, if one was asked for, holds the last completed epoch).
+    stopped_early_ : bool
+        A callback stopped the last fit.
+    temperature_range_ : tuple of float or None
+        (lowest, highest) training temperature of a conditioned model.
+    training_temperatures_ : list of float
+        The distinct training temperatures of a conditioned model.
     metadata_ : dict
         Free provenance (data file, temperature, ...) stored in the model file.
 
     Notes
     -----
-    Value function (Goodfellow et al. 2014):
-    ``V(D, G) = E_data log D(x) + E_z log(1 - D(G(z)))``. The discriminator
-    ascends V (binary cross-entropy with the real target ``label_smoothing``);
-    the generator uses the non-saturating loss ``-E_z log D(G(z))``. One
-    discriminator step then one generator step per batch (the generator step
-    reuses the batch's latent vectors), Adam for both.
+    Physics conventions: k_B = J = 1, magnetization per spin m = (1/N) sum s_i.
 
-    Stabilizers, and why (measured at L = 8, T = 1.5 and 3.5, 2000 Monte
-    Carlo configurations): with a global latent vector only, every variant we
-    tried (plain, one-sided label smoothing, minibatch-std, instance noise,
-    a straight-through Bernoulli output, a relaxed-Bernoulli output, a
-    Z2-symmetrized discriminator) collapsed to (almost) all-up lattices at
-    T = 3.5 (e = -2.0 against -0.67) or to uncorrelated noise (e ~ 0). Two
-    changes made it work: per-site noise channels (local randomness, which a
-    circular convolution turns into a translation-invariant random field,
-    while the global vector sets large-scale features such as the sign of m)
-    and the R1 penalty on the discriminator (it damped the oscillation of the
-    generated magnetization between epochs). With both, T = 3.5 gave e =
-    -0.694 vs -0.666 and |m| = 0.275 vs 0.249, T = 1.5 gave e = -1.952 vs
-    -1.953, |m| = 0.975 vs 0.987 and 50 % of samples with m > 0.
+    Symmetries: the zero-field Ising weight on the periodic lattice is
+    invariant under the global flip and the lattice translations. With
+    ``symmetrize`` (and ``random_translation``) :meth:`sample` applies a
+    uniformly random element of that group to every configuration, so the
+    sampled distribution is exactly invariant, whatever the network learned.
+    Rotations and reflections are not applied.
 
-    The generator output during training is ``x = tanh(a)`` in (-1, 1), read
-    as the mean spin of each site. At generation each spin is drawn
-    independently, ``P(s_i = +1) = (1 + x_i) / 2`` (``generation="bernoulli"``,
-    the default). Why not ``sign(x)``: the discriminator judged ``x``, and
-    independent Bernoulli draws keep exactly what it judged in the mean,
-    ``E[s_i | z] = x_i`` and, the Ising energy being a sum of products of
-    *different* sites, ``E[E(s) | z] = E(x)``; sign() pushes every uncertain
-    site to +-1 together with its neighbours and so biases the energy and
-    |m| towards order wherever the generator is not saturated. Where the
-    generator is saturated (|x| -> 1) both rules agree. ``"sign"`` is kept for
-    comparison; in the measurements above sign() gave e = -1.975 (T = 1.5) and
-    -0.703 (T = 3.5) against Bernoulli's -1.952 and -0.694 (Monte Carlo
-    -1.953 and -0.666).
+    Temperature conditioning: the condition is the scaled temperature
+    ``c = (2 T - T_lo - T_hi) / (T_hi - T_lo)`` in [-1, 1] over the training
+    range, given to the generator (with z and as a constant input map) and
+    to the discriminator (as an input map and a feature of its head).
+    Between training temperatures the model interpolates; outside the
+    range it is not asked to generate.
 
-    Reproducibility: all randomness comes from ``seed`` through
-    ``SeedSequence`` streams keyed by purpose and epoch, so an interrupted
-    training resumed from its checkpoint ends in exactly the weights of an
-    uninterrupted one. Fit and sample run under
-    ``torch.use_deterministic_algorithms(True)``; global torch RNG state is not
-    used (weights are initialised inside ``torch.random.fork_rng``). CPU
-    floating-point reductions may be split differently for different thread
-    counts, so bitwise equality is promised for a fixed ``n_threads``.
+    Generation: the generator gives the mean spin ``x_i = tanh(a_i)`` of
+    every site; ``generation="bernoulli"`` draws each spin independently
+    with ``P(s_i = +1) = (1 + x_i) / 2``, ``"sign"`` takes ``sign(x_i)``.
+
+    Reproducibility: all randomness comes from the seed through
+    SeedSequence streams keyed by purpose and epoch (and, in sampling, by
+    block of 1024 configurations), so an interrupted training resumed from
+    its checkpoint ends in exactly the weights of an uninterrupted one, and
+    the same ``rng`` gives the same samples for any ``batch_size``. Fit and
+    sample run under ``torch.use_deterministic_algorithms(True)`` and never
+    touch torch's global RNG (weights are initialised inside
+    ``torch.random.fork_rng``). Floating-point reductions may be split
+    differently for different thread counts, so bitwise equality is
+    promised for a fixed ``n_threads``.
     """
 
     def __init__(self, L: int, *, latent_dim: int = 32, noise_channels: int = 2,
                  channels: int = 16, n_layers: int = 3, n_epochs: int = 30,
                  batch_size: int = 32, learning_rate_generator: float = 2e-4,
                  learning_rate_discriminator: float = 2e-4,
-                 beta1: float = 0.5, beta2: float = 0.999, label_smoothing: float = 0.9,
+                 beta1: float = 0.5, beta2: float = 0.999, loss: str = "nonsaturating",
+                 n_critic: int = 1, label_smoothing: float = 0.9,
                  gradient_penalty: float = 1.0, minibatch_std: bool = True,
-                 generation: str = "bernoulli", snapshot_epochs=(), n_snapshot: int = 16,
-                 n_threads: int | None = 1, seed=None):
-        self.L = _check_int("L", L, 2)
-        self.latent_dim = _check_int("latent_dim", latent_dim, 1)
-        self.noise_channels = _check_int("noise_channels", noise_channels, 0)
-        self.channels = _check_int("channels", channels, 1)
-        self.n_layers = _check_int("n_layers", n_layers, 1)
-        self.n_epochs = _check_int("n_epochs", n_epochs, 1)
-        self.batch_size = _check_int("batch_size", batch_size, 2)
-        self.learning_rate_generator = _check_float("learning_rate_generator",
-                                                    learning_rate_generator, 0.0, 1.0)
-        self.learning_rate_discriminator = _check_float("learning_rate_discriminator",
-                                                        learning_rate_discriminator, 0.0, 1.0)
-        self.beta1 = _check_float("beta1", beta1, 0.0, 1.0, low_open=False, high_open=True)
-        self.beta2 = _check_float("beta2", beta2, 0.0, 1.0, low_open=False, high_open=True)
-        self.label_smoothing = _check_float("label_smoothing", label_smoothing, 0.5, 1.0)
-        self.gradient_penalty = _check_float("gradient_penalty", gradient_penalty, 0.0, 1e6,
-                                             low_open=False)
-        if not isinstance(minibatch_std, (bool, np.bool_)):
-            raise InvalidParameterError(f"minibatch_std must be True or False, "
-                                        f"got {minibatch_std!r}")
-        self.minibatch_std = bool(minibatch_std)
-        if generation not in GENERATION_MODES:
-            raise InvalidParameterError(f"generation must be one of {GENERATION_MODES}, "
-                                        f"got {generation!r}")
-        self.generation = generation
+                 training_output: str = "mean", generation: str = "bernoulli",
+                 symmetrize: bool = True, random_translation: bool = True,
+                 conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,
+                 n_threads: int | None = 1, rng=None, seed=None):
+        self.L = check_int("L", L, minimum=2)
+        self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+        self.noise_channels = check_int("noise_channels", noise_channels, minimum=0)
+        self.channels = check_int("channels", channels, minimum=1)
+        self.n_layers = check_int("n_layers", n_layers, minimum=1)
+        self.n_epochs = check_int("n_epochs", n_epochs, minimum=1)
+        self.batch_size = check_int("batch_size", batch_size, minimum=2)
+        self.learning_rate_generator = check_float(
+            "learning_rate_generator", learning_rate_generator, minimum=0, maximum=1,
+            strict_min=True)
+        self.learning_rate_discriminator = check_float(
+            "learning_rate_discriminator", learning_rate_discriminator, minimum=0, maximum=1,
+            strict_min=True)
+        self.beta1 = check_float("beta1", beta1, minimum=0, maximum=1, strict_max=True)
+        self.beta2 = check_float("beta2", beta2, minimum=0, maximum=1, strict_max=True)
+        self.loss = check_choice("loss", loss, LOSSES)
+        self.n_critic = check_int("n_critic", n_critic, minimum=1)
+        self.label_smoothing = check_float("label_smoothing", label_smoothing, minimum=0.5,
+                                           maximum=1, strict_min=True)
+        self.gradient_penalty = check_float("gradient_penalty", gradient_penalty, minimum=0,
+                                            maximum=1e6)
+        self.minibatch_std = check_bool("minibatch_std", minibatch_std)
+        self.training_output = check_choice("training_output", training_output,
+                                            TRAINING_OUTPUTS)
+        self.generation = check_choice("generation", generation, GENERATION_MODES)
+        self.symmetrize = check_bool("symmetrize", symmetrize)
+        self.random_translation = check_bool("random_translation", random_translation)
+        self.conditional = check_bool("conditional", conditional)
         try:
-            epochs = tuple(sorted({_check_int("snapshot epoch", e, 1) for e in snapshot_epochs}))
+            epochs = tuple(sorted({check_int("snapshot epoch", e, minimum=1)
+                                   for e in snapshot_epochs}))
         except TypeError:
             raise InvalidParameterError(f"snapshot_epochs must be a sequence of integers >= 1, "
                                         f"got {snapshot_epochs!r}") from None
         self.snapshot_epochs = epochs
-        self.n_snapshot = _check_int("n_snapshot", n_snapshot, 1)
-        self.n_threads = None if n_threads is None else _check_int("n_threads", n_threads, 1)
-        self.seed_ = _resolve_seed(seed)
+        self.n_snapshot = check_int("n_snapshot", n_snapshot, minimum=1)
+        self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
+        if seed is not None:
+            warnings.warn("IsingGAN(seed=...) is deprecated; pass rng=... (the one randomness "
+                          "convention, see mccore.rng)", DeprecationWarning, stacklevel=2)
+            if rng is None:
+                rng = seed
+        self.rng = _check_rng_type(rng)
+        self.seed_ = None
         self.history_: dict = self._empty_history()
         self.n_epochs_trained_ = 0
+        self.interrupted_ = False
+        self.stopped_early_ = False
+        self.temperature_range_ = None
+        self.training_temperatures_: list = []
         self.metadata_: dict = {}
         self._generator = None
         self._discriminator = None
@@ -253,18 +307,28 @@ class IsingGAN:
     # hyperparameters and networks
 
     def get_params(self) -> dict:
-        """Hyperparameters as plain Python values (``seed`` is ``seed_``)."""
+        """Hyperparameters as plain Python values (``rng`` as given to the constructor)."""
         return {
             "L": self.L, "latent_dim": self.latent_dim, "channels": self.channels,
             "n_layers": self.n_layers, "n_epochs": self.n_epochs, "batch_size": self.batch_size,
             "learning_rate_generator": self.learning_rate_generator,
             "learning_rate_discriminator": self.learning_rate_discriminator,
-            "beta1": self.beta1, "beta2": self.beta2, "label_smoothing": self.label_smoothing,
+            "beta1": self.beta1, "beta2": self.beta2, "loss": self.loss,
+            "n_critic": self.n_critic, "label_smoothing": self.label_smoothing,
             "noise_channels": self.noise_channels, "gradient_penalty": self.gradient_penalty,
-            "minibatch_std": self.minibatch_std, "generation": self.generation,
+            "minibatch_std": self.minibatch_std, "training_output": self.training_output,
+            "generation": self.generation, "symmetrize": self.symmetrize,
+            "random_translation": self.random_translation, "conditional": self.conditional,
             "snapshot_epochs": list(self.snapshot_epochs), "n_snapshot": self.n_snapshot,
-            "n_threads": self.n_threads, "seed": self.seed_,
+            "n_threads": self.n_threads, "rng": self.rng,
         }
+
+    def _model_settings(self) -> dict:
+        """The settings that define the model and its streams (checked on resume)."""
+        settings = {k: v for k, v in self.get_params().items()
+                    if k not in _RESUMABLE_CHANGES and k != "rng"}
+        settings["seed"] = self.seed_
+        return settings
 
     @staticmethod
     def _empty_history() -> dict:
@@ -278,11 +342,12 @@ class IsingGAN:
         from .networks import Discriminator, Generator
 
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_stream_seed(self.seed_, _STREAM_INIT))
+            torch.manual_seed(_torch_seed(child(self.seed_, _STREAM_INIT)))
             self._generator = Generator(self.L, self.latent_dim, self.channels, self.n_layers,
-                                        self.noise_channels)
+                                        self.noise_channels, self.conditional)
             self._discriminator = Discriminator(self.L, self.channels, self.n_layers,
-                                                self.minibatch_std)
+                                                self.minibatch_std, self.conditional,
+                                                spectral_norm=self.loss == "hinge")
 
     def _require_fitted(self):
         if self._generator is None:
@@ -298,60 +363,152 @@ class IsingGAN:
         """True once the model has been trained (or loaded)."""
         return self._generator is not None
 
+    def memory_estimate(self) -> float:
+        """Bytes that training needs, roughly (parameters, Adam state, activations)."""
+        L2, c = self.L * self.L, self.channels
+        params_g = (self.latent_dim + 1) * c * L2 + self.n_layers * 9 * (c + 3) * c
+        params_d = sum(9 * (c * 2**k) ** 2 * 2 for k in range(self.n_layers)) + 64 * c
+        activations = self.batch_size * (self.latent_size + 8 * c * L2) * 4.0
+        return 4.0 * 4 * (params_g + params_d) + 3 * activations
+
+    def check_memory(self) -> None:
+        """Refuse (InvalidParameterError) settings whose training would not fit in memory."""
+        check_memory(f"a GAN with L = {self.L}, latent_dim = {self.latent_dim}, "
+                     f"channels = {self.channels}, batch_size = {self.batch_size}",
+                     self.memory_estimate())
+
+    # ------------------------------------------------------------------
+    # conditioning
+
+    def _scaled(self, temperatures) -> np.ndarray:
+        lo, hi = self.temperature_range_
+        T = np.asarray(temperatures, dtype=np.float64)
+        if hi == lo:
+            return np.zeros_like(T, dtype=np.float32)
+        return ((2 * T - lo - hi) / (hi - lo)).astype(np.float32)
+
+    def check_temperature(self, temperature) -> float | None:
+        """The temperature to generate at: required for a conditioned model, in range.
+
+        Raises
+        ------
+        InvalidParameterError
+            A conditioned model without a temperature, one outside the training
+            range, or a temperature given to an unconditioned model.
+        """
+        if not self.conditional:
+            if temperature is not None:
+                raise InvalidParameterError(
+                    "temperature is only for a temperature-conditioned GAN; this model was "
+                    "trained at one temperature")
+            return None
+        if temperature is None:
+            raise InvalidParameterError("a temperature-conditioned GAN needs a temperature")
+        T = check_float("temperature", temperature, minimum=0, strict_min=True)
+        if self.temperature_range_ is not None:
+            lo, hi = self.temperature_range_
+            if not (lo - 1e-9 <= T <= hi + 1e-9):
+                raise InvalidParameterError(
+                    f"temperature must be in the training range [{lo:g}, {hi:g}] "
+                    f"(the conditioned GAN interpolates, it does not extrapolate), got {T:g}")
+        return T
+
     # ------------------------------------------------------------------
     # training
 
-    def fit(self, spins, *, callback=None, progress: bool = False, checkpoint=None,
-            checkpoint_every: int = 1, resume: bool = False) -> "IsingGAN":
+    def fit(self, spins, temperatures=None, *, callback=None, progress: bool = False,
+            checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> "IsingGAN":
         """Train on configurations ``spins`` (n, L, L) in {-1, +1}.
 
         Parameters
         ----------
         spins : array_like, shape (n, L, L), values in {-1, +1}
+        temperatures : array_like, shape (n,), optional
+            Temperature of every configuration (k_B = J = 1); required for a
+            conditioned model (at least two distinct values), refused otherwise.
         callback : callable, optional
-            ``callback(epoch, history)`` after every epoch (1-based epoch).
+            ``callback(step: mccore.training.TrainingStep) -> bool | None``
+            after every epoch; True stops training (``stopped_early_``).
         progress : bool
-            Show a progress bar over epochs (tqdm).
+            Show a progress bar over epochs (tqdm, on stderr).
         checkpoint : path, optional
             File that receives the full training state (weights, Adam moments,
-            history) every ``checkpoint_every`` epochs and after the last one.
+            history) every ``checkpoint_every`` epochs, after the last one and
+            on Ctrl-C.
         checkpoint_every : int
         resume : bool
-            Continue from ``checkpoint`` (which must exist and have been made
-            with the same data and the same hyperparameters, except
-            ``n_epochs``, ``snapshot_epochs`` and ``n_threads``); training goes
-            on up to ``n_epochs``.
+            Continue from ``checkpoint`` if it exists (a missing checkpoint
+            starts afresh). It must have been made with the same data and the
+            same model-defining settings; ``n_epochs`` may be larger (the run
+            is extended), and a checkpoint that already has ``n_epochs``
+            epochs is accepted as it is.
 
         Returns
         -------
         self
+            On Ctrl-C the partial result, with ``interrupted_`` set.
 
         Raises
         ------
         MissingDependencyError
             PyTorch is not installed.
         InvalidParameterError
-            Bad spins, or a checkpoint that does not belong to this run.
+            Bad spins or temperatures, too little memory, or a checkpoint that
+            does not belong to this run.
         DivergenceError
             A loss became NaN or infinite.
         """
         torch = require_torch()
         spins = check_spins(spins, self.L)
-        checkpoint_every = _check_int("checkpoint_every", checkpoint_every, 1)
+        if self.conditional:
+            if temperatures is None:
+                raise InvalidParameterError("a conditioned IsingGAN needs the temperature of "
+                                            "every configuration")
+            temps = np.asarray(temperatures, dtype=np.float64)
+            if temps.shape != (spins.shape[0],) or not np.all(np.isfinite(temps)) \
+                    or not np.all(temps > 0):
+                raise InvalidParameterError(
+                    f"temperatures must be {spins.shape[0]} finite numbers > 0, one per "
+                    f"configuration, got shape {temps.shape}")
+            distinct = np.unique(temps)
+            if distinct.size < 2:
+                raise InvalidParameterError("a conditioned IsingGAN needs at least 2 distinct "
+                                            "training temperatures")
+        else:
+            if temperatures is not None:
+                raise InvalidParameterError("temperatures are only for a conditioned IsingGAN "
+                                            "(conditional=True)")
+            temps = None
+        checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=1)
         if resume and checkpoint is None:
             raise InvalidParameterError("resume=True needs a checkpoint path")
-        fingerprint = _fingerprint(spins)
+        self.check_memory()
+        fingerprint = _fingerprint(spins, temps)
+        resuming = resume and Path(checkpoint).exists()
         with deterministic_torch(self.n_threads):
-            if resume:
+            if resuming:
                 opt_g, opt_d = self._resume(torch, checkpoint, fingerprint)
             else:
+                self.seed_ = _resolve_seed(self.rng)
+                if temps is not None:
+                    self.temperature_range_ = (float(distinct[0]), float(distinct[-1]))
+                    self.training_temperatures_ = [float(t) for t in distinct]
                 self._build(torch)
                 self.history_ = self._empty_history()
                 self.n_epochs_trained_ = 0
                 opt_g, opt_d = self._optimizers(torch)
-            self._train(torch, spins, opt_g, opt_d, fingerprint=fingerprint,
-                        callback=callback, progress=progress, checkpoint=checkpoint,
-                        checkpoint_every=checkpoint_every)
+            self.interrupted_ = self.stopped_early_ = False
+            step = self._epoch_function(torch, spins, temps, opt_g, opt_d)
+            save = None
+            if checkpoint is not None:
+                def save(n_done):
+                    self._write_checkpoint(torch, checkpoint, opt_g, opt_d, fingerprint)
+            outcome = run_steps(step, start=self.n_epochs_trained_, stop=self.n_epochs,
+                                model=self, callback=callback, save_checkpoint=save,
+                                checkpoint_every=checkpoint_every, progress=progress,
+                                description="GAN fit", unit="epoch")
+            self.interrupted_ = outcome.interrupted
+            self.stopped_early_ = outcome.stopped_early
         return self
 
     def _optimizers(self, torch):
@@ -362,105 +519,169 @@ class IsingGAN:
                                  betas=(self.beta1, self.beta2))
         return opt_g, opt_d
 
-    def _snapshot_latent(self, torch):
-        gen = torch.Generator().manual_seed(_stream_seed(self.seed_, _STREAM_SNAPSHOT))
+    def _snapshot_inputs(self, torch):
+        gen = torch.Generator().manual_seed(_torch_seed(child(self.seed_, _STREAM_SNAPSHOT)))
         z = torch.randn(self.n_snapshot, self.latent_size, generator=gen)
-        return z, gen
+        c = None
+        if self.conditional:
+            lo, hi = self.temperature_range_
+            T = np.linspace(lo, hi, self.n_snapshot)
+            c = torch.from_numpy(self._scaled(T))
+        return z, c, gen
 
-    def _train(self, torch, spins, opt_g, opt_d, *, fingerprint, callback, progress,
-               checkpoint, checkpoint_every):
+    def _symmetry(self, torch, x, gen):
+        """Apply a random global sign (and translation) to each configuration of ``x``."""
+        if self.symmetrize:
+            sign = torch.randint(0, 2, (x.shape[0],), generator=gen).to(x.dtype) * 2 - 1
+            x = x * sign.view(-1, 1, 1)
+        if self.random_translation:
+            shifts = torch.randint(0, self.L, (x.shape[0], 2), generator=gen)
+            idx = torch.arange(self.L)
+            rows = (idx.view(1, -1) - shifts[:, :1]) % self.L          # (B, L)
+            cols = (idx.view(1, -1) - shifts[:, 1:]) % self.L
+            x = x.gather(1, rows.unsqueeze(2).expand(-1, -1, self.L))
+            x = x.gather(2, cols.unsqueeze(1).expand(-1, self.L, -1))
+        return x
+
+    def _generate_batch(self, torch, z, c, gen):
+        """Generated configurations as the discriminator sees them in training."""
+        mean = torch.tanh(self._generator(z, c))
+        if self.training_output == "straight-through":
+            u = torch.rand(mean.shape, generator=gen)
+            hard = torch.where(u < (1 + mean) / 2, 1.0, -1.0)
+            x = hard + mean - mean.detach()
+        else:
+            x = mean
+        return self._symmetry(torch, x, gen), mean
+
+    def _epoch_function(self, torch, spins, temps, opt_g, opt_d):
+        import copy
+
         bce = torch.nn.functional.binary_cross_entropy_with_logits
+        relu = torch.nn.functional.relu
         G, D = self._generator, self._discriminator
         data = torch.from_numpy(spins.astype(np.float32))
+        cond = None if temps is None else torch.from_numpy(self._scaled(temps))
         n = data.shape[0]
         batch = min(self.batch_size, n)
         n_batches = n // batch  # the incomplete last batch is dropped (fresh shuffle each epoch)
-        epochs = range(self.n_epochs_trained_, self.n_epochs)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=self.n_epochs, initial=self.n_epochs_trained_, unit="epoch",
-                       desc="GAN fit")
+        penalty = self.gradient_penalty
+
+        def d_loss(real, c_real, fake, c_fake, gen):
+            if self.loss == "wgan-gp":
+                logit_real, logit_fake = D(real, c_real), D(fake, c_fake)
+                loss = logit_fake.mean() - logit_real.mean()
+                if penalty > 0:
+                    eps = torch.rand(real.shape[0], 1, 1, generator=gen)
+                    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                    (grad,) = torch.autograd.grad(D(x_hat, c_real).sum(), x_hat,
+                                                  create_graph=True)
+                    norm = grad.pow(2).sum(dim=(1, 2)).add(1e-12).sqrt()
+                    loss = loss + penalty * (norm - 1).pow(2).mean()
+                return loss, logit_real, logit_fake
+            if penalty > 0:
+                real = real.requires_grad_(True)
+            logit_real, logit_fake = D(real, c_real), D(fake, c_fake)
+            if self.loss == "hinge":
+                loss = relu(1 - logit_real).mean() + relu(1 + logit_fake).mean()
+            else:
+                loss = (bce(logit_real, torch.full_like(logit_real, self.label_smoothing))
+                        + bce(logit_fake, torch.zeros_like(logit_fake)))
+            if penalty > 0:
+                (grad,) = torch.autograd.grad(logit_real.sum(), real, create_graph=True)
+                loss = loss + 0.5 * penalty * grad.pow(2).sum(dim=(1, 2)).mean()
+            return loss, logit_real, logit_fake
+
+        def g_loss(score):
+            if self.loss == "nonsaturating":
+                return bce(score, torch.ones_like(score))
+            return -score.mean()
+
+        def to_prob(score):
+            return torch.sigmoid(score) if self.loss == "nonsaturating" else score
+
+        def epoch(i: int) -> dict:
+            # a consistent state to fall back to if Ctrl-C arrives mid-epoch
+            saved = (copy.deepcopy(G.state_dict()), copy.deepcopy(D.state_dict()),
+                     copy.deepcopy(opt_g.state_dict()), copy.deepcopy(opt_d.state_dict()))
+            try:
+                return self._run_epoch(torch, i, data, cond, n, batch, n_batches, d_loss,
+                                       g_loss, to_prob, opt_g, opt_d)
+            except KeyboardInterrupt:
+                G.load_state_dict(saved[0])
+                D.load_state_dict(saved[1])
+                opt_g.load_state_dict(saved[2])
+                opt_d.load_state_dict(saved[3])
+                raise
+
+        return epoch
+
+    def _run_epoch(self, torch, i, data, cond, n, batch, n_batches, d_loss, g_loss, to_prob,
+                   opt_g, opt_d) -> dict:
+        G, D = self._generator, self._discriminator
+        start = time.perf_counter()
         elapsed = self.history_["seconds"][-1] if self.history_["seconds"] else 0.0
-        try:
-            for epoch in epochs:
-                start = time.perf_counter()
-                epoch_seed = _stream_seed(self.seed_, _STREAM_EPOCH, epoch)
-                order = torch.from_numpy(np.random.default_rng(epoch_seed).permutation(n))
-                gen = torch.Generator().manual_seed(epoch_seed)
-                sums = np.zeros(5)
-                G.train()
-                D.train()
-                for b in range(n_batches):
-                    real = data[order[b * batch:(b + 1) * batch]]
-                    z = torch.randn(batch, self.latent_size, generator=gen)
-                    fake = torch.tanh(G(z))
-                    if self.gradient_penalty > 0:
-                        real.requires_grad_(True)
-                    logit_real = D(real)
-                    logit_fake = D(fake.detach())
-                    loss_d = (bce(logit_real, torch.full_like(logit_real, self.label_smoothing))
-                              + bce(logit_fake, torch.zeros_like(logit_fake)))
-                    if self.gradient_penalty > 0:
-                        (grad_real,) = torch.autograd.grad(logit_real.sum(), real,
-                                                           create_graph=True)
-                        loss_d = loss_d + 0.5 * self.gradient_penalty * \
-                            grad_real.pow(2).sum(dim=(1, 2)).mean()
-                    opt_d.zero_grad(set_to_none=True)
-                    loss_d.backward()
-                    opt_d.step()
-                    # generator step, non-saturating: descend -log D(G(z))
-                    logit_gen = D(fake)
-                    loss_g = bce(logit_gen, torch.ones_like(logit_gen))
-                    opt_g.zero_grad(set_to_none=True)
-                    loss_g.backward()
-                    opt_g.step()
-                    with torch.no_grad():
-                        sums += [loss_d.item(), loss_g.item(),
-                                 torch.sigmoid(logit_real).mean().item(),
-                                 torch.sigmoid(logit_fake).mean().item(),
-                                 fake.mean(dim=(1, 2)).abs().mean().item()]
-                means = sums / n_batches
-                if not np.all(np.isfinite(means[:2])):
-                    raise DivergenceError(f"GAN training diverged at epoch {epoch + 1}: "
-                                          f"discriminator loss {means[0]}, generator loss "
-                                          f"{means[1]}")
-                elapsed += time.perf_counter() - start
-                hist = self.history_
-                for key, value in zip(("loss_discriminator", "loss_generator", "d_real",
-                                       "d_fake", "abs_magnetization_fake"), means):
-                    hist[key].append(float(value))
-                hist["seconds"].append(float(elapsed))
-                self.n_epochs_trained_ = epoch + 1
-                if self.n_epochs_trained_ in self.snapshot_epochs or \
-                        self.n_epochs_trained_ == self.n_epochs:
-                    z, snap_gen = self._snapshot_latent(torch)
-                    hist["snapshots"][self.n_epochs_trained_] = self._draw(
-                        torch, z, snap_gen, self.generation)
-                if checkpoint is not None and (self.n_epochs_trained_ % checkpoint_every == 0
-                                               or self.n_epochs_trained_ == self.n_epochs):
-                    self._write_checkpoint(torch, checkpoint, opt_g, opt_d, fingerprint)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss_d=f"{means[0]:.3f}", loss_g=f"{means[1]:.3f}")
-                if callback is not None:
-                    callback(self.n_epochs_trained_, self.history_)
-        finally:
-            if bar is not None:
-                bar.close()
+        epoch_seq = child(self.seed_, _STREAM_EPOCH, i)
+        order = torch.from_numpy(np.random.default_rng(epoch_seq).permutation(n))
+        gen = torch.Generator().manual_seed(_torch_seed(epoch_seq))
+        sums = np.zeros(5)
+        G.train()
+        D.train()
+        n_g_steps = 0
+        for b in range(n_batches):
+            idx = order[b * batch:(b + 1) * batch]
+            real = self._symmetry(torch, data[idx], gen)
+            c_real = None if cond is None else cond[idx]
+            z = torch.randn(batch, self.latent_size, generator=gen)
+            c_fake = c_real  # generated at the temperatures of the real batch
+            fake, mean = self._generate_batch(torch, z, c_fake, gen)
+            loss_d, logit_real, logit_fake = d_loss(real, c_real, fake.detach(), c_fake, gen)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            if (b + 1) % self.n_critic == 0:
+                score = D(fake, c_fake)
+                loss_g = g_loss(score)
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+                n_g_steps += 1
+                sums[1] += loss_g.item()
+            with torch.no_grad():
+                sums[[0, 2, 3, 4]] += [loss_d.item(), to_prob(logit_real).mean().item(),
+                                       to_prob(logit_fake).mean().item(),
+                                       mean.mean(dim=(1, 2)).abs().mean().item()]
+        means = sums / n_batches
+        means[1] = sums[1] / max(n_g_steps, 1)
+        if not np.all(np.isfinite(means[:2])):
+            raise DivergenceError(f"GAN training diverged at epoch {i + 1}: discriminator "
+                                  f"loss {means[0]}, generator loss {means[1]}")
+        hist = self.history_
+        metrics = dict(zip(("loss_discriminator", "loss_generator", "d_real", "d_fake",
+                            "abs_magnetization_fake"), (float(v) for v in means)))
+        for key, value in metrics.items():
+            hist[key].append(value)
+        hist["seconds"].append(float(elapsed + time.perf_counter() - start))
+        self.n_epochs_trained_ = i + 1
+        if self.n_epochs_trained_ in self.snapshot_epochs or \
+                self.n_epochs_trained_ == self.n_epochs:
+            z, c, snap_gen = self._snapshot_inputs(torch)
+            hist["snapshots"][self.n_epochs_trained_] = self._draw(torch, z, c, snap_gen,
+                                                                   self.generation)
+        return metrics
 
     # ------------------------------------------------------------------
     # generation
 
-    def _draw(self, torch, z, gen, mode, uniform=None):
-        """Spins (int8 numpy) from latent vectors ``z`` (torch).
+    def _draw(self, torch, z, c, gen, mode, uniform=None):
+        """Spins (int8 numpy) from latent vectors ``z`` (torch), no symmetry applied.
 
         The Bernoulli draws use ``uniform`` (same shape as the output) if
         given, else fresh uniforms from the torch generator ``gen``.
         """
         self._generator.eval()
         with torch.no_grad():
-            x = torch.tanh(self._generator(z))
+            x = torch.tanh(self._generator(z, c))
             if mode == "sign":
                 s = torch.where(x >= 0, 1, -1)
             elif mode == "bernoulli":
@@ -470,79 +691,120 @@ class IsingGAN:
                 return x.numpy().astype(np.float64)
         return s.to(torch.int8).numpy()
 
-    def sample(self, n_samples: int, *, seed=None, mode: str | None = None,
-               batch_size: int = 1024) -> np.ndarray:
+    def _condition(self, torch, temperature, n):
+        if not self.conditional:
+            return None
+        return torch.full((n,), float(self._scaled(temperature)), dtype=torch.float32)
+
+    def sample_memory_estimate(self, n_samples: int) -> float:
+        """Bytes that :meth:`sample` needs for ``n_samples`` configurations, roughly."""
+        per_block = _BLOCK * (self.latent_size + 2 * self.L * self.L
+                              + 8 * self.channels * self.L * self.L) * 4.0
+        return float(n_samples) * self.L * self.L + per_block
+
+    def sample(self, n_samples: int, *, rng=None, temperature=None, mode: str | None = None,
+               batch_size: int = 1024, seed=None) -> np.ndarray:
         """Draw ``n_samples`` configurations (n_samples, L, L) int8 in {-1, +1}.
 
         Parameters
         ----------
         n_samples : int
-        seed : int, numpy.random.Generator or None
-            Seed of the latent vectors and Bernoulli draws (None: fresh entropy).
-            The same seed gives the same configurations for any ``batch_size``.
+        rng : int, SeedSequence, Generator or None
+            Randomness of the latent vectors, the spin draws and the symmetry
+            operations; None uses the model's ``rng`` (so a model made with an
+            int gives the same samples every call, as scikit-learn's
+            ``random_state``; None there: fresh entropy). The same ``rng``
+            gives the same configurations for any ``batch_size``.
+        temperature : float, optional
+            For a conditioned model: the temperature (k_B = J = 1) to generate
+            at, inside the training range.
         mode : {"bernoulli", "sign"} or None
-            Overrides the model's ``generation`` rule (see the class Notes).
+            Overrides the model's ``generation`` rule.
         batch_size : int
             Configurations generated per forward pass (memory only).
         """
         torch = require_torch()
         self._require_fitted()
-        n_samples = _check_int("n_samples", n_samples, 1)
-        batch_size = _check_int("batch_size", batch_size, 1)
-        mode = self.generation if mode is None else mode
-        if mode not in GENERATION_MODES:
-            raise InvalidParameterError(f"mode must be one of {GENERATION_MODES}, got {mode!r}")
-        seed = _resolve_seed(seed)
+        n_samples = check_int("n_samples", n_samples, minimum=1)
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        mode = self.generation if mode is None else check_choice("mode", mode,
+                                                                   GENERATION_MODES)
+        T = self.check_temperature(temperature)
+        check_memory(f"{n_samples} samples of L = {self.L}",
+                     self.sample_memory_estimate(n_samples))
+        if seed is not None:
+            warnings.warn("sample(seed=...) is deprecated; pass rng=...", DeprecationWarning,
+                          stacklevel=2)
+            rng = seed if rng is None else rng
+        seq = seed_sequence(self.rng if rng is None else rng)
         out = np.empty((n_samples, self.L, self.L), dtype=np.int8)
         with deterministic_torch(self.n_threads):
-            # one stream per block of 1024 samples, so batch_size does not matter
-            for start in range(0, n_samples, 1024):
-                stop = min(start + 1024, n_samples)
-                gen = torch.Generator().manual_seed(_stream_seed(seed, start // 1024))
-                z = torch.randn(stop - start, self.latent_size, generator=gen)
-                u = torch.rand(stop - start, self.L, self.L, generator=gen)
-                for s0 in range(0, stop - start, batch_size):
-                    s1 = min(s0 + batch_size, stop - start)
-                    out[start + s0:start + s1] = self._draw(torch, z[s0:s1], gen, mode,
-                                                            uniform=u[s0:s1])
+            for start in range(0, n_samples, _BLOCK):
+                stop = min(start + _BLOCK, n_samples)
+                m = stop - start
+                gen = torch.Generator().manual_seed(
+                    _torch_seed(child(seq, _STREAM_SAMPLE, start // _BLOCK)))
+                z = torch.randn(m, self.latent_size, generator=gen)
+                u = torch.rand(m, self.L, self.L, generator=gen)
+                c = self._condition(torch, T, m)
+                block = np.empty((m, self.L, self.L), dtype=np.int8)
+                for s0 in range(0, m, batch_size):
+                    s1 = min(s0 + batch_size, m)
+                    block[s0:s1] = self._draw(torch, z[s0:s1], None if c is None else c[s0:s1],
+                                              gen, mode, uniform=u[s0:s1])
+                out[start:stop] = self._symmetry(torch, torch.from_numpy(block), gen).numpy()
         return out
 
-    def latent_vectors(self, n: int, *, seed=None) -> np.ndarray:
-        """Standard-normal latent vectors (n, latent_dim) float32, for exploration."""
-        n = _check_int("n", n, 1)
-        rng = np.random.default_rng(_resolve_seed(seed))
-        return rng.standard_normal((n, self.latent_size)).astype(np.float32)
+    def latent_vectors(self, n: int, *, rng=None) -> np.ndarray:
+        """Standard-normal latent vectors (n, latent_size) float32, for exploration."""
+        n = check_int("n", n, minimum=1)
+        seq = seed_sequence(self.rng if rng is None else rng)
+        gen = np.random.default_rng(child(seq, _STREAM_LATENT))
+        return gen.standard_normal((n, self.latent_size)).astype(np.float32)
 
-    def generate(self, latent, *, mode: str = "mean", seed=None) -> np.ndarray:
-        """Generator output for given latent vectors.
+    def generate(self, latent, *, temperature=None, mode: str = "mean", rng=None) -> np.ndarray:
+        """Generator output for given latent vectors, without the symmetry operations.
 
         Parameters
         ----------
-        latent : array_like, shape (n, latent_dim)
+        latent : array_like, shape (n, latent_size)
+        temperature : float or array_like of shape (n,), optional
+            For a conditioned model (inside the training range).
         mode : {"mean", "bernoulli", "sign"}
             "mean": the mean spins tanh(a) as float64 (n, L, L); otherwise
             spins int8 drawn with that rule.
-        seed : int or None
-            Seed of the Bernoulli draws.
+        rng : int, SeedSequence, Generator or None
+            Randomness of the Bernoulli draws (None: the model's ``rng``).
         """
         torch = require_torch()
         self._require_fitted()
-        if mode not in ("mean",) + GENERATION_MODES:
-            raise InvalidParameterError(f"mode must be one of {('mean',) + GENERATION_MODES}, "
-                                        f"got {mode!r}")
+        check_choice("mode", mode, ("mean",) + GENERATION_MODES)
         z = np.asarray(latent, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_size:
             raise InvalidParameterError(f"latent must have shape (n, {self.latent_size}), "
                                         f"got {z.shape}")
+        c = None
+        if self.conditional:
+            T = np.broadcast_to(np.asarray(temperature if temperature is not None else np.nan,
+                                           dtype=np.float64), (z.shape[0],))
+            for t in np.unique(T):
+                self.check_temperature(None if np.isnan(t) else float(t))
+        else:
+            self.check_temperature(temperature)
+        seq = seed_sequence(self.rng if rng is None else rng)
         with deterministic_torch(self.n_threads):
-            gen = torch.Generator().manual_seed(_resolve_seed(seed))
-            return self._draw(torch, torch.from_numpy(np.ascontiguousarray(z)), gen, mode)
+            if self.conditional:
+                c = torch.from_numpy(self._scaled(T))
+            gen = torch.Generator().manual_seed(_torch_seed(child(seq, _STREAM_SAMPLE)))
+            return self._draw(torch, torch.from_numpy(np.ascontiguousarray(z)), c, gen, mode)
 
-    def discriminate(self, spins) -> np.ndarray:
-        """Discriminator probability D(x) that each configuration is real, (n,) float64.
+    def discriminate(self, spins, *, temperature=None) -> np.ndarray:
+        """Discriminator output for each configuration, (n,) float64.
 
-        Evaluated one configuration at a time when the minibatch feature is on,
-        so the answer does not depend on the other configurations.
+        A probability that the configuration is real for the non-saturating
+        loss, a score otherwise. Evaluated one configuration at a time when
+        the minibatch feature is on, so the answer does not depend on the
+        other configurations.
         """
         torch = require_torch()
         self._require_fitted()
@@ -550,14 +812,19 @@ class IsingGAN:
         if arr.ndim != 3 or arr.shape[1:] != (self.L, self.L):
             raise InvalidParameterError(f"spins must have shape (n, {self.L}, {self.L}), "
                                         f"got {arr.shape}")
+        T = self.check_temperature(temperature)
         with deterministic_torch(self.n_threads), torch.no_grad():
             self._discriminator.eval()
             x = torch.from_numpy(arr)
+            c = self._condition(torch, T, len(x))
             if self.minibatch_std:
-                logits = torch.cat([self._discriminator(x[i:i + 1]) for i in range(len(x))])
+                logits = torch.cat([self._discriminator(
+                    x[i:i + 1], None if c is None else c[i:i + 1]) for i in range(len(x))])
             else:
-                logits = self._discriminator(x)
-            return torch.sigmoid(logits).double().numpy()
+                logits = self._discriminator(x, c)
+            if self.loss == "nonsaturating":
+                logits = torch.sigmoid(logits)
+            return logits.double().numpy()
 
     # ------------------------------------------------------------------
     # files
@@ -572,11 +839,14 @@ class IsingGAN:
         if snap_epochs:
             history["snapshots"] = torch.from_numpy(
                 np.stack([hist["snapshots"][e] for e in snap_epochs]).astype(np.int8))
+        params = self.get_params()
+        params["rng"] = self.seed_
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "hyperparameters": json.dumps(self.get_params()),
+            "hyperparameters": json.dumps(params),
             "metadata": json.dumps(self.metadata_),
+            "training_temperatures": json.dumps(self.training_temperatures_),
             "n_epochs_trained": int(self.n_epochs_trained_),
             "generator": self._generator.state_dict(),
             "discriminator": self._discriminator.state_dict(),
@@ -587,7 +857,10 @@ class IsingGAN:
         """Write the model (weights, hyperparameters, history, metadata) to ``path``.
 
         The file is a PyTorch zip archive of tensors, strings and numbers only,
-        read back with ``torch.load(weights_only=True)`` (no code executed).
+        read back with ``torch.load(weights_only=True)`` (no code executed),
+        written to a temporary file and moved into place (nothing is left
+        behind if the write fails; a full disk raises
+        ``OSError(ENOSPC, "No space left on device")``).
 
         Parameters
         ----------
@@ -604,7 +877,7 @@ class IsingGAN:
             raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
         if metadata:
             self.metadata_ = {**self.metadata_, **metadata}
-        _atomic_torch_save(torch, self._payload(torch), path)
+        _write_payload(torch, self._payload(torch), path)
         return path
 
     def _write_checkpoint(self, torch, path, opt_g, opt_d, fingerprint):
@@ -612,7 +885,7 @@ class IsingGAN:
         payload["training"] = {"optimizer_generator": opt_g.state_dict(),
                                "optimizer_discriminator": opt_d.state_dict(),
                                "data_fingerprint": fingerprint}
-        _atomic_torch_save(torch, payload, Path(path))
+        _write_payload(torch, payload, Path(path))
 
     @classmethod
     def load(cls, path) -> "IsingGAN":
@@ -623,7 +896,7 @@ class IsingGAN:
         MissingDependencyError
             PyTorch is not installed.
         FileFormatError
-            The file is not an isingrbm GAN model (foreign, corrupt, other version).
+            The file is not a GAN model file (foreign, corrupt, other version).
         """
         torch = require_torch()
         payload = _read_payload(torch, path)
@@ -633,9 +906,17 @@ class IsingGAN:
     def _from_payload(cls, torch, payload, path) -> "IsingGAN":
         try:
             params = json.loads(payload["hyperparameters"])
-            seed = params.pop("seed")
-            model = cls(**params, seed=seed)
+            if payload["format_version"] == 1:
+                params = {**_V1_DEFAULTS, **params}
+                params["rng"] = params.pop("seed")
+            seed = params.pop("rng")
+            model = cls(**params, rng=seed)
+            model.seed_ = seed
             model.metadata_ = json.loads(payload["metadata"])
+            temps = json.loads(payload.get("training_temperatures", "[]"))
+            model.training_temperatures_ = [float(t) for t in temps]
+            if model.conditional:
+                model.temperature_range_ = (min(temps), max(temps))
             model._build(torch)
             model._generator.load_state_dict(payload["generator"])
             model._discriminator.load_state_dict(payload["discriminator"])
@@ -651,26 +932,27 @@ class IsingGAN:
             model.history_ = history
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError,
                 IndexError) as exc:
-            raise FileFormatError(f"{path}: not a valid {FORMAT} file "
+            raise FileFormatError(f"{path}: not a valid GAN model file "
                                   f"({type(exc).__name__}: {exc})") from None
         return model
 
     def _resume(self, torch, checkpoint, fingerprint):
         path = Path(checkpoint)
-        if not path.exists():
-            raise InvalidParameterError(f"cannot resume: checkpoint {path} does not exist")
         payload = _read_payload(torch, path)
         if "training" not in payload:
             raise InvalidParameterError(f"cannot resume: {path} is a model file without "
                                         f"training state (not a checkpoint)")
         stored = self._from_payload(torch, payload, path)
-        mine, theirs = self.get_params(), stored.get_params()
-        changed = sorted(k for k in mine if k not in _RESUMABLE_CHANGES and mine[k] != theirs[k])
-        if changed:
-            detail = ", ".join(f"{k}={theirs[k]!r} (now {mine[k]!r})" for k in changed)
-            raise InvalidParameterError(f"cannot resume from {path}: it was made with {detail}")
-        training = payload["training"]
-        if training.get("data_fingerprint") != fingerprint:
+        if self.rng is not None and not isinstance(self.rng, (np.random.Generator,
+                                                              np.random.SeedSequence)):
+            self.seed_ = int(self.rng)
+        else:
+            self.seed_ = stored.seed_  # the interrupted run's seed governs
+        saved = stored._model_settings()
+        self.temperature_range_ = stored.temperature_range_
+        self.training_temperatures_ = stored.training_temperatures_
+        check_resume_settings(saved, self._model_settings(), what=str(path))
+        if payload["training"].get("data_fingerprint") != fingerprint:
             raise InvalidParameterError(f"cannot resume from {path}: it was trained on "
                                         f"different data")
         if stored.n_epochs_trained_ > self.n_epochs:
@@ -683,47 +965,58 @@ class IsingGAN:
         self.metadata_ = {**stored.metadata_, **self.metadata_}
         opt_g, opt_d = self._optimizers(torch)
         try:
-            opt_g.load_state_dict(training["optimizer_generator"])
-            opt_d.load_state_dict(training["optimizer_discriminator"])
+            opt_g.load_state_dict(payload["training"]["optimizer_generator"])
+            opt_d.load_state_dict(payload["training"]["optimizer_discriminator"])
         except (KeyError, ValueError, RuntimeError) as exc:
             raise FileFormatError(f"{path}: corrupt optimizer state ({exc})") from None
         return opt_g, opt_d
 
     def __repr__(self) -> str:
         fitted = f", trained {self.n_epochs_trained_} epochs" if self.is_fitted else ""
+        cond = ", conditional=True" if self.conditional else ""
         return (f"IsingGAN(L={self.L}, latent_dim={self.latent_dim}, channels={self.channels}, "
-                f"n_layers={self.n_layers}, seed={self.seed_}{fitted})")
+                f"n_layers={self.n_layers}, loss={self.loss!r}{cond}, seed={self.seed_}"
+                f"{fitted})")
 
 
-def _atomic_torch_save(torch, payload: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _write_payload(torch, payload: dict, path: Path) -> None:
+    """Serialize in memory, then write atomically (mccore.files.atomic_path).
+
+    A full disk becomes ``OSError(ENOSPC, "No space left on device", path)``
+    (torch's own writer reports it as an opaque RuntimeError), and the
+    temporary file is removed.
+    """
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    data = buffer.getbuffer()
     try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
         raise
 
 
 def _read_payload(torch, path) -> dict:
-    import pickle
-    import zipfile
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile,
-            ValueError, AttributeError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FileFormatError(f"{path}: not a readable {FORMAT} file ({first})") from None
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to parse means "not ours"
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        raise FileFormatError(f"{path}: not a GAN model file ({first[:120]})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise FileFormatError(f"{path}: not an {FORMAT} file (format attribute missing or "
+        raise FileFormatError(f"{path}: not a GAN model file (format attribute missing or "
                               f"different)")
-    if payload.get("format_version") != FORMAT_VERSION:
-        raise FileFormatError(f"{path}: {FORMAT} format_version "
+    if payload.get("format_version") not in (1, FORMAT_VERSION):
+        raise FileFormatError(f"{path}: GAN model format_version "
                               f"{payload.get('format_version')!r} is not supported "
-                              f"(expected {FORMAT_VERSION})")
+                              f"(expected 1 or {FORMAT_VERSION})")
     return payload

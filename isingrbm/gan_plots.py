@@ -3,7 +3,9 @@ training, and a latent-space exploration with magnetizations.
 
 Each function takes a trained :class:`gan.IsingGAN` and returns a
 ``matplotlib.figure.Figure`` (the caller saves and closes it). Magnetization
-m = (1/N) sum_i s_i per spin; spins +1 are drawn white, -1 black.
+m = (1/N) sum_i s_i per spin; spins are drawn black = +1, white = -1, the
+colour convention of every figure of the workbench, and every figure of
+spins carries that key.
 """
 
 from __future__ import annotations
@@ -11,6 +13,22 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["loss_history", "training_samples", "latent_exploration", "close"]
+
+
+def _spin_key(fig) -> None:
+    """The colour key of spin images: black = +1, white = -1."""
+    from matplotlib.patches import Patch
+    fig.legend(handles=[Patch(facecolor="black", edgecolor="0.5", label="s = +1"),
+                        Patch(facecolor="white", edgecolor="0.5", label="s = -1")],
+               loc="lower right", fontsize=7, ncol=2, frameon=False)
+
+
+def _title_T(model, temperature=None) -> str:
+    if getattr(model, "conditional", False):
+        lo, hi = model.temperature_range_
+        where = f"T = {temperature:g}, " if temperature is not None else ""
+        return f"{where}conditioned on T in [{lo:g}, {hi:g}]"
+    return f"T = {model.metadata_.get('T', '?')}"
 
 
 def _figure(**kwargs):
@@ -25,8 +43,11 @@ def close(fig) -> None:
     fig.clear()
 
 
+SPIN_CMAP = "gray_r"  # black = +1, white = -1
+
+
 def _show(ax, spins, title=None):
-    ax.imshow(spins, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+    ax.imshow(spins, cmap=SPIN_CMAP, vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -51,8 +72,7 @@ def loss_history(model):
     ax2.set_xlabel("epoch")
     ax2.set_ylim(0, 1)
     ax2.legend(fontsize=7)
-    fig.suptitle(f"GAN training, L = {model.L}, T = {model.metadata_.get('T', '?')}",
-                 fontsize=9)
+    fig.suptitle(f"GAN training, L = {model.L}, {_title_T(model)}", fontsize=9)
     return fig
 
 
@@ -73,11 +93,18 @@ def training_samples(model, *, n_show: int = 8):
             title = f"m={s.mean():+.2f}"
             _show(axes[r, c], s, title)
         axes[r, 0].set_ylabel(f"epoch {epoch}", fontsize=8)
-    fig.suptitle("Generated configurations during training (fixed latent vectors)", fontsize=9)
+    what = "fixed latent vectors"
+    if getattr(model, "conditional", False):
+        lo, hi = model.temperature_range_
+        what += f"; columns span T = {lo:g} to {hi:g}"
+    fig.suptitle(f"Generated configurations during training ({what}; no symmetry applied)",
+                 fontsize=9)
+    _spin_key(fig)
     return fig
 
 
-def latent_exploration(model, *, seed=0, n_steps: int = 9, n_hist: int = 500):
+def latent_exploration(model, *, rng=0, temperature=None, n_steps: int = 9,
+                       n_hist: int = 500):
     """Interpolation between two latent vectors, and scaled latent means and widths.
 
     Row 1: configurations along the straight line z(t) = (1 - t) z0 + t z1.
@@ -85,18 +112,27 @@ def latent_exploration(model, *, seed=0, n_steps: int = 9, n_hist: int = 500):
     training distribution). Right panels: magnetization m along the
     interpolation (mean spin tanh(a) averaged over sites, and a Bernoulli
     draw), and the distribution of m of ``n_hist`` samples for latent noise
-    N(mu, s^2) with shifted means and scaled widths.
+    N(mu, s^2) with shifted means and scaled widths. Raw generator output:
+    the random global sign and translation of :meth:`gan.IsingGAN.sample` are
+    not applied, so the latent space's own structure shows. A conditioned
+    model is explored at ``temperature`` (default: the middle of its
+    training range).
     """
-    rng = np.random.default_rng(seed)
-    z0, z1 = model.latent_vectors(2, seed=int(rng.integers(2**32)))
+    from mccore.rng import stream
+
+    if getattr(model, "conditional", False) and temperature is None:
+        temperature = 0.5 * sum(model.temperature_range_)
+    rng = stream(rng, 0)
+    z0, z1 = model.latent_vectors(2, rng=int(rng.integers(2**32)))
     ts = np.linspace(0, 1, n_steps)
     path = np.array([(1 - t) * z0 + t * z1 for t in ts], dtype=np.float32)
     scales = np.linspace(0, 3, n_steps)
     scaled = np.array([s * z0 for s in scales], dtype=np.float32)
     draw_seed = int(rng.integers(2**32))
-    path_spins = model.generate(path, mode=model.generation, seed=draw_seed)
-    path_mean = model.generate(path, mode="mean").mean(axis=(1, 2))
-    scaled_spins = model.generate(scaled, mode=model.generation, seed=draw_seed)
+    kw = {"temperature": temperature} if getattr(model, "conditional", False) else {}
+    path_spins = model.generate(path, mode=model.generation, rng=draw_seed, **kw)
+    path_mean = model.generate(path, mode="mean", **kw).mean(axis=(1, 2))
+    scaled_spins = model.generate(scaled, mode=model.generation, rng=draw_seed, **kw)
 
     fig = _figure(figsize=(1.0 * n_steps + 4.5, 5.2), layout="constrained")
     grid = fig.add_gridspec(2, n_steps + 4)
@@ -113,15 +149,16 @@ def latent_exploration(model, *, seed=0, n_steps: int = 9, n_hist: int = 500):
     ax.set_ylim(-1.05, 1.05)
     ax.legend(fontsize=7)
     ax = fig.add_subplot(grid[1, n_steps:])
-    base = model.latent_vectors(n_hist, seed=int(rng.integers(2**32)))
+    base = model.latent_vectors(n_hist, rng=int(rng.integers(2**32)))
     bins = np.linspace(-1, 1, 41)
     for mu, s in ((0.0, 1.0), (0.0, 0.5), (0.0, 2.0), (1.0, 1.0), (-1.0, 1.0)):
         m = model.generate((mu + s * base).astype(np.float32), mode=model.generation,
-                           seed=draw_seed).mean(axis=(1, 2))
+                           rng=draw_seed, **kw).mean(axis=(1, 2))
         ax.hist(m, bins=bins, histtype="step", label=f"z ~ N({mu:g}, {s:g}^2)")
     ax.set_xlabel("m per spin")
     ax.set_ylabel("count")
     ax.legend(fontsize=6)
-    fig.suptitle(f"GAN latent space, L = {model.L}, T = {model.metadata_.get('T', '?')}: "
+    fig.suptitle(f"GAN latent space, L = {model.L}, {_title_T(model, temperature)}: "
                  f"top, interpolation z0 -> z1; bottom, scaled widths s * z0", fontsize=9)
+    _spin_key(fig)
     return fig

@@ -1,48 +1,79 @@
 """``isingrbm gan fit|sample|plot``: the GAN baseline (needs the ``gan`` extra, PyTorch).
 
 ``fit`` trains :class:`gan.IsingGAN` on the Monte Carlo configurations of one
-temperature of a dataset file; ``sample`` draws configurations from a model
-file into a dataset file of the same schema (``source="gan"``, with the model
-file, its SHA-256 and the training data as provenance), so that ``isingrbm
-evaluate`` puts Monte Carlo, RBM and GAN side by side; ``plot`` draws the
-training figures (losses, sample grids at the snapshot epochs) and the
-latent-space exploration of a model file.
-
-Every action takes --seed, --quiet and --json. Without PyTorch every action
-fails with one line saying how to install it (exit status 2).
+temperature of a dataset file, or (``--all-temperatures``) a
+temperature-conditioned GAN on all of them; ``sample`` draws configurations
+from a model file into a dataset file of the same schema (``source="gan"``,
+with the model file, its SHA-256 and the training data as provenance), so
+that ``isingrbm evaluate`` puts Monte Carlo, RBM and GAN side by side;
+``plot`` draws the training figures (losses, sample grids at the snapshot
+epochs) and the latent-space exploration of a model file.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 from . import _common
 
+DESCRIPTION = """\
+The GAN baseline (needs PyTorch: the gan extra).
+
+  fit     train a GAN on the Monte Carlo configurations of one temperature of a
+          dataset file, or with --all-temperatures one temperature-conditioned
+          GAN on every temperature of it
+  sample  draw configurations from a model file into a dataset file (source
+          gan, with the model file, its SHA-256 and the training data recorded),
+          ready for 'isingrbm evaluate'
+  plot    training figures (losses, sample grids) and the latent-space figure
+
+Generated configurations get a uniformly random global sign and a random
+lattice translation (exact symmetries of the zero-field Ising model on the
+periodic lattice), so half of them have m > 0 whatever the network learned.
+Every action takes --seed, --quiet and --json. Without PyTorch every action
+fails with one line saying how to install it (exit status 2).
+Conventions: per spin, k_B = J = 1."""
+
 EXAMPLE = ("isingrbm gan fit data.h5 --temperature 2.269 --out gan.pt --epochs 30 --seed 1\n"
+           "  isingrbm gan fit data.h5 --all-temperatures --out cgan.pt --epochs 30 --seed 1\n"
            "  isingrbm gan sample gan.pt --samples 5000 --out gan_samples.h5 --seed 2\n"
+           "  isingrbm gan sample cgan.pt --temperature 2.6 --samples 5000 --out g.h5 --seed 2\n"
            "  isingrbm gan plot gan.pt --out-dir figures/")
+
+FIT_DESCRIPTION = """\
+Train the GAN baseline on the Monte Carlo configurations of one temperature of
+DATA (--temperature T), or a temperature-conditioned GAN on all temperatures of
+DATA (--all-temperatures), which then generates at any temperature between the
+lowest and the highest. DATA must be a Monte Carlo dataset (not RBM or GAN
+samples). A checkpoint MODEL.ckpt is written during training (every
+--checkpoint-every epochs, and on Ctrl-C) and kept; --resume continues from it
+(also to extend training with a larger --epochs; a missing checkpoint starts
+afresh, a finished model is accepted as it is)."""
 
 
 def register(subparsers) -> None:
     parser = _common.add_subcommand(
         subparsers, "gan",
         help="GAN baseline (PyTorch): fit on a dataset, sample into a dataset, plot",
-        description=__doc__.strip(), example=EXAMPLE, func=_no_action)
+        description=DESCRIPTION, example=EXAMPLE, func=_no_action)
     actions = parser.add_subparsers(dest="gan_action", metavar="<action>", required=True)
 
     fit = _common.add_subcommand(
-        actions, "fit", help="train a GAN on one temperature of a dataset file",
-        description="Train the GAN baseline on the Monte Carlo configurations of one "
-                    "temperature. A checkpoint MODEL.ckpt is written during training "
-                    "(every --checkpoint-every epochs) and kept; --resume continues from it "
-                    "(also to extend training with a larger --epochs).",
+        actions, "fit", help="train a GAN on one or all temperatures of a dataset file",
+        description=FIT_DESCRIPTION,
         example="isingrbm gan fit data.h5 --temperature 1.5 --out gan.pt --epochs 30 --seed 1",
         func=run_fit)
     fit.set_defaults(command_path="gan fit")
-    fit.add_argument("data", metavar="DATA", help="dataset file (HDF5, isingrbm-ising schema)")
-    fit.add_argument("--temperature", "-T", type=_common.temperature, required=True,
-                     help="temperature of the training configurations (must be in DATA)")
+    fit.add_argument("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)")
+    which = fit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--temperature", "-T", type=_common.temperature,
+                       help="temperature of the training configurations (must be in DATA)")
+    which.add_argument("--all-temperatures", action="store_true",
+                       help="train one temperature-conditioned GAN on every temperature of DATA")
     fit.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.pt)")
     fit.add_argument("--epochs", type=_common.positive_int, default=30, help="default 30")
     fit.add_argument("--batch-size", type=_common.positive_int, default=32, help="default 32")
@@ -53,19 +84,30 @@ def register(subparsers) -> None:
     fit.add_argument("--channels", type=_common.positive_int, default=16, help="default 16")
     fit.add_argument("--learning-rate", type=_common.positive_float, default=2e-4,
                      help="Adam step size of both networks (default 2e-4)")
-    fit.add_argument("--gradient-penalty", type=float, default=1.0,
-                     help="R1 penalty weight on real data (default 1; 0 disables)")
-    fit.add_argument("--label-smoothing", type=float, default=0.9,
+    fit.add_argument("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
+                     default="nonsaturating",
+                     help="adversarial loss (default nonsaturating, with the R1 penalty)")
+    fit.add_argument("--gradient-penalty", type=_common.number, default=1.0,
+                     help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
+                          "weight for wgan-gp (default 1; 0 disables)")
+    fit.add_argument("--label-smoothing", type=_common.number, default=0.9,
                      help="discriminator target for real data (default 0.9; 1 disables)")
+    fit.add_argument("--training-output", choices=("mean", "straight-through"), default="mean",
+                     help="what the discriminator sees of a generated configuration: the "
+                          "mean spins, or +-1 spins drawn from them (default mean)")
     fit.add_argument("--generation", choices=("bernoulli", "sign"), default="bernoulli",
                      help="how spins are drawn from the generator's mean (default bernoulli)")
+    fit.add_argument("--no-symmetrize", action="store_true",
+                     help="do not give generated configurations a random global sign and "
+                          "translation (for comparison only)")
     fit.add_argument("--snapshot-epochs", type=_common.positive_int, nargs="*", default=None,
                      help="epochs whose sample grids are kept for 'gan plot' "
                           "(default: 4 evenly spaced)")
     fit.add_argument("--checkpoint-every", type=_common.positive_int, default=5,
                      help="epochs between checkpoints (default 5)")
     fit.add_argument("--threads", type=_common.positive_int, default=1,
-                     help="PyTorch threads (default 1; results are reproducible per count)")
+                     help=f"PyTorch threads, at most the number of CPUs ({os.cpu_count()} here) "
+                          "(default 1; results are reproducible per count)")
     fit.add_argument("--resume", action="store_true",
                      help="continue from the checkpoint MODEL.ckpt")
     fit.add_argument("--overwrite", action="store_true", help="replace MODEL and its checkpoint")
@@ -74,13 +116,17 @@ def register(subparsers) -> None:
     sample = _common.add_subcommand(
         actions, "sample", help="draw configurations from a GAN model into a dataset file",
         description="Draw configurations from a trained GAN into a dataset file "
-                    "(source='gan', provenance: model file, model SHA-256, training data).",
+                    "(source gan; provenance: model file, model SHA-256, training data). "
+                    "A temperature-conditioned model needs --temperature, inside its training "
+                    "range.",
         example="isingrbm gan sample gan.pt --samples 5000 --out gan_samples.h5 --seed 2",
         func=run_sample)
     sample.set_defaults(command_path="gan sample")
     sample.add_argument("model", metavar="MODEL", help="model file written by 'gan fit'")
     sample.add_argument("--samples", type=_common.positive_int, required=True,
                         help="number of configurations")
+    sample.add_argument("--temperature", "-T", type=_common.temperature, default=None,
+                        help="temperature to generate at (conditioned models only)")
     sample.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
     sample.add_argument("--generation", choices=("bernoulli", "sign"), default=None,
                         help="override the model's generation rule")
@@ -90,12 +136,17 @@ def register(subparsers) -> None:
     plot = _common.add_subcommand(
         actions, "plot", help="training and latent-space figures of a GAN model",
         description="Write losses.png, training_samples.png (sample grids at the snapshot "
-                    "epochs) and latent_space.png (interpolations, scaled latent means and "
-                    "widths, with magnetization) for a model file.",
+                    "epochs) and latent_space.png (interpolations, scaled latent widths, "
+                    "with magnetization) for a model file; for a temperature-conditioned "
+                    "model the latent figure is drawn at --temperature (default: the middle "
+                    "of the training range). Spins: black = +1, white = -1. DIR is created "
+                    "if needed.",
         example="isingrbm gan plot gan.pt --out-dir figures/", func=run_plot)
     plot.set_defaults(command_path="gan plot")
     plot.add_argument("model", metavar="MODEL", help="model file written by 'gan fit'")
     plot.add_argument("--out-dir", required=True, metavar="DIR", help="folder for the PNG files")
+    plot.add_argument("--temperature", "-T", type=_common.temperature, default=None,
+                      help="temperature of the latent-space figure (conditioned models)")
     plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
     _common.add_common_options(plot)
 
@@ -125,54 +176,139 @@ def checkpoint_path(model_path) -> Path:
     return model_path.with_name(model_path.name + ".ckpt")
 
 
+def _check_threads(threads: int) -> int:
+    from mccore.errors import InvalidParameterError
+
+    limit = os.cpu_count() or 1
+    if threads > limit:
+        raise InvalidParameterError(
+            f"--threads must be an integer in [1, {limit}] (the CPUs of this machine), "
+            f"got {threads}")
+    return threads
+
+
+def _check_free_space(path, n_bytes: float) -> None:
+    """Refuse an output that cannot fit on its file system (with a 10 % margin)."""
+    folder = Path(path).parent if str(Path(path).parent) else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if 1.1 * n_bytes > free:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+
 def run_fit(args) -> int:
     gan = _require_gan()
+    import numpy as np
+
     import ising
+    from mccore.errors import InvalidParameterError, OutputExistsError
 
     data_path = _common.check_input_file(args.data)
+    threads = _check_threads(args.threads)
     out = Path(args.out)
     ckpt = checkpoint_path(out)
-    _common.check_output_path(out, overwrite=args.overwrite or args.resume)
+    _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
+                              inputs=[data_path])
+    _common.check_output_path(ckpt, overwrite=True, inputs=[data_path])
     if ckpt.exists() and not (args.resume or args.overwrite):
-        from mccore.errors import OutputExistsError
         raise OutputExistsError(f"checkpoint {ckpt} exists; pass --resume to continue it or "
                                 f"--overwrite to start again")
-    dataset = ising.load(data_path)
-    ensemble = dataset.ensemble(args.temperature)
-    seed = _common.resolve_seed(args.seed)
-    if args.resume and args.seed is None and ckpt.exists():
-        seed = gan.IsingGAN.load(ckpt).seed_
     snapshots = args.snapshot_epochs
     if snapshots is None:
         snapshots = sorted({max(1, round(args.epochs * k / 4)) for k in (1, 2, 3, 4)})
-    model = gan.IsingGAN(
-        dataset.L, latent_dim=args.latent_dim, noise_channels=args.noise_channels,
-        channels=args.channels, n_epochs=args.epochs, batch_size=args.batch_size,
+    settings = dict(
+        latent_dim=args.latent_dim, noise_channels=args.noise_channels,
+        channels=args.channels, n_epochs=args.epochs, batch_size=max(2, args.batch_size),
         learning_rate_generator=args.learning_rate,
-        learning_rate_discriminator=args.learning_rate,
+        learning_rate_discriminator=args.learning_rate, loss=args.loss,
         gradient_penalty=args.gradient_penalty, label_smoothing=args.label_smoothing,
-        generation=args.generation, snapshot_epochs=snapshots, n_threads=args.threads,
-        seed=seed)
+        training_output=args.training_output, generation=args.generation,
+        symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,
+        conditional=bool(args.all_temperatures), snapshot_epochs=snapshots,
+        n_threads=threads)
+    dataset = ising.load(data_path)
+    if dataset.source != "monte-carlo":
+        raise InvalidParameterError(
+            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {data_path.name} "
+            f"has source {dataset.source!r}")
+    if args.all_temperatures:
+        ensembles = list(dataset.ensembles)
+        if len(ensembles) < 2:
+            raise InvalidParameterError(
+                f"--all-temperatures needs at least 2 temperatures in {data_path.name}, "
+                f"it has {len(ensembles)}")
+    else:
+        ensembles = [dataset.ensemble(args.temperature, tol=1e-6)]
+    for ens in ensembles:
+        if ens.n_samples < 2:
+            raise InvalidParameterError(f"DATA must hold at least 2 samples at T = "
+                                        f"{ens.T:g}, got {ens.n_samples}")
+    # the batch never exceeds the data (a larger --batch-size is clipped)
+    n_total = sum(ens.n_samples for ens in ensembles)
+    settings["batch_size"] = max(2, min(settings["batch_size"], n_total))
+    seed = args.seed
+    if args.resume and ckpt.exists():
+        previous = gan.IsingGAN.load(ckpt).seed_
+        if seed is not None and int(seed) != int(previous):
+            raise InvalidParameterError(f"--seed must match the interrupted run's seed "
+                                        f"{previous} to resume, got {seed}")
+        seed = previous
+    elif args.resume and out.exists() and not args.overwrite:
+        # a finished model whose checkpoint is gone: accept it if it is complete
+        done = gan.IsingGAN.load(out)
+        if done.n_epochs_trained_ >= args.epochs:
+            _common.info(args, f"isingrbm gan fit: {out} is complete "
+                               f"({done.n_epochs_trained_} epochs); nothing to do")
+            if args.json:
+                _common.emit_json({"model": str(out), "epochs": done.n_epochs_trained_,
+                                   "seed": done.seed_, "complete": True})
+            return 0
+        raise OutputExistsError(f"output {out} has {done.n_epochs_trained_} epochs and no "
+                                f"checkpoint {ckpt.name} to extend it; pass --overwrite to "
+                                f"train again")
+    seed = _common.resolve_seed(seed)
+    model = gan.IsingGAN(dataset.L, **settings, rng=seed)
+    model.check_memory()
+    spins = np.concatenate([ens.spins for ens in ensembles])
+    temps = None
+    if args.all_temperatures:
+        temps = np.concatenate([np.full(ens.n_samples, float(ens.T)) for ens in ensembles])
     model.metadata_ = {"data": str(data_path), "data_sha256": _sha256(data_path),
-                       "T": float(ensemble.T), "group": ensemble.key, "phase": ensemble.phase,
-                       "n_training": int(ensemble.spins.shape[0])}
-    if args.overwrite and not args.resume and ckpt.exists():
-        ckpt.unlink()
-    _common.info(args, f"isingrbm gan fit: {ensemble.spins.shape[0]} configurations, L = "
-                       f"{dataset.L}, T = {ensemble.T:g}, {args.epochs} epochs, seed {seed}")
-    model.fit(ensemble.spins, progress=_common.progress_enabled(args), checkpoint=ckpt,
-              checkpoint_every=args.checkpoint_every, resume=args.resume)
-    with _common.atomic_output(out) as tmp:
-        model.save(tmp, overwrite=True)
+                       "n_training": int(spins.shape[0])}
+    if args.all_temperatures:
+        model.metadata_.update({"T": None, "temperatures": [float(e.T) for e in ensembles],
+                                "groups": [e.key for e in ensembles]})
+    else:
+        ens = ensembles[0]
+        model.metadata_.update({"T": float(ens.T), "group": ens.key, "phase": ens.phase})
+    with _common.output_lock(out):
+        if args.overwrite and not args.resume and ckpt.exists():
+            ckpt.unlink()
+        what = (f"{len(ensembles)} temperatures ({ensembles[0].T:g} to {ensembles[-1].T:g}), "
+                "temperature-conditioned" if args.all_temperatures
+                else f"T = {ensembles[0].T:g}")
+        _common.info(args, f"isingrbm gan fit: {spins.shape[0]} configurations, L = "
+                           f"{dataset.L}, {what}, {args.epochs} epochs, seed {seed}")
+        model.fit(spins, temps, progress=_common.progress_enabled(args), checkpoint=ckpt,
+                  checkpoint_every=args.checkpoint_every, resume=args.resume)
+        if model.interrupted_:
+            raise KeyboardInterrupt  # the checkpoint holds the last completed epoch
+        with _common.atomic_output(out) as tmp:
+            model.save(tmp, overwrite=True)
     hist = model.history_
+    seconds = hist["seconds"][-1] if hist["seconds"] else 0.0
     summary = {"model": str(out), "checkpoint": str(ckpt), "data": str(data_path),
-               "T": float(ensemble.T), "L": dataset.L, "seed": seed,
-               "epochs": model.n_epochs_trained_, "seconds": hist["seconds"][-1],
+               "T": model.metadata_.get("T"), "L": dataset.L, "seed": seed,
+               "conditional": model.conditional,
+               "temperatures": model.training_temperatures_ or None,
+               "epochs": model.n_epochs_trained_, "seconds": seconds,
                "loss_discriminator": hist["loss_discriminator"][-1],
                "loss_generator": hist["loss_generator"][-1],
                "d_real": hist["d_real"][-1], "d_fake": hist["d_fake"][-1]}
     _common.info(args, f"isingrbm gan fit: wrote {out} ({model.n_epochs_trained_} epochs, "
-                       f"{hist['seconds'][-1]:.1f} s; final losses D {summary['loss_discriminator']:.3f}"
+                       f"{seconds:.1f} s; final losses D {summary['loss_discriminator']:.3f}"
                        f", G {summary['loss_generator']:.3f})")
     if args.json:
         _common.emit_json(summary)
@@ -182,25 +318,47 @@ def run_fit(args) -> int:
 def run_sample(args) -> int:
     gan = _require_gan()
     import ising
+    from mccore.errors import InvalidParameterError
+    from mccore.validation import check_memory
 
     model_path = _common.check_input_file(args.model)
-    out = _common.check_output_path(args.out, overwrite=args.overwrite)
+    out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
     model = gan.IsingGAN.load(model_path)
-    T = model.metadata_.get("T")
-    if T is None:
-        from mccore.errors import InvalidParameterError
-        raise InvalidParameterError(f"{model_path}: the model records no training temperature "
-                                    f"(metadata 'T'); it was not written by 'isingrbm gan fit'")
+    if model.conditional:
+        T = model.check_temperature(args.temperature)
+    else:
+        if args.temperature is not None:
+            raise InvalidParameterError(
+                f"--temperature is only for a temperature-conditioned model; {model_path.name} "
+                f"was trained at T = {model.metadata_.get('T')}")
+        T = model.metadata_.get("T")
+        if T is None:
+            raise InvalidParameterError(f"{model_path}: the model records no training "
+                                        f"temperature; it was not written by 'isingrbm gan fit'")
+    n_sites = model.L * model.L
+    # the spins, the sampler's working memory, and the writer's copies (energies, int8 rows)
+    check_memory(f"--samples {args.samples}",
+                 model.sample_memory_estimate(args.samples) + args.samples * (n_sites + 32.0))
+    _check_free_space(out, args.samples * (n_sites + 16.0) + (1 << 16))
     seed = _common.resolve_seed(args.seed)
-    spins = model.sample(args.samples, seed=seed, mode=args.generation)
+    spins = model.sample(args.samples, rng=seed, mode=args.generation,
+                         temperature=T if model.conditional else None)
     provenance = {"model_file": str(model_path), "model_sha256": _sha256(model_path),
                   "generation": args.generation or model.generation,
+                  "symmetrized": bool(model.symmetrize),
+                  "conditional": bool(model.conditional),
                   "training_data": model.metadata_.get("data", ""),
                   "training_data_sha256": model.metadata_.get("data_sha256", ""),
                   "epochs": model.n_epochs_trained_}
-    with _common.atomic_output(out) as tmp:
-        ising.write_generated(tmp, spins, T=T, source="gan", provenance=provenance,
-                              seed=seed, overwrite=True)
+    with _common.output_lock(out):
+        try:
+            with _common.atomic_output(out) as tmp:
+                ising.write_generated(tmp, spins, T=T, source="gan", provenance=provenance,
+                                      seed=seed, overwrite=True)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc):
+                raise OSError(errno.ENOSPC, "No space left on device", str(out)) from None
+            raise
     _common.info(args, f"isingrbm gan sample: wrote {args.samples} configurations "
                        f"(L = {model.L}, T = {T:g}) to {out}")
     if args.json:
@@ -212,26 +370,42 @@ def run_sample(args) -> int:
 def run_plot(args) -> int:
     gan = _require_gan()
     from isingrbm import gan_plots
+    from mccore.errors import InvalidParameterError
 
     model_path = _common.check_input_file(args.model)
     out_dir = Path(args.out_dir)
-    if not out_dir.is_dir():
-        from mccore.errors import InvalidParameterError
-        raise InvalidParameterError(f"output folder {out_dir} does not exist")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidParameterError(f"--out-dir {out_dir} exists and is not a folder")
     names = ("losses.png", "training_samples.png", "latent_space.png")
-    for name in names:
-        _common.check_output_path(out_dir / name, overwrite=args.overwrite)
+    if out_dir.is_dir():
+        for name in names:
+            _common.check_output_path(out_dir / name, overwrite=args.overwrite,
+                                      inputs=[model_path])
     model = gan.IsingGAN.load(model_path)
+    T = None
+    if model.conditional:
+        if args.temperature is None:
+            lo, hi = model.temperature_range_
+            T = 0.5 * (lo + hi)
+        else:
+            T = model.check_temperature(args.temperature)
+    elif args.temperature is not None:
+        raise InvalidParameterError("--temperature is only for a temperature-conditioned model")
     seed = _common.resolve_seed(args.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, func in zip(names, (gan_plots.loss_history, gan_plots.training_samples,
                                   gan_plots.latent_exploration)):
-        fig = func(model, seed=seed) if func is gan_plots.latent_exploration else func(model)
+        if func is gan_plots.latent_exploration:
+            fig = func(model, rng=seed, temperature=T)
+        else:
+            fig = func(model)
         with _common.atomic_output(out_dir / name) as tmp:
             fig.savefig(tmp, format="png", dpi=110)
         gan_plots.close(fig)
         written[name] = str(out_dir / name)
     _common.info(args, f"isingrbm gan plot: wrote {', '.join(written.values())}")
     if args.json:
-        _common.emit_json({"model": str(model_path), "seed": seed, "figures": written})
+        _common.emit_json({"model": str(model_path), "seed": seed, "temperature": T,
+                           "figures": written})
     return 0
