@@ -1,99 +1,24 @@
-"""Validation and random-number helpers shared by the ``rbm`` modules (private).
+"""Data validation and numerics shared by the ``rbm`` modules (private).
 
-Every public entry point validates once, here; inner code trusts its inputs.
-Messages follow the house format: name, allowed set, received value.
+Argument checks come from :mod:`mccore.validation` and randomness from
+:mod:`mccore.rng`; this module only checks data matrices (with
+scikit-learn's ``check_array`` for the conversions, so that lists, object
+arrays and array-likes work as in any scikit-learn estimator) and holds the
+overflow-free ``softplus``/``sigmoid``.
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 
 from mccore.errors import InvalidParameterError
 
-__all__ = ["check_rng", "check_int", "check_float", "check_choice", "check_bool",
-           "check_data", "softplus", "sigmoid"]
-
-
-def check_rng(rng) -> np.random.Generator:
-    """Coerce ``rng`` (Generator, int seed or None) to a ``numpy.random.Generator``."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)
-                       and rng >= 0):
-        return np.random.default_rng(rng)
-    if isinstance(rng, np.random.SeedSequence):
-        return np.random.default_rng(rng)
-    raise InvalidParameterError(
-        f"rng must be a numpy.random.Generator, a non-negative int seed or None, got {rng!r}")
-
-
-def check_int(name: str, value, *, minimum: int | None = None,
-              maximum: int | None = None, allow_none: bool = False):
-    """Validate an integer hyperparameter and return it as ``int``."""
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if ok and minimum is not None and value < minimum:
-        ok = False
-    if ok and maximum is not None and value > maximum:
-        ok = False
-    if not ok:
-        rng_text = ""
-        if minimum is not None and maximum is not None:
-            rng_text = f" in [{minimum}, {maximum}]"
-        elif minimum is not None:
-            rng_text = f" >= {minimum}"
-        elif maximum is not None:
-            rng_text = f" <= {maximum}"
-        raise InvalidParameterError(f"{name} must be an integer{rng_text}, got {value!r}")
-    return int(value)
-
-
-def check_float(name: str, value, *, minimum: float | None = None,
-                maximum: float | None = None, strict_min: bool = False,
-                strict_max: bool = False, allow_none: bool = False):
-    """Validate a finite real hyperparameter and return it as ``float``."""
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = np.isfinite(value)
-    if ok and minimum is not None:
-        ok = value > minimum if strict_min else value >= minimum
-    if ok and maximum is not None:
-        ok = value < maximum if strict_max else value <= maximum
-    if not ok:
-        parts = []
-        if minimum is not None:
-            parts.append(f"{'>' if strict_min else '>='} {minimum}")
-        if maximum is not None:
-            parts.append(f"{'<' if strict_max else '<='} {maximum}")
-        bound = (" " + " and ".join(parts)) if parts else ""
-        raise InvalidParameterError(f"{name} must be a finite number{bound}, got {value!r}")
-    return value
-
-
-def check_choice(name: str, value, choices):
-    """Validate that ``value`` is one of ``choices``."""
-    if value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise InvalidParameterError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
-
-
-def check_bool(name: str, value) -> bool:
-    """Validate a boolean flag."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+__all__ = ["check_data", "softplus", "sigmoid"]
 
 
 def check_data(X, *, name: str = "X", n_features: int | None = None,
                binary: bool = False, min_samples: int = 1,
-               dtype=np.float64) -> np.ndarray:
+               dtype=np.float64, model_name: str = "the model") -> np.ndarray:
     """Validate a data matrix ``(n_samples, n_features)``.
 
     Parameters
@@ -110,31 +35,39 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
         Minimum number of rows.
     dtype : numpy dtype
         Returned dtype.
+    model_name : str
+        The estimator's name, for the message about a wrong number of columns.
 
     Raises
     ------
     InvalidParameterError
-        Wrong shape, non-numeric, NaN/inf, or non-binary entries.
+        Wrong shape, non-numeric, complex, NaN/inf, or non-binary entries.
+    TypeError
+        Sparse matrices and entries that are not numbers (as scikit-learn).
     """
+    from sklearn.utils.validation import check_array
+
     try:
-        arr = np.asarray(X)
-    except Exception as exc:  # pragma: no cover - exotic inputs
+        arr = check_array(X, dtype="numeric", ensure_all_finite=False, ensure_2d=False,
+                          allow_nd=True, ensure_min_samples=0, ensure_min_features=0,
+                          input_name=name)
+    except ValueError as exc:
         raise InvalidParameterError(f"{name} must be a 2-D numeric array: {exc}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                   or arr.dtype == np.bool_):
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise InvalidParameterError(f"{name} must be a 2-D numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise InvalidParameterError(
             f"{name} must have shape (n_samples, n_visible), got shape {arr.shape}")
+    if arr.shape[1] < 1:
+        raise InvalidParameterError(
+            f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     if arr.shape[0] < min_samples:
         raise InvalidParameterError(
             f"{name} must have at least {min_samples} row(s), got {arr.shape[0]}")
     if n_features is not None and arr.shape[1] != n_features:
         raise InvalidParameterError(
-            f"{name} must have {n_features} columns (n_visible of the model), "
-            f"got {arr.shape[1]}")
-    if arr.shape[1] < 1:
-        raise InvalidParameterError(f"{name} must have at least one column, got 0")
+            f"{name} has {arr.shape[1]} features, but {model_name} is expecting "
+            f"{n_features} features as input (n_visible of the model)")
     # validate the values as given, before any conversion (0.5 -> uint8 would be 0)
     exact_ints = arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer)
     if not exact_ints and not np.all(np.isfinite(arr)):

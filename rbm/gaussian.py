@@ -35,25 +35,29 @@ import numpy as np
 
 from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
+from mccore.validation import check_bool, check_choice, check_float, check_int
 
-from ._utils import (check_bool, check_choice, check_data, check_float, check_int,
-                     check_rng, sigmoid, softplus)
-from .optim import SCHEDULES, learning_rate_at, make_optimizer
+from . import training
+from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_SAMPLE, RBMBase
+from ._utils import check_data, sigmoid, softplus
+from .optim import SCHEDULES
 
 __all__ = ["GaussianBernoulliRBM"]
 
 _MAX_EXACT_HIDDEN = 25
 
 
-class GaussianBernoulliRBM:
+class GaussianBernoulliRBM(RBMBase):
     """Gaussian-binary RBM (real visible units, binary hidden units).
 
     Parameters
     ----------
     n_hidden : int
         Number of hidden units (>= 1).
-    sigma : float
-        Initial width of every visible unit (> 0).
+    sigma_init : float
+        Initial width of every visible unit (> 0). (Called ``sigma`` before
+        the RBMs became scikit-learn estimators: ``sigma`` is the learned
+        widths, a parameter like ``weights``; old model files still load.)
     learn_sigma : bool
         Whether :meth:`fit` also learns ``sigma`` (through ``log sigma``).
     method : {"cd", "pcd"}
@@ -78,8 +82,11 @@ class GaussianBernoulliRBM:
         Learning-rate schedule over the planned epochs (down to 10 %).
     init_scale : float
         Standard deviation of the initial weights.
-    rng : numpy.random.Generator, int or None
-        Source of randomness (initialization, minibatches, chains).
+    rng : int, SeedSequence, Generator or None
+        Seed of every call that draws, stored untouched: each ``fit`` and
+        ``sample`` derives its own stream (:mod:`mccore.rng`), so calls
+        never disturb one another; None draws fresh entropy (the seed of a
+        fit is kept in ``seed_``).
 
     Attributes
     ----------
@@ -90,51 +97,68 @@ class GaussianBernoulliRBM:
     history_ : dict of lists
         ``"epoch"``, ``"reconstruction_error"`` (mean squared error of one
         Gibbs step x -> h -> mean x), ``"log_likelihood"`` (exact mean log p
-        of the training data when ``n_hidden <= 25``).
+        of the training data when ``n_hidden <= 16``, else NaN).
+    seed_ : int
+        The seed of the last fit's stream.
     """
 
     kind = "gaussian"
 
-    def __init__(self, n_hidden: int = 2, *, sigma: float = 1.0, learn_sigma: bool = False,
-                 method: str = "pcd", k: int = 1, n_chains: int = 100,
-                 learning_rate: float = 1e-2, batch_size: int = 100, n_epochs: int = 100,
-                 optimizer: str = "adam", momentum: float = 0.5, weight_decay: float = 0.0,
-                 schedule: str = "linear", init_scale: float = 0.01, rng=None):
-        self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
-        self.sigma_init = check_float("sigma", sigma, minimum=0.0, strict_min=True)
-        self.learn_sigma = check_bool("learn_sigma", learn_sigma)
-        self.method = check_choice("method", method, ("cd", "pcd"))
-        self.k = check_int("k", k, minimum=1)
-        self.n_chains = check_int("n_chains", n_chains, minimum=1)
-        self.learning_rate = check_float("learning_rate", learning_rate, minimum=0.0,
-                                         strict_min=True)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.n_epochs = check_int("n_epochs", n_epochs, minimum=0)
-        self.optimizer = check_choice("optimizer", optimizer, ("adam", "sgd"))
-        self.momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0,
-                                    strict_max=True)
-        self.weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
-        self.schedule = check_choice("schedule", schedule, SCHEDULES)
-        self.init_scale = check_float("init_scale", init_scale, minimum=0.0)
-        self.rng_ = check_rng(rng)
-        self.weights = None
-        self.visible_bias = None
-        self.hidden_bias = None
-        self.sigma = None
-        self.history_ = {"epoch": [], "reconstruction_error": [], "log_likelihood": []}
-        self.persistent_chains_ = None
-        self.metadata_: dict = {}
-        self._opt = None
+    def __init__(self, n_hidden: int = 2, *, sigma_init: float = 1.0,
+                 learn_sigma: bool = False, method: str = "pcd", k: int = 1,
+                 n_chains: int = 100, learning_rate: float = 1e-2, batch_size: int = 100,
+                 n_epochs: int = 100, optimizer: str = "adam", momentum: float = 0.5,
+                 weight_decay: float = 0.0, schedule: str = "linear",
+                 init_scale: float = 0.01, rng=None):
+        self.n_hidden = n_hidden
+        self.sigma_init = sigma_init
+        self.learn_sigma = learn_sigma
+        self.method = method
+        self.k = k
+        self.n_chains = n_chains
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.init_scale = init_scale
+        self.rng = rng
+
+    _sigma = None
+
+    @property
+    def sigma(self):
+        """Widths ``sigma`` of the visible units (n_visible,), or None before fit."""
+        return self._sigma
+
+    @sigma.setter
+    def sigma(self, value):
+        self._sigma = value
+
+    def _validate_params(self) -> None:
+        """Check every hyperparameter (scikit-learn habit: at fit, not in __init__)."""
+        self._check_rng_param()
+        check_int("n_hidden", self.n_hidden, minimum=1)
+        check_float("sigma_init", self.sigma_init, minimum=0.0, strict_min=True)
+        check_bool("learn_sigma", self.learn_sigma)
+        check_choice("method", self.method, ("cd", "pcd"))
+        check_int("k", self.k, minimum=1)
+        check_int("n_chains", self.n_chains, minimum=1)
+        check_float("learning_rate", self.learning_rate, minimum=0.0, strict_min=True)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("n_epochs", self.n_epochs, minimum=0)
+        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        check_float("momentum", self.momentum, minimum=0.0, maximum=1.0, strict_max=True)
+        check_float("weight_decay", self.weight_decay, minimum=0.0)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_float("init_scale", self.init_scale, minimum=0.0)
 
     # ------------------------------------------------------------------ setup
-    @property
-    def n_visible(self) -> int | None:
-        """Number of visible units (``None`` before initialization)."""
-        return None if self.weights is None else self.weights.shape[0]
-
     def hyperparameters(self) -> dict:
-        """Constructor arguments (for model files and provenance)."""
-        return {"n_hidden": self.n_hidden, "sigma": self.sigma_init,
+        """Constructor arguments except ``rng`` (for model files and provenance)."""
+        return {"n_hidden": self.n_hidden, "sigma_init": self.sigma_init,
                 "learn_sigma": self.learn_sigma, "method": self.method, "k": self.k,
                 "n_chains": self.n_chains, "learning_rate": self.learning_rate,
                 "batch_size": self.batch_size, "n_epochs": self.n_epochs,
@@ -149,17 +173,25 @@ class GaussianBernoulliRBM:
         ----------
         n_visible : int
             Number of visible units (>= 1).
-        rng : Generator, int or None
-            Defaults to the model's own ``rng_``.
+        rng : int, SeedSequence, Generator or None
+            The stream of this call; by default one derived from the ``rng``
+            hyperparameter (:mod:`mccore.rng`).
         """
+        self._validate_params()
         n_visible = check_int("n_visible", n_visible, minimum=1)
-        rng = self.rng_ if rng is None else check_rng(rng)
-        self.weights = self.init_scale * rng.standard_normal((n_visible, self.n_hidden))
-        self.visible_bias = np.zeros(n_visible)
-        self.hidden_bias = np.zeros(self.n_hidden)
-        self.sigma = np.full(n_visible, self.sigma_init)
+        return self._initialize(n_visible, None, self._call_rng(rng, _KEY_INITIALIZE))
+
+    def _initialize(self, n_visible, X, rng) -> "GaussianBernoulliRBM":
+        self._weights = self.init_scale * rng.standard_normal((n_visible, self.n_hidden))
+        self._visible_bias = np.zeros(n_visible) if X is None else X.mean(axis=0)
+        self._hidden_bias = np.zeros(self.n_hidden)
+        self._sigma = np.full(n_visible, float(self.sigma_init))
+        self.n_features_in_ = n_visible
         self.persistent_chains_ = None
         self._opt = None
+        self.epochs_done_ = 0
+        if "history_" not in self.__dict__:
+            self.history_ = {}
         return self
 
     def set_parameters(self, *, weights, visible_bias, hidden_bias, sigma) -> "GaussianBernoulliRBM":
@@ -190,23 +222,22 @@ class GaussianBernoulliRBM:
                 raise InvalidParameterError(f"{name} must be finite, got NaN or inf")
         if np.any(s <= 0):
             raise InvalidParameterError(f"sigma must be > 0, got {s.min()!r}")
-        self.weights, self.visible_bias, self.hidden_bias, self.sigma = W, a, b, s
+        self._set_parameters_unchecked(
+            {"weights": W, "visible_bias": a, "hidden_bias": b, "sigma": s})
         return self
+
+    def _set_parameters_unchecked(self, params: dict) -> None:
+        self._weights = params["weights"]
+        self._visible_bias = params["visible_bias"]
+        self._hidden_bias = params["hidden_bias"]
+        self._sigma = params["sigma"]
+        self.n_features_in_ = self._weights.shape[0]
 
     def get_parameters(self) -> dict:
         """Copies of ``weights``, ``visible_bias``, ``hidden_bias``, ``sigma``."""
         self._check_initialized()
         return {"weights": self.weights.copy(), "visible_bias": self.visible_bias.copy(),
                 "hidden_bias": self.hidden_bias.copy(), "sigma": self.sigma.copy()}
-
-    def _check_initialized(self):
-        if self.weights is None:
-            raise InvalidParameterError(
-                "the model has no parameters yet: call fit(X) or initialize(n_visible) first")
-
-    def _check_x(self, X, name="X"):
-        self._check_initialized()
-        return check_data(X, name=name, n_features=self.n_visible)
 
     # ------------------------------------------------------------ the model
     def _hidden_input(self, X: np.ndarray) -> np.ndarray:
@@ -246,7 +277,6 @@ class GaussianBernoulliRBM:
         X = self._check_x(X)
         return sigmoid(self._hidden_input(X))
 
-    transform = hidden_probability
 
     def visible_mean(self, H) -> np.ndarray:
         """Mean of ``p(x | h)``: ``a + W h`` (n_samples, n_visible); the variance is ``sigma^2``."""
@@ -257,9 +287,8 @@ class GaussianBernoulliRBM:
     @with_single_threaded_blas
     def sample_hidden(self, X, *, rng=None) -> np.ndarray:
         """Draw ``h ~ p(h | x)`` as float {0, 1} (n_samples, n_hidden)."""
-        rng = self.rng_ if rng is None else check_rng(rng)
         X = self._check_x(X)
-        return self._sample_hidden(X, rng)
+        return self._sample_hidden(X, self._call_rng(rng, _KEY_GIBBS))
 
     def _sample_hidden(self, X, rng):
         p = sigmoid(self._hidden_input(X))
@@ -268,10 +297,9 @@ class GaussianBernoulliRBM:
     @with_single_threaded_blas
     def sample_visible(self, H, *, rng=None) -> np.ndarray:
         """Draw ``x ~ N(a + W h, sigma^2)`` (n_samples, n_visible)."""
-        rng = self.rng_ if rng is None else check_rng(rng)
         self._check_initialized()
         H = check_data(H, name="H", n_features=self.n_hidden, binary=True)
-        return self._sample_visible(H, rng)
+        return self._sample_visible(H, self._call_rng(rng, _KEY_GIBBS))
 
     def _sample_visible(self, H, rng):
         mean = self.visible_bias + H @ self.weights.T
@@ -280,9 +308,8 @@ class GaussianBernoulliRBM:
     @with_single_threaded_blas
     def gibbs_step(self, X, *, rng=None) -> np.ndarray:
         """One block-Gibbs step ``x -> h ~ p(h|x) -> x' ~ p(x|h)``; returns ``x'``."""
-        rng = self.rng_ if rng is None else check_rng(rng)
         X = self._check_x(X)
-        return self._gibbs(X, 1, rng)
+        return self._gibbs(X, 1, self._call_rng(rng, _KEY_GIBBS))
 
     def _gibbs(self, X, n_steps, rng):
         for _ in range(n_steps):
@@ -302,8 +329,8 @@ class GaussianBernoulliRBM:
         """
         n_samples = check_int("n_samples", n_samples, minimum=1)
         n_steps = check_int("n_steps", n_steps, minimum=1)
-        rng = self.rng_ if rng is None else check_rng(rng)
         self._check_initialized()
+        rng = self._call_rng(rng, _KEY_SAMPLE)
         if init is None:
             X = self.visible_bias + self.sigma * rng.standard_normal((n_samples, self.n_visible))
         else:
@@ -433,84 +460,29 @@ class GaussianBernoulliRBM:
         return -self._free_energy(X) - self.log_partition().mean
 
     # ------------------------------------------------------------- training
-    @with_single_threaded_blas
-    def fit(self, X, *, callback=None) -> "GaussianBernoulliRBM":
-        """Train from scratch by ``n_epochs`` passes of minibatch gradient ascent.
+    # the loop and the epoch live in rbm.training; these hooks say what is
+    # particular to the Gaussian-binary model
+    def _validate_training_data(self, X):
+        return check_data(X, name="X", model_name=type(self).__name__)
 
-        The log-likelihood gradient is ``<-dF/dtheta>_data - <-dF/dtheta>_model``;
-        the model average uses CD-k chains started at the minibatch or PCD
-        persistent chains.
+    def _hash_data(self, X) -> str:
+        return training._float_hash(X)
 
-        Parameters
-        ----------
-        X : array_like (n_samples, n_visible)
-            Real-valued data.
-        callback : callable or None
-            ``callback(model, epoch)`` after every epoch.
-        """
-        X = check_data(X, name="X")
-        self.initialize(X.shape[1])
-        self.visible_bias = X.mean(axis=0)
-        self.history_ = {"epoch": [], "reconstruction_error": [], "log_likelihood": []}
-        for epoch in range(self.n_epochs):
-            lr = learning_rate_at(self.learning_rate, self.schedule, epoch / max(self.n_epochs, 1))
-            self._epoch(X, lr)
-            self._record(X, epoch + 1)
-            if callback is not None:
-                callback(self, epoch + 1)
-        return self
+    def _base_learning_rate(self) -> float:
+        return float(self.learning_rate)
 
-    @with_single_threaded_blas
-    def partial_fit(self, X) -> "GaussianBernoulliRBM":
-        """One epoch over ``X`` (initializing the model on first use)."""
-        X = check_data(X, name="X")
-        if self.weights is None:
-            self.initialize(X.shape[1])
-            self.visible_bias = X.mean(axis=0)
-        else:
-            X = self._check_x(X)
-        self._epoch(X, self.learning_rate)
-        return self
+    def _training_data(self, X, X_val):
+        if X_val is not None:
+            raise InvalidParameterError("X_val is not supported by GaussianBernoulliRBM, "
+                                        "got an array")
+        return X, None, X
 
-    def _epoch(self, X, lr):
-        rng = self.rng_
-        if self._opt is None:
-            self._opt = make_optimizer(self.optimizer, self.learning_rate, momentum=self.momentum)
-        if self.method == "pcd" and self.persistent_chains_ is None:
-            idx = rng.integers(0, X.shape[0], self.n_chains)
-            self.persistent_chains_ = X[idx].copy()
-        order = rng.permutation(X.shape[0])
-        for start in range(0, X.shape[0], self.batch_size):
-            batch = X[order[start:start + self.batch_size]]
-            if self.method == "pcd":
-                self.persistent_chains_ = self._gibbs(self.persistent_chains_, self.k, rng)
-                neg = self.persistent_chains_
-            else:
-                neg = self._gibbs(batch, self.k, rng)
-            pos_g = self._neg_free_energy_grad(batch, per_sample=False)
-            neg_g = self._neg_free_energy_grad(neg, per_sample=False)
-            grads = {key: pos_g[key] - neg_g[key] for key in pos_g}
-            if self.weight_decay:
-                grads["weights"] = grads["weights"] - self.weight_decay * self.weights
-            params = {"weights": self.weights, "visible_bias": self.visible_bias,
-                      "hidden_bias": self.hidden_bias}
-            if self.learn_sigma:
-                params["log_sigma"] = np.log(self.sigma)
-            self._opt.step(params, grads, learning_rate=lr)
-            if self.learn_sigma:
-                self.sigma = np.exp(params["log_sigma"])
-            if not all(np.all(np.isfinite(v)) for v in params.values()):
-                from mccore.errors import DivergenceError
-                raise DivergenceError("training diverged (non-finite parameters); "
-                                      "lower learning_rate")
+    def _epoch(self, X, lr, average: bool = False) -> dict:
+        """One training epoch (:func:`rbm.training.gaussian_epoch`)."""
+        return training.gaussian_epoch(self, X, lr, average=average)
 
-    def _record(self, X, epoch):
-        h = sigmoid(self._hidden_input(X))
-        recon = self.visible_bias + h @ self.weights.T
-        self.history_["epoch"].append(epoch)
-        self.history_["reconstruction_error"].append(float(np.mean((X - recon) ** 2)))
-        if self.n_hidden <= 16:
-            ll = float(np.mean(-self._free_energy(X)) - self._log_partition_exact())
-        else:
-            ll = float("nan")
-        self.history_["log_likelihood"].append(ll)
+    def _record(self, monitor, X_val, lr, stats) -> None:
+        training.gaussian_record(self, monitor, X_val, lr, stats)
+
+    def _training_state(self) -> dict:
+        return training.training_state(self)

@@ -4,7 +4,8 @@ Layout (format ``"isingrbm-rbm"``, version 1)::
 
     /                   attrs: format, format_version, kind ("bernoulli" | "gaussian"),
                                n_visible, n_hidden, hyperparameters (JSON),
-                               training_data_hash, epochs_done, created,
+                               training_data_hash, epochs_done, fit_seed (JSON, the
+                               seed of the fit's stream), created,
                                software_version, log_partition[, log_partition_error],
                                metadata_keys (JSON list) and one attr per metadata key
     weights             (n_visible, n_hidden) float64
@@ -42,7 +43,7 @@ FORMAT = "isingrbm-rbm"
 FORMAT_VERSION = 1
 _RESERVED = {"format", "format_version", "kind", "n_visible", "n_hidden", "hyperparameters",
              "training_data_hash", "epochs_done", "created", "software_version",
-             "log_partition", "log_partition_error", "metadata_keys"}
+             "log_partition", "log_partition_error", "metadata_keys", "fit_seed"}
 
 
 def _attr_value(value):
@@ -123,6 +124,8 @@ def save(model, path, *, metadata: dict | None = None, overwrite: bool = False,
             f.attrs["hyperparameters"] = json.dumps(model.hyperparameters())
             f.attrs["training_data_hash"] = getattr(model, "_data_hash", None) or ""
             f.attrs["epochs_done"] = int(getattr(model, "epochs_done_", 0))
+            if getattr(model, "seed_", None) is not None:
+                f.attrs["fit_seed"] = json.dumps(model.seed_)
             f.attrs["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
             f.attrs["software_version"] = software_version()
             lz = getattr(model, "log_partition_", None)
@@ -258,6 +261,7 @@ def load(path):
         state = _read_state(f["training_state"]) if "training_state" in f else None
         data_hash = _plain(f.attrs.get("training_data_hash", "")) or None
         epochs_done = int(f.attrs.get("epochs_done", 0))
+        fit_seed = f.attrs.get("fit_seed", None)
         log_z = f.attrs.get("log_partition", None)
         log_z_err = f.attrs.get("log_partition_error", 0.0)
 
@@ -265,10 +269,14 @@ def load(path):
         if kind == "bernoulli":
             from .bernoulli import BernoulliRBM
             model = BernoulliRBM(**hp)
+            model._validate_params()
             model.set_parameters(weights=W, visible_bias=a, hidden_bias=b)
         else:
             from .gaussian import GaussianBernoulliRBM
+            if "sigma" in hp:            # files written before sigma_init was named so
+                hp["sigma_init"] = hp.pop("sigma")
             model = GaussianBernoulliRBM(**hp)
+            model._validate_params()
             model.set_parameters(weights=W, visible_bias=a, hidden_bias=b, sigma=sigma)
     except (TypeError, InvalidParameterError) as exc:
         raise FileFormatError(f"{path}: invalid hyperparameters or parameters ({exc})") from None
@@ -277,6 +285,8 @@ def load(path):
     model._data_hash = data_hash
     model.epochs_done_ = epochs_done
     model._training_state_dict = state
+    if fit_seed is not None:
+        model.seed_ = json.loads(_plain(fit_seed))
     if log_z is not None:
         from mcstats import Estimate
         model.log_partition_ = Estimate(mean=float(log_z), error=float(log_z_err))

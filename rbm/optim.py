@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from ._utils import check_choice, check_float
+from mccore.validation import check_choice, check_float
+
 from .kernels import adam_update, momentum_update
 
 __all__ = ["SGD", "Adam", "make_optimizer", "learning_rate_at", "SCHEDULES"]

@@ -15,8 +15,9 @@ from scipy import stats
 from scipy.special import logsumexp
 
 from rbm import BernoulliRBM
-from rbm.bernoulli import _ENCODINGS, _sufficient_statistics
+from rbm.bernoulli import _ENCODINGS
 from rbm.negative_phase import TemperedChains, gibbs, global_flip_move
+from rbm.training import _sufficient_statistics
 
 SEED = 424242
 

@@ -240,13 +240,14 @@ def test_fit_recovers_a_known_gaussian_mixture():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "3", None])
 def test_invalid_n_hidden_raises(bad):
+    model = GaussianBernoulliRBM(bad)        # stored untouched, checked by fit
     with pytest.raises(InvalidParameterError, match="n_hidden"):
-        GaussianBernoulliRBM(bad)
+        model.fit(np.zeros((5, 2)))
 
 
 def test_bad_inputs_raise():
     m = _model()
-    with pytest.raises(InvalidParameterError, match="columns"):
+    with pytest.raises(InvalidParameterError, match="has 4 features, but .* expecting 5"):
         m.free_energy(np.zeros((2, 4)))
     with pytest.raises(InvalidParameterError, match="finite"):
         m.free_energy(np.full((2, 5), np.nan))
@@ -255,7 +256,7 @@ def test_bad_inputs_raise():
     with pytest.raises(InvalidParameterError, match="sigma"):
         m.set_parameters(weights=m.weights, visible_bias=m.visible_bias,
                          hidden_bias=m.hidden_bias, sigma=-1.0)
-    with pytest.raises(InvalidParameterError, match="sigma"):
-        GaussianBernoulliRBM(2, sigma=0.0)
+    with pytest.raises(InvalidParameterError, match="sigma_init"):
+        GaussianBernoulliRBM(2, sigma_init=0.0).fit(np.zeros((3, 2)))
     with pytest.raises(InvalidParameterError, match="no parameters"):
         GaussianBernoulliRBM(2).free_energy(np.zeros((1, 2)))

@@ -42,7 +42,7 @@ def test_bernoulli_round_trip(tmp_path, data):
 
 
 def test_gaussian_round_trip(tmp_path):
-    m = GaussianBernoulliRBM(3, sigma=0.7, rng=2).initialize(4)
+    m = GaussianBernoulliRBM(3, sigma_init=0.7, rng=2).initialize(4)
     m.set_parameters(weights=np.arange(12.0).reshape(4, 3) / 10, visible_bias=[1, 2, 3, 4],
                      hidden_bias=[0.5, -0.5, 0], sigma=[0.5, 1, 1.5, 2])
     back = rbm.load(rbm.save(m, tmp_path / "g.h5"))
@@ -106,7 +106,7 @@ def test_checkpoint_resume_is_identical_to_an_uninterrupted_run(tmp_path, data, 
               validation_fraction=0.1, average_fraction=0.4)
     full = BernoulliRBM(3, rng=11, **kw).fit(data)
     ck = tmp_path / "ck.h5"
-    BernoulliRBM(3, rng=11, **kw).fit(data, checkpoint=ck, callback=lambda m, e: e == 4)
+    BernoulliRBM(3, rng=11, **kw).fit(data, checkpoint=ck, callback=lambda s: s.step == 4)
     assert rbm.load(ck).epochs_done_ == 4
     resumed = BernoulliRBM(3, rng=999, **kw).fit(data, checkpoint=ck, resume=True)
     np.testing.assert_array_equal(resumed.weights, full.weights)
@@ -115,7 +115,7 @@ def test_checkpoint_resume_is_identical_to_an_uninterrupted_run(tmp_path, data, 
     # resuming with other data or other settings is refused
     with pytest.raises(InvalidParameterError, match="different data"):
         BernoulliRBM(3, rng=1, **kw).fit(1 - data, checkpoint=ck, resume=True)
-    with pytest.raises(InvalidParameterError, match="hyperparameters"):
+    with pytest.raises(InvalidParameterError, match="n_hidden was 3, now 4"):
         BernoulliRBM(4, rng=1, **kw).fit(data, checkpoint=ck, resume=True)
 
 
@@ -134,8 +134,12 @@ def test_checkpoint_resume_is_identical_to_an_uninterrupted_run(tmp_path, data, 
 ])
 def test_invalid_hyperparameters(kwargs, pattern):
     kwargs.setdefault("n_hidden", 3)
+    model = BernoulliRBM(**kwargs)          # stored untouched (scikit-learn habit) ...
+    assert model.get_params()[next(iter(kwargs))] is kwargs[next(iter(kwargs))]
     with pytest.raises(InvalidParameterError, match=pattern):
-        BernoulliRBM(**kwargs)
+        model.fit(np.zeros((4, 3)))           # ... and checked by fit
+    with pytest.raises(InvalidParameterError, match=pattern):
+        model.initialize(3)
 
 
 def test_bad_data(data):
@@ -151,9 +155,9 @@ def test_bad_data(data):
     with pytest.raises(InvalidParameterError, match="numeric"):
         m.fit(np.array([["a", "b"]]))
     m.fit(data)
-    with pytest.raises(InvalidParameterError, match="9 columns"):
+    with pytest.raises(InvalidParameterError, match="has 4 features, but .* expecting 9"):
         m.free_energy(data[:, :4])
-    with pytest.raises(InvalidParameterError, match="9 columns"):
+    with pytest.raises(InvalidParameterError, match="has 4 features, but .* expecting 9"):
         m.partial_fit(data[:, :4])
     with pytest.raises(InvalidParameterError, match="n_samples"):
         m.sample(0)
@@ -170,14 +174,15 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 @given(n_hidden=st.integers(max_value=0), lr=st.floats(max_value=0.0, allow_nan=False),
        sigma=st.floats(max_value=0.0, allow_nan=False))
 def test_out_of_range_settings_always_raise(n_hidden, lr, sigma):
+    X = np.zeros((3, 2))
     with pytest.raises(InvalidParameterError):
-        BernoulliRBM(n_hidden)
+        BernoulliRBM(n_hidden).fit(X)
     with pytest.raises(InvalidParameterError):
-        BernoulliRBM(3, learning_rate=lr)
+        BernoulliRBM(3, learning_rate=lr).fit(X)
     with pytest.raises(InvalidParameterError):
-        GaussianBernoulliRBM(n_hidden)
+        GaussianBernoulliRBM(n_hidden).fit(X)
     with pytest.raises(InvalidParameterError):
-        GaussianBernoulliRBM(2, sigma=sigma)
+        GaussianBernoulliRBM(2, sigma_init=sigma).fit(X)
 
 
 @settings(max_examples=30, deadline=None)

@@ -11,9 +11,10 @@ import pytest
 
 from mccore.errors import InvalidParameterError
 from rbm import BernoulliRBM
-from rbm.bernoulli import _ENCODINGS, _sufficient_statistics
+from rbm.bernoulli import _ENCODINGS
 from rbm.negative_phase import InternalParams, _draw
 from rbm.optim import SGD, Adam
+from rbm.training import _sufficient_statistics
 
 
 @pytest.mark.parametrize("method", ["pcd", "pt"])
@@ -140,7 +141,7 @@ def test_auto_learning_rate_scales_with_the_visible_layer(tmp_path):
     with pytest.raises(InvalidParameterError, match="n_visible"):
         BernoulliRBM(4).base_learning_rate
     with pytest.raises(InvalidParameterError, match="learning_rate"):
-        BernoulliRBM(4, learning_rate="fast")
+        BernoulliRBM(4, learning_rate="fast").initialize(4)
     X = (np.random.default_rng(0).random((50, 64)) < 0.5).astype(np.uint8)
     m = BernoulliRBM(4, n_epochs=2, rng=0).fit(X)
     assert m.history_["learning_rate"][0] == pytest.approx(0.005)
