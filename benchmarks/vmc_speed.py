@@ -239,10 +239,10 @@ def iterations_to_converge(quick):
                 window = []
                 state = {"hit": None}
 
-                def cb(it, rec, window=window, state=state):
-                    window.append(rec["energy"])
+                def cb(step, window=window, state=state):
+                    window.append(step.metrics["energy"])
                     if len(window) >= 10 and abs(np.mean(window[-10:]) - exact) < 1e-3:
-                        state["hit"] = it + 1
+                        state["hit"] = step.step
                         return True
                     return False
 

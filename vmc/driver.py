@@ -17,13 +17,18 @@ Ctrl-C (KeyboardInterrupt) ends the loop and returns a partial result
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 import mcstats
 from mcstats import Estimate
 from mccore.errors import DivergenceError, InvalidParameterError
+from mccore.files import atomic_path
 from mccore.parallel import with_single_threaded_blas
+from mccore.rng import child, recorded_seed, seed_sequence
+from mccore.validation import check_memory
+from mccore.training import check_resume_settings, run_steps
 
 from .hamiltonian import INTERACTIONS, Hamiltonian
 from .mpi import allreduce_sum, gather_rows, is_root
@@ -32,7 +37,16 @@ from .result import VMCResult
 from .samplers import SAMPLERS, make_sampler
 from .wavefunction import FORMS, Wavefunction, _check_int, _check_positive, cusp_constant
 
-__all__ = ["VMC", "run", "JASTROWS", "NO_CUSP_NOTE"]
+__all__ = ["VMC", "run", "JASTROWS", "NO_CUSP_NOTE", "HISTORY_KEYS", "RESUME_FREE_SETTINGS",
+           "OMEGA_RANGE", "resume_settings", "sgd_stable_rate", "memory_estimate"]
+
+HISTORY_KEYS = ("energy", "variance", "acceptance", "grad_norm", "step", "params")
+
+#: the trap frequencies :func:`run` accepts (see its docstring)
+OMEGA_RANGE = (1e-3, 1e3)
+
+#: settings that may differ between a checkpoint and the run resuming it
+RESUME_FREE_SETTINGS = ("iterations", "threads", "final_samples", "mpi_ranks")
 
 JASTROWS = ("none", "pade")
 
@@ -67,8 +81,9 @@ class VMC:
     """
 
     def __init__(self, hamiltonian, wavefunction, sampler, optimizer, *, comm=None):
-        if (hamiltonian.n_particles, hamiltonian.n_dims) != (wavefunction.n_particles,
-                                                               wavefunction.n_dims):
+        if hasattr(hamiltonian, "n_particles") and (
+                hamiltonian.n_particles, hamiltonian.n_dims) != (wavefunction.n_particles,
+                                                                 wavefunction.n_dims):
             raise InvalidParameterError(
                 "hamiltonian and wavefunction disagree on (n_particles, n_dims): "
                 f"{(hamiltonian.n_particles, hamiltonian.n_dims)} vs "
@@ -97,13 +112,18 @@ class VMC:
 
     def run(self, n_iterations: int, *, n_samples: int = 10_000,
             n_final_samples: int | None = None, rng=None, progress: bool = False,
-            callback=None, settings: dict | None = None, notes=()) -> VMCResult:
-        """Optimize for ``n_iterations`` iterations, then estimate the energy.
+            callback=None, settings: dict | None = None, notes=(), checkpoint=None,
+            checkpoint_every: int = 10, resume_from: VMCResult | None = None) -> VMCResult:
+        """Optimize up to ``n_iterations`` iterations in total, then estimate the energy.
+
+        The loop is :func:`mccore.training.run_steps`, the one training-loop
+        contract of the workbench (callback, early stop, progress,
+        checkpoints, Ctrl-C).
 
         Parameters
         ----------
         n_iterations : int
-            Optimization iterations (>= 0).
+            Total optimization iterations (>= 0), counting those of ``resume_from``.
         n_samples : int
             Samples (recorded sweeps times walkers) per iteration.
         n_final_samples : int or None
@@ -114,17 +134,31 @@ class VMC:
         progress : bool
             tqdm progress bar over iterations (rank 0 only).
         callback : callable or None
-            ``callback(iteration, record) -> bool | None`` after every
-            iteration with ``record`` a dict (energy, variance, acceptance,
-            grad_norm); returning True stops the optimization.
+            ``callback(step: mccore.training.TrainingStep) -> bool | None``
+            after every iteration; ``step.metrics`` holds ``energy``,
+            ``variance``, ``acceptance``, ``grad_norm``, ``step``;
+            ``step.step`` is the 1-based iteration. True stops the optimization.
         settings : dict or None
             Recorded as :attr:`VMCResult.parameters`.
         notes : sequence of str
             Caveats recorded in the result.
+        checkpoint : path or None
+            Write a resumable checkpoint (a VMC result file with
+            ``status="interrupted"`` and a ``resume`` group) every
+            ``checkpoint_every`` iterations, after the last and on Ctrl-C
+            (rank 0 writes; atomically).
+        resume_from : VMCResult or None
+            A checkpoint or finished result carrying ``resume_state``: its
+            parameters, walkers (with their random streams), optimizer state
+            and history are restored and the loop continues at its iteration
+            count, so an interrupted run finishes with the numbers an
+            uninterrupted one gives, and a finished one can be extended.
+            The caller checks that the model-defining settings match.
 
         Returns
         -------
         VMCResult
+            With ``resume_state`` set, so the run can be extended later.
 
         Raises
         ------
@@ -140,60 +174,36 @@ class VMC:
             n_final_samples = 4 * n_samples
         n_final_samples = max(_check_int("n_final_samples", n_final_samples, 1), 16 * n_walkers)
         wf = self.wavefunction
-        history = {k: [] for k in ("energy", "variance", "acceptance", "grad_norm", "step",
-                                   "params")}
+        history = {k: [] for k in HISTORY_KEYS}
+        start = 0
+        if resume_from is not None:
+            start = self._restore(resume_from, history)
+        self._last_e = None
+        self._state = (start, wf.params.copy(), self._resume_state(start)) if (
+            checkpoint is not None) else None
+
+        def step(it):
+            return self._iteration(it, n_samples, rng, history, settings, notes,
+                                   track=checkpoint is not None)
+
+        def save(n_done):
+            self._save_checkpoint(checkpoint, n_done, history, settings, notes)
+
+        outcome = run_steps(step, start=start, stop=max(n_iterations, start), model=self,
+                            callback=callback,
+                            save_checkpoint=None if checkpoint is None else save,
+                            checkpoint_every=checkpoint_every,
+                            progress=progress and is_root(self.comm), description="vmc",
+                            unit="it")
+        done = outcome.n_done
         status, message = "complete", ""
-        last_good = wf.params.copy()
-        last_e = None
-        iterator = range(n_iterations)
-        bar = None
-        if progress and is_root(self.comm) and n_iterations:
-            from tqdm import tqdm
-            bar = tqdm(total=n_iterations, desc="vmc", unit="it", leave=False)
-        done = 0
-        try:
-            for it in iterator:
-                batch = self.sampler.sample(wf, n_samples, rng=rng)
-                x = batch.flat
-                with np.errstate(all="ignore"):
-                    e, e_mean, e_var, grad, O_c = self._statistics(x)
-                if not (math.isfinite(e_mean) and np.all(np.isfinite(grad))):
-                    wf.params = last_good
-                    raise self._divergence(
-                        f"non-finite local energy or gradient at iteration {it}",
-                        last_good, history, done, settings, notes)
-                last_good = wf.params.copy()
-                history["params"].append(last_good)
-                last_e = e.reshape(batch.x.shape[:2])
-                with np.errstate(all="ignore"):
-                    delta = self.optimizer.step(grad, O_c)
-                    new = wf.params + delta
-                with np.errstate(all="ignore"):
-                    grad_norm = float(np.sqrt(np.sum(grad * grad)))
-                record = {"energy": float(e_mean), "variance": float(e_var),
-                          "acceptance": batch.acceptance, "grad_norm": grad_norm,
-                          "step": batch.step}
-                for k, v in record.items():
-                    history[k].append(v)
-                done = it + 1
-                if not np.all(np.isfinite(new)):
-                    raise self._divergence(
-                        f"non-finite parameters after the update of iteration {it}",
-                        last_good, history, done, settings, notes)
-                wf.params = new
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(energy=f"{e_mean:.5f}", var=f"{e_var:.2e}")
-                if callback is not None and callback(it, record):
-                    break
-        except KeyboardInterrupt:
+        if outcome.interrupted:
             status, message = "interrupted", f"interrupted after {done} iterations"
-        finally:
-            if bar is not None:
-                bar.close()
+        state = self._resume_state(done)
         if status == "complete":
             try:
                 batch = self.sampler.sample(wf, n_final_samples, rng=rng)
+                self.final_batch = batch
                 e = self.hamiltonian.local_energy(wf, batch.flat).reshape(batch.x.shape[:2])
                 if not np.all(np.isfinite(e)):
                     raise self._divergence("non-finite local energy in the final estimate",
@@ -201,21 +211,96 @@ class VMC:
                 e_all = gather_rows(self.comm, e)
                 energy = _energy_estimate(e_all)
                 return self._result(energy, energy.variance, batch.acceptance, history, done,
-                                    settings, notes, status, message, wf.params.copy(), e_all)
+                                    settings, notes, status, message, wf.params.copy(), e_all,
+                                    state)
             except KeyboardInterrupt:
                 status, message = "interrupted", "interrupted during the final estimate"
         # partial result from the last iteration
-        if last_e is not None:
-            e_all = gather_rows(self.comm, last_e)
+        if self._last_e is not None:
+            e_all = gather_rows(self.comm, self._last_e)
             energy = _energy_estimate(e_all)
             acc = history["acceptance"][-1]
         else:
             e_all, energy, acc = None, Estimate(mean=float("nan"), error=float("nan")), float("nan")
         return self._result(energy, energy.variance, acc, history, done, settings, notes,
-                            status, message, wf.params.copy(), e_all)
+                            status, message, wf.params.copy(), e_all, state)
+
+    def _iteration(self, it, n_samples, rng, history, settings, notes, track):
+        """One iteration (0-based ``it``): sample, statistics, finite checks, step."""
+        wf = self.wavefunction
+        last_good = wf.params.copy()
+        batch = self.sampler.sample(wf, n_samples, rng=rng)
+        with np.errstate(all="ignore"):
+            e, e_mean, e_var, grad, O_c = self._statistics(batch.flat)
+        if not (math.isfinite(e_mean) and np.all(np.isfinite(grad))):
+            raise self._divergence(f"non-finite local energy or gradient at iteration {it}",
+                                   last_good, history, it, settings, notes)
+        history["params"].append(last_good)
+        self._last_e = e.reshape(batch.x.shape[:2])
+        with np.errstate(all="ignore"):
+            delta = self.optimizer.step(grad, O_c)
+            new = wf.params + delta
+            grad_norm = float(np.sqrt(np.sum(grad * grad)))
+        record = {"energy": float(e_mean), "variance": float(e_var),
+                  "acceptance": float(batch.acceptance), "grad_norm": grad_norm,
+                  "step": float(batch.step)}
+        for k, v in record.items():
+            history[k].append(v)
+        if not np.all(np.isfinite(new)):
+            raise self._divergence(
+                f"non-finite parameters after the update of iteration {it}",
+                last_good, history, it + 1, settings, notes)
+        wf.params = new
+        if track:
+            self._state = (it + 1, new.copy(), self._resume_state(it + 1))
+        return record
+
+    def _resume_state(self, n_done) -> dict:
+        """Flat dict of what a resumed run needs beside params and history."""
+        state = {"iterations": int(n_done)}
+        for key, value in self.sampler.get_state().items():
+            state[f"sampler/{key}"] = value
+        for key, value in self.optimizer.state_dict().items():
+            state[f"optimizer/{key}"] = np.array(value) if isinstance(value, np.ndarray) else value
+        return state
+
+    def _restore(self, result: VMCResult, history: dict) -> int:
+        """Restore parameters, walkers, optimizer and history from ``result``; returns its count."""
+        state = result.resume_state
+        if not state:
+            raise InvalidParameterError(
+                "the result has no resume state (written by an older version?); cannot resume")
+        n_done = int(state["iterations"])
+        params = np.asarray(result.params, dtype=np.float64)
+        if params.shape != self.wavefunction.params.shape:
+            raise InvalidParameterError(
+                f"cannot resume: the checkpoint has {params.size} parameters, this model "
+                f"{self.wavefunction.n_params}")
+        self.wavefunction.params = params
+        self.sampler.set_state({k.split("/", 1)[1]: v for k, v in state.items()
+                                if k.startswith("sampler/")})
+        self.optimizer.load_state_dict({k.split("/", 1)[1]: v for k, v in state.items()
+                                        if k.startswith("optimizer/")})
+        for key in history:
+            values = result.history.get(key)
+            if values is not None:
+                history[key].extend(list(np.asarray(values)[:n_done]))
+        return n_done
+
+    def _save_checkpoint(self, path, n_done, history, settings, notes):
+        """Write the snapshot of the last completed iteration (rank 0), atomically."""
+        if not is_root(self.comm):
+            return
+        done, params, state = self._state
+        partial = self._result(Estimate(mean=float("nan"), error=float("nan")), float("nan"),
+                               float("nan"), {k: v[:done] for k, v in history.items()}, done,
+                               settings, notes, "interrupted",
+                               f"checkpoint after {done} iterations", params, None, state)
+        with atomic_path(path) as tmp:
+            partial.save(tmp, overwrite=True)
 
     def _result(self, energy, variance, acceptance, history, done, settings, notes, status,
-                message, params, e_local):
+                message, params, e_local, resume_state=None):
         hist = {k: np.asarray(v, dtype=np.float64) for k, v in history.items()}
         if not len(history["params"]):
             hist["params"] = np.empty((0, self.wavefunction.n_params))
@@ -223,7 +308,8 @@ class VMC:
                          exact=self.hamiltonian.exact, iterations=done, history=hist,
                          parameters=dict(settings or {}), params=params,
                          parameter_names=self.wavefunction.parameter_names(), status=status,
-                         message=message, notes=list(notes), local_energy=e_local)
+                         message=message, notes=list(notes), local_energy=e_local,
+                         resume_state=resume_state)
 
     def _divergence(self, what, last_good, history, done, settings, notes):
         self.wavefunction.params = last_good
@@ -238,24 +324,6 @@ class VMC:
         return err
 
 
-def _resolve_seed(rng):
-    """(seed recorded, SeedSequence) from a Generator/int/SeedSequence/None."""
-    if isinstance(rng, np.random.SeedSequence):
-        return rng.entropy, rng
-    if isinstance(rng, np.random.Generator):
-        seed = int(rng.integers(0, 2**63))
-        return None, np.random.SeedSequence(seed)
-    if rng is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
-    else:
-        if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool) or rng < 0:
-            raise InvalidParameterError(
-                f"rng must be a numpy Generator, a SeedSequence, an integer >= 0 or None, "
-                f"got {rng!r}")
-        seed = int(rng)
-    return seed, np.random.SeedSequence(seed)
-
-
 @with_single_threaded_blas
 def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str = "none",
         n_hidden: int = 2, jastrow: str = "none", sampler: str = "importance",
@@ -263,7 +331,8 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         learning_rate: float | None = None, n_walkers: int = 16,
         n_final_samples: int | None = None, form: str = "sqrt", sigma: float | None = None,
         init_scale: float = 0.1, n_threads: int | None = None, rng=None,
-        progress: bool = False, callback=None, comm="auto") -> VMCResult:
+        progress: bool = False, callback=None, comm="auto", checkpoint=None,
+        checkpoint_every: int = 10, resume: bool = False) -> VMCResult:
     """Find the ground-state energy of N trapped particles with an RBM trial state.
 
     Parameters
@@ -273,7 +342,12 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     n_dims : int
         D in 1..3.
     omega : float
-        Trap frequency (> 0); hbar = m = 1.
+        Trap frequency in [1e-3, 1e3] (:data:`OMEGA_RANGE`); hbar = m = 1.
+        Positions scale as omega^-1/2 and energies as omega, while the
+        initial parameters, the sampler's first step and the optimizer's
+        steps are absolute numbers of order 0.1-1: far outside this range
+        the arithmetic loses its meaning (omega = 1e-300 squares to 0,
+        1e300 to inf) long before, and the optimization is not tested there.
     interaction : {"none", "coulomb"}
         Coulomb repulsion ``sum_{p<q} 1/r_pq`` (needs D >= 2).
     n_hidden : int
@@ -286,7 +360,8 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     n_iterations, n_samples : int
         Optimization iterations; samples per iteration (over all ranks).
     learning_rate : float or None
-        Default per optimizer (:data:`vmc.optimizers.DEFAULT_LEARNING_RATES`).
+        Default per optimizer (:data:`vmc.optimizers.DEFAULT_LEARNING_RATES`);
+        for SGD at most half its stability bound, :func:`sgd_stable_rate`.
     n_walkers : int
         Walkers (a multiple of the number of MPI ranks).
     n_final_samples : int or None
@@ -303,13 +378,27 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         depend on it. One thread is much faster for small runs on a loaded
         machine, where idle-spinning threads compete for the cores.
     rng : Generator, int, SeedSequence or None
-        The seed (recorded in ``parameters["seed"]``; drawn from entropy if None).
+        Resolved by :func:`mccore.rng.seed_sequence`; the integer seed is
+        recorded in ``parameters["seed"]`` (a Generator yields one drawn
+        seed, None fresh entropy, both recorded). When resuming, None means
+        the checkpoint's seed.
     progress : bool
         Progress bar over iterations.
     callback : callable or None
-        See :meth:`VMC.run`.
+        ``callback(mccore.training.TrainingStep) -> bool | None``; see :meth:`VMC.run`.
     comm : "auto", mpi4py communicator or None
         ``"auto"``: MPI when launched with ``mpiexec -n K`` (K > 1).
+    checkpoint : path or None
+        Checkpoint file (a VMC result file with a ``resume`` group), written
+        every ``checkpoint_every`` iterations, after the last and on Ctrl-C.
+    resume : bool
+        Continue from ``checkpoint`` if it exists (else start fresh): the
+        walkers, their random streams, the optimizer state and the history
+        are restored, so the result equals that of an uninterrupted run;
+        ``n_iterations`` may be larger than the checkpoint's (the run is
+        extended). Every other setting that defines the run must match
+        (:func:`mccore.training.check_resume_settings`); the thread count,
+        ``n_final_samples`` and the number of MPI ranks may change.
 
     Returns
     -------
@@ -325,7 +414,18 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     n_particles = _check_int("n_particles", n_particles, 1)
     n_dims = _check_int("n_dims", n_dims, 1, 3)
     omega = _check_positive("omega", omega)
+    if not OMEGA_RANGE[0] <= omega <= OMEGA_RANGE[1]:
+        raise InvalidParameterError(
+            f"omega must be a number in [{OMEGA_RANGE[0]:g}, {OMEGA_RANGE[1]:g}], got {omega!r}")
     n_hidden = _check_int("n_hidden", n_hidden, 1)
+    n_walkers = _check_int("n_walkers", n_walkers, 1)
+    n_samples = _check_int("n_samples", n_samples, 1)
+    if n_final_samples is not None:
+        n_final_samples = _check_int("n_final_samples", n_final_samples, 1)
+    check_memory(f"particles {n_particles}, dims {n_dims}, hidden {n_hidden}, samples "
+                 f"{n_samples}, walkers {n_walkers}",
+                 memory_estimate(n_particles * n_dims, n_hidden, n_samples, n_walkers,
+                                 n_final_samples))
     for name, value, allowed in (("interaction", interaction, INTERACTIONS),
                                  ("jastrow", jastrow, JASTROWS), ("sampler", sampler, SAMPLERS),
                                  ("optimizer", optimizer, OPTIMIZERS), ("form", form, FORMS)):
@@ -347,11 +447,19 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         comm = world()
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATES[optimizer]
-    seed, seq = _resolve_seed(rng)
+        if optimizer == "sgd":
+            learning_rate = min(learning_rate, sgd_stable_rate(omega, n_hidden) / 2)
+    previous = None
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        previous = VMCResult.load(checkpoint)
+        if rng is None:
+            rng = previous.parameters.get("seed")
+    seq = seed_sequence(rng)
+    seed = recorded_seed(seq)
     if comm is not None:
-        seed, entropy = comm.bcast((seed, seq.entropy), root=0)
-        seq = np.random.SeedSequence(entropy)
-    seq_wf, seq_sampler = seq.spawn(2)
+        seed = comm.bcast(seed, root=0)
+        seq = seed_sequence(seed)
+    seq_wf, seq_sampler = child(seq, 0), child(seq, 1)
     hamiltonian = Hamiltonian(n_particles, n_dims, omega=omega, interaction=interaction)
     wf = Wavefunction(n_particles, n_dims, n_hidden=n_hidden, omega=omega, form=form,
                       sigma=sigma,
@@ -374,10 +482,54 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     notes = []
     if interaction == "coulomb" and jastrow == "none" and n_particles > 1:
         notes.append(NO_CUSP_NOTE)
+    if previous is not None:
+        check_resume_settings(resume_settings(previous.parameters), resume_settings(settings),
+                              what=f"checkpoint {checkpoint}")
     driver = VMC(hamiltonian, wf, smp, opt, comm=comm)
     with _blas_threads(n_threads):
         return driver.run(n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
-                          progress=progress, callback=callback, settings=settings, notes=notes)
+                          progress=progress, callback=callback, settings=settings, notes=notes,
+                          checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                          resume_from=previous)
+
+
+def resume_settings(settings: dict) -> dict:
+    """The settings that must match between a checkpoint and the run resuming it."""
+    return {k: v for k, v in settings.items() if k not in RESUME_FREE_SETTINGS}
+
+
+def sgd_stable_rate(omega: float, n_hidden: int) -> float:
+    """The largest SGD learning rate that is linearly stable at the free ground state.
+
+    Near the minimum ``a = 0, W = 0`` the RBM state is the ground-state
+    Gaussian displaced by ``d_i = a_i + sum_j s_j W_ij`` per coordinate
+    (``s_j = 1/(1 + exp(-b_j))``, any form f, since the displacement of a
+    Gaussian with ``f/sigma^2 = omega`` is the coefficient of its linear
+    term), so ``E = E0 + omega^2 |d|^2 / 2`` to second order: the Hessian in
+    ``(a_i, W_i1..W_iM)`` is ``omega^2 v v^T`` with ``v = (1, s_1..s_M)``,
+    largest eigenvalue ``omega^2 (1 + sum_j s_j^2)``. The b_j are flat there
+    (the energy does not depend on them at W = 0) and drift, so s_j may
+    reach 1: gradient descent ``delta = -lr grad`` is stable for every b only
+    if ``lr < 2 / (omega^2 (1 + M))``, which this returns.
+    """
+    return 2.0 / (omega**2 * (1 + n_hidden))
+
+
+def memory_estimate(n_visible: int, n_hidden: int, n_samples: int, n_walkers: int,
+                    n_final_samples: int | None = None) -> float:
+    """Bytes (a float, never overflowing) one VMC run needs at its peak, roughly.
+
+    Per iteration ``max(n_samples, n_walkers)`` samples of positions
+    (``n_visible``), log-derivatives (``n_params``) and a few per-sample
+    numbers; the SR matrix and its factor (``2 n_params^2``); the final
+    estimate's positions; every walker's position and stream.
+    """
+    n_params = float(n_visible) + float(n_hidden) + float(n_visible) * float(n_hidden) + 1.0
+    per_iteration = max(float(n_samples), float(n_walkers))
+    final = max(4.0 * n_samples if n_final_samples is None else float(n_final_samples),
+                16.0 * n_walkers)
+    return 8.0 * (per_iteration * (n_visible + 2 * n_params + 4) + 2 * n_params**2
+                  + final * (n_visible + 2) + float(n_walkers) * (n_visible + 4))
 
 
 def _blas_threads(n_threads):

@@ -73,7 +73,14 @@ class _Delegating:
         return params["params"]
 
     def state_dict(self) -> dict:
-        return self._impl.state_dict()
+        """Moments and step counts needed to resume exactly (plain arrays and scalars)."""
+        return {"schedule_steps": self.n_steps, **self._impl.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`."""
+        state = dict(state)
+        self.n_steps = int(state.pop("schedule_steps", 0))
+        self._impl.load_state_dict(state)
 
     @property
     def learning_rate(self) -> float:
@@ -166,7 +173,11 @@ class SR:
             return -self.learning_rate * np.linalg.lstsq(S, grad, rcond=None)[0]
 
     def state_dict(self) -> dict:
+        """SR keeps no state between steps."""
         return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Nothing to restore (SR keeps no state)."""
 
 
 def make_optimizer(name: str, learning_rate: float | None = None, *, comm=None, **kwargs):

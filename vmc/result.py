@@ -12,12 +12,22 @@ File layout (format ``"isingrbm-vmc"``, version 1)::
     local_energy     (n_walkers, n_steps)  final local energies, if kept
     history/<key>    one dataset per history series (energy, variance,
                      acceptance, grad_norm, step, params (n_iter, n_params))
+    resume/...       (optional) the state a run resumes from: walkers and
+                     their streams, optimizer moments, as datasets; scalars
+                     as attrs of ``resume`` (see :func:`vmc.driver.VMC.run`)
+
+The file is built in memory and then written to disk with plain file I/O,
+so a full disk gives one ``OSError`` (``No space left on device``) and never
+a half-written HDF5 file (HDF5's own writes segfaulted on ENOSPC).
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,19 +36,12 @@ import numpy as np
 
 from mcstats import Estimate
 from mccore.errors import FileFormatError, OutputExistsError
+from mccore.version import software_version
 
 __all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "isingrbm-vmc"
 FORMAT_VERSION = 1
-
-
-def _software_version() -> str:
-    from importlib import metadata
-    try:
-        return metadata.version("isingrbm")
-    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
-        return "unknown"
 
 
 @dataclass
@@ -91,6 +94,7 @@ class VMCResult:
     message: str = ""
     notes: list = field(default_factory=list)
     local_energy: np.ndarray | None = None
+    resume_state: dict | None = None
 
     @property
     def error(self) -> float:
@@ -157,7 +161,8 @@ class VMCResult:
         path = Path(path)
         if path.exists() and not overwrite:
             raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
-        with h5py.File(path, "w") as h5:
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as h5:
             a = h5.attrs
             a["format"] = FORMAT
             a["format_version"] = FORMAT_VERSION
@@ -171,7 +176,7 @@ class VMCResult:
             a["parameters"] = json.dumps(self.parameters)
             a["notes"] = json.dumps(list(self.notes))
             a["created"] = datetime.now(timezone.utc).isoformat()
-            a["software_version"] = _software_version()
+            a["software_version"] = software_version()
             h5.create_dataset("params", data=np.asarray(self.params, dtype=np.float64))
             h5.create_dataset("parameter_names",
                               data=np.array(self.parameter_names, dtype=h5py.string_dtype()))
@@ -181,6 +186,14 @@ class VMCResult:
             g = h5.create_group("history")
             for key, value in self.history.items():
                 g.create_dataset(key, data=np.asarray(value, dtype=np.float64))
+            if self.resume_state is not None:
+                r = h5.create_group("resume")
+                for key, value in self.resume_state.items():
+                    if isinstance(value, np.ndarray):
+                        r.create_dataset(key, data=value)
+                    else:
+                        r.attrs[key] = json.dumps(value)
+        _write_bytes(path, buffer.getbuffer())
         return path
 
     @classmethod
@@ -226,7 +239,35 @@ class VMCResult:
                                      for s in h5["parameter_names"][()]],
                     status=str(a["status"]), message=str(a["message"]),
                     notes=json.loads(a["notes"]),
-                    local_energy=h5["local_energy"][()] if "local_energy" in h5 else None)
+                    local_energy=h5["local_energy"][()] if "local_energy" in h5 else None,
+                    resume_state=_read_resume(h5["resume"]) if "resume" in h5 else None)
             except (KeyError, ValueError, TypeError) as exc:
                 raise FileFormatError(f"{path}: corrupt isingrbm-vmc file ({exc})") from None
         return result
+
+
+def _read_resume(group) -> dict:
+    """The ``resume`` group as a flat dict (dataset paths -> arrays, attrs -> JSON values)."""
+    import h5py
+
+    state = {key: json.loads(value) for key, value in group.attrs.items()}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            state[name] = obj[()]
+
+    group.visititems(visit)
+    return state
+
+
+def _write_bytes(path: Path, data) -> None:
+    """Write ``data`` to ``path`` with plain file I/O; a full disk raises one clear OSError."""
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+        raise

@@ -202,6 +202,33 @@ class _Sampler:
 
     tunable = True
 
+    # ------------------------------------------------------------ resume
+    def get_state(self) -> dict:
+        """Walkers, their streams, the step and burn-in flag of *all* ranks (for a checkpoint).
+
+        Every rank must call it (the walkers are gathered in rank order).
+        """
+        if self.x is None:
+            return {"initialized": False}
+        from .mpi import gather_rows
+        return {"initialized": True, "x": np.array(gather_rows(self.comm, self.x)),
+                "rng_state": np.array(gather_rows(self.comm, self.rng_state)),
+                "step": float(self.step), "burned_in": bool(self.burned_in)}
+
+    def set_state(self, state: dict) -> None:
+        """Restore :meth:`get_state` (this rank takes its walkers by global index)."""
+        if not state.get("initialized", False):
+            return
+        x = np.asarray(state["x"], dtype=np.float64)
+        if x.shape[0] != self.n_walkers_total:
+            raise InvalidParameterError(
+                f"the checkpoint has {x.shape[0]} walkers, this run {self.n_walkers_total}")
+        sl = slice(self._offset, self._offset + self.n_walkers)
+        self.x = np.ascontiguousarray(x[sl])
+        self.rng_state = np.ascontiguousarray(np.asarray(state["rng_state"], dtype=np.uint64)[sl])
+        self.step = float(state["step"])
+        self.burned_in = bool(state["burned_in"])
+
 
 class MetropolisSampler(_Sampler):
     """Brute-force Metropolis: ``x_p' = x_p + step * U(-1, 1)^D``, one particle at a time.

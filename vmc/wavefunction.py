@@ -131,7 +131,7 @@ class Wavefunction:
             if not (np.isfinite(init_scale) and init_scale >= 0):
                 raise InvalidParameterError(
                     f"init_scale must be a finite number >= 0, got {init_scale!r}")
-            rbm = GaussianBernoulliRBM(n_hidden, sigma=sigma, init_scale=init_scale)
+            rbm = GaussianBernoulliRBM(n_hidden, sigma_init=sigma, init_scale=init_scale)
             rbm.initialize(n_visible, rng=rng)
             rbm.visible_bias = init_scale * rng.standard_normal(n_visible)
             rbm.hidden_bias = init_scale * rng.standard_normal(n_hidden)

@@ -11,6 +11,8 @@ spread over the ranks and rank 0 alone prints and writes.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -74,8 +76,19 @@ def register(subparsers) -> None:
                         help="write the result (HDF5) to FILE")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     parser.add_argument("--plots", default=None, metavar="DIR",
-                        help="write vmc_energy.png (energy per iteration, exact line) to DIR")
+                        help="write vmc_energy.png (energy per iteration, exact line) to DIR "
+                             "(an existing figure is replaced only with --overwrite)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run of --out FILE from FILE.checkpoint (or extend "
+                             "a finished FILE to more --iterations); starts fresh if there is "
+                             "neither; the other settings must match")
     _common.add_common_options(parser)
+
+
+def checkpoint_path(out) -> Path:
+    """Where an unfinished run keeps its state: ``FILE.checkpoint`` beside ``--out FILE``."""
+    out = Path(out)
+    return out.with_name(out.name + ".checkpoint")
 
 
 def _validate(args) -> None:
@@ -87,8 +100,10 @@ def _validate(args) -> None:
 
     need(args.particles >= 1, f"--particles must be an integer >= 1, got {args.particles}")
     need(1 <= args.dims <= 3, f"--dims must be 1, 2 or 3, got {args.dims}")
-    need(args.omega > 0 and args.omega < float("inf"),
-         f"--omega must be a finite number > 0, got {args.omega}")
+    from vmc.driver import OMEGA_RANGE
+    need(OMEGA_RANGE[0] <= args.omega <= OMEGA_RANGE[1],
+         f"--omega must be a number in [{OMEGA_RANGE[0]:g}, {OMEGA_RANGE[1]:g}] (outside it "
+         f"the arithmetic loses its meaning), got {args.omega:g}")
     need(args.hidden >= 1, f"--hidden must be an integer >= 1, got {args.hidden}")
     need(args.interaction in ("none", "coulomb"),
          f"--interaction must be one of none, coulomb, got {args.interaction!r}")
@@ -118,19 +133,53 @@ def _validate(args) -> None:
     need(args.sampler != "gibbs" or (args.form == "sqrt" and args.jastrow == "none"),
          "--sampler gibbs samples the RBM marginal and needs --form sqrt and --jastrow none, "
          f"got --form {args.form}, --jastrow {args.jastrow}")
+    need(not args.resume or args.out is not None,
+         "--resume continues the run of --out FILE: give --out")
+    from mccore.validation import check_memory
+    from vmc.driver import memory_estimate
+    check_memory(f"--particles {args.particles} --dims {args.dims} --hidden {args.hidden} "
+                 f"--samples {args.samples} --walkers {args.walkers}",
+                 memory_estimate(args.particles * args.dims, args.hidden, args.samples,
+                                 args.walkers, args.final_samples))
+
+
+def check_plots_dir(plots, *, overwrite: bool, names=("vmc_energy.png",)) -> Path:
+    """Refuse a ``--plots`` folder before any computation: not a folder, parent missing,
+    not writable, or a figure of ``names`` already there without ``--overwrite``."""
+    from mccore.errors import InvalidParameterError, OutputExistsError
+
+    plots = Path(plots)
+    if plots.exists() and not plots.is_dir():
+        raise InvalidParameterError(f"--plots {plots} exists and is not a directory")
+    folder = plots if plots.is_dir() else plots.parent
+    if not folder.is_dir():
+        raise InvalidParameterError(f"--plots: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidParameterError(f"--plots: folder {folder} is not writable")
+    for name in names:
+        if (plots / name).exists() and not overwrite:
+            raise OutputExistsError(f"figure {plots / name} exists; pass --overwrite to replace it")
+    return plots
 
 
 def plot_energy(result, path) -> Path:
-    """Energy per iteration (mean E_L ± its naive error) with the exact line; PNG at ``path``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Energy per iteration (mean E_L) with the exact line; PNG at ``path``, written atomically.
+
+    Uses a :class:`matplotlib.figure.Figure` on the Agg canvas directly, so
+    the process's matplotlib backend is never switched.
+    """
     import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from mccore.files import atomic_path
 
     h = result.history
     energy = np.asarray(h["energy"])
     it = np.arange(1, energy.size + 1)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     ax.plot(it, energy, lw=1, label="<E_L> per iteration")
     if result.exact is not None:
         ax.axhline(result.exact, color="k", ls="--", lw=1, label=f"exact {result.exact:g}")
@@ -139,9 +188,15 @@ def plot_energy(result, path) -> Path:
                    label=f"final {result.energy}")
     p = result.parameters
     ax.set_xlabel("iteration")
-    ax.set_ylabel("energy (hbar = m = 1)")
-    ax.set_title(f"VMC N={p.get('particles')} D={p.get('dims')} omega={p.get('omega')} "
-                 f"{p.get('interaction')}, jastrow={p.get('jastrow')}, {p.get('optimizer')}")
+    if p.get("system") == "tfim":
+        ax.set_ylabel("energy (J = 1, total)")
+        ax.set_title(f"VMC TFIM {p.get('lattice')} size={p.get('size')} h={p.get('field')}, "
+                     f"alpha={p.get('alpha')}{' symmetric' if p.get('symmetric') else ''}, "
+                     f"{p.get('optimizer')}")
+    else:
+        ax.set_ylabel("energy (hbar = m = 1)")
+        ax.set_title(f"VMC N={p.get('particles')} D={p.get('dims')} omega={p.get('omega')} "
+                     f"{p.get('interaction')}, jastrow={p.get('jastrow')}, {p.get('optimizer')}")
     if energy.size:
         lo = min(np.min(energy), result.exact if result.exact is not None else np.inf)
         hi = np.percentile(energy, 90) if energy.size > 10 else np.max(energy)
@@ -151,8 +206,9 @@ def plot_energy(result, path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            fig.savefig(f, dpi=120, format="png")
     return path
 
 
@@ -165,22 +221,57 @@ def run(args) -> int:
 
     comm = world()
     root = is_root(comm)
-    out = None
+    out = checkpoint = None
     if args.out is not None:
-        out = _common.check_output_path(args.out, overwrite=args.overwrite)
+        out = _common.check_output_path(args.out, overwrite=args.overwrite,
+                                        allow_existing=args.resume)
+        checkpoint = checkpoint_path(out)
+        if checkpoint.exists() and not (args.resume or args.overwrite):
+            raise InvalidParameterError(
+                f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to "
+                "continue it or --overwrite to start again")
     plots = None
     if args.plots is not None:
-        plots = Path(args.plots)
-        if plots.exists() and not plots.is_dir():
-            raise InvalidParameterError(f"--plots {plots} exists and is not a directory")
-        if not plots.parent.is_dir():
-            raise InvalidParameterError(f"--plots: folder {plots.parent} does not exist")
-    seed = _common.resolve_seed(args.seed)
+        plots = check_plots_dir(args.plots, overwrite=args.overwrite)
+    with contextlib.ExitStack() as stack:
+        if out is not None and root:
+            stack.enter_context(_common.output_lock(out))
+        return _run_locked(args, comm, root, out, checkpoint, plots)
+
+
+def _resume_source(args, out, checkpoint):
+    """The file a --resume continues from: the checkpoint, else a finished --out, else none."""
+    if not args.resume or out is None:
+        return None
+    if checkpoint.exists():
+        return checkpoint
+    if out.exists():
+        return out
+    return None
+
+
+def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
+    from mccore.errors import DivergenceError
+
+    import vmc
+
+    source = _resume_source(args, out, checkpoint)
+    if source is not None and source == out and root:
+        # extend a finished run: its state becomes the checkpoint of this one
+        import shutil
+        shutil.copyfile(out, checkpoint)
+    if args.overwrite and not args.resume and checkpoint is not None and checkpoint.exists() \
+            and root:
+        checkpoint.unlink()
+    seed = args.seed
+    if seed is None and source is None:
+        seed = _common.resolve_seed(None)
     if comm is not None:
         seed = comm.bcast(seed, root=0)
     if root:
         _common.info(args, f"isingrbm vmc: N={args.particles} D={args.dims} omega={args.omega} "
-                           f"{args.interaction}, {args.sampler}/{args.optimizer}, seed {seed}")
+                           f"{args.interaction}, {args.sampler}/{args.optimizer}, "
+                           + (f"resuming from {source}" if source is not None else f"seed {seed}"))
     try:
         result = vmc.run(
             args.particles, args.dims, omega=args.omega, interaction=args.interaction,
@@ -188,7 +279,8 @@ def run(args) -> int:
             optimizer=args.optimizer, n_iterations=args.iterations, n_samples=args.samples,
             n_final_samples=args.final_samples, learning_rate=args.learning_rate,
             n_walkers=args.walkers, form=args.form, n_threads=args.threads, rng=seed,
-            progress=root and _common.progress_enabled(args), comm=comm)
+            progress=root and _common.progress_enabled(args), comm=comm,
+            checkpoint=checkpoint, resume=source is not None)
     except DivergenceError as exc:
         partial = getattr(exc, "partial_result", None)
         if root and out is not None and partial is not None:
@@ -196,11 +288,24 @@ def run(args) -> int:
                 partial.save(tmp, overwrite=True)
             _common.info(args, f"isingrbm vmc: last good parameters written to {out}")
         raise
+    return _finish(args, result, root, out, checkpoint, plots)
+
+
+def _finish(args, result, root, out, checkpoint, plots) -> int:
+    """Write the result and figure (rank 0), remove the checkpoint, print the summary."""
     if not root:
         return 0 if result.status == "complete" else 130
+    if result.status != "complete":
+        print(result.summary(), file=sys.stderr)
+        _common.info(args, f"isingrbm vmc: {result.message}; "
+                     + (f"continue with --resume (checkpoint {checkpoint})"
+                        if checkpoint is not None else "nothing written"))
+        return 130
     if out is not None:
         with _common.atomic_output(out) as tmp:
             result.save(tmp, overwrite=True)
+        if checkpoint is not None and checkpoint.exists():
+            checkpoint.unlink()
     figure = None
     if plots is not None:
         plots.mkdir(exist_ok=True)
@@ -218,4 +323,4 @@ def run(args) -> int:
             print(f"  result file: {out}", file=stream)
         if figure is not None:
             print(f"  figure: {figure}", file=stream)
-    return 0 if result.status == "complete" else 130
+    return 0

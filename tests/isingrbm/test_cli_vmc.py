@@ -71,3 +71,135 @@ def test_summary_shows_exact_and_cusp_note(capsys):
     text = capsys.readouterr().out
     assert "exact:      3" in text and "±" in text
     assert "unreliable" in text
+
+
+# ------------------------------------------------------------ issue 10: reliability
+@pytest.mark.parametrize("argv,flag", [
+    (["--particles", "1", "--dims", "2", "--hidden", "1e9"], "memory"),
+    (["--particles", "1e9", "--dims", "2"], "memory"),
+    (["--particles", "1", "--dims", "2", "--samples", "1e13"], "memory"),
+    (["--particles", "1", "--dims", "2", "--walkers", "1e10"], "memory"),
+    (["--particles", "1", "--dims", "2", "--omega", "1e300"], "--omega"),
+    (["--particles", "1", "--dims", "2", "--omega", "1e-300"], "--omega"),
+    (["--particles", "1", "--dims", "2", "--omega", "1e-4"], "--omega"),
+])
+def test_huge_or_meaningless_values_refused_up_front(capsys, tmp_path, argv, flag):
+    """Issue 10 #5/#14: refused in one line before any work (--walkers 1e10 used to hang,
+    --omega 1e-300 printed 1.61e-300 +- 0)."""
+    small = ["--iterations", "5", "--seed", "1", "--threads", "1"]
+    if "--samples" not in argv:
+        small += ["--samples", "500"]
+    out = tmp_path / "v.h5"
+    assert main(["vmc", *argv, *small, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("isingrbm vmc: error:"), captured.err
+    assert flag in lines[0]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_existing_figure_not_overwritten_without_overwrite(tmp_path, capsys):
+    """Issue 10 #6: an existing vmc_energy.png is kept (and nothing computed or written)."""
+    plots = tmp_path / "figs"
+    plots.mkdir()
+    (plots / "vmc_energy.png").write_bytes(b"mine")
+    out = tmp_path / "v.h5"
+    assert main(["vmc", "--particles", "1", "--dims", "1", *SMALL, "--plots", str(plots),
+                 "--out", str(out)]) == 2
+    assert (plots / "vmc_energy.png").read_bytes() == b"mine"
+    assert "--overwrite" in capsys.readouterr().err and not out.exists()
+    assert main(["vmc", "--particles", "1", "--dims", "1", *SMALL, "--plots", str(plots),
+                 "--overwrite", "--quiet"]) == 0
+    assert (plots / "vmc_energy.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in plots.iterdir()) == ["vmc_energy.png"]
+
+
+def test_unwritable_plots_folder_refused_before_out_is_written(tmp_path, capsys):
+    """Issue 10 #6: --out v.h5 --plots READONLY used to write v.h5 and then fail."""
+    import os
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    try:
+        if os.access(readonly, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        out = tmp_path / "v.h5"
+        assert main(["vmc", "--particles", "1", "--dims", "1", *SMALL, "--out", str(out),
+                     "--plots", str(readonly)]) == 2
+        assert "not writable" in capsys.readouterr().err
+        assert not out.exists()
+    finally:
+        readonly.chmod(0o755)
+
+
+def test_missing_plots_parent_refused_before_out_is_written(tmp_path, capsys):
+    out = tmp_path / "v.h5"
+    assert main(["vmc", "--particles", "1", "--dims", "1", *SMALL, "--out", str(out),
+                 "--plots", str(tmp_path / "no" / "figs")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_plot_does_not_switch_the_matplotlib_backend(tmp_path):
+    """Issue 11: the figure is drawn on its own Agg canvas; the process's backend stays."""
+    import matplotlib
+    old = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        assert main(["vmc", "--particles", "1", "--dims", "1", *SMALL, "--quiet",
+                     "--plots", str(tmp_path)]) == 0
+        assert matplotlib.get_backend() == "svg"
+        assert (tmp_path / "vmc_energy.png").read_bytes()[:4] == b"\x89PNG"
+    finally:
+        matplotlib.use(old)
+
+
+def _unshare_available():
+    import shutil
+    import subprocess
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_available(), reason="needs unshare -rm (user namespaces)")
+def test_full_disk_one_line_exit_2_no_temporary_left(tmp_path):
+    """Issue 10 #4: vmc --out on a full disk (a 16 KiB tmpfs): one 'No space left on
+    device' line, exit 2, no .*.tmp left (was a segfault, exit 139)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (f"mount -t tmpfs -o size=16k tmpfs {disk} && cd {root} && "
+              f"{sys.executable} -m isingrbm vmc --particles 2 --dims 2 --iterations 3 "
+              f"--samples 2000 --seed 1 --threads 1 --quiet --out {disk}/v.h5; "
+              f"echo rc=$?; ls -a {disk}")
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=300)
+    assert "rc=2" in proc.stdout, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0], proc.stderr
+    listing = proc.stdout.split("rc=2", 1)[1].split()
+    assert not [name for name in listing if name.endswith(".tmp") or name == "v.h5"], listing
+
+
+def test_cli_resume_extends_a_finished_run(tmp_path, capsys):
+    """Issue 11: --resume continues (or extends) the run of --out; same numbers as one run."""
+    out = tmp_path / "v.h5"
+    base = ["vmc", "--particles", "1", "--dims", "2", "--samples", "400", "--seed", "3",
+            "--threads", "1", "--quiet", "--json", "--out", str(out)]
+    assert main([*base, "--iterations", "4"]) == 0
+    assert not (tmp_path / "v.h5.checkpoint").exists()
+    assert main([*base, "--iterations", "7", "--resume"]) == 0
+    extended = VMCResult.load(out)
+    direct = tmp_path / "d.h5"
+    assert main([*base[:-1], str(direct), "--iterations", "7"]) == 0
+    assert extended.iterations == 7
+    assert extended.params.tolist() == VMCResult.load(direct).params.tolist()
+    capsys.readouterr()
+    assert main([*base, "--iterations", "9", "--resume", "--hidden", "3"]) == 2
+    assert "hidden was 2, now 3" in capsys.readouterr().err
+    assert VMCResult.load(out).iterations == 7
