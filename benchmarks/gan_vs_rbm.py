@@ -1,30 +1,37 @@
-"""GAN against RBM against Monte Carlo on the same Ising data (issue 5 target).
+"""GAN against RBM against Monte Carlo on the same Ising data, and the GAN recipe ablation.
 
-For L = 16 and T in {1.5, 2.269, 3.5} (k_B = J = 1, per spin):
+Per spin, k_B = J = 1, periodic L x L lattice. Three modes:
 
-1. Monte Carlo (``ising.simulate``, "auto" algorithm) makes a training set and
-   an independent test set of the same size (different seeds);
-2. an :class:`rbm.BernoulliRBM` (its default training settings, ``--hidden``
-   units) and a :class:`gan.IsingGAN` (its defaults, ``--epochs``) are
-   trained on the training set, each timed (training wall time on this
-   machine, one process);
-3. each model generates ``n_gen`` configurations (RBM: independent Gibbs
-   chains of ``n_steps`` steps; GAN: independent latent draws);
-4. :func:`isingrbm.evaluate.compare` puts Monte Carlo *training* set (the
-   baseline: what finite samples alone allow), RBM and GAN beside the Monte
-   Carlo *test* set: e, |m|, c, chi (connected) with errors, histogram
-   distances of E and M (total variation, with their noise level), the
-   fraction of configurations with m > 0, distinct configurations and
-   verbatim copies of the test set.
+default (``--quick``: smaller)
+    For T in {1.5, 2.269, 3.5}: Monte Carlo (``ising.simulate``) makes a
+    training set and an independent test set; an :class:`rbm.BernoulliRBM`
+    (``isingrbm fit``'s defaults: the estimator's defaults, ``--hidden``
+    units) and a :class:`gan.IsingGAN` (the chosen recipe, see RECIPE) are
+    trained on the training set, each timed; each generates ``n_gen``
+    configurations; :func:`isingrbm.evaluate.compare` puts Monte Carlo
+    training set (what finite samples alone allow), RBM and GAN beside the
+    Monte Carlo test set and the exact finite-lattice (Kaufman) e and c:
+    e, |m|, c, chi with errors, TV distances of the E and M histograms with
+    their noise level, the fraction with m > 0, distinct configurations.
+    Then one temperature-conditioned GAN is trained on CONDITIONED_TRAIN
+    (all temperatures at once) and generates at the held-out temperatures
+    CONDITIONED_HELD_OUT, compared with the exact e and c.
+``--ablation``
+    The measurement that chose RECIPE: every variant of VARIANTS (loss x
+    what the discriminator sees in training x generation rule) trained on
+    the same data at each temperature, its e and c against the exact
+    finite-lattice values and its |m|, chi against the Monte Carlo test set.
 
-No claim that either model wins: the table decides, and every number is
-printed whether it is good or bad.
+No claim that any model wins: the table decides, and every number is
+printed whether it is good or bad. The training wall time of each model on
+the machine it ran on is printed beside it.
 
 Usage::
 
-    python benchmarks/gan_vs_rbm.py            # full run (long: tens of minutes on 2 cores)
-    python benchmarks/gan_vs_rbm.py --quick    # small sets, few epochs (minutes)
-    python benchmarks/gan_vs_rbm.py --json     # one JSON list of records on stdout
+    python benchmarks/gan_vs_rbm.py                   # full run, L = 16 (hours on 2 cores)
+    python benchmarks/gan_vs_rbm.py --quick           # L = 8, small sets (minutes)
+    python benchmarks/gan_vs_rbm.py --ablation -L 8   # the recipe ablation
+    python benchmarks/gan_vs_rbm.py --json            # JSON records on stdout
 """
 
 from __future__ import annotations
@@ -39,17 +46,46 @@ import time
 import numpy as np
 
 TEMPERATURES = (1.5, 2.269, 3.5)
+CONDITIONED_TRAIN = (1.5, 1.75, 2.269, 2.4, 2.8, 3.1, 3.5)
+CONDITIONED_HELD_OUT = (2.0, 2.6)
 REPORTED = ("energy", "abs_magnetization", "specific_heat", "susceptibility_connected")
 SYMBOL = {"energy": "e", "abs_magnetization": "|m|", "specific_heat": "c",
           "susceptibility_connected": "chi"}
 
+#: The recipe the ablation chose (IsingGAN keyword arguments beyond its defaults).
+RECIPE = {"loss": "nonsaturating", "training_output": "straight-through",
+          "generation": "bernoulli"}
 
-def _config(quick: bool) -> dict:
-    if quick:
-        return {"L": 16, "n_mc": 1000, "n_gen": 1000, "n_steps": 200, "hidden": 64,
-                "rbm_epochs": 20, "gan_epochs": 8}
-    return {"L": 16, "n_mc": 5000, "n_gen": 5000, "n_steps": 1000, "hidden": 256,
-            "rbm_epochs": None, "gan_epochs": 30}
+#: The ablation's variants: name -> IsingGAN keyword arguments.
+VARIANTS = {
+    "ns+R1 mean/bernoulli": {"loss": "nonsaturating", "training_output": "mean",
+                             "generation": "bernoulli"},
+    "ns+R1 mean/sign": {"loss": "nonsaturating", "training_output": "mean",
+                        "generation": "sign"},
+    "ns+R1 straight-through": {"loss": "nonsaturating", "training_output": "straight-through"},
+    "wgan-gp straight-through": {"loss": "wgan-gp", "training_output": "straight-through",
+                                 "gradient_penalty": 10.0, "beta1": 0.0, "beta2": 0.9},
+    "hinge+SN straight-through": {"loss": "hinge", "training_output": "straight-through",
+                                  "gradient_penalty": 0.0},
+}
+
+
+def _config(args) -> dict:
+    if args.quick:
+        cfg = {"L": 8, "n_mc": 2000, "n_gen": 4000, "n_steps": 200, "hidden": 64,
+               "rbm_epochs": None, "gan_epochs": 20, "n_cond": 1000, "cond_epochs": 15}
+    else:
+        cfg = {"L": 16, "n_mc": 10000, "n_gen": 10000, "n_steps": 1000, "hidden": 256,
+               "rbm_epochs": None, "gan_epochs": 30, "n_cond": 5000, "cond_epochs": 30}
+    if args.L is not None:
+        cfg["L"] = args.L
+    if args.n_mc is not None:
+        cfg["n_mc"] = cfg["n_gen"] = args.n_mc
+    if args.gan_epochs is not None:
+        cfg["gan_epochs"] = cfg["cond_epochs"] = args.gan_epochs
+    if args.rbm_epochs is not None:
+        cfg["rbm_epochs"] = args.rbm_epochs
+    return cfg
 
 
 class _Set:
@@ -78,35 +114,39 @@ def _rbm(train, cfg, seed):
     return visible_to_spins(np.rint(V).astype(np.uint8), train.L), seconds
 
 
-def _gan(train, cfg, seed):
+def _gan(spins, L, epochs, n_gen, seed, temperatures=None, sample_at=(None,), **kwargs):
     import gan
 
-    model = gan.IsingGAN(train.L, n_epochs=cfg["gan_epochs"], seed=seed)
+    model = gan.IsingGAN(L, n_epochs=epochs, rng=seed, conditional=temperatures is not None,
+                         **kwargs)
     start = time.perf_counter()
-    model.fit(train.spins)
+    model.fit(spins, temperatures)
     seconds = time.perf_counter() - start
-    return model.sample(cfg["n_gen"], seed=seed + 1), seconds
+    out = [model.sample(n_gen, rng=seed + 1, temperature=T) for T in sample_at]
+    return out, seconds
 
 
-def _records(table, T, seconds) -> list[dict]:
+def _records(table, T, seconds, extra=None) -> list[dict]:
     out = []
+    exact = table.get("exact") or {}
     for label in table["sources"]:
         if label == table["reference"]:
             continue
         rec = {"benchmark": "gan_vs_rbm", "L": table["L"], "T": T, "source": label,
-               "n_samples": table["n_samples"][label],
-               "train_seconds": seconds.get(label)}
+               "n_samples": table["n_samples"][label], "train_seconds": seconds.get(label)}
+        rec.update(extra or {})
         for key in REPORTED:
-            est, ref = table["observables"][label][key], table["observables"][table["reference"]][key]
+            est = table["observables"][label][key]
+            ref = table["observables"][table["reference"]][key]
             rec[key] = {"value": est.mean, "error": est.error, "mc": ref.mean,
-                        "mc_error": ref.error, "sigma": table["deviation"][label][key],
+                        "mc_error": ref.error, "exact": exact.get(key),
+                        "sigma": table["deviation"][label][key],
                         "relative": table["relative_deviation"][label][key]}
         frac = table["fraction_positive"][label]
         rec["fraction_positive"] = {"value": frac.mean, "error": frac.error}
         rec["distance"] = {k: {"value": v["value"], "noise": v["noise"], "excess": v["excess"]}
                            for k, v in table["distance"][label].items()}
         rec["distinct"] = table["distinct"][label]
-        rec["in_reference"] = table["in_reference"][label]
         out.append(rec)
     return out
 
@@ -117,66 +157,114 @@ def _fmt(x, err=None):
     return f"{x:.4f}" if err is None else f"{x:.4f}({1e4 * err:.0f})"
 
 
+def _rel(x, ref):
+    if ref is None or x is None or ref == 0:
+        return "n/a"
+    return f"{100 * (x - ref) / abs(ref):+.1f}%"
+
+
+def _print_rows(log, T, table, recs):
+    mc = table["observables"][table["reference"]]
+    exact = table.get("exact") or {}
+    log(f"{T:6.3f} {'exact':26}" + "".join(
+        f" {_fmt(exact.get(k)) if k in exact else '-':>16}" for k in REPORTED))
+    log(f"{T:6.3f} {'MC test':26}" + "".join(f" {_fmt(mc[k].mean, mc[k].error):>16}"
+                                            for k in REPORTED))
+    for rec in recs:
+        dist = rec["distance"]
+        log(f"{T:6.3f} {rec['source'][:26]:26}"
+            + "".join(f" {_fmt(rec[k]['value'], rec[k]['error']):>16}" for k in REPORTED)
+            + f" {_fmt(rec['fraction_positive']['value']):>7}"
+            + f" {dist['energy']['value']:6.3f}/{dist['energy']['noise']:5.3f}"
+            + f" {rec['distinct']:6d} {rec['train_seconds'] or 0:7.1f}")
+        rel = [(_rel(rec[k]["value"], rec[k]["exact"] if rec[k]["exact"] is not None
+                     else rec[k]["mc"])) for k in REPORTED]
+        log(f"{'':6} {'  relative to exact/MC':26}" + "".join(f" {r:>16}" for r in rel))
+
+
+def _header(log):
+    log(f"{'T':>6} {'source':26}" + "".join(f" {SYMBOL[k]:>16}" for k in REPORTED)
+        + f" {'f(m>0)':>7} {'TV(E)/noise':>12} {'distinct':>6} {'train s':>7}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sets, few epochs")
-    parser.add_argument("--json", action="store_true", help="one JSON list of records on stdout")
+    parser.add_argument("--quick", action="store_true", help="L = 8, small sets, few epochs")
+    parser.add_argument("--ablation", action="store_true", help="the GAN recipe ablation")
+    parser.add_argument("--json", action="store_true", help="JSON records on stdout")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("-L", type=int, default=None, help="override: lattice side")
     parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS),
+                        help="ablation variants to run (names of VARIANTS)")
     parser.add_argument("--n-mc", type=int, default=None,
                         help="override: Monte Carlo samples per set (and generated samples)")
     parser.add_argument("--gan-epochs", type=int, default=None, help="override: GAN epochs")
     parser.add_argument("--rbm-epochs", type=int, default=None, help="override: RBM epochs")
+    parser.add_argument("--skip-rbm", action="store_true", help="no RBM column")
+    parser.add_argument("--skip-conditioned", action="store_true",
+                        help="no temperature-conditioned GAN")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
     import ising
     from isingrbm import evaluate
 
-    cfg = _config(args.quick)
-    if args.n_mc is not None:
-        cfg["n_mc"] = cfg["n_gen"] = args.n_mc
-    if args.gan_epochs is not None:
-        cfg["gan_epochs"] = args.gan_epochs
-    if args.rbm_epochs is not None:
-        cfg["rbm_epochs"] = args.rbm_epochs
-    log = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
-    log(f"# GAN vs RBM vs Monte Carlo, L = {cfg['L']}, {cfg['n_mc']} MC samples per set, "
-        f"{cfg['n_gen']} generated; RBM {cfg['hidden']} hidden "
-        f"({cfg['rbm_epochs'] or 'default'} epochs, {cfg['n_steps']} Gibbs steps); "
-        f"GAN {cfg['gan_epochs']} epochs; per spin, k_B = J = 1")
+    cfg = _config(args)
+    L = cfg["L"]
+    log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.json else \
+        (lambda msg: print(msg, flush=True))
     records = []
+    mode = "ablation" if args.ablation else "benchmark"
+    log(f"# GAN {mode}, L = {L}, {cfg['n_mc']} MC samples per set, {cfg['n_gen']} generated, "
+        f"GAN {cfg['gan_epochs']} epochs; per spin, k_B = J = 1; errors in parentheses "
+        f"(units of the last digits); TV(E) with its Monte Carlo noise level")
     for i, T in enumerate(args.temperatures):
         seed = args.seed + 100 * i
         start = time.perf_counter()
-        train = ising.simulate(cfg["L"], [T], cfg["n_mc"], rng=seed)[0]
-        test = ising.simulate(cfg["L"], [T], cfg["n_mc"], rng=seed + 1)[0]
-        mc_seconds = time.perf_counter() - start
-        rbm_spins, rbm_seconds = _rbm(train, cfg, seed + 2)
-        gan_spins, gan_seconds = _gan(train, cfg, seed + 3)
-        generated = {"MC train": _Set(T, train.spins), "RBM": _Set(T, rbm_spins),
-                     "GAN": _Set(T, gan_spins)}
-        table = evaluate.compare(test, generated, exact=True)
-        seconds = {"MC train": mc_seconds / 2, "RBM": rbm_seconds, "GAN": gan_seconds}
-        recs = _records(table, T, seconds)
+        train = ising.simulate(L, [T], cfg["n_mc"], rng=seed)[0]
+        test = ising.simulate(L, [T], cfg["n_mc"], rng=seed + 1)[0]
+        mc_seconds = (time.perf_counter() - start) / 2
+        generated, seconds = {}, {}
+        if args.ablation:
+            for name in args.variants:
+                (spins,), secs = _gan(train.spins, L, cfg["gan_epochs"], cfg["n_gen"], seed + 3,
+                                      **VARIANTS[name])
+                generated[name], seconds[name] = _Set(T, spins), secs
+        else:
+            generated["MC train"], seconds["MC train"] = _Set(T, train.spins), mc_seconds
+            if not args.skip_rbm:
+                spins, seconds["RBM"] = _rbm(train, cfg, seed + 2)
+                generated["RBM"] = _Set(T, spins)
+            (spins,), seconds["GAN"] = _gan(train.spins, L, cfg["gan_epochs"], cfg["n_gen"],
+                                            seed + 3, **RECIPE)
+            generated["GAN"] = _Set(T, spins)
+        table = evaluate.compare(test, generated, exact=True, rng=seed + 4)
+        recs = _records(table, T, seconds, {"mode": mode})
         records += recs
         log("")
-        log(evaluate.format_table(table))
-        log(f"training wall time: RBM {rbm_seconds:.1f} s, GAN {gan_seconds:.1f} s "
-            f"(Monte Carlo {mc_seconds / 2:.1f} s per set)")
-        header = f"{'T':>6} {'source':9}" + "".join(f" {SYMBOL[k]:>16}" for k in REPORTED) + \
-            f" {'f(m>0)':>12} {'TV(E)':>7} {'TV(M)':>7} {'distinct':>9} {'train s':>8}"
-        log(header)
-        mc = table["observables"][table["reference"]]
-        log(f"{T:6.3f} {'MC test':9}" + "".join(f" {_fmt(mc[k].mean, mc[k].error):>16}"
-                                               for k in REPORTED))
-        for rec in recs:
-            dist = rec["distance"]
-            log(f"{T:6.3f} {rec['source']:9}"
-                + "".join(f" {_fmt(rec[k]['value'], rec[k]['error']):>16}" for k in REPORTED)
-                + f" {_fmt(rec['fraction_positive']['value']):>12}"
-                + f" {dist['energy']['value']:7.3f} {dist['magnetization']['value']:7.3f}"
-                + f" {rec['distinct']:9d} {rec['train_seconds'] or 0:8.1f}")
+        _header(log)
+        _print_rows(log, T, table, recs)
+    if not args.ablation and not args.skip_conditioned:
+        seed = args.seed + 1000
+        data = ising.simulate(L, list(CONDITIONED_TRAIN), cfg["n_cond"], rng=seed)
+        spins = np.concatenate([e.spins for e in data])
+        temps = np.concatenate([np.full(e.n_samples, e.T) for e in data])
+        outs, secs = _gan(spins, L, cfg["cond_epochs"], cfg["n_gen"], seed + 3,
+                          temperatures=temps, sample_at=CONDITIONED_HELD_OUT, **RECIPE)
+        log(f"\n# temperature-conditioned GAN: trained on T = "
+            f"{', '.join(f'{t:g}' for t in CONDITIONED_TRAIN)} ({cfg['n_cond']} each, "
+            f"{cfg['cond_epochs']} epochs, {secs:.0f} s); held out: "
+            f"{', '.join(f'{t:g}' for t in CONDITIONED_HELD_OUT)}")
+        _header(log)
+        for j, (T, spins) in enumerate(zip(CONDITIONED_HELD_OUT, outs)):
+            test = ising.simulate(L, [T], cfg["n_mc"], rng=seed + 10 + j)[0]
+            table = evaluate.compare(test, {"conditioned GAN": _Set(T, spins)}, exact=True,
+                                     rng=seed + 20 + j)
+            recs = _records(table, T, {"conditioned GAN": secs},
+                            {"mode": "conditioned", "held_out": True})
+            records += recs
+            _print_rows(log, T, table, recs)
     if args.json:
         json.dump(records, sys.stdout, indent=1, default=float, allow_nan=True)
         sys.stdout.write("\n")

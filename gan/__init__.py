@@ -9,9 +9,13 @@ the first call that needs it raises
 Quick use::
 
     import gan
-    model = gan.IsingGAN(16, n_epochs=50, seed=1).fit(spins)
-    new_spins = model.sample(1000, seed=2)
+    model = gan.IsingGAN(16, n_epochs=50, rng=1).fit(spins)
+    new_spins = model.sample(1000, rng=2)        # random global sign and translation
     model.save("gan.pt"); model = gan.IsingGAN.load("gan.pt")
+
+    # one model for all temperatures (T of every configuration, k_B = J = 1)
+    cgan = gan.IsingGAN(16, conditional=True, rng=1).fit(all_spins, all_temperatures)
+    at_2_6 = cgan.sample(1000, rng=2, temperature=2.6)
 """
 
 from ._torch import INSTALL_HINT, require_torch, torch_available

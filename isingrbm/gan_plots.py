@@ -116,7 +116,9 @@ def latent_exploration(model, *, rng=0, temperature=None, n_steps: int = 9,
     the random global sign and translation of :meth:`gan.IsingGAN.sample` are
     not applied, so the latent space's own structure shows. A conditioned
     model is explored at ``temperature`` (default: the middle of its
-    training range).
+    training range), and gets a third row: the same latent vector z0 at
+    temperatures across the training range, with the mean |m| of ``n_hist``
+    latent draws against T.
     """
     from mccore.rng import stream
 
@@ -134,8 +136,10 @@ def latent_exploration(model, *, rng=0, temperature=None, n_steps: int = 9,
     path_mean = model.generate(path, mode="mean", **kw).mean(axis=(1, 2))
     scaled_spins = model.generate(scaled, mode=model.generation, rng=draw_seed, **kw)
 
-    fig = _figure(figsize=(1.0 * n_steps + 4.5, 5.2), layout="constrained")
-    grid = fig.add_gridspec(2, n_steps + 4)
+    conditional = getattr(model, "conditional", False)
+    n_rows = 3 if conditional else 2
+    fig = _figure(figsize=(1.0 * n_steps + 4.5, 2.6 * n_rows), layout="constrained")
+    grid = fig.add_gridspec(n_rows, n_steps + 4)
     for i in range(n_steps):
         _show(fig.add_subplot(grid[0, i]), path_spins[i],
               f"t={ts[i]:.2f}\nm={path_spins[i].mean():+.2f}")
@@ -158,7 +162,31 @@ def latent_exploration(model, *, rng=0, temperature=None, n_steps: int = 9,
     ax.set_xlabel("m per spin")
     ax.set_ylabel("count")
     ax.legend(fontsize=6)
-    fig.suptitle(f"GAN latent space, L = {model.L}, {_title_T(model, temperature)}: "
-                 f"top, interpolation z0 -> z1; bottom, scaled widths s * z0", fontsize=9)
+    rows = "top, interpolation z0 -> z1; middle, scaled widths s * z0"
+    if conditional:
+        lo, hi = model.temperature_range_
+        temps = np.linspace(lo, hi, n_steps)
+        along = np.concatenate([model.generate(z0[None], mode=model.generation,
+                                               rng=draw_seed, temperature=float(t))
+                                for t in temps])
+        for i in range(n_steps):
+            _show(fig.add_subplot(grid[2, i]), along[i],
+                  f"T={temps[i]:.2f}\nm={along[i].mean():+.2f}")
+        ax = fig.add_subplot(grid[2, n_steps:])
+        abs_m = [np.abs(model.generate(base, mode=model.generation, rng=draw_seed,
+                                       temperature=float(t)).mean(axis=(1, 2))).mean()
+                 for t in temps]
+        ax.plot(temps, abs_m, "o-", label=f"mean |m|, {n_hist} latent draws")
+        for t in model.training_temperatures_:
+            ax.axvline(t, color="0.8", lw=0.8)
+        ax.set_xlabel("T (grey: training temperatures)")
+        ax.set_ylabel("|m|")
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=6)
+        rows += "; bottom, z0 across temperatures"
+    else:
+        rows = rows.replace("middle", "bottom")
+    fig.suptitle(f"GAN latent space, L = {model.L}, {_title_T(model, temperature)}: {rows}",
+                 fontsize=9)
     _spin_key(fig)
     return fig
