@@ -56,8 +56,10 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise InvalidParameterError(f"{name} must be a 2-D numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2:
+        hint = (" (Reshape your data with X.reshape(1, -1) for a single sample)"
+                if arr.ndim == 1 else "")
         raise InvalidParameterError(
-            f"{name} must have shape (n_samples, n_visible), got shape {arr.shape}")
+            f"{name} must have shape (n_samples, n_visible), got shape {arr.shape}{hint}")
     if arr.shape[1] < 1:
         raise InvalidParameterError(
             f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
