@@ -248,8 +248,22 @@ def _absolute_value_substitutions() -> str:
 rst_prolog = _absolute_value_substitutions()
 
 
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated ``set_<method>_request`` methods.
+
+    scikit-learn attaches them to every estimator for metadata routing; their
+    docstrings refer to labels of scikit-learn's own documentation, which
+    this site does not have (no intersphinx), and they are not part of the
+    workbench's API.
+    """
+    if re.fullmatch(r"set_\w+_request", name):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("source-read", _changelog)
+    app.connect("autodoc-skip-member", _skip_member)
     warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 
