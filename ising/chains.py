@@ -6,8 +6,9 @@ the 2N bonds (each site with its right and lower neighbour; for L = 2 each
 neighbouring pair is joined by two bonds) and ``magnetization()`` the TOTAL
 ``M = sum_i s_i`` (divide by N = L*L for per-spin values).
 
-Randomness: ``rng`` (a ``numpy.random.Generator``, an integer seed, or None
-for fresh entropy) is turned into one ``SeedSequence``, spawned into one
+Randomness: ``rng`` (an integer seed, a ``SeedSequence``, a
+``numpy.random.Generator`` or None for fresh entropy) is turned into one
+``SeedSequence`` (:func:`mccore.rng.seed_sequence`), spawned into one
 child per chain plus one set-up stream (initial spins, Wolff calibration).
 Each chain's child gives the 64-bit key of a counter-based SplitMix64 stream
 (:mod:`ising.kernels`); a chain's RNG state is ``(key, counter)``. Every random
@@ -31,8 +32,9 @@ import numbers
 import numpy as np
 
 from mccore.errors import InvalidParameterError
+from mccore.rng import seed_sequence
+from mccore.validation import check_positive_number
 
-from ._validation import check_positive_number
 from . import kernels
 from .lattice import checkerboard_pack, checkerboard_unpack
 
@@ -60,8 +62,12 @@ _WOLFF_PARALLEL_MIN_WORK = 2**12
 
 
 def _use_threads(n_items: int, work: int) -> bool:
+    """Whether to launch the parallel twin of a kernel (then the layer is chosen first)."""
     import numba
-    return n_items > 1 and work >= _PARALLEL_MIN_WORK and numba.get_num_threads() > 1
+    threaded = n_items > 1 and work >= _PARALLEL_MIN_WORK and numba.get_num_threads() > 1
+    if threaded:
+        kernels.select_threading_layer()
+    return threaded
 
 
 # --------------------------------------------------------------------------
@@ -82,21 +88,6 @@ def _check_count(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def _seed_sequence(rng) -> np.random.SeedSequence:
-    """One SeedSequence from ``rng`` (Generator: 256 bits drawn from it)."""
-    if isinstance(rng, np.random.Generator):
-        return np.random.SeedSequence(
-            [int(x) for x in rng.integers(0, 2**63, size=4, dtype=np.int64)])
-    if isinstance(rng, np.random.SeedSequence):
-        return rng
-    if rng is None:
-        return np.random.SeedSequence()
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.SeedSequence(int(rng))
-    raise InvalidParameterError(
-        f"rng must be a numpy.random.Generator, an integer >= 0 or None, got {rng!r}")
 
 
 def _threshold(p: float) -> np.uint64:
@@ -177,7 +168,7 @@ class _Chains:
         if start not in STARTS:
             raise InvalidParameterError(
                 f"start must be one of {', '.join(map(repr, STARTS))}, got {start!r}")
-        seq = _seed_sequence(rng)
+        seq = seed_sequence(rng)
         children = seq.spawn(self.n_chains + 1)
         self._rng_key = np.array([c.generate_state(1, dtype=np.uint64)[0]
                                   for c in children[:-1]], dtype=np.uint64)
@@ -392,6 +383,7 @@ class MetropolisChains(_Chains):
             if (numba.get_num_threads() > self.n_chains and self.L >= _ROWS_PARALLEL_MIN_L
                     and work >= _PARALLEL_MIN_WORK):
                 # few chains on a big lattice: threads share each half-sweep's rows
+                kernels.select_threading_layer()
                 kernels.metropolis_packed_rows(self._packed, *args)
             elif threaded:
                 kernels.metropolis_packed_chains(self._packed, *args)
@@ -425,10 +417,9 @@ class WolffChains(_Chains):
     spins were flipped" because stopping after a random, state-dependent
     number of updates does not preserve the Boltzmann distribution (the
     configuration right after a large cluster is over-represented); a fixed
-    number of exact updates does. Measured with 20000 chains: stopping at N
-    flips gives e = -1.980 at L = 2, T = 2 (exact -1.801) and -1.867 at
-    L = 3, T = T_c (exact -1.611), the fixed count -1.801 and -1.611 (errors
-    0.001). The actual flips are counted in :attr:`n_flipped`.
+    number of exact updates does (the test suite compares the sampled energy
+    with exact enumeration at L = 2 and 3). The actual flips are counted in
+    :attr:`n_flipped`.
     """
 
     algorithm = "wolff"
@@ -454,6 +445,7 @@ class WolffChains(_Chains):
         counters = np.zeros(self.n_chains, dtype=np.uint64)
         clusters = np.zeros(self.n_chains, dtype=np.int64)
         flips = np.zeros(self.n_chains, dtype=np.int64)
+        kernels.select_threading_layer()
         kernels.wolff_until(scratch, self._threshold, 4 * N, keys, counters, self._stack,
                             clusters, flips)
         kernels.wolff_until(scratch, self._threshold, 8 * N, keys, counters, self._stack,
@@ -472,6 +464,8 @@ class WolffChains(_Chains):
         # the serial twin is kept for tiny calls only.
         small = n_sweeps * self.n_chains * self.L * self.L < _WOLFF_PARALLEL_MIN_WORK
         kernel = kernels.wolff_clusters_serial if small else kernels.wolff_clusters
+        if not small:
+            kernels.select_threading_layer()
         kernel(self._spins, self._threshold, n_sweeps * self.clusters_per_sweep,
                self._rng_key, self._rng_counter, self._stack, self._flipped)
         self.n_flipped += self._flipped

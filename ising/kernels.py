@@ -78,22 +78,44 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-# Threading layer, chosen deliberately. numba's default prefers OpenMP, whose
-# worker threads spin-wait between parallel regions; on a shared, loaded
-# machine (two cores, other jobs running) that turned kernels 20-500x slower.
-# TBB (if installed) or numba's own "workqueue" layer sleep instead. The layer
-# is process-wide and fixed at the first parallel call, so it is chosen here,
-# before any kernel of this module runs, unless the user chose one through
-# NUMBA_THREADING_LAYER / NUMBA_THREADING_LAYER_PRIORITY. It goes through the
-# environment because numba re-reads its configuration from the environment
-# whenever a NUMBA_* variable changes (e.g. NUMBA_NUM_THREADS).
-if ("NUMBA_THREADING_LAYER" not in os.environ
-        and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ):
-    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = "tbb workqueue omp"
-    numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
+_LAYER_PRIORITY = ("tbb", "workqueue", "omp")
+_layer_selected = False
+
+
+def select_threading_layer() -> None:
+    """Prefer numba's sleeping thread pools to OpenMP; call before the first parallel launch.
+
+    numba's default priority puts OpenMP first, whose worker threads
+    spin-wait between parallel regions; on a shared, loaded machine that made
+    these kernels many times slower. TBB (if installed) and numba's own
+    "workqueue" layer sleep instead. The layer is process-wide and fixed by
+    numba at the first parallel launch (it cannot be restored afterwards), so
+    :mod:`ising.chains` calls this right before it launches a parallel
+    kernel; importing this module changes nothing. The choice is left alone
+    when the user made one (``NUMBA_THREADING_LAYER`` or
+    ``NUMBA_THREADING_LAYER_PRIORITY``) or when a parallel region already
+    ran. It goes through the environment as well because numba re-reads its
+    configuration from the environment whenever a ``NUMBA_*`` variable
+    changes. Results never depend on the layer.
+    """
+    global _layer_selected
+    if _layer_selected:
+        return
+    _layer_selected = True
+    if ("NUMBA_THREADING_LAYER" in os.environ
+            or "NUMBA_THREADING_LAYER_PRIORITY" in os.environ):
+        return
+    try:
+        numba.threading_layer()
+        return                  # a parallel region already ran: the layer is fixed
+    except ValueError:
+        pass
+    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = " ".join(_LAYER_PRIORITY)
+    numba.config.THREADING_LAYER_PRIORITY = list(_LAYER_PRIORITY)
+
 
 __all__ = [
-    "random_u64", "random_block", "metropolis_packed_chains", "metropolis_packed_rows",
+    "select_threading_layer", "random_u64", "random_block", "metropolis_packed_chains", "metropolis_packed_rows",
     "metropolis_random_scan", "wolff_clusters", "wolff_until", "energy_magnetization",
     "energy_magnetization_packed", "metropolis_packed_serial", "metropolis_random_scan_serial",
     "wolff_clusters_serial", "energy_magnetization_serial", "energy_magnetization_packed_serial",

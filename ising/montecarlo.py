@@ -2,11 +2,17 @@
 
 For every temperature T (k_B = J = 1) of a periodic L x L lattice:
 
-1. **Streams.** The run has one integer seed; temperature number ``i`` (in
-   ascending order of T) gets ``SeedSequence(seed, spawn_key=(i,))``, split
-   into a stream for the chains and one for the global spin flips. Results
-   therefore depend on the seed only -- not on threads, MPI ranks or which
-   other temperatures run.
+1. **Streams.** The run has one seed; temperature T gets the SeedSequence
+   ``SeedSequence(seed, spawn_key=(temperature_key(T),))`` with
+   ``temperature_key(T) = round(T * 1e6)`` (:func:`mccore.rng.temperature_key`),
+   split into a stream for the chains and one for the global spin flips.
+   The stream is keyed by the temperature's *value*, so results depend on
+   the seed only -- not on threads, MPI ranks or which other temperatures
+   run beside it (adding a temperature leaves the others' samples
+   unchanged). Each group records its key (attr ``seed_spawn_key``) and the
+   file root ``stream_keying="temperature-value"``; files written before
+   this keying (no ``stream_keying``: key = position in ascending T) are
+   resumed with the key they recorded, so they continue exactly.
 2. **Algorithm.** ``"auto"`` takes Wolff cluster updates for
    ``T <= T_c + 0.5`` (ordered and critical region, where local Metropolis
    slows down critically: tau_int(|m|) ~ L^2.17) and checkerboard Metropolis
@@ -32,13 +38,42 @@ For every temperature T (k_B = J = 1) of a periodic L x L lattice:
    (:mod:`ising.store`), so ``resume=True`` continues the *same* streams and
    produces exactly the file an uninterrupted run would have produced.
 
-Under ``mpiexec -n K`` (mpi4py) temperature ``i`` runs on rank ``i mod K``;
-rank 0 is the only writer and gets every row by message.
+The output file
+---------------
+Everything is validated (including 1/T and a memory estimate) before any
+file is created. Then:
+
+* **Lock.** The run holds :func:`mccore.files.output_lock` on the output
+  for its whole duration, taken before the file is touched: a second run
+  writing the same output (also through a symlink) is refused with one line
+  and cannot damage the first one's file.
+* **Symlinks.** An output that is a symlink is written *through*: the data
+  go to the link's target, the link stays (the rule for every command).
+* **A new file** is written in place as the run goes; interrupted, it is
+  the resumable partial (its groups say ``complete=False``).
+* **``overwrite=True`` over an existing file** writes the new run into
+  ``NAME.partial`` beside the (resolved) output and moves it over ``NAME``
+  with ``os.replace`` only when every temperature is complete, so the old
+  file stays intact until then. Interrupted, ``NAME`` is still the old file
+  and ``NAME.partial`` the resumable partial of the new run.
+* **``resume=True``** continues ``NAME.partial`` if it exists (and then
+  replaces ``NAME`` with it at the end), else ``NAME`` in place, else starts
+  a new file. A run without ``resume``/``overwrite`` refuses an existing
+  ``NAME`` or ``NAME.partial`` (naming both flags).
+* **Failures.** On a full disk the writer stops before writing
+  (:class:`ising.store.DiskFullError`, one line). A file this run created is
+  kept if it holds counted rows (it is resumable: free space, then
+  ``resume=True``) and removed otherwise; an existing file is never removed.
+
+Under ``mpiexec -n K`` (mpi4py) temperature ``i`` (in ascending order) runs
+on rank ``i mod K``; rank 0 is the only writer and gets every row by message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -46,18 +81,25 @@ from pathlib import Path
 
 import numpy as np
 
-from mccore.errors import ChainTooShortError
+from mccore.errors import (ChainTooShortError, InvalidParameterError, IsingRBMError,
+                           IsingRBMWarning, OutputExistsError)
+from mccore.files import output_lock
+from mccore.parallel import numba_threads
+from mccore.rng import recorded_seed, seed_sequence, temperature_key
+from mccore.validation import (check_choice, check_float, check_int, check_memory,
+                               check_positive_number)
 from mcstats import estimate, integrated_time
-from mccore.errors import (InvalidParameterError, IsingRBMError, IsingRBMWarning,
-                            OutputExistsError)
 
-from ._validation import check_positive_number
 from .exact import T_C
 from .phases import PHASE_WINDOW, phase_label
-from .store import DatasetWriter, Ensemble, group_key, validate
+from .store import DatasetWriter, DiskFullError, Ensemble, group_key, load, validate
 
-__all__ = ["ALGORITHMS", "AUTO_WOLFF_MAX_T", "MAX_EQUILIBRATION_SWEEPS", "simulate",
-           "resolve_algorithm", "default_n_chains"]
+__all__ = ["ALGORITHMS", "AUTO_WOLFF_MAX_T", "MAX_EQUILIBRATION_SWEEPS", "STREAM_KEYING",
+           "simulate", "resolve_algorithm", "default_n_chains", "partial_path",
+           "estimated_memory"]
+
+#: Root attr ``stream_keying`` of files whose streams are keyed by T's value.
+STREAM_KEYING = "temperature-value"
 
 ALGORITHMS = ("auto", "metropolis", "wolff")
 #: ``algorithm="auto"`` uses Wolff for T <= this, Metropolis above.
@@ -90,6 +132,29 @@ def default_n_chains(n_samples: int) -> int:
     return int(min(64, max(1, n_samples // 32)))
 
 
+def partial_path(path) -> Path:
+    """Where an ``overwrite=True`` run over an existing ``path`` writes until it completes.
+
+    ``NAME.partial`` beside the output, symlinks resolved (the data go to the
+    link's target).
+    """
+    target = Path(os.path.realpath(path))
+    return target.with_name(target.name + ".partial")
+
+
+def estimated_memory(L: int, n_temperatures: int, n_samples: int, n_chains: int) -> float:
+    """Bytes :func:`simulate` needs at most (a float: never overflows).
+
+    The returned ensembles (``n_temperatures * n_samples`` rows of ``L*L``
+    int8 spins plus two float64), two more rows' worth for the write buffer
+    and its concatenation, and per chain about 13 bytes per spin (the spins,
+    copies of them, the Wolff cluster stack of int64).
+    """
+    N = float(L) * float(L)
+    rows = float(n_samples) * (N + 16.0)
+    return (n_temperatures + 2.0) * rows + 13.0 * float(n_chains) * N
+
+
 @dataclass
 class _Task:
     index: int
@@ -100,12 +165,22 @@ class _Task:
     algorithm: str
     n_chains: int
     seed: int
+    spawn_key: tuple = ()
 
 
-def _task_rngs(seed: int, index: int):
-    ss = np.random.SeedSequence(seed, spawn_key=(index,))
+def _task_rngs(seed: int, spawn_key: tuple):
+    """The chains' SeedSequence and the global-flip Generator of one temperature.
+
+    ``SeedSequence(seed, spawn_key)`` spawns two children; the chains get a
+    SeedSequence of four 63-bit words drawn from the first (the derivation
+    of every file since format 1, so a recorded spawn key reproduces the
+    streams of any file), the flips a Generator of the second.
+    """
+    ss = np.random.SeedSequence(seed, spawn_key=tuple(int(k) for k in spawn_key))
     chain_ss, flip_ss = ss.spawn(2)
-    return np.random.default_rng(chain_ss), np.random.default_rng(flip_ss)
+    words = np.random.default_rng(chain_ss).integers(0, 2**63, size=4, dtype=np.int64)
+    return (np.random.SeedSequence([int(w) for w in words]),
+            np.random.default_rng(flip_ss))
 
 
 def _make_chains(task: _Task, rng):
@@ -196,7 +271,7 @@ def _run_task(task: _Task, resume: dict | None, checkpoint_interval: float):
     Yields ("equilibrated", info, state), ("rows", spins, E, M, state) and
     ("complete",). ``resume`` = {"info", "state", "n_written"} continues a run.
     """
-    chain_rng, flip_rng = _task_rngs(task.seed, task.index)
+    chain_rng, flip_rng = _task_rngs(task.seed, task.spawn_key)
     chains = _make_chains(task, chain_rng)
     if resume is None:
         info = _equilibrate(chains, task)
@@ -345,70 +420,54 @@ class _Sink:
 
 def _check_inputs(L, temperatures, n_samples, algorithm, n_threads, n_chains,
                   checkpoint_interval) -> tuple[int, list[float], int]:
-    if isinstance(L, (bool, np.bool_)) or not isinstance(L, (int, np.integer)) or L < 2:
-        raise InvalidParameterError(f"L must be an integer >= 2, got {L!r}")
+    L = check_int("L", L, minimum=2)
     temps = np.atleast_1d(np.asarray(temperatures, dtype=object))
     if temps.size == 0:
         raise InvalidParameterError("temperatures must be at least one number > 0, got none")
     values = []
     for t in temps.ravel():
-        values.append(check_positive_number("temperature", t))
+        T = check_positive_number("temperature", t)
+        if not math.isfinite(1.0 / T):
+            raise InvalidParameterError(
+                f"temperature must give a finite beta = 1/T, got {t!r} (beta = inf)")
+        values.append(T)
     values.sort()
     keys = [group_key(v) for v in values]
     if len(set(keys)) != len(keys):
         raise InvalidParameterError(
             f"temperatures must be distinct (to 6 decimals), got {', '.join(f'{v:g}' for v in values)}")
-    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer)) \
-            or n_samples < 1:
-        raise InvalidParameterError(f"n_samples must be an integer >= 1, got {n_samples!r}")
-    if algorithm not in ALGORITHMS:
-        raise InvalidParameterError(
-            f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
-    for name, value in (("n_threads", n_threads), ("n_chains", n_chains)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                                  or value < 1):
-            raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
-    if not (isinstance(checkpoint_interval, (int, float)) and checkpoint_interval >= 0):
-        raise InvalidParameterError(
-            f"checkpoint_interval must be a number >= 0 (seconds), got {checkpoint_interval!r}")
+    n_samples = check_int("n_samples", n_samples, minimum=1)
+    check_choice("algorithm", algorithm, ALGORITHMS)
+    if n_threads is not None:
+        import numba
+        check_int("n_threads", n_threads, minimum=1, maximum=numba.config.NUMBA_NUM_THREADS)
+    check_int("n_chains", n_chains, minimum=1, allow_none=True)
+    check_float("checkpoint_interval", checkpoint_interval, minimum=0)
+    chains = min(int(n_chains) if n_chains is not None else default_n_chains(n_samples),
+                 n_samples)
+    check_memory(f"a run with L = {L}, {n_samples} samples at each of {len(values)} "
+                 f"temperature(s) and {chains} chains",
+                 estimated_memory(L, len(values), n_samples, chains))
     return int(L), values, int(n_samples)
 
 
-def _root_seed(rng) -> int:
-    if rng is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
-    if isinstance(rng, (bool, np.bool_)):
-        raise InvalidParameterError(f"rng must be a Generator, an integer >= 0 or None, got {rng!r}")
-    if isinstance(rng, (int, np.integer)):
-        if rng < 0 or rng >= 2**64:
-            raise InvalidParameterError(f"seed must be an integer in [0, 2^64), got {rng!r}")
-        return int(rng)
-    if isinstance(rng, np.random.Generator):
-        return int(rng.integers(0, 2**63))
-    raise InvalidParameterError(f"rng must be a Generator, an integer >= 0 or None, got {rng!r}")
+def _output_exists_message(path: Path, partial: Path) -> str:
+    if partial.exists():
+        return (f"output {path} has an interrupted --overwrite run in {partial}; pass --resume "
+                "to continue it or --overwrite to start again")
+    return (f"output {path} exists; pass --resume to continue it (if it is an interrupted "
+            "run) or --overwrite to replace it")
 
 
-def _set_threads(n_threads):
-    if n_threads is None:
-        return
-    import numba
-    limit = numba.config.NUMBA_NUM_THREADS
-    if n_threads > limit:
-        raise InvalidParameterError(
-            f"threads must be an integer in [1, {limit}] on this machine, got {n_threads}")
-    numba.set_num_threads(int(n_threads))
-
-
-def _check_output(path: Path, overwrite: bool) -> None:
+def _check_output(path: Path, overwrite: bool, resume: bool) -> None:
     if path.is_dir():
         raise InvalidParameterError(f"output {path} is a directory, expected a file path")
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"output {path} exists; pass --overwrite to replace it "
-                                "or --resume to continue it")
+    partial = partial_path(path)
+    if not (overwrite or resume) and (path.exists() or partial.exists()):
+        raise OutputExistsError(_output_exists_message(path, partial))
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InvalidParameterError(f"output folder {parent} does not exist")
-    import os
     if not os.access(parent, os.W_OK):
         raise InvalidParameterError(f"output folder {parent} is not writable")
 
@@ -448,6 +507,15 @@ def _plan_resume(writer: DatasetWriter, tasks: list[_Task], L: int, seed_given: 
                 f"got {task.algorithm!r}")
         task.n_chains = int(attrs.get("n_chains", task.n_chains))
         task.seed = seed
+        recorded_key = attrs.get("seed_spawn_key")
+        if isinstance(recorded_key, str):          # stored as a JSON string
+            import json
+            recorded_key = json.loads(recorded_key)
+        if recorded_key is None:
+            raise InvalidParameterError(
+                f"{name}: /samples/{task.key} records no seed_spawn_key, so its random "
+                "streams cannot be continued; start again with --overwrite")
+        task.spawn_key = tuple(int(k) for k in np.atleast_1d(recorded_key))
         if attrs.get("complete"):
             plan[task.index] = {"complete": True}
             continue
@@ -467,8 +535,91 @@ def _plan_resume(writer: DatasetWriter, tasks: list[_Task], L: int, seed_given: 
 def _group_attrs(task: _Task, window: float, requested: str) -> dict:
     return dict(T=task.T, n_target=task.n_target, seed=task.seed, algorithm=task.algorithm,
                 phase=phase_label(task.T, window=window), n_chains=task.n_chains,
-                seed_spawn_key=[task.index], requested_algorithm=requested, global_flip=True,
+                seed_spawn_key=np.asarray(task.spawn_key, dtype=np.int64),
+                requested_algorithm=requested, global_flip=True,
                 start="up" if task.T < T_C else "random", equilibrated=False)
+
+
+class _Output:
+    """Rank 0's handle on the output file: which file is written, what happens at the end."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.target = Path(os.path.realpath(path))
+        self.partial = partial_path(path)
+        self.writing = None          # the file being written (target or partial)
+        self.created = False         # this run created ``writing``
+        self.writer = None
+
+    def open(self, *, resume: bool, overwrite: bool, L: int, tasks, window, algorithm,
+             seed_given: bool, seed: int) -> tuple[int, dict]:
+        _check_output(self.path, overwrite, resume)
+        plan: dict = {}
+        if resume and (self.partial.exists() or self.target.exists()):
+            self.writing = self.partial if self.partial.exists() else self.target
+            validate(self.writing)
+            self.writer = DatasetWriter.open(self.writing)
+            try:
+                seed, plan = _plan_resume(self.writer, tasks, L, seed_given, seed)
+            except BaseException:
+                self.writer.close(quiet=True)
+                self.writer = None
+                raise
+            return seed, plan
+        if overwrite and self.target.exists():
+            self.writing = self.partial
+        else:
+            self.writing = self.target
+            if overwrite:
+                with contextlib.suppress(FileNotFoundError):
+                    self.partial.unlink()       # a stale partial (we hold the lock)
+        self.created = True
+        self.writer = DatasetWriter.create(
+            self.writing, L=L, source="monte-carlo", phase_window=window,
+            attrs={"seed": seed, "algorithm_requested": algorithm,
+                   "auto_wolff_max_T": AUTO_WOLFF_MAX_T, "stream_keying": STREAM_KEYING})
+        for task in tasks:
+            self.writer.add_group(task.key, **_group_attrs(task, window, algorithm))
+        return seed, plan
+
+    def finish(self) -> None:
+        """Close; an ``overwrite`` run's partial replaces the output."""
+        self.writer.close()
+        if self.writing == self.partial:
+            os.replace(self.partial, self.target)
+
+    def fail(self, exc: BaseException) -> BaseException:
+        """Close after a failure; remove a created file without counted rows.
+
+        Returns the exception to raise (a full disk gets a message naming
+        what was kept).
+        """
+        if self.writer is not None:
+            self.writer.close(quiet=True)
+        if self.writing is None or isinstance(exc, KeyboardInterrupt):
+            return exc
+        kept = 0
+        removed = not self.writing.exists()
+        if not removed:
+            try:
+                kept = sum(e.n_samples for e in load(self.writing).ensembles)
+            except (IsingRBMError, OSError):
+                kept = -1                               # unreadable
+        if self.created and kept <= 0:
+            with contextlib.suppress(OSError):
+                self.writing.unlink()
+                removed = True
+        if isinstance(exc, DiskFullError):
+            if removed:
+                tail = "nothing was kept"
+            elif kept > 0:
+                tail = (f"the {kept} rows written so far are kept in {self.writing}; free "
+                        "space and continue with --resume")
+            else:
+                tail = f"{self.writing} may be damaged"
+            return DiskFullError(f"No space left on device writing {self.path}: {tail}",
+                                 self.writing)
+        return exc
 
 
 # --------------------------------------------------------------------------
@@ -487,26 +638,31 @@ def simulate(L: int, temperatures, n_samples: int, *, algorithm: str = "auto", r
     L : int
         Linear size of the periodic L x L lattice, >= 2.
     temperatures : float or sequence of float
-        Distinct temperatures > 0 (k_B = J = 1); processed in ascending order.
+        Distinct temperatures > 0 (k_B = J = 1) with finite beta = 1/T;
+        processed in ascending order.
     n_samples : int
         Samples to store per temperature, >= 1.
     algorithm : {"auto", "metropolis", "wolff"}
         "auto": Wolff for T <= T_c + 0.5, Metropolis above (recorded per T).
-    rng : numpy.random.Generator, int or None
-        The run's seed (an int is used as is; a Generator draws one; None
-        draws fresh entropy). The seed is recorded in the file.
+    rng : int, numpy.random.SeedSequence, numpy.random.Generator or None
+        The run's seed (:func:`mccore.rng.seed_sequence`: an int is used as
+        is, a Generator draws one, None draws fresh entropy). The seed is
+        recorded in the file; each temperature's streams are keyed by its
+        value (module docstring).
     path : str or Path, optional
         HDF5 file to write (schema of :mod:`ising.store`); without it the
-        samples are kept in memory only.
+        samples are kept in memory only. A symlink is written through.
     resume : bool
-        Continue the run stored at ``path`` (same L, temperatures, samples,
-        algorithm; the file's seed). Complete temperatures are kept, the
-        others continue from their last checkpoint. A missing file starts a
-        fresh run.
+        Continue the run stored at ``path`` (or its ``.partial``; same L,
+        temperatures, samples, algorithm; the file's seed). Complete
+        temperatures are kept, the others continue from their last
+        checkpoint. A missing file starts a fresh run.
     overwrite : bool
-        Replace an existing ``path`` (otherwise OutputExistsError).
+        Replace an existing ``path`` (otherwise OutputExistsError); the old
+        file stays until the new run is complete (module docstring).
     n_threads : int, optional
-        Numba threads for the kernels (results do not depend on it).
+        Numba threads for the kernels (results do not depend on it); the
+        previous setting is restored at the end.
     progress : bool
         One tqdm progress bar per temperature.
     n_chains : int, optional
@@ -526,9 +682,15 @@ def simulate(L: int, temperatures, n_samples: int, *, algorithm: str = "auto", r
     Raises
     ------
     InvalidParameterError
-        Bad parameters, or a file to resume that does not match the request.
+        Bad parameters (also a beta = 1/T that is not finite, or a run whose
+        memory estimate exceeds what the machine has), or a file to resume
+        that does not match the request.
     OutputExistsError
         ``path`` exists without ``overwrite`` or ``resume``.
+    mccore.files.OutputLockedError
+        Another process is writing ``path``.
+    ising.store.DiskFullError
+        The output's disk is full (what was kept is named).
     FileFormatError
         The file to resume is not a valid dataset.
     """
@@ -539,79 +701,85 @@ def simulate(L: int, temperatures, n_samples: int, *, algorithm: str = "auto", r
     if resume and overwrite:
         raise InvalidParameterError("resume and overwrite exclude each other; pass one of them")
     seed_given = rng is not None
-    seed = _root_seed(rng)
+    root_seq = seed_sequence(rng)
+    if root_seq.spawn_key:
+        raise InvalidParameterError(
+            "rng must be an int, a Generator, None or a SeedSequence without a spawn key, "
+            f"got {rng!r}")
+    seed = recorded_seed(root_seq)
     chains_per_t = int(n_chains) if n_chains is not None else default_n_chains(n_samples)
     tasks = [_Task(index=i, T=T, key=group_key(T), L=L, n_target=n_samples,
                    algorithm=resolve_algorithm(T, algorithm), n_chains=min(chains_per_t, n_samples),
-                   seed=seed) for i, T in enumerate(temps)]
+                   seed=seed, spawn_key=(temperature_key(T),)) for i, T in enumerate(temps)]
     path = Path(path) if path is not None else None
     comm = mpi.world()
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
     window = PHASE_WINDOW
 
-    writer = None
-    plan: dict = {}
-    setup_error = None
-    if rank == 0:
-        try:
-            _set_threads(n_threads)
-            if path is not None:
-                if resume and path.exists():
-                    validate(path)
-                    writer = DatasetWriter.open(path)
-                    try:
-                        seed, plan = _plan_resume(writer, tasks, L, seed_given, seed)
-                    except BaseException:
-                        writer.close()
-                        raise
-                else:
-                    _check_output(path, overwrite or resume)
-                    writer = DatasetWriter.create(
-                        path, L=L, source="monte-carlo", phase_window=window,
-                        attrs={"seed": seed, "algorithm_requested": algorithm,
-                               "auto_wolff_max_T": AUTO_WOLFF_MAX_T})
-                    for task in tasks:
-                        writer.add_group(task.key, **_group_attrs(task, window, algorithm))
-        except BaseException as exc:  # noqa: BLE001 - re-raised on every rank below
-            setup_error = exc
-    if comm is not None:
-        payload = comm.bcast((setup_error, seed, plan, [t.n_chains for t in tasks]), root=0)
-        setup_error, seed, plan, n_chain_list = payload
-        for task, nc in zip(tasks, n_chain_list):
-            task.seed, task.n_chains = seed, nc
-        if rank != 0 and setup_error is None:
-            _set_threads(n_threads)
-    if setup_error is not None:
-        raise setup_error
-
-    base_attrs = {t.index: _group_attrs(t, window, algorithm) for t in tasks}
-    mine = [t for t in tasks if t.index % size == rank]
-    if rank != 0:
-        _worker(comm, mine, plan, checkpoint_interval)
-        return []
-
-    sink = _Sink(tasks, writer, progress=progress, log=log, window=window)
-    try:
-        for task in tasks:
-            if (plan.get(task.index) or {}).get("complete"):
-                sink.done.add(task.index)
-        poll = (lambda: _drain(comm, sink, block=False)) if comm is not None else (lambda: None)
-        for task in mine:
-            entry = plan.get(task.index)
-            if entry and entry.get("complete"):
-                continue
-            sink.start(task, entry["n_written"] if entry else 0)
-            for event in _run_task(task, entry, checkpoint_interval):
-                sink.handle(task.index, event)
-                poll()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(numba_threads(n_threads))
+        output = None
+        plan: dict = {}
+        setup_error = None
+        if rank == 0 and path is not None:
+            try:
+                if path.is_dir():
+                    raise InvalidParameterError(
+                        f"output {path} is a directory, expected a file path")
+                _check_output(path, overwrite, resume)
+                stack.enter_context(output_lock(path))
+                output = _Output(path)
+                seed, plan = output.open(resume=resume, overwrite=overwrite, L=L, tasks=tasks,
+                                         window=window, algorithm=algorithm,
+                                         seed_given=seed_given, seed=seed)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on every rank below
+                setup_error = output.fail(exc) if output is not None else exc
         if comm is not None:
-            _drain(comm, sink, block=True)
-        return sink.ensembles(base_attrs)
-    finally:
+            payload = comm.bcast((setup_error, seed, plan,
+                                  [(t.n_chains, t.spawn_key) for t in tasks]), root=0)
+            setup_error, seed, plan, task_info = payload
+            for task, (nc, key) in zip(tasks, task_info):
+                task.seed, task.n_chains, task.spawn_key = seed, nc, tuple(key)
+        if setup_error is not None:
+            raise setup_error
+        for task in tasks:
+            task.seed = seed
+
+        base_attrs = {t.index: _group_attrs(t, window, algorithm) for t in tasks}
+        mine = [t for t in tasks if t.index % size == rank]
+        if rank != 0:
+            _worker(comm, mine, plan, checkpoint_interval)
+            return []
+
+        writer = output.writer if output is not None else None
+        sink = _Sink(tasks, writer, progress=progress, log=log, window=window)
+        try:
+            for task in tasks:
+                if (plan.get(task.index) or {}).get("complete"):
+                    sink.done.add(task.index)
+            poll = (lambda: _drain(comm, sink, block=False)) if comm is not None else (lambda: None)
+            for task in mine:
+                entry = plan.get(task.index)
+                if entry and entry.get("complete"):
+                    continue
+                sink.start(task, entry["n_written"] if entry else 0)
+                for event in _run_task(task, entry, checkpoint_interval):
+                    sink.handle(task.index, event)
+                    poll()
+            if comm is not None:
+                _drain(comm, sink, block=True)
+            result = sink.ensembles(base_attrs)
+        except BaseException as exc:
+            sink.close()
+            failure = output.fail(exc) if output is not None else exc
+            if failure is exc:
+                raise
+            raise failure from None
         sink.close()
-        if writer is not None:
-            writer.close()
+        if output is not None:
+            output.finish()
+        return result
 
 
 _TAG_EVENT, _TAG_DONE, _TAG_ERROR = 11, 12, 13

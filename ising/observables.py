@@ -29,10 +29,10 @@ import math
 
 import numpy as np
 
-from mcstats import Estimate, blocking_error, estimate, jackknife
 from mccore.errors import InvalidParameterError
+from mccore.validation import check_positive_number
+from mcstats import Estimate, blocking_error, estimate, jackknife
 
-from ._validation import check_positive_number
 __all__ = ["OBSERVABLES", "measure"]
 
 #: Keys of :func:`measure`, in table order.

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 from mccore.errors import InvalidParameterError
+from mccore.validation import check_positive_number
 
-from ._validation import check_positive_number
 from .exact import T_C
 
 __all__ = ["PHASES", "PHASE_WINDOW", "phase_label", "phase_centre"]

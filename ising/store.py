@@ -1,4 +1,4 @@
-"""The HDF5 dataset store (DESIGN.md section 3, format version 1).
+"""The HDF5 dataset store (format ``isingrbm-ising``, version 1).
 
 One file holds one lattice size and any number of temperatures::
 
@@ -8,7 +8,7 @@ One file holds one lattice size and any number of temperatures::
                               (ISO 8601, UTC), software_version, phase_window
     /samples/<key>     attrs: T, beta, phase, complete, n_target, seed,
                               algorithm, thinning, equilibration_sweeps,
-                              tau_int (JSON string), n_written, ...
+                              tau_int (JSON string), [n_written], ...
         spins          (n, L, L) int8 in {-1, +1}, chunked, gzip, resizable
         energy         (n,) float64, total E = -sum_<ij> s_i s_j (2N bonds)
         magnetization  (n,) float64, total M = sum_i s_i
@@ -16,11 +16,29 @@ One file holds one lattice size and any number of temperatures::
         checkpoint_b/  written alternately; the one with n_rows == n_written
                        is the valid one; removed once complete)
 
-Appends follow emcee's HDF5 backend: resize -> write rows -> write the
-checkpoint into the spare slot -> flush -> bump the counter ``n_written`` last
--> flush. Readers trust only the first ``n_written`` rows, so a process killed
-at any point between flushes loses at most the batch in flight; ``complete``
-is set last. Only this module imports h5py in the ``ising`` package.
+``n_written`` (the rows that count) is optional for readers: a group without
+it counts all its rows (``len(energy)``). This module's writers always
+record it. Appends follow emcee's HDF5 backend: resize -> write rows ->
+write the checkpoint into the spare slot -> flush -> bump the counter
+``n_written`` last -> flush. Readers trust only the first ``n_written``
+rows, so a process killed at any point between flushes loses at most the
+batch in flight; ``complete`` is set last. Only this module imports h5py in
+the ``ising`` package.
+
+Full disks. Before every append the writer checks that the folder has room
+for the batch's raw size (an upper bound of its compressed size) plus a
+reserve for metadata (:data:`FREE_SPACE_RESERVE`); if
+not it stops with :class:`DiskFullError` *before* writing, so the file keeps
+its last counted rows and their checkpoint and closes cleanly. If a write
+fails anyway (another process filled the disk), HDF5 cannot close the file
+(its close flushes, the flush fails, and the process would crash at exit):
+the writer then points the file's descriptor at ``/dev/null`` so that the
+library can close it, leaving on disk what the last successful flush wrote.
+
+Files being written. A file that another process has open for writing is
+locked by HDF5; :func:`load` refuses it with :class:`DatasetBusyError`
+unless ``while_written=True``, which reads it without the lock and trusts
+only its counted rows (each checked against its energy and magnetization).
 
 Opening a file validates it (format, version, root attrs, every group's attrs,
 dataset shapes and dtypes); anything foreign, truncated or corrupt raises
@@ -31,24 +49,28 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import json
 import math
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
+from mccore.errors import FileFormatError, InvalidParameterError, IsingRBMError, OutputExistsError
 from mccore.files import atomic_path
+from mccore.validation import check_positive_number
 from mccore.version import software_version
 
-from ._validation import check_positive_number
 from .phases import PHASE_WINDOW, PHASES, phase_centre, phase_label
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "SOURCES", "Ensemble", "IsingDataset", "DatasetWriter",
     "load", "open_dataset", "validate", "write_generated", "group_key",
-    "energy_magnetization",
+    "energy_magnetization", "DiskFullError", "DatasetBusyError", "FREE_SPACE_RESERVE",
+    "counted_rows",
 ]
 
 FORMAT = "isingrbm-ising"
@@ -56,7 +78,35 @@ FORMAT_VERSION = 1
 SOURCES = ("monte-carlo", "rbm", "gan")
 _SLOTS = ("checkpoint_a", "checkpoint_b")
 _GROUP_ATTRS = ("T", "beta", "phase", "complete", "n_target", "seed", "algorithm",
-                "thinning", "equilibration_sweeps", "tau_int", "n_written")
+                "thinning", "equilibration_sweeps", "tau_int")
+#: Bytes an append leaves free on the output's file system beyond the batch's raw size.
+FREE_SPACE_RESERVE = 1 << 18
+
+
+class DiskFullError(IsingRBMError, OSError):
+    """The output's file system is (nearly) full; ``errno`` is ``ENOSPC``."""
+
+    def __init__(self, message: str, filename=None):
+        super().__init__(errno.ENOSPC, message, None if filename is None else str(filename))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DatasetBusyError(FileFormatError):
+    """Another process holds the file open for writing (HDF5's file lock)."""
+
+
+def counted_rows(group) -> int:
+    """The rows of a ``/samples/<key>`` group that count.
+
+    ``n_written`` when the group has it (files of this package always do),
+    else the length of ``energy`` (files written by other tools).
+    """
+    if "n_written" in group.attrs:
+        return int(_decode(group.attrs["n_written"]))
+    return int(group["energy"].shape[0])
 _ROOT_ATTRS = ("format", "format_version", "L", "lattice", "boundary", "J", "source",
                "created", "software_version")
 
@@ -162,7 +212,7 @@ def _fail(path, where: str, message: str) -> FileFormatError:
     return FileFormatError(f"{Path(path).name}: {where} {message}")
 
 
-def _open_h5(path, mode: str = "r"):
+def _open_h5(path, mode: str = "r", *, locking: bool | None = None):
     h5py = _h5py()
     path = Path(path)
     if not path.exists():
@@ -170,9 +220,14 @@ def _open_h5(path, mode: str = "r"):
     if not path.is_file():
         raise InvalidParameterError(f"input {path} is not a regular file")
     try:
-        return h5py.File(path, mode)
+        return h5py.File(path, mode, locking=locking)
     except OSError as exc:
         text = str(exc)
+        if "unable to lock file" in text.lower():
+            raise DatasetBusyError(
+                f"{path} is being written by another process (isingrbm generate holds its "
+                "lock); wait for it to finish, or read the rows written so far with "
+                "'isingrbm inspect'") from None
         if "signature" in text or "not an HDF5" in text.lower():
             reason = "is not an HDF5 file"
         elif "truncated" in text:
@@ -213,9 +268,15 @@ def _validate_open(f, path) -> None:
             T = _decode(g.attrs["T"])
             if not isinstance(T, float) or not (math.isfinite(T) and T > 0):
                 raise _fail(path, where, f"attr T must be a finite number > 0, got {T!r}")
-            n = _decode(g.attrs["n_written"])
-            if not isinstance(n, int) or n < 0:
-                raise _fail(path, where, f"attr n_written must be an integer >= 0, got {n!r}")
+            if "n_written" in g.attrs:
+                n = _decode(g.attrs["n_written"])
+                if not isinstance(n, int) or n < 0:
+                    raise _fail(path, where,
+                                f"attr n_written must be an integer >= 0, got {n!r}")
+                counted_by = f"n_written = {n}"
+            else:
+                n = g["energy"].shape[0] if "energy" in g else 0
+                counted_by = f"energy has {n}"
             for name, dtype, shape in (("spins", np.int8, (L, L)),
                                        ("energy", np.float64, ()),
                                        ("magnetization", np.float64, ())):
@@ -231,7 +292,7 @@ def _validate_open(f, path) -> None:
                                 .replace(", )", ")"))
                 if ds.shape[0] < n:
                     raise _fail(path, f"{where}/{name}",
-                                f"has {ds.shape[0]} rows but n_written = {n} (truncated)")
+                                f"has {ds.shape[0]} rows but {counted_by} (truncated)")
     except FileFormatError:
         raise
     except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
@@ -329,6 +390,9 @@ class IsingDataset:
         Root attributes.
     ensembles : list of Ensemble
         Sorted by temperature.
+    being_written : bool
+        Read while another process was writing it (``load(...,
+        while_written=True)``): the rows counted at that moment.
     """
 
     path: Path
@@ -336,6 +400,7 @@ class IsingDataset:
     source: str
     attrs: dict
     ensembles: list
+    being_written: bool = False
 
     @property
     def temperatures(self) -> list[float]:
@@ -381,7 +446,8 @@ def _read_group(f, key: str, path, L: int, *, check: bool = True) -> Ensemble:
     g = f["samples"][key]
     where = f"/samples/{key}"
     attrs = _attrs_dict(g.attrs)
-    n = int(attrs["n_written"])
+    n = counted_rows(g)
+    attrs.setdefault("n_written", n)
     try:
         spins = g["spins"][:n]
         energy = g["energy"][:n]
@@ -410,7 +476,7 @@ def _read_group(f, key: str, path, L: int, *, check: bool = True) -> Ensemble:
                     energy=energy, magnetization=magnetization, attrs=attrs)
 
 
-def load(path, *, check: bool = True) -> IsingDataset:
+def load(path, *, check: bool = True, while_written: bool = False) -> IsingDataset:
     """Read a dataset file (validated) into memory.
 
     Parameters
@@ -419,6 +485,12 @@ def load(path, *, check: bool = True) -> IsingDataset:
     check : bool
         Also verify that every spin is +-1 and that the stored energies and
         magnetizations match the spins (catches silent corruption).
+    while_written : bool
+        If another process is writing the file (HDF5's lock is held), read
+        it without the lock instead of refusing: only the rows counted at
+        that moment, always checked as with ``check=True``; the result has
+        ``being_written=True``. A file caught in the middle of a flush may
+        still be refused (FileFormatError); try again.
 
     Returns
     -------
@@ -428,24 +500,97 @@ def load(path, *, check: bool = True) -> IsingDataset:
 
     Raises
     ------
+    DatasetBusyError
+        Another process is writing the file and ``while_written`` is False.
     FileFormatError
         Foreign, truncated or corrupt file (message names file and HDF5 path).
     InvalidParameterError
         The file does not exist.
     """
     path = Path(path)
-    with open_dataset(path) as f:
+    busy = False
+    try:
+        f = _open_h5(path, "r")
+    except DatasetBusyError:
+        if not while_written:
+            raise
+        f = _open_h5(path, "r", locking=False)
+        busy = check = True
+    try:
+        _validate_open(f, path)
         root = _attrs_dict(f.attrs)
         L = int(root["L"])
-        ensembles = [_read_group(f, key, path, L, check=check) for key in f["samples"]]
+        try:
+            ensembles = [_read_group(f, key, path, L, check=check) for key in f["samples"]]
+        except (KeyError, OSError, RuntimeError, ValueError) as exc:
+            if isinstance(exc, FileFormatError):
+                raise
+            raise FileFormatError(f"{path.name}: corrupt HDF5 file "
+                                  f"({' '.join(str(exc).split())})") from None
+    finally:
+        f.close()
     ensembles.sort(key=lambda e: e.T)
     return IsingDataset(path=path, L=L, source=str(root["source"]), attrs=root,
-                        ensembles=ensembles)
+                        ensembles=ensembles, being_written=busy)
 
 
 # --------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------
+
+def _is_enospc(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.ENOSPC or "errno = 28" in str(exc) \
+        or "No space left on device" in str(exc)
+
+
+def _check_free_space(path, n_bytes: int) -> None:
+    """Refuse (DiskFullError) unless ``path``'s folder has ``n_bytes`` + the reserve free."""
+    folder = Path(path).parent if str(Path(path).parent) else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if free < n_bytes + FREE_SPACE_RESERVE:
+        raise DiskFullError(
+            f"No space left on device for {Path(path)} ({free} bytes free, the next write "
+            f"needs about {n_bytes + FREE_SPACE_RESERVE})", path)
+
+
+def _detach(f) -> None:
+    """Point an h5py file's descriptor at /dev/null (after a failed write).
+
+    HDF5 flushes whenever an object or the file is closed; after a failed
+    write (e.g. a full disk) every such flush fails again, the file stays
+    open inside the library and the process crashes at exit. With the
+    descriptor on /dev/null the library flushes into nothing and closes;
+    the file on disk keeps what was written before the failure. Must run
+    before any h5py object of the file is released.
+    """
+    with contextlib.suppress(Exception):
+        fd = f.id.get_vfd_handle()
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            os.dup2(null, fd)
+        finally:
+            os.close(null)
+
+
+def _abandon(f) -> None:
+    """Close an h5py file whose flush fails, without crashing the process."""
+    _detach(f)
+    with contextlib.suppress(Exception):
+        f.close()
+
+
+def _writes(method):
+    """Decorator of :class:`DatasetWriter` methods that write (see ``_guarded``)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        return self._guarded(method, self, *args, **kwargs)
+    return wrapper
+
 
 class DatasetWriter:
     """Writes and appends to a dataset file (one writer at a time).
@@ -457,7 +602,8 @@ class DatasetWriter:
     def __init__(self, file, path: Path):
         self._f = file
         self.path = Path(path)
-        self.L = int(_decode(file.attrs["L"]))
+        self.L = int(_decode(file.attrs["L"])) if "L" in file.attrs else None
+        self.failed = False
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -467,7 +613,20 @@ class DatasetWriter:
         if source not in SOURCES:
             raise InvalidParameterError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
         h5py = _h5py()
+        _check_free_space(path, 0)
         f = h5py.File(path, "w", track_order=True)
+        try:
+            writer = cls(f, path)
+            writer._guarded(writer._init_root, L=L, source=source, attrs=attrs,
+                            phase_window=phase_window)
+        except BaseException:
+            writer.close(quiet=True)
+            raise
+        return writer
+
+    def _init_root(self, *, L, source, attrs, phase_window) -> None:
+        f = self._f
+        self.L = int(L)
         root = {"format": FORMAT, "format_version": FORMAT_VERSION, "L": int(L),
                 "lattice": "square", "boundary": "periodic", "J": 1.0, "source": source,
                 "created": _now(), "software_version": software_version(),
@@ -477,7 +636,6 @@ class DatasetWriter:
             f.attrs[k] = _attr_value(v)
         f.create_group("samples", track_order=True)
         f.flush()
-        return cls(f, path)
 
     @classmethod
     def open(cls, path) -> "DatasetWriter":
@@ -490,18 +648,53 @@ class DatasetWriter:
             raise
         return cls(f, path)
 
-    def close(self) -> None:
-        """Flush and close the file."""
-        if self._f:
-            self._f.flush()
-            self._f.close()
-            self._f = None
+    def close(self, *, quiet: bool = False) -> None:
+        """Flush and close the file (always closed, also after a failed write).
+
+        Parameters
+        ----------
+        quiet : bool
+            Do not raise if the final flush fails (used while another
+            error is already on its way).
+        """
+        f, self._f = self._f, None
+        if f is None:
+            return
+        if self.failed:
+            _abandon(f)
+            return
+        try:
+            f.flush()
+            f.close()
+        except BaseException:
+            self.failed = True
+            _abandon(f)
+            if not quiet:
+                raise
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, exc, tb):
+        self.close(quiet=exc_type is not None)
+
+    def _guarded(self, func, *args, **kwargs):
+        """Run a write; a failed HDF5 write marks the writer failed.
+
+        An ``ENOSPC`` from HDF5 becomes :class:`DiskFullError`.
+        """
+        try:
+            return func(*args, **kwargs)
+        except (OSError, RuntimeError) as exc:
+            if isinstance(exc, IsingRBMError):
+                raise
+            self.failed = True
+            if self._f is not None:
+                _detach(self._f)             # before the traceback's h5py objects go
+            if _is_enospc(exc):
+                raise DiskFullError(f"No space left on device writing {self.path}",
+                                    self.path) from None
+            raise
 
     # -- groups --------------------------------------------------------------
     @property
@@ -517,6 +710,7 @@ class DatasetWriter:
         """A group's attributes, decoded."""
         return _attrs_dict(self._f["samples"][key].attrs)
 
+    @_writes
     def add_group(self, key: str, *, T: float, n_target: int, seed, algorithm: str,
                   thinning: int = 1, equilibration_sweeps: int = 0, tau_int: dict | None = None,
                   phase: str | None = None, **extra) -> None:
@@ -544,6 +738,7 @@ class DatasetWriter:
         g.attrs["n_written"] = np.int64(0)
         self._f.flush()
 
+    @_writes
     def set_attrs(self, key: str, **attrs) -> None:
         """Set (overwrite) attributes of a group and flush."""
         g = self._f["samples"][key]
@@ -563,26 +758,38 @@ class DatasetWriter:
         flush, then bump ``n_written`` and flush again. A crash before the
         last flush leaves the previous count and its matching checkpoint.
         """
-        g = self._f["samples"][key]
-        n0 = int(g.attrs["n_written"])
         spins = np.asarray(spins, dtype=np.int8)
-        k = spins.shape[0]
         if spins.shape[1:] != (self.L, self.L):
             raise InvalidParameterError(
                 f"spins must have shape (n, {self.L}, {self.L}), got {spins.shape}")
-        for name, rows in (("spins", spins), ("energy", energy), ("magnetization", magnetization)):
-            ds = g[name]
+        n_bytes = spins.nbytes + 16 * spins.shape[0] + sum(
+            getattr(v, "nbytes", 0) for v in (checkpoint or {}).values())
+        _check_free_space(self.path, n_bytes)
+        return self._append(key, spins, energy, magnetization, checkpoint)
+
+    @_writes
+    def _append(self, key, spins, energy, magnetization, checkpoint) -> int:
+        g = self._f["samples"][key]
+        n0 = counted_rows(g)
+        k = spins.shape[0]
+        # the datasets stay referenced until the flush: releasing one flushes
+        # its chunk cache, where a write error would only be printed
+        datasets = [g[name] for name in ("spins", "energy", "magnetization")]
+        for ds, rows in zip(datasets, (spins, energy, magnetization)):
             ds.resize(n0 + k, axis=0)
             ds[n0:n0 + k] = rows
         if checkpoint is not None:
             self._write_checkpoint(g, n0, n0 + k, checkpoint)
         self._f.flush()
+        del datasets
         g.attrs["n_written"] = np.int64(n0 + k)
         self._f.flush()
         return n0 + k
 
+    @_writes
     def save_checkpoint(self, key: str, state: dict) -> None:
         """Store ``state`` as the checkpoint valid at the current count."""
+        _check_free_space(self.path, sum(getattr(v, "nbytes", 0) for v in state.values()))
         g = self._f["samples"][key]
         n = int(g.attrs["n_written"])
         self._write_checkpoint(g, n, n, state)
@@ -631,6 +838,7 @@ class DatasetWriter:
                 f"({' '.join(str(exc).split())})") from None
         return state
 
+    @_writes
     def mark_complete(self, key: str) -> None:
         """Set ``complete=True`` (the last write of a temperature) and drop the
         checkpoints, which a complete temperature no longer needs."""

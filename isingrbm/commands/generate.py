@@ -1,13 +1,19 @@
 """``isingrbm generate``: Monte Carlo samples of the 2D Ising model into HDF5.
 
-All input is validated here, before anything is computed or written: a bad
-value gives one line on stderr and exit status 2 (via the CLI frame), and no
-existing file is touched.
+All input is validated here and in :func:`ising.simulate`, before anything
+is computed or written (also derived values: beta = 1/T must be finite, and
+the run's memory estimate must fit the machine): a bad value gives one line
+on stderr and exit status 2 (via the CLI frame), and no file is created or
+touched. How the output file is written (the lock held for the whole run,
+``--overwrite`` into ``FILE.partial`` and ``os.replace`` at the end,
+``--resume``, symlinks written through, a full disk) is described in
+:mod:`ising.montecarlo`.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from mccore.errors import InvalidParameterError, IsingRBMError
 
@@ -16,13 +22,17 @@ from . import _common
 DESCRIPTION = """\
 Generate equilibrated, effectively independent configurations of the 2D
 Ising model (periodic L x L, J = k_B = 1) at each temperature and store them
-in one HDF5 file (DESIGN.md section 3). Per temperature: equilibration with
+in one HDF5 file (schema: datasets/README.md). Per temperature: equilibration with
 a drift check, tau_int of E and |M| (Sokal), one stored sample per chain
 every ceil(2 tau_int) sweeps. --algorithm auto uses Wolff cluster updates
 for T <= T_c + 0.5 and checkerboard Metropolis above (recorded per T). The
 file is written as the run goes (with checkpoints every few seconds): an
 interrupted run is continued with --resume and ends with exactly the file
-an uninterrupted run would have written. At the end a table: per T the
+an uninterrupted run would have written. --overwrite of an existing FILE
+writes FILE.partial and replaces FILE only when the run is complete (FILE
+stays intact until then; --resume continues FILE.partial). A FILE that is a
+symlink is written through (the link stays). A second run writing the same
+FILE is refused while the first runs. At the end a table: per T the
 phase, algorithm, tau_int, e +- err beside the exact finite-L e, c beside
 the exact c, |m|, chi, U4. Under 'mpiexec -n K' temperatures are spread
 over the ranks (rank 0 writes)."""
@@ -49,7 +59,8 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted run in FILE (same size, temperatures, "
                              "samples; the file's seed)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing FILE (kept intact until the new run completes)")
     parser.add_argument("--threads", default=None, metavar="K",
                         help="numba threads (results do not depend on it)")
     parser.add_argument("--chains", default=None, metavar="K",
@@ -78,6 +89,9 @@ def _temperature(text) -> float:
             f"temperature must be a finite number > 0, got {text!r}") from None
     if not (math.isfinite(value) and value > 0):
         raise InvalidParameterError(f"temperature must be a finite number > 0, got {text!r}")
+    if not math.isfinite(1.0 / value):
+        raise InvalidParameterError(
+            f"temperature must give a finite beta = 1/T, got {text!r} (beta = inf)")
     return value
 
 
@@ -115,14 +129,19 @@ def parse(args) -> dict:
         raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
     if args.seed is not None and args.seed >= 2**64:
         raise InvalidParameterError(f"--seed must be an integer in [0, 2^64), got {args.seed}")
-    path = _common.check_output_path(args.out, overwrite=args.overwrite,
-                                     allow_existing=args.resume)
-    if args.resume and path.exists():
+    from mccore.rng import recorded_seed, seed_sequence
+    from ising.montecarlo import _check_output, partial_path
+
+    path = Path(args.out)
+    _check_output(path, args.overwrite, args.resume)   # names --resume and --overwrite
+    path = _common.check_output_path(path, overwrite=True)
+    continued = partial_path(path) if partial_path(path).exists() else path
+    if args.resume and continued.exists():
         import ising
-        ising.validate(path)                 # foreign/corrupt: refuse before computing
+        ising.validate(continued)            # foreign/corrupt: refuse before computing
         rng = args.seed                      # None: the file's seed
     else:
-        rng = _common.resolve_seed(args.seed)
+        rng = recorded_seed(seed_sequence(args.seed))
     return dict(L=L, temperatures=temps, n_samples=samples, algorithm=args.algorithm, rng=rng,
                 path=path, resume=args.resume, overwrite=args.overwrite, n_threads=threads,
                 n_chains=chains, checkpoint_interval=every)
@@ -144,7 +163,17 @@ def run(args) -> int:
         log = None
         if rank == 0 and not args.quiet:
             log = (lambda message: _common.info(args, message))
-        ensembles = ising.simulate(**kwargs, progress=progress, log=log)
+        try:
+            ensembles = ising.simulate(**kwargs, progress=progress, log=log)
+        except KeyboardInterrupt:
+            if rank == 0:
+                from ising.montecarlo import partial_path
+                kept = partial_path(kwargs["path"])
+                kept = kept if kept.exists() else kwargs["path"]
+                if kept.exists():
+                    _common.info(args, f"isingrbm generate: the samples so far are kept in "
+                                       f"{kept}; continue the run with --resume")
+            raise
     except IsingRBMError:
         if rank != 0:          # rank 0 reports; the others leave quietly
             return 2

@@ -4,6 +4,10 @@ For every temperature: phase, algorithm, tau_int, thinning, samples, and the
 observables with error bars (per spin, k_B = J = 1) beside the exact
 finite-L values (Kaufman's torus for e and c at any L; full enumeration of
 |m|, chi and U4 for L <= 4). ``generate`` prints the same table at its end.
+
+A file that another process is writing (``isingrbm generate`` holds it open)
+is read without HDF5's file lock: only the rows counted so far, each checked
+against its stored energy and magnetization, and the table says so.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ import math
 from . import _common
 
 DESCRIPTION = """\
-Print a per-temperature summary of an Ising dataset (HDF5, DESIGN.md
-section 3): T, phase, algorithm, tau_int, thinning, number of samples, and
+Print a per-temperature summary of an Ising dataset (HDF5, schema in
+datasets/README.md): T, phase, algorithm, tau_int, thinning, number of samples, and
 e, c, |m|, chi, U4 with one-standard-error bars (blocking / block jackknife)
 beside the exact finite-lattice values (Kaufman's torus: e, c for any L;
 exact enumeration: |m|, chi, U4 for L <= 4). Per spin, k_B = J = 1; chi is
 the connected susceptibility beta N (<m^2> - <|m|>^2). The file is validated:
-foreign, truncated or corrupt files are refused."""
+foreign, truncated or corrupt files are refused. A file that 'isingrbm
+generate' is still writing is summarized from the rows written so far."""
 
 EXAMPLE = "isingrbm inspect datasets/L16.h5            # add --json for a machine-readable summary"
 
@@ -36,8 +41,9 @@ def run(args) -> int:
     import ising
 
     path = _common.check_input_file(args.file)
-    data = ising.load(path)
+    data = ising.load(path, while_written=True)
     summary = summarize(data.ensembles, L=data.L, path=path, root=data.attrs)
+    summary["being_written"] = data.being_written
     if args.json:
         _common.emit_json(summary)
     else:
@@ -143,6 +149,9 @@ def format_table(summary: dict) -> str:
              "exact e, c: Kaufman finite L x L torus; chi = beta N (<m^2> - <|m|>^2)"]
     if L <= 4:
         notes.append("values in parentheses: exact enumeration")
-    if any(not r["complete"] for r in summary["temperatures"]):
+    if summary.get("being_written"):
+        notes.append(f"*: {summary.get('file')} is being written by another process "
+                     "(isingrbm generate holds its lock): the rows written so far")
+    elif any(not r["complete"] for r in summary["temperatures"]):
         notes.append("*: incomplete (interrupted run; continue it with generate --resume)")
     return "\n".join(out + notes)

@@ -51,7 +51,7 @@ def _boltzmann(L, T):
     (dict(n_chains=0), "n_chains must be an integer >= 1, got 0"),
     (dict(n_chains=2.5), "n_chains must be an integer >= 1, got 2.5"),
     (dict(start="down"), "start must be one of 'random', 'up', got 'down'"),
-    (dict(rng=-3), "rng must be a numpy.random.Generator, an integer >= 0 or None, got -3"),
+    (dict(rng=-3), "rng must be an integer >= 0, a numpy SeedSequence or Generator, or None, got -3"),
     (dict(spins=np.ones((2, 4, 4))), "spins must have shape (3, 4, 4), got shape (2, 4, 4)"),
     (dict(spins=np.zeros((3, 4, 4))), "spins must be in {-1, +1}"),
 ])
