@@ -23,7 +23,8 @@ import scipy.linalg
 from mccore.errors import InvalidParameterError, IsingRBMWarning
 from rbm import optim as _rbm_optim
 
-__all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer"]
+__all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer",
+           "SHIFT_SCHEDULES", "carleo_shift"]
 
 OPTIMIZERS = ("sgd", "adam", "sr")
 DEFAULT_LEARNING_RATES = {"sgd": 0.2, "adam": 0.1, "sr": 0.1}
@@ -119,29 +120,55 @@ class Adam(_Delegating):
         self._setup_schedule(schedule, n_planned, final_fraction)
 
 
+SHIFT_SCHEDULES = ("constant", "carleo")
+
+
+def carleo_shift(step: int) -> float:
+    """Carleo & Troyer's relative shift ``lambda(p) = max(100 * 0.9^p, 1e-4)`` at step p (0-based)."""
+    return max(100.0 * 0.9 ** step, 1e-4)
+
+
 class SR:
     """Stochastic reconfiguration (natural gradient) with a diagonal shift.
 
     Parameters
     ----------
     learning_rate : float
-        Step ``lr`` in ``(S + shift I) delta = -lr * grad``.
+        Step ``lr`` in ``(S + D) delta = -lr * grad``.
     diag_shift : float
-        ``shift`` (>= 0) regularizing the (often singular) ``S``.
+        ``shift`` (>= 0) of ``D = shift * I`` (schedule ``"constant"``).
+    shift_schedule : {"constant", "carleo"}
+        ``"constant"``: ``D = shift * I``. ``"carleo"``: Carleo & Troyer's
+        ``D = lambda(p) diag(S)``, ``lambda(p) = max(100 * 0.9^p, 1e-4)`` at
+        step p (relative to the diagonal of S; the first steps are
+        plain-gradient-like, the later ones the full natural gradient).
     comm : mpi4py communicator or None
         Sums ``O_c^T O_c`` and the sample count over ranks.
+
+    Notes
+    -----
+    With more samples than parameters ``S`` is formed and the system solved
+    by Cholesky. With fewer samples than parameters (and one rank) the
+    Woodbury identity solves it through the n x n sample-space matrix:
+    ``(D + O^T O / n)^-1 g = D^-1 g - D^-1 O^T (n I + O D^-1 O^T)^-1 O D^-1 g``,
+    O(n^2 P) instead of O(P^3).
     """
 
     name = "sr"
 
     def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["sr"], *,
-                 diag_shift: float = 1e-3, comm=None):
+                 diag_shift: float = 1e-3, shift_schedule: str = "constant", comm=None):
         self.learning_rate = _check_lr(learning_rate)
         shift = float(diag_shift)
         if not (np.isfinite(shift) and shift >= 0):
             raise InvalidParameterError(f"diag_shift must be a finite number >= 0, got {diag_shift!r}")
+        if shift_schedule not in SHIFT_SCHEDULES:
+            raise InvalidParameterError(
+                f"shift_schedule must be one of {SHIFT_SCHEDULES}, got {shift_schedule!r}")
         self.diag_shift = shift
+        self.shift_schedule = shift_schedule
         self.comm = comm
+        self.n_steps = 0
         self._warned = False
 
     def s_matrix(self, O_centered) -> np.ndarray:
@@ -153,31 +180,66 @@ class SR:
             from .mpi import allreduce_sum
             S = allreduce_sum(self.comm, S)
             n = self.comm.allreduce(n)
-        if n <= O.shape[1] and not self._warned:
+        if n <= O.shape[1] and not self._warned and self.shift_schedule == "constant" \
+                and self.comm is not None:
             warnings.warn(f"SR with n_samples={n} <= n_params={O.shape[1]}: S is singular and "
                           "only the diagonal shift regularizes it; use more samples",
                           IsingRBMWarning, stacklevel=3)
             self._warned = True
         return S / n
 
+    def _shift_diagonal(self, s_diag) -> np.ndarray:
+        if self.shift_schedule == "carleo":
+            return carleo_shift(self.n_steps) * s_diag + self.diag_shift
+        return np.full_like(s_diag, self.diag_shift)
+
     def step(self, grad, O_centered) -> np.ndarray:
-        """Return ``delta`` solving ``(S + shift I) delta = -lr * grad``."""
+        """Return ``delta`` solving ``(S + D) delta = -lr * grad``."""
         if O_centered is None:
             raise InvalidParameterError("SR needs the centred log-derivatives O_centered")
         grad = np.asarray(grad, dtype=np.float64)
-        S = self.s_matrix(O_centered)
-        S[np.diag_indices_from(S)] += self.diag_shift
+        O = np.asarray(O_centered, dtype=np.float64)
+        n, n_params = O.shape
+        if self.comm is None and n <= n_params and not self._warned \
+                and self.shift_schedule == "constant":
+            warnings.warn(f"SR with n_samples={n} <= n_params={n_params}: S is singular and "
+                          "only the diagonal shift regularizes it; use more samples",
+                          IsingRBMWarning, stacklevel=2)
+            self._warned = True
+        if self.comm is None and n < n_params:
+            delta = self._woodbury(grad, O)
+            if delta is not None:
+                self.n_steps += 1
+                return delta
+        S = self.s_matrix(O)
+        S[np.diag_indices_from(S)] += self._shift_diagonal(np.diag(S).copy())
+        self.n_steps += 1
         try:
             return -self.learning_rate * scipy.linalg.solve(S, grad, assume_a="pos")
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
             return -self.learning_rate * np.linalg.lstsq(S, grad, rcond=None)[0]
 
+    def _woodbury(self, grad, O):
+        n = O.shape[0]
+        d = self._shift_diagonal(np.einsum("ij,ij->j", O, O) / n)
+        if not np.all(d > 0):
+            return None
+        g = grad / d
+        K = (O / d) @ O.T
+        K[np.diag_indices_from(K)] += n
+        try:
+            y = scipy.linalg.solve(K, O @ g, assume_a="pos")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            return None
+        return -self.learning_rate * (g - (O.T @ y) / d)
+
     def state_dict(self) -> dict:
-        """SR keeps no state between steps."""
-        return {}
+        """The step count (for the shift schedule)."""
+        return {"n_steps": self.n_steps}
 
     def load_state_dict(self, state: dict) -> None:
-        """Nothing to restore (SR keeps no state)."""
+        """Restore :meth:`state_dict`."""
+        self.n_steps = int(state.get("n_steps", 0))
 
 
 def make_optimizer(name: str, learning_rate: float | None = None, *, comm=None, **kwargs):

@@ -8,7 +8,7 @@ File layout (format ``"isingrbm-vmc"``, version 1)::
                         energy (JSON of the Estimate), parameters (JSON of the
                         settings), notes (JSON list), created, software_version
     params           (n_params,) float64   final (last good) parameters
-    parameter_names  (n_params,) str       a[i], b[j], W[i,j], log_beta
+    parameter_names  (n_params,) str       a[i], b[j], W[i,j], log_beta (trap) or a, b, w (symmetric RBM)
     local_energy     (n_walkers, n_steps)  final local energies, if kept
     history/<key>    one dataset per history series (energy, variance,
                      acceptance, grad_norm, step, params (n_iter, n_params))
@@ -95,6 +95,7 @@ class VMCResult:
     notes: list = field(default_factory=list)
     local_energy: np.ndarray | None = None
     resume_state: dict | None = None
+    observables: dict = field(default_factory=dict)
 
     @property
     def error(self) -> float:
@@ -102,8 +103,10 @@ class VMCResult:
         return self.energy.error
 
     def to_dict(self) -> dict:
-        """The ``--json`` summary (the output contract of issue 4)."""
-        return {
+        """The ``--json`` summary (the output contract of issue 4; TFIM runs add
+        ``energy_per_site``, ``relative_error`` |E - E0| / |E0| and its
+        statistical error ``relative_error_sigma``, and ``observables``)."""
+        out = {
             "energy": self.energy.mean,
             "error": self.energy.error,
             "variance": self.variance,
@@ -120,10 +123,21 @@ class VMCResult:
             "final_params": {n: float(v) for n, v in zip(self.parameter_names, self.params)},
             "notes": list(self.notes),
         }
+        if self.parameters.get("system") == "tfim":
+            n = self.parameters.get("sites") or 1
+            out["energy_per_site"] = self.energy.mean / n
+            out["relative_error"] = (None if self.exact is None
+                                     else abs(self.energy.mean - self.exact) / abs(self.exact))
+            out["relative_error_sigma"] = (None if self.exact is None
+                                           else self.energy.error / abs(self.exact))
+            out["observables"] = self.observables
+        return out
 
     def summary(self) -> str:
         """A one-screen human summary."""
         p = self.parameters
+        if p.get("system") == "tfim":
+            return self._tfim_summary()
         lines = [
             f"VMC: N={p.get('particles')} particles, D={p.get('dims')}, "
             f"omega={p.get('omega')}, interaction={p.get('interaction')} (hbar = m = 1)",
@@ -145,6 +159,41 @@ class VMCResult:
         lines.append(f"  variance of E_L: {self.variance:.3e}   acceptance: {self.acceptance:.3f}")
         for note in self.notes:
             lines.append(f"  note: {note}")
+        return "\n".join(lines)
+
+    def _tfim_summary(self) -> str:
+        p = self.parameters
+        n = p.get("sites") or 1
+        shape = (f"chain N={p.get('size')}" if p.get("lattice") == "chain"
+                 else f"square {p.get('size')}x{p.get('size')}")
+        lines = [
+            f"VMC TFIM: {shape}, h={p.get('field')} (H = -sum sz sz - h sum sx, J = 1, periodic)",
+            f"  ansatz: {'translation-symmetric ' if p.get('symmetric') else ''}RBM, alpha="
+            f"{p.get('alpha')} ({p.get('n_params')} parameters); {p.get('sampler')}, "
+            f"optimizer={p.get('optimizer')} (learning rate {p.get('learning_rate')}), "
+            f"seed={p.get('seed')}",
+            f"  iterations: {self.iterations} ({self.status})"
+            + (f": {self.message}" if self.message else ""),
+            f"  energy:     {self.energy}   (total; per site {self.energy.mean / n:.8f}; "
+            f"blocking error, {self.energy.n_samples} samples)",
+        ]
+        if self.exact is not None:
+            rel = abs(self.energy.mean - self.exact) / abs(self.exact)
+            lines.append(f"  exact:      {self.exact:.10g}   ({p.get('exact_method')}); relative "
+                         f"error {rel:.2e} +- {self.energy.error / abs(self.exact):.1e}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        lines.append(f"  variance of E_L: {self.variance:.3e}   acceptance: {self.acceptance:.3f}")
+        obs = self.observables
+        if obs:
+            def fmt(key):
+                e = obs[key]
+                return f"{e['mean']:.5f} +- {e['error']:.1g}"
+            lines.append(f"  <sx> = {fmt('sx')}   <|m_z|> = {fmt('abs_mz')}   "
+                         f"<m_z^2> = {fmt('mz2')}   R-hat(E_L) = {obs.get('rhat_energy', 0):.3f}")
+            corr = ", ".join(f"{c['mean']:.4f}" for c in obs.get("correlation", []))
+            lines.append(f"  C(r) = <sz_0 sz_r>, r = 0..{len(obs.get('correlation', [])) - 1}: "
+                         f"{corr}")
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- files
@@ -175,6 +224,7 @@ class VMCResult:
             a["energy"] = json.dumps(self.energy.to_dict())
             a["parameters"] = json.dumps(self.parameters)
             a["notes"] = json.dumps(list(self.notes))
+            a["observables"] = json.dumps(self.observables, default=_json_default)
             a["created"] = datetime.now(timezone.utc).isoformat()
             a["software_version"] = software_version()
             h5.create_dataset("params", data=np.asarray(self.params, dtype=np.float64))
@@ -240,7 +290,8 @@ class VMCResult:
                     status=str(a["status"]), message=str(a["message"]),
                     notes=json.loads(a["notes"]),
                     local_energy=h5["local_energy"][()] if "local_energy" in h5 else None,
-                    resume_state=_read_resume(h5["resume"]) if "resume" in h5 else None)
+                    resume_state=_read_resume(h5["resume"]) if "resume" in h5 else None,
+                    observables=json.loads(a["observables"]) if "observables" in a else {})
             except (KeyError, ValueError, TypeError) as exc:
                 raise FileFormatError(f"{path}: corrupt isingrbm-vmc file ({exc})") from None
         return result
@@ -271,3 +322,11 @@ def _write_bytes(path: Path, data) -> None:
         if exc.errno == errno.ENOSPC:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
         raise
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
