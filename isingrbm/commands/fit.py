@@ -100,6 +100,90 @@ def _check_settings(args) -> dict:
     return settings
 
 
+#: settings compared when --resume meets a finished MODEL (those that define the model)
+_DEFINING = ("n_hidden", "method", "k", "learning_rate", "batch_size", "n_epochs",
+             "flip_augment")
+
+
+def _check_size(args, settings: dict, ensemble) -> dict:
+    """Refuse sizes that cannot fit in memory; clip the batch size to the data.
+
+    Estimates (bytes), ``N = L*L`` visible and ``H`` hidden units: the
+    parameters with their gradient, optimizer moments, running average and
+    checkpoint copy, ``6 * 8 * (N H + N + H)``, plus, when the per-epoch
+    monitor computes log Z exactly (``min(N, H) <= 25``), its enumeration
+    chunks of ``2^14`` states, ``3 * 8 * 2^min(14, min(N, H)) * max(N, H)``;
+    the training rows with their symmetry images, ``2 * n * K * N`` (int8
+    spins and uint8 units, doubled by --flip-augment); a minibatch in
+    float64, ``4 * 8 * B * (N + H)``.
+    """
+    from mccore.validation import check_memory
+
+    settings = dict(settings)
+    n_visible = int(ensemble.L) ** 2
+    n_hidden = int(settings["n_hidden"])
+    rows = int(ensemble.n_samples) * int(args.augment)
+    flip = 2 if args.flip_augment else 1
+    model_bytes = 6.0 * 8 * (n_visible * n_hidden + n_visible + n_hidden)
+    small, large = min(n_visible, n_hidden), max(n_visible, n_hidden)
+    if small <= 25:
+        model_bytes += 3.0 * 8 * 2 ** min(14, small) * large
+    check_memory(f"--hidden {n_hidden}", model_bytes)
+    check_memory(f"--augment {args.augment}", 2.0 * rows * n_visible * flip)
+    batch = settings.get("batch_size")
+    if batch is not None and batch > rows * flip:
+        _common.info(args, f"isingrbm fit: --batch-size {batch} is larger than the "
+                           f"{rows * flip} training rows; using {rows * flip}")
+        settings["batch_size"] = batch = rows * flip
+    if batch is not None:
+        check_memory(f"--batch-size {batch}", 4.0 * 8 * batch * (n_visible + n_hidden))
+    check_memory("fit with these settings",
+                 model_bytes + 2.0 * rows * n_visible * flip
+                 + 4.0 * 8 * (batch or 0) * (n_visible + n_hidden))
+    return settings
+
+
+def _finished(args, out: Path, checkpoint: Path, settings: dict, X, ensemble) -> int:
+    """``--resume`` on an existing MODEL: the run is complete if MODEL is its result.
+
+    A run killed between writing MODEL and removing its checkpoint leaves
+    both; MODEL is then complete and the checkpoint is removed. A MODEL
+    trained with other settings, data or seed is refused (``--overwrite``
+    trains again).
+    """
+    import rbm
+    from mccore.errors import OutputExistsError
+    from rbm.bernoulli import data_hash
+
+    finished = rbm.load(out)         # FileFormatError names the file if it is not a model
+    meta = dict(getattr(finished, "metadata_", {}) or {})
+    requested = rbm.BernoulliRBM(**settings)
+    differences = [f"{name} {getattr(finished, name, None)!r} != {getattr(requested, name, None)!r}"
+                   for name in _DEFINING
+                   if getattr(finished, name, None) != getattr(requested, name, None)]
+    for key, wanted in (("data_hash", data_hash(X)), ("temperature", float(ensemble.T)),
+                        ("symmetry_images", int(args.augment)),
+                        ("seed", None if args.seed is None else int(args.seed))):
+        if wanted is not None and meta.get(key) != wanted:
+            differences.append(f"{key} {meta.get(key)!r} != {wanted!r}")
+    if differences:
+        raise OutputExistsError(
+            f"output {out} is a finished model of another run ({'; '.join(differences)}); "
+            "pass --overwrite to train again or choose another --out")
+    tidied = checkpoint.exists()
+    if tidied:
+        checkpoint.unlink()
+    epochs = int(getattr(finished, "epochs_done_", 0))
+    _common.info(args, f"isingrbm fit: {out} is complete ({epochs} epochs, seed "
+                       f"{meta.get('seed')}); nothing to resume"
+                       + (f"; removed the leftover checkpoint {checkpoint.name}" if tidied else ""))
+    if args.json:
+        _common.emit_json({"model": str(out), **meta, "complete": True,
+                           "n_hidden": int(finished.n_hidden), "epochs_done": epochs,
+                           "removed_checkpoint": tidied})
+    return 0
+
+
 def run(args) -> int:
     import numpy as np
 
@@ -112,11 +196,14 @@ def run(args) -> int:
     data_path = _common.check_input_file(args.data)
     out = Path(args.out)
     checkpoint = checkpoint_path(out)
-    if args.resume and not args.overwrite and out.exists() and not checkpoint.exists():
+    # --resume accepts an existing MODEL: a finished run is reported complete (and a
+    # checkpoint left by a run killed after writing MODEL is tidied away) below
+    if out.exists() and checkpoint.exists() and not (args.resume or args.overwrite):
         raise OutputExistsError(
-            f"output {out} exists and no checkpoint {checkpoint.name} is left to resume; "
-            "pass --overwrite to train again")
-    _common.check_output_path(out, overwrite=args.overwrite, inputs=[data_path])
+            f"output {out} exists and so does the checkpoint {checkpoint.name} of its run; "
+            "pass --resume to finish the run or --overwrite to train again")
+    _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
+                              inputs=[data_path])
     _common.check_output_path(checkpoint, allow_existing=True, inputs=[data_path])
     if checkpoint.exists() and not (args.resume or args.overwrite):
         raise OutputExistsError(
@@ -135,6 +222,11 @@ def run(args) -> int:
     if ensemble.n_samples < 2:
         raise InvalidParameterError(
             f"DATA must hold at least 2 samples at T = {ensemble.T:g}, got {ensemble.n_samples}")
+    settings = _check_size(args, settings, ensemble)
+
+    X = spins_to_visible(ensemble.spins)
+    if args.resume and not args.overwrite and out.exists():
+        return _finished(args, out, checkpoint, settings, X, ensemble)
 
     resuming = args.resume and checkpoint.exists()
     seed = args.seed
@@ -147,8 +239,10 @@ def run(args) -> int:
                     f"--seed must match the interrupted run's seed {previous} to resume, "
                     f"got {seed}")
             seed = int(previous)
+    elif args.resume:
+        _common.info(args, f"isingrbm fit: no checkpoint {checkpoint.name} to resume; "
+                           "starting afresh")
     seed = _common.resolve_seed(seed)
-    X = spins_to_visible(ensemble.spins)
     X_train = X
     if args.augment > 1:
         # its own stream of the seed, so that a resumed run sees the same images
