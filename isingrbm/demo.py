@@ -3,10 +3,15 @@
 :func:`run_demo` runs the whole workbench on this machine in a few minutes
 and leaves a report. The work is split into stages; each stage writes its
 outputs under the demo folder and is recorded as complete in
-``DIR/demo.json`` only after all its outputs are in place (every file is
-written to a temporary name and moved into place, the Monte Carlo store
-resumes partial files). Rerunning the demo on the same folder reuses every
-complete stage and continues an interrupted one where it stopped.
+``DIR/demo.json`` only after all its outputs are in place, with the size
+and SHA-256 of every output (every file is written to a temporary name and
+moved into place, the Monte Carlo store resumes partial files). Rerunning
+the demo on the same folder verifies and reuses every complete stage, redoes
+a stage whose outputs were damaged or removed since (a damaged file is kept
+beside as ``NAME.damaged``), and continues an interrupted one where it
+stopped. The RBMs are fitted and sampled by :mod:`isingrbm.pipeline`, the
+code of ``isingrbm fit`` and ``isingrbm sample``: a model file records the
+seed with which ``isingrbm fit`` reproduces it.
 
 Layout of the demo folder::
 
@@ -17,14 +22,15 @@ Layout of the demo folder::
     DIR/models/rbm_<phase>.h5      trained RBMs (isingrbm-rbm model files)
     DIR/models/gan_<phase>.pt      trained GANs
     DIR/results/monte_carlo.json   observables per temperature with exact values
-    DIR/results/evaluation.json    Monte Carlo vs RBM vs GAN vs exact, per phase
+    DIR/results/evaluation.json    Monte Carlo vs RBM (vs GAN) vs exact, per phase
     DIR/results/vmc_<name>.h5      VMC results (vmc.VMCResult files)
     DIR/results/vmc.json           VMC summary
     DIR/report/report.{md,html}    the report, figures in DIR/report/figures/
 
-Seeds: one ``--seed`` S; each work item draws from
-``SeedSequence(S, spawn_key=(stage, item))``, so a stage rerun after an
-interruption uses the same streams, and a result depends on S only.
+Seeds: one ``--seed`` S; work item ``item`` of stage ``stage`` uses the
+integer seed drawn from ``mccore.rng.child(S, stage, item)`` (recorded in
+its output), so a stage rerun after an interruption uses the same streams,
+and a result depends on S only.
 
 Conventions: k_B = J = 1, per spin, periodic L x L lattice; VMC in units
 hbar = m = 1, energies in hbar * omega.
@@ -32,31 +38,42 @@ hbar = m = 1, energies in hbar * omega.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
+import inspect
 import json
 import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from ising.phases import PHASES
 from mccore.errors import FileFormatError, InvalidParameterError, IsingRBMError
 from mccore.files import atomic_path
+from mccore.rng import child
 from mccore.version import software_version
 
-__all__ = ["DemoConfig", "demo_config", "run_demo", "read_manifest", "MANIFEST",
-           "STAGES", "PHASES"]
+from . import pipeline
+
+__all__ = [
+    "MANIFEST",
+    "STAGES",
+    "DamagedOutputError",
+    "DemoConfig",
+    "demo_config",
+    "read_manifest",
+    "run_demo",
+    "verify_outputs",
+]
 
 MANIFEST = "demo.json"
 FORMAT = "isingrbm-demo"
-FORMAT_VERSION = 1
-PHASES = ("ordered", "critical", "disordered")
-T_CRITICAL = 2.0 / math.log(1.0 + math.sqrt(2.0))
+#: 2: outputs recorded with size and SHA-256; provenance keys of isingrbm.pipeline.
+FORMAT_VERSION = 2
 
 #: Stage names in execution order.
 STAGES = ("monte-carlo", "rbm", "gan", "evaluate", "vmc", "report")
@@ -118,7 +135,7 @@ class DemoConfig:
 
 
 def demo_config(quick: bool = False) -> DemoConfig:
-    """The settings of the full demo (about 5 minutes on 2 cores) or of ``--quick``."""
+    """The settings of the full demo or of ``--quick``."""
     if quick:
         return DemoConfig(
             quick=True, L=8,
@@ -137,12 +154,7 @@ def demo_config(quick: bool = False) -> DemoConfig:
         n_samples=3000,
         phase_temperatures={"ordered": 1.5, "critical": 2.269, "disordered": 3.5},
         # The library defaults (CD-5, learning_rate="auto" = 0.0025 at 256 visible
-        # units) with 256 hidden units. Measured on these 3000-sample sets (seed
-        # 7, e of 2000 RBM samples vs Monte Carlo): +0.17 / +1.4 / +1.2 % at
-        # T = 1.5 / 2.269 / 3.5 (2.5-4 sigma), RBM stage 59 s; the former CD-10
-        # with learning rate 0.01 (64/128 hidden, 12/24 epochs, 200 steps) gave
-        # +0.0 / +10 / +12 %, and 512 hidden with 1000 steps -2.2 / -3.9 % at the
-        # two higher T in 171 s.
+        # units) with 256 hidden units.
         rbm={phase: dict(n_hidden=256, n_epochs=80) for phase in PHASES},
         n_generated=2000, gibbs_steps=500,
         gan=dict(n_epochs=10),
@@ -151,21 +163,37 @@ def demo_config(quick: bool = False) -> DemoConfig:
 
 
 # --------------------------------------------------------------------------
-# manifest and paths
+# manifest, result files and their integrity
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _write_json(path: Path, obj) -> None:
-    """Write JSON atomically (temp file + os.replace); NaN/inf become null."""
-    from isingrbm.commands._common import _jsonable
+def jsonable(obj):
+    """``obj`` as plain JSON types: Estimates via ``to_dict``, arrays as lists, NaN/inf as None."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "to_dict"):
+        return jsonable(obj.to_dict())
+    return obj
 
-    with atomic_path(path) as tmp:
-        with open(tmp, "w") as fh:
-            json.dump(_jsonable(obj), fh, indent=1, allow_nan=False)
-            fh.write("\n")
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON atomically (temp file + os.replace); NaN/inf become null."""
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        json.dump(jsonable(obj), fh, indent=1, allow_nan=False)
+        fh.write("\n")
 
 
 def read_json(path) -> dict:
@@ -174,8 +202,8 @@ def read_json(path) -> dict:
     try:
         with open(path) as fh:
             return json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise FileFormatError(f"{path}: not a valid JSON file ({exc.msg})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path}: not a valid JSON file ({exc})") from None
 
 
 def read_manifest(directory) -> dict:
@@ -186,7 +214,7 @@ def read_manifest(directory) -> dict:
     InvalidParameterError
         ``directory`` is not a folder or holds no demo manifest.
     FileFormatError
-        The manifest is not an isingrbm-demo manifest.
+        The manifest is not an isingrbm-demo manifest of this version.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -199,11 +227,61 @@ def read_manifest(directory) -> dict:
     manifest = read_json(path)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise FileFormatError(f"{path}: format is not {FORMAT!r}")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        older = isinstance(version, int) and version < FORMAT_VERSION
         raise FileFormatError(
-            f"{path}: format_version {manifest.get('format_version')!r} is not supported "
-            f"(expected {FORMAT_VERSION})")
+            f"{path}: format_version {version!r} is not supported (expected {FORMAT_VERSION})"
+            + ("; it was written by an older isingrbm: run the demo into a new folder"
+               if older else ""))
     return manifest
+
+
+class DamagedOutputError(FileFormatError):
+    """A recorded output of a complete demo stage is missing or not the file written."""
+
+
+def output_record(root: Path, path: Path) -> dict:
+    """``{"path", "size", "sha256"}`` of an output file, path relative to ``root``."""
+    path = Path(path)
+    return {"path": str(path.relative_to(root)), "size": path.stat().st_size,
+            "sha256": pipeline.file_hash(path)}
+
+
+def output_problem(root: Path, record: dict) -> str | None:
+    """Why a recorded output is not the file that was written, or None if it is."""
+    path = Path(root) / record["path"]
+    if not path.is_file():
+        return "is missing"
+    size = path.stat().st_size
+    if size != record.get("size"):
+        return f"is damaged: {size} bytes where {MANIFEST} records {record.get('size')}"
+    if pipeline.file_hash(path) != record.get("sha256"):
+        return f"is damaged: its SHA-256 differs from the one {MANIFEST} records"
+    return None
+
+
+def verify_outputs(directory, manifest: dict | None = None, *,
+                   skip=("report",)) -> None:
+    """Check every output of every complete stage against its recorded size and SHA-256.
+
+    Raises
+    ------
+    DamagedOutputError
+        Naming the first missing or damaged file and how to redo it.
+    """
+    directory = Path(directory)
+    manifest = manifest if manifest is not None else read_manifest(directory)
+    for name in STAGES:
+        record = (manifest.get("stages") or {}).get(name) or {}
+        if name in skip or not record.get("complete"):
+            continue
+        for output in record.get("outputs", []):
+            problem = output_problem(directory, output)
+            if problem:
+                raise DamagedOutputError(
+                    f"{directory / output['path']} {problem} (stage {name}); rerun "
+                    f"'isingrbm demo --out {directory}' to redo it")
 
 
 @dataclass
@@ -282,19 +360,31 @@ class _Context:
     use_gan: bool
     gan_reason: str = ""
     summary: dict = field(default_factory=dict)
-
-    def rng(self, stage: str, item: int = 0) -> np.random.Generator:
-        """The generator of work item ``item`` of ``stage`` (keyed, not ordered)."""
-        seq = np.random.SeedSequence(self.seed, spawn_key=(STAGES.index(stage), item))
-        return np.random.default_rng(seq)
+    #: the record of the stage now running as it was before (item times, hashes)
+    previous: dict = field(default_factory=dict)
+    #: stages this invocation found complete and reused as they were
+    reused_now: set = field(default_factory=set)
 
     def seed_for(self, stage: str, item: int = 0) -> int:
-        """A 63-bit integer seed for APIs that take ``seed`` (keyed like :meth:`rng`)."""
-        seq = np.random.SeedSequence(self.seed, spawn_key=(STAGES.index(stage), item))
+        """The 63-bit integer seed of work item ``item`` of ``stage`` (keyed, not ordered)."""
+        seq = child(self.seed, STAGES.index(stage), item)
         return int(seq.generate_state(1, dtype=np.uint64)[0] % (2**63))
 
     def save_manifest(self) -> None:
-        _write_json(self.paths.manifest, self.manifest)
+        write_json(self.paths.manifest, self.manifest)
+
+    def intact(self, path: Path) -> bool:
+        """False if ``path`` was recorded by this stage before and has changed since."""
+        rel = self.paths.relative(path)
+        for record in self.previous.get("outputs", []):
+            if record.get("path") == rel:
+                return output_problem(self.paths.root, record) is None
+        return True
+
+    def item_seconds(self, key: str):
+        """Seconds item ``key`` of the running stage took when it ran (None if unknown)."""
+        entry = (self.previous.get("summary") or {}).get(key)
+        return entry.get("seconds") if isinstance(entry, dict) else None
 
 
 def _stage_key(ctx: _Context, name: str) -> dict:
@@ -304,42 +394,80 @@ def _stage_key(ctx: _Context, name: str) -> dict:
     return {}
 
 
-def _stage_outputs_exist(ctx: _Context, record: dict) -> bool:
-    return all((ctx.paths.root / rel).exists() for rel in record.get("outputs", []))
+def _set_aside(ctx: _Context, head: str, records: list) -> bool:
+    """Log every missing/damaged recorded output; move damaged ones to NAME.damaged."""
+    bad = False
+    for record in records:
+        problem = output_problem(ctx.paths.root, record)
+        if problem is None:
+            continue
+        bad = True
+        path = ctx.paths.root / record["path"]
+        if path.exists():
+            aside = path.with_name(path.name + ".damaged")
+            os.replace(path, aside)
+            ctx.log(f"{head}: {record['path']} {problem}; kept as "
+                    f"{ctx.paths.relative(aside)}, redoing the stage")
+        else:
+            ctx.log(f"{head}: {record['path']} {problem}; redoing the stage")
+    return bad
 
 
 def _run_stage(ctx: _Context, index: int, name: str, func, *, force: bool = False) -> bool:
-    """Run stage ``name`` unless it is complete (and not ``force``); True if it ran.
+    """Run stage ``name`` unless it is complete and intact (and not ``force``); True if it ran.
 
-    A stage that runs re-uses whatever complete per-item outputs it finds
+    A stage that runs re-uses whatever intact per-item outputs it finds
     (a fitted model, a finished temperature), so an interrupted stage
-    continues rather than starting over.
+    continues rather than starting over. Its record keeps the time the
+    outputs took when they were computed, and says ``reused`` when every
+    item was.
     """
     records = ctx.manifest.setdefault("stages", {})
     record = records.get(name, {})
     head = f"[{index}/{len(STAGES)}] {_STAGE_TITLES[name]}"
     key = _stage_key(ctx, name)
-    if (not force and record.get("complete") and record.get("key", {}) == key
-            and _stage_outputs_exist(ctx, record)):
+    complete = record.get("complete") and record.get("key", {}) == key
+    damaged = _set_aside(ctx, head, record.get("outputs", [])) if complete else False
+    if complete and not damaged and not force:
         ctx.log(f"{head}: complete, reused ({record.get('seconds', 0):.1f} s when run)")
+        ctx.reused_now.add(name)
         ctx.summary[name] = record.get("summary", {})
         return False
-    records.pop(name, None)
+    ctx.previous = records.pop(name, None) or {}
     ctx.save_manifest()
     ctx.log(f"{head} ...")
     start, cpu_start = time.perf_counter(), time.process_time()
     outputs, summary = func(ctx)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
+    items = [v for v in summary.values() if isinstance(v, dict) and "reused" in v]
+    reused = bool(items) and all(v["reused"] for v in items)
+    if reused and ctx.previous.get("seconds") is not None:
+        # every output is the one computed before: keep the time it took then
+        seconds = ctx.previous["seconds"]
+        cpu_seconds = ctx.previous.get("cpu_seconds", cpu_seconds)
     records[name] = {"complete": True, "key": key, "seconds": round(seconds, 2),
-                     "cpu_seconds": round(cpu_seconds, 2),
-                     "finished": _now(),
-                     "outputs": [ctx.paths.relative(p) for p in outputs],
+                     "cpu_seconds": round(cpu_seconds, 2), "reused": reused,
+                     "finished": ctx.previous.get("finished", _now()) if reused else _now(),
+                     "outputs": [output_record(ctx.paths.root, p) for p in outputs],
                      "summary": summary}
+    ctx.previous = {}
     ctx.summary[name] = summary
     ctx.save_manifest()
-    ctx.log(f"{head}: done in {seconds:.1f} s (CPU {cpu_seconds:.1f} s)")
+    if reused:
+        ctx.reused_now.add(name)
+        ctx.log(f"{head}: every output reused ({seconds:.1f} s when run)")
+    else:
+        ctx.log(f"{head}: done in {seconds:.1f} s (CPU {cpu_seconds:.1f} s)")
     return True
+
+
+def _item(ctx: _Context, key: str, start: float, reused: bool, **extra) -> dict:
+    """The summary of one work item: the time it took when computed, and whether reused."""
+    seconds = ctx.item_seconds(key) if reused else None
+    if seconds is None:
+        seconds = round(time.perf_counter() - start, 2)
+    return {**extra, "seconds": seconds, "reused": reused}
 
 
 # --------------------------------------------------------------------------
@@ -348,45 +476,34 @@ def _run_stage(ctx: _Context, index: int, name: str, func, *, force: bool = Fals
 
 def _stage_monte_carlo(ctx: _Context):
     import ising
-    from ising import exact
 
     cfg, paths = ctx.config, ctx.paths
+    start = time.perf_counter()
     if paths.monte_carlo.exists():
         ctx.log(f"  resuming {paths.relative(paths.monte_carlo)}")
     # resume=True continues a partial file (complete temperatures are kept)
     # and starts afresh when there is none
+    seed = ctx.seed_for("monte-carlo")
     ensembles = ising.simulate(cfg.L, list(cfg.temperatures), cfg.n_samples,
-                               algorithm="auto", rng=ctx.seed_for("monte-carlo"),
+                               algorithm="auto", rng=seed,
                                path=paths.monte_carlo, resume=True,
                                progress=ctx.progress, log=lambda m: ctx.log(f"  {m}"))
-    rows = []
-    for ens in sorted(ensembles, key=lambda e: e.T):
-        obs = ens.observables()
-        finite = exact.finite_lattice(cfg.L, ens.T)
-        rows.append({
-            "T": float(ens.T), "phase": ens.phase, "key": ens.key,
-            "n_samples": int(len(ens.energy)),
-            "algorithm": ens.attrs.get("algorithm"),
-            "observables": {name: est.to_dict() for name, est in obs.items()},
-            "exact_finite": {"energy": float(finite["energy"]),
-                             "specific_heat": float(finite["specific_heat"])},
-            "exact_infinite": {
-                "energy": float(exact.onsager_energy(ens.T)),
-                "specific_heat": (float(exact.onsager_specific_heat(ens.T))
-                                  if abs(ens.T - T_CRITICAL) > 1e-9 else None),
-                "abs_magnetization": float(exact.spontaneous_magnetization(ens.T))},
-        })
-    result = {"L": cfg.L, "data": paths.relative(paths.monte_carlo),
+    del ensembles
+    dataset = ising.load(paths.monte_carlo)
+    rows = pipeline.monte_carlo_rows(dataset)
+    result = {"L": cfg.L, "data_file": paths.relative(paths.monte_carlo), "seed": seed,
+              "software_version": software_version(),
               "conventions": "per spin, k_B = J = 1, periodic L x L lattice; "
                              "errors: one standard error (blocking / block jackknife)",
               "temperatures": rows}
-    _write_json(paths.monte_carlo_results, result)
+    write_json(paths.monte_carlo_results, result)
     worst = max(abs(_deviation(r["observables"]["energy"], r["exact_finite"]["energy"]))
                 for r in rows)
     summary = {"n_temperatures": len(rows), "n_samples": cfg.n_samples, "L": cfg.L,
                "max_energy_deviation_sigma": worst}
     ctx.log(f"  {len(rows)} temperatures x {cfg.n_samples} samples, L = {cfg.L}; "
             f"energy vs exact finite-L: largest deviation {worst:.1f} sigma")
+    del start
     return [paths.monte_carlo, paths.monte_carlo_results], summary
 
 
@@ -398,7 +515,7 @@ def _deviation(estimate: dict, exact_value: float) -> float:
 
 
 # --------------------------------------------------------------------------
-# stage 2: RBMs
+# stage 2: RBMs, through the pipeline of 'isingrbm fit' and 'isingrbm sample'
 
 
 def _valid_file(path: Path, loader) -> bool:
@@ -412,64 +529,71 @@ def _valid_file(path: Path, loader) -> bool:
     return True
 
 
-def _stage_rbm(ctx: _Context):
+def _attrs(path: Path) -> dict:
+    """Provenance attrs of the (only) temperature of a generated dataset file."""
     import ising
+
+    return dict(ising.load(path).ensembles[0].attrs)
+
+
+def _reusable_model(ctx: _Context, path: Path, data_hash: str) -> bool:
+    """An intact RBM model file trained on exactly this data."""
     import rbm
-    from ising.lattice import spins_to_visible, visible_to_spins
+
+    if not (path.exists() and ctx.intact(path) and _valid_file(path, rbm.load)):
+        return False
+    return (rbm.load(path).metadata_ or {}).get("data_hash") == data_hash
+
+
+def _reusable_sample(ctx: _Context, path: Path, model_path: Path) -> bool:
+    """An intact sample file drawn from exactly this model file (by its SHA-256)."""
+    import ising
+
+    if not (path.exists() and ctx.intact(path) and _valid_file(path, ising.load)):
+        return False
+    return _attrs(path).get("model_hash") == pipeline.file_hash(model_path)
+
+
+def _stage_rbm(ctx: _Context):
+    from ising.lattice import spins_to_visible
+    from rbm.bernoulli import data_hash
 
     cfg, paths = ctx.config, ctx.paths
-    data = ising.load(paths.monte_carlo)
     outputs, summary = [], {}
     for item, phase in enumerate(PHASES):
         T = cfg.phase_temperatures[phase]
         model_path, sample_path = paths.model("rbm", phase), paths.generated("rbm", phase)
-        rng = ctx.rng("rbm", item)
-        fit_rng, sample_rng = (np.random.default_rng(s) for s in rng.bit_generator.seed_seq.spawn(2))
-        ens = data.ensemble(T)
         start = time.perf_counter()
-        if _valid_file(model_path, rbm.load):
-            model = rbm.load(model_path)
+        _, ens = pipeline.training_data(paths.monte_carlo, temperature=T)
+        reused = _reusable_model(ctx, model_path, data_hash(spins_to_visible(ens.spins)))
+        if reused:
             ctx.log(f"  {phase} (T = {T:g}): model {paths.relative(model_path)} reused")
         else:
-            X = spins_to_visible(ens.spins)
-            model = rbm.BernoulliRBM(**cfg.rbm[phase], rng=fit_rng)
-            # the checkpoint holds the full training state: an interrupted fit
-            # continues from its last checkpoint, identical to an uninterrupted one
-            checkpoint = model_path.with_name(f"{model_path.stem}.checkpoint.h5")
+            checkpoint = pipeline.checkpoint_path(model_path)
             if checkpoint.exists():
                 ctx.log(f"  {phase} (T = {T:g}): resuming training from "
                         f"{paths.relative(checkpoint)}")
-            model.fit(X, progress=ctx.progress, checkpoint=checkpoint,
-                      checkpoint_every=_CHECKPOINT_EVERY, resume=True)
-            metadata = {"data": paths.relative(paths.monte_carlo), "T": float(T),
-                        "phase": phase, "key": ens.key, "demo_seed": ctx.seed}
-            with _atomic(model_path) as tmp:
-                rbm.save(model, tmp, metadata=metadata, overwrite=True)
-            checkpoint.unlink(missing_ok=True)
-            ctx.log(f"  {phase} (T = {T:g}): RBM with {model.weights.shape[1]} hidden units "
-                    f"fitted in {time.perf_counter() - start:.1f} s")
-        if not _valid_file(sample_path, ising.load):
-            visible = model.sample(cfg.n_generated, n_steps=cfg.gibbs_steps, rng=sample_rng)
-            spins = visible_to_spins(np.asarray(visible).round().astype(np.uint8), cfg.L)
-            provenance = {"model": paths.relative(model_path), "n_steps": cfg.gibbs_steps,
-                          "data": paths.relative(paths.monte_carlo)}
-            # write_generated writes a temporary file and moves it into place
-            ising.write_generated(sample_path, spins, T=T, source="rbm", provenance=provenance,
-                                  seed=ctx.seed_for("rbm", 100 + item), overwrite=True)
+            fitted = pipeline.fit_rbm(paths.monte_carlo, ens, cfg.rbm[phase], out=model_path,
+                                      seed=ctx.seed_for("rbm", item), resume=True,
+                                      progress=ctx.progress,
+                                      checkpoint_every=_CHECKPOINT_EVERY,
+                                      command="isingrbm demo")
+            ctx.log(f"  {phase} (T = {T:g}): RBM with {fitted.model.n_hidden} hidden units "
+                    f"fitted in {fitted.seconds:.1f} s")
+        if _reusable_sample(ctx, sample_path, model_path):
+            reused_sample = True
+        else:
+            reused_sample = False
+            pipeline.sample_rbm(model_path, n_samples=cfg.n_generated, out=sample_path,
+                                seed=ctx.seed_for("rbm", 100 + item),
+                                n_steps=cfg.gibbs_steps, overwrite=True,
+                                command="isingrbm demo")
         outputs += [model_path, sample_path]
-        summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
+        summary[phase] = _item(ctx, phase, start, reused and reused_sample, temperature=T)
     return outputs, summary
 
 
 _CHECKPOINT_EVERY = 5  # epochs between RBM training checkpoints
-
-
-@contextlib.contextmanager
-def _atomic(path: Path):
-    """A temporary path beside ``path`` (removed first, as some writers refuse
-    existing files), moved into place on success."""
-    with atomic_path(path, create=False) as tmp:
-        yield tmp
 
 
 # --------------------------------------------------------------------------
@@ -480,12 +604,20 @@ def _gan_available() -> tuple[bool, str]:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return False, "torch is not installed (pip install 'isingrbm[gan]')"
+        return False, "torch is not installed"
     try:
         import gan  # noqa: F401
     except ImportError as exc:
         return False, f"the gan package is unavailable ({exc})"
     return True, ""
+
+
+def _rng_keyword(func) -> str:
+    """``rng`` where the GAN API takes it (the workbench convention), else ``seed``."""
+    try:
+        return "rng" if "rng" in inspect.signature(func).parameters else "seed"
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return "rng"
 
 
 def _stage_gan(ctx: _Context):
@@ -498,38 +630,52 @@ def _stage_gan(ctx: _Context):
     cfg, paths = ctx.config, ctx.paths
     data = ising.load(paths.monte_carlo)
     gan_kwargs = dict(cfg.gan)
-    n_epochs = gan_kwargs.pop("n_epochs", None)
     outputs, summary = [], {}
     for item, phase in enumerate(PHASES):
         T = cfg.phase_temperatures[phase]
         model_path, sample_path = paths.model("gan", phase), paths.generated("gan", phase)
         start = time.perf_counter()
-        if _valid_file(model_path, gan.IsingGAN.load):
+        reused = model_path.exists() and ctx.intact(model_path) and _valid_file(
+            model_path, gan.IsingGAN.load)
+        if reused:
             model = gan.IsingGAN.load(model_path)
         else:
             ens = data.ensemble(T)
-            kwargs = dict(gan_kwargs)
-            if n_epochs is not None:
-                kwargs["n_epochs"] = n_epochs
-            model = gan.IsingGAN(cfg.L, seed=ctx.seed_for("gan", item), **kwargs)
+            seed = ctx.seed_for("gan", item)
+            model = gan.IsingGAN(cfg.L, **{_rng_keyword(gan.IsingGAN): seed}, **gan_kwargs)
             checkpoint = model_path.with_name(f"{model_path.stem}.checkpoint.pt")
             if checkpoint.exists():
                 ctx.log(f"  {phase} (T = {T:g}): resuming GAN training from "
                         f"{paths.relative(checkpoint)}")
             model.fit(ens.spins, progress=ctx.progress, checkpoint=checkpoint,
                       checkpoint_every=_CHECKPOINT_EVERY, resume=checkpoint.exists())
-            with _atomic(model_path) as tmp:
-                model.save(tmp)
+            metadata = {"data_file": str(paths.monte_carlo.resolve()), "temperature": float(T),
+                        "phase": phase, "data_group": ens.key, "seed": seed,
+                        "command": "isingrbm demo", "software_version": software_version()}
+            with atomic_path(model_path, create=False) as tmp:
+                try:
+                    model.save(tmp, metadata=metadata)
+                except TypeError:  # a GAN API without metadata
+                    model.save(tmp)
             checkpoint.unlink(missing_ok=True)
             ctx.log(f"  {phase} (T = {T:g}): GAN fitted in {time.perf_counter() - start:.1f} s")
-        if not _valid_file(sample_path, ising.load):
-            spins = model.sample(cfg.n_generated, seed=ctx.seed_for("gan", 100 + item))
-            provenance = {"model": paths.relative(model_path),
-                          "data": paths.relative(paths.monte_carlo)}
+        model_hash = pipeline.file_hash(model_path)
+        sample_ok = (sample_path.exists() and ctx.intact(sample_path)
+                     and _valid_file(sample_path, ising.load)
+                     and _attrs(sample_path).get("model_hash") == model_hash)
+        if not sample_ok:
+            seed = ctx.seed_for("gan", 100 + item)
+            spins = model.sample(cfg.n_generated, **{_rng_keyword(model.sample): seed})
+            provenance = {"model_file": str(model_path.resolve()), "model_hash": model_hash,
+                          "model_kind": "gan",
+                          "data_file": str(paths.monte_carlo.resolve()),
+                          "training_phase": phase, "command": "isingrbm demo",
+                          "software_version": software_version()}
+            # write_generated writes a temporary file and moves it into place
             ising.write_generated(sample_path, spins, T=T, source="gan", provenance=provenance,
-                                  seed=ctx.seed_for("gan", 200 + item), overwrite=True)
+                                  seed=seed, overwrite=True)
         outputs += [model_path, sample_path]
-        summary[phase] = {"T": T, "seconds": round(time.perf_counter() - start, 2)}
+        summary[phase] = _item(ctx, phase, start, reused and sample_ok, temperature=T)
     return outputs, summary
 
 
@@ -545,19 +691,20 @@ def _stage_evaluate(ctx: _Context):
     data = ising.load(paths.monte_carlo)
     sources = ["rbm"] + (["gan"] if ctx.use_gan else [])
     phases = {}
-    for phase in PHASES:
+    for item, phase in enumerate(PHASES):
         T = cfg.phase_temperatures[phase]
-        reference = data.ensemble(T)
-        generated = {}
-        for source in sources:
-            generated[source.upper()] = ising.load(paths.generated(source, phase)).ensemble(T)
-        table = evaluate.compare(reference, generated, exact=True)
-        phases[phase] = {"T": T, "table": table,
+        generated = {s.upper(): ising.load(paths.generated(s, phase)) for s in sources}
+        result = pipeline.evaluate_datasets(data, generated, seed=ctx.seed_for("evaluate", item),
+                                            log=lambda m: ctx.log(f"  {m}"))
+        (table,) = result["tables"]
+        phases[phase] = {"temperature": T, "seed": result["seed"], "table": table,
                          "text": evaluate.format_table(table),
                          "files": {"Monte Carlo": paths.relative(paths.monte_carlo),
                                    **{s.upper(): paths.relative(paths.generated(s, phase))
                                       for s in sources}}}
-    _write_json(paths.evaluation_results, {"L": cfg.L, "phases": phases})
+    write_json(paths.evaluation_results, {"L": cfg.L, "data_file": paths.relative(paths.monte_carlo),
+                                          "software_version": software_version(),
+                                          "phases": phases})
     lines = []
     for phase, entry in phases.items():
         table = entry["table"]
@@ -568,7 +715,7 @@ def _stage_evaluate(ctx: _Context):
             parts.append(f"{label} {table['observables'][label]['energy']} "
                          f"({dev['energy']:+.1f} sigma), <|m|> {dev['abs_magnetization']:+.1f} "
                          "sigma")
-        lines.append(f"{phase} T = {entry['T']:g}: e = " + "; ".join(parts))
+        lines.append(f"{phase} T = {entry['temperature']:g}: e = " + "; ".join(parts))
     for line in lines:
         ctx.log(f"  {line}")
     return [paths.evaluation_results], {"sources": [s.upper() for s in sources],
@@ -587,29 +734,33 @@ def _stage_vmc(ctx: _Context):
     for item, (name, (label, jastrow)) in enumerate(VMC_RUNS.items()):
         path = paths.vmc_result(name)
         start = time.perf_counter()
-        if _valid_file(path, vmc.VMCResult.load):
+        reused = path.exists() and ctx.intact(path) and _valid_file(path, vmc.VMCResult.load)
+        seed = ctx.seed_for("vmc", item)
+        if reused:
             result = vmc.VMCResult.load(path)
             ctx.log(f"  {label}: {paths.relative(path)} reused")
         else:
             result = vmc.run(2, 2, omega=1.0, interaction="coulomb", jastrow=jastrow,
-                             rng=ctx.rng("vmc", item), progress=ctx.progress, **cfg.vmc)
-            with _atomic(path) as tmp:
+                             rng=seed, progress=ctx.progress, **cfg.vmc)
+            with atomic_path(path, create=False) as tmp:
                 result.save(tmp)
-        seconds = time.perf_counter() - start
         energy = result.energy
         runs[name] = {"label": label, "jastrow": jastrow, "file": paths.relative(path),
+                      "seed": seed,
                       "energy": energy.to_dict(), "variance": _float(result.variance),
                       "acceptance": _float(result.acceptance), "exact": VMC_EXACT,
-                      "seconds": round(seconds, 2)}
+                      **_item(ctx, name, start, reused)}
         ctx.log(f"  {label}: E = {energy} (exact {VMC_EXACT:g}), "
                 f"{_deviation(energy.to_dict(), VMC_EXACT):+.1f} sigma")
         outputs.append(path)
     summary = {name: {"label": r["label"], "energy": r["energy"]["mean"],
-                      "error": r["energy"]["error"], "exact": VMC_EXACT}
+                      "error": r["energy"]["error"], "exact": VMC_EXACT,
+                      "seconds": r["seconds"], "reused": r["reused"]}
                for name, r in runs.items()}
-    _write_json(paths.vmc_results, {"system": "two electrons, 2D harmonic trap, omega = 1, "
-                                              "Coulomb interaction; hbar = m = 1",
-                                    "exact": VMC_EXACT, "settings": cfg.vmc, "runs": runs})
+    write_json(paths.vmc_results, {"system": "two electrons, 2D harmonic trap, omega = 1, "
+                                             "Coulomb interaction; hbar = m = 1",
+                                   "exact": VMC_EXACT, "settings": cfg.vmc,
+                                   "software_version": software_version(), "runs": runs})
     outputs.append(paths.vmc_results)
     return outputs, summary
 
@@ -678,7 +829,8 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
     ----------
     out : path-like
         Demo folder (created if absent). An existing demo folder is
-        continued: complete stages are reused.
+        continued: complete stages whose outputs are intact (size and
+        SHA-256 as recorded) are reused, damaged ones redone.
     quick : bool
         The sub-minute version (L = 8, 5 temperatures, few samples, epochs
         and iterations) for smoke tests.
@@ -695,8 +847,9 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
     Returns
     -------
     dict
-        Summary: folder, seed, settings, per-stage records (seconds, reused
-        or run, key numbers), and the paths of report.md / report.html.
+        Summary: folder, seed, settings, per-stage records (seconds when
+        run, reused or run, key numbers), and the paths of report.md /
+        report.html.
 
     Raises
     ------
@@ -723,9 +876,7 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
         seed = existing["seed"]
         manifest = existing
     else:
-        from isingrbm.commands._common import resolve_seed
-
-        seed = resolve_seed(seed)
+        seed = pipeline.resolve_seed(seed)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
                     "created": _now(), "software_version": software_version(),
                     "seed": seed, "config": config.to_dict(), "stages": {}}
@@ -741,6 +892,7 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
     ran_before = False  # once a stage ran, every later one is brought up to date
     for index, name in enumerate(STAGES, start=1):
         ran_before |= _run_stage(ctx, index, name, _STAGE_FUNCS[name], force=ran_before)
+    ctx.save_manifest()
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     stages = manifest["stages"]
@@ -750,9 +902,9 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
         "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
         "stages": {name: {"seconds": stages[name]["seconds"],
                           "cpu_seconds": stages[name].get("cpu_seconds"),
+                          "reused": name in ctx.reused_now,
                           "summary": ctx.summary[name]}
                    for name in STAGES},
         "report_md": str(paths.report / "report.md"),
         "report_html": str(paths.report / "report.html"),
     }
-

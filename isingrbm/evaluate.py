@@ -66,12 +66,22 @@ import math
 
 import numpy as np
 
-from mcstats import Estimate, estimate
 from mccore.errors import InvalidParameterError
+from mccore.rng import recorded_seed, seed_sequence
+from mcstats import Estimate, estimate
 
-__all__ = ["OBSERVABLES", "OBSERVABLE_SYMBOLS", "REFERENCE_LABEL", "compare",
-           "format_table", "total_variation", "fraction_positive",
-           "count_distinct", "mode_weight", "exact_values"]
+__all__ = [
+    "OBSERVABLES",
+    "OBSERVABLE_SYMBOLS",
+    "REFERENCE_LABEL",
+    "compare",
+    "count_distinct",
+    "exact_values",
+    "format_table",
+    "fraction_positive",
+    "mode_weight",
+    "total_variation",
+]
 
 #: Observables of the table, keyed as in :func:`ising.observables.measure`.
 OBSERVABLES = ("energy", "abs_magnetization", "specific_heat", "susceptibility_connected",
@@ -326,7 +336,7 @@ def exact_values(L: int, T: float) -> tuple[dict, dict]:
 
 
 def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 200,
-            rng=0, free_energies: dict | None = None) -> dict:
+            rng=None, free_energies: dict | None = None) -> dict:
     """Compare generated ensembles with a Monte Carlo ensemble at one temperature.
 
     Parameters
@@ -342,8 +352,11 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
         Add the exact finite-lattice values (see :func:`exact_values`).
     n_noise : int
         Multinomial replicas for the noise level of the histogram distances.
-    rng : numpy.random.Generator, int or None
-        Source of those replicas (default 0, so that tables are reproducible).
+    rng : int, numpy.random.SeedSequence, numpy.random.Generator or None
+        Source of those replicas (:mod:`mccore.rng`): None draws fresh
+        entropy; the seed used is recorded in the table (``seed``, and
+        ``seed_key`` for a spawned SeedSequence), so that any table can be
+        reproduced.
     free_energies : dict[str, callable], optional
         Label -> the generating model's free energy ``F(V)``; adds the
         model's own weight of the m > 0 mode (:func:`mode_weight`).
@@ -351,7 +364,9 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
     Returns
     -------
     dict
-        ``T``, ``beta``, ``L``, ``phase``, ``reference`` (label),
+        ``T``, ``beta``, ``L``, ``phase``, ``seed`` (int seed of the
+        noise-level replicas; with ``seed_key`` when ``rng`` was a spawned
+        SeedSequence), ``reference`` (label),
         ``sources`` (labels, reference first), ``n_samples`` {label: n},
         ``observables`` {label: {key: Estimate}} for the keys
         :data:`OBSERVABLES` (per spin),
@@ -383,7 +398,11 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
             f"generated must be a dict label -> ensemble, got {type(generated).__name__}")
     if not isinstance(n_noise, (int, np.integer)) or n_noise < 2:
         raise InvalidParameterError(f"n_noise must be an integer >= 2, got {n_noise!r}")
-    rng = np.random.default_rng(rng)
+    seq = seed_sequence(rng)
+    recorded = {"seed": recorded_seed(seq)}
+    if seq.spawn_key:
+        recorded["seed_key"] = [int(k) for k in seq.spawn_key]
+    rng = np.random.default_rng(seq)
     ref = _unpack(reference, REFERENCE_LABEL)
     L, T = ref["L"], ref["T"]
     gens = {}
@@ -476,7 +495,7 @@ def compare(reference, generated: dict, *, exact: bool = True, n_noise: int = 20
         except Exception:  # pragma: no cover - phases is part of ising
             phase = None
     return {
-        "T": T, "beta": 1.0 / T, "L": L, "phase": phase,
+        "T": T, "beta": 1.0 / T, "L": L, "phase": phase, **recorded,
         "reference": REFERENCE_LABEL, "sources": sources,
         "n_samples": {label: d["n"] for label, d in everything.items()},
         "observables": observables,

@@ -280,3 +280,218 @@ def test_report_command_rebuilds_without_recomputing(demo_run, tmp_path):
     assert json.loads(stdout)["html"] == str(copy / "report/report.html")
     # "without recomputing" is the unchanged result files above, not a timing
     # (a wall-clock ratio is flaky on a loaded machine)
+
+
+# --------------------------------------------------------------------------
+# one pipeline: the demo's models are what 'isingrbm fit' / 'sample' make
+
+
+def _fit_and_sample_like_the_demo(out, tmp_path, run):
+    """Refit and resample the demo's ordered-phase RBM with the fit/sample commands
+    and the seeds recorded in its files; ``run(argv, seed)`` runs one command."""
+    import ising
+    import rbm
+
+    manifest = json.loads((out / "demo.json").read_text())
+    phase, T = "ordered", manifest["config"]["phase_temperatures"]["ordered"]
+    settings = manifest["config"]["rbm"][phase]
+    demo_model = rbm.load(out / f"models/rbm_{phase}.h5")
+    meta = demo_model.metadata_
+    model_path = tmp_path / "m.h5"
+    run(["fit", str(out / "datasets/ising_L8.h5"), "--temperature", str(T),
+         "--hidden", str(settings["n_hidden"]), "--epochs", str(settings["n_epochs"]),
+         "--batch-size", str(settings["batch_size"]), "--out", str(model_path), "--quiet"],
+        meta["seed"])
+    cli_model = rbm.load(model_path)
+    np.testing.assert_array_equal(cli_model.weights, demo_model.weights)
+    np.testing.assert_array_equal(cli_model.hidden_bias, demo_model.hidden_bias)
+    assert cli_model.metadata_["data_hash"] == meta["data_hash"]
+
+    demo_samples = ising.load(out / f"datasets/rbm_{phase}.h5").ensembles[0]
+    sample_path = tmp_path / "s.h5"
+    run(["sample", str(out / f"models/rbm_{phase}.h5"), "--samples",
+         str(manifest["config"]["n_generated"]), "--steps",
+         str(manifest["config"]["gibbs_steps"]), "--out", str(sample_path), "--quiet"],
+        int(demo_samples.attrs["seed"]))
+    cli_samples = ising.load(sample_path).ensembles[0]
+    np.testing.assert_array_equal(cli_samples.spins, demo_samples.spins)
+    shared = {"model_hash", "data_hash", "data_file", "n_steps", "init", "model_kind"}
+    assert ({k: cli_samples.attrs[k] for k in shared}
+            == {k: demo_samples.attrs[k] for k in shared})
+
+
+def test_demo_files_carry_the_provenance_vocabulary_of_fit_and_sample(demo_run):
+    import ising
+    import rbm
+
+    out, _, _, _ = demo_run
+    for phase in ("ordered", "critical", "disordered"):
+        meta = rbm.load(out / f"models/rbm_{phase}.h5").metadata_
+        for key in ("data_file", "data_hash", "temperature", "seed", "phase", "L"):
+            assert key in meta, key
+        for old in ("T", "data", "demo_seed"):
+            assert old not in meta, old
+        assert meta["data_file"] == str((out / "datasets/ising_L8.h5").resolve())
+        attrs = ising.load(out / f"datasets/rbm_{phase}.h5").ensembles[0].attrs
+        assert attrs["model_hash"] == _sha256(out / f"models/rbm_{phase}.h5")
+        assert attrs["data_hash"] == meta["data_hash"]
+        assert attrs["model_file"] == str((out / f"models/rbm_{phase}.h5").resolve())
+    results = json.loads((out / "results/monte_carlo.json").read_text())
+    assert results["data_file"] == "datasets/ising_L8.h5" and "data" not in results
+    assert all("temperature" in row and "T" not in row for row in results["temperatures"])
+
+
+def test_demo_models_are_the_fit_and_sample_pipeline(demo_run, tmp_path):
+    """The demo fits and samples through isingrbm.pipeline, the code of the fit and
+    sample commands: the commands, given the seeds recorded in the demo's files,
+    reproduce its model and its samples bit for bit. (The seed is set on the parsed
+    arguments: see the next test for the --seed flag itself.)"""
+    out, _, _, _ = demo_run
+
+    def run(argv, seed):
+        args = cli.build_parser().parse_args(argv)
+        args.seed = seed
+        assert args.func(args) == 0
+
+    _fit_and_sample_like_the_demo(out, tmp_path, run)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "isingrbm.commands._common parses --seed through float(): a recorded 63-bit seed "
+    "(>= 2**53) loses its last digits, so '--seed <recorded seed>' trains another model; "
+    "fix _common._int_value to parse int(text) exactly (owned by the CLI helper)"))
+def test_recorded_seeds_reproduce_the_demo_through_the_seed_flag(demo_run, tmp_path):
+    out, _, _, _ = demo_run
+
+    def run(argv, seed):
+        status, _, stderr, _ = run_cli(argv + ["--seed", str(seed)])
+        assert status == 0, stderr
+
+    _fit_and_sample_like_the_demo(out, tmp_path, run)
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------
+# a damaged output of a finished demo (issue 10, item 15)
+
+
+def _truncate(path: Path) -> int:
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:
+        fh.truncate(size // 2)
+    return size
+
+
+def test_report_refuses_a_truncated_dataset_of_a_finished_demo(demo_run, tmp_path):
+    out, _, _, _ = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    size = _truncate(copy / "datasets/rbm_critical.h5")
+    md_before = (copy / "report/report.md").read_text()
+    status, stdout, stderr, _ = run_cli(["report", str(copy)])
+    assert status == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("isingrbm report: error:")
+    assert "datasets/rbm_critical.h5" in stderr and "damaged" in stderr
+    assert str(size) in stderr and "missing" not in stderr
+    assert (copy / "report/report.md").read_text() == md_before   # untouched
+
+
+def test_rerun_redoes_a_truncated_stage_output(demo_run, tmp_path):
+    """The demo verifies recorded outputs (size, SHA-256) before reusing a stage:
+    the truncated Monte Carlo file is named, kept aside, and recomputed with the
+    same numbers (they depend on the seed only); intact later outputs are reused."""
+    import ising
+
+    out, _, _, _ = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    _truncate(copy / "datasets/ising_L8.h5")
+    before = file_times(copy)
+    status, _, stderr, _ = run_cli(["demo", "--quick", "--out", str(copy)])
+    assert status == 0, stderr
+    damaged = [line for line in stderr.splitlines() if "damaged" in line]
+    assert len(damaged) == 1 and "datasets/ising_L8.h5" in damaged[0], stderr
+    assert "redoing" in damaged[0]
+    assert (copy / "datasets/ising_L8.h5.damaged").is_file()
+    redone, first = (ising.load(d / "datasets/ising_L8.h5") for d in (copy, out))
+    for T in first.temperatures:
+        np.testing.assert_array_equal(redone.ensemble(T).spins, first.ensemble(T).spins)
+    after = file_times(copy)
+    for name in ("models/rbm_critical.h5", "datasets/rbm_critical.h5", "results/vmc_rbm.h5"):
+        assert after[name] == before[name], f"{name} was recomputed"
+    status, _, stderr, _ = run_cli(["report", str(copy)])
+    assert status == 0, stderr
+
+
+# --------------------------------------------------------------------------
+# the stage table and the GAN text
+
+
+def test_reused_stage_shows_the_time_it_took_when_run_and_no_gan_text(demo_run, tmp_path):
+    """Rerun without the GAN: the stages after it are brought up to date; VMC,
+    whose outputs are all reused, keeps the time it took when it ran and is
+    marked reused; no sentence or caption mentions a GAN any more."""
+    out, _, _, _ = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    vmc_seconds = json.loads((copy / "demo.json").read_text())["stages"]["vmc"]["seconds"]
+    status, _, stderr, _ = run_cli(["demo", "--quick", "--out", str(copy), "--no-gan"])
+    assert status == 0, stderr
+    stages = json.loads((copy / "demo.json").read_text())["stages"]
+    assert stages["vmc"]["reused"] is True and stages["vmc"]["seconds"] == vmc_seconds
+    md = (copy / "report/report.md").read_text()
+    header, rows = find_table(parse_markdown_tables(md), "Stages")
+    vmc_row = next(r for r in rows if r[0] == "vmc")
+    assert vmc_row[1] == "complete, reused" and vmc_row[2] == f"{vmc_seconds:.1f}"
+    gan_row = next(r for r in rows if r[0] == "gan")
+    assert gan_row[1].startswith("skipped")
+    mentions = [line for line in md.splitlines() if "GAN" in line and not line.startswith("| gan")]
+    assert not mentions, mentions
+
+
+# --------------------------------------------------------------------------
+# a report from any set of result files
+
+
+def test_report_from_result_files(demo_run, tmp_path):
+    """'isingrbm report FILES...': a Monte Carlo dataset, a generated dataset, an RBM
+    model file and a VMC result file give the same Monte Carlo and VMC numbers as the
+    demo's report, and an evaluation table of the generated set."""
+    import ising
+    import vmc
+
+    out, _, _, _ = demo_run
+    rep = tmp_path / "rep"
+    files = [out / "datasets/ising_L8.h5", out / "datasets/rbm_critical.h5",
+             out / "models/rbm_critical.h5", out / "results/vmc_rbm.h5"]
+    status, stdout, stderr, _ = run_cli(["report", *map(str, files), "--out", str(rep),
+                                         "--seed", "11", "--json"])
+    assert status == 0, stderr
+    assert json.loads(stdout)["seed"] == 11
+    md = (rep / "report.md").read_text()
+    tables = parse_markdown_tables(md)
+    demo_tables = parse_markdown_tables((out / "report/report.md").read_text())
+    assert find_table(tables, "Monte Carlo observables") == find_table(
+        demo_tables, "Monte Carlo observables")
+    header, rows = find_table(tables, "Critical phase, T = 2.269")
+    obs = ising.load(files[1]).ensemble(2.269).observables()
+    e_row = next(r for r in rows if r[0] == "e")
+    assert e_row[header.index("RBM")] == format_value_error(obs["energy"].mean,
+                                                            obs["energy"].error)
+    header, rows = find_table(tables, "Final VMC energies")
+    result = vmc.VMCResult.load(files[3])
+    assert rows[0][header.index("E")] == format_value_error(result.energy.mean,
+                                                            result.energy.error)
+    header, rows = find_table(tables, "Result files read")
+    assert [r[0] for r in rows] == [str(f) for f in files]
+    assert "seed 11" in md
+    for png in ("thermodynamics.png", "samples_critical.png", "rbm_training.png", "vmc.png"):
+        assert (rep / "figures" / png).is_file()
+    # the same inputs again need --overwrite
+    status, _, stderr, _ = run_cli(["report", *map(str, files), "--out", str(rep)])
+    assert status == 2 and "--overwrite" in stderr

@@ -355,3 +355,34 @@ def test_compare_reports_the_model_weight(rng, reference):
     assert "model P(m>0)" in evaluate.format_table(table)
     with pytest.raises(InvalidParameterError, match="free_energies"):
         evaluate.compare(reference, {"RBM": gen}, free_energies={"GAN": _field_model(h)})
+
+
+# --------------------------------------------------------------------------
+# the randomness convention: None = fresh entropy, recorded
+
+
+def test_compare_without_rng_draws_fresh_entropy_and_records_it(rng):
+    """rng=None means fresh entropy (it used to be a fixed 0): two calls differ in
+    their noise replicas, and the recorded seed reproduces each one exactly."""
+    ref, gen = exact_samples(rng, 400), {"g": exact_samples(rng, 400)}
+    first = evaluate.compare(ref, gen, n_noise=20, exact=False)
+    second = evaluate.compare(ref, gen, n_noise=20, exact=False)
+    assert isinstance(first["seed"], int) and first["seed"] != second["seed"]
+    noise = [t["distance"]["g"]["energy"]["noise"] for t in (first, second)]
+    assert noise[0] != noise[1]
+    again = evaluate.compare(ref, gen, n_noise=20, exact=False, rng=first["seed"])
+    assert again["seed"] == first["seed"]
+    assert again["distance"] == first["distance"]
+
+
+def test_compare_records_a_spawned_seed_with_its_key(rng):
+    from mccore.rng import child
+
+    ref, gen = exact_samples(rng, 300), {"g": exact_samples(rng, 300)}
+    table = evaluate.compare(ref, gen, n_noise=10, exact=False, rng=child(5, 7, 2))
+    assert table["seed"] == 5 and table["seed_key"] == [7, 2]
+    same = evaluate.compare(ref, gen, n_noise=10, exact=False, rng=child(table["seed"],
+                                                                        *table["seed_key"]))
+    assert same["distance"] == table["distance"]
+    with pytest.raises(InvalidParameterError, match="rng"):
+        evaluate.compare(ref, gen, n_noise=10, rng=-1)

@@ -44,6 +44,19 @@ def test_markdown_and_html_hold_the_same_table():
     assert html.count("<tr>") == 3  # header + 2 rows
 
 
+def test_html_tables_scroll_inside_the_page_column():
+    """A wide table (the Monte Carlo table has 15 columns) sits in a wrapper that
+    scrolls horizontally instead of running past the page column."""
+    import re
+
+    wide = report.Table("Wide", [f"column {i}" for i in range(15)],
+                        [[f"-1.4530 ± 0.0021 ({i})" for i in range(15)]])
+    html = report.render_html([wide], title="t")
+    assert re.search(r'<div class="table-scroll"><table[^>]*>.*</table></div>', html, re.DOTALL)
+    css = re.search(r"\.table-scroll\s*\{([^}]*)\}", html).group(1)
+    assert "overflow-x: auto" in css and "max-width: 100%" in css
+
+
 @pytest.mark.parametrize("est, expected", [
     ({"mean": -1.453021, "error": 0.002113}, "-1.4530 ± 0.0021"),
     ({"mean": 0.5, "error": None}, "0.5"),
@@ -90,7 +103,7 @@ def test_report_of_an_unfinished_demo_says_what_is_missing(tmp_path):
     ("not-json", "not a valid JSON file"),
     ("foreign", "format is not"),
     ("version", "format_version 99 is not supported"),
-    ("file", "is not a folder"),
+    ("file", "not a result file"),
 ])
 def test_report_on_a_non_demo_folder_exits_2_with_one_line(tmp_path, setup, message):
     folder = tmp_path / "x"
@@ -113,3 +126,33 @@ def test_report_on_a_non_demo_folder_exits_2_with_one_line(tmp_path, setup, mess
     assert message in stderr
     if folder.is_dir():
         assert not (folder / "report").exists()
+    assert not (tmp_path / "report").exists() and not Path("report/report.md").exists()
+
+
+def test_report_help_is_plain_text():
+    """No reST markup (double backquotes, :func: roles) in the help a user reads."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        cli.main(["report", "--help"])
+    text = out.getvalue()
+    assert "``" not in text and ":func:" not in text and ":mod:" not in text
+    assert "DIR" in text and "--out" in text
+
+
+def test_files_report_refuses_a_file_it_cannot_read(tmp_path):
+    text = tmp_path / "notes.json"
+    text.write_text(json.dumps({"hello": 1}))
+    out = tmp_path / "rep"
+    status, stdout, stderr = run_cli(["report", str(text), "--out", str(out)])
+    assert status == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and "not a result file" in stderr and "notes.json" in stderr
+    assert not out.exists()
+
+
+def test_files_report_does_not_replace_a_report_without_overwrite(tmp_path):
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.md").write_text("mine")
+    status, _, stderr = run_cli(["report", str(tmp_path / "x.h5"), "--out", str(out)])
+    assert status == 2 and "--overwrite" in stderr and stderr.count("\n") == 1
+    assert (out / "report.md").read_text() == "mine"
