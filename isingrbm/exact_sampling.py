@@ -32,14 +32,22 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
 from ising.montecarlo import default_n_chains
 from mccore.errors import ChainTooShortError, InvalidParameterError, IsingRBMWarning
 
-__all__ = ["ExactSamples", "exact_samples", "ising_log_target", "DEFAULT_PROPOSAL_STEPS",
-           "MAX_EQUILIBRATION_PROPOSALS", "default_n_chains"]
+__all__ = [
+    "DEFAULT_PROPOSAL_STEPS",
+    "MAX_EQUILIBRATION_PROPOSALS",
+    "ExactSamples",
+    "bond_rbm",
+    "default_n_chains",
+    "exact_samples",
+    "ising_log_target",
+]
 
 #: Block-Gibbs steps per proposal by default (benchmarks/rbm_mcmc.py).
 DEFAULT_PROPOSAL_STEPS = 5
@@ -128,6 +136,46 @@ def ising_log_target(L: int, T: float):
     def log_target(V):
         return -beta * energy(visible_to_spins(V, L))
     return log_target
+
+
+def bond_rbm(L: int, T: float, *, noise: float = 0.0, rng=None) -> SimpleNamespace:
+    """The exact RBM of the Ising model: one hidden unit per bond (2N of them).
+
+    For a bond (i, j) a hidden unit with weight ``w`` to both ``v_i`` and
+    ``v_j`` and bias ``-w``, plus ``-w / 2`` on each visible bias, gives the
+    factor ``sum_h exp(...) = 2 e^{-w/2} cosh(w/2)`` for equal spins and
+    ``2 e^{-w/2}`` for opposite ones: the ratio ``cosh(w / 2)`` is
+    ``exp(2 / T)`` for ``w = 2 arccosh(exp(2 / T))``, so
+    ``p_RBM(v) = exp(-E(s) / T) / Z`` exactly (k_B = J = 1). As a proposal
+    it is accepted with probability 1; ``noise`` adds Gaussian noise of that
+    scale to every parameter (an imperfect model with a known answer).
+
+    Returns
+    -------
+    SimpleNamespace with ``weights`` (L*L, 2 L*L), ``visible_bias``, ``hidden_bias``.
+    """
+    from mccore.rng import as_generator
+    from mccore.validation import check_float, check_int
+    L = check_int("L", L, minimum=2)
+    T = check_float("T", T, minimum=0, strict_min=True)
+    noise = check_float("noise", noise, minimum=0)
+    N = L * L
+    w = 2.0 * np.arccosh(np.exp(2.0 / T))
+    site = np.arange(N).reshape(L, L)
+    right, down = np.roll(site, -1, axis=1).ravel(), np.roll(site, -1, axis=0).ravel()
+    i = np.concatenate([site.ravel(), site.ravel()])
+    j = np.concatenate([right, down])
+    W = np.zeros((N, 2 * N))
+    np.add.at(W, (i, np.arange(2 * N)), w)
+    np.add.at(W, (j, np.arange(2 * N)), w)
+    a = np.full(N, -2.0 * w)            # 4 bonds per site, -w/2 each
+    b = np.full(2 * N, -w)
+    if noise > 0:
+        g = as_generator(rng)
+        W = W + noise * g.standard_normal(W.shape)
+        a = a + noise * g.standard_normal(a.shape)
+        b = b + noise * g.standard_normal(b.shape)
+    return SimpleNamespace(weights=W, visible_bias=a, hidden_bias=b)
 
 
 def _drift_sigmas(E: np.ndarray) -> float:
