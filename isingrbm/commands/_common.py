@@ -50,35 +50,66 @@ def add_subcommand(subparsers, name: str, *, help: str, description: str, exampl
     return parser
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """``--seed``, ``--quiet`` and ``--json``, which every subcommand has."""
+#: subcommands that draw no random numbers: their --seed is accepted (every
+#: subcommand has one) and says that it has no effect
+DRAW_NOTHING = ("inspect",)
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, draws: bool | None = None) -> None:
+    """``--seed``, ``--quiet`` and ``--json``, which every subcommand has.
+
+    Parameters
+    ----------
+    draws : bool or None
+        Whether the command draws random numbers; None: all but the commands
+        in :data:`DRAW_NOTHING`. A command that draws none still accepts
+        ``--seed`` and its help says it has no effect.
+    """
+    if draws is None:
+        draws = parser.get_default("command_path") not in DRAW_NOTHING
     parser.add_argument("--seed", type=nonnegative_int, default=None,
-                        help="random seed (default: fresh entropy, recorded in the output)")
+                        help="random seed (default: fresh entropy, recorded in the output)"
+                        if draws else
+                        "accepted for uniformity (no effect: this command draws no random "
+                        "numbers)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars or messages on stderr")
     parser.add_argument("--json", action="store_true",
                         help="print a machine-readable JSON summary on stdout")
 
 
-def _int_value(text: str, name: str) -> int:
+def _parse_int(text: str) -> int | None:
+    """``text`` as an exact integer (``"12"``, ``"1e9"``, ``"2.0"``), else None.
+
+    Digits are read exactly (a 19-digit seed keeps every digit); other forms
+    go through float and must be finite and whole.
+    """
+    try:
+        return int(text.strip())
+    except ValueError:
+        pass
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        return None
     if not math.isfinite(value) or value != int(value):
-        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}")
+        return None
     return int(value)
+
+
+def _int_value(text: str, name: str) -> int:
+    value = _parse_int(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}")
+    return value
 
 
 def integer(text: str) -> int:
     """argparse type: any integer (the allowed range is checked by the command)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if not math.isfinite(value) or value != int(value):
+    value = _parse_int(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
-    return int(value)
+    return value
 
 
 def number(text: str) -> float:
@@ -128,10 +159,12 @@ def temperature(text: str) -> float:
 
 
 def resolve_seed(seed: int | None) -> int:
-    """The seed to use and record: ``seed`` itself, or fresh entropy."""
+    """The seed to use and record: ``seed`` itself, or fresh entropy (:mod:`mccore.rng`)."""
+    from mccore.rng import fresh_seed
+
     if seed is not None:
         return int(seed)
-    return int(np.random.SeedSequence().entropy % (2**63))
+    return int(fresh_seed())
 
 
 def output_target(path) -> Path:

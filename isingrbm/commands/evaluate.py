@@ -24,7 +24,13 @@ are matched to the data by temperature. Per temperature: observables per spin
 the fraction of samples with m > 0, the total-variation distance of the E and M
 histograms with the value finite samples alone would give ('noise'), and the
 number of distinct configurations. --plots DIR adds PNG figures.
---seed fixes the noise-level replicas and the configurations shown (default 0)."""
+GENERATED files must have source rbm or gan (a Monte Carlo file is refused:
+it is compared as DATA). --seed fixes the noise-level replicas and the
+configurations shown (default: fresh entropy, printed and recorded in the
+--json summary)."""
+
+#: sources a GENERATED file may have
+GENERATED_SOURCES = ("rbm", "gan")
 
 EXAMPLE = "isingrbm evaluate data.h5 gen_T1.5.h5 gen_T2.269.h5 --plots figures/"
 
@@ -90,6 +96,10 @@ def run(args) -> int:
             f"source {data.source!r}")
     generated = [load(p) for p in generated_paths]
     for g, p in zip(generated, generated_paths):
+        if g.source not in GENERATED_SOURCES:
+            raise InvalidParameterError(
+                f"GENERATED must be generated samples (source 'rbm' or 'gan'), {p.name} has "
+                f"source {g.source!r}; pass a Monte Carlo file as DATA")
         if g.L != data.L:
             raise InvalidParameterError(
                 f"{p.name}: L = {g.L} does not match L = {data.L} of {data_path.name}")
@@ -117,7 +127,9 @@ def run(args) -> int:
             _common.check_output_path(figure, overwrite=args.overwrite,
                                       inputs=[data_path, *generated_paths])
 
-    seed = 0 if args.seed is None else int(args.seed)
+    seed = _common.resolve_seed(args.seed)
+    _common.info(args, f"isingrbm evaluate: seed {seed} (noise-level replicas, configurations "
+                       "shown)")
     tables = []
     for i, T in enumerate(temperatures):
         reference = data.ensemble(T, tol=1e-6)

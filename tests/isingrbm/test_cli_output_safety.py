@@ -195,3 +195,36 @@ def test_fit_clips_the_batch_size_to_the_data(tmp_path, data_file, capsys, eight
     err = capsys.readouterr().err
     assert "--batch-size 1000000000 is larger than the 200 training rows; using 200" in err
     assert rbm.load(out).batch_size == 200
+
+
+# --------------------------------------------------------------------------
+# evaluate: GENERATED must be generated; --seed None is fresh entropy, recorded
+
+
+def test_evaluate_refuses_a_monte_carlo_file_as_generated(data_file, capsys):
+    assert cli.main(["evaluate", str(data_file), str(data_file)]) == 2
+    one_error_line(capsys, "isingrbm evaluate:", "GENERATED", "'monte-carlo'", "DATA")
+
+
+def test_evaluate_seed_defaults_to_fresh_entropy_and_is_recorded(data_file, capsys):
+    import json
+
+    def evaluate(*extra):
+        assert cli.main(["evaluate", str(data_file), "--json", "--quiet", *extra]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    first, second = evaluate(), evaluate()
+    assert isinstance(first["seed"], int) and first["seed"] != second["seed"]
+    again = evaluate("--seed", str(first["seed"]))
+    assert again["seed"] == first["seed"] and again["tables"] == first["tables"]
+
+
+def test_seed_help_says_when_it_has_no_effect():
+    import argparse
+
+    root = cli.build_parser()
+    commands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
+    assert "no effect" in commands.choices["inspect"].format_help()
+    for name in ("generate", "fit", "sample", "evaluate"):
+        text = commands.choices[name].format_help()
+        assert "no effect" not in text and "fresh entropy" in " ".join(text.split())

@@ -76,3 +76,15 @@ def test_dangling_symlink_output_creates_its_target(tmp_path):
     with atomic_output(link) as tmp:
         tmp.write_text("x")
     assert link.is_symlink() and target.read_text() == "x"
+
+
+def test_integer_arguments_keep_every_digit_of_a_large_seed():
+    from isingrbm.commands._common import integer, nonnegative_int
+
+    big = 2**62 + 1  # not representable as a float
+    assert nonnegative_int(str(big)) == big
+    assert integer(str(-big)) == -big
+    assert integer("1e9") == 10**9 and integer(" 7 ") == 7
+    for bad in ("1.5", "inf", "nan", "x", "1e400"):
+        with pytest.raises(Exception, match="integer"):
+            integer(bad)
