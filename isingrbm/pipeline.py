@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from mccore.errors import InvalidParameterError
-from mccore.files import atomic_path
+from mccore.files import atomic_path, output_lock
 from mccore.rng import fresh_seed, recorded_seed, seed_sequence, stream
 from mccore.version import software_version
 
@@ -235,7 +236,8 @@ def fit_rbm(data_path, ensemble, settings: dict, *, out, seed: int, augment: int
     settings : dict
         Keyword arguments of :class:`rbm.BernoulliRBM` (``n_hidden``, ...).
     out : path-like
-        Model file; checked by the caller (it is replaced). The training
+        Model file; checked by the caller (it is replaced, atomically; a
+        symlink is written through and stays a link). The training
         state is kept in :func:`checkpoint_path` ``(out)`` while training
         and removed once the model is written.
     seed : int
@@ -262,7 +264,7 @@ def fit_rbm(data_path, ensemble, settings: dict, *, out, seed: int, augment: int
     seconds = time.perf_counter() - start
     metadata = fit_provenance(data_path, ensemble, X, seed=seed, augment=augment,
                               command=command, seconds=seconds)
-    with atomic_path(out) as tmp:
+    with atomic_path(_write_target(out)) as tmp:
         rbm.save(model, tmp, metadata=metadata, overwrite=True)
     checkpoint.unlink(missing_ok=True)
     return FitResult(model=model, path=out, metadata=metadata, seconds=seconds)
@@ -353,23 +355,32 @@ def initial_units(metadata: dict, model_path) -> np.ndarray:
     return visible
 
 
-def sample_provenance(model_path, model, metadata: dict, *, n_steps: int, init: str,
+def sample_provenance(model_path, model, metadata: dict, details: dict, *,
                       command: str = "isingrbm sample") -> dict:
-    """The attrs of a generated dataset: the model it came from and that model's data."""
+    """The attrs of a generated dataset: the model it came from and that model's data.
+
+    ``details`` says how the samples were drawn (plain Gibbs chains:
+    ``n_steps``, ``init``, ``algorithm="rbm-gibbs"``; exact sampling: its
+    own acceptance and thinning records).
+    """
     return {
         "model_file": str(Path(model_path).resolve()),
         "model_hash": file_hash(model_path),
         "model_kind": "bernoulli",
         "n_hidden": int(model.n_hidden),
-        "n_steps": int(n_steps),
-        "init": init,
-        "algorithm": "rbm-gibbs",
+        **details,
         "data_file": str(metadata.get("data_file", "")),
         "data_hash": str(metadata.get("data_hash", "")),
         "training_phase": str(metadata.get("phase", "")),
         "command": command,
         "software_version": software_version(),
     }
+
+
+def _write_target(out) -> Path:
+    """The file an output path writes: a symlink is written through (the link stays)."""
+    out = Path(out)
+    return Path(os.path.realpath(out)) if out.is_symlink() else out
 
 
 @dataclass
@@ -430,10 +441,13 @@ def sample_rbm(model_path, *, n_samples: int, out, seed: int, n_steps: int = 100
     visible = model.sample(int(n_samples), n_steps=int(n_steps), rng=rng, init=start_rows)
     seconds = time.perf_counter() - start
     spins = visible_to_spins(np.rint(np.asarray(visible)).astype(np.uint8), L)
-    provenance = sample_provenance(model_path, model, metadata, n_steps=n_steps, init=init,
-                                   command=command)
-    write_generated(out, spins, T=T, source="rbm", provenance=provenance, seed=int(seed),
-                    overwrite=overwrite)
+    provenance = sample_provenance(
+        model_path, model, metadata,
+        {"n_steps": int(n_steps), "init": init, "algorithm": "rbm-gibbs"}, command=command)
+    target = _write_target(out)
+    with output_lock(target):
+        write_generated(target, spins, T=T, source="rbm", provenance=provenance,
+                        seed=int(seed), overwrite=overwrite)
     return SampleResult(spins=spins, path=Path(out), temperature=T, L=L, seed=int(seed),
                         provenance=provenance, seconds=seconds)
 

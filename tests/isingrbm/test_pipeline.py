@@ -165,3 +165,21 @@ def test_resolve_seed():
     assert len(fresh) == 3 and all(0 <= s < 2**63 for s in fresh)
     with pytest.raises(InvalidParameterError):
         pipeline.resolve_seed(-2)
+
+
+def test_outputs_are_written_through_a_symlink(fitted, data_path, tmp_path):
+    """The rule of every command: a symlinked output is written through, the link stays."""
+    import ising
+    import rbm
+
+    result, ens = fitted
+    target, link = tmp_path / "target.h5", tmp_path / "link.h5"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    pipeline.fit_rbm(data_path, ens, SETTINGS, out=link, seed=7)
+    assert link.is_symlink() and rbm.load(target).metadata_["seed"] == 7
+    samples, slink = tmp_path / "samples.h5", tmp_path / "slink.h5"
+    samples.write_bytes(b"old")
+    slink.symlink_to(samples)
+    pipeline.sample_rbm(result.path, n_samples=5, out=slink, seed=2, n_steps=3, overwrite=True)
+    assert slink.is_symlink() and ising.load(samples).ensembles[0].n_samples == 5
