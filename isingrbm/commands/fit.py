@@ -10,6 +10,7 @@ the estimator's default. The model file records the provenance of its data
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -261,6 +262,12 @@ def run(args) -> int:
     model.fit(X_train, progress=_common.progress_enabled(args), checkpoint=checkpoint,
               resume=args.resume)
     seconds = time.perf_counter() - start
+    if getattr(model, "interrupted_", False):
+        # Ctrl-C: the training loop saved a checkpoint of the last completed epoch
+        print(f"isingrbm fit: interrupted after {int(model.epochs_done_)} of "
+              f"{int(model.n_epochs)} epochs; continue with --resume (checkpoint "
+              f"{checkpoint.name} kept)", file=sys.stderr)
+        return 130
 
     from rbm.bernoulli import data_hash
     metadata = {

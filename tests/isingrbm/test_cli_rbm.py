@@ -352,7 +352,8 @@ def test_fit_resume_continues_an_interrupted_run(tmp_path, data_file, capsys, mo
     monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", interrupted_epoch)
     assert cli.main(args + ["--out", str(out), "--seed", "5"]) == 130
     monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", original_epoch)
-    capsys.readouterr()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "isingrbm fit: interrupted" in err[0] and "--resume" in err[0]
     assert checkpoint.exists() and not out.exists()
 
     # without --resume the leftover checkpoint is not silently discarded
