@@ -56,13 +56,7 @@ def test_subcommand_list_is_exact():
     assert {path for path, _ in _leaf_parsers(cli.build_parser())} == EXPECTED_COMMANDS
 
 
-# generate.py and inspect.py (other owners) still cite DESIGN.md: fix reported to the lead
-_CITES_DESIGN = {("generate",), ("inspect",)}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(reason="help cites DESIGN.md; fix pending"))
-    if p in _CITES_DESIGN else p for p in sorted(EXPECTED_COMMANDS)], ids=" ".join)
+@pytest.mark.parametrize("path", sorted(EXPECTED_COMMANDS), ids=" ".join)
 def test_help_texts_do_not_cite_project_internal_files(path):
     # users do not have DESIGN.md or REFERENCES.md: help must stand on its own
     sub = dict(_leaf_parsers(cli.build_parser()))[path]
