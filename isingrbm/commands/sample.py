@@ -1,12 +1,23 @@
 """``isingrbm sample``: draw spin configurations from a trained RBM.
 
-Each configuration is the end of its own block-Gibbs chain (``--steps``
-steps from uniformly random visible units, or with ``--init data`` from a
-randomly chosen training configuration; the model's global-flip moves are
-included when it was trained with them), so the samples are independent of
-each other. Visible units ``v`` become spins ``s = 2 v - 1`` and are written
-in the dataset schema (DESIGN.md section 3) with ``source="rbm"`` and the
-provenance of the model (file, SHA-256 hash) and of its training data.
+Plain sampling: each configuration is the end of its own block-Gibbs chain
+(``--steps`` steps from uniformly random visible units, or with ``--init
+data`` from a randomly chosen training configuration; the model's
+global-flip moves are included when it was trained with them), so the
+samples are independent of each other -- and distributed as the RBM, which
+only approximates the Ising Boltzmann distribution.
+
+``--exact``: Metropolis-Hastings chains with the RBM as proposal target the
+Ising Boltzmann distribution at the model's temperature exactly
+(:mod:`isingrbm.exact_sampling`); the file records the acceptance rate, the
+integrated autocorrelation times and the thinning.
+
+Visible units ``v`` become spins ``s = 2 v - 1`` and are written in the
+dataset schema with ``source="rbm"`` and the provenance of the model (file,
+SHA-256 hash) and of its training data. Outputs: checked before any work,
+written to a temporary file and moved into place under an advisory lock; a
+symlinked ``--out`` is written through (the link stays); an output that is
+the model file itself is refused.
 """
 
 from __future__ import annotations
@@ -15,20 +26,32 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import _common
 from mccore.version import software_version
+
+from . import _common
 
 DESCRIPTION = """\
 Draw N spin configurations from a trained RBM (MODEL, written by 'isingrbm
 fit') and write them as a dataset file with source "rbm", at the temperature
 the model was trained at (or --temperature for a model without that record).
-Each sample ends its own Gibbs chain of --steps steps from random units, so the
-samples are independent. The file records the model file, its SHA-256 hash,
-the training data's file and hash, the number of steps and the seed."""
 
-EXAMPLE = "isingrbm sample rbm_T2.269.h5 --samples 10000 --out gen_T2.269.h5 --seed 2"
+Without --exact the samples are APPROXIMATE: each ends its own Gibbs chain of
+--steps steps from random units, so they are independent of each other, but
+they follow the RBM's distribution, which is only an approximation of the
+Ising Boltzmann distribution (how far off depends on the model).
+
+With --exact, Metropolis-Hastings chains propose with the RBM (--proposal-steps
+Gibbs steps per proposal) and accept with the exact Ising weight, so the samples
+are exact Boltzmann samples at the model's temperature however good the model
+is; the model's quality shows as the acceptance rate and the autocorrelation
+time (both recorded, with the thinning that makes samples effectively
+independent). The file records the model file, its SHA-256 hash, the training
+data's file and hash, and the seed."""
+
+EXAMPLE = ("isingrbm sample rbm_T2.269.h5 --samples 10000 --out gen_T2.269.h5 --exact --seed 2")
 
 DEFAULT_STEPS = 1000
+DEFAULT_PROPOSAL_STEPS = 5   # isingrbm.exact_sampling.DEFAULT_PROPOSAL_STEPS (no import at startup)
 
 
 def register(subparsers) -> None:
@@ -39,10 +62,20 @@ def register(subparsers) -> None:
     parser.add_argument("--samples", type=_common.integer, required=True, metavar="N",
                         help="number of configurations (>= 1)")
     parser.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
-    parser.add_argument("--steps", type=_common.integer, default=DEFAULT_STEPS,
-                        help="block-Gibbs steps per chain (>= 1; default %(default)s)")
-    parser.add_argument("--init", choices=("random", "data"), default="random",
-                        help="chain starts: uniformly random units (default), or randomly "
+    parser.add_argument("--exact", action="store_true",
+                        help="exact Ising samples: Metropolis-Hastings with the RBM as proposal")
+    parser.add_argument("--proposal-steps", type=_common.integer, default=None, metavar="K",
+                        help="with --exact: block-Gibbs steps per proposal (>= 1; default "
+                             f"{DEFAULT_PROPOSAL_STEPS})")
+    parser.add_argument("--chains", type=_common.integer, default=None, metavar="C",
+                        help="with --exact: chains run together (>= 1; default "
+                             "min(64, max(1, N // 32)))")
+    parser.add_argument("--steps", type=_common.integer, default=None,
+                        help="without --exact: block-Gibbs steps per chain (>= 1; default "
+                             f"{DEFAULT_STEPS})")
+    parser.add_argument("--init", choices=("random", "data"), default=None,
+                        help="without --exact: chain starts: uniformly random units "
+                             "(default), or randomly "
                              "chosen training configurations (the data file recorded in "
                              "MODEL, checked against its hash) -- helps at low T and large L, "
                              "where chains from random starts order slowly")
@@ -85,35 +118,93 @@ def _training_data(metadata: dict, model_path: Path):
     return visible
 
 
+def _memory_estimate(n_samples: int, n_visible: int, n_hidden: int, exact: bool,
+                     n_chains: int) -> float:
+    """Bytes the sampling needs at its peak (floats, so huge counts never overflow)."""
+    n = float(n_samples)
+    stored = n * (n_visible + 16)                   # int8 spins + energy, magnetization
+    if exact:
+        return stored + 4.0 * n_chains * (n_visible + n_hidden) * 8 + 64 * 2**20
+    # plain: every chain at once, float64 units and hidden probabilities, uint8 result
+    return stored + n * (3 * 8 * n_visible + 2 * 8 * n_hidden + n_visible)
+
+
+def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
+    """Refuse up front where the dataset cannot fit (the store's own rule:
+    twice the uncompressed rows plus 1 MiB)."""
+    import shutil
+
+    try:
+        from ising.store import DiskFullError
+
+        def refusal(message):
+            return DiskFullError(message, out)
+    except ImportError:  # an ising without DiskFullError: the same one line
+        from mccore.errors import InvalidParameterError as refusal
+
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    needed = 2 * n_samples * (n_visible + 16) + (1 << 20)
+    if free < needed:
+        message = (f"No space left on device for {out} ({free} bytes free, {n_samples} "
+                   f"samples need about {needed})")
+        raise refusal(message)
+
+
 def run(args) -> int:
     import math
+    import os
 
     import numpy as np
 
     import rbm
-    from ising.lattice import visible_to_spins
     from ising.store import write_generated
     from mccore.errors import InvalidParameterError
+    from mccore.validation import check_memory
 
     if args.samples < 1:
         raise InvalidParameterError(f"--samples must be an integer >= 1, got {args.samples}")
-    if args.steps < 1:
-        raise InvalidParameterError(f"--steps must be an integer >= 1, got {args.steps}")
+    if args.exact:
+        if args.steps is not None:
+            raise InvalidParameterError(
+                "--steps must not be given with --exact (use --proposal-steps K), "
+                f"got --steps {args.steps}")
+        if args.init is not None:
+            raise InvalidParameterError(
+                f"--init must not be given with --exact (chains start at random), got {args.init}")
+        k = DEFAULT_PROPOSAL_STEPS if args.proposal_steps is None else args.proposal_steps
+        if k < 1:
+            raise InvalidParameterError(f"--proposal-steps must be an integer >= 1, got {k}")
+        if args.chains is not None and args.chains < 1:
+            raise InvalidParameterError(f"--chains must be an integer >= 1, got {args.chains}")
+    else:
+        for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains)):
+            if value is not None:
+                raise InvalidParameterError(
+                    f"{flag} must be given only with --exact, got {flag} {value}")
+        args.steps = DEFAULT_STEPS if args.steps is None else args.steps
+        args.init = "random" if args.init is None else args.init
+        if args.steps < 1:
+            raise InvalidParameterError(f"--steps must be an integer >= 1, got {args.steps}")
     if args.temperature is not None and not (math.isfinite(args.temperature)
                                              and args.temperature > 0):
         raise InvalidParameterError(
             f"--temperature must be a finite number > 0, got {args.temperature}")
     model_path = _common.check_input_file(args.model)
-    out = _common.check_output_path(args.out, overwrite=args.overwrite)
+    out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
 
     model = rbm.load(model_path)    # FileFormatError names the file if it is not a model
     kind = getattr(model, "kind", type(model).__name__)
     if kind != "bernoulli":
         raise InvalidParameterError(
-            f"MODEL must be a Bernoulli RBM (spins are binary), {model_path.name} holds a "
-            f"{kind!r} model")
+            f"MODEL must be a Bernoulli RBM (spins are binary){' for --exact' if args.exact else ''}"
+            f", {model_path.name} holds a {kind!r} model")
     metadata = dict(getattr(model, "metadata_", {}) or {})
     n_visible = int(model.weights.shape[0])
+    n_hidden = int(model.weights.shape[1])
     L = int(round(math.sqrt(n_visible)))
     if L * L != n_visible or L < 2:
         raise InvalidParameterError(
@@ -127,47 +218,50 @@ def run(args) -> int:
     if T is None:
         raise InvalidParameterError(
             f"{model_path.name} records no training temperature (not written by 'isingrbm "
-            "fit'); pass --temperature T")
+            "fit'); pass --temperature T" + (" to choose the target" if args.exact else ""))
     if (args.temperature is not None and metadata.get("temperature") is not None
             and abs(float(metadata["temperature"]) - args.temperature) > 1e-9):
         raise InvalidParameterError(
             f"--temperature must match the model's training temperature "
             f"{float(metadata['temperature']):g}, got {args.temperature:g}")
     T = float(T)
+    if args.exact:
+        from ising.montecarlo import default_n_chains
+        n_chains = default_n_chains(args.samples) if args.chains is None else args.chains
+    else:
+        n_chains = args.samples
+    check_memory(f"--samples {args.samples}",
+                 _memory_estimate(args.samples, n_visible, n_hidden, args.exact, n_chains))
+    # write through a symlinked --out (the link stays a link)
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out
+    _check_disk_space(target, args.samples, n_visible)
 
-    training_visible = _training_data(metadata, model_path) if args.init == "data" else None
+    training_visible = None
+    if not args.exact and args.init == "data":
+        training_visible = _training_data(metadata, model_path)
 
     seed = _common.resolve_seed(args.seed)
-    rng = np.random.default_rng(seed)
-    _common.info(args, f"isingrbm sample: {args.samples} samples from {model_path.name} "
-                       f"(L = {L}, T = {T:g}, {model.n_hidden} hidden), {args.steps} Gibbs steps "
-                       f"each from {args.init} starts, seed {seed}")
-    init = None
-    if training_visible is not None:
-        n_data = training_visible.shape[0]
-        rows = rng.choice(n_data, size=args.samples, replace=args.samples > n_data)
-        init = training_visible[rows]
-    start = time.perf_counter()
-    visible = model.sample(args.samples, n_steps=args.steps, rng=rng, init=init)
-    seconds = time.perf_counter() - start
-    spins = visible_to_spins(np.rint(np.asarray(visible)).astype(np.uint8), L)
-
-    provenance = {
-        "model_file": str(model_path.resolve()),
-        "model_hash": file_hash(model_path),
-        "model_kind": "bernoulli",
-        "n_hidden": int(model.n_hidden),
-        "n_steps": int(args.steps),
-        "init": args.init,
-        "algorithm": "rbm-gibbs",
-        "data_file": str(metadata.get("data_file", "")),
-        "data_hash": str(metadata.get("data_hash", "")),
-        "training_phase": str(metadata.get("phase", "")),
-        "command": "isingrbm sample",
-        "software_version": software_version(),
-    }
-    write_generated(out, spins, T=T, source="rbm", provenance=provenance, seed=seed,
-                    overwrite=args.overwrite)
+    with _common.output_lock(target):
+        if args.exact:
+            spins, seconds, extra = _sample_exact(args, model, model_path, L, T, k, n_chains,
+                                                  seed)
+        else:
+            spins, seconds, extra = _sample_plain(args, model, model_path, L, T, seed,
+                                                  training_visible)
+        provenance = {
+            "model_file": str(model_path.resolve()),
+            "model_hash": file_hash(model_path),
+            "model_kind": "bernoulli",
+            "n_hidden": int(model.n_hidden),
+            **extra,
+            "data_file": str(metadata.get("data_file", "")),
+            "data_hash": str(metadata.get("data_hash", "")),
+            "training_phase": str(metadata.get("phase", "")),
+            "command": "isingrbm sample",
+            "software_version": software_version(),
+        }
+        write_generated(target, spins, T=T, source="rbm", provenance=provenance, seed=seed,
+                        overwrite=args.overwrite)
     m = spins.reshape(spins.shape[0], -1).mean(axis=1)
     summary = {"out": str(out), "T": T, "L": L, "n_samples": int(spins.shape[0]),
                "seed": int(seed), "seconds": round(seconds, 3),
@@ -178,3 +272,50 @@ def run(args) -> int:
     if args.json:
         _common.emit_json(summary)
     return 0
+
+
+def _sample_plain(args, model, model_path, L, T, seed, training_visible):
+    import numpy as np
+
+    from ising.lattice import visible_to_spins
+
+    rng = np.random.default_rng(seed)
+    _common.info(args, f"isingrbm sample: {args.samples} APPROXIMATE samples (the RBM's own "
+                       f"distribution) from {model_path.name} (L = {L}, T = {T:g}, "
+                       f"{model.n_hidden} hidden), {args.steps} Gibbs steps each from "
+                       f"{args.init} starts, seed {seed}; --exact gives exact samples")
+    init = None
+    if training_visible is not None:
+        n_data = training_visible.shape[0]
+        rows = rng.choice(n_data, size=args.samples, replace=args.samples > n_data)
+        init = training_visible[rows]
+    start = time.perf_counter()
+    visible = model.sample(args.samples, n_steps=args.steps, rng=rng, init=init)
+    seconds = time.perf_counter() - start
+    spins = visible_to_spins(np.rint(np.asarray(visible)).astype(np.uint8), L)
+    return spins, seconds, {"n_steps": int(args.steps), "init": args.init,
+                            "algorithm": "rbm-gibbs", "method": "gibbs"}
+
+
+def _sample_exact(args, model, model_path, L, T, k, n_chains, seed):
+    import warnings
+
+    from isingrbm.exact_sampling import exact_samples
+    from mccore.errors import IsingRBMWarning
+
+    _common.info(args, f"isingrbm sample: {args.samples} exact samples at T = {T:g} (L = {L}) "
+                       f"by Metropolis-Hastings with {model_path.name} ({model.n_hidden} hidden) "
+                       f"as proposal, {k} Gibbs steps per proposal, {n_chains} chains, "
+                       f"seed {seed}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IsingRBMWarning)
+        result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed)
+    for w in caught:
+        if issubclass(w.category, IsingRBMWarning):
+            _common.info(args, f"isingrbm sample: warning: {' '.join(str(w.message).split())}")
+    tau = result.tau_int
+    _common.info(args, f"isingrbm sample: acceptance {result.acceptance_rate:.3f}, tau_int "
+                       f"E {tau['energy']:.2f} / |M| {tau['abs_magnetization']:.2f} proposals, "
+                       f"thinning {result.thinning}, equilibration "
+                       f"{result.equilibration_proposals} proposals")
+    return result.spins, result.seconds, result.provenance()
