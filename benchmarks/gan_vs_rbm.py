@@ -202,8 +202,15 @@ def main(argv=None) -> int:
     parser.add_argument("--gan-epochs", type=int, default=None, help="override: GAN epochs")
     parser.add_argument("--rbm-epochs", type=int, default=None, help="override: RBM epochs")
     parser.add_argument("--skip-rbm", action="store_true", help="no RBM column")
+    parser.add_argument("--skip-gan", action="store_true",
+                        help="no per-temperature GAN column (e.g. taken from --ablation)")
     parser.add_argument("--skip-conditioned", action="store_true",
                         help="no temperature-conditioned GAN")
+    parser.add_argument("--only-conditioned", action="store_true",
+                        help="only the temperature-conditioned GAN")
+    parser.add_argument("--n-cond", type=int, default=None,
+                        help="override: Monte Carlo samples per training temperature of the "
+                             "conditioned GAN")
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
@@ -219,7 +226,9 @@ def main(argv=None) -> int:
     log(f"# GAN {mode}, L = {L}, {cfg['n_mc']} MC samples per set, {cfg['n_gen']} generated, "
         f"GAN {cfg['gan_epochs']} epochs; per spin, k_B = J = 1; errors in parentheses "
         f"(units of the last digits); TV(E) with its Monte Carlo noise level")
-    for i, T in enumerate(args.temperatures):
+    if args.n_cond is not None:
+        cfg["n_cond"] = args.n_cond
+    for i, T in enumerate([] if args.only_conditioned else args.temperatures):
         seed = args.seed + 100 * i
         start = time.perf_counter()
         train = ising.simulate(L, [T], cfg["n_mc"], rng=seed)[0]
@@ -236,9 +245,10 @@ def main(argv=None) -> int:
             if not args.skip_rbm:
                 spins, seconds["RBM"] = _rbm(train, cfg, seed + 2)
                 generated["RBM"] = _Set(T, spins)
-            (spins,), seconds["GAN"] = _gan(train.spins, L, cfg["gan_epochs"], cfg["n_gen"],
-                                            seed + 3, **RECIPE)
-            generated["GAN"] = _Set(T, spins)
+            if not args.skip_gan:
+                (spins,), seconds["GAN"] = _gan(train.spins, L, cfg["gan_epochs"],
+                                                cfg["n_gen"], seed + 3, **RECIPE)
+                generated["GAN"] = _Set(T, spins)
         table = evaluate.compare(test, generated, exact=True, rng=seed + 4)
         recs = _records(table, T, seconds, {"mode": mode})
         records += recs

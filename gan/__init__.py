@@ -24,5 +24,14 @@ from .model import FORMAT, FORMAT_VERSION, IsingGAN
 
 load = IsingGAN.load
 
-__all__ = ["IsingGAN", "load", "require_torch", "torch_available", "INSTALL_HINT",
-           "distinct_configurations", "mode_collapse_diagnostics", "FORMAT", "FORMAT_VERSION"]
+__all__ = [
+           "FORMAT",
+           "FORMAT_VERSION",
+           "INSTALL_HINT",
+           "IsingGAN",
+           "distinct_configurations",
+           "load",
+           "mode_collapse_diagnostics",
+           "require_torch",
+           "torch_available",
+]

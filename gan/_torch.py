@@ -12,7 +12,7 @@ import contextlib
 
 from mccore.errors import MissingDependencyError
 
-__all__ = ["INSTALL_HINT", "require_torch", "torch_available", "deterministic_torch"]
+__all__ = ["INSTALL_HINT", "deterministic_torch", "require_torch", "torch_available"]
 
 INSTALL_HINT = 'pip install "isingrbm[gan]"'
 

@@ -19,17 +19,26 @@ from pathlib import Path
 
 import numpy as np
 
-from mccore.errors import (DivergenceError, FileFormatError, InvalidParameterError,
-                           OutputExistsError)
+from mccore.errors import (
+    DivergenceError,
+    FileFormatError,
+    InvalidParameterError,
+    OutputExistsError,
+)
 from mccore.files import atomic_path
 from mccore.rng import child, recorded_seed, seed_sequence
 from mccore.training import check_resume_settings, run_steps
-from mccore.validation import (check_bool, check_choice, check_float, check_int,
-                               check_memory)
+from mccore.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+)
 
 from ._torch import deterministic_torch, require_torch
 
-__all__ = ["IsingGAN", "FORMAT", "FORMAT_VERSION", "check_spins"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "IsingGAN", "check_spins"]
 
 FORMAT = "isingrbm-gan"
 FORMAT_VERSION = 2
@@ -245,7 +254,7 @@ class IsingGAN:
                  beta1: float = 0.5, beta2: float = 0.999, loss: str = "nonsaturating",
                  n_critic: int = 1, label_smoothing: float = 0.9,
                  gradient_penalty: float = 1.0, minibatch_std: bool = True,
-                 training_output: str = "mean", generation: str = "bernoulli",
+                 training_output: str = "straight-through", generation: str = "bernoulli",
                  symmetrize: bool = True, random_translation: bool = True,
                  conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,
                  n_threads: int | None = 1, rng=None, seed=None):
@@ -417,7 +426,7 @@ class IsingGAN:
     # training
 
     def fit(self, spins, temperatures=None, *, callback=None, progress: bool = False,
-            checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> "IsingGAN":
+            checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> IsingGAN:
         """Train on configurations ``spins`` (n, L, L) in {-1, +1}.
 
         Parameters
@@ -888,7 +897,7 @@ class IsingGAN:
         _write_payload(torch, payload, Path(path))
 
     @classmethod
-    def load(cls, path) -> "IsingGAN":
+    def load(cls, path) -> IsingGAN:
         """Read a model (or checkpoint) file written by :meth:`save`.
 
         Raises
@@ -903,7 +912,7 @@ class IsingGAN:
         return cls._from_payload(torch, payload, path)
 
     @classmethod
-    def _from_payload(cls, torch, payload, path) -> "IsingGAN":
+    def _from_payload(cls, torch, payload, path) -> IsingGAN:
         try:
             params = json.loads(payload["hyperparameters"])
             if payload["format_version"] == 1:
@@ -990,10 +999,9 @@ def _write_payload(torch, payload: dict, path: Path) -> None:
     torch.save(payload, buffer)
     data = buffer.getbuffer()
     try:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None

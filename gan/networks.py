@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["Generator", "Discriminator"]
+__all__ = ["Discriminator", "Generator"]
 
 _SLOPE = 0.2
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["loss_history", "training_samples", "latent_exploration", "close"]
+__all__ = ["close", "latent_exploration", "loss_history", "training_samples"]
 
 
 def _spin_key(fig) -> None:

@@ -92,9 +92,11 @@ def register(subparsers) -> None:
                           "weight for wgan-gp (default 1; 0 disables)")
     fit.add_argument("--label-smoothing", type=_common.number, default=0.9,
                      help="discriminator target for real data (default 0.9; 1 disables)")
-    fit.add_argument("--training-output", choices=("mean", "straight-through"), default="mean",
-                     help="what the discriminator sees of a generated configuration: the "
-                          "mean spins, or +-1 spins drawn from them (default mean)")
+    fit.add_argument("--training-output", choices=("mean", "straight-through"),
+                     default="straight-through",
+                     help="what the discriminator sees of a generated configuration: +-1 "
+                          "spins drawn from the generator's mean with a straight-through "
+                          "gradient (default), or the mean spins themselves")
     fit.add_argument("--generation", choices=("bernoulli", "sign"), default="bernoulli",
                      help="how spins are drawn from the generator's mean (default bernoulli)")
     fit.add_argument("--no-symmetrize", action="store_true",
@@ -125,8 +127,11 @@ def register(subparsers) -> None:
     sample.add_argument("model", metavar="MODEL", help="model file written by 'gan fit'")
     sample.add_argument("--samples", type=_common.positive_int, required=True,
                         help="number of configurations")
-    sample.add_argument("--temperature", "-T", type=_common.temperature, default=None,
-                        help="temperature to generate at (conditioned models only)")
+    sample.add_argument("--temperature", "-T", type=_common.temperature, nargs="+",
+                        default=None, metavar="T",
+                        help="temperature(s) to generate at (conditioned models only; several "
+                             "give one file with a group per temperature, for 'isingrbm "
+                             "evaluate' to make the per-temperature table)")
     sample.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
     sample.add_argument("--generation", choices=("bernoulli", "sign"), default=None,
                         help="override the model's generation rule")
@@ -319,13 +324,19 @@ def run_sample(args) -> int:
     gan = _require_gan()
     import ising
     from mccore.errors import InvalidParameterError
+    from mccore.rng import child, temperature_key
     from mccore.validation import check_memory
 
     model_path = _common.check_input_file(args.model)
     out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
     model = gan.IsingGAN.load(model_path)
     if model.conditional:
-        T = model.check_temperature(args.temperature)
+        if args.temperature is None:
+            lo, hi = model.temperature_range_
+            raise InvalidParameterError(
+                f"--temperature is required for the temperature-conditioned model "
+                f"{model_path.name} (trained on T in [{lo:g}, {hi:g}])")
+        temps = sorted({model.check_temperature(t) for t in args.temperature})
     else:
         if args.temperature is not None:
             raise InvalidParameterError(
@@ -335,14 +346,15 @@ def run_sample(args) -> int:
         if T is None:
             raise InvalidParameterError(f"{model_path}: the model records no training "
                                         f"temperature; it was not written by 'isingrbm gan fit'")
+        temps = [T]
     n_sites = model.L * model.L
+    n_total = args.samples * len(temps)
     # the spins, the sampler's working memory, and the writer's copies (energies, int8 rows)
-    check_memory(f"--samples {args.samples}",
-                 model.sample_memory_estimate(args.samples) + args.samples * (n_sites + 32.0))
-    _check_free_space(out, args.samples * (n_sites + 16.0) + (1 << 16))
+    check_memory(f"--samples {args.samples}" + (f" at {len(temps)} temperatures"
+                                                 if len(temps) > 1 else ""),
+                 model.sample_memory_estimate(n_total) + n_total * (n_sites + 32.0))
+    _check_free_space(out, n_total * (n_sites + 16.0) + (1 << 16))
     seed = _common.resolve_seed(args.seed)
-    spins = model.sample(args.samples, rng=seed, mode=args.generation,
-                         temperature=T if model.conditional else None)
     provenance = {"model_file": str(model_path), "model_sha256": _sha256(model_path),
                   "generation": args.generation or model.generation,
                   "symmetrized": bool(model.symmetrize),
@@ -350,20 +362,30 @@ def run_sample(args) -> int:
                   "training_data": model.metadata_.get("data", ""),
                   "training_data_sha256": model.metadata_.get("data_sha256", ""),
                   "epochs": model.n_epochs_trained_}
+    samples = {}
+    for T in temps:
+        # one stream per temperature, keyed by its value (mccore.rng convention)
+        rng = child(seed, temperature_key(T)) if model.conditional else seed
+        samples[T] = model.sample(args.samples, rng=rng, mode=args.generation,
+                                  temperature=T if model.conditional else None)
     with _common.output_lock(out):
         try:
             with _common.atomic_output(out) as tmp:
-                ising.write_generated(tmp, spins, T=T, source="gan", provenance=provenance,
-                                      seed=seed, overwrite=True)
+                for i, T in enumerate(temps):
+                    ising.write_generated(tmp, samples[T], T=T, source="gan",
+                                          provenance=provenance, seed=seed,
+                                          overwrite=i == 0, append=i > 0)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc):
                 raise OSError(errno.ENOSPC, "No space left on device", str(out)) from None
             raise
+    T_text = ", ".join(f"{t:g}" for t in temps)
     _common.info(args, f"isingrbm gan sample: wrote {args.samples} configurations "
-                       f"(L = {model.L}, T = {T:g}) to {out}")
+                       f"(L = {model.L}, T = {T_text}) to {out}")
     if args.json:
         _common.emit_json({"out": str(out), "model": str(model_path), "samples": args.samples,
-                           "L": model.L, "T": T, "seed": seed, **provenance})
+                           "L": model.L, "T": temps[0] if len(temps) == 1 else temps,
+                           "seed": seed, **provenance})
     return 0
 
 

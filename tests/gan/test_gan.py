@@ -9,11 +9,19 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import gan  # noqa: E402
-from mccore.errors import (FileFormatError, InvalidParameterError,  # noqa: E402
-                            MissingDependencyError, OutputExistsError)
+from gan_testdata import abs_magnetization_per_spin, energy_per_spin, metropolis_spins
 
-from gan_testdata import abs_magnetization_per_spin, energy_per_spin, metropolis_spins  # noqa: E402
+import gan
+from mccore.errors import (
+    FileFormatError,
+    InvalidParameterError,
+    MissingDependencyError,
+    OutputExistsError,
+)
+
+# Epochs of the slow physics tests (see the measurements in IsingGAN's Notes).
+EPOCHS_L8 = 20
+EPOCHS_COND = 15
 
 TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
 
@@ -189,51 +197,73 @@ def test_mode_collapse_diagnostics_detect_collapse():
 # physics: short trainings on L = 8 Monte Carlo data
 
 
-def _check_against_mc(spins, generated, *, tol_e, tol_m):
-    """|GAN - MC| < 4 sigma + allowance, for e and |m| per spin.
+def _check_against_mc(spins, generated, *, rel_e=0.02, rel_m=0.03):
+    """|GAN - MC| < 4 sigma + allowance, for e and |m| per spin; P(m > 0) = 1/2.
 
     sigma combines the standard errors of both means (configurations are
-    independent: each MC configuration is its own chain, each GAN one its own
-    latent draw). The allowance is the stated accuracy of this baseline, a
-    model bias we accept, not a statistical error.
+    independent: each Monte Carlo configuration is the end of its own chain,
+    each generated one its own latent draw, so the plain standard error is
+    the right one). The allowance, 2 % of |e| and 3 % of |m| of Monte Carlo,
+    is the accuracy this baseline is asked to reach (issue 14), a model bias
+    we accept, not a statistical error. The fraction of configurations with
+    m > 0 is exactly 1/2 by construction (random global sign), so it must lie
+    within 4 binomial standard errors of 1/2.
     """
-    for name, f, tol in (("e", energy_per_spin, tol_e),
-                         ("|m|", abs_magnetization_per_spin, tol_m)):
+    for name, f, rel in (("e", energy_per_spin, rel_e),
+                         ("|m|", abs_magnetization_per_spin, rel_m)):
         a, b = f(spins), f(generated)
         sigma = np.hypot(a.std(ddof=1) / np.sqrt(len(a)), b.std(ddof=1) / np.sqrt(len(b)))
         diff = b.mean() - a.mean()
-        assert abs(diff) < 4 * sigma + tol, (
+        allowed = 4 * sigma + rel * abs(a.mean())
+        assert abs(diff) < allowed, (
             f"{name}: GAN {b.mean():.4f} vs Monte Carlo {a.mean():.4f} "
-            f"(difference {diff:+.4f}, allowed {4 * sigma + tol:.4f})")
+            f"(difference {diff:+.4f}, allowed {allowed:.4f})")
+    fraction, _ = gan.diagnostics.fraction_positive(generated)
+    assert abs(fraction - 0.5) < 4 * np.sqrt(0.25 / len(generated))
 
 
 @pytest.mark.slow
 def test_ordered_phase_L8_T15():
-    """T = 1.5: e and |m| within 0.03 (1.5 % of e, 3 % of |m|) plus 4 sigma.
+    """T = 1.5: e within 2 % and |m| within 3 % of Monte Carlo, plus 4 sigma.
 
-    What this rules out: noise (e ~ 0), a checkerboard or a frozen
-    half-and-half lattice. The all-up lattice (e = -2, |m| = 1) lies 0.047 /
-    0.013 away and fails on e; both signs of m must appear (the data hold
-    both, in equal parts, by the exact Z2 symmetry), so a sign-collapsed
-    generator fails the fraction check (0.5 +- 0.2).
+    What this rules out: noise (e ~ 0), a checkerboard, a frozen
+    half-and-half lattice; the all-up lattice (e = -2, |m| = 1) is 2.4 % off
+    in e.
     """
     spins = metropolis_spins(8, 1.5, 2000, seed=101)
-    model = gan.IsingGAN(8, n_epochs=30, rng=3).fit(spins)
-    generated = model.sample(2000, rng=4)
-    _check_against_mc(spins, generated, tol_e=0.03, tol_m=0.03)
-    fraction, _ = gan.diagnostics.fraction_positive(generated)
-    assert 0.3 < fraction < 0.7
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
+    _check_against_mc(spins, model.sample(4000, rng=4))
 
 
 @pytest.mark.slow
 def test_disordered_phase_L8_T35():
-    """T = 3.5: e within 0.07 (10 %) and |m| within 0.06 (25 %) plus 4 sigma.
+    """T = 3.5: e within 2 % and |m| within 3 % of Monte Carlo, plus 4 sigma.
 
-    A baseline tolerance: in our runs at 2000 samples x 30 epochs the GAN was
-    4 % high in |e| and 10 % high in |m|. What it rules out: the collapsed
-    all-up generator (e = -2), independent coin flips (e = 0, |m| ~ 0.1).
+    What it rules out: the collapsed all-up generator (e = -2), independent
+    coin flips (e = 0, |m| ~ 0.1), and today's former 7 % excess of |m|.
     """
     spins = metropolis_spins(8, 3.5, 2000, seed=102)
-    model = gan.IsingGAN(8, n_epochs=30, rng=3).fit(spins)
-    generated = model.sample(2000, rng=4)
-    _check_against_mc(spins, generated, tol_e=0.07, tol_m=0.06)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
+    _check_against_mc(spins, model.sample(4000, rng=4))
+
+
+@pytest.mark.slow
+def test_conditioned_gan_at_held_out_temperatures_L8():
+    """One conditioned GAN on 6 temperatures; at held-out T = 2.0 and 2.6 its
+    energy per spin is within 2 % of the exact finite-lattice (Kaufman) value
+    plus 4 standard errors of the generated mean (independent draws; the
+    exact value has no error)."""
+    from ising.exact import finite_lattice
+
+    train_T = (1.5, 1.75, 2.269, 2.4, 2.8, 3.5)
+    spins = np.concatenate([metropolis_spins(8, T, 500, seed=200 + i)
+                            for i, T in enumerate(train_T)])
+    temps = np.repeat(train_T, 500)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_COND, rng=5, conditional=True).fit(spins, temps)
+    for T in (2.0, 2.6):
+        e = energy_per_spin(model.sample(4000, rng=6, temperature=T))
+        exact = finite_lattice(8, T)["energy"]
+        allowed = 4 * e.std(ddof=1) / np.sqrt(len(e)) + 0.02 * abs(exact)
+        assert abs(e.mean() - exact) < allowed, (
+            f"T = {T}: conditioned GAN e = {e.mean():.4f}, exact {exact:.4f}, "
+            f"allowed {allowed:.4f}")

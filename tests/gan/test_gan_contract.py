@@ -14,10 +14,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import gan  # noqa: E402
-from gan import model as gan_model  # noqa: E402
-from mccore.errors import FileFormatError, InvalidParameterError  # noqa: E402
-from mccore.training import TrainingStep  # noqa: E402
+import gan
+from gan import model as gan_model
+from mccore.errors import FileFormatError, InvalidParameterError
+from mccore.training import TrainingStep
 
 TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
 

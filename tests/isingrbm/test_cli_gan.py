@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-import ising  # noqa: E402
-from isingrbm import cli  # noqa: E402
+import ising
+from isingrbm import cli
 
 SMALL = ["--epochs", "2", "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
          "--batch-size", "16", "--quiet"]
@@ -95,6 +95,17 @@ def test_conditioned_fit_and_sample_at_a_new_temperature(data_file, tmp_path, ca
                          str(tmp_path / "x.h5"), *extra])
         assert code == 2 and "temperature" in _one_error_line(capsys)
     assert not (tmp_path / "x.h5").exists()
+    # several temperatures: one file, one group each, and the per-temperature table
+    both = tmp_path / "both.h5"
+    assert cli.main(["gan", "sample", str(model), "--temperature", "3", "2", "--samples", "40",
+                     "--out", str(both), "--seed", "2", "--quiet"]) == 0
+    ds = ising.load(both)
+    assert ds.temperatures == [2.0, 3.0]
+    assert not np.array_equal(ds.ensemble(2.0).spins, ds.ensemble(3.0).spins)
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(data_file), str(both), "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "T = 2 (" in table and "T = 3 (" in table and "GAN (n=40)" in table
     figs = tmp_path / "figs"
     assert cli.main(["gan", "plot", str(model), "--out-dir", str(figs), "--quiet",
                      "--temperature", "2.5"]) == 0
