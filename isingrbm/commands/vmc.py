@@ -19,57 +19,108 @@ from pathlib import Path
 from . import _common
 
 DESCRIPTION = """\
-Variational Monte Carlo for N particles in a D-dimensional isotropic harmonic
+Variational Monte Carlo with RBM trial states, for two systems.
+
+--system trap (default): N particles in a D-dimensional isotropic harmonic
 trap, H = sum_p (-1/2 nabla_p^2 + 1/2 omega^2 r_p^2) [+ sum_{p<q} 1/r_pq],
 hbar = m = 1. The trial wavefunction is the marginal F of a Gaussian-binary
 RBM over its hidden units (Psi = sqrt(F) by default, Gibbs-samplable), with
 an optional Pade-Jastrow factor exp(sum c r/(1 + beta r)) carrying the
-Coulomb cusp c = 1/(D-1). Energies are totals (not per particle); errors are
-blocking errors of the final sampling run. Exact values shown where known:
-N D omega / 2 without interaction; 3 for N=2, D=2, omega=1 and 2 for N=2,
-D=3, omega=0.5 with Coulomb repulsion (Taut 1993). Run it under
-'mpiexec -n K' to spread the walkers over K ranks."""
+Coulomb cusp c = 1/(D-1). Exact values shown where known: N D omega / 2
+without interaction; 3 for N=2, D=2, omega=1 and 2 for N=2, D=3,
+omega=0.5 with Coulomb repulsion (Taut 1993). omega in [0.001, 1000].
+
+--system tfim: the transverse-field Ising model H = -sum_<ij> sz_i sz_j -
+h sum_i sx_i (Pauli matrices, J = 1, periodic) on a chain of N spins or an
+L x L square lattice, with the RBM trial state log psi(s) = sum_i a_i s_i +
+sum_j log cosh(b_j + sum_i W_ij s_i) (real parameters: the ground state is
+positive for h > 0, so h must be > 0), alpha hidden units per spin, or the
+translation-symmetric RBM (--symmetric). Single-spin-flip Metropolis
+(optional global flips), stochastic reconfiguration (constant diagonal
+shift, or Carleo & Troyer's schedule max(100 * 0.9^p, 1e-4) relative to
+diag(S)). Exact values: free fermions for even chains, Lanczos exact
+diagonalization up to 20 sites (3x3, 4x4).
+
+Energies are totals (not per particle or site); errors are blocking errors
+of the final sampling run. Run it under 'mpiexec -n K' to spread the
+walkers/chains over K ranks."""
 
 EXAMPLE = ("isingrbm vmc --particles 2 --dims 2 --interaction coulomb --jastrow pade "
-           "--iterations 300 --samples 10000 --seed 1 --out vmc.h5 --plots figs")
+           "--iterations 300 --samples 10000 --seed 1 --out vmc.h5 --plots figs\n"
+           "  isingrbm vmc --system tfim --lattice chain --size 20 --field 1 "
+           "--iterations 300 --samples 1000 --seed 1")
 
 _SAMPLERS = ("metropolis", "importance", "gibbs")
 _OPTIMIZERS = ("sgd", "adam", "sr")
+_SYSTEMS = ("trap", "tfim")
+
+# option -> (system it belongs to, default)
+_TRAP_OPTIONS = {"particles": None, "dims": None, "omega": 1.0, "interaction": "none",
+                 "hidden": 2, "jastrow": "none", "form": "sqrt"}
+_TFIM_OPTIONS = {"lattice": None, "size": None, "field": None, "alpha": 1, "symmetric": False,
+                 "global_flip": 0.0, "shift_schedule": "constant", "diag_shift": 0.01}
 
 
 def register(subparsers) -> None:
     parser = _common.add_subcommand(
-        subparsers, "vmc", help="RBM variational Monte Carlo for particles in a trap",
+        subparsers, "vmc", help="RBM variational Monte Carlo (trapped particles, quantum Ising)",
         description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("--particles", type=_common.integer, required=True, metavar="N",
-                        help="number of particles (>= 1)")
-    parser.add_argument("--dims", type=_common.integer, required=True, metavar="D",
-                        help="spatial dimension (1, 2 or 3)")
-    parser.add_argument("--omega", type=_common.number, default=1.0, metavar="W",
-                        help="trap frequency (> 0; default 1)")
-    parser.add_argument("--interaction", default="none", metavar="{none,coulomb}",
-                        help="pair interaction (default none; coulomb needs D >= 2)")
-    parser.add_argument("--hidden", type=_common.integer, default=2, metavar="H",
-                        help="RBM hidden units (>= 1; default 2)")
-    parser.add_argument("--jastrow", default="none", metavar="{none,pade}",
-                        help="Pade-Jastrow factor with the Coulomb cusp (needs coulomb)")
-    parser.add_argument("--sampler", default="importance",
+    parser.add_argument("--system", default="trap", metavar="{trap,tfim}",
+                        help="trap: particles in a harmonic trap (default); tfim: the "
+                             "transverse-field Ising model")
+    trap = parser.add_argument_group("--system trap")
+    trap.add_argument("--particles", type=_common.integer, default=None, metavar="N",
+                      help="number of particles (>= 1; required)")
+    trap.add_argument("--dims", type=_common.integer, default=None, metavar="D",
+                      help="spatial dimension (1, 2 or 3; required)")
+    trap.add_argument("--omega", type=_common.number, default=None, metavar="W",
+                      help="trap frequency (in [0.001, 1000]; default 1)")
+    trap.add_argument("--interaction", default=None, metavar="{none,coulomb}",
+                      help="pair interaction (default none; coulomb needs D >= 2)")
+    trap.add_argument("--hidden", type=_common.integer, default=None, metavar="H",
+                      help="RBM hidden units (>= 1; default 2)")
+    trap.add_argument("--jastrow", default=None, metavar="{none,pade}",
+                      help="Pade-Jastrow factor with the Coulomb cusp (needs coulomb)")
+    trap.add_argument("--form", default=None, metavar="{sqrt,full}",
+                      help="Psi = sqrt(F) (default) or Psi = F of the RBM marginal F")
+    tfim = parser.add_argument_group("--system tfim")
+    tfim.add_argument("--lattice", default=None, metavar="{chain,square}",
+                      help="periodic chain of N spins or L x L square lattice (required)")
+    tfim.add_argument("--size", type=_common.integer, default=None, metavar="N_or_L",
+                      help="chain length N or square side L (>= 2; required)")
+    tfim.add_argument("--field", type=_common.number, default=None, metavar="H",
+                      help="transverse field h (> 0; required), J = 1")
+    tfim.add_argument("--alpha", type=_common.integer, default=None, metavar="A",
+                      help="hidden units per spin (filters with --symmetric), >= 1; default 1")
+    tfim.add_argument("--symmetric", action="store_true", default=None,
+                      help="translation-symmetric RBM (alpha N + alpha + 1 parameters)")
+    tfim.add_argument("--global-flip", type=_common.number, default=None, metavar="P",
+                      help="probability per sweep of a global flip s -> -s (in [0, 1]; "
+                           "default 0)")
+    tfim.add_argument("--shift-schedule", default=None, metavar="{constant,carleo}",
+                      help="SR diagonal shift: constant --diag-shift (default) or Carleo & "
+                           "Troyer's max(100 * 0.9^p, 1e-4) x diag(S)")
+    tfim.add_argument("--diag-shift", type=_common.number, default=None, metavar="E",
+                      help="SR constant diagonal shift (>= 0; default 0.01)")
+    parser.add_argument("--sampler", default=None,
                         metavar="{metropolis,importance,gibbs}",
-                        help="sampler (default importance; gibbs needs --form sqrt, no Jastrow)")
+                        help="sampler (trap: default importance, gibbs needs --form sqrt and "
+                             "no Jastrow; tfim: metropolis, the only one)")
     parser.add_argument("--optimizer", default="sr", metavar="{sgd,adam,sr}",
                         help="optimizer (default sr, stochastic reconfiguration)")
-    parser.add_argument("--iterations", type=_common.integer, default=200, metavar="K",
-                        help="optimization iterations (>= 0; default 200)")
-    parser.add_argument("--samples", type=_common.integer, default=10_000, metavar="M",
-                        help="samples per iteration (>= 1; default 10000)")
+    parser.add_argument("--iterations", type=_common.integer, default=None, metavar="K",
+                        help="optimization iterations (>= 0; default trap 200, tfim 300)")
+    parser.add_argument("--samples", type=_common.integer, default=None, metavar="M",
+                        help="samples per iteration (>= 1; default trap 10000, tfim 1000)")
     parser.add_argument("--final-samples", type=_common.integer, default=None, metavar="M",
                         help="samples of the final estimate (default 4 x --samples)")
     parser.add_argument("--learning-rate", type=_common.number, default=None, metavar="LR",
-                        help="learning rate (> 0; default sgd 0.2, adam 0.1 decaying to 1%%, sr 0.1)")
+                        help="learning rate (> 0; default trap: sgd 0.2 (at most half its "
+                             "stability bound 2/(omega^2 (1 + H))), adam 0.1 decaying to 1%%, "
+                             "sr 0.1; tfim: sr 0.05, adam 0.01, sgd 0.005)")
     parser.add_argument("--walkers", type=_common.integer, default=16, metavar="K",
-                        help="walkers (>= 1, a multiple of the MPI ranks; default 16)")
-    parser.add_argument("--form", default="sqrt", metavar="{sqrt,full}",
-                        help="Psi = sqrt(F) (default) or Psi = F of the RBM marginal F")
+                        help="walkers / Markov chains (>= 1, a multiple of the MPI ranks; "
+                             "default 16)")
     parser.add_argument("--threads", type=_common.integer, default=None, metavar="K",
                         help="threads for the sampling kernels and BLAS (default: all)")
     parser.add_argument("--out", default=None, metavar="FILE",
@@ -85,19 +136,106 @@ def register(subparsers) -> None:
     _common.add_common_options(parser)
 
 
+def _resolve_system_options(args) -> None:
+    """Refuse options of the other system; fill in this system's defaults."""
+    from mccore.errors import InvalidParameterError
+
+    if args.system not in _SYSTEMS:
+        raise InvalidParameterError(
+            f"--system must be one of {', '.join(_SYSTEMS)}, got {args.system!r}")
+    mine, other = ((_TRAP_OPTIONS, _TFIM_OPTIONS) if args.system == "trap"
+                   else (_TFIM_OPTIONS, _TRAP_OPTIONS))
+    for name in other:
+        if getattr(args, name) is not None:
+            flag = "--" + name.replace("_", "-")
+            raise InvalidParameterError(
+                f"{flag} applies to --system {'tfim' if args.system == 'trap' else 'trap'}, "
+                f"not to --system {args.system}")
+    for name, default in mine.items():
+        if getattr(args, name) is None:
+            if default is None:
+                flag = "--" + name.replace("_", "-")
+                raise InvalidParameterError(f"--system {args.system} needs {flag}")
+            setattr(args, name, default)
+    if args.sampler is None:
+        args.sampler = "importance" if args.system == "trap" else "metropolis"
+    if args.iterations is None:
+        args.iterations = 200 if args.system == "trap" else 300
+    if args.samples is None:
+        args.samples = 10_000 if args.system == "trap" else 1000
+
+
 def checkpoint_path(out) -> Path:
     """Where an unfinished run keeps its state: ``FILE.checkpoint`` beside ``--out FILE``."""
     out = Path(out)
     return out.with_name(out.name + ".checkpoint")
 
 
-def _validate(args) -> None:
+def _need(ok, message):
     from mccore.errors import InvalidParameterError
+    if not ok:
+        raise InvalidParameterError(message)
 
-    def need(ok, message):
-        if not ok:
-            raise InvalidParameterError(message)
 
+def _validate_common(args) -> None:
+    need = _need
+    need(args.optimizer in _OPTIMIZERS,
+         f"--optimizer must be one of {', '.join(_OPTIMIZERS)}, got {args.optimizer!r}")
+    need(args.iterations >= 0, f"--iterations must be an integer >= 0, got {args.iterations}")
+    need(args.samples >= 1, f"--samples must be an integer >= 1, got {args.samples}")
+    need(args.final_samples is None or args.final_samples >= 1,
+         f"--final-samples must be an integer >= 1, got {args.final_samples}")
+    need(args.learning_rate is None or (0 < args.learning_rate < float("inf")),
+         f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
+    need(args.walkers >= 1, f"--walkers must be an integer >= 1, got {args.walkers}")
+    need(args.threads is None or args.threads >= 1,
+         f"--threads must be an integer >= 1, got {args.threads}")
+    need(not args.resume or args.out is not None,
+         "--resume continues the run of --out FILE: give --out")
+
+
+def _validate(args) -> None:
+    _resolve_system_options(args)
+    _validate_common(args)
+    if args.system == "tfim":
+        _validate_tfim(args)
+    else:
+        _validate_trap(args)
+
+
+def _validate_tfim(args) -> None:
+    import math
+
+    from mccore.validation import check_memory
+    from vmc.tfim_run import tfim_memory_estimate
+
+    need = _need
+    need(args.lattice in ("chain", "square"),
+         f"--lattice must be one of chain, square, got {args.lattice!r}")
+    need(args.size >= 2, f"--size must be an integer >= 2, got {args.size}")
+    n_sites = args.size if args.lattice == "chain" else args.size * args.size
+    need(n_sites <= 400, f"--size {args.size} gives {n_sites} sites; at most 400 are supported")
+    need(math.isfinite(args.field) and args.field > 0,
+         "--field must be a finite number > 0 (the RBM trial state is real and positive, "
+         f"which the TFIM ground state is only for h > 0), got {args.field:g}")
+    need(args.field <= 1e6, f"--field must be a number in (0, 1e6], got {args.field:g}")
+    need(args.alpha >= 1, f"--alpha must be an integer >= 1, got {args.alpha}")
+    need(args.sampler == "metropolis",
+         f"--sampler must be metropolis for --system tfim, got {args.sampler!r}")
+    need(0 <= args.global_flip <= 1,
+         f"--global-flip must be a number in [0, 1], got {args.global_flip:g}")
+    need(args.shift_schedule in ("constant", "carleo"),
+         f"--shift-schedule must be one of constant, carleo, got {args.shift_schedule!r}")
+    need(math.isfinite(args.diag_shift) and args.diag_shift >= 0,
+         f"--diag-shift must be a finite number >= 0, got {args.diag_shift:g}")
+    check_memory(f"--lattice {args.lattice} --size {args.size} --alpha {args.alpha} "
+                 f"--samples {args.samples} --walkers {args.walkers}",
+                 tfim_memory_estimate(n_sites, args.alpha, bool(args.symmetric), args.samples,
+                                      args.walkers, args.final_samples))
+
+
+def _validate_trap(args) -> None:
+    need = _need
     need(args.particles >= 1, f"--particles must be an integer >= 1, got {args.particles}")
     need(1 <= args.dims <= 3, f"--dims must be 1, 2 or 3, got {args.dims}")
     from vmc.driver import OMEGA_RANGE
@@ -111,18 +249,7 @@ def _validate(args) -> None:
          f"--jastrow must be one of none, pade, got {args.jastrow!r}")
     need(args.sampler in _SAMPLERS,
          f"--sampler must be one of {', '.join(_SAMPLERS)}, got {args.sampler!r}")
-    need(args.optimizer in _OPTIMIZERS,
-         f"--optimizer must be one of {', '.join(_OPTIMIZERS)}, got {args.optimizer!r}")
     need(args.form in ("sqrt", "full"), f"--form must be one of sqrt, full, got {args.form!r}")
-    need(args.iterations >= 0, f"--iterations must be an integer >= 0, got {args.iterations}")
-    need(args.samples >= 1, f"--samples must be an integer >= 1, got {args.samples}")
-    need(args.final_samples is None or args.final_samples >= 1,
-         f"--final-samples must be an integer >= 1, got {args.final_samples}")
-    need(args.learning_rate is None or (0 < args.learning_rate < float("inf")),
-         f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
-    need(args.walkers >= 1, f"--walkers must be an integer >= 1, got {args.walkers}")
-    need(args.threads is None or args.threads >= 1,
-         f"--threads must be an integer >= 1, got {args.threads}")
     need(args.jastrow == "none" or args.interaction == "coulomb",
          "--jastrow pade carries the Coulomb cusp and needs --interaction coulomb, "
          f"got --interaction {args.interaction}")
@@ -133,8 +260,6 @@ def _validate(args) -> None:
     need(args.sampler != "gibbs" or (args.form == "sqrt" and args.jastrow == "none"),
          "--sampler gibbs samples the RBM marginal and needs --form sqrt and --jastrow none, "
          f"got --form {args.form}, --jastrow {args.jastrow}")
-    need(not args.resume or args.out is not None,
-         "--resume continues the run of --out FILE: give --out")
     from mccore.validation import check_memory
     from vmc.driver import memory_estimate
     check_memory(f"--particles {args.particles} --dims {args.dims} --hidden {args.hidden} "
@@ -269,18 +394,28 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
     if comm is not None:
         seed = comm.bcast(seed, root=0)
     if root:
-        _common.info(args, f"isingrbm vmc: N={args.particles} D={args.dims} omega={args.omega} "
-                           f"{args.interaction}, {args.sampler}/{args.optimizer}, "
+        what = (f"TFIM {args.lattice} size={args.size} h={args.field} alpha={args.alpha}"
+                f"{' symmetric' if args.symmetric else ''}" if args.system == "tfim" else
+                f"N={args.particles} D={args.dims} omega={args.omega} {args.interaction}")
+        _common.info(args, f"isingrbm vmc: {what}, {args.sampler}/{args.optimizer}, "
                            + (f"resuming from {source}" if source is not None else f"seed {seed}"))
+    common = dict(optimizer=args.optimizer, n_iterations=args.iterations,
+                  n_samples=args.samples, n_final_samples=args.final_samples,
+                  learning_rate=args.learning_rate, n_threads=args.threads, rng=seed,
+                  progress=root and _common.progress_enabled(args), comm=comm,
+                  checkpoint=checkpoint, resume=source is not None)
     try:
-        result = vmc.run(
-            args.particles, args.dims, omega=args.omega, interaction=args.interaction,
-            n_hidden=args.hidden, jastrow=args.jastrow, sampler=args.sampler,
-            optimizer=args.optimizer, n_iterations=args.iterations, n_samples=args.samples,
-            n_final_samples=args.final_samples, learning_rate=args.learning_rate,
-            n_walkers=args.walkers, form=args.form, n_threads=args.threads, rng=seed,
-            progress=root and _common.progress_enabled(args), comm=comm,
-            checkpoint=checkpoint, resume=source is not None)
+        if args.system == "tfim":
+            result = vmc.run_tfim(
+                args.lattice, args.size, args.field, alpha=args.alpha,
+                symmetric=bool(args.symmetric), shift_schedule=args.shift_schedule,
+                diag_shift=args.diag_shift, n_chains=args.walkers, p_global=args.global_flip,
+                **common)
+        else:
+            result = vmc.run(
+                args.particles, args.dims, omega=args.omega, interaction=args.interaction,
+                n_hidden=args.hidden, jastrow=args.jastrow, sampler=args.sampler,
+                n_walkers=args.walkers, form=args.form, **common)
     except DivergenceError as exc:
         partial = getattr(exc, "partial_result", None)
         if root and out is not None and partial is not None:

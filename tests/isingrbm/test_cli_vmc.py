@@ -203,3 +203,60 @@ def test_cli_resume_extends_a_finished_run(tmp_path, capsys):
     assert main([*base, "--iterations", "9", "--resume", "--hidden", "3"]) == 2
     assert "hidden was 2, now 3" in capsys.readouterr().err
     assert VMCResult.load(out).iterations == 7
+
+
+# ------------------------------------------------------------ issue 13: quantum Ising
+TFIM = ["--system", "tfim", "--seed", "1", "--threads", "1"]
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["--lattice", "chain", "--size", "10", "--field", "0"], "--field"),
+    (["--lattice", "chain", "--size", "10", "--field", "-1"], "h > 0"),
+    (["--lattice", "chain", "--size", "1", "--field", "1"], "--size"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--alpha", "0"], "--alpha"),
+    (["--lattice", "ring", "--size", "10", "--field", "1"], "--lattice"),
+    (["--lattice", "chain", "--field", "1"], "--size"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--particles", "2"], "--particles"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--sampler", "gibbs"], "--sampler"),
+    (["--lattice", "square", "--size", "100", "--field", "1"], "sites"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--global-flip", "2"],
+     "--global-flip"),
+    (["--lattice", "chain", "--size", "400", "--field", "1", "--alpha", "1000"], "memory"),
+])
+def test_tfim_bad_input_one_line_exit_2(capsys, tmp_path, argv, flag):
+    out = tmp_path / "t.h5"
+    assert main(["vmc", *TFIM, *argv, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("isingrbm vmc: error:"), captured.err
+    assert flag in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_trap_refuses_tfim_options(capsys):
+    assert main(["vmc", "--particles", "2", "--dims", "2", "--alpha", "2", *SMALL]) == 2
+    assert "--alpha applies to --system tfim" in capsys.readouterr().err
+
+
+def test_tfim_json_contract_and_file(tmp_path, capsys):
+    """N = 6 chain, h = 1: energy beside the free-fermion value, relative error,
+    variance, observables; the result file round-trips them."""
+    out = tmp_path / "t.h5"
+    code = main(["vmc", *TFIM, "--lattice", "chain", "--size", "6", "--field", "1",
+                 "--iterations", "60", "--samples", "500", "--json", "--quiet",
+                 "--out", str(out), "--plots", str(tmp_path)])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    for key in ("energy", "error", "exact", "relative_error", "variance", "observables",
+                "energy_per_site", "acceptance"):
+        assert key in data
+    assert data["exact"] == pytest.approx(-7.727406610312546, abs=1e-9)
+    assert data["relative_error"] < 0.01
+    for key in ("sx", "abs_mz", "mz2", "correlation", "variance"):
+        assert key in data["observables"]
+    assert len(data["observables"]["correlation"]) == 4
+    assert data["parameters"]["system"] == "tfim" and data["parameters"]["seed"] == 1
+    back = VMCResult.load(out)
+    assert back.observables["sx"]["mean"] == data["observables"]["sx"]["mean"]
+    assert "relative error" in back.summary()
+    assert (tmp_path / "vmc_energy.png").exists()
