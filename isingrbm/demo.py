@@ -578,6 +578,8 @@ def _stage_rbm(ctx: _Context):
                                       progress=ctx.progress,
                                       checkpoint_every=_CHECKPOINT_EVERY,
                                       command="isingrbm demo")
+            if fitted.interrupted:
+                raise KeyboardInterrupt   # the checkpoint is kept; a rerun continues it
             ctx.log(f"  {phase} (T = {T:g}): RBM with {fitted.model.n_hidden} hidden units "
                     f"fitted in {fitted.seconds:.1f} s")
         if _reusable_sample(ctx, sample_path, model_path):
@@ -604,7 +606,7 @@ def _gan_available() -> tuple[bool, str]:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return False, "torch is not installed"
+        return False, "torch is not installed (pip install torch)"
     try:
         import gan  # noqa: F401
     except ImportError as exc:
@@ -649,6 +651,8 @@ def _stage_gan(ctx: _Context):
                         f"{paths.relative(checkpoint)}")
             model.fit(ens.spins, progress=ctx.progress, checkpoint=checkpoint,
                       checkpoint_every=_CHECKPOINT_EVERY, resume=checkpoint.exists())
+            if getattr(model, "interrupted_", False):
+                raise KeyboardInterrupt   # the checkpoint is kept; a rerun continues it
             metadata = {"data_file": str(paths.monte_carlo.resolve()), "temperature": float(T),
                         "phase": phase, "data_group": ens.key, "seed": seed,
                         "command": "isingrbm demo", "software_version": software_version()}
@@ -742,6 +746,8 @@ def _stage_vmc(ctx: _Context):
         else:
             result = vmc.run(2, 2, omega=1.0, interaction="coulomb", jastrow=jastrow,
                              rng=seed, progress=ctx.progress, **cfg.vmc)
+            if getattr(result, "status", "complete") == "interrupted":
+                raise KeyboardInterrupt
             with atomic_path(path, create=False) as tmp:
                 result.save(tmp)
         energy = result.energy

@@ -214,12 +214,17 @@ def resume_seed(checkpoint, seed: int | None) -> int | None:
 
 @dataclass
 class FitResult:
-    """A trained and written model: the estimator, its file and provenance."""
+    """A trained model: the estimator, its file and provenance.
+
+    ``interrupted``: training was stopped by Ctrl-C; nothing was written to
+    ``path``, the checkpoint of the last completed epoch is kept for a resume.
+    """
 
     model: object
     path: Path
     metadata: dict
     seconds: float
+    interrupted: bool = False
 
 
 def fit_rbm(data_path, ensemble, settings: dict, *, out, seed: int, augment: int = 1,
@@ -250,6 +255,7 @@ def fit_rbm(data_path, ensemble, settings: dict, *, out, seed: int, augment: int
     Returns
     -------
     FitResult
+        With ``interrupted=True`` after Ctrl-C (nothing written, checkpoint kept).
     """
     import rbm
 
@@ -264,6 +270,10 @@ def fit_rbm(data_path, ensemble, settings: dict, *, out, seed: int, augment: int
     seconds = time.perf_counter() - start
     metadata = fit_provenance(data_path, ensemble, X, seed=seed, augment=augment,
                               command=command, seconds=seconds)
+    if getattr(model, "interrupted_", False):
+        # Ctrl-C: the training loop saved a checkpoint of the last completed epoch
+        return FitResult(model=model, path=out, metadata=metadata, seconds=seconds,
+                         interrupted=True)
     with atomic_path(_write_target(out)) as tmp:
         rbm.save(model, tmp, metadata=metadata, overwrite=True)
     checkpoint.unlink(missing_ok=True)

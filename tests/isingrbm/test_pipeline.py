@@ -183,3 +183,31 @@ def test_outputs_are_written_through_a_symlink(fitted, data_path, tmp_path):
     slink.symlink_to(samples)
     pipeline.sample_rbm(result.path, n_samples=5, out=slink, seed=2, n_steps=3, overwrite=True)
     assert slink.is_symlink() and ising.load(samples).ensembles[0].n_samples == 5
+
+
+def test_interrupted_fit_writes_nothing_and_resumes_exactly(fitted, data_path, tmp_path,
+                                                             monkeypatch):
+    """Ctrl-C during training: no model file (a partial model must not pass for a
+    finished one), the checkpoint is kept, and resume=True ends bit for bit where
+    the uninterrupted fit ends."""
+    import rbm
+
+    result, ens = fitted
+    original, calls = rbm.BernoulliRBM._epoch, []
+
+    def interrupted(self, *a, **k):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return original(self, *a, **k)
+
+    out = tmp_path / "m.h5"
+    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", interrupted)
+    stopped = pipeline.fit_rbm(data_path, ens, SETTINGS, out=out, seed=7, resume=True)
+    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", original)
+    assert stopped.interrupted and not out.exists()
+    assert pipeline.checkpoint_path(out).exists()
+    resumed = pipeline.fit_rbm(data_path, ens, SETTINGS, out=out, seed=7, resume=True)
+    assert not resumed.interrupted and out.exists()
+    assert not pipeline.checkpoint_path(out).exists()
+    np.testing.assert_array_equal(rbm.load(out).weights, result.model.weights)
