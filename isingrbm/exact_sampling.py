@@ -23,7 +23,8 @@ enough for a reliable integrated autocorrelation time (>= 50 tau_int,
 equilibration and a twice longer one is tried. Each chain then stores one
 configuration every ``thinning = ceil(2 max(tau_E, tau_|M|))`` proposals, so
 the stored samples are effectively independent. Rows are step-major
-(row = step * n_chains + chain).
+(row = step * n_chains + chain). BLAS runs single-threaded (the products of
+a few chains are small; on a busy machine threads only wait for each other).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import numpy as np
 
 from ising.montecarlo import default_n_chains
 from mccore.errors import ChainTooShortError, InvalidParameterError, IsingRBMWarning
+from mccore.parallel import with_single_threaded_blas
 
 __all__ = [
     "DEFAULT_PROPOSAL_STEPS",
@@ -189,6 +191,7 @@ def _drift_sigmas(E: np.ndarray) -> float:
     return diff / err
 
 
+@with_single_threaded_blas
 def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_STEPS,
                   n_chains: int | None = None, rng=None, progress=None,
                   max_equilibration: int = MAX_EQUILIBRATION_PROPOSALS) -> ExactSamples:
@@ -241,7 +244,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         "n_chains", n_chains, minimum=1)
     max_equilibration = check_int("max_equilibration", max_equilibration, minimum=1)
     n_visible = int(np.asarray(model.weights).shape[0])
-    L = int(round(math.sqrt(n_visible)))
+    L = round(math.sqrt(n_visible))
     if L * L != n_visible or L < 2:
         raise InvalidParameterError(
             f"model must have L*L visible units (L >= 2) for an L x L lattice, got {n_visible}")

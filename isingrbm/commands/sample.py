@@ -205,7 +205,7 @@ def run(args) -> int:
     metadata = dict(getattr(model, "metadata_", {}) or {})
     n_visible = int(model.weights.shape[0])
     n_hidden = int(model.weights.shape[1])
-    L = int(round(math.sqrt(n_visible)))
+    L = round(math.sqrt(n_visible))
     if L * L != n_visible or L < 2:
         raise InvalidParameterError(
             f"MODEL must have L*L visible units for an L x L lattice, {model_path.name} has "
