@@ -123,6 +123,16 @@ class Adam(_Delegating):
 SHIFT_SCHEDULES = ("constant", "carleo")
 
 
+def _gram(O) -> np.ndarray:
+    """``O^T O`` (symmetric) by BLAS ``dsyrk``: half the flops of a general product."""
+    from scipy.linalg.blas import dsyrk
+    if O.shape[0] == 0:
+        return np.zeros((O.shape[1], O.shape[1]))
+    upper = dsyrk(1.0, np.asfortranarray(O), trans=1)
+    lower = np.tril(upper.T, -1)
+    return np.triu(upper) + lower
+
+
 def carleo_shift(step: int) -> float:
     """Carleo & Troyer's relative shift ``lambda(p) = max(100 * 0.9^p, 1e-4)`` at step p (0-based)."""
     return max(100.0 * 0.9 ** step, 1e-4)
@@ -174,7 +184,7 @@ class SR:
     def s_matrix(self, O_centered) -> np.ndarray:
         """``S = O_c^T O_c / n`` (n_params, n_params), summed over MPI ranks."""
         O = np.asarray(O_centered, dtype=np.float64)
-        S = O.T @ O
+        S = _gram(O)
         n = O.shape[0]
         if self.comm is not None:
             from .mpi import allreduce_sum

@@ -182,3 +182,33 @@ def tfim_local_energy(s, a, b, W, bonds, field, coupling, e_out, sx_out):
             off += _flip_ratio(sk, theta, a, cosh2w, sinh2w, i)
         e_out[k] = -coupling * diag - field * off
         sx_out[k] = off / n_sites
+
+
+@njit(cache=True, parallel=True)
+def rbm_log_derivatives(s, b, W, out):
+    """Log-derivatives of the plain RBM: ``out[n] = (s, tanh theta, s_i tanh theta_j)``.
+
+    Parameters
+    ----------
+    s : ndarray (n, N) float64
+    b, W : ndarray (M,), (N, M) float64
+    out : ndarray (n, N + M + N M) float64
+        Written: columns ``[a_i | b_j | W_ij (row-major)]``.
+    """
+    n, n_sites = s.shape
+    n_hidden = b.size
+    for k in prange(n):
+        theta = np.empty(n_hidden)
+        _theta(s[k], b, W, theta)
+        row = out[k]
+        for i in range(n_sites):
+            row[i] = s[k, i]
+        for j in range(n_hidden):
+            theta[j] = math.tanh(theta[j])
+            row[n_sites + j] = theta[j]
+        base = n_sites + n_hidden
+        for i in range(n_sites):
+            si = s[k, i]
+            off = base + i * n_hidden
+            for j in range(n_hidden):
+                row[off + j] = si * theta[j]

@@ -146,9 +146,9 @@ class SpinRBM(_SpinWavefunction):
     def log_psi_param_grad(self, s) -> np.ndarray:
         """``O = (s_i, tanh theta_j, s_i tanh theta_j)`` (n, N + M + N M)."""
         s = self._check_s(s)
-        t = np.tanh(self.theta(s))
-        n = s.shape[0]
-        return np.concatenate([s, t, (s[:, :, None] * t[:, None, :]).reshape(n, -1)], axis=1)
+        out = np.empty((s.shape[0], self.n_params))
+        spin_kernels.rbm_log_derivatives(s, self.b, self.W, out)
+        return out
 
 
 class SymmetricSpinRBM(_SpinWavefunction):

@@ -1,0 +1,216 @@
+"""Transverse-field Ising ground states with RBM trial states: ours beside NetKet.
+
+Both codes run in this one process with the same lattice, field, hidden-unit
+density, samples per iteration, Metropolis chains, SR settings (learning
+rate, constant diagonal shift; NetKet's gradient is 2 Re F like ours, so
+equal learning rates are equal steps) and iterations, on one thread each
+(numba threads 1; XLA single-threaded). Per case: the final energy from 4x
+the samples with its statistical error, the relative error vs the exact
+value (free fermions, Lanczos), iterations until the 10-iteration running
+mean of the energy is within 1e-3 and 1e-4 of exact, and wall and CPU
+milliseconds per iteration (after a warm-up that compiles both).
+
+Usage::
+
+    python benchmarks/tfim.py --quick            # chain N=20, N=80 (h=1), 4x4; 150 iterations
+    python benchmarks/tfim.py --json --figure tfim.png
+
+NetKet is not a dependency of the workbench: install it (``pip install
+netket``, CPU jax) in the benchmark's environment; without it only our side
+is measured and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+
+import vmc  # noqa: E402
+from vmc.lattice import Lattice  # noqa: E402
+from vmc.tfim_exact import exact_energy  # noqa: E402
+
+H_CRITICAL_2D = 3.04438
+
+CASES = [
+    # label, lattice, size, field, symmetric, alpha
+    ("chain N=20 h=1, RBM alpha=1", "chain", 20, 1.0, False, 1),
+    ("chain N=80 h=0.5, symmetric alpha=2", "chain", 80, 0.5, True, 2),
+    ("chain N=80 h=1, symmetric alpha=2", "chain", 80, 1.0, True, 2),
+    ("chain N=80 h=2, symmetric alpha=2", "chain", 80, 2.0, True, 2),
+    ("square 4x4 h=3.04438, RBM alpha=1", "square", 4, H_CRITICAL_2D, False, 1),
+    ("square 10x10 h=3.04438, symmetric alpha=1", "square", 10, H_CRITICAL_2D, True, 1),
+]
+QUICK = (0, 2, 4)
+
+
+def _first_within(energies, exact, tol, window=10):
+    if exact is None:
+        return None
+    e = np.asarray(energies)
+    for k in range(window, e.size + 1):
+        if abs(np.mean(e[k - window:k]) - exact) / abs(exact) < tol:
+            return k
+    return None
+
+
+def run_ours(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_chains, lr,
+             shift, seed):
+    vmc.run_tfim(lattice, size, field, symmetric=symmetric, alpha=alpha, n_iterations=2,
+                 n_samples=n_samples, n_chains=n_chains, learning_rate=lr, diag_shift=shift,
+                 rng=seed, n_threads=1)  # warm-up (numba cache)
+    wall, cpu = time.perf_counter(), time.process_time()
+    marks = {}
+
+    def cb(step):
+        if step.step == step.n_steps:
+            marks["wall"] = time.perf_counter() - wall
+            marks["cpu"] = time.process_time() - cpu
+
+    result = vmc.run_tfim(lattice, size, field, symmetric=symmetric, alpha=alpha,
+                          n_iterations=n_iter, n_samples=n_samples, n_chains=n_chains,
+                          learning_rate=lr, diag_shift=shift, rng=seed, n_threads=1,
+                          callback=cb)
+    return {"energies": [float(e) for e in result.history["energy"]],
+            "energy": result.energy.mean, "error": result.energy.error,
+            "wall_ms": 1e3 * marks["wall"] / n_iter, "cpu_ms": 1e3 * marks["cpu"] / n_iter,
+            "n_params": int(result.parameters["n_params"])}
+
+
+def run_netket(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_chains, lr,
+               shift, seed):
+    import netket as nk
+
+    if lattice == "chain":
+        graph = nk.graph.Chain(length=size, pbc=True)
+    else:
+        graph = nk.graph.Square(size, pbc=True)
+    hilbert = nk.hilbert.Spin(s=0.5, N=graph.n_nodes)
+    # NetKet: H = -h sum sx + J sum sz sz; ours -sum sz sz - h sum sx => J = -1
+    ham = nk.operator.Ising(hilbert=hilbert, graph=graph, h=field, J=-1.0)
+    if symmetric:
+        model = nk.models.RBMSymm(symmetries=graph.translation_group(), alpha=alpha,
+                                  param_dtype=float)
+    else:
+        model = nk.models.RBM(alpha=alpha, param_dtype=float)
+    sampler = nk.sampler.MetropolisLocal(hilbert, n_chains=n_chains)
+    state = nk.vqs.MCState(sampler, model, n_samples=n_samples, n_discard_per_chain=5,
+                           seed=seed, sampler_seed=seed + 1)
+    opt = nk.optimizer.Sgd(learning_rate=lr)
+    sr = nk.optimizer.SR(diag_shift=shift)
+    driver = nk.driver.VMC(ham, opt, variational_state=state, preconditioner=sr)
+    warm = nk.logging.RuntimeLog()
+    driver.run(n_iter=2, out=warm, show_progress=False)  # warm-up (jit)
+    log = nk.logging.RuntimeLog()
+    wall, cpu = time.perf_counter(), time.process_time()
+    driver.run(n_iter=n_iter, out=log, show_progress=False)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    energies = list(np.asarray(warm.data["Energy"]["Mean"]).real) + \
+        list(np.asarray(log.data["Energy"]["Mean"]).real)
+    state.n_samples = 4 * n_samples
+    final = state.expect(ham)
+    return {"energies": [float(e) for e in energies], "energy": float(np.real(final.mean)),
+            "error": float(final.error_of_mean), "wall_ms": 1e3 * wall / n_iter,
+            "cpu_ms": 1e3 * cpu / n_iter, "n_params": int(state.n_parameters)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="three cases (chain 20, chain 80 h=1, 4x4), 150 iterations")
+    parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=0.05)
+    parser.add_argument("--diag-shift", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cases", default=None, help="comma-separated case numbers (0-5)")
+    parser.add_argument("--no-netket", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--figure", default=None, help="PNG of relative error vs iteration")
+    args = parser.parse_args(argv)
+    n_iter = args.iterations or (150 if args.quick else 300)
+    chosen = (QUICK if args.quick else range(len(CASES))) if args.cases is None else \
+        [int(c) for c in args.cases.split(",")]
+    have_netket = False
+    if not args.no_netket:
+        try:
+            import netket  # noqa: F401
+            have_netket = True
+        except ImportError:
+            print("netket is not installed: only our side is measured", file=sys.stderr)
+    records = []
+    for k in chosen:
+        label, lattice, size, field, symmetric, alpha = CASES[k]
+        exact, method = exact_energy(Lattice(lattice, size), field)
+        kw = dict(n_iter=n_iter, n_samples=args.samples, n_chains=args.chains,
+                  lr=args.learning_rate, shift=args.diag_shift, seed=args.seed)
+        row = {"case": label, "exact": exact, "exact_method": method if exact else None,
+               "iterations": n_iter, "samples": args.samples, "chains": args.chains,
+               "learning_rate": args.learning_rate, "diag_shift": args.diag_shift}
+        sides = [("ours", run_ours)] + ([("netket", run_netket)] if have_netket else [])
+        for name, fn in sides:
+            r = fn(lattice, size, field, symmetric, alpha, **kw)
+            n = size if lattice == "chain" else size * size
+            r["energy_per_site"] = r["energy"] / n
+            if exact is not None:
+                r["relative_error"] = abs(r["energy"] - exact) / abs(exact)
+                r["relative_error_sigma"] = r["error"] / abs(exact)
+                r["iterations_to_1e-3"] = _first_within(r["energies"], exact, 1e-3)
+                r["iterations_to_1e-4"] = _first_within(r["energies"], exact, 1e-4)
+            row[name] = r
+            print(f"{label:44s} {name:6s} E/N {r['energy_per_site']:.6f} "
+                  + (f"rel {r['relative_error']:.1e} +- {r['relative_error_sigma']:.0e} "
+                     f"it1e-3 {r['iterations_to_1e-3']} it1e-4 {r['iterations_to_1e-4']} "
+                     if exact is not None else "")
+                  + f"wall {r['wall_ms']:.1f} ms/it cpu {r['cpu_ms']:.1f} ms/it",
+                  file=sys.stderr, flush=True)
+        if have_netket:
+            row["speedup_wall"] = row["netket"]["wall_ms"] / row["ours"]["wall_ms"]
+            row["speedup_cpu"] = row["netket"]["cpu_ms"] / row["ours"]["cpu_ms"]
+        records.append(row)
+    if args.figure:
+        _figure(records, args.figure)
+    if args.json:
+        for row in records:
+            for side in ("ours", "netket"):
+                if side in row:
+                    row[side].pop("energies", None)
+        json.dump(records, sys.stdout, indent=2)
+        print()
+    return 0
+
+
+def _figure(records, path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = [r for r in records if r["exact"] is not None]
+    fig = Figure(figsize=(4.2 * max(len(rows), 1), 3.4))
+    FigureCanvasAgg(fig)
+    for k, row in enumerate(rows):
+        ax = fig.add_subplot(1, len(rows), k + 1)
+        for side, style in (("ours", "C0"), ("netket", "C1")):
+            if side in row:
+                e = np.asarray(row[side]["energies"])
+                ax.semilogy(np.arange(1, e.size + 1), np.abs(e - row["exact"]) / abs(row["exact"]),
+                            style, lw=1, label=side)
+        ax.set_title(row["case"], fontsize=8)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("|E - E0| / |E0| (per-iteration mean)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
