@@ -927,7 +927,8 @@ class IsingGAN:
             if model.conditional:
                 model.temperature_range_ = (min(temps), max(temps))
             model._build(torch)
-            model._generator.load_state_dict(payload["generator"])
+            model._generator.load_state_dict(_generator_state(payload["generator"],
+                                                              model.n_layers))
             model._discriminator.load_state_dict(payload["discriminator"])
             model.n_epochs_trained_ = int(payload["n_epochs_trained"])
             hist = payload["history"]
@@ -986,6 +987,21 @@ class IsingGAN:
         return (f"IsingGAN(L={self.L}, latent_dim={self.latent_dim}, channels={self.channels}, "
                 f"n_layers={self.n_layers}, loss={self.loss!r}{cond}, seed={self.seed_}"
                 f"{fitted})")
+
+
+def _generator_state(state: dict, n_layers: int) -> dict:
+    """Rename the generator weights of files written before the condition map
+    entered every layer (``body.{2k}`` -> ``convs.{k}``, the last -> ``out``)."""
+    if not any(key.startswith("body.") for key in state):
+        return state
+    renamed = {}
+    for key, value in state.items():
+        if key.startswith("body."):
+            _, index, name = key.split(".", 2)
+            k = int(index) // 2
+            key = f"out.{name}" if k == n_layers else f"convs.{k}.{name}"
+        renamed[key] = value
+    return renamed
 
 
 def _write_payload(torch, payload: dict, path: Path) -> None:

@@ -7,15 +7,16 @@ sees its neighbour on the left edge exactly as the Ising Hamiltonian does.
 Generator
     z (B, latent_dim) [+ condition c] -> Linear -> (B, channels, L, L) ->
     LeakyReLU(0.2), concatenated with ``noise_channels`` per-site noise maps
-    (B, k, L, L) [and a constant map of c] -> n_layers x [3x3 circular conv,
-    LeakyReLU(0.2)] -> 3x3 circular conv to one channel -> pre-activation
+    (B, k, L, L) -> n_layers x [3x3 circular conv, LeakyReLU(0.2)] -> 3x3
+    circular conv to one channel (a constant map of c is appended to the
+    input of every convolution) -> pre-activation
     ``a`` (B, L, L). The mean spin of a site is ``tanh(a)``; how spins are
     drawn from it is :class:`gan.IsingGAN`'s business.
 Discriminator (critic)
     x (B, 1, L, L) [+ a constant map of c] -> 3x3 circular conv ->
     LeakyReLU(0.2) -> (n_layers - 1) x [3x3 circular conv, stride 2 while the
     side is even and > 4, channels doubled, LeakyReLU(0.2)] -> average over
-    sites -> [minibatch standard deviation feature] [+ c] -> Linear -> one
+    sites f -> [f * c] [minibatch standard deviation feature] [+ c] -> Linear -> one
     score per configuration. With ``spectral_norm`` every layer is
     spectrally normalized (Miyato et al. 2018).
 
@@ -74,13 +75,14 @@ class Generator(nn.Module):
         self.conditional = conditional
         n_cond = int(conditional)
         self.project = nn.Linear(latent_dim + n_cond, channels * L * L)
-        layers: list[nn.Module] = []
-        c_in = channels + noise_channels + n_cond
+        # the condition map enters every convolution, so that every layer can
+        # make its local correlations depend on the temperature
+        self.convs = nn.ModuleList()
+        c_in = channels + noise_channels
         for _ in range(n_layers):
-            layers += [_conv(c_in, channels), nn.LeakyReLU(_SLOPE)]
+            self.convs.append(_conv(c_in + n_cond, channels))
             c_in = channels
-        layers.append(_conv(channels, 1))
-        self.body = nn.Sequential(*layers)
+        self.out = _conv(channels + n_cond, 1)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Pre-activations ``a`` (B, L, L); the mean spin is ``tanh(a)``."""
@@ -89,15 +91,14 @@ class Generator(nn.Module):
             g = torch.cat([g, c.view(-1, 1)], dim=1)
         h = nn.functional.leaky_relu(self.project(g), _SLOPE)
         h = h.view(z.shape[0], self.channels, self.L, self.L)
-        parts = [h]
         if self.noise_channels:
-            parts.append(z[:, self.latent_dim:].reshape(z.shape[0], self.noise_channels,
-                                                        self.L, self.L))
-        if self.conditional:
-            parts.append(_constant_map(c, self.L))
-        if len(parts) > 1:
-            h = torch.cat(parts, dim=1)
-        return self.body(h)[:, 0]
+            h = torch.cat([h, z[:, self.latent_dim:].reshape(z.shape[0], self.noise_channels,
+                                                             self.L, self.L)], dim=1)
+        cmap = _constant_map(c, self.L) if self.conditional else None
+        for conv in self.convs:
+            h = nn.functional.leaky_relu(conv(h if cmap is None else torch.cat([h, cmap], 1)),
+                                         _SLOPE)
+        return self.out(h if cmap is None else torch.cat([h, cmap], 1))[:, 0]
 
 
 class Discriminator(nn.Module):
@@ -137,7 +138,9 @@ class Discriminator(nn.Module):
             size, c = size // stride, 2 * c
         self.body = nn.Sequential(*layers)
         self.minibatch_std = minibatch_std
-        head = nn.Linear(c + int(minibatch_std) + n_cond, 1)
+        # conditioned: the head also sees features * c (a projection discriminator,
+        # Miyato & Koyama 2018), so its judgement of x depends on the temperature
+        head = nn.Linear((1 + n_cond) * c + int(minibatch_std) + n_cond, 1)
         self.head = nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
@@ -146,6 +149,8 @@ class Discriminator(nn.Module):
         if self.conditional:
             h = torch.cat([h, _constant_map(c, self.L)], dim=1)
         features = self.body(h).mean(dim=(2, 3))
+        if self.conditional:
+            features = torch.cat([features, features * c.view(-1, 1)], dim=1)
         extra = []
         if self.minibatch_std:
             if features.shape[0] > 1:

@@ -20,7 +20,7 @@ def _spin_key(fig) -> None:
     from matplotlib.patches import Patch
     fig.legend(handles=[Patch(facecolor="black", edgecolor="0.5", label="s = +1"),
                         Patch(facecolor="white", edgecolor="0.5", label="s = -1")],
-               loc="lower right", fontsize=7, ncol=2, frameon=False)
+               loc="outside lower right", fontsize=7, ncol=2, frameon=False)
 
 
 def _title_T(model, temperature=None) -> str:
@@ -84,13 +84,20 @@ def training_samples(model, *, n_show: int = 8):
         fig = _figure(figsize=(4, 1))
         fig.text(0.5, 0.5, "no snapshots recorded", ha="center", va="center")
         return fig
-    n_show = min(n_show, snaps[epochs[0]].shape[0])
+    n_snap = snaps[epochs[0]].shape[0]
+    n_show = min(n_show, n_snap)
+    # evenly spread over the snapshot set (a conditioned model's spans its temperature range)
+    columns = np.unique(np.linspace(0, n_snap - 1, n_show).round().astype(int))
+    n_show = len(columns)
     fig = _figure(figsize=(1.1 * n_show, 1.2 * len(epochs)), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(epochs), n_show, squeeze=False))
     for r, epoch in enumerate(epochs):
-        for c in range(n_show):
-            s = snaps[epoch][c]
+        for c, k in enumerate(columns):
+            s = snaps[epoch][k]
             title = f"m={s.mean():+.2f}"
+            if getattr(model, "conditional", False):
+                lo, hi = model.temperature_range_
+                title = f"T={np.linspace(lo, hi, n_snap)[k]:.2f}\n" + title
             _show(axes[r, c], s, title)
         axes[r, 0].set_ylabel(f"epoch {epoch}", fontsize=8)
     what = "fixed latent vectors"

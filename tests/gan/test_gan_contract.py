@@ -266,3 +266,14 @@ def test_losses_and_outputs_train_and_round_trip(tiny_data, tmp_path, loss):
     back = gan.IsingGAN.load(model.save(tmp_path / "m.pt"))
     assert _same_weights(model, back)
     assert np.array_equal(back.sample(20, rng=4), model.sample(20, rng=4))
+
+
+def test_model_file_of_format_version_1_still_loads():
+    """tests/gan/data/gan_v1.pt was written by the GAN before this change (format 1,
+    seed=1, T = 3): it loads with the settings it was trained with."""
+    from pathlib import Path
+    model = gan.IsingGAN.load(Path(__file__).parent / "data" / "gan_v1.pt")
+    assert model.seed_ == 1 and model.metadata_["T"] == 3.0
+    assert not model.symmetrize and model.training_output == "mean"
+    s = model.sample(20, rng=1)
+    assert s.shape == (20, 4, 4) and set(np.unique(s)) <= {-1, 1}
