@@ -15,7 +15,9 @@ exits 130. Unexpected exceptions (bugs) keep their traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import re
 import sys
 
 from mccore.errors import IsingRBMError
@@ -61,21 +63,150 @@ def main(argv: list[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # name the subcommand, not the root (argparse would say "isingrbm:")
         _leaf_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    previous_hooks = sys.unraisablehook, sys.excepthook
+    sys.unraisablehook, sys.excepthook = _quiet_disk_full_hooks(*previous_hooks)
     try:
         return int(args.func(args) or 0)
-    except IsingRBMError as exc:
-        _report_error(args, exc)
-        return 2
     except BrokenPipeError:  # e.g. `isingrbm inspect f.h5 | head`: not an error
         _silence_stdout()
         return 0
-    except OSError as exc:
-        _report_error(args, exc)
-        return 2
     except KeyboardInterrupt:
         command = getattr(args, "command_path", args.command)
         print(f"isingrbm {command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        full = _disk_full(exc, args)
+        if full is not None:
+            _report_message(args, f"No space left on device ({full})")
+            _exit_if_hdf5_files_leaked(2)
+            return 2
+        if isinstance(exc, (IsingRBMError, OSError)):
+            _report_error(args, exc)
+            return 2
+        raise
+    finally:
+        sys.unraisablehook, sys.excepthook = previous_hooks
+
+
+_DISK_FULL_TEXT = ("No space left on device", "errno = 28,", "Disk quota exceeded")
+_TMP_NAME = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")  # mccore.files.atomic_path
+_H5_FILENAME = re.compile(r"filename = '(?P<path>[^']*)'")
+
+
+def _output_of(args):
+    for attr in ("out", "out_dir", "plots"):
+        value = getattr(args, attr, None)
+        if value:
+            return value
+    return None
+
+
+def _shown_path(path) -> str:
+    """A temporary file of :func:`mccore.files.atomic_path` is shown as its destination."""
+    import os
+
+    path = os.fsdecode(path)
+    folder, name = os.path.split(path)
+    match = _TMP_NAME.match(name)
+    return os.path.join(folder, match["name"]) if match else path
+
+
+def _disk_full(exc: BaseException, args) -> str | None:
+    """The path of a full file system if ``exc`` (or its cause) is one, else None.
+
+    Recognizes ``OSError`` with errno ENOSPC/EDQUOT, HDF5 errors whose text
+    carries ``errno = 28`` (h5py raises them as OSError or RuntimeError
+    without ``errno``) and write failures of other libraries (PyTorch's
+    "file write failed") when the output's file system has no space left.
+    """
+    import errno
+    import os
+
+    seen = set()
+    chain = exc
+    while chain is not None and id(chain) not in seen:
+        seen.add(id(chain))
+        text = str(chain)
+        if ((isinstance(chain, OSError) and chain.errno in (errno.ENOSPC, errno.EDQUOT))
+                or any(t in text for t in _DISK_FULL_TEXT)):
+            filename = getattr(chain, "filename", None)
+            if not filename:
+                match = _H5_FILENAME.search(text)
+                filename = match["path"] if match else _output_of(args)
+            return _shown_path(filename) if filename else "the output's file system"
+        if "write failed" in text:
+            output = _output_of(args)
+            if output is not None:
+                folder = os.path.dirname(os.path.abspath(os.fsdecode(output)))
+                try:
+                    st = os.statvfs(folder)
+                except OSError:
+                    st = None
+                if st is not None and st.f_bavail * st.f_frsize < 1 << 20:
+                    return os.fsdecode(output)
+        chain = chain.__cause__ or chain.__context__
+    return None
+
+
+def _quiet_disk_full_hooks(unraisable_hook, except_hook):
+    """``sys.unraisablehook`` and ``sys.excepthook`` that drop h5py's dealloc errors
+    on a full disk.
+
+    When a write fails for lack of space, h5py objects that cannot be
+    released print "Exception ignored in ... __dealloc__" tracebacks (Cython
+    prints them through both hooks); the command reports one line instead.
+    """
+
+    def disk_full(value) -> bool:
+        return value is not None and any(t in str(value) for t in _DISK_FULL_TEXT)
+
+    def unraisable(info):
+        if not disk_full(getattr(info, "exc_value", None)):
+            unraisable_hook(info)
+
+    def excepthook(exc_type, value, tb):
+        if not disk_full(value):
+            except_hook(exc_type, value, tb)
+
+    return unraisable, excepthook
+
+
+def _exit_if_hdf5_files_leaked(status: int) -> None:
+    """End the process at once if HDF5 still holds files it cannot flush.
+
+    A write that failed for lack of space leaves the HDF5 file open (its
+    close needs to flush, which fails); HDF5's own clean-up at interpreter
+    exit then crashes (segmentation fault, exit 139). The files are closed
+    if possible; if any stays open the process ends with ``os._exit`` after
+    flushing stdout and stderr (the temporary files are already removed).
+    """
+    import os
+
+    h5py = sys.modules.get("h5py")
+    if h5py is None:
+        return
+    import gc
+
+    gc.collect()
+    try:
+        ids = h5py.h5f.get_obj_ids(h5py.h5f.OBJ_ALL, h5py.h5f.OBJ_FILE)
+    except Exception:  # noqa: BLE001 - the library is in an error state: assume leaked
+        ids = [None]
+    for fid in ids:
+        if fid is None:
+            continue
+        with contextlib.suppress(Exception):  # it cannot flush: it stays open
+            fid._close_open_objects(h5py.h5f.OBJ_LOCAL | ~h5py.h5f.OBJ_FILE)
+            fid.close()
+    try:
+        left = h5py.h5f.get_obj_ids(h5py.h5f.OBJ_ALL, h5py.h5f.OBJ_FILE)
+    except Exception:  # noqa: BLE001
+        left = [None]
+    if left:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status)
 
 
 def _silence_stdout() -> None:
@@ -92,8 +223,12 @@ def _report_error(args, exc: BaseException) -> None:
     message = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, OSError) and not isinstance(exc, IsingRBMError) and exc.filename:
         message = f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    _report_message(args, message)
+
+
+def _report_message(args, message: str) -> None:
     command = getattr(args, "command_path", args.command)
-    print(f"isingrbm {command}: error: {message}", file=sys.stderr)
+    print(f"isingrbm {command}: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from mccore.errors import InvalidParameterError, OutputExistsError
 from mccore.files import atomic_path, output_lock
 
 __all__ = [
-    "OneLineErrorParser", "add_common_options", "add_subcommand", "integer", "number",
-    "positive_int", "nonnegative_int", "positive_float", "temperature", "resolve_seed", "check_output_path", "output_target",
-    "atomic_output", "output_lock", "check_input_file", "emit_json", "info", "progress_enabled",
+    "OneLineErrorParser", "add_common_options", "add_subcommand", "atomic_output",
+    "check_input_file", "check_output_path", "emit_json", "info", "integer", "nonnegative_int",
+    "number", "output_lock", "output_target", "positive_float", "positive_int",
+    "progress_enabled", "resolve_seed", "temperature",
 ]
 
 

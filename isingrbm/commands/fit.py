@@ -9,13 +9,13 @@ the estimator's default. The model file records the provenance of its data
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
-from . import _common
 from mccore.version import software_version
+
+from . import _common
 
 DESCRIPTION = """\
 Train a Bernoulli RBM on the Monte Carlo spins of one temperature of DATA and

@@ -84,8 +84,10 @@ def _one_line(capsys, prefix: str) -> str:
 @pytest.mark.parametrize("bad", [["--seed", "-1"], ["--seed"], ["--no-such-flag"], []],
                          ids=["negative-seed", "seed-without-value", "unknown-flag", "nothing"])
 def test_argparse_errors_are_one_line_with_the_subcommand(path, bad, capsys):
-    if path == ("demo",) and bad == []:
-        pytest.skip("'isingrbm demo' alone is valid: it runs the demo")
+    if bad == []:
+        sub = dict(_leaf_parsers(cli.build_parser()))[path]
+        if not any(action.required for action in sub._actions):
+            pytest.skip(f"'isingrbm {' '.join(path)}' alone is valid: it runs")
     with pytest.raises(SystemExit) as info:
         cli.main([*path, *bad])
     assert info.value.code == 2

@@ -23,10 +23,9 @@ def test_atomic_output_moves_into_place_with_umask_permissions(tmp_path):
 def test_atomic_output_leaves_existing_file_untouched_on_error(tmp_path):
     target = tmp_path / "out.h5"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_output(target) as tmp:
-            tmp.write_text("half-written")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_text("half-written")
+        raise RuntimeError("boom")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.h5"]
 
