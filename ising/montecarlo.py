@@ -96,7 +96,7 @@ from .store import DatasetWriter, DiskFullError, Ensemble, group_key, load, vali
 
 __all__ = ["ALGORITHMS", "AUTO_WOLFF_MAX_T", "MAX_EQUILIBRATION_SWEEPS", "STREAM_KEYING",
            "simulate", "resolve_algorithm", "default_n_chains", "partial_path",
-           "estimated_memory"]
+           "estimated_memory", "check_output"]
 
 #: Root attr ``stream_keying`` of files whose streams are keyed by T's value.
 STREAM_KEYING = "temperature-value"
@@ -459,7 +459,18 @@ def _output_exists_message(path: Path, partial: Path) -> str:
             "run) or --overwrite to replace it")
 
 
-def _check_output(path: Path, overwrite: bool, resume: bool) -> None:
+def check_output(path, overwrite: bool = False, resume: bool = False) -> None:
+    """Refuse an output :func:`simulate` could not write (before any work).
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` or its ``.partial`` exists without ``overwrite``/``resume``
+        (the message names both flags).
+    InvalidParameterError
+        ``path`` is a folder, or its folder does not exist or is not writable.
+    """
+    path = Path(path)
     if path.is_dir():
         raise InvalidParameterError(f"output {path} is a directory, expected a file path")
     partial = partial_path(path)
@@ -553,7 +564,7 @@ class _Output:
 
     def open(self, *, resume: bool, overwrite: bool, L: int, tasks, window, algorithm,
              seed_given: bool, seed: int) -> tuple[int, dict]:
-        _check_output(self.path, overwrite, resume)
+        check_output(self.path, overwrite, resume)
         plan: dict = {}
         if resume and (self.partial.exists() or self.target.exists()):
             self.writing = self.partial if self.partial.exists() else self.target
@@ -727,7 +738,7 @@ def simulate(L: int, temperatures, n_samples: int, *, algorithm: str = "auto", r
                 if path.is_dir():
                     raise InvalidParameterError(
                         f"output {path} is a directory, expected a file path")
-                _check_output(path, overwrite, resume)
+                check_output(path, overwrite, resume)
                 stack.enter_context(output_lock(path))
                 output = _Output(path)
                 seed, plan = output.open(resume=resume, overwrite=overwrite, L=L, tasks=tasks,

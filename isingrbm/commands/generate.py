@@ -130,10 +130,10 @@ def parse(args) -> dict:
     if args.seed is not None and args.seed >= 2**64:
         raise InvalidParameterError(f"--seed must be an integer in [0, 2^64), got {args.seed}")
     from mccore.rng import recorded_seed, seed_sequence
-    from ising.montecarlo import _check_output, partial_path
+    from ising.montecarlo import check_output, partial_path
 
     path = Path(args.out)
-    _check_output(path, args.overwrite, args.resume)   # names --resume and --overwrite
+    check_output(path, args.overwrite, args.resume)   # names --resume and --overwrite
     path = _common.check_output_path(path, overwrite=True)
     continued = partial_path(path) if partial_path(path).exists() else path
     if args.resume and continued.exists():
