@@ -105,10 +105,11 @@ def measure_mc(algorithm, L, T, n_chains, n_sweeps, seed) -> dict:
 
 
 def measure_mh(model, L, T, k, n_chains, n_proposals, seed) -> dict:
-    from isingrbm.exact_sampling import ising_log_target
+    from isingrbm.exact_sampling import WARM_START_STEPS, ising_log_target
     from rbm.metropolis import RBMMetropolis
     N = L * L
     mh = RBMMetropolis(model, ising_log_target(L, T), n_chains, k=k, global_flip=True, rng=seed)
+    mh.warm_start(WARM_START_STEPS)
     mh.run(max(100, n_proposals // 5))
     accepted0, proposed0 = mh.n_accepted.copy(), mh.n_proposed
     E = np.empty((n_chains, n_proposals))

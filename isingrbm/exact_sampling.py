@@ -14,12 +14,18 @@ chains' stationary distribution is the Ising Boltzmann distribution exactly,
 however well or badly the RBM was trained: its quality only sets the
 acceptance rate and the autocorrelation time.
 
-Equilibration is checked as ``isingrbm generate`` does
+The chains start from the RBM's own distribution (``WARM_START_STEPS``
+plain Gibbs steps from random bits, :meth:`rbm.metropolis.RBMMetropolis.warm_start`):
+from random bits a model of an ordered phase finds the start so improbable
+that the chain would reject nearly everything. Equilibration is then checked
+as ``isingrbm generate`` does
 (:mod:`ising.montecarlo`): after ``n_eq`` proposals a measurement series of
 E and |M| per chain (one value per proposal) must show no drift (the mean
 energies of its halves agree within 4 standard errors, blocking) and be long
 enough for a reliable integrated autocorrelation time (>= 50 tau_int,
-:func:`mcstats.integrated_time`); otherwise the series counts as more
+:func:`mcstats.integrated_time`), and every chain must have accepted at least
+one proposal in it (a stuck chain has a constant, seemingly perfect series);
+otherwise the series counts as more
 equilibration and a twice longer one is tried. Each chain then stores one
 configuration every ``thinning = ceil(2 max(tau_E, tau_|M|))`` proposals, so
 the stored samples are effectively independent. Rows are step-major
@@ -44,6 +50,7 @@ from mccore.parallel import with_single_threaded_blas
 __all__ = [
     "DEFAULT_PROPOSAL_STEPS",
     "MAX_EQUILIBRATION_PROPOSALS",
+    "WARM_START_STEPS",
     "ExactSamples",
     "bond_rbm",
     "default_n_chains",
@@ -55,6 +62,8 @@ __all__ = [
 DEFAULT_PROPOSAL_STEPS = 5
 #: Equilibration gives up (with a warning, recorded) after this many proposals.
 MAX_EQUILIBRATION_PROPOSALS = 2**16
+#: Plain Gibbs steps that move the chains' starts into the RBM's distribution.
+WARM_START_STEPS = 100
 _INITIAL_EQUILIBRATION = 64
 _INITIAL_MEASUREMENT = 256
 _DRIFT_SIGMAS = 4.0
@@ -252,6 +261,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
     start = time.perf_counter()
     N = n_visible
     mh = RBMMetropolis(model, ising_log_target(L, T), n_chains, k=k, global_flip=True, rng=seq)
+    mh.warm_start(WARM_START_STEPS)
 
     def observe(series_E, series_A):
         col = [0]
@@ -269,8 +279,10 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         total += n_eq
         E = np.empty((n_chains, n_meas))
         A = np.empty((n_chains, n_meas))
+        accepted = mh.n_accepted.copy()
         mh.run(n_meas, callback=observe(E, A))
         total += n_meas
+        stuck = int(np.sum(mh.n_accepted == accepted))   # chains that accepted nothing
         if progress is not None:
             progress("equilibration", total, None)
         drift = _drift_sigmas(E)
@@ -279,7 +291,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
             reliable = True
         except ChainTooShortError:
             reliable = False
-        if reliable and abs(drift) < _DRIFT_SIGMAS:
+        if reliable and abs(drift) < _DRIFT_SIGMAS and stuck == 0:
             passed = True
             break
         if total + 2 * n_meas > max_equilibration:
@@ -288,7 +300,8 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
             warnings.warn(
                 f"T={T:g}: equilibration check not passed after {total} proposals (energy "
                 f"drift {drift:.1f} sigma, tau_int(E)={tau_e:.3g}, tau_int(|M|)={tau_m:.3g} "
-                "proposals); samples may be correlated", IsingRBMWarning, stacklevel=2)
+                f"proposals, {stuck} of {n_chains} chains accepted no proposal in the last "
+                f"{n_meas}); samples may be correlated", IsingRBMWarning, stacklevel=2)
             break
         n_eq, n_meas = 0, 2 * n_meas
     thinning = max(1, math.ceil(2.0 * max(tau_e, tau_m)))

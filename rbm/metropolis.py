@@ -370,6 +370,31 @@ hidden_bias = np.zeros(2)
                     f"local_move must return shape {self._V.shape}, got {V.shape}")
             self._set_visible(V)
 
+    def warm_start(self, n_steps: int) -> None:
+        """Move the chains' *starting points* by ``n_steps`` plain block-Gibbs steps.
+
+        Every proposal is taken (no accept/reject), so the states approach
+        the RBM's own distribution. This only chooses where the MH chains
+        start -- any start is valid -- but a good one matters: from a state
+        the RBM finds far less probable than the target does (e.g. uniformly
+        random bits for a model of an ordered phase), the ratio ``pi / p_RBM``
+        is so large that nearly every proposal is rejected and the chain
+        sticks. Uses each chain's Gibbs stream (k steps per draw of uniforms).
+        """
+        from mccore.validation import check_int
+        n_steps = check_int("n_steps", n_steps, minimum=0)
+        n_draws = -(-n_steps // self.k)
+        U = np.empty((self.n_chains, self._n_gibbs), dtype=self.dtype)
+        for _ in range(n_draws):
+            for c in range(self.n_chains):
+                self._gibbs_rngs[c].random(self._n_gibbs, dtype=self.dtype, out=U[c])
+            U *= 2
+            U -= 1
+            self._set_visible(self._propose(U))
+            if np.any(np.isneginf(self._log_pi)):
+                raise InvalidParameterError(
+                    "warm_start reached a state with log_target = -inf; start from init instead")
+
     def run(self, n_proposals: int, *, callback: Callable | None = None) -> None:
         """Advance every chain by ``n_proposals`` proposals.
 

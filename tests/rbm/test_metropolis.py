@@ -173,6 +173,23 @@ def test_long_chains_sample_the_target(dtype):
     assert 0.0 < mh.acceptance_rate.mean() < 1.0
 
 
+def test_warm_start_draws_from_the_rbm_itself():
+    """warm_start takes every Gibbs proposal: 20000 chains end up distributed
+    as p_RBM (chi-square), not as the target."""
+    m = Params(4, 3)
+    log_target, _ = _random_target(4)
+    K = transition_matrix(m, log_target)
+    F = free_energy(K["states"], m.weights, m.visible_bias, m.hidden_bias)
+    p_rbm = np.exp(-(F - F.min()))
+    p_rbm /= p_rbm.sum()
+    mh = RBMMetropolis(m, log_target, 20000, k=2, init=np.zeros((20000, 4), np.uint8), rng=SEED)
+    mh.warm_start(30)
+    states = _index(mh.visible)
+    assert _chi_square_p(states, p_rbm) > 1e-3
+    assert _chi_square_p(states, K["pi"]) < 1e-6
+    assert mh.n_proposed == 0
+
+
 def test_local_move_is_applied_and_target_is_kept():
     """A local move that is itself pi-invariant (single-site Metropolis) mixed in."""
     m = Params(4, 3, scale=0.3)
