@@ -35,6 +35,9 @@ def register(subparsers) -> None:
         description=DESCRIPTION, example=EXAMPLE, func=run)
     parser.add_argument("file", metavar="FILE", help="an isingrbm Ising dataset (.h5)")
     _common.add_common_options(parser)
+    for action in parser._actions:            # every subcommand takes --seed; say it is unused
+        if "--seed" in action.option_strings:
+            action.help = "accepted like every subcommand's, unused: inspect draws no random numbers"
 
 
 def run(args) -> int:

@@ -90,3 +90,13 @@ def test_model_file_is_refused(tmp_path, capsys):
         f.attrs["format_version"] = 1
     assert cli.main(["inspect", str(path)]) == 2
     assert "isingrbm-rbm" in _one_error_line(capsys)
+
+
+def test_seed_is_documented_as_unused(capsys):
+    """inspect draws no random numbers: its --seed (every subcommand has one)
+    must not pretend to do something."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["inspect", "--help"])
+    assert exc.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "unused: inspect draws no random numbers" in help_text
