@@ -284,8 +284,10 @@ def fit_rbm(data_path, ensemble, settings: dict, *, out, seed: int, augment: int
 # step 2: sample
 
 
-def load_sampler(model_path):
+def load_sampler(model_path, *, purpose: str = ""):
     """A Bernoulli RBM model file ready to sample: ``(model, metadata, L)``.
+
+    ``purpose`` (e.g. ``"--exact"``) is named in the refusal of another kind of model.
 
     Raises
     ------
@@ -301,8 +303,8 @@ def load_sampler(model_path):
     kind = getattr(model, "kind", type(model).__name__)
     if kind != "bernoulli":
         raise InvalidParameterError(
-            f"MODEL must be a Bernoulli RBM (spins are binary), {model_path.name} holds a "
-            f"{kind!r} model")
+            f"MODEL must be a Bernoulli RBM (spins are binary)"
+            f"{f' for {purpose}' if purpose else ''}, {model_path.name} holds a {kind!r} model")
     metadata = dict(getattr(model, "metadata_", None) or {})
     n_visible = int(model.weights.shape[0])
     L = int(round(math.sqrt(n_visible)))
@@ -453,7 +455,8 @@ def sample_rbm(model_path, *, n_samples: int, out, seed: int, n_steps: int = 100
     spins = visible_to_spins(np.rint(np.asarray(visible)).astype(np.uint8), L)
     provenance = sample_provenance(
         model_path, model, metadata,
-        {"n_steps": int(n_steps), "init": init, "algorithm": "rbm-gibbs"}, command=command)
+        {"n_steps": int(n_steps), "init": init, "algorithm": "rbm-gibbs", "method": "gibbs"},
+        command=command)
     target = _write_target(out)
     with output_lock(target):
         write_generated(target, spins, T=T, source="rbm", provenance=provenance,
