@@ -4,7 +4,10 @@
 ``GaussianBernoulliRBM`` (real visible units with per-unit width sigma),
 trained by CD-k, persistent CD or parallel tempering with SGD/Adam; exact
 (``<= 25`` units in the smaller layer) and AIS partition functions; HDF5
-model files (``save``/``load``). Knows nothing of Ising.
+model files (``save``/``load``). Both are scikit-learn estimators
+(``BaseEstimator``, ``TransformerMixin``: ``fit(X, y=None)``, ``transform``,
+``score``, ``clone``, ``Pipeline``, ``GridSearchCV``); their training lives
+in :mod:`rbm.training`. Knows nothing of Ising.
 
 >>> import numpy as np, rbm
 >>> X = (np.random.default_rng(0).random((500, 9)) < 0.3).astype(np.uint8)

@@ -45,14 +45,17 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
     TypeError
         Sparse matrices and entries that are not numbers (as scikit-learn).
     """
-    from sklearn.utils.validation import check_array
+    if type(X) is np.ndarray and X.dtype.kind in "biuf":
+        arr = X                 # the common case, without check_array's overhead (~0.5 ms)
+    else:
+        from sklearn.utils.validation import check_array
 
-    try:
-        arr = check_array(X, dtype="numeric", ensure_all_finite=False, ensure_2d=False,
-                          allow_nd=True, ensure_min_samples=0, ensure_min_features=0,
-                          input_name=name)
-    except ValueError as exc:
-        raise InvalidParameterError(f"{name} must be a 2-D numeric array: {exc}") from None
+        try:
+            arr = check_array(X, dtype="numeric", ensure_all_finite=False, ensure_2d=False,
+                              allow_nd=True, ensure_min_samples=0, ensure_min_features=0,
+                              input_name=name)
+        except ValueError as exc:
+            raise InvalidParameterError(f"{name} must be a 2-D numeric array: {exc}") from None
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise InvalidParameterError(f"{name} must be a 2-D numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2:

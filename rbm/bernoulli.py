@@ -140,8 +140,14 @@ class BernoulliRBM(RBMBase):
     dtype : {"float64", "float32"}
         Arithmetic of the training loop (float32 is faster with BLAS; the
         canonical parameters are stored as float64).
-    rng : numpy.random.Generator, int or None
-        Source of randomness.
+    rng : int, SeedSequence, Generator or None
+        Seed of every call that draws, stored untouched (scikit-learn's
+        ``random_state`` habit; :mod:`mccore.rng`): each ``fit``, ``sample``,
+        ``gibbs``, ``log_partition`` derives its own stream from it (or uses
+        its own ``rng`` argument), so calls never disturb one another and
+        two models given one int seed behave identically and independently.
+        A Generator is drawn from once per call; None draws fresh entropy
+        (the seed of a fit is kept in ``seed_``).
 
     Attributes
     ----------
@@ -160,8 +166,24 @@ class BernoulliRBM(RBMBase):
     persistent_chains_ : ndarray or None
         Model samples of the negative phase ({0, 1}, uint8).
     n_features_in_ : int
-    metadata_ : dict
+    metadata_ : dict or None
         Provenance read from / written to model files.
+    seed_ : int
+        The seed of the last fit's stream (``rng``, or the fresh entropy drawn
+        for ``rng=None``); model files carry it.
+    epochs_done_ : int
+        Epochs trained (a resumed fit continues from a checkpoint's count).
+    interrupted_, stopped_early_ : bool
+        How the last :meth:`fit` ended (Ctrl-C; a callback returning True).
+
+    Notes
+    -----
+    The model (energies, conditionals, Gibbs sampling, partition functions,
+    free energy, likelihoods) lives here; its training (negative phase,
+    optimizer steps, averaging, monitoring, checkpoints) in
+    :mod:`rbm.training`, shared with :class:`~rbm.GaussianBernoulliRBM`.
+    Hyperparameters are validated when ``fit``/``partial_fit``/``initialize``
+    start, never in ``__init__``.
     """
 
     kind = "bernoulli"

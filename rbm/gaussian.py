@@ -100,6 +100,14 @@ class GaussianBernoulliRBM(RBMBase):
         of the training data when ``n_hidden <= 16``, else NaN).
     seed_ : int
         The seed of the last fit's stream.
+    epochs_done_ : int
+    interrupted_, stopped_early_ : bool
+        How the last :meth:`fit` ended (Ctrl-C; a callback returning True).
+
+    Notes
+    -----
+    Training (loop, callback, checkpoints, resume, Ctrl-C) is the one of
+    :mod:`rbm.training`, shared with :class:`~rbm.BernoulliRBM`.
     """
 
     kind = "gaussian"

@@ -216,8 +216,8 @@ def test_a_call_rng_argument_overrides_the_hyperparameter(data):
 
 # ------------------------------------------------------ the training loop
 def _kw(**extra):
-    kw = dict(n_epochs=5, batch_size=40, method="pcd", n_chains=20, schedule="constant",
-              average_fraction=0.0)
+    kw = {"n_epochs": 5, "batch_size": 40, "method": "pcd", "n_chains": 20,
+          "schedule": "constant", "average_fraction": 0.0}
     kw.update(extra)
     return kw
 
@@ -241,7 +241,8 @@ def test_resume_extends_a_finished_run(tmp_path, data, cls):
     constant learning rate and no averaging that is bit for bit the 5-epoch run."""
     X = data if cls is BernoulliRBM else data + 0.1 * np.random.default_rng(2).normal(
         size=data.shape)
-    kw = _kw() if cls is BernoulliRBM else dict(n_epochs=5, batch_size=40, schedule="constant")
+    kw = _kw() if cls is BernoulliRBM else {"n_epochs": 5, "batch_size": 40,
+                                                   "schedule": "constant"}
     full = cls(3, rng=4, **kw).fit(X)
     ck = tmp_path / "ck.h5"
     short = cls(3, rng=4, **{**kw, "n_epochs": 3}).fit(X, checkpoint=ck)
