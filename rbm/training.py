@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,8 @@ from ._utils import sigmoid
 from .negative_phase import InternalParams, TemperedChains, advance_chains
 from .optim import learning_rate_at, make_optimizer
 
-__all__ = ["fit", "partial_fit", "data_hash", "bernoulli_epoch", "gaussian_epoch",
-           "bernoulli_record", "gaussian_record", "training_state", "load_training_state"]
+__all__ = ["bernoulli_epoch", "bernoulli_record", "data_hash", "fit", "gaussian_epoch",
+           "gaussian_record", "load_training_state", "partial_fit", "training_state"]
 
 _MONITOR_ROWS = 2000
 _MONITOR_BUDGET = 4_000_000   # rows x n_visible x n_hidden of the per-epoch monitoring
@@ -119,7 +120,7 @@ def fit(model, X, *, X_val=None, callback=None, progress: bool = False, checkpoi
             f"n_epochs must be >= the {model.epochs_done_} epochs already done in checkpoint "
             f"{checkpoint}, got {n_epochs}")
     fraction = getattr(model, "average_fraction", 0.0)
-    avg_start = n_epochs - int(round(fraction * n_epochs))
+    avg_start = n_epochs - round(fraction * n_epochs)
 
     def step(i: int) -> dict:
         lr = learning_rate_at(model._base_learning_rate(), model.schedule,
@@ -325,7 +326,7 @@ def bernoulli_epoch(model, X, lr, average: bool = False) -> dict:
         raise DivergenceError("training diverged (non-finite parameters); lower "
                               "learning_rate", last_good_params=model.get_parameters())
     model._set_from_internal(q["U"], q["c"], q["d"])
-    flips = [f for f in flips if f == f]
+    flips = [f for f in flips if not math.isnan(f)]
     stats = {"flip_acceptance": float(np.mean(flips)) if flips else float("nan"),
              "swap_acceptance": float("nan")}
     if model.method == "pcd":
