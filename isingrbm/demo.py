@@ -58,6 +58,7 @@ from mccore.rng import child
 from mccore.version import software_version
 
 from . import pipeline
+from .pipeline import read_json, write_json
 
 __all__ = [
     "MANIFEST",
@@ -168,42 +169,6 @@ def demo_config(quick: bool = False) -> DemoConfig:
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def jsonable(obj):
-    """``obj`` as plain JSON types: Estimates via ``to_dict``, arrays as lists, NaN/inf as None."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "to_dict"):
-        return jsonable(obj.to_dict())
-    return obj
-
-
-def write_json(path: Path, obj) -> None:
-    """Write JSON atomically (temp file + os.replace); NaN/inf become null."""
-    with atomic_path(path) as tmp, open(tmp, "w") as fh:
-        json.dump(jsonable(obj), fh, indent=1, allow_nan=False)
-        fh.write("\n")
-
-
-def read_json(path) -> dict:
-    """Read a JSON result file; FileFormatError naming the file if it is not JSON."""
-    path = Path(path)
-    try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"{path}: not a valid JSON file ({exc})") from None
 
 
 def read_manifest(directory) -> dict:

@@ -33,6 +33,7 @@ Conventions: k_B = J = 1, observables per spin, periodic L x L lattice.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import time
@@ -41,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mccore.errors import InvalidParameterError
+from mccore.errors import FileFormatError, InvalidParameterError
 from mccore.files import atomic_path, output_lock
 from mccore.rng import fresh_seed, recorded_seed, seed_sequence, stream
 from mccore.version import software_version
@@ -98,6 +99,46 @@ def checkpoint_path(out) -> Path:
     """Where an unfinished fit keeps its training state: ``MODEL.checkpoint``."""
     out = Path(out)
     return out.with_name(out.name + ".checkpoint")
+
+
+# --------------------------------------------------------------------------
+# JSON result files
+
+
+def jsonable(obj):
+    """``obj`` as plain JSON types: Estimates via ``to_dict``, arrays as lists, NaN/inf as None."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "to_dict"):
+        return jsonable(obj.to_dict())
+    return obj
+
+
+def write_json(path: Path, obj) -> None:
+    """Write a JSON result file atomically (temp file + os.replace); NaN/inf become null."""
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        json.dump(jsonable(obj), fh, indent=1, allow_nan=False)
+        fh.write("\n")
+
+
+def read_json(path) -> dict:
+    """Read a JSON result file; FileFormatError naming the file if it is not JSON."""
+    path = Path(path)
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path}: not a valid JSON file ({exc})") from None
 
 
 # --------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from mccore.files import atomic_path
 from mcstats.estimate import format_value_error
 
 from . import demo as _demo
+from . import pipeline
 
 __all__ = [
     "OBSERVABLE_COLUMNS",
@@ -742,7 +743,7 @@ def demo_inputs(directory, manifest: dict) -> Inputs:
     inputs = Inputs()
 
     def optional(path):
-        return _demo.read_json(path) if Path(path).exists() else None
+        return pipeline.read_json(path) if Path(path).exists() else None
 
     mc = optional(paths.monte_carlo_results)
     if mc is not None:
@@ -910,7 +911,6 @@ def collect_files(files, *, seed: int | None = None, log=None) -> Inputs:
     FileFormatError
         A file is none of the kinds above (or is damaged), naming it.
     """
-    from . import pipeline
 
     inputs = Inputs()
     monte_carlo, generated = [], []
