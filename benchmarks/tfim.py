@@ -2,7 +2,8 @@
 
 Both codes run in this one process with the same lattice, field, hidden-unit
 density, samples per iteration, Metropolis chains, SR settings (learning
-rate, constant diagonal shift; NetKet's gradient is 2 Re F like ours, so
+rate, diagonal shift (constant, or Carleo & Troyer's schedule relative to
+diag(S), NetKet's ``diag_scale``); NetKet's gradient is 2 Re F like ours, so
 equal learning rates are equal steps) and iterations, on one thread each
 (numba threads 1; XLA single-threaded). Per case: the final energy from 4x
 the samples with its statistical error, the relative error vs the exact
@@ -64,10 +65,10 @@ def _first_within(energies, exact, tol, window=10):
 
 
 def run_ours(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_chains, lr,
-             shift, seed):
+             shift, seed, schedule):
     vmc.run_tfim(lattice, size, field, symmetric=symmetric, alpha=alpha, n_iterations=2,
                  n_samples=n_samples, n_chains=n_chains, learning_rate=lr, diag_shift=shift,
-                 rng=seed, n_threads=1)  # warm-up (numba cache)
+                 shift_schedule=schedule, rng=seed, n_threads=1)  # warm-up (numba cache)
     wall, cpu = time.perf_counter(), time.process_time()
     marks = {}
 
@@ -78,8 +79,8 @@ def run_ours(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_cha
 
     result = vmc.run_tfim(lattice, size, field, symmetric=symmetric, alpha=alpha,
                           n_iterations=n_iter, n_samples=n_samples, n_chains=n_chains,
-                          learning_rate=lr, diag_shift=shift, rng=seed, n_threads=1,
-                          callback=cb)
+                          learning_rate=lr, diag_shift=shift, shift_schedule=schedule,
+                          rng=seed, n_threads=1, callback=cb)
     return {"energies": [float(e) for e in result.history["energy"]],
             "energy": result.energy.mean, "error": result.energy.error,
             "wall_ms": 1e3 * marks["wall"] / n_iter, "cpu_ms": 1e3 * marks["cpu"] / n_iter,
@@ -87,7 +88,7 @@ def run_ours(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_cha
 
 
 def run_netket(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_chains, lr,
-               shift, seed):
+               shift, seed, schedule):
     import netket as nk
 
     if lattice == "chain":
@@ -106,7 +107,14 @@ def run_netket(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_c
     state = nk.vqs.MCState(sampler, model, n_samples=n_samples, n_discard_per_chain=5,
                            seed=seed, sampler_seed=seed + 1)
     opt = nk.optimizer.Sgd(learning_rate=lr)
-    sr = nk.optimizer.SR(diag_shift=shift)
+    if schedule == "carleo":
+        import jax.numpy as jnp
+
+        # the same (S_kk (1 + lambda(p)) + shift) regularization as ours
+        sr = nk.optimizer.SR(diag_shift=shift,
+                             diag_scale=lambda p: jnp.maximum(100.0 * 0.9 ** p, 1e-4))
+    else:
+        sr = nk.optimizer.SR(diag_shift=shift)
     driver = nk.driver.VMC(ham, opt, variational_state=state, preconditioner=sr)
     warm = nk.logging.RuntimeLog()
     driver.run(n_iter=2, out=warm, show_progress=False)  # warm-up (jit)
@@ -133,6 +141,9 @@ def main(argv=None):
     parser.add_argument("--learning-rate", type=float, default=0.05)
     parser.add_argument("--diag-shift", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shift-schedule", default=None,
+                        help="constant or carleo (default: carleo for the symmetric RBM, whose "
+                             "S grows as N^2 so that a constant 0.01 barely regularizes it)")
     parser.add_argument("--cases", default=None, help="comma-separated case numbers (0-5)")
     parser.add_argument("--no-netket", action="store_true")
     parser.add_argument("--json", action="store_true")
@@ -152,11 +163,14 @@ def main(argv=None):
     for k in chosen:
         label, lattice, size, field, symmetric, alpha = CASES[k]
         exact, method = exact_energy(Lattice(lattice, size), field)
+        schedule = args.shift_schedule or ("carleo" if symmetric else "constant")
         kw = dict(n_iter=n_iter, n_samples=args.samples, n_chains=args.chains,
-                  lr=args.learning_rate, shift=args.diag_shift, seed=args.seed)
+                  lr=args.learning_rate, shift=args.diag_shift, seed=args.seed,
+                  schedule=schedule)
         row = {"case": label, "exact": exact, "exact_method": method if exact else None,
                "iterations": n_iter, "samples": args.samples, "chains": args.chains,
-               "learning_rate": args.learning_rate, "diag_shift": args.diag_shift}
+               "learning_rate": args.learning_rate, "diag_shift": args.diag_shift,
+               "shift_schedule": schedule}
         sides = [("ours", run_ours)] + ([("netket", run_netket)] if have_netket else [])
         for name, fn in sides:
             r = fn(lattice, size, field, symmetric, alpha, **kw)

@@ -97,13 +97,16 @@ def spin_metropolis_sweeps(s, rng_state, a, b, W, n_steps, p_global, out, accept
     Notes
     -----
     Per chain the tables ``theta`` and ``tanh(theta)`` are computed once per
-    call and updated after every accepted flip (``theta -= 2 W[i] s_i``).
+    call and updated after every accepted flip (``theta -= 2 W[i] s_i``, and
+    ``tanh`` by the subtraction formula with the table ``tanh(2 W)``, so an
+    accepted flip costs O(M) arithmetic and no transcendental function).
     A proposal is accepted when ``u < (psi'/psi)^2`` for a uniform u.
     """
     n_chains, n_sites = s.shape
     n_hidden = b.size
     cosh2w = np.cosh(2.0 * W)
     sinh2w = np.sinh(2.0 * W)
+    tanh2w = np.tanh(2.0 * W)
     for c in prange(n_chains):
         theta = np.empty(n_hidden)
         tanh_theta = np.empty(n_hidden)
@@ -121,7 +124,9 @@ def spin_metropolis_sweeps(s, rng_state, a, b, W, n_steps, p_global, out, accept
                     si = sc[i]
                     for j in range(n_hidden):
                         theta[j] -= 2.0 * W[i, j] * si
-                        tanh_theta[j] = math.tanh(theta[j])
+                        # tanh(x - y) = (tanh x - tanh y) / (1 - tanh x tanh y): no tanh call
+                        tt = si * tanh2w[i, j]
+                        tanh_theta[j] = (tanh_theta[j] - tt) / (1.0 - tanh_theta[j] * tt)
                     sc[i] = -si
                     accepted[c] += 1
             if p_global > 0.0:
@@ -212,3 +217,39 @@ def rbm_log_derivatives(s, b, W, out):
             off = base + i * n_hidden
             for j in range(n_hidden):
                 row[off + j] = si * theta[j]
+
+
+@njit(cache=True, parallel=True)
+def symmetric_log_derivatives(s, tanh_theta, translations, out):
+    """Log-derivatives of the translation-symmetric RBM.
+
+    Parameters
+    ----------
+    s : ndarray (n, N) float64
+    tanh_theta : ndarray (n, alpha, N) float64
+        ``tanh(theta_{f,t})`` of every sample.
+    translations : ndarray (N, N) int64
+        ``translations[t, i] = T_t(i)``.
+    out : ndarray (n, 1 + alpha + alpha N) float64
+        Written: ``[sum_i s_i | sum_t tanh theta_ft | sum_t tanh(theta_ft) s_{T_t(i)}]``.
+    """
+    n, n_sites = s.shape
+    alpha = tanh_theta.shape[1]
+    for k in prange(n):
+        row = out[k]
+        total = 0.0
+        for i in range(n_sites):
+            total += s[k, i]
+        row[0] = total
+        for f in range(alpha):
+            acc = 0.0
+            for t in range(n_sites):
+                acc += tanh_theta[k, f, t]
+            row[1 + f] = acc
+            base = 1 + alpha + f * n_sites
+            for i in range(n_sites):
+                row[base + i] = 0.0
+            for t in range(n_sites):
+                tt = tanh_theta[k, f, t]
+                for i in range(n_sites):
+                    row[base + i] += tt * s[k, translations[t, i]]

@@ -215,9 +215,9 @@ class SymmetricSpinRBM(_SpinWavefunction):
         s = self._check_s(s)
         n_samples, n = s.shape
         t = np.tanh(self.theta(s)).reshape(n_samples, self.alpha, n)   # (n, f, t)
-        shifted = s[:, self._translations]                             # (n, t, i)
-        o_w = np.einsum("nft,nti->nfi", t, shifted).reshape(n_samples, -1)
-        return np.concatenate([s.sum(axis=1, keepdims=True), t.sum(axis=2), o_w], axis=1)
+        out = np.empty((n_samples, self.n_params))
+        spin_kernels.symmetric_log_derivatives(s, t, self._translations, out)
+        return out
 
 
 def make_spin_wavefunction(lattice: Lattice, alpha: int = 1, *, symmetric: bool = False,

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from mccore.errors import InvalidParameterError
+from mccore.validation import check_float, check_int
 from rbm import GaussianBernoulliRBM
 
 __all__ = ["Wavefunction", "cusp_constant", "FORMS"]
@@ -51,23 +52,13 @@ def cusp_constant(n_dims: int) -> float:
 
 
 def _check_int(name, value, minimum, maximum=None):
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if ok:
-        ok = value >= minimum and (maximum is None or value <= maximum)
-    if not ok:
-        allowed = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        raise InvalidParameterError(f"{name} must be an integer {allowed}, got {value!r}")
-    return int(value)
+    """:func:`mccore.validation.check_int` (the one message format)."""
+    return check_int(name, value, minimum=minimum, maximum=maximum)
 
 
 def _check_positive(name, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not (np.isfinite(v) and v > 0):
-        raise InvalidParameterError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
+    """A finite float > 0 (:func:`mccore.validation.check_float`)."""
+    return check_float(name, value, minimum=0.0, strict_min=True)
 
 
 class Wavefunction:

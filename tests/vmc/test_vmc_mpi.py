@@ -49,3 +49,25 @@ def test_two_ranks_match_one_rank(tmp_path):
     np.testing.assert_allclose(pa, pb, rtol=1e-8, atol=1e-10)
     assert abs(a["energy"] - 2.0) < 5e-3
     assert out.exists()
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_tfim_two_ranks_match_one_rank():
+    """The quantum Ising run: chains keyed by their global index, so 2 ranks = 1 rank."""
+    pytest.importorskip("mpi4py")
+    args = ["-m", "isingrbm", "vmc", "--system", "tfim", "--lattice", "chain", "--size", "8",
+            "--field", "1", "--iterations", "6", "--samples", "400", "--walkers", "8",
+            "--seed", "3", "--json", "--quiet", "--threads", "1"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    two = subprocess.run([_mpiexec(), "-n", "2", sys.executable, *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stderr
+    one = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert one.returncode == 0, one.stderr
+    a, b = json.loads(two.stdout), json.loads(one.stdout)
+    assert a["parameters"]["mpi_ranks"] == 2
+    assert a["energy"] == pytest.approx(b["energy"], rel=1e-9)
+    pa = np.array([a["final_params"][k] for k in sorted(a["final_params"])])
+    pb = np.array([b["final_params"][k] for k in sorted(b["final_params"])])
+    np.testing.assert_allclose(pa, pb, rtol=1e-8, atol=1e-10)
