@@ -22,11 +22,7 @@ the model file itself is refused.
 
 from __future__ import annotations
 
-import hashlib
-import time
 from pathlib import Path
-
-from mccore.version import software_version
 
 from . import _common
 
@@ -86,36 +82,9 @@ def register(subparsers) -> None:
 
 
 def file_hash(path) -> str:
-    """SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _training_data(metadata: dict, model_path: Path):
-    """The training units recorded in a model's provenance, verified by their hash."""
-    from ising.lattice import spins_to_visible
-    from ising.store import load
-    from mccore.errors import InvalidParameterError
-    from rbm.bernoulli import data_hash
-
-    data_file, T = metadata.get("data_file"), metadata.get("temperature")
-    if not data_file or T is None:
-        raise InvalidParameterError(
-            f"--init data needs the training data recorded in {model_path.name} "
-            "(a model written by 'isingrbm fit'); use --init random")
-    path = Path(str(data_file))
-    if not path.is_file():
-        raise InvalidParameterError(
-            f"--init data: training data {path} recorded in {model_path.name} does not exist")
-    visible = spins_to_visible(load(path).ensemble(float(T), tol=1e-6).spins)
-    if metadata.get("data_hash") and data_hash(visible) != metadata["data_hash"]:
-        raise InvalidParameterError(
-            f"--init data: {path.name} at T = {float(T):g} is not the data {model_path.name} "
-            "was trained on (hash differs)")
-    return visible
+    """SHA-256 of a file's bytes (:func:`isingrbm.pipeline.file_hash`)."""
+    from isingrbm.pipeline import file_hash as pipeline_file_hash
+    return pipeline_file_hash(path)
 
 
 def _memory_estimate(n_samples: int, n_visible: int, n_hidden: int, exact: bool,
@@ -155,13 +124,9 @@ def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
 
 
 def run(args) -> int:
-    import math
     import os
 
-    import numpy as np
-
-    import rbm
-    from ising.store import write_generated
+    from isingrbm import pipeline
     from mccore.errors import InvalidParameterError
     from mccore.validation import check_memory
 
@@ -189,42 +154,14 @@ def run(args) -> int:
         args.init = "random" if args.init is None else args.init
         if args.steps < 1:
             raise InvalidParameterError(f"--steps must be an integer >= 1, got {args.steps}")
-    if args.temperature is not None and not (math.isfinite(args.temperature)
-                                             and args.temperature > 0):
-        raise InvalidParameterError(
-            f"--temperature must be a finite number > 0, got {args.temperature}")
     model_path = _common.check_input_file(args.model)
     out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
 
-    model = rbm.load(model_path)    # FileFormatError names the file if it is not a model
-    kind = getattr(model, "kind", type(model).__name__)
-    if kind != "bernoulli":
-        raise InvalidParameterError(
-            f"MODEL must be a Bernoulli RBM (spins are binary){' for --exact' if args.exact else ''}"
-            f", {model_path.name} holds a {kind!r} model")
-    metadata = dict(getattr(model, "metadata_", {}) or {})
-    n_visible = int(model.weights.shape[0])
-    n_hidden = int(model.weights.shape[1])
-    L = round(math.sqrt(n_visible))
-    if L * L != n_visible or L < 2:
-        raise InvalidParameterError(
-            f"MODEL must have L*L visible units for an L x L lattice, {model_path.name} has "
-            f"{n_visible}")
-    if "L" in metadata and int(metadata["L"]) != L:
-        raise InvalidParameterError(
-            f"{model_path.name}: metadata L = {metadata['L']} does not match its {n_visible} "
-            "visible units")
-    T = args.temperature if args.temperature is not None else metadata.get("temperature")
-    if T is None:
-        raise InvalidParameterError(
-            f"{model_path.name} records no training temperature (not written by 'isingrbm "
-            "fit'); pass --temperature T" + (" to choose the target" if args.exact else ""))
-    if (args.temperature is not None and metadata.get("temperature") is not None
-            and abs(float(metadata["temperature"]) - args.temperature) > 1e-9):
-        raise InvalidParameterError(
-            f"--temperature must match the model's training temperature "
-            f"{float(metadata['temperature']):g}, got {args.temperature:g}")
-    T = float(T)
+    # FileFormatError names the file if it is not a model
+    model, metadata, L = pipeline.load_sampler(model_path,
+                                               purpose="--exact" if args.exact else "")
+    T = pipeline.sample_temperature(metadata, model_path, args.temperature)
+    n_visible, n_hidden = (int(n) for n in model.weights.shape)
     if args.exact:
         from ising.montecarlo import default_n_chains
         n_chains = default_n_chains(args.samples) if args.chains is None else args.chains
@@ -232,74 +169,39 @@ def run(args) -> int:
         n_chains = args.samples
     check_memory(f"--samples {args.samples}",
                  _memory_estimate(args.samples, n_visible, n_hidden, args.exact, n_chains))
-    # write through a symlinked --out (the link stays a link)
-    target = Path(os.path.realpath(out)) if out.is_symlink() else out
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out   # write through a link
     _check_disk_space(target, args.samples, n_visible)
-
-    training_visible = None
     if not args.exact and args.init == "data":
-        training_visible = _training_data(metadata, model_path)
+        pipeline.initial_units(metadata, model_path)     # refuse before any work
 
     seed = _common.resolve_seed(args.seed)
-    with _common.output_lock(target):
-        if args.exact:
-            spins, seconds, extra = _sample_exact(args, model, model_path, L, T, k, n_chains,
-                                                  seed)
-        else:
-            spins, seconds, extra = _sample_plain(args, model, model_path, L, T, seed,
-                                                  training_visible)
-        provenance = {
-            "model_file": str(model_path.resolve()),
-            "model_hash": file_hash(model_path),
-            "model_kind": "bernoulli",
-            "n_hidden": int(model.n_hidden),
-            **extra,
-            "data_file": str(metadata.get("data_file", "")),
-            "data_hash": str(metadata.get("data_hash", "")),
-            "training_phase": str(metadata.get("phase", "")),
-            "command": "isingrbm sample",
-            "software_version": software_version(),
-        }
-        write_generated(target, spins, T=T, source="rbm", provenance=provenance, seed=seed,
-                        overwrite=args.overwrite)
-    m = spins.reshape(spins.shape[0], -1).mean(axis=1)
-    summary = {"out": str(out), "T": T, "L": L, "n_samples": int(spins.shape[0]),
-               "seed": int(seed), "seconds": round(seconds, 3),
-               "fraction_positive_magnetization": float(np.mean(m > 0) + 0.5 * np.mean(m == 0)),
-               **provenance}
-    _common.info(args, f"isingrbm sample: wrote {out} in {seconds:.1f} s "
+    if args.exact:
+        result = _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed,
+                               target)
+    else:
+        _common.info(args, f"isingrbm sample: {args.samples} APPROXIMATE samples (the RBM's "
+                           f"own distribution) from {model_path.name} (L = {L}, T = {T:g}, "
+                           f"{n_hidden} hidden), {args.steps} Gibbs steps each from "
+                           f"{args.init} starts, seed {seed}; --exact gives exact samples")
+        result = pipeline.sample_rbm(model_path, n_samples=args.samples, out=out, seed=seed,
+                                     n_steps=args.steps, init=args.init, temperature=T,
+                                     overwrite=args.overwrite, model=model, metadata=metadata)
+    summary = {"out": str(out), "T": T, "L": L, "n_samples": int(result.spins.shape[0]),
+               "seed": int(seed), "seconds": round(result.seconds, 3),
+               "fraction_positive_magnetization": result.fraction_positive_magnetization,
+               **result.provenance}
+    _common.info(args, f"isingrbm sample: wrote {out} in {result.seconds:.1f} s "
                        f"(fraction with m > 0: {summary['fraction_positive_magnetization']:.3f})")
     if args.json:
         _common.emit_json(summary)
     return 0
 
 
-def _sample_plain(args, model, model_path, L, T, seed, training_visible):
-    import numpy as np
-
-    from ising.lattice import visible_to_spins
-
-    rng = np.random.default_rng(seed)
-    _common.info(args, f"isingrbm sample: {args.samples} APPROXIMATE samples (the RBM's own "
-                       f"distribution) from {model_path.name} (L = {L}, T = {T:g}, "
-                       f"{model.n_hidden} hidden), {args.steps} Gibbs steps each from "
-                       f"{args.init} starts, seed {seed}; --exact gives exact samples")
-    init = None
-    if training_visible is not None:
-        n_data = training_visible.shape[0]
-        rows = rng.choice(n_data, size=args.samples, replace=args.samples > n_data)
-        init = training_visible[rows]
-    start = time.perf_counter()
-    visible = model.sample(args.samples, n_steps=args.steps, rng=rng, init=init)
-    seconds = time.perf_counter() - start
-    spins = visible_to_spins(np.rint(np.asarray(visible)).astype(np.uint8), L)
-    return spins, seconds, {"n_steps": int(args.steps), "init": args.init,
-                            "algorithm": "rbm-gibbs", "method": "gibbs"}
-
-
-def _sample_exact(args, model, model_path, L, T, k, n_chains, seed):
+def _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed, target):
     import warnings
 
+    from ising.store import write_generated
+    from isingrbm import pipeline
     from isingrbm.exact_sampling import exact_samples
     from mccore.errors import IsingRBMWarning
 
@@ -307,15 +209,20 @@ def _sample_exact(args, model, model_path, L, T, k, n_chains, seed):
                        f"by Metropolis-Hastings with {model_path.name} ({model.n_hidden} hidden) "
                        f"as proposal, {k} Gibbs steps per proposal, {n_chains} chains, "
                        f"seed {seed}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", IsingRBMWarning)
-        result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed)
-    for w in caught:
-        if issubclass(w.category, IsingRBMWarning):
-            _common.info(args, f"isingrbm sample: warning: {' '.join(str(w.message).split())}")
-    tau = result.tau_int
-    _common.info(args, f"isingrbm sample: acceptance {result.acceptance_rate:.3f}, tau_int "
-                       f"E {tau['energy']:.2f} / |M| {tau['abs_magnetization']:.2f} proposals, "
-                       f"thinning {result.thinning}, equilibration "
-                       f"{result.equilibration_proposals} proposals")
-    return result.spins, result.seconds, result.provenance()
+    with _common.output_lock(target):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IsingRBMWarning)
+            result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed)
+        for w in caught:
+            if issubclass(w.category, IsingRBMWarning):
+                _common.info(args, f"isingrbm sample: warning: {' '.join(str(w.message).split())}")
+        tau = result.tau_int
+        _common.info(args, f"isingrbm sample: acceptance {result.acceptance_rate:.3f}, tau_int "
+                           f"E {tau['energy']:.2f} / |M| {tau['abs_magnetization']:.2f} "
+                           f"proposals, thinning {result.thinning}, equilibration "
+                           f"{result.equilibration_proposals} proposals")
+        provenance = pipeline.sample_provenance(model_path, model, metadata, result.provenance())
+        write_generated(target, result.spins, T=T, source="rbm", provenance=provenance,
+                        seed=seed, overwrite=args.overwrite)
+    return pipeline.SampleResult(spins=result.spins, path=Path(args.out), temperature=T, L=L,
+                                 seed=int(seed), provenance=provenance, seconds=result.seconds)
