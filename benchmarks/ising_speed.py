@@ -1,6 +1,6 @@
 """Ising Monte Carlo speed: ns per attempted spin flip (Metropolis) and per
-flipped spin (Wolff), beside a vectorized NumPy checkerboard measured in the
-same run.
+flipped spin (Wolff), beside the peer ``mcising`` (Rust) and a vectorized
+NumPy checkerboard, all measured in the same run.
 
     python benchmarks/ising_speed.py [--quick] [--json] [--sizes 64 256 1024]
 
@@ -11,9 +11,16 @@ half-sweeps are split over the threads by rows (impl "isingrbm-1chain").
 Timings are medians of repeats; the first call (numba compile) is excluded.
 The NumPy baseline is a straightforward vectorized checkerboard
 (``np.roll`` neighbour sums, a Boltzmann table, ``Generator.random``), one
-thread. ``mcising`` (Rust) is listed when importable; no adapter is verified
-yet, so it is reported as not measured. Wolff: ``ising.chains.WolffChains``,
-ns per flipped spin.
+thread. The peer is ``mcising`` (``pip install mcising``; a Rust/PyO3
+engine, one thread): ``IsingSimulation(L, J1, J2, J3, h, seed, algorithm)``
+with J1 = 1 and no other couplings, ``sweep(n, temperature=T)``, which
+returns (accepted, attempted, cluster flips); its Metropolis is a
+sequential scan, one attempt per site per sweep, and its Wolff sweep is one
+cluster, the flipped spins being ``accepted``. Both engines are warmed up
+(our numba compile excluded) and timed on the same L, T and number of
+attempted flips. Wolff: ``ising.chains.WolffChains`` and mcising's Wolff,
+ns per flipped spin. The benchmark refuses to run without mcising (install
+it, or pass ``--no-peer`` to measure ours and NumPy only).
 
 ``--json`` prints one JSON list of records ``{"impl", "L", "T", "threads",
 "ns_per_flip", "ns_per_flip_cpu", "unit"}`` on stdout (human text goes to
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -73,13 +81,50 @@ class NumpyCheckerboard:
         self.s = s
 
 
+def _mean_cluster(sim, T: float) -> float:
+    """Mean Wolff cluster size of an mcising simulation (from 200 clusters)."""
+    return sim.sweep(200, temperature=T)[0] / 200
+
+
+def _summary(records) -> list[str]:
+    """Median ratios (peer or NumPy time / ours, 1 thread) over the measured cases."""
+    lines = []
+    ours = {(r["L"], r["T"]): r for r in records if r["impl"] == "isingrbm" and r["threads"] == 1}
+    ours_w = {(r["L"], r["T"]): r for r in records if r["impl"] == "isingrbm-wolff"}
+    for name, mine, unit in (("mcising", ours, "Metropolis"), ("numpy", ours, "Metropolis"),
+                             ("mcising-wolff", ours_w, "Wolff")):
+        for key in ("ns_per_flip", "ns_per_flip_cpu"):
+            ratios = [r[key] / mine[(r["L"], r["T"])][key] for r in records
+                      if r["impl"] == name and (r["L"], r["T"]) in mine
+                      and mine[(r["L"], r["T"])][key] > 0]
+            if ratios:
+                lines.append(f"{unit}: {name.split('-')[0]} / ours (1 thread, "
+                             f"{'wall' if key == 'ns_per_flip' else 'CPU'} time): median "
+                             f"{statistics.median(ratios):.2f}x, range {min(ratios):.2f}-"
+                             f"{max(ratios):.2f}x over {len(ratios)} cases")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--json", action="store_true", help="print one JSON list on stdout")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--no-peer", action="store_true",
+                        help="do not measure mcising (e.g. where it cannot be installed)")
+    parser.add_argument("--engine-only", action="store_true",
+                        help="only our engine on one thread, no baselines (to compare two "
+                             "checkouts run alternately: PYTHONPATH=CHECKOUT python ...)")
     args = parser.parse_args(argv)
+    mcising = None
+    if not (args.no_peer or args.engine_only):
+        try:
+            import mcising
+        except ImportError:
+            print("ising_speed: error: the peer mcising is not installed; "
+                  "pip install mcising (or pass --no-peer)", file=sys.stderr)
+            return 2
 
     import numba
 
@@ -106,27 +151,38 @@ def main(argv=None) -> int:
         say(f"  {impl:16s} L={L:5d} T={T:5.3f} threads={threads}: {ns:8.3f} {unit} "
             f"(CPU time: {ns_cpu:8.3f})")
 
-    try:
-        import mcising  # noqa: F401
-        say("mcising is installed, but no adapter to its API is verified here: not measured")
-    except ImportError:
-        say("mcising not installed: not measured (install it to compare)")
+    if mcising is not None:
+        say(f"peer: mcising {mcising.__version__} (Rust, one thread)")
 
-    say(f"numba threading layer: {numba.config.THREADING_LAYER_PRIORITY}, "
+    try:
+        from ising.kernels import select_threading_layer
+        select_threading_layer()          # what the engine does before its first launch
+    except ImportError:                   # an older checkout chose it at import
+        pass
+    say(f"numba threading layer priority: {numba.config.THREADING_LAYER_PRIORITY}, "
         f"{all_threads} threads available")
     previous = numba.get_num_threads()
     try:
         for L in sizes:
             for T in temps:
                 n = _n_sweeps(L, budget)
-                # NumPy baseline (one thread); fewer sweeps, it is slow
-                base = NumpyCheckerboard(L, 1 / T, np.random.default_rng(1))
-                n_np = max(1, n // 40)
-                base.sweep(1)
-                t, c = _median_time(lambda: base.sweep(n_np), repeats)
-                ns_np = t / (n_np * L * L) * 1e9
-                add("numpy", L, T, 1, ns_np, c / (n_np * L * L) * 1e9)
-                for threads in thread_counts:
+                ns_np = math.nan
+                if not args.engine_only:
+                    # NumPy baseline (one thread); fewer sweeps, it is slow
+                    base = NumpyCheckerboard(L, 1 / T, np.random.default_rng(1))
+                    n_np = max(1, n // 40)
+                    base.sweep(1)
+                    t, c = _median_time(lambda: base.sweep(n_np), repeats)
+                    ns_np = t / (n_np * L * L) * 1e9
+                    add("numpy", L, T, 1, ns_np, c / (n_np * L * L) * 1e9)
+                peer = None
+                if mcising is not None:
+                    sim = mcising.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 1, "metropolis")
+                    sim.sweep(2, temperature=T)                  # warm up
+                    t, c = _median_time(lambda: sim.sweep(n, temperature=T), repeats)
+                    peer = t / (n * L * L) * 1e9
+                    add("mcising", L, T, 1, peer, c / (n * L * L) * 1e9)
+                for threads in ([1] if args.engine_only else thread_counts):
                     numba.set_num_threads(threads)
                     variants = [("isingrbm", threads)]
                     if threads > 1:
@@ -138,15 +194,18 @@ def main(argv=None) -> int:
                         t, c = _median_time(lambda: chains.sweep(n_run), repeats)
                         ns = t / (n_run * n_chains * L * L) * 1e9
                         add(impl, L, T, threads, ns, c / (n_run * n_chains * L * L) * 1e9)
-                        if threads == 1:
+                        if threads == 1 and not args.engine_only:
                             ns_one = ns
-                            say(f"    speed-up over NumPy: {ns_np / ns:6.1f}x")
-                        elif impl == "isingrbm":
+                            say(f"    one thread: {ns_np / ns:6.1f}x NumPy"
+                                + (f", {peer / ns:5.2f}x mcising" if peer else "")
+                                + " (flips per second, wall)")
+                        elif impl == "isingrbm" and threads > 1:
                             say(f"    {threads} threads / 1 thread (flips per second): "
                                 f"{ns_one / ns:4.2f}x")
         # Wolff: ns per flipped spin, single thread
         numba.set_num_threads(1)
-        for L in [s for s in sizes if s <= 256] or sizes[:1]:
+        wolff_sizes = [s for s in sizes if s <= (64 if args.quick else 256)] or sizes[:1]
+        for L in wolff_sizes:
             for T in temps:
                 # equilibrated first (ordered start below T_c), so clusters are typical
                 chains = WolffChains(L, 1 / T, 1, rng=1, start="up" if T < 2.269 else "random")
@@ -160,11 +219,31 @@ def main(argv=None) -> int:
                     flipped = int(chains.n_flipped.sum()) - before
                     runs.append(((time.perf_counter() - t0) / flipped,
                                  (time.process_time() - c0) / flipped))
-                add("isingrbm-wolff", L, T, 1, statistics.median(r[0] for r in runs) * 1e9,
+                ours = statistics.median(r[0] for r in runs) * 1e9
+                add("isingrbm-wolff", L, T, 1, ours,
                     statistics.median(r[1] for r in runs) * 1e9, unit="ns per flipped spin")
+                if mcising is not None:
+                    sim = mcising.IsingSimulation(L, 1.0, 0.0, 0.0, 0.0, 1, "wolff")
+                    if T < 2.269:
+                        sim.set_spins(np.ones((L, L), dtype=np.int8))
+                    sim.sweep(20, temperature=T)
+                    n_clusters = max(1, int(budget // 4 / max(1.0, _mean_cluster(sim, T))))
+                    runs = []
+                    for _ in range(repeats):
+                        t0, c0 = time.perf_counter(), time.process_time()
+                        flipped = sim.sweep(n_clusters, temperature=T)[0]
+                        runs.append(((time.perf_counter() - t0) / flipped,
+                                     (time.process_time() - c0) / flipped))
+                    peer = statistics.median(r[0] for r in runs) * 1e9
+                    add("mcising-wolff", L, T, 1, peer,
+                        statistics.median(r[1] for r in runs) * 1e9,
+                        unit="ns per flipped spin")
+                    say(f"    Wolff: {peer / ours:5.2f}x mcising (flipped spins per second, wall)")
     finally:
         numba.set_num_threads(previous)
 
+    for line in _summary(records):
+        say(line)
     if args.json:
         print(json.dumps(records))
     return 0
