@@ -203,11 +203,15 @@ def test_disk_full_before_a_write_keeps_the_rows_so_far(tmp_path, capsys, monkey
                    extra=("--seed", "8", "--chains", "4", "--checkpoint-every", "0"))
     monkeypatch.setattr(store, "_check_free_space", filling)
     assert cli.main(common) == 2
-    line = _one_error_line(capsys)
-    assert "No space left on device" in line and "--resume" in line
+    assert "No space left on device" in _one_error_line(capsys)
     kept = ising.load(out).ensembles[0]
     assert 0 < kept.n_samples < 400 and not kept.complete
     assert _leftovers(tmp_path) == ["d.h5"]
+    # the library's error names what was kept and how to continue
+    calls["n"] = 0
+    with pytest.raises(store.DiskFullError, match=r"rows written so far are kept .*--resume"):
+        ising.simulate(4, [2.5], 400, rng=8, n_chains=4, checkpoint_interval=0.0,
+                       path=out, resume=True)
     monkeypatch.setattr(store, "_check_free_space", original)
     assert cli.main([*common, "--resume"]) == 0
     reference = tmp_path / "ref.h5"
