@@ -356,11 +356,8 @@ def test_demo_models_are_the_fit_and_sample_pipeline(demo_run, tmp_path):
     _fit_and_sample_like_the_demo(out, tmp_path, run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "isingrbm.commands._common parses --seed through float(): a recorded 63-bit seed "
-    "(>= 2**53) loses its last digits, so '--seed <recorded seed>' trains another model; "
-    "fix _common._int_value to parse int(text) exactly (owned by the CLI helper)"))
 def test_recorded_seeds_reproduce_the_demo_through_the_seed_flag(demo_run, tmp_path):
+    """The same through the command line: a recorded 63-bit seed passes --seed exactly."""
     out, _, _, _ = demo_run
 
     def run(argv, seed):
