@@ -81,13 +81,23 @@ from pathlib import Path
 
 import numpy as np
 
-from mccore.errors import (ChainTooShortError, InvalidParameterError, IsingRBMError,
-                           IsingRBMWarning, OutputExistsError)
+from mccore.errors import (
+    ChainTooShortError,
+    InvalidParameterError,
+    IsingRBMError,
+    IsingRBMWarning,
+    OutputExistsError,
+)
 from mccore.files import output_lock
 from mccore.parallel import numba_threads
 from mccore.rng import recorded_seed, seed_sequence, temperature_key
-from mccore.validation import (check_choice, check_float, check_int, check_memory,
-                               check_positive_number)
+from mccore.validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+    check_positive_number,
+)
 from mcstats import estimate, integrated_time
 
 from .exact import T_C
@@ -338,6 +348,7 @@ class _Sink:
             return
         if self.bars:                   # keep the bars intact
             import sys
+
             from tqdm.auto import tqdm
             tqdm.write(message, file=sys.stderr)
         else:

@@ -59,7 +59,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mccore.errors import FileFormatError, InvalidParameterError, IsingRBMError, OutputExistsError
+from mccore.errors import (
+    FileFormatError,
+    InvalidParameterError,
+    IsingRBMError,
+    OutputExistsError,
+)
 from mccore.files import atomic_path
 from mccore.validation import check_positive_number
 from mccore.version import software_version

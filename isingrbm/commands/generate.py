@@ -129,8 +129,8 @@ def parse(args) -> dict:
         raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
     if args.seed is not None and args.seed >= 2**64:
         raise InvalidParameterError(f"--seed must be an integer in [0, 2^64), got {args.seed}")
-    from mccore.rng import recorded_seed, seed_sequence
     from ising.montecarlo import check_output, partial_path
+    from mccore.rng import recorded_seed, seed_sequence
 
     path = Path(args.out)
     check_output(path, args.overwrite, args.resume)   # names --resume and --overwrite
@@ -157,6 +157,7 @@ def run(args) -> int:
     try:
         kwargs = parse(args)
         import ising
+
         from .inspect import format_table, summarize
 
         progress = _common.progress_enabled(args) and rank == 0

@@ -73,11 +73,11 @@ def paused_writer(tmp_path):
 
 
 def test_second_run_with_overwrite_is_refused_and_first_file_intact(paused_writer, capsys):
-    out, proc = paused_writer
+    out, _ = paused_writer
     before = out.read_bytes()
     result = subprocess.run([sys.executable, "-m", "isingrbm", *_LONG, "--out", str(out),
                              "--overwrite", "--quiet"], cwd=REPO, env=_env(),
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "being written by another process" in lines[0], result.stderr
@@ -94,7 +94,7 @@ def test_inspect_reads_a_file_being_written(paused_writer, capsys):
     assert cli.main(["inspect", str(out)]) == 0
     text = capsys.readouterr().out
     assert "being written by another process" in text
-    row = [line for line in text.splitlines() if line.startswith("3.0000")][0]
+    row = next(line for line in text.splitlines() if line.startswith("3.0000"))
     n_shown = row.split()[5]
     assert n_shown.endswith("/100000*") and int(n_shown.split("/")[0]) > 0
     assert cli.main(["inspect", str(out), "--json"]) == 0
@@ -260,7 +260,7 @@ def test_hdf5_write_error_closes_cleanly(tmp_path, capsys, monkeypatch):
 def _tmpfs(folder: Path, size: str):
     folder.mkdir()
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                             str(folder)], capture_output=True)
+                             str(folder)], capture_output=True, check=False)
     return result.returncode == 0
 
 
@@ -277,7 +277,7 @@ def test_real_full_disk_no_crash(tmp_path):
             [sys.executable, "-m", "isingrbm", "generate", "-L", "32", "-T", "5.0", "-n", "20000",
              "--algorithm", "metropolis", "--seed", "1", "--checkpoint-every", "0", "--quiet",
              "--out", str(out)], cwd=REPO, env=_env(), capture_output=True, text=True,
-            timeout=300)
+            timeout=300, check=False)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "No space left on device" in lines[0], result.stderr
@@ -285,7 +285,7 @@ def test_real_full_disk_no_crash(tmp_path):
         if out.exists():
             assert 0 < ising.load(out).ensembles[0].n_samples < 20000
     finally:
-        subprocess.run(["umount", str(disk)], capture_output=True)
+        subprocess.run(["umount", str(disk)], capture_output=True, check=False)
 
 
 # -- symlinks (#16) ---------------------------------------------------------------
