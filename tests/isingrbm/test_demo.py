@@ -492,3 +492,21 @@ def test_report_from_result_files(demo_run, tmp_path):
     # the same inputs again need --overwrite
     status, _, stderr, _ = run_cli(["report", *map(str, files), "--out", str(rep)])
     assert status == 2 and "--overwrite" in stderr
+
+
+def test_report_from_json_results(demo_run, tmp_path):
+    """The demo's JSON results given as files give the demo report's tables."""
+    out, _, _, _ = demo_run
+    rep = tmp_path / "rep"
+    files = [out / "results/monte_carlo.json", out / "results/evaluation.json",
+             out / "results/vmc.json"]
+    status, _, stderr, _ = run_cli(["report", *map(str, files), "--out", str(rep), "--quiet"])
+    assert status == 0, stderr
+    tables = parse_markdown_tables((rep / "report.md").read_text())
+    demo_tables = parse_markdown_tables((out / "report/report.md").read_text())
+    for prefix in ("Monte Carlo observables", "Ordered phase", "Critical phase",
+                   "Disordered phase", "Final VMC energies"):
+        assert find_table(tables, prefix) == find_table(demo_tables, prefix), prefix
+    header, rows = find_table(tables, "Result files read")
+    assert [r[1] for r in rows] == ["JSON (demo-monte-carlo)", "JSON (demo-evaluation)",
+                                    "JSON (demo-vmc)"]
