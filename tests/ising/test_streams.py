@@ -132,3 +132,23 @@ def test_simulate_restores_numba_threads():
         assert numba.get_num_threads() == 2
     finally:
         numba.set_num_threads(previous)
+
+
+def test_threading_layer_chosen_at_the_first_parallel_launch():
+    """Importing changes nothing (above); the engine's first parallel launch
+    selects a sleeping pool (TBB or workqueue) over OpenMP, unless the user chose."""
+    code = ("import numba, numpy as np; from ising.chains import WolffChains; "
+            "c = WolffChains(64, 0.5, 4, rng=1); c.sweep(8); print(numba.threading_layer())")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_THREADING")}
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, cwd=root, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] in ("tbb", "workqueue")
+    env["NUMBA_THREADING_LAYER"] = "workqueue"        # the user's choice is kept
+    out = subprocess.run([sys.executable, "-c", code + "; import os; "
+                          "print(os.environ.get('NUMBA_THREADING_LAYER_PRIORITY'))"],
+                         capture_output=True, text=True, env=env, cwd=root, timeout=120,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["workqueue", "None"]
