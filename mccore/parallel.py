@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 
 from .errors import MissingDependencyError
 
@@ -74,15 +75,25 @@ def world():
     return comm if comm.Get_size() > 1 else None
 
 
+_controller = None
+_controller_modules = -1
+
+
 def single_threaded_blas():
     """Context manager limiting every loaded BLAS library to one thread.
 
-    The controller is built at each entry, so a BLAS library loaded after an
-    earlier call (e.g. by importing scipy or torch later) is limited too; the
-    previous limits are restored on exit.
+    The threadpoolctl controller is cached (building one costs milliseconds)
+    and rebuilt whenever modules were imported since, so a BLAS library
+    loaded later (by importing scipy or torch) is limited too; the previous
+    limits are restored on exit.
     """
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=1, user_api="blas")
+    global _controller, _controller_modules
+    n_modules = len(sys.modules)
+    if _controller is None or n_modules != _controller_modules:
+        from threadpoolctl import ThreadpoolController
+        _controller = ThreadpoolController()
+        _controller_modules = len(sys.modules)
+    return _controller.limit(limits=1, user_api="blas")
 
 
 def with_single_threaded_blas(func):
