@@ -4,8 +4,9 @@ Monte Carlo data (L = 16, 12 temperatures) checked against exact results;
 RBMs (and the GAN baseline, if torch is installed) trained at an ordered, a
 critical and a disordered temperature and evaluated; VMC for two electrons
 in a 2D trap; a report (HTML + Markdown, PNG figures, tables). Complete
-stages are reused when the command is run again on the same folder, so an
-interrupted demo continues where it stopped.
+stages are reused when the command is run again on the same folder (after
+checking each recorded output's size and SHA-256; a damaged one is redone),
+so an interrupted demo continues where it stopped.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ Run the whole workbench end to end and write a report:
      trial wavefunctions against the exact energy 3.0;
   4. DIR/report/report.html and report.md with PNG figures and tables.
 Complete stages are reused when the command is run again on the same folder,
-so an interrupted demo continues where it stopped. Conventions: per spin,
+so an interrupted demo continues where it stopped; every output's size and
+SHA-256 is recorded in DIR/demo.json and checked before reuse (a damaged file
+is kept as NAME.damaged and its stage redone). The RBMs are fitted and sampled
+by the code of 'isingrbm fit' and 'isingrbm sample': each model file records
+the seed with which 'isingrbm fit' reproduces it. Conventions: per spin,
 k_B = J = 1; hbar = m = 1."""
 
-EXAMPLE = "isingrbm demo --out demo-run --seed 1     # about 5 minutes; --quick: under a minute"
+EXAMPLE = ("isingrbm demo --out demo-run --seed 1\n"
+           "  # about 3 CPU minutes: 3-6 minutes on 2 idle cores (the first run also compiles\n"
+           "  # the numba kernels), much longer on a busy machine; --quick: under a minute")
 
 
 def register(subparsers) -> None:
