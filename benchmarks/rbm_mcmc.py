@@ -217,6 +217,23 @@ def _print_block(L, T, info, exact, rows, file) -> None:
               f"{o['c'][0]:>8.3f}{z['c']:>6.1f}{o['chi'][0]:>8.3f}{z['chi']:>6.1f}", file=file)
 
 
+def markdown(records) -> str:
+    """The records as one Markdown table (for the README)."""
+    head = ("| L | T | method | acceptance | tau_E | tau_\\|M\\| | unit | us CPU / step / chain "
+            "| ESS/s (wall) | z(e) | z(\\|m\\|) | z(c) | z(chi) |")
+    lines = [head, "|" + "---|" * 13]
+    for r in records:
+        acc = f"{r['acceptance']:.2f}" if "acceptance" in r else "-"
+        star = "" if r["tau_reliable"] else "*"
+        z = r["z"]
+        lines.append(
+            f"| {r['L']} | {r['T']:g} | {r['method']} | {acc} | {r['tau_e']:.1f}{star} | "
+            f"{r['tau_m']:.1f}{star} | {r['unit']} | {r['cpu_us_per_step_per_chain']:.1f} | "
+            f"{r['ess_per_second']:.0f} | {z['e']:.1f} | {z['abs_m']:.1f} | {z['c']:.1f} | "
+            f"{z['chi']:.1f} |")
+    return "\n".join(lines)
+
+
 def targets(records) -> list[str]:
     lines = []
     mh = [r for r in records if r["unit"] == "proposal"]
@@ -251,6 +268,8 @@ def main(argv=None) -> int:
                         help="L = 8 only, 2000 training samples, 20 epochs, 16 images, "
                              "1500 proposals/sweeps per series")
     parser.add_argument("--json", action="store_true", help="JSON records on stdout")
+    parser.add_argument("--markdown", metavar="JSON",
+                        help="print the Markdown table of a saved --json output and exit")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
     parser.add_argument("--ks", type=int, nargs="+", default=list(KS))
@@ -263,6 +282,15 @@ def main(argv=None) -> int:
     parser.add_argument("--augment", type=int, default=16)
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args(argv)
+    if args.markdown:
+        records = []
+        for path in args.markdown.split(","):
+            with open(path) as f:
+                records += json.load(f)["records"]
+        print(markdown(records))
+        for line in targets(records):
+            print(f"- {line}")
+        return 0
     if args.sizes is None:
         args.sizes = [8] if args.quick else list(SIZES)
     if args.quick:
