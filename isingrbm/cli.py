@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"isingrbm {command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if isinstance(exc, IsingRBMError):  # our own message (e.g. which rows a full disk kept)
+            _report_error(args, exc)
+            _exit_if_hdf5_files_leaked(2)
+            return 2
         full = _disk_full(exc, args)
         if full is not None:
             _report_message(args, f"No space left on device ({full})")

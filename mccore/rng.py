@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import InvalidParameterError
 
-__all__ = ["seed_sequence", "recorded_seed", "fresh_seed", "stream", "child",
+__all__ = ["seed_sequence", "recorded_seed", "resolve_seed", "fresh_seed", "stream", "child",
            "temperature_key", "as_generator"]
 
 _SEED_LIMIT = 2**63
@@ -79,6 +79,22 @@ def recorded_seed(seq: np.random.SeedSequence) -> int | list[int]:
     if isinstance(entropy, (list, tuple, np.ndarray)):
         return [int(word) for word in np.asarray(entropy, dtype=object).ravel()]
     return int(entropy)
+
+
+def resolve_seed(rng) -> int:
+    """The one int seed a run uses and records for an ``rng`` argument.
+
+    An int is used as it is and None draws fresh entropy; a Generator, a
+    spawned or a list-seeded SeedSequence is turned into an int drawn from
+    it, so that the recorded int alone reproduces every stream of the run.
+
+    >>> resolve_seed(42)
+    42
+    """
+    seq = seed_sequence(rng)
+    if not seq.spawn_key and isinstance(seq.entropy, int):
+        return int(seq.entropy)
+    return int(seq.generate_state(2, dtype=np.uint64)[0] % _SEED_LIMIT)
 
 
 def child(seq, *key: int) -> np.random.SeedSequence:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mccore.errors import InvalidParameterError, OutputExistsError
+from mccore.rng import resolve_seed  # noqa: F401 - re-exported for the commands
 from mccore.files import atomic_path, output_lock
 
 __all__ = [
@@ -157,15 +158,6 @@ def temperature(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"temperature must be a finite number > 0, got {text!r}")
     return value
-
-
-def resolve_seed(seed: int | None) -> int:
-    """The seed to use and record: ``seed`` itself, or fresh entropy (:mod:`mccore.rng`)."""
-    from mccore.rng import fresh_seed
-
-    if seed is not None:
-        return int(seed)
-    return int(fresh_seed())
 
 
 def output_target(path) -> Path:
