@@ -478,7 +478,7 @@ def _models_named(evaluations: list) -> list:
 
 def _evaluation_section(evaluations: list, figures_dir: Path, *, demo: bool) -> list:
     models = _models_named(evaluations)
-    kinds = sorted({m.split(":")[0].split("#")[0] for m in models})
+    kinds = list(dict.fromkeys(m.split(":")[0].split("#")[0] for m in models))
     title = " and ".join(kinds) if kinds else "Generated samples"
     blocks = [Heading(2, f"Generative models: {title} against Monte Carlo and exact")]
     if demo:
