@@ -491,20 +491,24 @@ def training_curves(histories: dict, *, keys=None, title: str = "RBM training cu
     return fig
 
 
-def vmc_energy(runs: dict, *, exact: float | None, title: str | None = None) -> Figure:
+def vmc_energy(runs: dict, *, exact: float | None, title: str | None = None,
+               unit: str = r"$\hbar\omega$; $\hbar = m = 1$") -> Figure:
     """VMC energy and local-energy variance versus optimization iteration.
 
     Parameters
     ----------
     runs : dict
         ``label -> dict`` with ``"iterations"``, ``"energy"`` (mean local
-        energy per iteration, units of hbar * omega), ``"variance"`` (variance
+        energy per iteration, in ``unit``), ``"variance"`` (variance
         of the local energy per iteration, or None) and optionally
         ``"final"`` = ``(mean, error)``: the final estimate (blocking error),
         drawn as a point with its error bar right of the last iteration.
     exact : float or None
         Exact ground-state energy, drawn as a dashed line.
     title : str, optional
+    unit : str
+        Energy unit for the axis labels (mathtext): hbar omega for trapped
+        particles, e.g. ``"$J = 1$, total"`` for the quantum Ising model.
 
     Returns
     -------
@@ -541,10 +545,10 @@ def vmc_energy(runs: dict, *, exact: float | None, title: str | None = None) -> 
         lo, hi = np.nanmin(tail), np.nanmax(tail)
         pad = 0.15 * (hi - lo) + 1e-3
         ax_e.set_ylim(lo - pad, hi + 3 * pad)
-    ax_e.set_ylabel(r"energy $\langle E_L \rangle$  ($\hbar\omega$; $\hbar = m = 1$)")
+    ax_e.set_ylabel(r"energy $\langle E_L \rangle$  (" + unit + ")")
     ax_e.set_title("energy (axis zoomed on the last two thirds of the iterations)", fontsize=9)
     ax_v.set_yscale("log")
-    ax_v.set_ylabel(r"variance of the local energy  ($(\hbar\omega)^2$)")
+    ax_v.set_ylabel(r"variance of $E_L$  (" + unit + ", squared)")
     ax_v.set_title("variance of $E_L$: zero for an exact eigenstate", fontsize=9)
     for ax in (ax_e, ax_v):
         ax.set_xlabel("optimization iteration")
