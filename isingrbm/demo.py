@@ -392,7 +392,13 @@ def _run_stage(ctx: _Context, index: int, name: str, func, *, force: bool = Fals
     head = f"[{index}/{len(STAGES)}] {_STAGE_TITLES[name]}"
     key = _stage_key(ctx, name)
     complete = record.get("complete") and record.get("key", {}) == key
-    damaged = _set_aside(ctx, head, record.get("outputs", [])) if complete else False
+    if name == "report":
+        # derived from the other outputs and rebuilt by 'isingrbm report DIR' at will:
+        # a changed report is not damage, a missing one is simply built again
+        damaged = complete and not all((ctx.paths.root / o["path"]).is_file()
+                                       for o in record.get("outputs", []))
+    else:
+        damaged = _set_aside(ctx, head, record.get("outputs", [])) if complete else False
     if complete and not damaged and not force:
         ctx.log(f"{head}: complete, reused ({record.get('seconds', 0):.1f} s when run)")
         ctx.reused_now.add(name)

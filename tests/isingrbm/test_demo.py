@@ -510,3 +510,15 @@ def test_report_from_json_results(demo_run, tmp_path):
     header, rows = find_table(tables, "Result files read")
     assert [r[1] for r in rows] == ["JSON (demo-monte-carlo)", "JSON (demo-evaluation)",
                                     "JSON (demo-vmc)"]
+
+
+def test_a_rebuilt_report_is_not_damage(demo_run, tmp_path):
+    """'isingrbm report DIR' may rewrite the report at will: a demo rerun afterwards
+    reuses every stage and calls nothing damaged."""
+    out, _, _, _ = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "report/report.md").write_text("rebuilt by hand\n")
+    status, _, stderr, _ = run_cli(["demo", "--quick", "--out", str(copy)])
+    assert status == 0, stderr
+    assert "damaged" not in stderr and stderr.count("complete, reused") == 6, stderr
