@@ -44,7 +44,7 @@ import numpy as np
 
 from mccore.errors import FileFormatError, InvalidParameterError
 from mccore.files import atomic_path, output_lock
-from mccore.rng import fresh_seed, recorded_seed, seed_sequence, stream
+from mccore.rng import fresh_seed, recorded_seed, resolve_seed, seed_sequence, stream  # noqa: F401 - resolve_seed re-exported
 from mccore.version import software_version
 
 __all__ = [
@@ -74,16 +74,6 @@ ENCODING = "v = (s + 1) / 2, row-major"
 
 #: Stream key (under the fit seed) of the random symmetry images.
 _IMAGES_KEY = 1
-
-
-def resolve_seed(seed) -> int:
-    """The integer seed to use and record: ``seed`` itself, or fresh entropy (None)."""
-    if seed is None:
-        return fresh_seed()
-    value = recorded_seed(seed_sequence(seed))
-    if not isinstance(value, int):
-        raise InvalidParameterError(f"seed must be an integer >= 0 or None, got {seed!r}")
-    return value
 
 
 def file_hash(path) -> str:

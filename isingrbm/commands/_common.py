@@ -12,10 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from mccore.errors import InvalidParameterError, OutputExistsError
 from mccore.rng import resolve_seed  # noqa: F401 - re-exported for the commands
+
+from isingrbm.pipeline import jsonable
 from mccore.files import atomic_path, output_lock
 
 __all__ = [
@@ -241,27 +242,9 @@ def check_input_file(path) -> Path:
     return path
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "to_dict"):
-        return _jsonable(obj.to_dict())
-    return obj
-
-
 def emit_json(obj) -> None:
     """Print ``obj`` as one JSON document on stdout (NaN/inf become null)."""
-    json.dump(_jsonable(obj), sys.stdout, indent=2, allow_nan=False)
+    json.dump(jsonable(obj), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
     sys.stdout.flush()
 

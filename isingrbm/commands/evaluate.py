@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from isingrbm import pipeline
+
 from . import _common
 
 DESCRIPTION = """\
@@ -70,9 +72,7 @@ def plot_paths(plots_dir: Path, temperatures) -> dict:
 
 
 def run(args) -> int:
-    import dataclasses
 
-    import numpy as np
 
     from ising.store import load
     from isingrbm import evaluate
@@ -106,19 +106,7 @@ def run(args) -> int:
     labels = _labels(generated)
 
     # match every generated temperature to the data (naming the ones available)
-    per_T: dict[float, dict] = {}
-    for g, label in zip(generated, labels):
-        for ens in g.ensembles:
-            try:
-                ref = data.ensemble(ens.T, tol=1e-6)
-            except InvalidParameterError:
-                available = ", ".join(f"{t:g}" for t in data.temperatures) or "none"
-                raise InvalidParameterError(
-                    f"{g.path.name}: T = {ens.T:g} is not in {data_path.name} "
-                    f"(available: {available})") from None
-            per_T.setdefault(ref.T, {})[label] = ens
-    if not generated:
-        per_T = {T: {} for T in data.temperatures}
+    per_T = pipeline.match_temperatures(data, dict(zip(labels, generated)))
     temperatures = sorted(per_T)
 
     figure_paths = plot_paths(plots_dir, temperatures) if plots_dir is not None else {}
@@ -130,21 +118,10 @@ def run(args) -> int:
     seed = _common.resolve_seed(args.seed)
     _common.info(args, f"isingrbm evaluate: seed {seed} (noise-level replicas, configurations "
                        "shown)")
-    tables = []
-    for i, T in enumerate(temperatures):
-        reference = data.ensemble(T, tol=1e-6)
-        # matched within 1e-6: label the generated set with the data's exact T
-        gens = {label: (dataclasses.replace(ens, T=reference.T, beta=reference.beta)
-                        if ens.T != reference.T else ens)
-                for label, ens in per_T[T].items()}
-        free_energies = {}
-        for label, ens in gens.items():
-            free_energy = _model_free_energy(args, label, ens.attrs)
-            if free_energy is not None:
-                free_energies[label] = free_energy
-        tables.append(evaluate.compare(reference, gens, exact=True,
-                                       rng=np.random.SeedSequence([seed, i]),
-                                       free_energies=free_energies))
+    # one stream per temperature, keyed by its value (mccore.rng.temperature_key)
+    tables = pipeline.evaluate_datasets(
+        data, dict(zip(labels, generated)), seed=seed,
+        log=lambda message: _common.info(args, f"isingrbm evaluate: {message}"))["tables"]
     text = "\n\n".join(evaluate.format_table(t) for t in tables)
     if args.json:
         _common.info(args, text)
@@ -161,36 +138,6 @@ def run(args) -> int:
                            "temperatures": temperatures, "tables": tables,
                            "figures": [str(p) for p in written]})
     return 0
-
-
-def _model_free_energy(args, label: str, attrs: dict):
-    """The generating RBM's free energy, if its model file is still there unchanged.
-
-    Read from the provenance of ``isingrbm sample`` (``model_file``,
-    ``model_hash``); a missing or modified model file only skips the model's
-    own P(m > 0) row (with a note on stderr).
-    """
-    model_file, model_hash = attrs.get("model_file"), attrs.get("model_hash")
-    if not model_file or not model_hash or attrs.get("model_kind", "bernoulli") != "bernoulli":
-        return None
-    path = Path(str(model_file))
-    if not path.is_file():
-        _common.info(args, f"isingrbm evaluate: {label}: model file {path} not found; "
-                           "skipping the model's own P(m>0)")
-        return None
-    from .sample import file_hash
-    if file_hash(path) != model_hash:
-        _common.info(args, f"isingrbm evaluate: {label}: model file {path} changed since "
-                           "sampling (hash differs); skipping the model's own P(m>0)")
-        return None
-    import rbm
-    try:
-        model = rbm.load(path)
-    except (OSError, ValueError) as exc:
-        _common.info(args, f"isingrbm evaluate: {label}: cannot read {path} ({exc}); "
-                           "skipping the model's own P(m>0)")
-        return None
-    return model.free_energy
 
 
 def _write_plots(plots_dir: Path, paths: dict, data, per_T: dict, tables: list,

@@ -10,9 +10,9 @@ the estimator's default. The model file records the provenance of its data
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
+from isingrbm import pipeline
 from mccore.version import software_version
 
 from . import _common
@@ -64,10 +64,8 @@ def register(subparsers) -> None:
     _common.add_common_options(parser)
 
 
-def checkpoint_path(out) -> Path:
-    """Where an unfinished run keeps its training state: ``MODEL.checkpoint``."""
-    out = Path(out)
-    return out.with_name(out.name + ".checkpoint")
+#: Where an unfinished run keeps its training state: ``MODEL.checkpoint``.
+checkpoint_path = pipeline.checkpoint_path
 
 
 def _check_settings(args) -> dict:
@@ -189,9 +187,8 @@ def run(args) -> int:
     import numpy as np
 
     import rbm
-    from ising.lattice import spins_to_visible, symmetry_images
-    from ising.store import load
-    from mccore.errors import InvalidParameterError, OutputExistsError
+    from ising.lattice import spins_to_visible
+    from mccore.errors import OutputExistsError
 
     settings = _check_settings(args)
     data_path = _common.check_input_file(args.data)
@@ -211,18 +208,9 @@ def run(args) -> int:
             f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to continue "
             "it or --overwrite to start afresh")
 
-    dataset = load(data_path)        # FileFormatError names the file if it is not a dataset
-    if dataset.source != "monte-carlo":
-        raise InvalidParameterError(
-            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {data_path.name} "
-            f"has source {dataset.source!r}")
-    if args.phase is not None:
-        ensemble = dataset.ensemble_for_phase(args.phase)
-    else:
-        ensemble = dataset.ensemble(args.temperature, tol=1e-6)
-    if ensemble.n_samples < 2:
-        raise InvalidParameterError(
-            f"DATA must hold at least 2 samples at T = {ensemble.T:g}, got {ensemble.n_samples}")
+    # FileFormatError names the file if it is not a dataset
+    _, ensemble = pipeline.training_data(data_path, temperature=args.temperature,
+                                         phase=args.phase)
     settings = _check_size(args, settings, ensemble)
 
     X = spins_to_visible(ensemble.spins)
@@ -233,63 +221,29 @@ def run(args) -> int:
     seed = args.seed
     if resuming:
         # the interrupted run's seed governs (its RNG state is in the checkpoint)
-        previous = rbm.load(checkpoint).metadata_.get("seed")
-        if previous is not None:
-            if seed is not None and int(seed) != int(previous):
-                raise InvalidParameterError(
-                    f"--seed must match the interrupted run's seed {previous} to resume, "
-                    f"got {seed}")
-            seed = int(previous)
+        seed = pipeline.resume_seed(checkpoint, seed)
     elif args.resume:
         _common.info(args, f"isingrbm fit: no checkpoint {checkpoint.name} to resume; "
                            "starting afresh")
-    seed = _common.resolve_seed(seed)
-    X_train = X
-    if args.augment > 1:
-        # its own stream of the seed, so that a resumed run sees the same images
-        images_rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(1,)))
-        X_train = spins_to_visible(symmetry_images(ensemble.spins, args.augment, images_rng))
-    model = rbm.BernoulliRBM(**settings, rng=seed)
-    model.metadata_ = {"seed": int(seed)}      # carried into the checkpoints
+    seed = pipeline.resolve_seed(seed)
     if args.overwrite and checkpoint.exists() and not args.resume:
         checkpoint.unlink()
+    described = rbm.BernoulliRBM(**settings)
     _common.info(args, f"isingrbm fit: {data_path.name}, T = {ensemble.T:g} ({ensemble.phase}), "
                        f"L = {ensemble.L}, {ensemble.n_samples} samples"
                        + (f" x {args.augment} symmetry images" if args.augment > 1 else "")
-                       + f" -> {model.n_hidden} "
-                       f"hidden units, method {model.method}, {model.n_epochs} epochs, seed {seed}")
-    start = time.perf_counter()
-    model.fit(X_train, progress=_common.progress_enabled(args), checkpoint=checkpoint,
-              resume=args.resume)
-    seconds = time.perf_counter() - start
-    if getattr(model, "interrupted_", False):
+                       + f" -> {described.n_hidden} hidden units, method {described.method}, "
+                       f"{described.n_epochs} epochs, seed {seed}")
+    fitted = pipeline.fit_rbm(data_path, ensemble, settings, out=out, seed=seed,
+                              augment=args.augment, resume=args.resume,
+                              progress=_common.progress_enabled(args))
+    model, metadata, seconds = fitted.model, fitted.metadata, fitted.seconds
+    if fitted.interrupted:
         # Ctrl-C: the training loop saved a checkpoint of the last completed epoch
         print(f"isingrbm fit: interrupted after {int(model.epochs_done_)} of "
               f"{int(model.n_epochs)} epochs; continue with --resume (checkpoint "
               f"{checkpoint.name} kept)", file=sys.stderr)
         return 130
-
-    from rbm.bernoulli import data_hash
-    metadata = {
-        "data_file": str(data_path.resolve()),
-        "data_group": ensemble.key,
-        "temperature": float(ensemble.T),
-        "beta": float(ensemble.beta),
-        "phase": ensemble.phase,
-        "L": int(ensemble.L),
-        "n_samples": int(ensemble.n_samples),
-        "data_hash": data_hash(X),
-        "symmetry_images": int(args.augment),
-        "encoding": "v = (s + 1) / 2, row-major",
-        "seed": int(seed),
-        "command": "isingrbm fit",
-        "isingrbm_version": software_version(),
-        "training_seconds": round(seconds, 3),
-    }
-    with _common.atomic_output(out) as tmp:
-        rbm.save(model, tmp, metadata=metadata, overwrite=True)
-    if checkpoint.exists():
-        checkpoint.unlink()
 
     history = getattr(model, "history_", {}) or {}
     last = {k: _last(v) for k, v in history.items() if k != "epoch"}
@@ -298,7 +252,8 @@ def run(args) -> int:
                                  if k in ("log_likelihood", "pseudo_log_likelihood",
                                           "reconstruction_error") and np.isfinite(v)))
     if args.json:
-        _common.emit_json({"model": str(out), **metadata, "n_hidden": model.n_hidden,
+        _common.emit_json({"model": str(out), **metadata, "software_version": software_version(),
+                           "n_hidden": model.n_hidden,
                            "hyperparameters": model.hyperparameters(),
                            "epochs_done": int(getattr(model, "epochs_done_", 0)),
                            "final": last})
