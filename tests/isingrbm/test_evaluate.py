@@ -19,7 +19,7 @@ import pytest
 
 from ising import exact as ising_exact
 from isingrbm import evaluate
-from isingrbm.commands._common import _jsonable
+from isingrbm.pipeline import jsonable as _jsonable
 from mccore.errors import InvalidParameterError
 
 SEED = 20261124
