@@ -64,6 +64,12 @@ myst_heading_anchors = 3
 
 # --- autodoc / autosummary / napoleon ----------------------------------------
 autosummary_generate = True
+# gan.networks imports PyTorch at module level; PyTorch is an optional extra,
+# so without it the API pages are built against a stand-in module.
+try:
+    import torch  # noqa: F401
+except ImportError:
+    autodoc_mock_imports = ["torch"]
 autosummary_imported_members = False
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
