@@ -48,9 +48,11 @@ applies them in sequence, which keeps ``pi`` stationary):
   must leave ``pi`` invariant.
 
 Precision: the Gibbs proposal runs in ``dtype`` (float32 by default, as
-batched BLAS products). That changes the proposal kernel by rounding
-(relative ~1e-7 in each conditional probability), which cannot bias the
-chain through the acceptance formula as long as ``F`` is exact; ``F`` and
+batched BLAS products), each unit switched on iff ``logit(u) < x`` with
+``u`` a float64 uniform (so probabilities as small as 1e-16 are drawn
+correctly: float32 uniforms would make a saturated unit's rare state
+impossible to propose but not to leave, a real bias). Rounding changes the
+proposal kernel by a relative ~1e-7 in each conditional probability; ``F`` and
 ``log pi`` enter the acceptance in float64 (``F`` from a float64 product), so
 the stationary distribution is ``pi`` up to the float32 rounding of the
 proposal's own reversibility, a relative effect of order 1e-7, far below
@@ -211,9 +213,8 @@ hidden_bias = np.zeros(2)
         self.local_move = local_move
         self.n_visible, self.n_hidden = W.shape
         self._W64, self._a64, self._b64 = W, a, b
-        # halved parameters: u < sigmoid(x)  <=>  2u - 1 < tanh(x / 2)
-        self._W, self._WT = (0.5 * W).astype(dtype), np.ascontiguousarray(0.5 * W.T, dtype=dtype)
-        self._a, self._b = (0.5 * a).astype(dtype), (0.5 * b).astype(dtype)
+        self._W, self._WT = W.astype(dtype), np.ascontiguousarray(W.T, dtype=dtype)
+        self._a, self._b = a.astype(dtype), b.astype(dtype)
         self._flip_offset = W.sum(axis=0) + 2.0 * b     # x(1 - v) = this - x(v)
 
         seq = seed_sequence(rng)
@@ -315,24 +316,42 @@ hidden_bias = np.zeros(2)
     def _propose(self, U: np.ndarray) -> np.ndarray:
         """k block-Gibbs steps from the current states.
 
-        ``U`` (n_chains, k (n_hidden + n_visible)) holds ``2 u - 1`` for uniforms
-        ``u``: unit i is on iff ``u_i < sigmoid(x_i)``, i.e. ``2 u_i - 1 < tanh(x_i / 2)``.
+        ``U`` (n_chains, k (n_hidden + n_visible)) holds ``logit(u)`` of
+        uniforms ``u``: unit i is on iff ``u_i < sigmoid(x_i)``, i.e.
+        ``logit(u_i) < x_i``.
         """
         nh, nv = self.n_hidden, self.n_visible
-        half = (0.5 * self._x).astype(self.dtype)       # half the hidden input of the states
+        hin = self._x.astype(self.dtype)          # hidden input of the current states
         V = None
         off = 0
         for step in range(self.k):
             if step > 0:
-                half = V @ self._W
-                half += self._b
-            H = (U[:, off:off + nh] < np.tanh(half, out=half)).astype(self.dtype)
+                hin = V @ self._W
+                hin += self._b
+            H = (U[:, off:off + nh] < hin).astype(self.dtype)
             off += nh
             vin = H @ self._WT
             vin += self._a
-            V = (U[:, off:off + nv] < np.tanh(vin, out=vin)).astype(self.dtype)
+            V = (U[:, off:off + nv] < vin).astype(self.dtype)
             off += nv
         return V.astype(np.uint8)
+
+    def _draw_logits(self, c: int, shape, out: np.ndarray) -> None:
+        """Fill ``out`` with logit(u) of float64 uniforms from chain c's Gibbs stream.
+
+        float64 uniforms (53 bits) keep every Bernoulli probability down to
+        ~1e-16 exact; float32 uniforms (24 bits) would round probabilities
+        below 6e-8 to zero -- for saturated units (|x| > 17) the proposal
+        could then remove a rare excitation but never create it, and the
+        chain would undersample fluctuations (seen at L = 16, T = 1.5:
+        c and chi 4 sigma low). The logits themselves may be stored in
+        float32 (relative error 6e-8 in every probability, also in the tails).
+        """
+        u = self._gibbs_rngs[c].random(shape)
+        with np.errstate(divide="ignore"):
+            logit = np.log(u)
+        logit -= np.log1p(-u)
+        out[...] = logit
 
     def _step(self, U: np.ndarray, R: np.ndarray) -> None:
         """One proposal (+ flip, + local move) with pre-drawn uniforms."""
@@ -387,9 +406,7 @@ hidden_bias = np.zeros(2)
         U = np.empty((self.n_chains, self._n_gibbs), dtype=self.dtype)
         for _ in range(n_draws):
             for c in range(self.n_chains):
-                self._gibbs_rngs[c].random(self._n_gibbs, dtype=self.dtype, out=U[c])
-            U *= 2
-            U -= 1
+                self._draw_logits(c, self._n_gibbs, U[c])
             self._set_visible(self._propose(U))
             if np.any(np.isneginf(self._log_pi)):
                 raise InvalidParameterError(
@@ -424,10 +441,7 @@ hidden_bias = np.zeros(2)
         while done < n_proposals:
             b = min(block, n_proposals - done)
             for c in range(self.n_chains):
-                self._gibbs_rngs[c].random((b, self._n_gibbs), dtype=self.dtype,
-                                           out=U[c, :b])
-                U[c, :b] *= 2
-                U[c, :b] -= 1
+                self._draw_logits(c, (b, self._n_gibbs), U[c, :b])
                 self._accept_rngs[c].random((b, self._n_accept), out=R[c, :b])
             for j in range(b):
                 self._step(U[:, j], R[:, j])
