@@ -46,6 +46,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -86,6 +87,13 @@ napoleon_use_ivar = True
 napoleon_preprocess_types = False
 napoleon_custom_sections = [("Conventions", "notes_style"), ("Physics", "notes_style"),
                             ("Convention", "notes_style")]
+
+# --- figures of measured tables (matplotlib's plot directive) -----------------
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_rcparams = {"figure.figsize": (6.4, 3.4)}
 
 # --- HTML ------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
