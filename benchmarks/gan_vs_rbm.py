@@ -201,6 +201,8 @@ def main(argv=None) -> int:
                         help="override: Monte Carlo samples per set (and generated samples)")
     parser.add_argument("--gan-epochs", type=int, default=None, help="override: GAN epochs")
     parser.add_argument("--rbm-epochs", type=int, default=None, help="override: RBM epochs")
+    parser.add_argument("--gan-learning-rate", type=float, default=None,
+                        help="override: Adam step size of both GAN networks")
     parser.add_argument("--skip-rbm", action="store_true", help="no RBM column")
     parser.add_argument("--skip-gan", action="store_true",
                         help="no per-temperature GAN column (e.g. taken from --ablation)")
@@ -232,6 +234,9 @@ def main(argv=None) -> int:
         f"(units of the last digits); TV(E) with its Monte Carlo noise level")
     if args.n_cond is not None:
         cfg["n_cond"] = args.n_cond
+    if args.gan_learning_rate is not None:
+        RECIPE.update(learning_rate_generator=args.gan_learning_rate,
+                      learning_rate_discriminator=args.gan_learning_rate)
     for i, T in enumerate([] if args.only_conditioned else args.temperatures):
         seed = args.seed + 100 * i
         start = time.perf_counter()

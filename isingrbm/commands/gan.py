@@ -82,16 +82,16 @@ def register(subparsers) -> None:
     fit.add_argument("--noise-channels", type=_common.nonnegative_int, default=2,
                      help="per-site noise channels of the generator (default 2)")
     fit.add_argument("--channels", type=_common.positive_int, default=16, help="default 16")
-    fit.add_argument("--learning-rate", type=_common.positive_float, default=2e-4,
-                     help="Adam step size of both networks (default 2e-4)")
+    fit.add_argument("--learning-rate", type=_common.positive_float, default=1e-3,
+                     help="Adam step size of both networks (default 1e-3)")
     fit.add_argument("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
                      default="nonsaturating",
                      help="adversarial loss (default nonsaturating, with the R1 penalty)")
     fit.add_argument("--gradient-penalty", type=_common.number, default=1.0,
                      help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
                           "weight for wgan-gp (default 1; 0 disables)")
-    fit.add_argument("--label-smoothing", type=_common.number, default=0.9,
-                     help="discriminator target for real data (default 0.9; 1 disables)")
+    fit.add_argument("--label-smoothing", type=_common.number, default=1.0,
+                     help="discriminator target for real data in (0.5, 1] (default 1: none)")
     fit.add_argument("--training-output", choices=("mean", "straight-through"),
                      default="straight-through",
                      help="what the discriminator sees of a generated configuration: +-1 "

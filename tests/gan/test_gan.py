@@ -20,8 +20,8 @@ from mccore.errors import (
 )
 
 # Epochs of the slow physics tests (see the measurements in IsingGAN's Notes).
-EPOCHS_L8 = 20
-EPOCHS_COND = 15
+EPOCHS_L8 = 40
+EPOCHS_COND = 30
 
 TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
 
