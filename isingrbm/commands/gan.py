@@ -90,8 +90,9 @@ def register(subparsers) -> None:
     fit.add_argument("--gradient-penalty", type=_common.number, default=1.0,
                      help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
                           "weight for wgan-gp (default 1; 0 disables)")
-    fit.add_argument("--label-smoothing", type=_common.number, default=1.0,
-                     help="discriminator target for real data in (0.5, 1] (default 1: none)")
+    fit.add_argument("--label-smoothing", type=_common.number, default=0.9,
+                     help="discriminator target for real data in (0.5, 1] (default 0.9; "
+                          "1 disables)")
     fit.add_argument("--training-output", choices=("mean", "straight-through"),
                      default="straight-through",
                      help="what the discriminator sees of a generated configuration: +-1 "
