@@ -288,52 +288,38 @@ def check_plots_dir(plots, *, overwrite: bool, names=("vmc_energy.png",)) -> Pat
 
 
 def plot_energy(result, path) -> Path:
-    """Energy per iteration (mean E_L) with the exact line; PNG at ``path``, written atomically.
-
-    Uses a :class:`matplotlib.figure.Figure` on the Agg canvas directly, so
-    the process's matplotlib backend is never switched.
-    """
+    """Energy and variance of E_L per iteration with the exact line and the final
+    estimate (:func:`isingrbm.plots.vmc_energy`, the one plotting module); PNG at
+    ``path``, written atomically on its own Agg canvas (the process's matplotlib
+    backend is never switched)."""
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
+    from isingrbm import plots
     from mccore.files import atomic_path
 
     h = result.history
-    energy = np.asarray(h["energy"])
-    it = np.arange(1, energy.size + 1)
-    fig = Figure(figsize=(6, 4))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot(it, energy, lw=1, label="<E_L> per iteration")
-    if result.exact is not None:
-        ax.axhline(result.exact, color="k", ls="--", lw=1, label=f"exact {result.exact:g}")
-    if np.isfinite(result.energy.mean):
-        ax.axhline(result.energy.mean, color="C3", lw=1,
-                   label=f"final {result.energy}")
+    energy = np.asarray(h["energy"], dtype=float)
+    variance = np.asarray(h["variance"], dtype=float) if "variance" in h else None
     p = result.parameters
-    ax.set_xlabel("iteration")
+    final = ((result.energy.mean, result.energy.error)
+             if energy.size and np.isfinite(result.energy.mean)
+             and np.isfinite(result.energy.error) else None)   # plotted right of the last
     if p.get("system") == "tfim":
-        ax.set_ylabel("energy (J = 1, total)")
-        ax.set_title(f"VMC TFIM {p.get('lattice')} size={p.get('size')} h={p.get('field')}, "
-                     f"alpha={p.get('alpha')}{' symmetric' if p.get('symmetric') else ''}, "
-                     f"{p.get('optimizer')}")
+        label = f"{'symmetric ' if p.get('symmetric') else ''}RBM alpha={p.get('alpha')}"
+        title = (f"TFIM {p.get('lattice')} size {p.get('size')}, h = {p.get('field')}, "
+                 f"{p.get('optimizer')}")
+        unit = "$J = 1$, total"
     else:
-        ax.set_ylabel("energy (hbar = m = 1)")
-        ax.set_title(f"VMC N={p.get('particles')} D={p.get('dims')} omega={p.get('omega')} "
-                     f"{p.get('interaction')}, jastrow={p.get('jastrow')}, {p.get('optimizer')}")
-    if energy.size:
-        lo = min(np.min(energy), result.exact if result.exact is not None else np.inf)
-        hi = np.percentile(energy, 90) if energy.size > 10 else np.max(energy)
-        if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
-            pad = 0.1 * (hi - lo)
-            ax.set_ylim(lo - pad, hi + pad)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+        label = f"RBM H={p.get('hidden')}, jastrow={p.get('jastrow')}"
+        title = (f"N={p.get('particles')} D={p.get('dims')} omega={p.get('omega')} "
+                 f"{p.get('interaction')}, {p.get('optimizer')}")
+        unit = r"$\hbar = m = 1$"
+    runs = {label: {"iterations": np.arange(1, energy.size + 1), "energy": energy,
+                    "variance": variance, "final": final}}
+    fig = plots.vmc_energy(runs, exact=result.exact, title=title, unit=unit)
     path = Path(path)
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            fig.savefig(f, dpi=120, format="png")
+        plots.save(fig, tmp)
     return path
 
 
