@@ -34,11 +34,11 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import vmc  # noqa: E402
-from vmc.lattice import Lattice  # noqa: E402
-from vmc.tfim_exact import exact_energy  # noqa: E402
+import vmc
+from vmc.lattice import Lattice
+from vmc.tfim_exact import exact_energy
 
 H_CRITICAL_2D = 3.04438
 

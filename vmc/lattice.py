@@ -14,7 +14,7 @@ import numpy as np
 from mccore.errors import InvalidParameterError
 from mccore.validation import check_choice, check_int
 
-__all__ = ["Lattice", "LATTICES"]
+__all__ = ["LATTICES", "Lattice"]
 
 LATTICES = ("chain", "square")
 
@@ -80,9 +80,9 @@ class Lattice:
 
     def distance_pairs(self, r: int) -> np.ndarray:
         """Site pairs ``(i, j)`` (n_sites, 2) at distance ``r`` along the x axis (one per site)."""
-        t = r if self.kind == "chain" else r  # translation index of (r, 0) is r in both layouts
+        # the translation by (r, 0) has index r on both the chain and the square lattice
         sites = np.arange(self.n_sites)
-        return np.stack([sites, self.translations[t, sites]], axis=1)
+        return np.stack([sites, self.translations[r, sites]], axis=1)
 
     def describe(self) -> str:
         """``'chain N=10'`` or ``'square 4x4'``."""

@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from .kernels import _uniform
 
-__all__ = ["log_cosh", "spin_metropolis_sweeps", "tfim_local_energy", "spin_theta"]
+__all__ = ["log_cosh", "spin_metropolis_sweeps", "spin_theta", "tfim_local_energy"]
 
 
 @njit(cache=True)

@@ -88,7 +88,7 @@ class _SpinWavefunction:
     def theta(self, s) -> np.ndarray:
         """``theta = b + W^T s`` of the expanded RBM (n, M)."""
         s = self._check_s(s)
-        a, b, W = self.expanded()
+        _, b, W = self.expanded()
         out = np.empty((s.shape[0], b.size))
         spin_kernels.spin_theta(s, b, W, out)
         return out
@@ -96,7 +96,7 @@ class _SpinWavefunction:
     def log_psi(self, s) -> np.ndarray:
         """``log psi(s)`` (n,) (unnormalized)."""
         s = self._check_s(s)
-        a, b, W = self.expanded()
+        a = self.expanded()[0]
         return s @ a + _log_cosh(self.theta(s)).sum(axis=1)
 
 

@@ -32,7 +32,7 @@ from mccore.validation import check_int
 from .lattice import Lattice
 from .tfim import TFIM, check_field
 
-__all__ = ["free_fermion_energy", "exact_ground_state", "exact_energy", "MAX_ED_SITES"]
+__all__ = ["MAX_ED_SITES", "exact_energy", "exact_ground_state", "free_fermion_energy"]
 
 MAX_ED_SITES = 20
 

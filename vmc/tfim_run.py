@@ -18,11 +18,16 @@ import os
 import numpy as np
 
 import mcstats
-from mccore.errors import InvalidParameterError
 from mccore.parallel import numba_threads, with_single_threaded_blas
 from mccore.rng import child, recorded_seed, seed_sequence
 from mccore.training import check_resume_settings
-from mccore.validation import check_bool, check_choice, check_float, check_int, check_memory
+from mccore.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+)
 
 from .driver import VMC, resume_settings
 from .lattice import LATTICES, Lattice
@@ -33,7 +38,7 @@ from .spin_wavefunction import make_spin_wavefunction
 from .tfim import TFIM, check_field
 from .tfim_exact import exact_energy
 
-__all__ = ["run_tfim", "observables", "tfim_memory_estimate", "TFIM_LEARNING_RATES"]
+__all__ = ["TFIM_LEARNING_RATES", "observables", "run_tfim", "tfim_memory_estimate"]
 
 #: default learning rates of the TFIM runs (the gradient is 2 (<E_L O> - <E_L><O>))
 TFIM_LEARNING_RATES = {"sr": 0.05, "adam": 0.01, "sgd": 0.005}

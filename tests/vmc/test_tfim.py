@@ -16,8 +16,16 @@ import scipy.stats
 
 import vmc
 from mccore.errors import InvalidParameterError, IsingRBMWarning
-from vmc import (TFIM, Lattice, SpinMetropolisSampler, SpinRBM, SymmetricSpinRBM,
-                 exact_ground_state, free_fermion_energy, run_tfim)
+from vmc import (
+    TFIM,
+    Lattice,
+    SpinMetropolisSampler,
+    SpinRBM,
+    SymmetricSpinRBM,
+    exact_ground_state,
+    free_fermion_energy,
+    run_tfim,
+)
 from vmc.optimizers import SR, carleo_shift
 
 LATTICES = [("chain", 4), ("chain", 7), ("square", 2), ("square", 3)]
@@ -134,7 +142,7 @@ def test_sampler_matches_exact_distribution(p_global):
     for _ in range(6):
         batch = sampler.sample(wf, 2000)
         x = batch.x[:, -1, :]
-        idx.append(((x < 0).astype(np.int64) @ weights))
+        idx.append((x < 0).astype(np.int64) @ weights)
     counts = np.bincount(np.concatenate(idx), minlength=512).astype(float)
     assert _chi_square_pvalue(counts, p) > 1e-3
     wrong = np.exp(log_psi - log_psi.max())
