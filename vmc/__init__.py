@@ -29,10 +29,11 @@ from .spin_wavefunction import SpinRBM, SymmetricSpinRBM, make_spin_wavefunction
 from .tfim import TFIM
 from .tfim_exact import exact_ground_state, free_fermion_energy
 from .tfim_run import run_tfim
+from .tomography import tomography_trial_state
 
 __all__ = ["run", "VMC", "VMCResult", "Hamiltonian", "exact_energy", "Wavefunction",
            "cusp_constant", "MetropolisSampler", "ImportanceSampler", "GibbsSampler",
            "SampleBatch", "make_sampler", "SGD", "Adam", "SR", "make_optimizer",
            "Lattice", "TFIM", "SpinRBM", "SymmetricSpinRBM", "make_spin_wavefunction",
            "SpinMetropolisSampler", "split_rhat", "free_fermion_energy", "exact_ground_state",
-           "run_tfim"]
+           "run_tfim", "tomography_trial_state"]
