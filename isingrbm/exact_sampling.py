@@ -60,9 +60,10 @@ __all__ = [
     "ising_log_target",
 ]
 
-#: Block-Gibbs steps per proposal by default: k = 5 gave the most effectively
-#: independent samples per second at L = 8 and T = 1.5, 2.269, 3.5 (1.1-1.8x
-#: k = 1 and k = 20; benchmarks/rbm_mcmc.py --quick).
+#: Block-Gibbs steps per proposal by default, a middle choice: in
+#: benchmarks/rbm_mcmc.py --quick k = 5 gave the most effectively independent
+#: samples per second at L = 8, T = 2.269 and 3.5; k = 1 did at L = 8, T = 1.5
+#: and at L = 16 (by 1.3-3x); k = 20 never did.
 DEFAULT_PROPOSAL_STEPS = 5
 #: Equilibration gives up (with a warning, recorded) after this many proposals.
 MAX_EQUILIBRATION_PROPOSALS = 2**16
