@@ -73,7 +73,7 @@ VARIANTS = {
 def _config(args) -> dict:
     if args.quick:
         cfg = {"L": 8, "n_mc": 2000, "n_gen": 4000, "n_steps": 200, "hidden": 64,
-               "rbm_epochs": None, "gan_epochs": 20, "n_cond": 1000, "cond_epochs": 15}
+               "rbm_epochs": None, "gan_epochs": 40, "n_cond": 600, "cond_epochs": 30}
     else:
         cfg = {"L": 16, "n_mc": 10000, "n_gen": 10000, "n_steps": 1000, "hidden": 256,
                "rbm_epochs": None, "gan_epochs": 30, "n_cond": 5000, "cond_epochs": 30}

@@ -33,7 +33,8 @@ The GAN baseline (needs PyTorch: the gan extra).
 
 Generated configurations get a uniformly random global sign and a random
 lattice translation (exact symmetries of the zero-field Ising model on the
-periodic lattice), so half of them have m > 0 whatever the network learned.
+periodic lattice), so m > 0 and m < 0 are exactly equally likely whatever the
+network learned.
 Every action takes --seed, --quiet and --json. Without PyTorch every action
 fails with one line saying how to install it (exit status 2).
 Conventions: per spin, k_B = J = 1."""
@@ -82,8 +83,8 @@ def register(subparsers) -> None:
     fit.add_argument("--noise-channels", type=_common.nonnegative_int, default=2,
                      help="per-site noise channels of the generator (default 2)")
     fit.add_argument("--channels", type=_common.positive_int, default=16, help="default 16")
-    fit.add_argument("--learning-rate", type=_common.positive_float, default=1e-3,
-                     help="Adam step size of both networks (default 1e-3)")
+    fit.add_argument("--learning-rate", type=_common.positive_float, default=5e-4,
+                     help="Adam step size of both networks (default 5e-4)")
     fit.add_argument("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
                      default="nonsaturating",
                      help="adversarial loss (default nonsaturating, with the R1 penalty)")
