@@ -51,7 +51,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples", "**.ipynb_checkpoints", "auto_examples/*.ipynb",
+exclude_patterns = ["_build", "examples", "benchmarks/_*.md", "**.ipynb_checkpoints", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "auto_examples/*.codeobj.json"]
 templates_path = ["_templates"]
@@ -224,6 +224,81 @@ def write_api_pages() -> None:
 
 write_api_pages()
 
+# --- benchmark results stored as data (benchmarks/*.json) -> tables ---------------
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def write_tfim_table() -> None:
+    """``benchmarks/_tfim_results.md`` from ``benchmarks/tfim_results.json``.
+
+    The numbers are the benchmark's own output file, so the page never holds
+    figures typed in by hand; without the file the page says it is missing.
+    """
+    import json
+
+    source = ROOT / "benchmarks" / "tfim_results.json"
+    figure = ROOT / "benchmarks" / "tfim_relative_error.png"
+    lines = []
+    if not source.exists():
+        lines.append("No measured results are stored (`benchmarks/tfim_results.json`).")
+    else:
+        records = json.loads(source.read_text())
+        r0 = records[0]
+        lines += [
+            f"Measured with {r0.get('iterations')} iterations, {r0.get('samples')} samples per "
+            f"iteration, {r0.get('chains')} chains, SR learning rate {r0.get('learning_rate')}, "
+            "one thread each (stored in `benchmarks/tfim_results.json`). Relative error "
+            "$(E - E_\\text{exact})/\\lvert E_\\text{exact}\\rvert$ with its statistical "
+            "error; iterations until the running mean is within $10^{-3}$ / $10^{-4}$; "
+            "CPU milliseconds per iteration.",
+            "",
+            "| case | exact | ours: rel. error | NetKet: rel. error | ours: iter. to 1e-3 / 1e-4 "
+            "| NetKet: iter. to 1e-3 / 1e-4 | ours: CPU ms / iter. | NetKet: CPU ms / iter. |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in records:
+            ours, nk = r.get("ours") or {}, r.get("netket") or {}
+
+            def rel(side):
+                if side.get("relative_error") is None:
+                    energy = side.get("energy_per_site")
+                    if energy is None:
+                        return "-"
+                    error = side.get("error")
+                    n_sites = side.get("energy") / energy if energy else None
+                    text = f"E/N = {energy:.5f}"
+                    if error is not None and n_sites:
+                        text += f" ± {error / abs(n_sites):.5f}"
+                    if abs(energy) < 1e-8:
+                        text += " (collapsed to E = 0)"
+                    return text
+                return (f"{side['relative_error']:.1e} ± "
+                        f"{_fmt(side.get('relative_error_sigma'), '.1e')}")
+
+            def iters(side):
+                def one(key):
+                    if key not in side:
+                        return "-"
+                    return "not reached" if side[key] is None else str(side[key])
+                return f"{one('iterations_to_1e-3')} / {one('iterations_to_1e-4')}"
+
+            exact = r.get("exact")
+            exact_text = "-" if exact is None else f"{exact:.6f} ({r.get('exact_method', '')})"
+            lines.append(
+                f"| {r['case']} | {exact_text} | {rel(ours)} | {rel(nk) if nk else '-'} "
+                f"| {iters(ours)} | {iters(nk) if nk else '-'} "
+                f"| {_fmt(ours.get('cpu_ms'), '.1f')} | {_fmt(nk.get('cpu_ms'), '.1f') if nk else '-'} |")
+        if figure.exists():
+            lines += ["", "```{image} ../../benchmarks/tfim_relative_error.png",
+                      ":alt: relative error against iteration, ours and NetKet",
+                      ":width: 100%", "```"]
+    _write_if_changed(DOCS / "benchmarks" / "_tfim_results.md", "\n".join(lines) + "\n")
+
+
+write_tfim_table()
+
+
 # --- the changelog: ../CHANGELOG.md, or a line saying there is none yet -----------
 def _changelog(app, docname, source):
     if docname != "changelog":
@@ -262,6 +337,31 @@ def _absolute_value_substitutions() -> str:
 rst_prolog = _absolute_value_substitutions()
 
 
+# ``|psi|^2``: reStructuredText does not accept ``^`` right after the closing
+# ``|`` of a substitution reference, so it warns "start-string without
+# end-string". Such absolute values are escaped in docstrings (outside inline
+# literals and literal blocks), so they render as written.
+_ABS_POWER = re.compile(r"(?<![\\|`\w])\|([^|`\s](?:[^|`\n]*?[^|`\s\\])?)\|(?=[\^*])")
+
+
+def _escape_absolute_values(app, what, name, obj, options, lines):
+    literal_indent = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if literal_indent is not None:
+            if stripped and indent <= literal_indent:
+                literal_indent = None
+            else:
+                continue
+        parts = line.split("``")
+        for k in range(0, len(parts), 2):
+            parts[k] = _ABS_POWER.sub(r"\\|\1\\|", parts[k])
+        lines[i] = "``".join(parts)
+        if stripped.endswith("::"):
+            literal_indent = indent
+
+
 def _skip_member(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated ``set_<method>_request`` methods.
 
@@ -278,6 +378,7 @@ def _skip_member(app, what, name, obj, skip, options):
 def setup(app):
     app.connect("source-read", _changelog)
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-docstring", _escape_absolute_values)
     warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 
