@@ -54,7 +54,6 @@ root_doc = "index"
 exclude_patterns = ["_build", "examples", "benchmarks/_*.md", "**.ipynb_checkpoints", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "auto_examples/*.codeobj.json"]
-templates_path = ["_templates"]
 
 # No network at build time (CI has none): no intersphinx, no remote images.
 # MathJax is loaded by the reader's browser.
@@ -98,7 +97,6 @@ plot_rcparams = {"figure.figsize": (6.4, 3.4)}
 # --- HTML ------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = "isingrbm"
-html_static_path = ["_static"]
 html_theme_options = {
     "navigation_depth": 3,
     "show_toc_level": 2,
@@ -118,6 +116,10 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
+    # Run every example at every build, not only those whose file changed:
+    # their output must follow the library's code, and a change there that
+    # breaks an example must fail the build.
+    "run_stale_examples": True,
     "show_memory": False,
     "matplotlib_animations": False,
     "within_subsection_order": "FileNameSortKey",
