@@ -13,10 +13,11 @@ epochs) and the latent-space exploration of a model file.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 from pathlib import Path
+
+from isingrbm.pipeline import file_hash
 
 from . import _common
 
@@ -169,14 +170,6 @@ def _require_gan():
     return gan
 
 
-def _sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def checkpoint_path(model_path) -> Path:
     """The checkpoint file that belongs to a model file: ``MODEL.ckpt``."""
     model_path = Path(model_path)
@@ -282,7 +275,7 @@ def run_fit(args) -> int:
     temps = None
     if args.all_temperatures:
         temps = np.concatenate([np.full(ens.n_samples, float(ens.T)) for ens in ensembles])
-    model.metadata_ = {"data": str(data_path), "data_sha256": _sha256(data_path),
+    model.metadata_ = {"data": str(data_path), "data_sha256": file_hash(data_path),
                        "n_training": int(spins.shape[0])}
     if args.all_temperatures:
         model.metadata_.update({"T": None, "temperatures": [float(e.T) for e in ensembles],
@@ -357,7 +350,7 @@ def run_sample(args) -> int:
                  model.sample_memory_estimate(n_total) + n_total * (n_sites + 32.0))
     _check_free_space(out, n_total * (n_sites + 16.0) + (1 << 16))
     seed = _common.resolve_seed(args.seed)
-    provenance = {"model_file": str(model_path), "model_sha256": _sha256(model_path),
+    provenance = {"model_file": str(model_path), "model_sha256": file_hash(model_path),
                   "generation": args.generation or model.generation,
                   "symmetrized": bool(model.symmetrize),
                   "conditional": bool(model.conditional),
