@@ -47,7 +47,9 @@ def _leftovers(folder: Path, keep=()):
 
 # -- a running job and a second run on the same output (#1, #10) -----------------
 
-_LONG = ["generate", "--size", "16", "-T", "3.0", "--samples", "100000", "--algorithm",
+# L = 64: long enough (about 10^10 flips) that the run is still writing when the
+# second process looks, also on an idle machine (L = 16 finished in well under a second)
+_LONG = ["generate", "--size", "64", "-T", "3.0", "--samples", "100000", "--algorithm",
          "metropolis", "--seed", "5", "--chains", "8", "--checkpoint-every", "1"]
 
 
