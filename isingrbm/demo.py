@@ -39,7 +39,6 @@ hbar = m = 1, energies in hbar * omega.
 from __future__ import annotations
 
 import datetime as _dt
-import inspect
 import json
 import math
 import os
@@ -585,14 +584,6 @@ def _gan_available() -> tuple[bool, str]:
     return True, ""
 
 
-def _rng_keyword(func) -> str:
-    """``rng`` where the GAN API takes it (the workbench convention), else ``seed``."""
-    try:
-        return "rng" if "rng" in inspect.signature(func).parameters else "seed"
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return "rng"
-
-
 def _stage_gan(ctx: _Context):
     if not ctx.use_gan:
         ctx.log(f"  skipped: {ctx.gan_reason}")
@@ -615,7 +606,7 @@ def _stage_gan(ctx: _Context):
         else:
             ens = data.ensemble(T)
             seed = ctx.seed_for("gan", item)
-            model = gan.IsingGAN(cfg.L, **{_rng_keyword(gan.IsingGAN): seed}, **gan_kwargs)
+            model = gan.IsingGAN(cfg.L, rng=seed, **gan_kwargs)
             checkpoint = model_path.with_name(f"{model_path.stem}.checkpoint.pt")
             if checkpoint.exists():
                 ctx.log(f"  {phase} (T = {T:g}): resuming GAN training from "
@@ -640,7 +631,7 @@ def _stage_gan(ctx: _Context):
                      and _attrs(sample_path).get("model_hash") == model_hash)
         if not sample_ok:
             seed = ctx.seed_for("gan", 100 + item)
-            spins = model.sample(cfg.n_generated, **{_rng_keyword(model.sample): seed})
+            spins = model.sample(cfg.n_generated, rng=seed)
             provenance = {"model_file": str(model_path.resolve()), "model_hash": model_hash,
                           "model_kind": "gan",
                           "data_file": str(paths.monte_carlo.resolve()),

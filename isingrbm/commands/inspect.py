@@ -77,7 +77,11 @@ def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict
         ``{"file", "L", "source", "seed", "conventions", "temperatures": [row, ...]}``;
         each row has T, phase, algorithm, complete, n_samples, n_target,
         tau_int, thinning, ``observables`` (Estimate dicts), ``exact`` and
-        ``deviation_sigmas`` (estimate - exact in standard errors).
+        ``deviation_sigmas`` (estimate - exact in standard errors); rows of
+        samples made exact by Metropolis-Hastings with an RBM proposal
+        (``sample --exact``) also have ``metropolis_hastings``: acceptance
+        rate, flip acceptance rate, proposal steps, the unit of tau_int and
+        whether the equilibration check passed.
     """
     root = dict(root or {})
     rows = []
@@ -89,6 +93,11 @@ def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict
                "tau_int": attrs.get("tau_int"), "thinning": attrs.get("thinning"),
                "n_chains": attrs.get("n_chains"),
                "equilibration_sweeps": attrs.get("equilibration_sweeps")}
+        if attrs.get("method") == "metropolis-hastings":
+            row["metropolis_hastings"] = {
+                key: attrs.get(key) for key in ("acceptance_rate", "flip_acceptance_rate",
+                                                "proposal_steps", "tau_int_unit",
+                                                "equilibration_check_passed")}
         exact_values = _exact(L, ens.T)
         row["exact"] = exact_values
         if ens.n_samples:
@@ -116,6 +125,10 @@ def _fmt(obs: dict | None, key: str) -> str:
     est = obs[key]
     err = est["error"]
     return format_value_error(est["mean"], float("nan") if err is None else err)
+
+
+def _rate(value) -> str:
+    return "-" if value is None else f"{100 * float(value):.1f} %"
 
 
 def format_table(summary: dict) -> str:
@@ -152,6 +165,17 @@ def format_table(summary: dict) -> str:
              "exact e, c: Kaufman finite L x L torus; chi = beta N (<m^2> - <|m|>^2)"]
     if L <= 4:
         notes.append("values in parentheses: exact enumeration")
+    for row in summary["temperatures"]:
+        mh = row.get("metropolis_hastings")
+        if mh:
+            check = {True: "passed", False: "FAILED"}.get(mh.get("equilibration_check_passed"),
+                                                        "not recorded")
+            notes.append(f"T = {row['T']:.4f}: exact RBM Monte Carlo (Metropolis-Hastings, "
+                         f"RBM proposal of {mh.get('proposal_steps')} Gibbs steps): acceptance "
+                         f"{_rate(mh.get('acceptance_rate'))}, flip acceptance "
+                         f"{_rate(mh.get('flip_acceptance_rate'))}, tau_int in "
+                         f"{mh.get('tau_int_unit') or 'proposals'}, equilibration check "
+                         f"{check}")
     if summary.get("being_written"):
         notes.append(f"*: {summary.get('file')} is being written by another process "
                      "(isingrbm generate holds its lock): the rows written so far")

@@ -128,6 +128,12 @@ def test_exact_samples_are_boltzmann_where_plain_samples_are_not(tmp_path, model
         assert f["samples"][key].attrs["method"] == "gibbs"
     assert summary["method"] == "metropolis-hastings"
     assert summary["acceptance_rate"] == pytest.approx(acceptance)
+    # inspect shows what the exactness cost
+    assert cli.main(["inspect", str(exact_out), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["temperatures"]
+    assert row["metropolis_hastings"]["acceptance_rate"] == pytest.approx(acceptance)
+    assert cli.main(["inspect", str(exact_out)]) == 0
+    assert "exact RBM Monte Carlo (Metropolis-Hastings" in capsys.readouterr().out
 
 
 def test_exact_same_seed_same_file(tmp_path, model_file, hdf5_content):
