@@ -4,7 +4,7 @@ Arrays in, arrays out: :class:`IsingGAN` trains on spins ``(n, L, L)`` int8 in
 {-1, +1} and generates the same. ``import gan`` does not import PyTorch;
 the first call that needs it raises
 :class:`mccore.errors.MissingDependencyError` with the install hint
-``pip install "isingrbm[gan]"`` when it is missing.
+``pip install 'torch>=2.3'`` (the ``gan`` extra) when it is missing.
 
 Quick use::
 

@@ -14,7 +14,7 @@ from mccore.errors import MissingDependencyError
 
 __all__ = ["INSTALL_HINT", "deterministic_torch", "require_torch", "torch_available"]
 
-INSTALL_HINT = 'pip install "isingrbm[gan]"'
+INSTALL_HINT = "pip install 'torch>=2.3' (in a checkout: pip install -e '.[gan]')"
 
 
 def require_torch():

@@ -527,10 +527,11 @@ def vmc_energy(runs: dict, *, exact: float | None, title: str | None = None,
         it = np.asarray(run["iterations"], dtype=float)
         e = np.asarray(run["energy"], dtype=float)
         ax_e.plot(it, e, color=colour, lw=1.2, label=f"{label}: mean $E_L$ per iteration")
-        tails.append(e[len(e) // 3:])
+        if e.size:
+            tails.append(e[len(e) // 3:])
         if run.get("final") is not None:
             mean, error = run["final"]
-            x_final = it[-1] + 0.04 * max(1.0, it[-1] - it[0])
+            x_final = it[-1] + 0.04 * max(1.0, it[-1] - it[0]) if it.size else 0.0
             ax_e.errorbar([x_final], [mean], yerr=[error], fmt="o", color=colour, ms=5,
                           capsize=4, elinewidth=1.5,
                           label=f"{label}: final {format_value_error(mean, error)}")
@@ -553,6 +554,7 @@ def vmc_energy(runs: dict, *, exact: float | None, title: str | None = None,
     for ax in (ax_e, ax_v):
         ax.set_xlabel("optimization iteration")
         ax.grid(alpha=0.3, lw=0.5)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.suptitle(title or "VMC optimization")
     return fig

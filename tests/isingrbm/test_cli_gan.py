@@ -270,5 +270,5 @@ def test_missing_torch_one_line_exit_2(monkeypatch, data_file, tmp_path, capsys)
                      str(tmp_path / "m.pt"), *SMALL])
     assert code == 2
     line = _one_error_line(capsys)
-    assert line.startswith("isingrbm gan fit: error:") and 'pip install "isingrbm[gan]"' in line
+    assert line.startswith("isingrbm gan fit: error:") and "pip install 'torch>=2.3'" in line
     assert not (tmp_path / "m.pt").exists()

@@ -111,3 +111,10 @@ def test_training_curves_and_vmc_energy(tmp_path):
                                     "final": (3.04, 0.01)}}, exact=3.0)
     assert any(line.get_label().startswith("exact E = 3") for line in fig.axes[0].get_lines())
     assert plots.save(fig, tmp_path / "v.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_vmc_energy_of_a_run_with_no_iterations_draws_the_final_point():
+    """A run resumed after its last iteration has only the final estimate."""
+    fig = plots.vmc_energy({"RBM": {"iterations": [], "energy": [], "variance": None,
+                                    "final": (3.04, 0.01)}}, exact=3.0)
+    assert any("final" in str(c.get_label()) for c in fig.axes[0].containers)
