@@ -8,7 +8,10 @@ default (``--quick``: smaller)
     (``isingrbm fit``'s defaults: the estimator's defaults, ``--hidden``
     units) and a :class:`gan.IsingGAN` (the chosen recipe, see RECIPE) are
     trained on the training set, each timed; each generates ``n_gen``
-    configurations; :func:`isingrbm.evaluate.compare` puts Monte Carlo
+    configurations, and the same RBM also serves as the proposal of
+    Metropolis-Hastings (``isingrbm sample --exact``: exact Boltzmann
+    samples, its time column the sampling time, its acceptance and tau_int
+    printed); :func:`isingrbm.evaluate.compare` puts Monte Carlo
     training set (what finite samples alone allow), RBM and GAN beside the
     Monte Carlo test set and the exact finite-lattice (Kaufman) e and c:
     e, |m|, c, chi with errors, TV distances of the E and M histograms with
@@ -28,7 +31,7 @@ the machine it ran on is printed beside it.
 
 Usage::
 
-    python benchmarks/gan_vs_rbm.py                   # full run, L = 16 (hours on 2 cores)
+    python benchmarks/gan_vs_rbm.py                   # full run, L = 16 (about an hour)
     python benchmarks/gan_vs_rbm.py --quick           # L = 8, small sets (minutes)
     python benchmarks/gan_vs_rbm.py --ablation -L 8   # the recipe ablation
     python benchmarks/gan_vs_rbm.py --json            # JSON records on stdout
@@ -67,6 +70,13 @@ VARIANTS = {
                                  "gradient_penalty": 10.0, "beta1": 0.0, "beta2": 0.9},
     "hinge+SN straight-through": {"loss": "hinge", "training_output": "straight-through",
                                   "gradient_penalty": 0.0},
+    "ns+R1 straight-through sign": {"loss": "nonsaturating",
+                                    "training_output": "straight-through",
+                                    "generation": "sign", "noise_channels": 4},
+    "ns+R1 st, bond maps": {"loss": "nonsaturating", "training_output": "straight-through",
+                            "bond_features": True},
+    "ns+R1 st, perceptron head": {"loss": "nonsaturating",
+                                  "training_output": "straight-through", "head_hidden": 64},
 }
 
 
@@ -75,8 +85,11 @@ def _config(args) -> dict:
         cfg = {"L": 8, "n_mc": 2000, "n_gen": 4000, "n_steps": 200, "hidden": 64,
                "rbm_epochs": None, "gan_epochs": 40, "n_cond": 600, "cond_epochs": 30}
     else:
+        # GAN epochs sized to the issue's budget of <= 15 minutes of training per
+        # model on one core (8.4 s per epoch of 10^4 configurations at L = 16;
+        # the conditioned model sees 7 x 5000 configurations per epoch)
         cfg = {"L": 16, "n_mc": 10000, "n_gen": 10000, "n_steps": 1000, "hidden": 256,
-               "rbm_epochs": None, "gan_epochs": 30, "n_cond": 5000, "cond_epochs": 30}
+               "rbm_epochs": None, "gan_epochs": 60, "n_cond": 5000, "cond_epochs": 25}
     if args.L is not None:
         cfg["L"] = args.L
     if args.n_mc is not None:
@@ -111,7 +124,16 @@ def _rbm(train, cfg, seed):
     model.fit(spins_to_visible(train.spins))
     seconds = time.perf_counter() - start
     V = model.sample(cfg["n_gen"], n_steps=cfg["n_steps"], rng=seed + 1)
-    return visible_to_spins(np.rint(V).astype(np.uint8), train.L), seconds
+    return visible_to_spins(np.rint(V).astype(np.uint8), train.L), seconds, model
+
+
+def _rbm_exact(model, T, n_gen, seed):
+    """The same RBM as Metropolis-Hastings proposal: exact Boltzmann samples."""
+    from isingrbm.exact_sampling import exact_samples
+
+    start = time.perf_counter()
+    result = exact_samples(model, n_gen, T=T, rng=seed)
+    return result.spins, time.perf_counter() - start, result
 
 
 def _gan(spins, L, epochs, n_gen, seed, temperatures=None, sample_at=(None,), **kwargs):
@@ -184,7 +206,7 @@ def _print_rows(log, T, table, recs):
 
 def _header(log):
     log(f"{'T':>6} {'source':26}" + "".join(f" {SYMBOL[k]:>16}" for k in REPORTED)
-        + f" {'f(m>0)':>7} {'TV(E)/noise':>12} {'distinct':>6} {'train s':>7}")
+        + f" {'f(m>0)':>7} {'TV(E)/noise':>12} {'distinct':>6} {'time s':>7}")
 
 
 def main(argv=None) -> int:
@@ -203,7 +225,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rbm-epochs", type=int, default=None, help="override: RBM epochs")
     parser.add_argument("--gan-learning-rate", type=float, default=None,
                         help="override: Adam step size of both GAN networks")
-    parser.add_argument("--skip-rbm", action="store_true", help="no RBM column")
+    parser.add_argument("--skip-rbm", action="store_true", help="no RBM columns")
+    parser.add_argument("--skip-rbm-exact", action="store_true",
+                        help="no exact RBM Monte Carlo column (the RBM as Metropolis-Hastings "
+                             "proposal)")
     parser.add_argument("--skip-gan", action="store_true",
                         help="no per-temperature GAN column (e.g. taken from --ablation)")
     parser.add_argument("--skip-conditioned", action="store_true",
@@ -252,8 +277,16 @@ def main(argv=None) -> int:
         else:
             generated["MC train"], seconds["MC train"] = _Set(T, train.spins), mc_seconds
             if not args.skip_rbm:
-                spins, seconds["RBM"] = _rbm(train, cfg, seed + 2)
+                spins, seconds["RBM"], rbm_model = _rbm(train, cfg, seed + 2)
                 generated["RBM"] = _Set(T, spins)
+                if not args.skip_rbm_exact:
+                    spins, secs, mh = _rbm_exact(rbm_model, T, cfg["n_gen"], seed + 5)
+                    generated["RBM + MH (exact)"] = _Set(T, spins)
+                    # the sampling time: the model is the RBM column's
+                    seconds["RBM + MH (exact)"] = secs
+                    log(f"# T = {T:g}: RBM + MH: acceptance {mh.acceptance_rate:.3f}, "
+                        f"tau_int {max(mh.tau_int.values()):.1f} proposals, thinning "
+                        f"{mh.thinning}, {secs:.0f} s for {cfg['n_gen']} samples")
             if not args.skip_gan:
                 (spins,), seconds["GAN"] = _gan(train.spins, L, cfg["gan_epochs"],
                                                 cfg["n_gen"], seed + 3, **RECIPE)

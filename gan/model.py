@@ -59,7 +59,10 @@ _BLOCK = 1024  # sample() draws one stream per block of this many configurations
 _V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean",
                 "label_smoothing": 0.9,
                 "ema_decay": 0.0,
-                "symmetrize": False, "random_translation": False, "conditional": False}
+                "symmetrize": False, "random_translation": False, "conditional": False,
+                "bond_features": False, "head_hidden": 0}
+# Settings of format-2 files written before the bond features existed.
+_V2_DEFAULTS = {"bond_features": False, "head_hidden": 0}
 
 
 def _torch_seed(seq) -> int:
@@ -329,7 +332,8 @@ class IsingGAN:
                  training_output: str = "straight-through", generation: str = "bernoulli",
                  symmetrize: bool = True, random_translation: bool = True,
                  conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,
-                 ema_decay: float = 0.995, n_threads: int | None = 1, rng=None, seed=None):
+                 ema_decay: float = 0.995, bond_features: bool = False, head_hidden: int = 0,
+                 n_threads: int | None = 1, rng=None, seed=None):
         self.L = check_int("L", L, minimum=2)
         self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
         self.noise_channels = check_int("noise_channels", noise_channels, minimum=0)
@@ -368,6 +372,8 @@ class IsingGAN:
         self.n_snapshot = check_int("n_snapshot", n_snapshot, minimum=1)
         self.ema_decay = check_float("ema_decay", ema_decay, minimum=0, maximum=1,
                                      strict_max=True)
+        self.bond_features = check_bool("bond_features", bond_features)
+        self.head_hidden = check_int("head_hidden", head_hidden, minimum=0)
         self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
         if seed is not None:
             warnings.warn("IsingGAN(seed=...) is deprecated; pass rng=... (the one randomness "
@@ -404,7 +410,9 @@ class IsingGAN:
             "generation": self.generation, "symmetrize": self.symmetrize,
             "random_translation": self.random_translation, "conditional": self.conditional,
             "snapshot_epochs": list(self.snapshot_epochs), "n_snapshot": self.n_snapshot,
-            "ema_decay": self.ema_decay, "n_threads": self.n_threads, "rng": self.rng,
+            "ema_decay": self.ema_decay, "bond_features": self.bond_features,
+            "head_hidden": self.head_hidden,
+            "n_threads": self.n_threads, "rng": self.rng,
         }
 
     def _model_settings(self) -> dict:
@@ -431,7 +439,9 @@ class IsingGAN:
                                         self.noise_channels, self.conditional)
             self._discriminator = Discriminator(self.L, self.channels, self.n_layers,
                                                 self.minibatch_std, self.conditional,
-                                                spectral_norm=self.loss == "hinge")
+                                                spectral_norm=self.loss == "hinge",
+                                                bond_features=self.bond_features,
+                                                head_hidden=self.head_hidden)
         self._generator_ema = None
         if self.ema_decay > 0:
             import copy
@@ -640,8 +650,11 @@ class IsingGAN:
         """Generated configurations as the discriminator sees them in training."""
         mean = torch.tanh(self._generator(z, c))
         if self.training_output == "straight-through":
-            u = torch.rand(mean.shape, generator=gen)
-            hard = torch.where(u < (1 + mean) / 2, 1.0, -1.0)
+            if self.generation == "sign":
+                hard = torch.where(mean >= 0, 1.0, -1.0)
+            else:
+                u = torch.rand(mean.shape, generator=gen)
+                hard = torch.where(u < (1 + mean) / 2, 1.0, -1.0)
             x = hard + mean - mean.detach()
         else:
             x = mean
@@ -1013,6 +1026,7 @@ class IsingGAN:
             if payload["format_version"] == 1:
                 params = {**_V1_DEFAULTS, **params}
                 params["rng"] = params.pop("seed")
+            params = {**_V2_DEFAULTS, **params}
             seed = params.pop("rng")
             model = cls(**params, rng=seed)
             model.seed_ = seed

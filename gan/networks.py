@@ -13,7 +13,8 @@ Generator
     ``a`` (B, L, L). The mean spin of a site is ``tanh(a)``; how spins are
     drawn from it is :class:`gan.IsingGAN`'s business.
 Discriminator (critic)
-    x (B, 1, L, L) [+ a constant map of c] -> 3x3 circular conv ->
+    x (B, 1, L, L) [+ the bond maps s_i s_right, s_i s_down] [+ a constant map
+    of c] -> 3x3 circular conv ->
     LeakyReLU(0.2) -> (n_layers - 1) x [3x3 circular conv, stride 2 while the
     side is even and > 4, channels doubled, LeakyReLU(0.2)] -> average over
     sites f -> [f * c] [minibatch standard deviation feature] [+ c] -> Linear -> one
@@ -121,15 +122,29 @@ class Discriminator(nn.Module):
         feature of the head).
     spectral_norm : bool
         Spectrally normalize every layer.
+    bond_features : bool
+        Also give the first convolution the bond variables ``s_i s_j`` of
+        every site with its right and lower neighbour (two more input maps):
+        their site average is the energy per spin, so the discriminator
+        sees the Hamiltonian's own terms without having to learn a product.
+    head_hidden : int
+        Hidden units of a one-layer perceptron between the site-averaged
+        features and the score (0: a linear head). A linear head on site
+        averages scores a configuration by a sum of local terms, like a
+        short-range energy; the perceptron can also score nonlinear
+        functions of global quantities, such as m^2.
     """
 
     def __init__(self, L: int, channels: int, n_layers: int, minibatch_std: bool,
-                 conditional: bool = False, spectral_norm: bool = False):
+                 conditional: bool = False, spectral_norm: bool = False,
+                 bond_features: bool = False, head_hidden: int = 0):
         super().__init__()
         self.L = L
         self.conditional = conditional
+        self.bond_features = bond_features
         n_cond = int(conditional)
-        layers: list[nn.Module] = [_conv(1 + n_cond, channels, sn=spectral_norm),
+        n_in = 3 if bond_features else 1
+        layers: list[nn.Module] = [_conv(n_in + n_cond, channels, sn=spectral_norm),
                                    nn.LeakyReLU(_SLOPE)]
         size, c = L, channels
         for _ in range(n_layers - 1):
@@ -140,12 +155,23 @@ class Discriminator(nn.Module):
         self.minibatch_std = minibatch_std
         # conditioned: the head also sees features * c (a projection discriminator,
         # Miyato & Koyama 2018), so its judgement of x depends on the temperature
-        head = nn.Linear((1 + n_cond) * c + int(minibatch_std) + n_cond, 1)
-        self.head = nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head
+        n_features = (1 + n_cond) * c + int(minibatch_std) + n_cond
+        if head_hidden:
+            first, last = nn.Linear(n_features, head_hidden), nn.Linear(head_hidden, 1)
+            if spectral_norm:
+                first = nn.utils.parametrizations.spectral_norm(first)
+                last = nn.utils.parametrizations.spectral_norm(last)
+            self.head = nn.Sequential(first, nn.LeakyReLU(_SLOPE), last)
+        else:
+            head = nn.Linear(n_features, 1)
+            self.head = nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Scores (B,) for configurations ``x`` of shape (B, L, L)."""
         h = x.unsqueeze(1)
+        if self.bond_features:
+            h = torch.cat([h, (x * torch.roll(x, -1, 2)).unsqueeze(1),
+                           (x * torch.roll(x, -1, 1)).unsqueeze(1)], dim=1)
         if self.conditional:
             h = torch.cat([h, _constant_map(c, self.L)], dim=1)
         features = self.body(h).mean(dim=(2, 3))

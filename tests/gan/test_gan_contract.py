@@ -268,6 +268,37 @@ def test_losses_and_outputs_train_and_round_trip(tiny_data, tmp_path, loss):
     assert np.array_equal(back.sample(20, rng=4), model.sample(20, rng=4))
 
 
+@pytest.mark.parametrize("extra", [{"bond_features": True}, {"head_hidden": 8},
+                                   {"generation": "sign"}])
+def test_discriminator_variants_train_and_round_trip(tiny_data, tmp_path, extra):
+    """The ablation's discriminator variants (bond maps, perceptron head) and the
+    sign rule in straight-through training are stored and restored."""
+    model = gan.IsingGAN(4, n_epochs=1, rng=1, **extra, **TINY).fit(tiny_data)
+    back = gan.IsingGAN.load(model.save(tmp_path / "m.pt"))
+    assert all(back.get_params()[k] == v for k, v in extra.items())
+    assert _same_weights(model, back)
+    assert np.array_equal(back.sample(20, rng=4), model.sample(20, rng=4))
+    x = tiny_data[:5].astype(np.float64)
+    np.testing.assert_array_equal(back.discriminate(x), model.discriminate(x))
+
+
+def test_bond_maps_are_the_nearest_neighbour_products():
+    """The bond maps' site average is -e (energy per spin: e = -(1/N) sum_<ij> s_i s_j)."""
+    from gan.networks import Discriminator
+    from gan_testdata import energy_per_spin
+
+    rng = np.random.default_rng(2)
+    spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(6, 5, 5))
+    d = Discriminator(5, 2, 1, minibatch_std=False, bond_features=True)
+    seen = {}
+    d.body[0].register_forward_hook(lambda mod, args, out: seen.update(x=args[0]))
+    d(torch.from_numpy(spins.astype(np.float32)))
+    maps = seen["x"].numpy()
+    assert maps.shape == (6, 3, 5, 5)
+    np.testing.assert_array_equal(maps[:, 0], spins)
+    np.testing.assert_allclose(-maps[:, 1:].sum(axis=(1, 2, 3)) / 25, energy_per_spin(spins))
+
+
 def test_model_file_of_format_version_1_still_loads():
     """tests/gan/data/gan_v1.pt was written by the GAN before this change (format 1,
     seed=1, T = 3): it loads with the settings it was trained with."""
