@@ -23,6 +23,7 @@ __all__ = ["binary_states", "logsumexp_over_binary", "bernoulli_log_partition_ex
 
 MAX_EXACT_UNITS = 25
 _CHUNK_BITS = 14
+_CHUNK_BYTES = 64 * 2**20  # memory of the enumeration's intermediates per chunk
 
 
 def binary_states(n: int, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -74,11 +75,19 @@ def bernoulli_log_partition_exact(weights, visible_bias, hidden_bias) -> float:
     a = np.asarray(visible_bias, dtype=np.float64)
     b = np.asarray(hidden_bias, dtype=np.float64)
     n_visible, n_hidden = W.shape
+    bits = _chunk_bits(max(n_visible, n_hidden))
     if n_hidden <= n_visible:
         return logsumexp_over_binary(
-            n_hidden, lambda H: H @ b + softplus(H @ W.T + a).sum(axis=1))
+            n_hidden, lambda H: H @ b + softplus(H @ W.T + a).sum(axis=1), chunk_bits=bits)
     return logsumexp_over_binary(
-        n_visible, lambda V: V @ a + softplus(V @ W + b).sum(axis=1))
+        n_visible, lambda V: V @ a + softplus(V @ W + b).sum(axis=1), chunk_bits=bits)
+
+
+def _chunk_bits(width: int) -> int:
+    """Chunk size (log2 of the rows) whose (rows, width) float64 intermediates,
+    a few of them at once, stay within _CHUNK_BYTES."""
+    rows = max(1, _CHUNK_BYTES // (4 * 8 * max(width, 1)))
+    return min(_CHUNK_BITS, rows.bit_length() - 1)
 
 
 def _bernoulli_neg_free_energy_beta(V, W, a, b, a0, beta):
