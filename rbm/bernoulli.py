@@ -70,19 +70,7 @@ class BernoulliRBM(RBMBase):
     method : {"pcd", "cd", "pt"}
         Negative phase: persistent chains (PCD), CD-k chains restarted at the
         minibatch, or parallel tempering (``n_temperatures`` replicas of each
-        persistent chain).
-        The default is CD-k: on L = 8 Ising data (64 visible, 64 hidden,
-        10^4 Wolff samples, all other settings the defaults, samples from
-        5000 chains of 500 Gibbs steps) PCD-5 with 100 chains left the
-        generated set at T = 2.269 off the Monte Carlo test set by +4 % in
-        |m|, -45 % in c and -62 % in chi, CD-5 by +0.2 %, +6 % and +2 %
-        (the baseline MC training vs test set: -1.5 %, +5 %, +10 %); at
-        T = 3.5 the energy went from +7.3 % (PCD-5) to +4.7 % (CD-5, also
-        CD-10, 160 epochs or 128 hidden units: still +4.4 to +4.9 %, an open
-        problem); at T = 1.5 both keep e and |m| within 0.1 % and chi
-        about -16 %. At L = 4 CD-5 and PCD-5 give the same exact KL
-        (0.005-0.008 nats) in the same time; the flip moves keep the
-        ordered-phase model symmetric with either.
+        persistent chain). Default CD-k (see Notes).
     k : int
         Gibbs steps per parameter update (the k of CD-k / PCD-k).
     n_chains : int
@@ -90,13 +78,7 @@ class BernoulliRBM(RBMBase):
     learning_rate : float or "auto"
         Initial learning rate. ``"auto"`` (default):
         ``min(0.01, 0.04 / sqrt(n_visible))``, i.e. 0.01 up to 16 visible
-        units, 0.005 for 64 and 0.0025 for 256. Adam moves every weight by
-        about the learning rate per update whatever its gradient, and the
-        jitter of the n_visible weights into a hidden unit adds up in its
-        input like sqrt(n_visible): the model learns it as spurious random
-        couplings. At L = 16 (256 visible) the fixed 0.01 left the generated
-        set disordered at T = 1.5 (e +49 %) and 13 % off in e at T = 3.5;
-        0.002 brought T = 1.5 to 0.1 %.
+        units, 0.005 for 64 and 0.0025 for 256 (see Notes).
     batch_size : int
         Minibatch size.
     n_epochs : int
@@ -178,6 +160,26 @@ class BernoulliRBM(RBMBase):
 
     Notes
     -----
+    The defaults and the measurements that chose them (Ising data, samples
+    from 5000 chains of 500 Gibbs steps, compared with an independent Monte
+    Carlo test set):
+
+    - ``method="cd"``: at L = 8 (64 visible, 64 hidden, 10^4 Wolff
+      samples), PCD-5 with 100 chains left the generated set at T = 2.269
+      off by +4 % in |m|, -45 % in c and -62 % in chi, CD-5 by +0.2 %, +6 %
+      and +2 % (the Monte Carlo training set itself: -1.5 %, +5 %, +10 %);
+      at T = 3.5 the energy went from +7.3 % (PCD-5) to +4.7 % (CD-5; CD-10,
+      160 epochs or 128 hidden units: still +4.4 to +4.9 %); at T = 1.5
+      both keep e and |m| within 0.1 %, chi about -16 %. At L = 4 CD-5 and
+      PCD-5 reach the same exact KL (0.005-0.008 nats) in the same time.
+    - ``learning_rate="auto"``: Adam moves every weight by about the
+      learning rate per update whatever its gradient, and the jitter of the
+      n_visible weights into a hidden unit adds up in its input like
+      sqrt(n_visible), which the model learns as spurious random couplings.
+      At L = 16 (256 visible) a fixed 0.01 left the generated set
+      disordered at T = 1.5 (e +49 %) and 13 % off in e at T = 3.5; 0.002
+      brought T = 1.5 to 0.1 %.
+
     The model (energies, conditionals, Gibbs sampling, partition functions,
     free energy, likelihoods) lives here; its training (negative phase,
     optimizer steps, averaging, monitoring, checkpoints) in
