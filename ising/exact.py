@@ -5,8 +5,10 @@ Conventions: ferromagnetic coupling J = 1, k_B = 1, zero field; the energy is
 (each site with its right and lower neighbour; for L = 2 each neighbouring
 pair is joined by two bonds). Intensive quantities are *per spin*; the
 specific heat is ``c = beta^2 (<E^2> - <E>^2) / N``, the susceptibility
-``chi = beta <M^2> / N`` (and ``chi' = beta (<M^2> - <|M|>^2) / N``, the
-"connected" one), the Binder cumulant ``U4 = 1 - <M^4> / (3 <M^2>^2)``.
+``chi = beta (<M^2> - <|M|>^2) / N`` (key ``susceptibility_connected``; the
+one the tables and plots call chi, finite on both sides of T_c) and
+``beta <M^2> / N`` (key ``susceptibility``), the Binder cumulant
+``U4 = 1 - <M^4> / (3 <M^2>^2)``.
 
 Three families of results:
 
