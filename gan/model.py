@@ -45,6 +45,7 @@ FORMAT_VERSION = 2
 GENERATION_MODES = ("bernoulli", "sign")
 LOSSES = ("nonsaturating", "wgan-gp", "hinge")
 TRAINING_OUTPUTS = ("mean", "straight-through")
+LR_SCHEDULES = ("constant", "linear-decay")
 
 # Hyperparameters that may change when training is resumed from a checkpoint;
 # the rest define the model and its random streams and must match.
@@ -60,9 +61,9 @@ _V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean
                 "label_smoothing": 0.9,
                 "ema_decay": 0.0,
                 "symmetrize": False, "random_translation": False, "conditional": False,
-                "bond_features": False, "head_hidden": 0}
+                "bond_features": False, "head_hidden": 0, "lr_schedule": "constant"}
 # Settings of format-2 files written before the bond features existed.
-_V2_DEFAULTS = {"bond_features": False, "head_hidden": 0}
+_V2_DEFAULTS = {"bond_features": False, "head_hidden": 0, "lr_schedule": "constant"}
 
 
 def _torch_seed(seq) -> int:
@@ -191,6 +192,18 @@ class IsingGAN:
         last weights). The average smooths the epoch-to-epoch oscillation of
         adversarial training (Yazici et al. 2019, "The unusual effectiveness
         of averaging in GAN training").
+    lr_schedule : {"linear-decay", "constant"}
+        "linear-decay": both learning rates stay constant for the first half
+        of ``n_epochs`` and then fall linearly, epoch by epoch, to
+        ``2 / (n_epochs + 1)`` of their initial value in the last epoch, so that the oscillation of adversarial training dies
+        out and the model ends where training settled instead of wherever
+        the last epoch left it (see Notes); "constant": no decay.
+    bond_features : bool
+        Give the discriminator the bond variables ``s_i s_j`` (right and
+        lower neighbour) as two more input maps (an ablation variant).
+    head_hidden : int
+        Hidden units of a perceptron head of the discriminator (0: linear;
+        an ablation variant).
     n_threads : int or None
         PyTorch intra-op threads during fit/sample (default 1; None: leave as
         is). Results are reproducible for a fixed thread count.
@@ -332,7 +345,8 @@ class IsingGAN:
                  training_output: str = "straight-through", generation: str = "bernoulli",
                  symmetrize: bool = True, random_translation: bool = True,
                  conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,
-                 ema_decay: float = 0.995, bond_features: bool = False, head_hidden: int = 0,
+                 ema_decay: float = 0.995, lr_schedule: str = "linear-decay",
+                 bond_features: bool = False, head_hidden: int = 0,
                  n_threads: int | None = 1, rng=None, seed=None):
         self.L = check_int("L", L, minimum=2)
         self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
@@ -372,6 +386,7 @@ class IsingGAN:
         self.n_snapshot = check_int("n_snapshot", n_snapshot, minimum=1)
         self.ema_decay = check_float("ema_decay", ema_decay, minimum=0, maximum=1,
                                      strict_max=True)
+        self.lr_schedule = check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
         self.bond_features = check_bool("bond_features", bond_features)
         self.head_hidden = check_int("head_hidden", head_hidden, minimum=0)
         self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
@@ -410,7 +425,8 @@ class IsingGAN:
             "generation": self.generation, "symmetrize": self.symmetrize,
             "random_translation": self.random_translation, "conditional": self.conditional,
             "snapshot_epochs": list(self.snapshot_epochs), "n_snapshot": self.n_snapshot,
-            "ema_decay": self.ema_decay, "bond_features": self.bond_features,
+            "ema_decay": self.ema_decay, "lr_schedule": self.lr_schedule,
+            "bond_features": self.bond_features,
             "head_hidden": self.head_hidden,
             "n_threads": self.n_threads, "rng": self.rng,
         }
@@ -543,8 +559,10 @@ class IsingGAN:
             Continue from ``checkpoint`` if it exists (a missing checkpoint
             starts afresh). It must have been made with the same data and the
             same model-defining settings; ``n_epochs`` may be larger (the run
-            is extended), and a checkpoint that already has ``n_epochs``
-            epochs is accepted as it is.
+            is extended; with ``lr_schedule="linear-decay"`` the epochs
+            already done keep the schedule they had, so the result differs
+            from a run planned that long), and a checkpoint that already has
+            ``n_epochs`` epochs is accepted as it is.
 
         Returns
         -------
@@ -725,11 +743,22 @@ class IsingGAN:
 
         return epoch
 
+    def _lr_scale(self, i: int) -> float:
+        """Learning-rate factor of epoch ``i`` (0-based) under ``lr_schedule``."""
+        if self.lr_schedule == "constant":
+            return 1.0
+        return min(1.0, 2.0 * (self.n_epochs - i) / (self.n_epochs + 1))
+
     def _run_epoch(self, torch, i, data, cond, n, batch, n_batches, d_loss, g_loss, to_prob,
                    opt_g, opt_d) -> dict:
         G, D = self._generator, self._discriminator
         start = time.perf_counter()
         elapsed = self.history_["seconds"][-1] if self.history_["seconds"] else 0.0
+        scale = self._lr_scale(i)
+        for opt, lr in ((opt_g, self.learning_rate_generator),
+                        (opt_d, self.learning_rate_discriminator)):
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
         epoch_seq = child(self.seed_, _STREAM_EPOCH, i)
         order = torch.from_numpy(np.random.default_rng(epoch_seq).permutation(n))
         gen = torch.Generator().manual_seed(_torch_seed(epoch_seq))

@@ -86,6 +86,10 @@ def register(subparsers) -> None:
     fit.add_argument("--channels", type=_common.positive_int, default=16, help="default 16")
     fit.add_argument("--learning-rate", type=_common.positive_float, default=5e-4,
                      help="Adam step size of both networks (default 5e-4)")
+    fit.add_argument("--lr-schedule", choices=("linear-decay", "constant"),
+                     default="linear-decay",
+                     help="learning rates constant for the first half of the epochs, then "
+                          "falling linearly (default), or constant")
     fit.add_argument("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
                      default="nonsaturating",
                      help="adversarial loss (default nonsaturating, with the R1 penalty)")
@@ -222,7 +226,8 @@ def run_fit(args) -> int:
         latent_dim=args.latent_dim, noise_channels=args.noise_channels,
         channels=args.channels, n_epochs=args.epochs, batch_size=max(2, args.batch_size),
         learning_rate_generator=args.learning_rate,
-        learning_rate_discriminator=args.learning_rate, loss=args.loss,
+        learning_rate_discriminator=args.learning_rate, lr_schedule=args.lr_schedule,
+        loss=args.loss,
         gradient_penalty=args.gradient_penalty, label_smoothing=args.label_smoothing,
         training_output=args.training_output, generation=args.generation,
         symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,

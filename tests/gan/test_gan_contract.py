@@ -123,10 +123,18 @@ def test_resume_of_finished_run_and_extension(tiny_data, tmp_path):
     again = gan.IsingGAN(4, n_epochs=2, rng=None, **TINY).fit(tiny_data, checkpoint=ckpt,
                                                               resume=True)
     assert again.n_epochs_trained_ == 2 and _same_weights(done, again) and again.seed_ == 7
-    longer = gan.IsingGAN(4, n_epochs=3, rng=7, **TINY).fit(tiny_data, checkpoint=ckpt,
-                                                            resume=True)
-    straight = gan.IsingGAN(4, n_epochs=3, rng=7, **TINY).fit(tiny_data)
+    # with a constant learning rate an extended run is the run planned that long
+    const = dict(TINY, lr_schedule="constant")
+    ckpt2 = tmp_path / "const.ckpt"
+    gan.IsingGAN(4, n_epochs=2, rng=7, **const).fit(tiny_data, checkpoint=ckpt2)
+    longer = gan.IsingGAN(4, n_epochs=3, rng=7, **const).fit(tiny_data, checkpoint=ckpt2,
+                                                             resume=True)
+    straight = gan.IsingGAN(4, n_epochs=3, rng=7, **const).fit(tiny_data)
     assert _same_weights(longer, straight)
+    # with the decay the first epochs followed their own schedule: it continues
+    extended = gan.IsingGAN(4, n_epochs=3, rng=7, **TINY).fit(tiny_data, checkpoint=ckpt,
+                                                              resume=True)
+    assert extended.n_epochs_trained_ == 3 and not _same_weights(extended, done)
     with pytest.raises(InvalidParameterError, match="channels was 4, now 5"):
         gan.IsingGAN(4, n_epochs=4, rng=7, **{**TINY, "channels": 5}).fit(
             tiny_data, checkpoint=ckpt, resume=True)
@@ -308,3 +316,10 @@ def test_model_file_of_format_version_1_still_loads():
     assert not model.symmetrize and model.training_output == "mean"
     s = model.sample(20, rng=1)
     assert s.shape == (20, 4, 4) and set(np.unique(s)) <= {-1, 1}
+
+
+def test_linear_decay_schedule():
+    """Constant for the first half of the epochs, then linear towards zero."""
+    model = gan.IsingGAN(4, n_epochs=4)
+    assert [model._lr_scale(i) for i in range(4)] == pytest.approx([1.0, 1.0, 0.8, 0.4])
+    assert gan.IsingGAN(4, n_epochs=4, lr_schedule="constant")._lr_scale(3) == 1.0
