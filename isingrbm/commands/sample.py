@@ -37,7 +37,9 @@ they follow the RBM's distribution, which is only an approximation of the
 Ising Boltzmann distribution (how far off depends on the model).
 
 With --exact, Metropolis-Hastings chains propose with the RBM (--proposal-steps
-Gibbs steps per proposal) and accept with the exact Ising weight, so the samples
+Gibbs steps per proposal) and accept with the exact Ising weight, followed by
+--local-sweeps single-spin Metropolis sweeps (which visit the small
+excitations an RBM proposes too rarely), so the samples
 are exact Boltzmann samples at the model's temperature however good the model
 is; the model's quality shows as the acceptance rate and the autocorrelation
 time (both recorded, with the thinning that makes samples effectively
@@ -48,6 +50,7 @@ EXAMPLE = ("isingrbm sample rbm_T2.269.h5 --samples 10000 --out gen_T2.269.h5 --
 
 DEFAULT_STEPS = 1000
 DEFAULT_PROPOSAL_STEPS = 5   # isingrbm.exact_sampling.DEFAULT_PROPOSAL_STEPS (no import at startup)
+DEFAULT_LOCAL_SWEEPS = 1     # isingrbm.exact_sampling.DEFAULT_LOCAL_SWEEPS
 
 
 def register(subparsers) -> None:
@@ -63,6 +66,10 @@ def register(subparsers) -> None:
     parser.add_argument("--proposal-steps", type=_common.integer, default=None, metavar="K",
                         help="with --exact: block-Gibbs steps per proposal (>= 1; default "
                              f"{DEFAULT_PROPOSAL_STEPS})")
+    parser.add_argument("--local-sweeps", type=_common.integer, default=None, metavar="S",
+                        help="with --exact: Metropolis sweeps of the Ising model after every "
+                             f"proposal (>= 0; default {DEFAULT_LOCAL_SWEEPS}; 0: the RBM "
+                             "proposal alone)")
     parser.add_argument("--chains", type=_common.integer, default=None, metavar="C",
                         help="with --exact: chains run together (>= 1; default "
                              "min(64, max(1, N // 32)))")
@@ -145,8 +152,14 @@ def run(args) -> int:
             raise InvalidParameterError(f"--proposal-steps must be an integer >= 1, got {k}")
         if args.chains is not None and args.chains < 1:
             raise InvalidParameterError(f"--chains must be an integer >= 1, got {args.chains}")
+        if args.local_sweeps is None:
+            args.local_sweeps = DEFAULT_LOCAL_SWEEPS
+        elif args.local_sweeps < 0:
+            raise InvalidParameterError(
+                f"--local-sweeps must be an integer >= 0, got {args.local_sweeps}")
     else:
-        for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains)):
+        for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains),
+                            ("--local-sweeps", args.local_sweeps)):
             if value is not None:
                 raise InvalidParameterError(
                     f"{flag} must be given only with --exact, got {flag} {value}")
@@ -212,7 +225,8 @@ def _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed, ta
     with _common.output_lock(target):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", IsingRBMWarning)
-            result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed)
+            result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed,
+                                   local_sweeps=args.local_sweeps)
         for w in caught:
             if issubclass(w.category, IsingRBMWarning):
                 _common.info(args, f"isingrbm sample: warning: {' '.join(str(w.message).split())}")

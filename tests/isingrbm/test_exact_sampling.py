@@ -71,7 +71,7 @@ def chi_square_p(states, p):
 def test_poor_model_gives_exact_boltzmann_states_at_L3():
     L, T, n = 3, 2.269, 6000
     model = FerroRBM(L * L, 1.0, 0.1)
-    result = exact_samples(model, n, T=T, k=1, rng=SEED)
+    result = exact_samples(model, n, T=T, k=1, rng=SEED, local_sweeps=0)  # the RBM alone
     assert result.spins.shape == (n, L, L) and result.spins.dtype == np.int8
     assert result.equilibration_check_passed
     assert result.thinning >= 2 * max(result.tau_int.values())
@@ -85,6 +85,16 @@ def test_poor_model_gives_exact_boltzmann_states_at_L3():
     p_rbm /= p_rbm.sum()
     plain = np.random.default_rng(SEED).choice(p_rbm.size, size=n, p=p_rbm)
     assert chi_square_p(plain, p) < 1e-6
+
+
+def test_with_local_sweeps_still_exact_boltzmann_states_at_L3():
+    """The Metropolis sweeps interleaved with the RBM proposals keep the
+    Boltzmann distribution (chi-square over all 512 states) and are recorded."""
+    L, T, n = 3, 2.269, 6000
+    result = exact_samples(FerroRBM(L * L, 1.0, 0.1), n, T=T, k=1, rng=SEED + 7,
+                           local_sweeps=2)
+    assert result.local_sweeps == 2 and result.provenance()["local_sweeps"] == 2
+    assert chi_square_p(state_index(result.spins), boltzmann_distribution(L, T)) > 1e-3
 
 
 @pytest.mark.filterwarnings("ignore::mccore.errors.IsingRBMWarning")
