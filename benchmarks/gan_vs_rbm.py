@@ -77,6 +77,9 @@ VARIANTS = {
                             "bond_features": True},
     "ns+R1 st, perceptron head": {"loss": "nonsaturating",
                                   "training_output": "straight-through", "head_hidden": 64},
+    "ns+R1 st, feature matching": {"loss": "nonsaturating",
+                                   "training_output": "straight-through",
+                                   "feature_matching": 1.0},
 }
 
 

@@ -61,9 +61,11 @@ _V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean
                 "label_smoothing": 0.9,
                 "ema_decay": 0.0,
                 "symmetrize": False, "random_translation": False, "conditional": False,
-                "bond_features": False, "head_hidden": 0, "lr_schedule": "constant"}
+                "bond_features": False, "head_hidden": 0, "lr_schedule": "constant",
+                "feature_matching": 0.0}
 # Settings of format-2 files written before the bond features existed.
-_V2_DEFAULTS = {"bond_features": False, "head_hidden": 0, "lr_schedule": "constant"}
+_V2_DEFAULTS = {"bond_features": False, "head_hidden": 0, "lr_schedule": "constant",
+                "feature_matching": 0.0}
 
 
 def _torch_seed(seq) -> int:
@@ -198,6 +200,11 @@ class IsingGAN:
         ``2 / (n_epochs + 1)`` of their initial value in the last epoch, so that the oscillation of adversarial training dies
         out and the model ends where training settled instead of wherever
         the last epoch left it (see Notes); "constant": no decay.
+    feature_matching : float
+        Weight of a feature-matching term in the generator loss (Salimans et
+        al. 2016): the squared differences between real and generated
+        batches in the mean and the standard deviation of every
+        site-averaged discriminator feature (0 disables).
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).
@@ -346,6 +353,7 @@ class IsingGAN:
                  symmetrize: bool = True, random_translation: bool = True,
                  conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,
                  ema_decay: float = 0.995, lr_schedule: str = "linear-decay",
+                 feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0,
                  n_threads: int | None = 1, rng=None, seed=None):
         self.L = check_int("L", L, minimum=2)
@@ -387,6 +395,8 @@ class IsingGAN:
         self.ema_decay = check_float("ema_decay", ema_decay, minimum=0, maximum=1,
                                      strict_max=True)
         self.lr_schedule = check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
+        self.feature_matching = check_float("feature_matching", feature_matching, minimum=0,
+                                            maximum=1e6)
         self.bond_features = check_bool("bond_features", bond_features)
         self.head_hidden = check_int("head_hidden", head_hidden, minimum=0)
         self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
@@ -426,6 +436,7 @@ class IsingGAN:
             "random_translation": self.random_translation, "conditional": self.conditional,
             "snapshot_epochs": list(self.snapshot_epochs), "n_snapshot": self.n_snapshot,
             "ema_decay": self.ema_decay, "lr_schedule": self.lr_schedule,
+            "feature_matching": self.feature_matching,
             "bond_features": self.bond_features,
             "head_hidden": self.head_hidden,
             "n_threads": self.n_threads, "rng": self.rng,
@@ -780,6 +791,13 @@ class IsingGAN:
             if (b + 1) % self.n_critic == 0:
                 score = D(fake, c_fake)
                 loss_g = g_loss(score)
+                if self.feature_matching > 0:
+                    f_fake = D.features(fake, c_fake)
+                    with torch.no_grad():
+                        f_real = D.features(real.detach(), c_real)
+                    loss_g = loss_g + self.feature_matching * (
+                        (f_fake.mean(0) - f_real.mean(0)).pow(2).sum()
+                        + (f_fake.std(0) - f_real.std(0)).pow(2).sum())
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()

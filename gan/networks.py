@@ -166,15 +166,19 @@ class Discriminator(nn.Module):
             head = nn.Linear(n_features, 1)
             self.head = nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Scores (B,) for configurations ``x`` of shape (B, L, L)."""
+    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The site-averaged features (B, channels) that the head scores."""
         h = x.unsqueeze(1)
         if self.bond_features:
             h = torch.cat([h, (x * torch.roll(x, -1, 2)).unsqueeze(1),
                            (x * torch.roll(x, -1, 1)).unsqueeze(1)], dim=1)
         if self.conditional:
             h = torch.cat([h, _constant_map(c, self.L)], dim=1)
-        features = self.body(h).mean(dim=(2, 3))
+        return self.body(h).mean(dim=(2, 3))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores (B,) for configurations ``x`` of shape (B, L, L)."""
+        features = self.features(x, c)
         if self.conditional:
             features = torch.cat([features, features * c.view(-1, 1)], dim=1)
         extra = []

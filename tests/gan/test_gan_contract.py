@@ -277,7 +277,7 @@ def test_losses_and_outputs_train_and_round_trip(tiny_data, tmp_path, loss):
 
 
 @pytest.mark.parametrize("extra", [{"bond_features": True}, {"head_hidden": 8},
-                                   {"generation": "sign"}])
+                                   {"generation": "sign"}, {"feature_matching": 1.0}])
 def test_discriminator_variants_train_and_round_trip(tiny_data, tmp_path, extra):
     """The ablation's discriminator variants (bond maps, perceptron head) and the
     sign rule in straight-through training are stored and restored."""
