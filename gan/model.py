@@ -348,7 +348,7 @@ class IsingGAN:
                  learning_rate_discriminator: float = 5e-4,
                  beta1: float = 0.5, beta2: float = 0.999, loss: str = "nonsaturating",
                  n_critic: int = 1, label_smoothing: float = 0.9,
-                 gradient_penalty: float = 1.0, minibatch_std: bool = True,
+                 gradient_penalty: float = 10.0, minibatch_std: bool = True,
                  training_output: str = "straight-through", generation: str = "bernoulli",
                  symmetrize: bool = True, random_translation: bool = True,
                  conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,

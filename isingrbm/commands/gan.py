@@ -93,9 +93,9 @@ def register(subparsers) -> None:
     fit.add_argument("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
                      default="nonsaturating",
                      help="adversarial loss (default nonsaturating, with the R1 penalty)")
-    fit.add_argument("--gradient-penalty", type=_common.number, default=1.0,
+    fit.add_argument("--gradient-penalty", type=_common.number, default=10.0,
                      help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
-                          "weight for wgan-gp (default 1; 0 disables)")
+                          "weight for wgan-gp (default 10; 0 disables)")
     fit.add_argument("--label-smoothing", type=_common.number, default=0.9,
                      help="discriminator target for real data in (0.5, 1] (default 0.9; "
                           "1 disables)")
