@@ -266,7 +266,10 @@ def main(argv=None) -> int:
         RECIPE.update(learning_rate_generator=args.gan_learning_rate,
                       learning_rate_discriminator=args.gan_learning_rate)
     for i, T in enumerate([] if args.only_conditioned else args.temperatures):
-        seed = args.seed + 100 * i
+        # keyed by the temperature, so that a run over a subset of TEMPERATURES
+        # (e.g. one column per process) makes the same Monte Carlo sets
+        seed = args.seed + 100 * (TEMPERATURES.index(T) if T in TEMPERATURES
+                                  else len(TEMPERATURES) + i)
         start = time.perf_counter()
         train = ising.simulate(L, [T], cfg["n_mc"], rng=seed)[0]
         test = ising.simulate(L, [T], cfg["n_mc"], rng=seed + 1)[0]
