@@ -10,7 +10,6 @@ spread over the ranks and rank 0 alone prints and writes.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -325,9 +324,7 @@ def plot_energy(result, path) -> Path:
 
 def run(args) -> int:
     _validate(args)
-    from mccore.errors import DivergenceError, InvalidParameterError
-
-    import vmc
+    from mccore.errors import InvalidParameterError
     from vmc.mpi import is_root, world
 
     comm = world()

@@ -69,7 +69,7 @@ def test_boltzmann_distribution():
 def test_enumeration_observable_definitions():
     """The per-spin conventions, checked on L = 2 by an explicit loop over 16 states."""
     L, T = 2, 1.7
-    weights, Es, Ms = [], [], []
+    Es, Ms = [], []
     for i in range(16):
         s = np.array([1 if (i >> k) & 1 else -1 for k in range(4)]).reshape(2, 2)
         Es.append(-sum(s[r, c] * (s[r, (c + 1) % 2] + s[(r + 1) % 2, c])

@@ -1,6 +1,5 @@
 """mccore.files (atomic writes, the output lock), mccore.parallel, mccore.training."""
 
-import os
 import subprocess
 import sys
 import textwrap
