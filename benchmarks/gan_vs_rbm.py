@@ -228,6 +228,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rbm-epochs", type=int, default=None, help="override: RBM epochs")
     parser.add_argument("--gan-learning-rate", type=float, default=None,
                         help="override: Adam step size of both GAN networks")
+    parser.add_argument("--gan-option", action="append", default=[], metavar="NAME=JSON",
+                        help="override: an IsingGAN keyword of the recipe, e.g. "
+                             "head_hidden=64 (repeatable)")
     parser.add_argument("--skip-rbm", action="store_true", help="no RBM columns")
     parser.add_argument("--skip-rbm-exact", action="store_true",
                         help="no exact RBM Monte Carlo column (the RBM as Metropolis-Hastings "
@@ -262,6 +265,9 @@ def main(argv=None) -> int:
         f"(units of the last digits); TV(E) with its Monte Carlo noise level")
     if args.n_cond is not None:
         cfg["n_cond"] = args.n_cond
+    for option in args.gan_option:
+        name, _, value = option.partition("=")
+        RECIPE[name.strip()] = json.loads(value)
     if args.gan_learning_rate is not None:
         RECIPE.update(learning_rate_generator=args.gan_learning_rate,
                       learning_rate_discriminator=args.gan_learning_rate)
