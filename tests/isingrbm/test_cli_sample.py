@@ -117,6 +117,7 @@ def test_exact_samples_are_boltzmann_where_plain_samples_are_not(tmp_path, model
         g = f["samples"][key].attrs
         assert g["method"] == "metropolis-hastings"
         assert g["proposal_steps"] == 5
+        assert g["local_sweeps"] == 1   # the default: one Metropolis sweep per proposal
         assert 0.0 < g["acceptance_rate"] <= 1.0
         tau = json.loads(g["tau_int"])
         assert set(tau) == {"energy", "abs_magnetization"}
@@ -188,6 +189,8 @@ def test_model_without_temperature_is_refused(tmp_path, model_file, capsys):
     (["--exact", "--chains", "0"], "--chains"),
     (["--proposal-steps", "3"], "only with --exact"),
     (["--chains", "3"], "only with --exact"),
+    (["--exact", "--local-sweeps", "-1"], "--local-sweeps"),
+    (["--local-sweeps", "1"], "only with --exact"),
 ])
 def test_flags_of_the_other_mode_are_refused(tmp_path, model_file, capsys, args, fragment):
     out = tmp_path / "out.h5"
