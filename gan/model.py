@@ -60,10 +60,9 @@ _BLOCK = 1024  # sample() draws one stream per block of this many configurations
 _V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean",
                 "label_smoothing": 0.9,
                 "ema_decay": 0.0,
-                "symmetrize": False, "random_translation": False, "conditional": False,
-                "bond_features": False, "head_hidden": 0, "lr_schedule": "constant",
-                "feature_matching": 0.0}
-# Settings of format-2 files written before the bond features existed.
+                "symmetrize": False, "random_translation": False, "conditional": False}
+# Settings of format-2 files written before the learning-rate schedule and the
+# ablation options existed (applied to format-1 files too).
 _V2_DEFAULTS = {"bond_features": False, "head_hidden": 0, "lr_schedule": "constant",
                 "feature_matching": 0.0}
 
@@ -197,9 +196,10 @@ class IsingGAN:
     lr_schedule : {"linear-decay", "constant"}
         "linear-decay": both learning rates stay constant for the first half
         of ``n_epochs`` and then fall linearly, epoch by epoch, to
-        ``2 / (n_epochs + 1)`` of their initial value in the last epoch, so that the oscillation of adversarial training dies
-        out and the model ends where training settled instead of wherever
-        the last epoch left it (see Notes); "constant": no decay.
+        ``2 / (n_epochs + 1)`` of their initial value in the last epoch, so
+        that the oscillation of adversarial training dies out and the model
+        ends where training settled instead of wherever the last epoch left
+        it (see Notes); "constant": no decay.
     feature_matching : float
         Weight of a feature-matching term in the generator loss (Salimans et
         al. 2016): the squared differences between real and generated

@@ -45,6 +45,11 @@ def _conv(c_in: int, c_out: int, stride: int = 1, sn: bool = False) -> nn.Module
     return nn.utils.parametrizations.spectral_norm(conv) if sn else conv
 
 
+def _linear(n_in: int, n_out: int, sn: bool = False) -> nn.Module:
+    layer = nn.Linear(n_in, n_out)
+    return nn.utils.parametrizations.spectral_norm(layer) if sn else layer
+
+
 def _constant_map(c: torch.Tensor, L: int) -> torch.Tensor:
     return c.view(-1, 1, 1, 1).expand(c.shape[0], 1, L, L)
 
@@ -157,14 +162,11 @@ class Discriminator(nn.Module):
         # Miyato & Koyama 2018), so its judgement of x depends on the temperature
         n_features = (1 + n_cond) * c + int(minibatch_std) + n_cond
         if head_hidden:
-            first, last = nn.Linear(n_features, head_hidden), nn.Linear(head_hidden, 1)
-            if spectral_norm:
-                first = nn.utils.parametrizations.spectral_norm(first)
-                last = nn.utils.parametrizations.spectral_norm(last)
-            self.head = nn.Sequential(first, nn.LeakyReLU(_SLOPE), last)
+            self.head = nn.Sequential(_linear(n_features, head_hidden, spectral_norm),
+                                      nn.LeakyReLU(_SLOPE),
+                                      _linear(head_hidden, 1, spectral_norm))
         else:
-            head = nn.Linear(n_features, 1)
-            self.head = nn.utils.parametrizations.spectral_norm(head) if spectral_norm else head
+            self.head = _linear(n_features, 1, spectral_norm)
 
     def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """The site-averaged features (B, channels) that the head scores."""

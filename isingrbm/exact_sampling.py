@@ -262,8 +262,8 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         Proposals after which equilibration gives up with a warning
         (:class:`~mccore.errors.IsingRBMWarning`, also recorded).
     local_sweeps : int
-        Checkerboard Metropolis sweeps of the Ising model after every
-        proposal (0: the RBM proposal and the global flip only). They leave
+        Single-spin Metropolis sweeps of the Ising model
+        (:class:`ising.chains.MetropolisChains`) after every proposal (0: the RBM proposal and the global flip only). They leave
         the Boltzmann distribution invariant and visit the small
         excitations that an RBM proposes too rarely. Without them, at
         L = 16 and T = 1.5 (an RBM of 256 hidden units, 10^4 samples from 64
