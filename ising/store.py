@@ -4,7 +4,7 @@ One file holds one lattice size and any number of temperatures::
 
     /                  attrs: format="isingrbm-ising", format_version=1, L,
                               lattice="square", boundary="periodic", J=1.0,
-                              source ("monte-carlo" | "rbm" | "gan"), created
+                              source ("monte-carlo" | "rbm" | "gan" | "imported"), created
                               (ISO 8601, UTC), software_version, phase_window
     /samples/<key>     attrs: T, beta, phase, complete, n_target, seed,
                               algorithm, thinning, equilibration_sweeps,
@@ -75,12 +75,15 @@ __all__ = [
     "FORMAT", "FORMAT_VERSION", "SOURCES", "Ensemble", "IsingDataset", "DatasetWriter",
     "load", "open_dataset", "validate", "write_generated", "group_key",
     "energy_magnetization", "DiskFullError", "DatasetBusyError", "FREE_SPACE_RESERVE",
-    "counted_rows",
+    "counted_rows", "DATA_SOURCES",
 ]
 
 FORMAT = "isingrbm-ising"
 FORMAT_VERSION = 1
-SOURCES = ("monte-carlo", "rbm", "gan")
+SOURCES = ("monte-carlo", "rbm", "gan", "imported")
+#: Sources of reference data (Boltzmann samples made here or read from another format),
+#: which ``fit``, ``evaluate`` and ``gan fit`` take as DATA.
+DATA_SOURCES = ("monte-carlo", "imported")
 _SLOTS = ("checkpoint_a", "checkpoint_b")
 _GROUP_ATTRS = ("T", "beta", "phase", "complete", "n_target", "seed", "algorithm",
                 "thinning", "equilibration_sweeps", "tau_int")
