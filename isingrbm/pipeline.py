@@ -156,16 +156,16 @@ def training_data(data_path, *, temperature: float | None = None, phase: str | N
     FileFormatError
         The file is not a dataset.
     """
-    from ising.store import load
+    from ising.store import DATA_SOURCES, load
 
     if (temperature is None) == (phase is None):
         raise InvalidParameterError("give exactly one of temperature or phase")
     data_path = Path(data_path)
     dataset = load(data_path)
-    if dataset.source != "monte-carlo":
+    if dataset.source not in DATA_SOURCES:
         raise InvalidParameterError(
-            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {data_path.name} "
-            f"has source {dataset.source!r}")
+            f"DATA must be a Monte Carlo dataset (source 'monte-carlo' or 'imported'), "
+            f"{data_path.name} has source {dataset.source!r}")
     if phase is not None:
         ensemble = dataset.ensemble_for_phase(phase)
     else:
@@ -640,13 +640,14 @@ def evaluate_datasets(data, generated: dict, *, seed: int | None = None,
         ``seed`` (recorded), ``tables``: one :func:`isingrbm.evaluate.compare`
         table per matched temperature (ascending).
     """
+    from ising.store import DATA_SOURCES
     from isingrbm import evaluate
     from mccore.rng import child, temperature_key
 
-    if data.source != "monte-carlo":
+    if data.source not in DATA_SOURCES:
         raise InvalidParameterError(
-            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {_name(data)} has "
-            f"source {data.source!r}")
+            f"DATA must be a Monte Carlo dataset (source 'monte-carlo' or 'imported'), "
+            f"{_name(data)} has source {data.source!r}")
     seed = resolve_seed(seed)
     tables = []
     for T, gens in match_temperatures(data, generated).items():

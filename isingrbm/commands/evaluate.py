@@ -74,7 +74,7 @@ def plot_paths(plots_dir: Path, temperatures) -> dict:
 def run(args) -> int:
 
 
-    from ising.store import load
+    from ising.store import DATA_SOURCES, load
     from isingrbm import evaluate
     from mccore.errors import InvalidParameterError
 
@@ -90,10 +90,10 @@ def run(args) -> int:
             raise InvalidParameterError(f"--plots folder {parent} does not exist")
 
     data = load(data_path)
-    if data.source != "monte-carlo":
+    if data.source not in DATA_SOURCES:
         raise InvalidParameterError(
-            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {data_path.name} has "
-            f"source {data.source!r}")
+            f"DATA must be a Monte Carlo dataset (source 'monte-carlo' or 'imported'), "
+            f"{data_path.name} has source {data.source!r}")
     generated = [load(p) for p in generated_paths]
     for g, p in zip(generated, generated_paths):
         if g.source not in GENERATED_SOURCES:

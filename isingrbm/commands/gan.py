@@ -234,10 +234,10 @@ def run_fit(args) -> int:
         conditional=bool(args.all_temperatures), snapshot_epochs=snapshots,
         n_threads=threads)
     dataset = ising.load(data_path)
-    if dataset.source != "monte-carlo":
+    if dataset.source not in ising.store.DATA_SOURCES:
         raise InvalidParameterError(
-            f"DATA must be a Monte Carlo dataset (source 'monte-carlo'), {data_path.name} "
-            f"has source {dataset.source!r}")
+            f"DATA must be a Monte Carlo dataset (source 'monte-carlo' or 'imported'), "
+            f"{data_path.name} has source {dataset.source!r}")
     if args.all_temperatures:
         ensembles = list(dataset.ensembles)
         if len(ensembles) < 2:
