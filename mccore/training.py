@@ -13,11 +13,16 @@ callback
     being trained (``model``).
 progress
     A tqdm bar on stderr when asked for (the CLI asks only on a terminal and
-    without ``--quiet``), starting at the steps already done when resuming.
+    without ``--quiet``), starting at the steps already done when resuming;
+    without a bar, timed lines with the remaining time under
+    :func:`mccore.progress.progress_lines` (a batch job's log).
 checkpoint + resume
     ``save_checkpoint(n_done)`` is called every ``checkpoint_every`` steps,
-    after the last step and on Ctrl-C, so a resumed run continues from the
-    last completed step. A resumed run may be *extended* (a larger total
+    after a step that ends ``checkpoint_seconds`` (wall clock, default
+    :data:`CHECKPOINT_SECONDS`) after the last save, after the last step
+    and on Ctrl-C or SIGTERM (the command line turns SIGTERM into Ctrl-C),
+    so a resumed run continues from the last completed step and a job killed
+    by its scheduler loses at most a few minutes, however long its steps. A resumed run may be *extended* (a larger total
     number of steps than the checkpoint's run planned); settings that define
     the model must match (:func:`check_resume_settings`).
 Ctrl-C
@@ -25,17 +30,66 @@ Ctrl-C
     returns normally with ``interrupted=True`` so the caller can return the
     partial result (the command line then exits 130 with one line).
 
+Other loops (VMC's own, exact RBM sampling) use the same pieces:
+:class:`CheckpointTimer` for the wall-clock interval and
+:class:`mccore.progress.Progress` for the bar and the lines.
+
 Imports only the standard library (tqdm lazily, when a bar is asked for).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from typing import Any, Callable
 
 from .errors import InvalidParameterError
+from .progress import Progress
 
-__all__ = ["TrainingStep", "LoopOutcome", "run_steps", "check_resume_settings"]
+__all__ = ["TrainingStep", "LoopOutcome", "run_steps", "check_resume_settings",
+           "CheckpointTimer", "CHECKPOINT_SECONDS"]
+
+#: Default wall-clock interval (seconds) between checkpoints, beside the step interval.
+CHECKPOINT_SECONDS = 300.0
+
+
+class CheckpointTimer:
+    """When a checkpoint is due by wall time: ``due()`` after ``seconds`` since ``saved()``.
+
+    Parameters
+    ----------
+    seconds : float or None
+        The interval (>= 0; 0: at every check); None: never due.
+    clock : callable, optional
+        Monotonic seconds (default ``time.monotonic``).
+
+    Examples
+    --------
+    >>> timer = CheckpointTimer(0.0)
+    >>> timer.due()
+    True
+    >>> CheckpointTimer(None).due()
+    False
+    """
+
+    def __init__(self, seconds: float | None = CHECKPOINT_SECONDS, *, clock=None):
+        if seconds is not None and not (isinstance(seconds, (int, float))
+                                        and not isinstance(seconds, bool)
+                                        and math.isfinite(seconds) and seconds >= 0):
+            raise InvalidParameterError(
+                f"checkpoint_seconds must be a finite number >= 0 or None, got {seconds!r}")
+        self.seconds = None if seconds is None else float(seconds)
+        self._clock = clock or time.monotonic
+        self._last = self._clock()
+
+    def due(self) -> bool:
+        """The interval has passed since the last save (or the start)."""
+        return self.seconds is not None and self._clock() - self._last >= self.seconds
+
+    def saved(self) -> None:
+        """A checkpoint was just written: the interval starts again."""
+        self._last = self._clock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +138,8 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
               callback: Callable[[TrainingStep], bool | None] | None = None,
               save_checkpoint: Callable[[int], None] | None = None,
               checkpoint_every: int = 1, progress: bool = False,
-              description: str = "train", unit: str = "step") -> LoopOutcome:
+              description: str = "train", unit: str = "step",
+              checkpoint_seconds: float | None = CHECKPOINT_SECONDS) -> LoopOutcome:
     """Run ``step(i)`` for ``i = start, ..., stop - 1`` under the contract above.
 
     Parameters
@@ -103,7 +158,11 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
     checkpoint_every : int
         Steps between checkpoints (also after the last step and on Ctrl-C).
     progress : bool
-        Show a tqdm bar on stderr.
+        Show a tqdm bar on stderr (else lines under
+        :func:`mccore.progress.progress_lines`).
+    checkpoint_seconds : float or None
+        Also checkpoint after the first step that ends this many wall-clock
+        seconds after the last checkpoint (None: by step count only).
 
     Returns
     -------
@@ -112,10 +171,8 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
     if checkpoint_every < 1:
         raise InvalidParameterError(
             f"checkpoint_every must be an integer >= 1, got {checkpoint_every!r}")
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=stop, initial=start, desc=description, unit=unit, leave=False)
+    timer = CheckpointTimer(checkpoint_seconds)
+    bar = Progress(stop, initial=start, description=description, unit=unit, bar=progress)
     n_done = start
     saved = start
     stopped = interrupted = False
@@ -124,16 +181,16 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
             for i in range(start, stop):
                 metrics = step(i) or {}
                 n_done = i + 1
-                if bar is not None:
-                    bar.update(1)
-                    shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
-                    if shown:
-                        bar.set_postfix({k: f"{v:.4g}" for k, v in list(shown.items())[:3]},
-                                        refresh=False)
+                shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
+                if shown:
+                    bar.set_postfix(", ".join(f"{k}={v:.4g}" for k, v in
+                                              list(shown.items())[:3]))
+                bar.update(1)
                 if save_checkpoint is not None and (n_done % checkpoint_every == 0
-                                                    or n_done == stop):
+                                                    or n_done == stop or timer.due()):
                     save_checkpoint(n_done)
                     saved = n_done
+                    timer.saved()
                 if callback is not None and callback(
                         TrainingStep(step=n_done, n_steps=stop, metrics=dict(metrics),
                                      model=model)):
@@ -144,8 +201,7 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
         if save_checkpoint is not None and saved != n_done:
             save_checkpoint(n_done)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return LoopOutcome(n_done=n_done, stopped_early=stopped, interrupted=interrupted)
 
 

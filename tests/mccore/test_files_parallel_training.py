@@ -107,3 +107,88 @@ def test_check_resume_settings_names_each_difference_and_allows_longer_runs():
     check_resume_settings({"n_hidden": 4, "seed": 1}, {"n_hidden": 4, "seed": 1})
     with pytest.raises(InvalidParameterError, match="n_hidden was 4, now 8"):
         check_resume_settings({"n_hidden": 4}, {"n_hidden": 8})
+
+
+class FakeClock:
+    """time.monotonic under the test's control (no test depends on real time)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_run_steps_checkpoints_by_wall_time_as_well_as_by_step(monkeypatch):
+    import time
+
+    clock = FakeClock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    saved = []
+
+    def slow_step(i):
+        clock.now += 100.0          # every step takes 100 s of wall time
+        return {}
+
+    outcome = run_steps(slow_step, start=0, stop=10, save_checkpoint=saved.append,
+                        checkpoint_every=1000, checkpoint_seconds=250.0)
+    assert outcome.n_done == 10
+    assert saved == [3, 6, 9, 10]   # >= 250 s since the last save, and the last step
+    saved.clear()
+    run_steps(slow_step, start=0, stop=4, save_checkpoint=saved.append,
+              checkpoint_every=1000, checkpoint_seconds=None)
+    assert saved == [4]
+
+
+def test_run_steps_interrupted_after_a_wall_time_checkpoint_saves_the_last_step(monkeypatch):
+    import time
+
+    clock = FakeClock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    saved = []
+
+    def step(i):
+        clock.now += 200.0
+        if i == 4:
+            raise KeyboardInterrupt
+        return {}
+
+    outcome = run_steps(step, start=0, stop=100, save_checkpoint=saved.append,
+                        checkpoint_every=50, checkpoint_seconds=300.0)
+    assert outcome.interrupted and outcome.n_done == 4
+    assert saved == [2, 4]
+
+
+def test_checkpoint_timer_refuses_a_bad_interval():
+    from mccore.training import CheckpointTimer
+
+    for bad in (-1.0, float("nan"), float("inf"), "5", True):
+        with pytest.raises(InvalidParameterError, match="checkpoint_seconds"):
+            CheckpointTimer(bad)
+
+
+def test_progress_lines_in_a_log_give_the_remaining_time(monkeypatch):
+    import io
+    import time
+
+    from mccore.progress import progress_lines
+
+    clock = FakeClock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    log = io.StringIO()
+
+    def step(i):
+        clock.now += 30.0
+        return {"loss": 0.5}
+
+    with progress_lines(interval=60.0, first_after=10.0, stream=log):
+        run_steps(step, start=2, stop=10, description="fit", unit="epochs")
+    lines = log.getvalue().splitlines()
+    # first line after the first step (30 s >= 10 s), then every 60 s: steps 3, 5, 7, 9
+    assert lines[0] == "fit: 3/10 epochs (30%), 0:30 elapsed, about 3:30 left; loss=0.5"
+    assert len(lines) == 4 and lines[-1].startswith("fit: 9/10 epochs (90%), 3:30 elapsed")
+    log.truncate(0)
+    run_steps(step, start=0, stop=3)                  # outside the block: silent
+    with progress_lines(False, stream=log):
+        run_steps(step, start=0, stop=3)
+    assert log.getvalue() == ""
