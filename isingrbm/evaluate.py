@@ -69,6 +69,7 @@ import numpy as np
 from mccore.errors import InvalidParameterError
 from mccore.rng import recorded_seed, seed_sequence
 from mcstats import Estimate, estimate
+from mcstats.estimate import format_estimate
 
 __all__ = [
     "OBSERVABLES",
@@ -542,14 +543,7 @@ def _as_estimate(value):
 
 
 def _fmt_est(est) -> str:
-    est = _as_estimate(est)
-    if est is None:
-        return "-"
-    if not math.isfinite(est.mean):
-        return "nan"
-    if math.isfinite(est.error) and est.error <= 1e-12 * max(1.0, abs(est.mean)):
-        return f"{est.mean:.6g} ± 0"
-    return str(est)
+    return format_estimate(_as_estimate(est), missing="-")
 
 
 def _fmt_num(x, digits: int = 4) -> str:

@@ -9,10 +9,10 @@ settings it relies on live in :mod:`mccore`.
 
 from .autocorr import autocorrelation, integrated_time
 from .blocking import blocking_error, estimate
-from .estimate import Estimate, format_value_error
+from .estimate import Estimate, format_estimate, format_value_error
 from .resampling import bootstrap, jackknife
 
 __all__ = [
-    "Estimate", "format_value_error", "estimate", "blocking_error",
+    "Estimate", "format_estimate", "format_value_error", "estimate", "blocking_error",
     "autocorrelation", "integrated_time", "jackknife", "bootstrap",
 ]

@@ -119,12 +119,8 @@ def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict
 
 
 def _fmt(obs: dict | None, key: str) -> str:
-    from mcstats.estimate import format_value_error
-    if not obs:
-        return "-"
-    est = obs[key]
-    err = est["error"]
-    return format_value_error(est["mean"], float("nan") if err is None else err)
+    from mcstats.estimate import format_estimate
+    return format_estimate(obs[key], missing="-") if obs else "-"
 
 
 def _rate(value) -> str:
