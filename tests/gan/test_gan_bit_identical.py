@@ -1,0 +1,94 @@
+"""Same seeds give bit-identical GAN models and samples as before gan/model.py
+was split, and the model files written then still load.
+
+(Named test_gan_bit_identical.py, not test_bit_identical.py: the suite has no
+``__init__.py`` files, so two test modules of one basename would collide.)
+
+The references (tests/data/bit_identical/) were made at b6ec560 by
+``tests/data/bit_identical/make_references.py``; its docstring says how.
+Bit patterns are tied to the library versions (and to one torch thread,
+the default ``n_threads=1``), so the comparisons skip when numpy or torch
+differ from the recorded ones.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import gan
+
+REF = Path(__file__).resolve().parents[1] / "data" / "bit_identical"
+MANIFEST = json.loads((REF / "manifest.json").read_text())
+
+
+def _references():
+    spec = importlib.util.spec_from_file_location("bit_identical_references",
+                                                  REF / "make_references.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+refs = _references()
+
+
+def _same_versions():
+    recorded = MANIFEST["versions"]
+    now = {"numpy": np.__version__, "torch": torch.__version__}
+    differing = [f"{k} {recorded[k]} recorded, {v} installed" for k, v in now.items()
+                 if recorded[k] != v]
+    if differing:
+        pytest.skip("bit patterns are tied to library versions: " + "; ".join(differing))
+
+
+def _check(model, expected):
+    assert refs.gan_digests(model) == expected["weights"]
+    T = 2.2 if model.conditional else None
+    samples = model.sample(refs.N_GAN_SAMPLES, rng=9, temperature=T)
+    assert refs.digest(samples) == expected["samples"]
+    assert {str(k): refs.digest(v) for k, v in model.history_["snapshots"].items()} == \
+        expected["snapshots"]
+
+
+@pytest.fixture(scope="module", params=sorted(refs.GAN_RUNS))
+def fitted(request):
+    name = request.param
+    run = refs.GAN_RUNS[name]
+    spins, temps = refs.gan_data(run.get("conditional", False))
+    return name, gan.IsingGAN(**run).fit(spins, temps)
+
+
+def test_fit_and_sample_are_bit_identical(fitted):
+    _same_versions()
+    name, model = fitted
+    expected = MANIFEST["gan"][name]
+    _check(model, expected)
+    for key, values in expected["history"].items():
+        assert model.history_[key] == values, key
+
+
+def test_saved_model_round_trip_is_bit_identical(fitted, tmp_path):
+    _same_versions()
+    name, model = fitted
+    model.save(tmp_path / "m.pt")
+    _check(gan.IsingGAN.load(tmp_path / "m.pt"), MANIFEST["gan"][name])
+
+
+@pytest.mark.parametrize("name", sorted(refs.GAN_RUNS))
+def test_old_model_files_load(name):
+    model = gan.IsingGAN.load(REF / f"gan_{name}.pt")
+    run = refs.GAN_RUNS[name]
+    assert model.seed_ == run["rng"] and model.n_epochs_trained_ == run["n_epochs"]
+    assert model.get_params()["channels"] == run["channels"]
+    expected = MANIFEST["gan"][name]
+    # weights are stored tensors: they load bit for bit whatever the versions
+    assert refs.gan_digests(model) == expected["weights"]
+    for key, values in expected["history"].items():
+        assert model.history_[key] == values, key
+    _same_versions()
+    _check(model, expected)
