@@ -51,13 +51,16 @@ from pathlib import Path
 import numpy as np
 
 from ising.phases import PHASES
-from mccore.errors import FileFormatError, InvalidParameterError, IsingRBMError
+from mccore.errors import InvalidParameterError, IsingRBMError
 from mccore.files import atomic_path
 from mccore.rng import child
 from mccore.version import software_version
 
 from . import pipeline
-from .pipeline import read_json, write_json
+from .manifest import (FORMAT, FORMAT_VERSION, MANIFEST, STAGE_TITLES, STAGES,  # noqa: F401
+                       DamagedOutputError, DemoPaths, output_problem, output_record,
+                       read_manifest, verify_outputs)
+from .pipeline import write_json
 
 __all__ = [
     "MANIFEST",
@@ -70,21 +73,7 @@ __all__ = [
     "verify_outputs",
 ]
 
-MANIFEST = "demo.json"
-FORMAT = "isingrbm-demo"
-#: 2: outputs recorded with size and SHA-256; provenance keys of isingrbm.pipeline.
-FORMAT_VERSION = 2
-
-#: Stage names in execution order.
-STAGES = ("monte-carlo", "rbm", "gan", "evaluate", "vmc", "report")
-_STAGE_TITLES = {
-    "monte-carlo": "Monte Carlo data",
-    "rbm": "RBM per phase: fit and sample",
-    "gan": "GAN baseline per phase: fit and sample",
-    "evaluate": "evaluation against Monte Carlo and exact",
-    "vmc": "VMC, two electrons in a 2D trap",
-    "report": "report",
-}
+_STAGE_TITLES = STAGE_TITLES
 
 
 @dataclass(frozen=True)
@@ -168,140 +157,6 @@ def demo_config(quick: bool = False) -> DemoConfig:
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def read_manifest(directory) -> dict:
-    """The manifest ``DIR/demo.json`` of a demo folder.
-
-    Raises
-    ------
-    InvalidParameterError
-        ``directory`` is not a folder or holds no demo manifest.
-    FileFormatError
-        The manifest is not an isingrbm-demo manifest of this version.
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise InvalidParameterError(f"demo folder {directory} does not exist or is not a folder")
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise InvalidParameterError(
-            f"{directory} is not a demo folder (no {MANIFEST}); "
-            f"run 'isingrbm demo --out {directory}' first")
-    manifest = read_json(path)
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise FileFormatError(f"{path}: format is not {FORMAT!r}")
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        older = isinstance(version, int) and version < FORMAT_VERSION
-        raise FileFormatError(
-            f"{path}: format_version {version!r} is not supported (expected {FORMAT_VERSION})"
-            + ("; it was written by an older isingrbm: run the demo into a new folder"
-               if older else ""))
-    return manifest
-
-
-class DamagedOutputError(FileFormatError):
-    """A recorded output of a complete demo stage is missing or not the file written."""
-
-
-def output_record(root: Path, path: Path) -> dict:
-    """``{"path", "size", "sha256"}`` of an output file, path relative to ``root``."""
-    path = Path(path)
-    return {"path": str(path.relative_to(root)), "size": path.stat().st_size,
-            "sha256": pipeline.file_hash(path)}
-
-
-def output_problem(root: Path, record: dict) -> str | None:
-    """Why a recorded output is not the file that was written, or None if it is."""
-    path = Path(root) / record["path"]
-    if not path.is_file():
-        return "is missing"
-    size = path.stat().st_size
-    if size != record.get("size"):
-        return f"is damaged: {size} bytes where {MANIFEST} records {record.get('size')}"
-    if pipeline.file_hash(path) != record.get("sha256"):
-        return f"is damaged: its SHA-256 differs from the one {MANIFEST} records"
-    return None
-
-
-def verify_outputs(directory, manifest: dict | None = None, *,
-                   skip=("report",)) -> None:
-    """Check every output of every complete stage against its recorded size and SHA-256.
-
-    Raises
-    ------
-    DamagedOutputError
-        Naming the first missing or damaged file and how to redo it.
-    """
-    directory = Path(directory)
-    manifest = manifest if manifest is not None else read_manifest(directory)
-    for name in STAGES:
-        record = (manifest.get("stages") or {}).get(name) or {}
-        if name in skip or not record.get("complete"):
-            continue
-        for output in record.get("outputs", []):
-            problem = output_problem(directory, output)
-            if problem:
-                raise DamagedOutputError(
-                    f"{directory / output['path']} {problem} (stage {name}); rerun "
-                    f"'isingrbm demo --out {directory}' to redo it")
-
-
-@dataclass
-class DemoPaths:
-    """Where every output of a demo folder lives."""
-
-    root: Path
-    L: int
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / MANIFEST
-
-    @property
-    def datasets(self) -> Path:
-        return self.root / "datasets"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def results(self) -> Path:
-        return self.root / "results"
-
-    @property
-    def report(self) -> Path:
-        return self.root / "report"
-
-    @property
-    def monte_carlo(self) -> Path:
-        return self.datasets / f"ising_L{self.L}.h5"
-
-    def generated(self, source: str, phase: str) -> Path:
-        return self.datasets / f"{source}_{phase}.h5"
-
-    def model(self, source: str, phase: str) -> Path:
-        return self.models / (f"rbm_{phase}.h5" if source == "rbm" else f"gan_{phase}.pt")
-
-    @property
-    def monte_carlo_results(self) -> Path:
-        return self.results / "monte_carlo.json"
-
-    @property
-    def evaluation_results(self) -> Path:
-        return self.results / "evaluation.json"
-
-    def vmc_result(self, name: str) -> Path:
-        return self.results / f"vmc_{name}.h5"
-
-    @property
-    def vmc_results(self) -> Path:
-        return self.results / "vmc.json"
-
-    def relative(self, path) -> str:
-        return str(Path(path).relative_to(self.root))
 
 
 #: The two VMC runs: name -> (label, jastrow).
@@ -859,6 +714,8 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
     start, cpu_start = time.perf_counter(), time.process_time()
     ran_before = False  # once a stage ran, every later one is brought up to date
     for index, name in enumerate(STAGES, start=1):
+        if name not in _STAGE_FUNCS:
+            continue
         ran_before |= _run_stage(ctx, index, name, _STAGE_FUNCS[name], force=ran_before)
     ctx.save_manifest()
     seconds = time.perf_counter() - start
@@ -872,7 +729,7 @@ def run_demo(out, *, quick: bool = False, seed: int | None = None, gan: bool = T
                           "cpu_seconds": stages[name].get("cpu_seconds"),
                           "reused": name in ctx.reused_now,
                           "summary": ctx.summary[name]}
-                   for name in STAGES},
+                   for name in STAGES if name in _STAGE_FUNCS},
         "report_md": str(paths.report / "report.md"),
         "report_html": str(paths.report / "report.html"),
     }
