@@ -9,7 +9,14 @@ Errors the workbench raises on purpose (:class:`mccore.errors.IsingRBMError`) an
 ``OSError`` become one line ``isingrbm <cmd>: error: <message>`` on stderr and
 exit status 2; argparse errors are one line of the same form (no usage
 block) and exit 2 as well. Ctrl-C prints ``isingrbm <cmd>: interrupted`` and
-exits 130. Unexpected exceptions (bugs) keep their traceback.
+exits 130. SIGTERM (what ``timeout``, ``kill`` and batch schedulers send) is
+treated like Ctrl-C: it raises ``KeyboardInterrupt`` in the main thread, so
+every long command checkpoints and prints its one line as on Ctrl-C, then
+exits 143 (128 + SIGTERM); a second SIGTERM while the checkpoint is written
+is ignored (SIGKILL still ends the process). When stderr is not a terminal
+and ``--quiet`` is not given, long loops print a progress line with the
+remaining time every minute (:func:`mccore.progress.progress_lines`).
+Unexpected exceptions (bugs) keep their traceback.
 """
 
 from __future__ import annotations
@@ -63,17 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # name the subcommand, not the root (argparse would say "isingrbm:")
         _leaf_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    from mccore.progress import progress_lines
+
     previous_hooks = sys.unraisablehook, sys.excepthook
     sys.unraisablehook, sys.excepthook = _quiet_disk_full_hooks(*previous_hooks)
+    terminated = _TermAsInterrupt()
     try:
-        return int(args.func(args) or 0)
+        with terminated, progress_lines(not getattr(args, "quiet", False)
+                                        and not _isatty(sys.stderr)):
+            status = int(args.func(args) or 0)
+        return 143 if status == 130 and terminated.received else status
     except BrokenPipeError:  # e.g. `isingrbm inspect f.h5 | head`: not an error
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
         command = getattr(args, "command_path", args.command)
         print(f"isingrbm {command}: interrupted", file=sys.stderr)
-        return 130
+        return 143 if terminated.received else 130
     except Exception as exc:
         if isinstance(exc, IsingRBMError):  # our own message (e.g. which rows a full disk kept)
             _report_error(args, exc)
@@ -90,6 +103,46 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         sys.unraisablehook, sys.excepthook = previous_hooks
+
+
+class _TermAsInterrupt:
+    """Within the block, SIGTERM raises ``KeyboardInterrupt`` (once; later ones are ignored).
+
+    The previous handler is restored on exit. Outside the main thread (where
+    Python cannot set handlers) it does nothing.
+    """
+
+    def __init__(self):
+        self.received = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if not self.received:
+            self.received = True
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._previous = None
+        return False
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 _DISK_FULL_TEXT = ("No space left on device", "errno = 28,", "Disk quota exceeded")

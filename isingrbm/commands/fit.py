@@ -184,9 +184,6 @@ def _finished(args, out: Path, checkpoint: Path, settings: dict, X, ensemble) ->
 
 
 def run(args) -> int:
-    import numpy as np
-
-    import rbm
     from ising.lattice import spins_to_visible
     from mccore.errors import OutputExistsError
 
@@ -214,6 +211,18 @@ def run(args) -> int:
     settings = _check_size(args, settings, ensemble)
 
     X = spins_to_visible(ensemble.spins)
+    # every writer holds the lock of its output and its checkpoint: a second run on the
+    # same MODEL (--overwrite, or --resume of a running job) is refused, not run beside it
+    with _common.output_lock(_common.output_target(out)), _common.output_lock(checkpoint):
+        return _fit_locked(args, out, checkpoint, settings, X, ensemble, data_path)
+
+
+def _fit_locked(args, out: Path, checkpoint: Path, settings: dict, X, ensemble,
+                data_path: Path) -> int:
+    import numpy as np
+
+    import rbm
+
     if args.resume and not args.overwrite and out.exists():
         return _finished(args, out, checkpoint, settings, X, ensemble)
 

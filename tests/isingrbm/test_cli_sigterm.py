@@ -1,0 +1,120 @@
+"""Long commands under SIGTERM (what ``timeout`` and batch schedulers send) and
+beside a second run on the same output, in real subprocesses.
+
+SIGTERM is treated like Ctrl-C: the command checkpoints, prints one line
+``isingrbm <cmd>: interrupted...``, exits 143 (128 + SIGTERM), leaves no lock
+or temporary file, and ``--resume`` ends bit for bit where an uninterrupted
+run ends. A second run on the output of a running job (``--overwrite`` or
+``--resume``) is refused with one line and exit status 2.
+
+No test depends on timing: a run is stopped (SIGSTOP) as soon as its first
+checkpoint exists, the second run is tried against it, and SIGTERM is sent
+before it continues (SIGCONT).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from isingrbm import cli
+
+from test_cli_rbm import exact_dataset  # noqa: E402 - the shared L = 4 data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    return env
+
+
+def start(args, cwd) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "isingrbm", *map(str, args)], cwd=cwd,
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def stop_when(proc: subprocess.Popen, condition, what: str, limit: float = 300.0) -> None:
+    """SIGSTOP ``proc`` as soon as ``condition()`` holds (it must hold before the end)."""
+    begin = time.monotonic()
+    while not condition():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the run ended (status {proc.returncode}) before {what}:\n{err}")
+        assert time.monotonic() - begin < limit, f"no {what} after {limit} s"
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGSTOP)
+
+
+def terminate(proc: subprocess.Popen) -> tuple[int, str]:
+    """SIGTERM to a stopped process, then let it run to its end: (status, stderr)."""
+    os.kill(proc.pid, signal.SIGTERM)
+    os.kill(proc.pid, signal.SIGCONT)
+    _, err = proc.communicate(timeout=300)
+    return proc.returncode, err
+
+
+def no_leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name.endswith((".lock", ".tmp")))
+
+
+def one_error_line(capsys, *fragments) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "error:" in lines[0], err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    return exact_dataset(tmp_path / "data.h5")
+
+
+# --------------------------------------------------------------------------
+# fit
+
+
+def test_fit_sigterm_checkpoints_and_a_second_run_is_refused(tmp_path, data_file, capsys):
+    import rbm
+
+    args = ["fit", data_file, "--temperature", "1.5", "--hidden", "4", "--epochs", "150",
+            "--seed", "5"]
+    out = tmp_path / "m.h5"
+    checkpoint = tmp_path / "m.h5.checkpoint"
+    proc = start([*args, "--out", out], tmp_path)
+    try:
+        stop_when(proc, checkpoint.exists, "the first checkpoint")
+        # the running job holds the lock of MODEL and of its checkpoint
+        assert cli.main(["fit", str(data_file), "--temperature", "1.5", "--hidden", "6",
+                         "--epochs", "2", "--out", str(out), "--overwrite", "--quiet"]) == 2
+        one_error_line(capsys, str(out), "another process")
+        assert cli.main([*map(str, args), "--out", str(out), "--resume", "--quiet"]) == 2
+        one_error_line(capsys, "another process")
+        assert not out.exists() and checkpoint.exists()
+    finally:
+        status, err = terminate(proc)
+    assert status == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("isingrbm fit: interrupted after"), err
+    assert checkpoint.exists() and not out.exists()
+    assert no_leftovers(tmp_path) == []
+
+    assert cli.main([*map(str, args), "--out", str(out), "--resume", "--quiet"]) == 0
+    reference = tmp_path / "reference.h5"
+    assert cli.main([*map(str, args), "--out", str(reference), "--quiet"]) == 0
+    a, b = rbm.load(reference), rbm.load(out)
+    for name in ("weights", "visible_bias", "hidden_bias"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert not checkpoint.exists() and no_leftovers(tmp_path) == []
