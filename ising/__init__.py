@@ -15,13 +15,15 @@ Modules: :mod:`ising.exact` (Onsager, Kaufman finite torus, enumeration),
 :mod:`ising.phases` (phase labels), :mod:`ising.store` (the HDF5 schema),
 :mod:`ising.montecarlo` (the driver), :mod:`ising.chains` and
 :mod:`ising.kernels` (numba Metropolis and Wolff), :mod:`ising.lattice`
-(the spins <-> RBM visible units conversion).
+(the spins <-> RBM visible units conversion), :mod:`ising.mehta` (the
+Mehta et al. (2019) packed-bit pickles in and out, restricted unpickler).
 """
 
 from .exact import (BETA_C, T_C, boltzmann_distribution, enumerate_states, exact_enumeration,
                     finite_lattice, onsager_energy, onsager_free_energy, onsager_specific_heat,
                     spontaneous_magnetization)
 from .lattice import spins_to_visible, visible_to_spins
+from .mehta import export_mehta, import_mehta, read_mehta
 from .montecarlo import ALGORITHMS, resolve_algorithm, simulate
 from .observables import OBSERVABLES, measure
 from .phases import PHASE_WINDOW, PHASES, phase_label
@@ -35,4 +37,5 @@ __all__ = [
     "onsager_specific_heat", "onsager_free_energy", "spontaneous_magnetization",
     "finite_lattice", "enumerate_states", "exact_enumeration", "boltzmann_distribution",
     "energy_magnetization", "spins_to_visible", "visible_to_spins",
+    "import_mehta", "export_mehta", "read_mehta",
 ]
