@@ -33,7 +33,7 @@ from . import __version__
 from .commands._common import OneLineErrorParser
 
 SUBCOMMANDS = ("generate", "inspect", "fit", "sample", "evaluate", "vmc", "gan",
-               "demo", "report")
+               "demo", "report", "transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:
