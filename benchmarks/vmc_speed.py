@@ -10,9 +10,11 @@
      * "numpy-batched": all walkers moved at once, each move vectorized over
        walkers (NumPy's best case; it needs many walkers to pay off).
    Targets (issue 4): >= 10 M/s brute force, >= 4 M/s importance sampling,
-   >= 30x the NumPy implementation. Median of repeats of the CPU time of
-   this process (the code is single-threaded; on a shared machine wall time
-   also counts other processes); compile excluded.
+   >= 30x the NumPy implementation. Timed by ``benchmarks/_harness.py``
+   (compile excluded, medians of repeats, wall and CPU time); the figures
+   printed are from the CPU time of this process (the code is
+   single-threaded; on a shared machine wall time also counts other
+   processes), the wall figures are in the JSON records.
 2. Iterations to get within 1e-3 of the exact energy (10-iteration running
    mean) for SR and Adam from the same starting point, over several seeds:
    free particles (N=2, D=2, exact 2) and two electrons in 2D with the
@@ -23,22 +25,15 @@ Usage: python benchmarks/vmc_speed.py [--quick] [--json]
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import numba  # noqa: E402
-
-import vmc  # noqa: E402
-from vmc import Wavefunction, kernels  # noqa: E402
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 
 # ---------------------------------------------------------------- NumPy versions
@@ -160,28 +155,26 @@ def numpy_batched_importance(wf, X, dt, n_sweeps, rng):
 
 
 # ---------------------------------------------------------------- timing
-def _median_rate(fn, n_moves, repeats):
-    """Median moves per second of CPU time of this process (single-threaded code).
+def _timed(fn, n_moves, repeats):
+    """Seconds per move (wall and CPU); the caller has compiled and warmed up."""
+    return harness.measure(fn, repeats=repeats, warmup=0, work=n_moves)
 
-    CPU time, not wall time: on a shared, oversubscribed machine the wall clock
-    also counts the time other processes hold the core.
-    """
-    rates = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        rates.append(n_moves / (time.process_time() - t0))
-    return statistics.median(rates)
+
+def _rate(timing):
+    """Moves per second of CPU time (single-threaded code on a shared machine)."""
+    return 1.0 / timing.cpu
 
 
 def speed(quick):
-    numba.set_num_threads(1)
+    from vmc import Wavefunction, kernels
+
     wf = Wavefunction(2, 2, n_hidden=2, init_scale=0.3, rng=1)
     wf_j = Wavefunction(2, 2, n_hidden=2, init_scale=0.3, jastrow_a=1.0, rng=1)
     n_walkers = 16
     n_sweeps = 20_000 if quick else 100_000  # per walker for numba
     repeats = 3 if quick else 5
     records = []
+    timings = {}
     for name, kernel, step in (("metropolis", kernels.metropolis_sweeps, 1.3),
                                ("importance", kernels.importance_sweeps, 0.7)):
         for label, w in (("rbm", wf), ("rbm+jastrow", wf_j)):
@@ -197,35 +190,37 @@ def speed(quick):
                 kernel(x, states, *args, step, steps_per_call, out, acc)
 
             moves = n_walkers * steps_per_call * 2
-            rate = _median_rate(call, moves, repeats)
+            timing = _timed(call, moves, repeats)
+            timings[(name, label)] = timing
             records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": label,
                             "implementation": "numba", "threads": 1,
-                            "moves_per_second": rate,
-                            "acceptance": float(acc.sum() / moves)})
+                            "moves_per_second": _rate(timing),
+                            "time": timing.as_dict("ns per move", 1e9),
+                            "acceptance": float(acc.sum() / moves)})   # the last call's
         # NumPy baselines (RBM only, same algorithm)
         rng = np.random.default_rng(0)
         chain = numpy_chain_metropolis if name == "metropolis" else numpy_chain_importance
         batched = numpy_batched_metropolis if name == "metropolis" else numpy_batched_importance
         n_np = 500 if quick else 2000
         x1 = np.zeros(4)
-        rate_chain = _median_rate(lambda: chain(wf, x1, step, n_np, rng), n_np * 2, repeats)
+        t_chain = _timed(lambda: chain(wf, x1, step, n_np, rng), n_np * 2, repeats)
         n_batch, sweeps_b = 1024, (20 if quick else 100)
         Xb = rng.normal(size=(n_batch, 4)) * 0.7
-        rate_batched = _median_rate(lambda: batched(wf, Xb, step, sweeps_b, rng),
-                                    n_batch * sweeps_b * 2, repeats)
-        numba_rate = next(r["moves_per_second"] for r in records
-                          if r["sampler"] == name and r["ansatz"] == "rbm")
-        records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": "rbm",
-                        "implementation": "numpy-chain", "threads": 1,
-                        "moves_per_second": rate_chain, "numba_speedup": numba_rate / rate_chain})
-        records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": "rbm",
-                        "implementation": f"numpy-batched ({n_batch} walkers)", "threads": 1,
-                        "moves_per_second": rate_batched,
-                        "numba_speedup": numba_rate / rate_batched})
+        t_batched = _timed(lambda: batched(wf, Xb, step, sweeps_b, rng),
+                           n_batch * sweeps_b * 2, repeats)
+        ours = timings[(name, "rbm")]
+        for impl, t in (("numpy-chain", t_chain), (f"numpy-batched ({n_batch} walkers)",
+                                                   t_batched)):
+            records.append({"benchmark": "moves_per_second", "sampler": name, "ansatz": "rbm",
+                            "implementation": impl, "threads": 1,
+                            "moves_per_second": _rate(t), "time": t.as_dict("ns per move", 1e9),
+                            "numba_speedup": harness.speedup(ours, t)})
     return records
 
 
 def iterations_to_converge(quick):
+    import vmc
+
     seeds = (1, 2) if quick else (1, 2, 3)
     records = []
     systems = (("free N=2 D=2", dict(n_particles=2, n_dims=2), 2.0, 2000),
@@ -257,21 +252,21 @@ def iterations_to_converge(quick):
     return records
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short run")
-    parser.add_argument("--json", action="store_true", help="print one JSON list of records")
+def run(argv=None):
+    parser = harness.parser(__doc__)
     args = parser.parse_args(argv)
-    records = speed(args.quick) + iterations_to_converge(args.quick)
+    with harness.threads(1):
+        records = speed(args.quick) + iterations_to_converge(args.quick)
     if args.json:
-        print(json.dumps(records, indent=1))
+        harness.emit(harness.document("vmc_speed", args, records))
         return 0
-    print("Single-particle moves per second, 1 thread, N=2 D=2 H=2 (median of repeats)")
+    print("Single-particle moves per second of CPU time, 1 thread, N=2 D=2 H=2 "
+          "(median of repeats)")
     print(f"{'sampler':<12}{'ansatz':<13}{'implementation':<30}{'moves/s':>12}{'numba x':>10}")
     for r in records:
         if r["benchmark"] != "moves_per_second":
             continue
-        sp = r.get("numba_speedup")
+        sp = r.get("numba_speedup", {}).get("cpu")
         print(f"{r['sampler']:<12}{r['ansatz']:<13}{r['implementation']:<30}"
               f"{r['moves_per_second'] / 1e6:>10.2f} M{'' if sp is None else f'{sp:>10.1f}'}")
     print("targets: metropolis >= 10 M/s, importance >= 4 M/s, >= 30x NumPy")
@@ -286,4 +281,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(run))
