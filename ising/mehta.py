@@ -104,13 +104,14 @@ def _numpy_globals() -> dict:
         # NumPy always pickles an empty (0,) stub that __setstate__ fills from the
         # pickle's own bytes; another shape could allocate without bound
         if subtype is not np.ndarray or tuple(shape) != (0,):
-            raise pickle.UnpicklingError("unexpected array reconstruction arguments")
+            raise pickle.UnpicklingError(
+                f"refused an array reconstruction of shape {shape!r} (NumPy writes (0,))")
         return multiarray._reconstruct(subtype, shape, dtype)
 
     def _encode(obj, encoding="utf-8", errors="strict"):
         # protocol-2 pickles written by Python 3 spell bytes as _codecs.encode(str, "latin1")
         if encoding not in ("latin1", "latin-1"):
-            raise pickle.UnpicklingError(f"unexpected encoding {encoding!r}")
+            raise pickle.UnpicklingError(f"refused the encoding {encoding!r}")
         return codecs.encode(obj, encoding, errors)
 
     table = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
