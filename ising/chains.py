@@ -33,7 +33,7 @@ import numpy as np
 
 from mccore.errors import InvalidParameterError
 from mccore.rng import seed_sequence
-from mccore.validation import check_positive_number
+from mccore.validation import check_positive_number, check_spins
 
 from . import kernels
 from .lattice import checkerboard_pack, checkerboard_unpack
@@ -95,25 +95,12 @@ def _threshold(p: float) -> np.uint64:
     return np.uint64(min(int(math.floor(p * _TWO64)), _TWO64 - 1))
 
 
-def _check_spins(spins, L: int | None = None, n: int | None = None) -> np.ndarray:
-    arr = np.asarray(spins)
-    if arr.ndim != 3 or arr.shape[1] != arr.shape[2] or arr.shape[1] < 2:
-        raise InvalidParameterError(
-            f"spins must have shape (n, L, L) with L >= 2, got shape {arr.shape}")
-    if L is not None and arr.shape[1] != L or n is not None and arr.shape[0] != n:
-        raise InvalidParameterError(
-            f"spins must have shape ({n}, {L}, {L}), got shape {arr.shape}")
-    if arr.dtype.kind not in "biuf" or not np.all((arr == 1) | (arr == -1)):
-        raise InvalidParameterError("spins must be in {-1, +1}")
-    return np.ascontiguousarray(arr, dtype=np.int8)
-
-
 # --------------------------------------------------------------------------
 # module-level observables
 # --------------------------------------------------------------------------
 
 def _energy_magnetization(spins) -> tuple[np.ndarray, np.ndarray]:
-    spins = _check_spins(spins)
+    spins = check_spins(spins)
     e = np.empty(spins.shape[0])
     m = np.empty(spins.shape[0])
     kernel = (kernels.energy_magnetization if _use_threads(len(spins), spins.size)
@@ -175,7 +162,7 @@ class _Chains:
         self._rng_counter = np.zeros(self.n_chains, dtype=np.uint64)
         self._setup_rng = np.random.default_rng(children[-1])
         if spins is not None:
-            initial = _check_spins(spins, self.L, self.n_chains)
+            initial = check_spins(spins, L=self.L, n=self.n_chains)
         elif start == "up":
             initial = np.ones((self.n_chains, self.L, self.L), dtype=np.int8)
         else:
@@ -214,7 +201,7 @@ class _Chains:
 
     @spins.setter
     def spins(self, value) -> None:
-        self._store(_check_spins(value, self.L, self.n_chains))
+        self._store(check_spins(value, L=self.L, n=self.n_chains))
 
     def _observables(self):
         if self._cache is None:
@@ -275,7 +262,7 @@ class _Chains:
         except (KeyError, TypeError):
             raise InvalidParameterError(
                 "state must be a dict with 'spins', 'rng_key' and 'rng_counter'") from None
-        spins = _check_spins(spins, self.L, self.n_chains)
+        spins = check_spins(spins, L=self.L, n=self.n_chains)
         key = np.asarray(key)
         counter = np.asarray(counter)
         for name, arr in (("rng_key", key), ("rng_counter", counter)):

@@ -1,4 +1,12 @@
-"""The HDF5 dataset store (format ``isingrbm-ising``, version 1).
+"""The HDF5 dataset store (format ``isingrbm-ising``, version 1): its public
+face and its writer.
+
+Every public name of the store is importable from here (and the main ones
+from :mod:`ising`). The work is split by job: :mod:`ising.store_codec`
+(the schema's constants, attribute coding, opening and validating a file),
+:mod:`ising.store_reader` (:func:`load`, :class:`IsingDataset`,
+:class:`Ensemble`) and this module (:class:`DatasetWriter` and
+:func:`write_generated`).
 
 One file holds one lattice size and any number of temperatures::
 
@@ -22,8 +30,8 @@ record it. Appends follow emcee's HDF5 backend: resize -> write rows ->
 write the checkpoint into the spare slot -> flush -> bump the counter
 ``n_written`` last -> flush. Readers trust only the first ``n_written``
 rows, so a process killed at any point between flushes loses at most the
-batch in flight; ``complete`` is set last. Only this module imports h5py in
-the ``ising`` package.
+batch in flight; ``complete`` is set last. Only the store's three modules
+import h5py in the ``ising`` package.
 
 Full disks. Before every append the writer checks that the folder has room
 for the batch's raw size (an upper bound of its compressed size) plus a
@@ -48,13 +56,10 @@ dataset shapes and dtypes); anything foreign, truncated or corrupt raises
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import errno
 import json
-import math
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +71,31 @@ from mccore.errors import (
     OutputExistsError,
 )
 from mccore.files import atomic_path
-from mccore.validation import check_positive_number
+from mccore.validation import check_positive_number, check_spins
 from mccore.version import software_version
 
-from .phases import PHASE_WINDOW, PHASES, phase_centre, phase_label
+from .phases import PHASE_WINDOW, phase_label
+from .store_codec import (
+    DATA_SOURCES,
+    FORMAT,
+    FORMAT_VERSION,
+    SOURCES,
+    DatasetBusyError,
+    _attr_value,
+    _attrs_dict,
+    _decode,
+    _h5py,
+    _json_default,
+    _now,
+    _open_h5,
+    _validate_open,
+    counted_rows,
+    energy_magnetization,
+    group_key,
+    open_dataset,
+    validate,
+)
+from .store_reader import Ensemble, IsingDataset, _read_group, load
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "SOURCES", "Ensemble", "IsingDataset", "DatasetWriter",
@@ -78,15 +104,7 @@ __all__ = [
     "counted_rows", "DATA_SOURCES",
 ]
 
-FORMAT = "isingrbm-ising"
-FORMAT_VERSION = 1
-SOURCES = ("monte-carlo", "rbm", "gan", "imported")
-#: Sources of reference data (Boltzmann samples made here or read from another format),
-#: which ``fit``, ``evaluate`` and ``gan fit`` take as DATA.
-DATA_SOURCES = ("monte-carlo", "imported")
 _SLOTS = ("checkpoint_a", "checkpoint_b")
-_GROUP_ATTRS = ("T", "beta", "phase", "complete", "n_target", "seed", "algorithm",
-                "thinning", "equilibration_sweeps", "tau_int")
 #: Bytes an append leaves free on the output's file system beyond the batch's raw size.
 FREE_SPACE_RESERVE = 1 << 18
 
@@ -100,446 +118,6 @@ class DiskFullError(IsingRBMError, OSError):
 
     def __str__(self) -> str:
         return self.message
-
-
-class DatasetBusyError(FileFormatError):
-    """Another process holds the file open for writing (HDF5's file lock)."""
-
-
-def counted_rows(group) -> int:
-    """The rows of a ``/samples/<key>`` group that count.
-
-    ``n_written`` when the group has it (files of this package always do),
-    else the length of ``energy`` (files written by other tools).
-    """
-    if "n_written" in group.attrs:
-        return int(_decode(group.attrs["n_written"]))
-    return int(group["energy"].shape[0])
-_ROOT_ATTRS = ("format", "format_version", "L", "lattice", "boundary", "J", "source",
-               "created", "software_version")
-
-
-def _h5py():
-    import h5py
-    return h5py
-
-
-def group_key(T: float) -> str:
-    """The default group name of temperature ``T``: ``"T2.269185"``."""
-    return f"T{float(T):.6f}"
-
-
-def energy_magnetization(spins) -> tuple[np.ndarray, np.ndarray]:
-    """Total energies and magnetizations of spin configurations (NumPy).
-
-    Parameters
-    ----------
-    spins : array_like, shape (n, L, L), int8 in {-1, +1}
-
-    Returns
-    -------
-    energy, magnetization : ndarray, shape (n,), float64
-        ``E = -sum_i s_i (s_right(i) + s_down(i))`` (2N bonds, periodic) and
-        ``M = sum_i s_i``.
-    """
-    s = np.asarray(spins)
-    n = s.shape[0]
-    energy = np.empty(n, dtype=np.float64)
-    magnetization = np.empty(n, dtype=np.float64)
-    step = max(1, 2**22 // max(1, s[0].size)) if n else 1
-    for start in range(0, n, step):
-        block = s[start:start + step].astype(np.int32)
-        bonds = block * (np.roll(block, -1, axis=1) + np.roll(block, -1, axis=2))
-        energy[start:start + step] = -bonds.sum(axis=(1, 2))
-        magnetization[start:start + step] = block.sum(axis=(1, 2))
-    return energy, magnetization
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _attr_value(value):
-    """Coerce a Python value into something h5py stores faithfully."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        value = int(value)
-        if -2**63 <= value < 2**63:
-            return np.int64(value)
-        if 0 <= value < 2**64:
-            return np.uint64(value)
-        return str(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, (str, Path)):
-        return str(value)
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return value
-    return json.dumps(value, default=_json_default, sort_keys=True)
-
-
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
-
-
-def _decode(value):
-    if isinstance(value, bytes):
-        value = value.decode()
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def _attrs_dict(attrs) -> dict:
-    out = {}
-    for k, v in attrs.items():
-        v = _decode(v)
-        if k == "tau_int" and isinstance(v, str):
-            with contextlib.suppress(ValueError):
-                v = json.loads(v)
-        out[k] = v
-    return out
-
-
-# --------------------------------------------------------------------------
-# validation
-# --------------------------------------------------------------------------
-
-def _fail(path, where: str, message: str) -> FileFormatError:
-    return FileFormatError(f"{Path(path).name}: {where} {message}")
-
-
-def _open_h5(path, mode: str = "r", *, locking: bool | None = None):
-    h5py = _h5py()
-    path = Path(path)
-    if not path.exists():
-        raise InvalidParameterError(f"input file {path} does not exist")
-    if not path.is_file():
-        raise InvalidParameterError(f"input {path} is not a regular file")
-    try:
-        return h5py.File(path, mode, locking=locking)
-    except OSError as exc:
-        text = str(exc)
-        if "unable to lock file" in text.lower():
-            raise DatasetBusyError(
-                f"{path} is being written by another process (isingrbm generate holds its "
-                "lock); wait for it to finish, or read the rows written so far with "
-                "'isingrbm inspect'") from None
-        if "signature" in text or "not an HDF5" in text.lower():
-            reason = "is not an HDF5 file"
-        elif "truncated" in text:
-            reason = "is truncated (incomplete HDF5 file)"
-        else:
-            reason = f"cannot be opened as HDF5 ({' '.join(text.split())})"
-        raise FileFormatError(f"{path.name}: {reason}") from None
-
-
-def _validate_open(f, path) -> None:
-    """Check the schema of an open file; raise FileFormatError naming the path."""
-    try:
-        attrs = f.attrs
-        fmt = _decode(attrs.get("format"))
-        if fmt != FORMAT:
-            raise _fail(path, "/", f"has format={fmt!r}, expected {FORMAT!r} "
-                                   "(not an isingrbm Ising dataset)")
-        version = _decode(attrs.get("format_version"))
-        if version != FORMAT_VERSION:
-            raise _fail(path, "/", f"has format_version={version!r}, this software reads "
-                                   f"version {FORMAT_VERSION}")
-        for name in _ROOT_ATTRS:
-            if name not in attrs:
-                raise _fail(path, "/", f"lacks the attr {name!r}")
-        L = _decode(attrs["L"])
-        if not isinstance(L, int) or L < 2:
-            raise _fail(path, "/", f"attr L must be an integer >= 2, got {L!r}")
-        source = _decode(attrs["source"])
-        if source not in SOURCES:
-            raise _fail(path, "/", f"attr source must be one of {SOURCES}, got {source!r}")
-        if "samples" not in f:
-            raise _fail(path, "/samples", "is missing")
-        for key, g in f["samples"].items():
-            where = f"/samples/{key}"
-            for name in _GROUP_ATTRS:
-                if name not in g.attrs:
-                    raise _fail(path, where, f"lacks the attr {name!r}")
-            T = _decode(g.attrs["T"])
-            if not isinstance(T, float) or not (math.isfinite(T) and T > 0):
-                raise _fail(path, where, f"attr T must be a finite number > 0, got {T!r}")
-            if "n_written" in g.attrs:
-                n = _decode(g.attrs["n_written"])
-                if not isinstance(n, int) or n < 0:
-                    raise _fail(path, where,
-                                f"attr n_written must be an integer >= 0, got {n!r}")
-                counted_by = f"n_written = {n}"
-            else:
-                n = g["energy"].shape[0] if "energy" in g else 0
-                counted_by = f"energy has {n}"
-            for name, dtype, shape in (("spins", np.int8, (L, L)),
-                                       ("energy", np.float64, ()),
-                                       ("magnetization", np.float64, ())):
-                if name not in g:
-                    raise _fail(path, f"{where}/{name}", "is missing")
-                ds = g[name]
-                if ds.dtype != dtype:
-                    raise _fail(path, f"{where}/{name}",
-                                f"has dtype {ds.dtype}, expected {np.dtype(dtype)}")
-                if ds.shape[1:] != shape:
-                    raise _fail(path, f"{where}/{name}",
-                                f"has shape {ds.shape}, expected (n, {', '.join(map(str, shape))})"
-                                .replace(", )", ")"))
-                if ds.shape[0] < n:
-                    raise _fail(path, f"{where}/{name}",
-                                f"has {ds.shape[0]} rows but {counted_by} (truncated)")
-    except FileFormatError:
-        raise
-    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
-        raise FileFormatError(
-            f"{Path(path).name}: corrupt HDF5 file ({' '.join(str(exc).split())})") from None
-
-
-def validate(path) -> None:
-    """Raise :class:`FileFormatError` unless ``path`` is a valid dataset file."""
-    with _open_h5(path, "r") as f:
-        _validate_open(f, path)
-
-
-@contextlib.contextmanager
-def open_dataset(path):
-    """Open a dataset file read-only after validating it.
-
-    Yields
-    ------
-    h5py.File
-        The validated file (closed on exit).
-    """
-    f = _open_h5(path, "r")
-    try:
-        _validate_open(f, path)
-        yield f
-    finally:
-        f.close()
-
-
-# --------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class Ensemble:
-    """Samples of one temperature.
-
-    Attributes
-    ----------
-    T, beta : float
-        Temperature and 1/T (k_B = J = 1).
-    L : int
-        Linear lattice size.
-    phase : str
-        "ordered", "critical" or "disordered".
-    key : str
-        HDF5 group name under ``/samples``.
-    spins : ndarray, shape (n, L, L), int8 in {-1, +1}
-    energy : ndarray, shape (n,), float64
-        Total energies ``E = -sum_<ij> s_i s_j``.
-    magnetization : ndarray, shape (n,), float64
-        Total magnetizations ``M = sum_i s_i``.
-    attrs : dict
-        The group's attributes (``tau_int`` decoded to a dict).
-    """
-
-    T: float
-    beta: float
-    L: int
-    phase: str
-    key: str
-    spins: np.ndarray = field(repr=False)
-    energy: np.ndarray = field(repr=False)
-    magnetization: np.ndarray = field(repr=False)
-    attrs: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def n_samples(self) -> int:
-        """Number of configurations."""
-        return int(self.energy.shape[0])
-
-    @property
-    def complete(self) -> bool:
-        """Whether the run reached its target number of samples."""
-        return bool(self.attrs.get("complete", True))
-
-    def observables(self) -> dict:
-        """Per-spin observables with error bars (:func:`ising.observables.measure`)."""
-        from .observables import measure
-        return measure(self.energy, self.magnetization, L=self.L, T=self.T)
-
-
-@dataclass(frozen=True, eq=False)
-class IsingDataset:
-    """A dataset file read into memory.
-
-    Attributes
-    ----------
-    path : Path
-    L : int
-    source : str
-        "monte-carlo", "rbm" or "gan".
-    attrs : dict
-        Root attributes.
-    ensembles : list of Ensemble
-        Sorted by temperature.
-    being_written : bool
-        Read while another process was writing it (``load(...,
-        while_written=True)``): the rows counted at that moment.
-    """
-
-    path: Path
-    L: int
-    source: str
-    attrs: dict
-    ensembles: list
-    being_written: bool = False
-
-    @property
-    def temperatures(self) -> list[float]:
-        """Temperatures present, ascending."""
-        return [e.T for e in self.ensembles]
-
-    def ensemble(self, T: float, *, tol: float = 1e-9) -> Ensemble:
-        """The ensemble at temperature ``T`` (within ``tol``).
-
-        Raises
-        ------
-        InvalidParameterError
-            No such temperature; the message lists those available.
-        """
-        for ens in self.ensembles:
-            if abs(ens.T - float(T)) <= tol:
-                return ens
-        available = ", ".join(f"{t:g}" for t in self.temperatures) or "none"
-        raise InvalidParameterError(
-            f"temperature must be one of those in {self.path.name} ({available}), got {T!r}")
-
-    def ensemble_for_phase(self, phase: str) -> Ensemble:
-        """The ensemble of ``phase`` closest to the phase's centre.
-
-        Raises
-        ------
-        InvalidParameterError
-            Unknown phase, or no temperature of that phase in the file.
-        """
-        if phase not in PHASES:
-            raise InvalidParameterError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}")
-        window = float(self.attrs.get("phase_window", PHASE_WINDOW))
-        candidates = [e for e in self.ensembles if e.phase == phase]
-        if not candidates:
-            raise InvalidParameterError(
-                f"phase must be one present in {self.path.name} "
-                f"({', '.join(sorted({e.phase for e in self.ensembles})) or 'none'}), got {phase!r}")
-        centre = phase_centre(phase, window=window)
-        return min(candidates, key=lambda e: abs(e.T - centre))
-
-
-def _read_group(f, key: str, path, L: int, *, check: bool = True) -> Ensemble:
-    g = f["samples"][key]
-    where = f"/samples/{key}"
-    attrs = _attrs_dict(g.attrs)
-    n = counted_rows(g)
-    attrs.setdefault("n_written", n)
-    try:
-        spins = g["spins"][:n]
-        energy = g["energy"][:n]
-        magnetization = g["magnetization"][:n]
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise FileFormatError(
-            f"{Path(path).name}: {where} cannot be read (corrupt: "
-            f"{' '.join(str(exc).split())})") from None
-    if check and n:
-        bad = ~((spins == 1) | (spins == -1))
-        if bad.any():
-            row = int(np.argmax(bad.reshape(n, -1).any(axis=1)))
-            raise _fail(path, f"{where}/spins", f"has values outside {{-1, +1}} at row {row}")
-        e_chk, m_chk = energy_magnetization(spins)
-        for name, stored, computed in (("energy", energy, e_chk),
-                                       ("magnetization", magnetization, m_chk)):
-            wrong = stored != computed
-            if wrong.any():
-                row = int(np.argmax(wrong))
-                raise _fail(path, f"{where}/{name}",
-                            f"does not match the spins at row {row} "
-                            f"({stored[row]:g} stored, {computed[row]:g} computed)")
-    T = float(attrs["T"])
-    phase = attrs.get("phase") or phase_label(T)
-    return Ensemble(T=T, beta=1.0 / T, L=L, phase=str(phase), key=key, spins=spins,
-                    energy=energy, magnetization=magnetization, attrs=attrs)
-
-
-def load(path, *, check: bool = True, while_written: bool = False) -> IsingDataset:
-    """Read a dataset file (validated) into memory.
-
-    Parameters
-    ----------
-    path : str or Path
-    check : bool
-        Also verify that every spin is +-1 and that the stored energies and
-        magnetizations match the spins (catches silent corruption).
-    while_written : bool
-        If another process is writing the file (HDF5's lock is held), read
-        it without the lock instead of refusing: only the rows counted at
-        that moment, always checked as with ``check=True``; the result has
-        ``being_written=True``. A file caught in the middle of a flush may
-        still be refused (FileFormatError); try again.
-
-    Returns
-    -------
-    IsingDataset
-        Only the counted rows (``n_written``) of each temperature; groups of
-        an interrupted run are included with ``attrs["complete"] == False``.
-
-    Raises
-    ------
-    DatasetBusyError
-        Another process is writing the file and ``while_written`` is False.
-    FileFormatError
-        Foreign, truncated or corrupt file (message names file and HDF5 path).
-    InvalidParameterError
-        The file does not exist.
-    """
-    path = Path(path)
-    busy = False
-    try:
-        f = _open_h5(path, "r")
-    except DatasetBusyError:
-        if not while_written:
-            raise
-        f = _open_h5(path, "r", locking=False)
-        busy = check = True
-    try:
-        _validate_open(f, path)
-        root = _attrs_dict(f.attrs)
-        L = int(root["L"])
-        try:
-            ensembles = [_read_group(f, key, path, L, check=check) for key in f["samples"]]
-        except (KeyError, OSError, RuntimeError, ValueError) as exc:
-            if isinstance(exc, FileFormatError):
-                raise
-            raise FileFormatError(f"{path.name}: corrupt HDF5 file "
-                                  f"({' '.join(str(exc).split())})") from None
-    finally:
-        f.close()
-    ensembles.sort(key=lambda e: e.T)
-    return IsingDataset(path=path, L=L, source=str(root["source"]), attrs=root,
-                        ensembles=ensembles, being_written=busy)
 
 
 # --------------------------------------------------------------------------
@@ -868,16 +446,6 @@ class DatasetWriter:
 # generated samples (RBM, GAN)
 # --------------------------------------------------------------------------
 
-def _check_spins(spins) -> np.ndarray:
-    arr = np.asarray(spins)
-    if arr.ndim != 3 or arr.shape[1] != arr.shape[2] or arr.shape[1] < 2 or arr.shape[0] < 1:
-        raise InvalidParameterError(f"spins must have shape (n >= 1, L, L) with L >= 2, "
-                                    f"got {arr.shape}")
-    if not np.all((arr == 1) | (arr == -1)):
-        raise InvalidParameterError("spins must be in {-1, +1}")
-    return arr.astype(np.int8, copy=False)
-
-
 def write_generated(path, spins, *, T: float, source: str, provenance: dict | None = None,
                     seed=None, overwrite: bool = False, append: bool = False) -> Path:
     """Store generated spin configurations (RBM, GAN) in the dataset schema.
@@ -917,7 +485,7 @@ def write_generated(path, spins, *, T: float, source: str, provenance: dict | No
     if source not in ("rbm", "gan"):
         raise InvalidParameterError(f"source must be one of rbm, gan, got {source!r}")
     T = check_positive_number("T", T)
-    spins = _check_spins(spins)
+    spins = check_spins(spins)
     n, L = spins.shape[0], spins.shape[1]
     energy, magnetization = energy_magnetization(spins)
     provenance = dict(provenance or {})

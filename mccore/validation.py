@@ -16,7 +16,8 @@ import numpy as np
 from .errors import InvalidParameterError
 
 __all__ = ["check_int", "check_float", "check_positive_number", "check_choice", "check_bool",
-           "check_input_file", "check_memory", "available_memory", "format_bytes"]
+           "check_input_file", "check_memory", "available_memory", "format_bytes",
+           "check_spins"]
 
 
 def _bounds_text(minimum, maximum, strict_min=False, strict_max=False) -> str:
@@ -106,6 +107,30 @@ def check_bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_spins(spins, *, L: int | None = None, n: int | None = None, min_n: int = 1,
+                name: str = "spins") -> np.ndarray:
+    """Ising configurations ``(n, L, L)`` with values in {-1, +1}, as contiguous int8.
+
+    The lattice is square with ``L >= 2``; ``L`` and ``n``, if given, must
+    match, and there must be at least ``min_n`` configurations.
+
+    >>> check_spins([[[1, -1], [-1, 1]]]).dtype
+    dtype('int8')
+    """
+    arr = np.asarray(spins)
+    if (arr.ndim != 3 or arr.shape[1] != arr.shape[2] or arr.shape[1] < 2
+            or L is not None and arr.shape[1] != L or n is not None and arr.shape[0] != n):
+        side = "L" if L is None else L
+        want = f"({'n' if n is None else n}, {side}, {side})" + (" with L >= 2" if L is None else "")
+        raise InvalidParameterError(f"{name} must have shape {want}, got shape {arr.shape}")
+    if arr.shape[0] < min_n:
+        raise InvalidParameterError(
+            f"{name} must hold at least {min_n} configuration(s), got {arr.shape[0]}")
+    if arr.dtype.kind not in "biuf" or not np.all((arr == 1) | (arr == -1)):
+        raise InvalidParameterError(f"{name} must be in {{-1, +1}}")
+    return np.ascontiguousarray(arr, dtype=np.int8)
 
 
 def check_input_file(path, *, what: str = "input file") -> Path:
