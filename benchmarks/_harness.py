@@ -261,10 +261,10 @@ def say(*parts, file=None) -> None:
     print(*parts, file=file or sys.stderr, flush=True)
 
 
-def main(run, argv=None) -> int:
-    """Run a benchmark's ``run(argv)``; a missing peer or bad setting: one line, status 2."""
+def main(entry, argv=None) -> int:
+    """Run a benchmark's ``main(argv)``; a missing peer or bad setting: one line, status 2."""
     try:
-        return run(argv)
+        return entry(argv)
     except (MissingPeer, BadSetting) as exc:
         print(f"{Path(sys.argv[0]).name}: error: {exc}", file=sys.stderr)
         return 2

@@ -12,23 +12,29 @@ effectively independent, so
     independent samples / s = (chains x sweeps) / (2 tau_int) / seconds,
 
 the seconds being the wall time of the recorded sweeps including the
-measurement (compile and Wolff calibration excluded). "auto" is what
+measurement (compile and Wolff calibration excluded); the CPU time of the
+process is recorded beside it. "auto" is what
 ``ising.simulate(algorithm="auto")`` picks at T_c (one of the two measured
-rows, repeated under that name). The Metropolis row is the baseline.
+rows, repeated under that name). The Metropolis row is the baseline,
+measured in the same run.
 
-``--json`` prints one JSON list of records ``{"impl", "L", "T", "tau_int",
-"reliable", "sweeps_per_second", "independent_per_second"}`` on stdout.
+``--json`` prints the JSON document of ``benchmarks/_harness.py``; each
+record is ``{"impl", "L", "T", "tau_int", "reliable", "sweeps_per_second",
+"independent_per_second", "independent_per_cpu_second"}``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 import time
 
 import numpy as np
+
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
@@ -37,23 +43,18 @@ def _measure(cls, L, n_chains, n_equil, n_steps, seed):
     chains = cls(L, 1.0 / T_C, n_chains, rng=seed, start="up")
     chains.sweep(n_equil)
     series = np.empty((n_chains, n_steps))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in range(n_steps):
         chains.sweep(1)
         series[:, t] = chains.magnetization()
-    elapsed = time.perf_counter() - t0
-    return np.abs(series) / (L * L), elapsed
+    return np.abs(series) / (L * L), time.perf_counter() - t0, time.process_time() - c0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="L = 16, 32 and short series")
-    parser.add_argument("--json", action="store_true", help="print one JSON list on stdout")
+    parser = harness.parser(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--chains", type=int, default=4)
     args = parser.parse_args(argv)
-
-    import numba
 
     from ising.chains import MetropolisChains, WolffChains
     from mcstats import integrated_time
@@ -65,10 +66,8 @@ def main(argv=None) -> int:
         auto = None
 
     sizes = args.sizes or ([16, 32] if args.quick else [16, 32, 64])
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
     records = []
-    try:
+    with harness.threads(1):
         for L in sizes:
             by_impl = {}
             for name, cls, steps_per_tau in (("metropolis", MetropolisChains, 0.06 * L ** 2.17),
@@ -77,31 +76,32 @@ def main(argv=None) -> int:
                 n_steps = int(max(2000, 120 * steps_per_tau) // (4 if args.quick else 1))
                 n_equil = max(200, n_steps // 10)
                 _measure(cls, 8, 1, 2, 2, 0)                  # compile
-                x, elapsed = _measure(cls, L, args.chains, n_equil, n_steps, seed=L)
+                x, elapsed, cpu = _measure(cls, L, args.chains, n_equil, n_steps, seed=L)
                 tau = float(integrated_time(x, quiet=True))
                 reliable = n_steps >= 50 * tau
                 sweeps_ps = args.chains * n_steps / elapsed
                 rec = {"impl": name, "L": L, "T": round(T_C, 6), "tau_int": round(tau, 3),
                        "reliable": bool(reliable), "sweeps_per_second": round(sweeps_ps, 1),
-                       "independent_per_second": round(sweeps_ps / (2 * tau), 2)}
+                       "independent_per_second": round(sweeps_ps / (2 * tau), 2),
+                       "independent_per_cpu_second": round(
+                           args.chains * n_steps / cpu / (2 * tau), 2)}
                 records.append(rec)
                 by_impl[name] = rec
-                print(f"L={L:3d} {name:10s} tau_int(|m|) = {tau:7.2f} sweeps"
-                      f"{'' if reliable else ' (UNRELIABLE: series < 50 tau)'}, "
-                      f"{sweeps_ps:10.0f} sweeps/s, {rec['independent_per_second']:9.1f} "
-                      f"independent samples/s", file=sys.stderr, flush=True)
+                harness.say(f"L={L:3d} {name:10s} tau_int(|m|) = {tau:7.2f} sweeps"
+                            f"{'' if reliable else ' (UNRELIABLE: series < 50 tau)'}, "
+                            f"{sweeps_ps:10.0f} sweeps/s, "
+                            f"{rec['independent_per_second']:9.1f} independent samples/s "
+                            f"({rec['independent_per_cpu_second']:9.1f} per CPU second)")
             ratio = by_impl["wolff"]["independent_per_second"] / \
                 by_impl["metropolis"]["independent_per_second"]
-            print(f"       Wolff / Metropolis independent samples per second: {ratio:.1f}x",
-                  file=sys.stderr)
+            harness.say(f"       Wolff / Metropolis independent samples per second: "
+                        f"{ratio:.1f}x")
             if auto is not None:
                 records.append(dict(by_impl[auto], impl="auto", algorithm=auto))
-    finally:
-        numba.set_num_threads(previous)
     if args.json:
-        print(json.dumps(records))
+        harness.emit(harness.document("ising_independent", args, records))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(main))

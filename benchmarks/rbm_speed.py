@@ -108,7 +108,7 @@ def numba_probe():
     return epoch
 
 
-def run(argv=None):
+def main(argv=None):
     ap = harness.parser(__doc__)
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS/numba threads for both sides (default 1)")
@@ -194,4 +194,4 @@ def run(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main(run))
+    sys.exit(harness.main(main))

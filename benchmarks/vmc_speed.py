@@ -252,7 +252,7 @@ def iterations_to_converge(quick):
     return records
 
 
-def run(argv=None):
+def main(argv=None):
     parser = harness.parser(__doc__)
     args = parser.parse_args(argv)
     with harness.threads(1):
@@ -281,4 +281,4 @@ def run(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(harness.main(run))
+    sys.exit(harness.main(main))
