@@ -33,6 +33,9 @@ configuration every ``thinning = ceil(2 max(tau_E, tau_|M|))`` proposals, so
 the stored samples are effectively independent. Rows are step-major
 (row = step * n_chains + chain). BLAS runs single-threaded (the products of
 a few chains are small; on a busy machine threads only wait for each other).
+The work runs in pieces of about 0.1-1 s; a run checkpoints its whole state
+(:mod:`isingrbm.exact_state`) every few minutes and when interrupted, and a
+resumed run ends bit for bit where an uninterrupted one ends.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -48,18 +52,30 @@ import numpy as np
 from ising.montecarlo import default_n_chains
 from mccore.errors import ChainTooShortError, InvalidParameterError, IsingRBMWarning
 from mccore.parallel import with_single_threaded_blas
+from mccore.progress import Progress
+from mccore.training import CHECKPOINT_SECONDS, CheckpointTimer, check_resume_settings
+
+from .exact_state import (MAX_EQUILIBRATION_PROPOSALS, checkpoint_seed, memory_estimate,
+                          parameters_hash, read_checkpoint, write_checkpoint)
 
 __all__ = [
     "DEFAULT_LOCAL_SWEEPS",
     "DEFAULT_PROPOSAL_STEPS",
     "MAX_EQUILIBRATION_PROPOSALS",
+    "MAX_LOCAL_SWEEPS",
+    "MAX_PROPOSAL_STEPS",
     "WARM_START_STEPS",
     "ExactSamples",
     "bond_rbm",
+    "checkpoint_seed",
     "default_n_chains",
     "exact_samples",
     "ising_local_move",
     "ising_log_target",
+    "memory_estimate",
+    "parameters_hash",
+    "read_checkpoint",
+    "write_checkpoint",
 ]
 
 #: Block-Gibbs steps per proposal by default, a middle choice: in
@@ -69,8 +85,11 @@ __all__ = [
 DEFAULT_PROPOSAL_STEPS = 5
 #: Single-spin Metropolis sweeps after every proposal by default (see exact_samples).
 DEFAULT_LOCAL_SWEEPS = 1
-#: Equilibration gives up (with a warning, recorded) after this many proposals.
-MAX_EQUILIBRATION_PROPOSALS = 2**16
+#: Upper bounds of k and of the local sweeps: beyond them the RBM proposal no longer
+#: matters (plain Metropolis is 'isingrbm generate'), and a mistyped 1e12 would run
+#: for ever.
+MAX_PROPOSAL_STEPS = 10_000
+MAX_LOCAL_SWEEPS = 10_000
 #: Plain Gibbs steps that move the chains' starts into the RBM's distribution.
 WARM_START_STEPS = 100
 _INITIAL_EQUILIBRATION = 64
@@ -160,6 +179,36 @@ def ising_log_target(L: int, T: float):
     return log_target
 
 
+class _LocalMove:
+    """Metropolis sweeps as a ``local_move``, with a state for checkpoints."""
+
+    def __init__(self, L: int, T: float, n_chains: int, n_sweeps: int, rng):
+        from ising.chains import MetropolisChains
+
+        self.L, self.n_sweeps = L, n_sweeps
+        self.chains = MetropolisChains(L, 1.0 / T, n_chains, rng=rng)
+        # sweeps per kernel call: about 2^22 site updates, so that Ctrl-C and SIGTERM
+        # (handled between calls) stop even a huge number of sweeps within a moment
+        self._chunk = max(1, (1 << 22) // (n_chains * L * L))
+
+    def __call__(self, V, _rng=None):
+        from ising.lattice import spins_to_visible, visible_to_spins
+
+        self.chains.spins = visible_to_spins(V, self.L)
+        left = self.n_sweeps
+        while left > 0:                      # the same result as one call (counter-based RNG)
+            chunk = min(left, self._chunk)
+            self.chains.sweep(chunk)
+            left -= chunk
+        return spins_to_visible(self.chains.spins).astype(np.uint8)
+
+    def get_state(self) -> dict:
+        return self.chains.get_state()
+
+    def set_state(self, state: dict) -> None:
+        self.chains.set_state(state)
+
+
 def ising_local_move(L: int, T: float, n_chains: int, *, n_sweeps: int = 1, rng=None):
     """A ``local_move`` for :class:`rbm.metropolis.RBMMetropolis`: Metropolis sweeps.
 
@@ -168,18 +217,11 @@ def ising_local_move(L: int, T: float, n_chains: int, *, n_sweeps: int = 1, rng=
     (single-spin Metropolis at temperature ``T``, which leaves the Boltzmann
     distribution invariant) from ``V``. Its randomness is the chains' own
     stream of ``rng``, continued from call to call (the ``rng`` argument of
-    ``move`` is not used).
+    ``move`` is not used); ``move.get_state()`` / ``move.set_state(state)``
+    save and restore it (checkpoints). The sweeps run in pieces of about
+    2^22 site updates, so an interrupt is handled between them.
     """
-    from ising.chains import MetropolisChains
-    from ising.lattice import spins_to_visible, visible_to_spins
-
-    chains = MetropolisChains(L, 1.0 / T, n_chains, rng=rng)
-
-    def move(V, _rng=None):
-        chains.spins = visible_to_spins(V, L)
-        chains.sweep(n_sweeps)
-        return spins_to_visible(chains.spins).astype(np.uint8)
-    return move
+    return _LocalMove(L, T, n_chains, n_sweeps, rng)
 
 
 def bond_rbm(L: int, T: float, *, noise: float = 0.0, rng=None) -> SimpleNamespace:
@@ -237,7 +279,9 @@ def _drift_sigmas(E: np.ndarray) -> float:
 def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_STEPS,
                   n_chains: int | None = None, rng=None, progress=None,
                   max_equilibration: int = MAX_EQUILIBRATION_PROPOSALS,
-                  local_sweeps: int = DEFAULT_LOCAL_SWEEPS) -> ExactSamples:
+                  local_sweeps: int = DEFAULT_LOCAL_SWEEPS, checkpoint=None,
+                  resume: bool = False,
+                  checkpoint_seconds: float | None = CHECKPOINT_SECONDS) -> ExactSamples:
     """Exact Boltzmann samples of the L x L Ising model, with an RBM as proposal.
 
     Parameters
@@ -256,8 +300,11 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         Chains run together (default :func:`default_n_chains`).
     rng : int, SeedSequence, Generator or None
         The seed (recorded in the result).
-    progress : callable, optional
-        ``progress(stage, done, total)`` with stage "equilibration" or "production".
+    progress : bool or callable, optional
+        True: a tqdm bar on stderr (without one, timed lines under
+        :func:`mccore.progress.progress_lines`); a callable:
+        ``progress(stage, done, total)`` with stage "equilibration" or
+        "production", after every piece of work.
     max_equilibration : int
         Proposals after which equilibration gives up with a warning
         (:class:`~mccore.errors.IsingRBMWarning`, also recorded).
@@ -274,6 +321,20 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         misses it. With one sweep: 0.192-0.199, and tau_int fell from 4-15
         to 1.2 proposals.
 
+    checkpoint : path-like, optional
+        A file (:func:`write_checkpoint`) that receives the whole state every
+        ``checkpoint_seconds`` of wall time and when the run is interrupted
+        (``KeyboardInterrupt``, which is then raised again); it is not
+        removed at the end (the caller removes it once the samples are stored).
+    resume : bool
+        Continue from ``checkpoint`` if it exists: the settings (model
+        parameters, ``T``, ``k``, chains, sweeps, samples, seed) must be the
+        ones it records, and the result is bit for bit that of an
+        uninterrupted run.
+    checkpoint_seconds : float or None
+        Wall-clock seconds between checkpoints (0: after every piece of
+        work; None: only when interrupted).
+
     Returns
     -------
     ExactSamples
@@ -281,11 +342,13 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
     Raises
     ------
     InvalidParameterError
-        A model that is not binary, whose visible units are not L*L, bad n_samples, T or k.
+        A model that is not binary, whose visible units are not L*L, bad
+        n_samples, T, k or local_sweeps, or a checkpoint of other settings.
+    FileFormatError
+        ``checkpoint`` is not a checkpoint of this sampler.
     """
     from mccore.rng import child, recorded_seed, seed_sequence
     from mccore.validation import check_float, check_int
-    from mcstats import integrated_time
     from rbm.metropolis import RBMMetropolis
 
     if getattr(model, "sigma", None) is not None or getattr(model, "kind", "bernoulli") \
@@ -294,47 +357,151 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
             "model must be a Bernoulli (binary) RBM for exact Ising samples, got a Gaussian one")
     n_samples = check_int("n_samples", n_samples, minimum=1)
     T = check_float("T", T, minimum=0, strict_min=True)
-    k = check_int("k", k, minimum=1)
+    k = check_int("k", k, minimum=1, maximum=MAX_PROPOSAL_STEPS)
     n_chains = default_n_chains(n_samples) if n_chains is None else check_int(
         "n_chains", n_chains, minimum=1)
     max_equilibration = check_int("max_equilibration", max_equilibration, minimum=1)
+    local_sweeps = check_int("local_sweeps", local_sweeps, minimum=0, maximum=MAX_LOCAL_SWEEPS)
     n_visible = int(np.asarray(model.weights).shape[0])
     L = round(math.sqrt(n_visible))
     if L * L != n_visible or L < 2:
         raise InvalidParameterError(
             f"model must have L*L visible units (L >= 2) for an L x L lattice, got {n_visible}")
     seq = seed_sequence(rng)
+    settings = {"model": parameters_hash(model), "T": float(T), "k": k, "n_chains": n_chains,
+                "n_samples": n_samples, "local_sweeps": local_sweeps,
+                "max_equilibration": max_equilibration, "seed": recorded_seed(seq)}
+    saved = None
+    if checkpoint is not None and resume and Path(checkpoint).exists():
+        saved = read_checkpoint(checkpoint)
+        check_resume_settings(saved["settings"], settings, what=f"checkpoint {checkpoint}")
     start = time.perf_counter()
-    N = n_visible
-    local_sweeps = check_int("local_sweeps", local_sweeps, minimum=0)
     local_move = (ising_local_move(L, T, n_chains, n_sweeps=local_sweeps, rng=child(seq, 1))
                   if local_sweeps else None)
     mh = RBMMetropolis(model, ising_log_target(L, T), n_chains, k=k, global_flip=True,
                        local_move=local_move, rng=seq)
-    mh.warm_start(WARM_START_STEPS)
+    run = _Run(mh, settings, L, max_equilibration)
+    if saved is not None:
+        run.restore(saved)
+    else:
+        mh.warm_start(WARM_START_STEPS)
+    timer = CheckpointTimer(checkpoint_seconds)
+    bars = {}
 
-    def observe(series_E, series_A):
-        col = [0]
+    def report(stage, done, total):
+        if callable(progress):
+            progress(stage, done, total)
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = Progress(
+                total, initial=done, bar=progress is True, description=f"exact {stage}",
+                unit="proposals" if stage == "equilibration" else "samples")
+        else:
+            bar.update(done - bar.n)
+
+    snapshot = run.snapshot()
+    try:
+        while not run.finished:
+            run.advance()
+            snapshot = run.snapshot()
+            if checkpoint is not None and timer.due():
+                write_checkpoint(checkpoint, snapshot, time.perf_counter() - start)
+                timer.saved()
+            report(*run.progress())
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            write_checkpoint(checkpoint, snapshot, time.perf_counter() - start)
+        raise
+    finally:
+        for bar in bars.values():
+            bar.close()
+    return run.result(time.perf_counter() - start)
+
+
+class _Run:
+    """The state of one exact-sampling run: equilibration rounds, then production.
+
+    ``advance()`` does one piece of work (at most ``chunk`` proposals); after
+    it the state is consistent, and ``snapshot()`` captures it (the chains'
+    state, the counters and the filled part of the series and samples) for a
+    checkpoint. Splitting the work into pieces changes no number (the chains'
+    streams continue from piece to piece).
+    """
+
+    def __init__(self, mh, settings: dict, L: int, max_equilibration: int):
+        self.mh, self.settings, self.L = mh, settings, L
+        self.n_chains, self.n_samples = settings["n_chains"], settings["n_samples"]
+        self.max_equilibration = max_equilibration
+        per = self.n_chains * (2.0 * settings["k"] * mh.n_visible * mh.n_hidden
+                               + 20.0 * settings["local_sweeps"] * mh.n_visible)
+        self.chunk = max(1, int(2e8 // max(per, 1.0)))   # about 0.1-1 s of work
+        self.stage = "equilibration"
+        self.n_eq, self.n_meas, self.total, self.done = (_INITIAL_EQUILIBRATION,
+                                                         _INITIAL_MEASUREMENT, 0, 0)
+        self.accepted = mh.n_accepted.copy()
+        self._new_series()
+        self.stats = {}
+        self.n_steps = -(-self.n_samples // self.n_chains)
+        self.spins = None
+        self.finished = False
+        self.seconds_before = 0.0
+
+    def _new_series(self):
+        self.E = np.empty((self.n_chains, self.n_meas))
+        self.A = np.empty((self.n_chains, self.n_meas))
+
+    def progress(self):
+        if self.stage == "equilibration":
+            return "equilibration", self.total + self.done, None
+        return "production", min(self.done // self.stats["thinning"] * self.n_chains,
+                                 self.n_samples), self.n_samples
+
+    def advance(self) -> None:
+        mh = self.mh
+        if self.stage == "production":
+            thin = self.stats["thinning"]
+            b = min(self.chunk, thin - self.done % thin)
+            mh.run(b)
+            self.done += b
+            if self.done % thin == 0:
+                step = self.done // thin - 1
+                rows = slice(step * self.n_chains, (step + 1) * self.n_chains)
+                self.spins[rows] = _visible_to_spins(mh.visible, self.L)
+                self.finished = step + 1 == self.n_steps
+            return
+        if self.done < self.n_eq:
+            b = min(self.chunk, self.n_eq - self.done)
+            mh.run(b)
+            self.done += b
+            if self.done == self.n_eq:
+                self.accepted = mh.n_accepted.copy()
+            return
+        col = self.done - self.n_eq
+        b = min(self.chunk, self.n_meas - col)
+        mh.run(b, callback=self._recorder(col))
+        self.done += b
+        if self.done == self.n_eq + self.n_meas:
+            self._end_round()
+
+    def _recorder(self, col: int):
+        N, T = self.mh.n_visible, self.settings["T"]
+        column = [col]
 
         def record(s):
-            c = col[0]
-            series_E[:, c] = np.rint(-T * s.log_target_values)
-            series_A[:, c] = np.abs(2.0 * s.visible.sum(axis=1, dtype=np.int64) - N)
-            col[0] = c + 1
+            c = column[0]
+            self.E[:, c] = np.rint(-T * s.log_target_values)
+            self.A[:, c] = np.abs(2.0 * s.visible.sum(axis=1, dtype=np.int64) - N)
+            column[0] = c + 1
         return record
 
-    n_eq, n_meas, total = _INITIAL_EQUILIBRATION, _INITIAL_MEASUREMENT, 0
-    while True:
-        mh.run(n_eq)
-        total += n_eq
-        E = np.empty((n_chains, n_meas))
-        A = np.empty((n_chains, n_meas))
-        accepted = mh.n_accepted.copy()
-        mh.run(n_meas, callback=observe(E, A))
-        total += n_meas
-        stuck = int(np.sum(mh.n_accepted == accepted))   # chains that accepted nothing
-        if progress is not None:
-            progress("equilibration", total, None)
+    def _end_round(self) -> None:
+        from mcstats import integrated_time
+
+        mh, E, A = self.mh, self.E, self.A
+        self.total += self.n_eq + self.n_meas
+        stuck = int(np.sum(mh.n_accepted == self.accepted))   # chains that accepted nothing
         drift = _drift_sigmas(E)
         try:
             tau_e, tau_m = integrated_time(E), integrated_time(A)
@@ -343,35 +510,94 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
             reliable = False
         if reliable and abs(drift) < _DRIFT_SIGMAS and stuck == 0:
             passed = True
-            break
-        if total + 2 * n_meas > max_equilibration:
+        elif self.total + 2 * self.n_meas > self.max_equilibration:
             tau_e, tau_m = integrated_time(E, quiet=True), integrated_time(A, quiet=True)
             passed = False
-            warnings.warn(
-                f"T={T:g}: equilibration check not passed after {total} proposals (energy "
-                f"drift {drift:.1f} sigma, tau_int(E)={tau_e:.3g}, tau_int(|M|)={tau_m:.3g} "
-                f"proposals, {stuck} of {n_chains} chains accepted no proposal in the last "
-                f"{n_meas}); samples may be correlated", IsingRBMWarning, stacklevel=2)
-            break
-        n_eq, n_meas = 0, 2 * n_meas
-    thinning = max(1, math.ceil(2.0 * max(tau_e, tau_m)))
+            self.warning = (
+                f"T={self.settings['T']:g}: equilibration check not passed after {self.total} "
+                f"proposals (energy drift {drift:.1f} sigma, tau_int(E)={tau_e:.3g}, "
+                f"tau_int(|M|)={tau_m:.3g} proposals, {stuck} of {self.n_chains} chains "
+                f"accepted no proposal in the last {self.n_meas}); samples may be correlated")
+            warnings.warn(self.warning, IsingRBMWarning, stacklevel=4)
+        else:
+            self.n_eq, self.n_meas, self.done = 0, 2 * self.n_meas, 0
+            self.accepted = mh.n_accepted.copy()
+            self._new_series()
+            return
+        self.stats = {"tau_e": float(tau_e), "tau_m": float(tau_m), "passed": passed,
+                      "drift": float(drift),
+                      "thinning": max(1, math.ceil(2.0 * max(tau_e, tau_m)))}
+        self.stage, self.done = "production", 0
+        self.E = self.A = None
+        self.spins = np.empty((self.n_steps * self.n_chains, self.L, self.L), dtype=np.int8)
 
-    n_steps = -(-n_samples // n_chains)
-    spins = np.empty((n_steps * n_chains, L, L), dtype=np.int8)
+    # -- checkpoints ---------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The consistent state now (arrays copied where later work could change them)."""
+        mh = self.mh
+        state = mh.get_state()
+        meta = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+        arrays = {f"mh_{k}": v for k, v in state.items() if isinstance(v, np.ndarray)}
+        if mh.local_move is not None:
+            arrays.update({f"local_{k}": np.asarray(v)
+                           for k, v in mh.local_move.get_state().items()})
+        arrays["accepted"] = self.accepted.copy()
+        if self.stage == "equilibration":
+            filled = max(0, self.done - self.n_eq)
+            arrays["E"], arrays["A"] = self.E[:, :filled], self.A[:, :filled]
+        else:
+            step = self.done // self.stats["thinning"]
+            arrays["spins"] = self.spins[:step * self.n_chains]
+        meta.update(settings=self.settings, stage=self.stage, n_eq=self.n_eq,
+                    n_meas=self.n_meas, total=self.total, done=self.done, stats=self.stats,
+                    warning=getattr(self, "warning", None),
+                    seconds_before=self.seconds_before)
+        return {"meta": meta, "arrays": arrays}
+
+    def restore(self, saved: dict) -> None:
+        meta, arrays = saved["meta"], saved["arrays"]
+        mh = self.mh
+        mh.set_state({**{k: v for k, v in meta.items() if k in (
+            "n_proposed", "gibbs_rngs", "accept_rngs", "local_rng")},
+            **{k[3:]: v for k, v in arrays.items() if k.startswith("mh_")}})
+        if mh.local_move is not None:
+            mh.local_move.set_state({k[6:]: v for k, v in arrays.items()
+                                     if k.startswith("local_")})
+        self.stage, self.total, self.done = meta["stage"], meta["total"], meta["done"]
+        self.n_eq, self.n_meas = meta["n_eq"], meta["n_meas"]
+        self.stats, self.seconds_before = meta["stats"], float(meta["seconds_before"])
+        self.accepted = np.asarray(arrays["accepted"], dtype=np.int64)
+        if meta.get("warning"):
+            self.warning = meta["warning"]
+            warnings.warn(self.warning, IsingRBMWarning, stacklevel=4)
+        if self.stage == "equilibration":
+            self._new_series()
+            filled = arrays["E"].shape[1]
+            self.E[:, :filled], self.A[:, :filled] = arrays["E"], arrays["A"]
+        else:
+            self.spins = np.empty((self.n_steps * self.n_chains, self.L, self.L),
+                                  dtype=np.int8)
+            rows = arrays["spins"].shape[0]
+            self.spins[:rows] = arrays["spins"]
+            self.finished = rows == self.spins.shape[0]
+
+    def result(self, seconds: float) -> ExactSamples:
+        mh, st = self.mh, self.stats
+        rate = mh.acceptance_rate
+        return ExactSamples(
+            spins=self.spins[:self.n_samples], T=self.settings["T"],
+            acceptance_rate=float(rate.mean()), acceptance_per_chain=rate,
+            flip_acceptance_rate=float(mh.n_flips_accepted.sum()
+                                       / (mh.n_proposed * self.n_chains)),
+            tau_int={"energy": st["tau_e"], "abs_magnetization": st["tau_m"]},
+            thinning=int(st["thinning"]), k=int(self.settings["k"]),
+            n_chains=int(self.n_chains), equilibration_proposals=int(self.total),
+            n_proposals=int(mh.n_proposed), equilibration_check_passed=bool(st["passed"]),
+            equilibration_drift_sigmas=st["drift"], seed=self.settings["seed"],
+            seconds=self.seconds_before + seconds,
+            local_sweeps=int(self.settings["local_sweeps"]))
+
+
+def _visible_to_spins(V, L: int) -> np.ndarray:
     from ising.lattice import visible_to_spins
-    for step in range(n_steps):
-        mh.run(thinning)
-        spins[step * n_chains:(step + 1) * n_chains] = visible_to_spins(mh.visible, L)
-        if progress is not None:
-            progress("production", min((step + 1) * n_chains, n_samples), n_samples)
-    rate = mh.acceptance_rate
-    return ExactSamples(
-        spins=spins[:n_samples], T=float(T), acceptance_rate=float(rate.mean()),
-        acceptance_per_chain=rate, flip_acceptance_rate=float(
-            mh.n_flips_accepted.sum() / (mh.n_proposed * n_chains)),
-        tau_int={"energy": float(tau_e), "abs_magnetization": float(tau_m)},
-        thinning=int(thinning), k=int(k), n_chains=int(n_chains),
-        equilibration_proposals=int(total), n_proposals=int(mh.n_proposed),
-        equilibration_check_passed=bool(passed), equilibration_drift_sigmas=float(drift),
-        seed=recorded_seed(seq), seconds=time.perf_counter() - start,
-        local_sweeps=local_sweeps)
+    return visible_to_spins(V, L)

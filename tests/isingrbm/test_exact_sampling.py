@@ -165,3 +165,78 @@ def test_bad_input():
     gaussian.sigma = np.ones(16)
     with pytest.raises(InvalidParameterError, match="Bernoulli"):
         exact_samples(gaussian, 10, T=2.0)
+
+
+def _interrupt_after(n_calls, function):
+    """``function`` that raises KeyboardInterrupt on its ``n_calls``-th call."""
+    calls = [0]
+
+    def wrapped(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == n_calls:
+            raise KeyboardInterrupt
+        return function(*args, **kwargs)
+    return wrapped
+
+
+@pytest.mark.parametrize("n_calls", [50, 400, 1100, 1500])
+def test_an_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch, n_calls):
+    """Interrupted anywhere (warm start, equilibration, production; in the middle
+    of a proposal), the checkpoint continues to exactly the uninterrupted samples."""
+    import isingrbm.exact_sampling as es
+
+    model = FerroRBM(16, 1.0, 0.2)
+    kwargs = dict(T=2.2, k=1, rng=11, n_chains=5, local_sweeps=1)
+    whole = exact_samples(model, 120, **kwargs)
+    # 101 calls of log_target in the start, 3 per proposal (proposal, flip, local move):
+    # 400 falls in the equilibration, 1100 and 1500 in the production
+    assert whole.equilibration_proposals == 320 and whole.n_proposals == 512
+    checkpoint = tmp_path / "x.checkpoint"
+    original = es.ising_log_target
+    monkeypatch.setattr(es, "ising_log_target",
+                        lambda L, T: _interrupt_after(n_calls, original(L, T)))
+    with pytest.raises(KeyboardInterrupt):
+        exact_samples(model, 120, **kwargs, checkpoint=checkpoint, checkpoint_seconds=None)
+    monkeypatch.setattr(es, "ising_log_target", original)
+    # during the warm start (the first 101 calls) there is nothing to keep yet: a resume
+    # starts afresh
+    assert checkpoint.exists() == (n_calls > 101)
+    resumed = exact_samples(model, 120, **kwargs, checkpoint=checkpoint, resume=True)
+    np.testing.assert_array_equal(resumed.spins, whole.spins)
+    for name in ("acceptance_rate", "flip_acceptance_rate", "tau_int", "thinning",
+                 "equilibration_proposals", "n_proposals", "equilibration_drift_sigmas"):
+        assert getattr(resumed, name) == getattr(whole, name), name
+    np.testing.assert_array_equal(resumed.acceptance_per_chain, whole.acceptance_per_chain)
+
+
+def test_checkpoints_by_wall_time_and_refuses_other_settings(tmp_path):
+    from isingrbm.exact_sampling import checkpoint_seed, read_checkpoint
+    from mccore.errors import FileFormatError
+
+    model = FerroRBM(16, 1.0, 0.2)
+    checkpoint = tmp_path / "x.checkpoint"
+    stages = []
+    exact_samples(model, 40, T=2.2, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
+                  checkpoint_seconds=0.0, progress=lambda stage, done, total: stages.append(
+                      (stage, read_checkpoint(checkpoint)["meta"]["stage"])))
+    assert {s for s, _ in stages} == {"equilibration", "production"}
+    assert all(a == b for a, b in stages)      # a checkpoint after every piece of work
+    assert checkpoint_seed(checkpoint) == 12
+    with pytest.raises(InvalidParameterError, match="cannot resume.*T was 2.2, now 2.3"):
+        exact_samples(model, 40, T=2.3, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
+                      resume=True)
+    with pytest.raises(InvalidParameterError, match="model was"):
+        exact_samples(FerroRBM(16, 1.1, 0.2), 40, T=2.2, k=1, rng=12, n_chains=4,
+                      checkpoint=checkpoint, resume=True)
+    checkpoint.write_bytes(b"not a checkpoint")
+    with pytest.raises(FileFormatError, match="not a checkpoint"):
+        exact_samples(model, 40, T=2.2, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
+                      resume=True)
+
+
+def test_huge_sweeps_and_proposal_steps_are_refused():
+    model = FerroRBM(16, 1.0, 0.2)
+    with pytest.raises(InvalidParameterError, match="local_sweeps must be an integer in"):
+        exact_samples(model, 10, T=2.0, local_sweeps=10**12)
+    with pytest.raises(InvalidParameterError, match="k must be an integer in"):
+        exact_samples(model, 10, T=2.0, k=10**12)
