@@ -56,7 +56,7 @@ def register(subparsers) -> None:
 
 
 def _is_demo_folder(path: Path) -> bool:
-    from isingrbm.demo import MANIFEST
+    from isingrbm.manifest import MANIFEST
 
     return path.is_dir() and (path / MANIFEST).exists()
 

@@ -17,6 +17,8 @@ import pytest
 
 from isingrbm import cli, demo, report
 
+L = 4
+
 
 def run_cli(argv):
     out, err = io.StringIO(), io.StringIO()
@@ -37,7 +39,8 @@ def test_markdown_and_html_hold_the_same_table():
     assert "| a\\|b | <x> |" in md  # pipes in cells are escaped
     assert "![A figure](figures/a.png)" in md
     html = report.render_html(blocks, title="t")
-    assert "<td>-1.4530 ± 0.0021</td>" in html
+    # a cell may wrap before its "±", never after it
+    assert "<td>-1.4530 ±\u00a00.0021</td>" in html
     assert "<td>&lt;x&gt;</td>" in html  # escaped
     assert "<code>isingrbm report X</code> &amp; &lt;see&gt;." in html
     assert '<img src="figures/a.png"' in html
@@ -156,3 +159,163 @@ def test_files_report_does_not_replace_a_report_without_overwrite(tmp_path):
     status, _, stderr = run_cli(["report", str(tmp_path / "x.h5"), "--out", str(out)])
     assert status == 2 and "--overwrite" in stderr and stderr.count("\n") == 1
     assert (out / "report.md").read_text() == "mine"
+
+
+# --------------------------------------------------------------------------
+# defects of the second reliability probe (issue 19, part 8), reproduced first
+
+
+def exact_dataset(path: Path, temperatures=(1.5, 3.5), n=200, seed=7) -> Path:
+    """A small Monte-Carlo-schema file of exact, independent L = 4 samples."""
+    import numpy as np
+
+    from ising import exact as ising_exact
+    from ising.store import DatasetWriter, energy_magnetization
+
+    rng = np.random.default_rng(seed)
+    with DatasetWriter.create(path, L=L, source="monte-carlo") as w:
+        for T in temperatures:
+            p = ising_exact.boltzmann_distribution(L, T)
+            idx = rng.choice(p.size, size=n, p=p)
+            spins = (2 * ((idx[:, None] >> np.arange(L * L)) & 1) - 1).astype(np.int8)
+            spins = spins.reshape(n, L, L)
+            E, M = energy_magnetization(spins)
+            key = f"T{T:.6g}"
+            w.add_group(key, T=T, n_target=n, seed=seed, algorithm="exact-sampling")
+            w.append(key, spins, E, M)
+            w.mark_complete(key)
+    return path
+
+
+def one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("isingrbm report: error:"), stderr
+    return lines[0]
+
+
+def tree(root: Path) -> dict:
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def good_h5(tmp_path_factory):
+    return exact_dataset(tmp_path_factory.mktemp("data") / "good.h5")
+
+
+def test_report_does_not_replace_figures_it_did_not_write(good_h5, tmp_path):
+    """A folder with figures/thermodynamics.png and no report: refused without
+    --overwrite (one line, exit 2), the PNG untouched, nothing written."""
+    out = tmp_path / "D"
+    (out / "figures").mkdir(parents=True)
+    mine = out / "figures/thermodynamics.png"
+    mine.write_bytes(b"my own figure")
+    before = tree(tmp_path)
+    status, stdout, stderr = run_cli(["report", str(good_h5), "--out", str(out)])
+    assert status == 2 and stdout == ""
+    line = one_error_line(stderr)
+    assert "figures" in line and "--overwrite" in line
+    assert tree(tmp_path) == before
+    # with --overwrite the report is written and replaces its figure of that name
+    status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--overwrite",
+                                 "--quiet"])
+    assert status == 0, stderr
+    assert mine.read_bytes()[:4] == b"\x89PNG"
+    assert {p.name for p in out.iterdir()} == {"figures", "report.md", "report.html"}
+    assert not list(tmp_path.glob(".*.lock"))
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ({"tables": [1]}, "tables[0] must be an object, got an integer"),
+    ({"tables": []}, "tables must be a list (not empty)"),
+    ({"energy": 1, "parameters": 5}, "parameters must be an object, got an integer"),
+    ({"energy": "x", "parameters": {}}, "energy must be a number, got a string"),
+    ({"runs": {"a": 1}}, "runs.a must be an object, got an integer"),
+    ({"runs": {"a": {"label": "x", "energy": {"mean": "3"}, "file": "f"}}},
+     "runs.a.energy.mean must be a number or null, got a string"),
+    ({"phases": {"ordered": 1}, "L": 8}, "phases.ordered must be an object, got an integer"),
+    ({"phases": {}, "L": "8"}, "L must be an integer, got a string"),
+    ({"L": 8, "temperatures": [{"temperature": 1.5}]}, "has no 'n_samples'"),
+    ({"tables": [{"T": 2.0, "L": 4, "sources": ["Monte Carlo"],
+                  "observables": {"Monte Carlo": {"energy": [1]}}}]},
+     "observables.Monte Carlo.energy must be an object or null, got a list"),
+], ids=["tables-int", "tables-empty", "vmc-parameters", "vmc-energy", "runs-int",
+        "runs-energy", "phases-int", "phases-L", "mc-row", "table-estimate"])
+def test_json_result_of_the_wrong_structure_is_refused_in_one_line(tmp_path, content,
+                                                                   fragment):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(content))
+    out = tmp_path / "r"
+    status, stdout, stderr = run_cli(["report", str(path), "--out", str(out)])
+    assert status == 2 and stdout == ""
+    line = one_error_line(stderr)
+    assert str(path) in line and "not a valid result file" in line and fragment in line, line
+    assert not out.exists()
+
+
+def test_demo_manifest_of_the_wrong_structure_is_refused_in_one_line(tmp_path):
+    folder = _manifest(tmp_path / "run")
+    manifest = json.loads((folder / demo.MANIFEST).read_text())
+    manifest["config"]["temperatures"] = "1.5, 2.0"
+    (folder / demo.MANIFEST).write_text(json.dumps(manifest))
+    status, _, stderr = run_cli(["report", str(folder)])
+    assert status == 2
+    assert "config.temperatures must be a list" in one_error_line(stderr)
+    assert not (folder / "report").exists()
+
+
+def test_a_full_disk_leaves_no_report_folder(good_h5, tmp_path, monkeypatch):
+    """ENOSPC while writing a figure: one line, exit 2, and neither the report folder
+    nor any part of it is left behind (the folders the run created are removed)."""
+    import errno
+
+    from isingrbm import plots
+
+    def full(fig, path, **kwargs):
+        Path(path).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(plots, "save", full)
+    before = tree(tmp_path)
+    out = tmp_path / "rep"
+    status, stdout, stderr = run_cli(["report", str(good_h5), "--out", str(out)])
+    assert status == 2 and stdout == ""
+    assert "No space left on device" in one_error_line(stderr)
+    assert tree(tmp_path) == before
+    # an existing report folder keeps its report when the rebuild fails
+    status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--quiet"])
+    assert status == 2
+    monkeypatch.undo()
+    status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--quiet"])
+    assert status == 0, stderr
+    html = (out / "report.html").read_text()
+    monkeypatch.setattr(plots, "save", full)
+    status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--overwrite"])
+    assert status == 2
+    assert (out / "report.html").read_text() == html
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.html", "report.md"]
+
+
+def test_report_does_not_import_the_demo():
+    """The demo <-> report circle is broken: the report reads a demo folder through
+    isingrbm.manifest and never imports isingrbm.demo."""
+    import subprocess
+    import sys
+
+    code = ("import sys, isingrbm.report, isingrbm.commands.report; "
+            "print('isingrbm.demo' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_wide_monte_carlo_table_cells_wrap_before_the_error(good_h5, tmp_path):
+    """The Monte Carlo table of an HTML report: no cell forbids wrapping, and every
+    "mean ± error" may break before its "±" (so chi and U4 need no sideways scrolling)."""
+    out = tmp_path / "rep"
+    status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--quiet"])
+    assert status == 0, stderr
+    html = (out / "report.html").read_text()
+    assert "nowrap" not in html
+    assert " ±\u00a0" in html and " ± " not in html.split("<body>")[1].replace(
+        "<p>", "").split("<table")[1]

@@ -1,119 +1,21 @@
-"""The figures of the workbench, in one module (matplotlib, no pyplot state).
-
-Every function takes plain arrays, dictionaries or ensembles and returns a
-:class:`matplotlib.figure.Figure` built without :mod:`matplotlib.pyplot`, so
-it works headless (Agg canvas), never switches the backend and leaves no
-global state behind; :func:`save` writes one as PNG. ``isingrbm evaluate
---plots``, the report and the demo use these, and the GAN figures take
-their spin colours (:data:`SPIN_CMAP`, :func:`add_spin_key`) from here.
+"""Figures of the Ising model: spin configurations, observables against T, distributions.
 
 Conventions: k_B = J = 1, periodic L x L lattice, N = L^2; every observable is
-per spin as in :mod:`ising.observables` (``e = E/N`` with
-``E = -sum_<ij> s_i s_j`` over the 2N bonds, ``|m| = <|M|>/N``,
-``c = beta^2 N (<e^2> - <e>^2)``, ``chi = beta N (<m^2> - <|m|>^2)``,
-``chi' = beta N <m^2>``, ``U4 = 1 - <m^4> / (3 <m^2>^2)``); error bars are one
-standard error. Spin configurations: black = +1, white = -1, everywhere.
-VMC energies in units of hbar * omega (hbar = m = 1).
+per spin as in :mod:`ising.observables` (see :mod:`isingrbm.plots`).
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from ising.exact import T_C
 from ising.phases import PHASES
 
-__all__ = [
-    "AXIS_LABELS",
-    "SOURCE_STYLES",
-    "SPIN_CMAP",
-    "SPIN_COLOURS",
-    "T_LABEL",
-    "add_spin_key",
-    "distributions",
-    "exact_curves",
-    "new_figure",
-    "observables_vs_T",
-    "sample_grid",
-    "save",
-    "series_from_tables",
-    "training_curves",
-    "vmc_energy",
-]
-
-#: Axis labels of the per-spin observables, keyed as in ``ising.observables.measure``.
-AXIS_LABELS = {
-    "energy": r"energy per spin $e = E/N$",
-    "specific_heat": r"specific heat per spin $c$",
-    "abs_magnetization": r"$\langle |m| \rangle$ per spin",
-    "magnetization_squared": r"$\langle m^2 \rangle$ per spin",
-    "susceptibility_connected": r"$\chi = \beta N(\langle m^2\rangle - \langle|m|\rangle^2)$",
-    "susceptibility": r"$\chi' = \beta N \langle m^2\rangle$",
-    "binder_cumulant": r"Binder cumulant $U_4 = 1 - \langle m^4\rangle / 3\langle m^2\rangle^2$",
-}
-#: The temperature axis label.
-T_LABEL = r"temperature $T$  ($k_B = J = 1$)"
-_CONVENTION = "per spin, $k_B = J = 1$"
-
-#: Colours of the two spin values: black = +1 (up), white = -1 (down).
-SPIN_COLOURS = {+1: "black", -1: "white"}
-#: The colormap of every spin configuration drawn with ``imshow(spins,
-#: cmap=SPIN_CMAP, vmin=-1, vmax=1)``: -1 white, +1 black.
-SPIN_CMAP = ListedColormap([SPIN_COLOURS[-1], SPIN_COLOURS[+1]], name="isingrbm_spins")
-
-#: Colour and marker of each kind of sample; other labels cycle through the rest.
-SOURCE_STYLES = {"Monte Carlo": ("black", "o"), "RBM": ("tab:red", "D"),
-                 "GAN": ("tab:green", "^")}
-_MORE_STYLES = [("tab:purple", "s"), ("tab:orange", "v"), ("tab:brown", "P"),
-                ("tab:pink", "X"), ("tab:olive", "<")]
-_EXACT_FINITE_STYLE = dict(color="tab:blue", lw=1.5, ls="-")
-_INFINITE_STYLE = dict(color="tab:gray", lw=1.2, ls="--")
-_PHASE_COLOURS = dict(zip(PHASES, ("#e8f0fa", "#fdf0e0", "#faeaea")))
-
-
-def _style(label: str, index: int) -> tuple[str, str]:
-    """The (colour, marker) of a source label: fixed for MC/RBM/GAN, else cycled."""
-    for key, style in SOURCE_STYLES.items():
-        if str(label) == key or str(label).startswith(key + ":") \
-                or str(label).startswith(key + "#"):
-            return style
-    return _MORE_STYLES[index % len(_MORE_STYLES)]
-
-
-def new_figure(**kwargs) -> Figure:
-    """A Figure on its own Agg canvas (constrained layout unless told otherwise)."""
-    kwargs.setdefault("layout", "constrained")
-    fig = Figure(**kwargs)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save(fig: Figure, path, *, dpi: int = 110) -> Path:
-    """Write ``fig`` as PNG to ``path`` (the folder must exist); returns the path."""
-    path = Path(path)
-    if not isinstance(getattr(fig, "canvas", None), FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=dpi, format="png")
-    return path
-
-
-def add_spin_key(fig: Figure, *, loc: str = "outside lower center") -> None:
-    """The colour key of spin configurations: black = +1, white = -1."""
-    handles = [Patch(facecolor=SPIN_COLOURS[+1], edgecolor="black", label="spin +1 (up)"),
-               Patch(facecolor=SPIN_COLOURS[-1], edgecolor="black", label="spin -1 (down)")]
-    fig.legend(handles=handles, loc=loc, ncols=2, fontsize=8, frameon=False)
-
-
-# --------------------------------------------------------------------------
-# exact curves
-
+from .style import (AXIS_LABELS, CONVENTION, EXACT_FINITE_STYLE, INFINITE_STYLE, PHASE_COLOURS,
+                    SPIN_CMAP, T_LABEL, add_spin_key, new_figure, source_style)
 
 def exact_curves(L: int, t_min: float, t_max: float, keys=None, *,
                  n_points: int = 241) -> dict:
@@ -301,7 +203,9 @@ def observables_vs_T(tables=None, *, series: dict | None = None, L: int | None =
         Shade the ordered / critical (``|T - T_c| <= phase_window``) /
         disordered phases (``ising.phases``).
     log_scale : sequence of str
-        Observables drawn on a logarithmic axis.
+        Observables drawn on a logarithmic axis when their values span more
+        than a factor of :data:`LOG_AXIS_MIN_RATIO` (a narrow range stays on
+        a linear axis, which reads better).
     title : str, optional
 
     Returns
@@ -330,18 +234,18 @@ def observables_vs_T(tables=None, *, series: dict | None = None, L: int | None =
             lo, hi = T_C - phase_window, T_C + phase_window
             for phase, a, b in zip(PHASES, (t_min, lo, hi), (lo, hi, t_max)):
                 if b > a:
-                    ax.axvspan(a, b, color=_PHASE_COLOURS[phase], zorder=0, lw=0,
+                    ax.axvspan(a, b, color=PHASE_COLOURS[phase], zorder=0, lw=0,
                                label=f"{phase} phase")
         if curves is not None and exact and key in curves["finite"]:
-            ax.plot(curves["T"], curves["finite"][key], **_EXACT_FINITE_STYLE,
+            ax.plot(curves["T"], curves["finite"][key], **EXACT_FINITE_STYLE,
                     label=f"exact, L = {L}")
         if curves is not None and infinite and key in curves["infinite"]:
-            ax.plot(curves["T"], curves["infinite"][key], **_INFINITE_STYLE,
+            ax.plot(curves["T"], curves["infinite"][key], **INFINITE_STYLE,
                     label=r"exact, $L = \infty$")
         for i, (source, (T, values)) in enumerate(series.items()):
             if key not in values:
                 continue
-            colour, marker = _style(source, i)
+            colour, marker = source_style(source, i)
             means, errors = values[key]
             shift = (i - (len(series) - 1) / 2) * 0.008 * span   # keep bars apart
             ax.errorbar(np.asarray(T, dtype=float) + shift, means,
@@ -351,7 +255,7 @@ def observables_vs_T(tables=None, *, series: dict | None = None, L: int | None =
         if infinite:
             ax.axvline(T_C, color="k", lw=0.8, ls=":",
                        label=r"$T_c = 2/\ln(1+\sqrt{2})$")
-        if key in log_scale:
+        if key in log_scale and _spans_decades(ax):
             ax.set_yscale("log")
         if key == "specific_heat" and curves is not None:
             # the divergent Onsager c(T) would squash the finite-lattice peak
@@ -376,9 +280,21 @@ def observables_vs_T(tables=None, *, series: dict | None = None, L: int | None =
                 labels.append(label)
     fig.legend([handles[k] for k in labels], labels, loc="outside lower center",
                ncols=min(len(labels), 4), fontsize=8, frameon=False)
-    fig.suptitle(title or f"Observables vs temperature, L = {L} ({_CONVENTION}; "
+    fig.suptitle(title or f"Observables vs temperature, L = {L} ({CONVENTION}; "
                           "one standard error)", fontsize=10)
     return fig
+
+
+#: A log axis is used only when the data span more than this factor.
+LOG_AXIS_MIN_RATIO = 10.0
+
+
+def _spans_decades(ax) -> bool:
+    """Whether the positive data drawn in ``ax`` span more than LOG_AXIS_MIN_RATIO."""
+    values = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+    values = np.concatenate(values) if values else np.array([])
+    values = values[np.isfinite(values) & (values > 0)]
+    return values.size > 1 and values.max() > LOG_AXIS_MIN_RATIO * values.min()
 
 
 # --------------------------------------------------------------------------
@@ -400,161 +316,87 @@ def distributions(reference, generated: dict, *, reference_label: str = "Monte C
     Returns
     -------
     Figure
-        Two panels, e = E/N and m = M/N: the probability of every *occupied*
+        Panels of e = E/N and m = M/N: the probability of every *occupied*
         lattice level (E moves in steps of 4, M in steps of 2 on the
         periodic lattice) as a marker on a thin stem; levels no sample
-        reached are left empty, never bridged by a line.
+        reached are left empty, never bridged by a line. When no sample has
+        a magnetization near zero (the ordered phase: two peaks near
+        m = -1 and m = +1), the m axis is broken into two panels zoomed on
+        the two peaks, so that their shapes are visible.
     """
     L = int(reference.L)
     N = L * L
-    fig = new_figure(figsize=(9.5, 3.9))
-    axes = fig.subplots(1, 2)
     series = {reference_label: reference, **{str(k): v for k, v in generated.items()}}
-    for ax, field, xlabel in ((axes[0], "energy", r"energy per spin $e = E/N$"),
-                              (axes[1], "magnetization", r"magnetization per spin $m = M/N$")):
-        for i, (label, ens) in enumerate(series.items()):
-            colour, marker = _style(label, i)
-            values = np.rint(np.asarray(getattr(ens, field), dtype=float)).astype(np.int64)
-            levels, counts = np.unique(values, return_counts=True)
-            x, p = levels / N, counts / counts.sum()
+    levels = {field: {label: np.unique(np.rint(np.asarray(getattr(ens, field), dtype=float))
+                                       .astype(np.int64), return_counts=True)
+                      for label, ens in series.items()}
+              for field in ("energy", "magnetization")}
+    m_ranges = _magnetization_ranges(
+        np.concatenate([lv for lv, _ in levels["magnetization"].values()]) / N, N)
+    widths = [4.0] + [4.0 / len(m_ranges) * (0.9 if len(m_ranges) > 1 else 1.0)] * len(m_ranges)
+    fig = new_figure(figsize=(9.5, 3.9))
+    grid = fig.add_gridspec(1, len(widths), width_ratios=widths)
+    ax_e = fig.add_subplot(grid[0, 0])
+    m_axes = [fig.add_subplot(grid[0, 1])]
+    m_axes += [fig.add_subplot(grid[0, k], sharey=m_axes[0]) for k in range(2, len(widths))]
+    panels = [(ax_e, "energy", None)] + [(ax, "magnetization", r) for ax, r in
+                                         zip(m_axes, m_ranges)]
+    for ax, field, x_range in panels:
+        for i, (label, (lv, counts)) in enumerate(levels[field].items()):
+            colour, marker = source_style(label, i)
+            x, p = lv / N, counts / counts.sum()
+            if x_range is not None and len(m_ranges) > 1:
+                keep = (x >= x_range[0]) & (x <= x_range[1])
+                x, p = x[keep], p[keep]
             ax.vlines(x, 0.0, p, color=colour, lw=0.6, alpha=0.5)
             ax.plot(x, p, ls="none", marker=marker, ms=4, color=colour,
-                    mfc=colour if i == 0 else "none", label=f"{label} (n = {values.size})")
+                    mfc=colour if i == 0 else "none",
+                    label=f"{label} (n = {int(counts.sum())})")
+        if x_range is not None and len(m_ranges) > 1:
+            ax.set_xlim(*x_range)
         ax.set_ylim(bottom=0.0)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("probability per level")
         ax.grid(alpha=0.3, lw=0.5)
-    axes[0].legend(fontsize=8)
+    ax_e.set_xlabel(r"energy per spin $e = E/N$")
+    ax_e.set_ylabel("probability per level")
+    m_axes[0].set_ylabel("probability per level")
+    if len(m_axes) == 1:
+        m_axes[0].set_xlabel(r"magnetization per spin $m = M/N$")
+    else:
+        left, right = m_axes
+        left.set_xlabel(r"$m = M/N$ near $-1$")
+        right.set_xlabel(r"$m = M/N$ near $+1$")
+        right.tick_params(labelleft=False)
+        left.spines["right"].set_visible(False)
+        right.spines["left"].set_visible(False)
+        mark = dict(marker=[(-1, -1.5), (1, 1.5)], markersize=9, linestyle="none",
+                    color="k", mec="k", mew=1, clip_on=False)
+        left.plot([1, 1], [0, 1], transform=left.transAxes, **mark)
+        right.plot([0, 0], [0, 1], transform=right.transAxes, **mark)
+        left.set_title(f"(axis broken: no sample has |m| < {m_ranges[0][1] + 0.5 * _pad(N):.2f})",
+                       fontsize=8, loc="left")
+    ax_e.legend(fontsize=8)
     fig.suptitle(title or f"Distributions at T = {float(reference.T):g}, L = {L} "
-                          f"({_CONVENTION}; occupied levels only)", fontsize=10)
+                          f"({CONVENTION}; occupied levels only)", fontsize=10)
     return fig
 
 
-# --------------------------------------------------------------------------
-# training and VMC
+def _pad(N: int) -> float:
+    """Margin around occupied m levels: two level spacings (2/N each)."""
+    return 4.0 / N
 
 
-def training_curves(histories: dict, *, keys=None, title: str = "RBM training curves") -> Figure:
-    """Training curves (one line per model, one panel per metric).
+def _magnetization_ranges(m: np.ndarray, N: int) -> list:
+    """One x range for the m panel, or two around m < 0 and m > 0 when both are far from 0.
 
-    Parameters
-    ----------
-    histories : dict
-        ``model label -> {metric name: per-epoch array}`` (an RBM's
-        ``history_``, optionally with ``"epoch"``). Non-numeric or empty
-        entries are skipped. A label starting with a phase name gets that
-        phase's colour.
-    keys : sequence of (name, axis label), optional
-        Metrics to show, in order; by default every numeric per-epoch metric
-        found (at most three).
-
-    Returns
-    -------
-    Figure
+    Split when the occupied levels leave a gap around m = 0 wider than half
+    the whole range [-1, 1]: the two peaks of the ordered phase would
+    otherwise be squeezed against the edges.
     """
-    if keys is None:
-        seen = []
-        for history in histories.values():
-            for name, values in history.items():
-                arr = np.asarray(values)
-                if (name not in [k for k, _ in seen] and arr.ndim == 1 and arr.size > 1
-                        and np.issubdtype(arr.dtype, np.number) and name != "epoch"):
-                    seen.append((name, name.replace("_", " ")))
-        keys = seen[:3]
-    n_panels = max(1, len(keys))
-    fig = new_figure(figsize=(4.6 * n_panels, 3.8))
-    axes = np.atleast_1d(fig.subplots(1, n_panels))
-    colours = dict(zip(PHASES, ("tab:blue", "tab:orange", "tab:red")))
-    for ax, (name, label) in zip(axes, keys):
-        for model, history in histories.items():
-            if name not in history:
-                continue
-            values = np.asarray(history[name], dtype=float)
-            if values.ndim != 1 or values.size == 0 or not np.isfinite(values).any():
-                continue
-            if "epoch" in history and len(history["epoch"]) == values.size:
-                epochs = np.asarray(history["epoch"], dtype=float)
-            else:
-                epochs = np.arange(1, values.size + 1)
-            phase = next((p for p in colours if str(model).startswith(p)), None)
-            ax.plot(epochs, values, marker="o", ms=3, lw=1.4, label=model,
-                    color=colours.get(phase))
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3, lw=0.5)
-        ax.legend(fontsize=8)
-    if not keys:
-        axes[0].text(0.5, 0.5, "no training history recorded", ha="center", va="center",
-                     transform=axes[0].transAxes)
-        axes[0].axis("off")
-    fig.suptitle(title)
-    return fig
-
-
-def vmc_energy(runs: dict, *, exact: float | None, title: str | None = None,
-               unit: str = r"$\hbar\omega$; $\hbar = m = 1$") -> Figure:
-    """VMC energy and local-energy variance versus optimization iteration.
-
-    Parameters
-    ----------
-    runs : dict
-        ``label -> dict`` with ``"iterations"``, ``"energy"`` (mean local
-        energy per iteration, in ``unit``), ``"variance"`` (variance
-        of the local energy per iteration, or None) and optionally
-        ``"final"`` = ``(mean, error)``: the final estimate (blocking error),
-        drawn as a point with its error bar right of the last iteration.
-    exact : float or None
-        Exact ground-state energy, drawn as a dashed line.
-    title : str, optional
-    unit : str
-        Energy unit for the axis labels (mathtext): hbar omega for trapped
-        particles, e.g. ``"$J = 1$, total"`` for the quantum Ising model.
-
-    Returns
-    -------
-    Figure
-        Left: energy per iteration, zoomed on the converged part; right:
-        variance of E_L (log scale), which vanishes for an exact eigenstate.
-    """
-    from mcstats.estimate import format_value_error
-
-    fig = new_figure(figsize=(12.0, 4.4))
-    ax_e, ax_v = fig.subplots(1, 2)
-    colours = ["tab:red", "tab:blue", "tab:green", "tab:purple"]
-    tails = []
-    for i, (label, run) in enumerate(runs.items()):
-        colour = colours[i % len(colours)]
-        it = np.asarray(run["iterations"], dtype=float)
-        e = np.asarray(run["energy"], dtype=float)
-        ax_e.plot(it, e, color=colour, lw=1.2, label=f"{label}: mean $E_L$ per iteration")
-        if e.size:
-            tails.append(e[len(e) // 3:])
-        if run.get("final") is not None:
-            mean, error = run["final"]
-            x_final = it[-1] + 0.04 * max(1.0, it[-1] - it[0]) if it.size else 0.0
-            ax_e.errorbar([x_final], [mean], yerr=[error], fmt="o", color=colour, ms=5,
-                          capsize=4, elinewidth=1.5,
-                          label=f"{label}: final {format_value_error(mean, error)}")
-        if run.get("variance") is not None:
-            ax_v.plot(it, np.asarray(run["variance"], dtype=float), color=colour, lw=1.2,
-                      label=label)
-    if exact is not None:
-        ax_e.axhline(exact, color="k", ls="--", lw=1.2, label=f"exact E = {exact:g}")
-    # zoom on the converged part: the first iterations would dwarf it
-    if tails:
-        tail = np.concatenate(tails + ([np.array([exact])] if exact is not None else []))
-        lo, hi = np.nanmin(tail), np.nanmax(tail)
-        pad = 0.15 * (hi - lo) + 1e-3
-        ax_e.set_ylim(lo - pad, hi + 3 * pad)
-    ax_e.set_ylabel(r"energy $\langle E_L \rangle$  (" + unit + ")")
-    ax_e.set_title("energy (axis zoomed on the last two thirds of the iterations)", fontsize=9)
-    ax_v.set_yscale("log")
-    ax_v.set_ylabel(r"variance of $E_L$  (" + unit + ", squared)")
-    ax_v.set_title("variance of $E_L$: zero for an exact eigenstate", fontsize=9)
-    for ax in (ax_e, ax_v):
-        ax.set_xlabel("optimization iteration")
-        ax.grid(alpha=0.3, lw=0.5)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-    fig.suptitle(title or "VMC optimization")
-    return fig
+    m = np.unique(m)
+    neg, pos = m[m < 0], m[m > 0]
+    if m.size == 0 or np.any(m == 0) or neg.size == 0 or pos.size == 0 \
+            or pos.min() - neg.max() <= 1.0:
+        return [None]
+    pad = _pad(N)
+    return [(max(-1.0, neg.min()) - pad, neg.max() + pad),
+            (pos.min() - pad, min(1.0, pos.max()) + pad)]
