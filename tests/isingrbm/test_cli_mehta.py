@@ -10,6 +10,7 @@ The pickles are made from our own L = 8 Monte Carlo in the published layout
 import json
 import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,6 +154,25 @@ def test_malicious_pickle_one_line_no_code_run(tmp_path, capsys, monkeypatch):
                    "nothing in the file was run")
     assert not marker.exists()
     assert tree(tmp_path) == before
+
+
+def test_the_guide_shows_the_real_refusal(tmp_path, capsys, monkeypatch):
+    """The refusal printed in docs/guide/mehta.md is the command's own line."""
+    guide = Path(__file__).resolve().parents[2] / "docs" / "guide" / "mehta.md"
+    shown = [line for line in guide.read_text().splitlines()
+             if line.startswith("isingrbm import mehta: error:")]
+    assert len(shown) == 1
+    monkeypatch.chdir(tmp_path)
+
+    class Evil:
+        def __reduce__(self):
+            return os.system, ("touch MARKER",)
+
+    write_pickle(tmp_path / "evil.pkl", Evil())
+    assert cli.main(["import", "mehta", "evil.pkl", "--out", "out.h5"]) == 2
+    line = one_error_line(capsys, "import mehta")
+    assert line == shown[0].replace("'posix.system'", f"'{os.system.__module__}.system'")
+    assert not (tmp_path / "MARKER").exists()
 
 
 def _bad_inputs(tmp_path, monte_carlo):
