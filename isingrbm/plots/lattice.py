@@ -372,8 +372,8 @@ def distributions(reference, generated: dict, *, reference_label: str = "Monte C
                     color="k", mec="k", mew=1, clip_on=False)
         left.plot([1, 1], [0, 1], transform=left.transAxes, **mark)
         right.plot([0, 0], [0, 1], transform=right.transAxes, **mark)
-        left.set_title(f"(axis broken: no sample has |m| < {m_ranges[0][1] + 0.5 * _pad(N):.2f})",
-                       fontsize=8, loc="left")
+        gap = min(-(m_ranges[0][1] - _pad(N)), m_ranges[1][0] + _pad(N))
+        left.set_title(f"axis broken: no sample has |m| < {gap:.2f}", fontsize=8, loc="left")
     ax_e.legend(fontsize=8)
     fig.suptitle(title or f"Distributions at T = {float(reference.T):g}, L = {L} "
                           f"({CONVENTION}; occupied levels only)", fontsize=10)

@@ -118,3 +118,50 @@ def test_vmc_energy_of_a_run_with_no_iterations_draws_the_final_point():
     fig = plots.vmc_energy({"RBM": {"iterations": [], "energy": [], "variance": None,
                                     "final": (3.04, 0.01)}}, exact=3.0)
     assert any("final" in str(c.get_label()) for c in fig.axes[0].containers)
+
+
+def test_ordered_phase_magnetization_axis_is_broken_around_the_two_peaks():
+    """At low T every sample has |m| near 1: the m axis is split into two panels
+    zoomed on m near -1 and near +1 (the peaks are not squeezed against the edges);
+    with samples near m = 0 there is one m panel over the whole range."""
+    L, N = 8, 64
+    M = np.array([-64, -62, -62, -60, 64, 62, 62, 60, 64])
+    ordered = _ensemble(L, np.full(M.size, -128), M, T=1.5)
+    fig = plots.distributions(ordered, {})
+    ax_e, left, right = fig.axes
+    lo, hi = left.get_xlim()
+    assert -1.1 < lo < -1.0 and -0.9 < hi < -0.85       # only the occupied cluster, padded
+    lo, hi = right.get_xlim()
+    assert 0.85 < lo < 0.9 and 1.0 < hi < 1.1
+    (x_left, _), (x_right, _) = (ax.get_lines()[0].get_data() for ax in (left, right))
+    np.testing.assert_allclose(x_left, np.array([-64, -62, -60]) / N)
+    np.testing.assert_allclose(x_right, np.array([60, 62, 64]) / N)
+    disordered = _ensemble(L, np.full(5, -40), [-20, -2, 0, 4, 30], T=3.5)
+    assert len(plots.distributions(disordered, {}).axes) == 2
+
+
+@pytest.mark.parametrize("values, log", [((4.0, 4.7, 4.3), False), ((0.5, 40.0, 3.0), True)])
+def test_susceptibility_axis_is_logarithmic_only_over_a_wide_range(values, log):
+    """chi over 4.0 - 4.7 reads better on a linear axis (no '4.7x10^0' labels)."""
+    T = np.array([2.0, 2.269, 2.6])
+    series = {"Monte Carlo": (T, {"susceptibility_connected": (np.array(values),
+                                                               np.full(3, 0.1))})}
+    fig = plots.observables_vs_T(series=series, L=8, observables=("susceptibility_connected",),
+                                 exact=False, infinite=False)
+    assert fig.axes[0].get_yscale() == ("log" if log else "linear")
+
+
+def test_gan_figures_share_the_one_style():
+    """The GAN's figures come from the plotting package (no second spin colormap, no
+    backend switch); the old module name is an alias."""
+    import inspect
+
+    from isingrbm import gan_plots
+    from isingrbm.plots import gan, style
+
+    assert gan_plots.latent_exploration is gan.latent_exploration
+    source = inspect.getsource(gan)
+    assert "matplotlib.use" not in source and "gray_r" not in source
+    fig = style.new_figure()
+    style.show_spins(fig.subplots(), np.ones((4, 4)))
+    assert fig.axes[0].images[0].get_cmap() is plots.SPIN_CMAP
