@@ -16,19 +16,22 @@ scikit-learn's best.
 Usage::
 
     python benchmarks/rbm_quality.py [--quick] [--json] [--seed S]
+
+``--json`` prints the JSON document of ``benchmarks/_harness.py``; training
+times are one fit each (wall and CPU seconds).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 L = 4
 N_SAMPLES = 20000
@@ -58,19 +61,20 @@ def sklearn_log_q(model, V):
     return _normalize(log_w)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="smaller scikit-learn grid (the same data and our defaults)")
-    ap.add_argument("--json", action="store_true", help="print one JSON list of records")
+def _timed_fit(model, X):
+    """Fit once; (model, wall seconds, CPU seconds)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    model.fit(X)
+    return model, time.perf_counter() - w0, time.process_time() - c0
+
+
+def main(argv=None):
+    ap = harness.parser(__doc__)
     ap.add_argument("--seed", type=int, default=0, help="seed for data and models")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    harness.peer("scikit-learn")
 
-    import sklearn
-    from sklearn.neural_network import BernoulliRBM as SkRBM
-
-    from ising.exact import boltzmann_distribution, enumerate_states
-    from rbm import BernoulliRBM
+    from ising.exact import enumerate_states
 
     lrs = (0.01, 0.05) if args.quick else (0.003, 0.01, 0.03, 0.1)
     batches = (10, 100)
@@ -80,55 +84,58 @@ def main():
     e_site, absm_site = energy / L**2, np.abs(mag) / L**2
     records = []
     for i, T in enumerate(TEMPERATURES):
-        seed = args.seed * 1000 + i
-        p = boltzmann_distribution(L, T)
-        rng = np.random.default_rng(seed)
-        X = V[rng.choice(p.size, size=N_SAMPLES, p=p)].astype(np.uint8)
-
-        t0 = time.perf_counter()
-        ours = BernoulliRBM(16, rng=seed).fit(X)
-        t_ours = time.perf_counter() - t0
-        log_q = _normalize(-ours.free_energy(V))
-        q = np.exp(log_q)
-        kl_ours = _kl(p, log_q)
-
-        grid = []
-        for lr in lrs:
-            for batch in batches:
-                t0 = time.perf_counter()
-                sk = SkRBM(n_components=16, learning_rate=lr, batch_size=batch, n_iter=sk_iter,
-                           random_state=seed).fit(X.astype(np.float64))
-                dt = time.perf_counter() - t0
-                grid.append({"learning_rate": lr, "batch_size": batch, "n_iter": sk_iter,
-                             "kl": _kl(p, sklearn_log_q(sk, V)), "seconds": dt})
-        best = min(grid, key=lambda g: g["kl"])
-        rec = {
-            "L": L, "T": T, "n_samples": N_SAMPLES, "n_hidden": 16, "seed": seed,
-            "kl_ours": kl_ours, "train_seconds_ours": t_ours,
-            "ours_hyperparameters": ours.hyperparameters(),
-            "energy_exact": float(p @ e_site), "energy_ours": float(q @ e_site),
-            "abs_magnetization_exact": float(p @ absm_site),
-            "abs_magnetization_ours": float(q @ absm_site),
-            "kl_sklearn_best": best["kl"], "sklearn_best": best, "sklearn_grid": grid,
-            "ratio_sklearn_over_ours": best["kl"] / kl_ours,
-            "meets_target": bool(kl_ours <= 0.02 and best["kl"] >= 3 * kl_ours),
-            "sklearn_version": sklearn.__version__,
-        }
-        records.append(rec)
-        if not args.json:
-            print(f"T={T:<6} KL ours {kl_ours:.4f} ({t_ours:.1f} s)  sklearn best "
-                  f"{best['kl']:.4f} (lr {best['learning_rate']}, batch {best['batch_size']})"
-                  f"  ratio {rec['ratio_sklearn_over_ours']:.1f}x  | e ours "
-                  f"{rec['energy_ours']:.4f} exact {rec['energy_exact']:.4f}  |m| ours "
-                  f"{rec['abs_magnetization_ours']:.4f} exact "
-                  f"{rec['abs_magnetization_exact']:.4f}", file=sys.stderr, flush=True)
+        records.append(_temperature(i, T, args, lrs, batches, sk_iter, V, e_site, absm_site))
+    harness.say("(exact KL in nats, 16 hidden units, 2x10^4 exact samples; target: ours <= "
+                "0.02 and >= 3x below scikit-learn's best)")
     if args.json:
-        print(json.dumps(records))
-    else:
-        print("(exact KL in nats, 16 hidden units, 2x10^4 exact samples; target: ours <= 0.02 "
-              "and >= 3x below scikit-learn's best)", file=sys.stderr)
+        harness.emit(harness.document("rbm_quality", args, records))
     return 0
 
 
+def _temperature(i, T, args, lrs, batches, sk_iter, V, e_site, absm_site):
+    """Our defaults and scikit-learn's grid at one temperature: one record."""
+    from ising.exact import boltzmann_distribution
+    from rbm import BernoulliRBM
+
+    seed = args.seed * 1000 + i
+    p = boltzmann_distribution(L, T)
+    rng = np.random.default_rng(seed)
+    X = V[rng.choice(p.size, size=N_SAMPLES, p=p)].astype(np.uint8)
+
+    ours, t_ours, cpu_ours = _timed_fit(BernoulliRBM(16, rng=seed), X)
+    log_q = _normalize(-ours.free_energy(V))
+    q = np.exp(log_q)
+    kl_ours = _kl(p, log_q)
+
+    grid = []
+    for lr in lrs:
+        for batch in batches:
+            sk, dt, cpu = _timed_fit(harness.sklearn_rbm(16, learning_rate=lr,
+                                                         batch_size=batch, n_iter=sk_iter,
+                                                         seed=seed), X.astype(np.float64))
+            grid.append({"learning_rate": lr, "batch_size": batch, "n_iter": sk_iter,
+                         "kl": _kl(p, sklearn_log_q(sk, V)), "seconds": dt,
+                         "cpu_seconds": cpu})
+    best = min(grid, key=lambda g: g["kl"])
+    rec = {
+        "L": L, "T": T, "n_samples": N_SAMPLES, "n_hidden": 16, "seed": seed,
+        "kl_ours": kl_ours, "train_seconds_ours": t_ours, "train_cpu_seconds_ours": cpu_ours,
+        "ours_hyperparameters": ours.hyperparameters(),
+        "energy_exact": float(p @ e_site), "energy_ours": float(q @ e_site),
+        "abs_magnetization_exact": float(p @ absm_site),
+        "abs_magnetization_ours": float(q @ absm_site),
+        "kl_sklearn_best": best["kl"], "sklearn_best": best, "sklearn_grid": grid,
+        "ratio_sklearn_over_ours": best["kl"] / kl_ours,
+        "meets_target": bool(kl_ours <= 0.02 and best["kl"] >= 3 * kl_ours),
+    }
+    harness.say(f"T={T:<6} KL ours {kl_ours:.4f} ({t_ours:.1f} s)  sklearn best "
+                f"{best['kl']:.4f} (lr {best['learning_rate']}, batch {best['batch_size']})"
+                f"  ratio {rec['ratio_sklearn_over_ours']:.1f}x  | e ours "
+                f"{rec['energy_ours']:.4f} exact {rec['energy_exact']:.4f}  |m| ours "
+                f"{rec['abs_magnetization_ours']:.4f} exact "
+                f"{rec['abs_magnetization_exact']:.4f}")
+    return rec
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(main))

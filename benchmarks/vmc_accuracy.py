@@ -13,19 +13,20 @@ Settings: 2 hidden units, Psi = sqrt(F), importance sampling, stochastic
 reconfiguration (learning rate 0.1, shift 1e-3), 16 walkers, one thread.
 
 Usage: python benchmarks/vmc_accuracy.py [--quick] [--json]
+
+``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
+conditions, one record per system and ansatz, with wall and CPU seconds).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import vmc  # noqa: E402
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 SYSTEMS = [
     # dims, omega, reference, kind (exact: Taut 1993), Nordhagen RBM, Nordhagen RBM+PJ
@@ -36,14 +37,16 @@ SYSTEMS = [
 ]
 
 
-def run(quick: bool, seed: int = 1):
+def measure(quick: bool, seed: int = 1):
+    import vmc
+
     n_iter = 150 if quick else 400
     n_samples = 5_000 if quick else 20_000
     n_final = 100_000 if quick else 1_000_000
     records = []
     for dims, omega, ref, kind, nord_rbm, nord_pj in SYSTEMS:
         for jastrow in ("none", "pade"):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = vmc.run(2, dims, omega=omega, interaction="coulomb", jastrow=jastrow,
                         n_hidden=2, sampler="importance", optimizer="sr",
                         n_iterations=n_iter, n_samples=n_samples, n_final_samples=n_final,
@@ -61,19 +64,18 @@ def run(quick: bool, seed: int = 1):
                 "within_target": None if target is None else abs(r.energy.mean - ref) <= target,
                 "iterations": n_iter, "samples_per_iteration": n_samples,
                 "final_samples": n_final, "seed": seed,
-                "seconds": time.perf_counter() - t0})
+                "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0})
     return records
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short run")
-    parser.add_argument("--json", action="store_true", help="print one JSON list of records")
+    parser = harness.parser(__doc__)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    records = run(args.quick, args.seed)
+    with harness.threads(1):
+        records = measure(args.quick, args.seed)
     if args.json:
-        print(json.dumps(records, indent=1))
+        harness.emit(harness.document("vmc_accuracy", args, records))
         return 0
     print("Two electrons in a harmonic trap (hbar = m = 1), 2 hidden units, importance "
           "sampling + SR")
@@ -93,4 +95,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(main))
