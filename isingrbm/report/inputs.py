@@ -267,7 +267,8 @@ def _add_hdf5(inputs: Inputs, path: Path, monte_carlo: list, generated: list) ->
              ("model_file", Path(str(first.get("model_file"))).name
               if first.get("model_file") else None),
              ("software_version", obj.attrs.get("software_version"))])])
-        (monte_carlo if obj.source == "monte-carlo" else generated).append(obj)
+        from ising.store import DATA_SOURCES   # Monte Carlo and imported reference data
+        (monte_carlo if obj.source in DATA_SOURCES else generated).append(obj)
     elif kind == "model":
         meta = dict(getattr(obj, "metadata_", None) or {})
         T = meta.get("temperature")
