@@ -250,7 +250,7 @@ def test_plot_colours_black_is_plus_one(model_file, tmp_path):
     assert cmap(norm(1.0))[:3] == pytest.approx((0, 0, 0))     # +1 black
     assert cmap(norm(-1.0))[:3] == pytest.approx((1, 1, 1))    # -1 white
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert "s = +1" in labels and "s = -1" in labels
+    assert "spin +1 (up)" in labels and "spin -1 (down)" in labels   # the one spin key
     gan_plots.close(fig)
 
 
