@@ -177,7 +177,10 @@ def peer(name: str):
 def sklearn_rbm(n_hidden: int, *, learning_rate: float, batch_size: int, n_iter: int,
                 seed: int):
     """scikit-learn's BernoulliRBM (PCD-1, ``batch_size`` persistent chains)."""
-    return peer("scikit-learn").neural_network.BernoulliRBM(
+    peer("scikit-learn")
+    from sklearn.neural_network import BernoulliRBM
+
+    return BernoulliRBM(
         n_components=n_hidden, learning_rate=learning_rate, batch_size=batch_size,
         n_iter=n_iter, random_state=seed)
 
@@ -194,6 +197,20 @@ def mcising_lattice(L: int, algorithm: str, *, seed: int = 1, ordered: bool = Fa
     if ordered:
         sim.set_spins(np.ones((L, L), dtype=np.int8))
     return sim
+
+
+def netket_tfim(lattice: str, size: int, field: float):
+    """NetKet's (graph, hilbert, Hamiltonian) of our transverse-field Ising model.
+
+    Ours is H = -sum_<ij> sz_i sz_j - h sum_i sx_i on a periodic chain of
+    ``size`` sites or ``size`` x ``size`` square; NetKet's ``Ising`` is
+    -h sum sx + J sum sz sz, so J = -1.
+    """
+    nk = peer("netket")
+    graph = (nk.graph.Chain(length=size, pbc=True) if lattice == "chain"
+             else nk.graph.Square(size, pbc=True))
+    hilbert = nk.hilbert.Spin(s=0.5, N=graph.n_nodes)
+    return graph, hilbert, nk.operator.Ising(hilbert=hilbert, graph=graph, h=field, J=-1.0)
 
 
 # --------------------------------------------------------------------------- records
