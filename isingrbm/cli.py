@@ -15,7 +15,9 @@ every long command checkpoints and prints its one line as on Ctrl-C, then
 exits 143 (128 + SIGTERM); a second SIGTERM while the checkpoint is written
 is ignored (SIGKILL still ends the process). When stderr is not a terminal
 and ``--quiet`` is not given, long loops print a progress line with the
-remaining time every minute (:func:`mccore.progress.progress_lines`).
+remaining time every minute (:func:`mccore.progress.progress_lines`), or
+every ``ISINGRBM_PROGRESS_SECONDS`` seconds where that environment variable
+is set (0: after every piece of work).
 Unexpected exceptions (bugs) keep their traceback.
 """
 
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     terminated = _TermAsInterrupt()
     try:
         with terminated, progress_lines(not getattr(args, "quiet", False)
-                                        and not _isatty(sys.stderr)):
+                                        and not _isatty(sys.stderr), **_line_interval()):
             status = int(args.func(args) or 0)
         return 143 if status == 130 and terminated.received else status
     except BrokenPipeError:  # e.g. `isingrbm inspect f.h5 | head`: not an error
@@ -136,6 +138,27 @@ class _TermAsInterrupt:
             signal.signal(signal.SIGTERM, self._previous)
             self._previous = None
         return False
+
+
+def _line_interval() -> dict:
+    """``progress_lines`` arguments from ``ISINGRBM_PROGRESS_SECONDS`` (if set and valid)."""
+    import math
+    import os
+
+    from mccore.progress import FIRST_LINE_AFTER
+
+    text = os.environ.get("ISINGRBM_PROGRESS_SECONDS")
+    if text is None:
+        return {}
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not (math.isfinite(seconds) and seconds >= 0):
+        from mccore.errors import InvalidParameterError
+        raise InvalidParameterError(
+            f"ISINGRBM_PROGRESS_SECONDS must be a number >= 0, got {text!r}")
+    return {"interval": seconds, "first_after": min(seconds, FIRST_LINE_AFTER)}
 
 
 def _isatty(stream) -> bool:

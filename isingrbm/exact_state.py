@@ -81,17 +81,19 @@ def memory_estimate(n_samples: int, n_visible: int, n_hidden: int, *, k: int,
                     n_chains: int) -> dict:
     """Bytes exact sampling needs, by what drives them (floats: huge counts never overflow).
 
-    ``"samples"``: the stored spins and the measurement series (at most
-    :data:`MAX_EQUILIBRATION_PROPOSALS` per chain); ``"chains"``: per chain
-    its states, random streams and buffers of one Gibbs step; ``"proposal"``:
-    the uniforms of a k-step proposal for all chains (at least one proposal's
-    worth, float32 + their float64 draws); ``"total"``: all of it, with the
-    model in float64 and float32 and 64 MiB for the interpreter.
+    ``"samples"``: the stored spins (int8) with energy and magnetization;
+    ``"chains"``: per chain its states, random streams, buffers of one Gibbs
+    step, one more row of samples and the measurement series of the
+    equilibration check (at most :data:`MAX_EQUILIBRATION_PROPOSALS` values
+    of E and |M|); ``"proposal"``: the uniforms of a k-step proposal for all
+    chains (at least 32 MiB, float32 with their float64 draws);
+    ``"total"``: all of it, with the model in float64 and float32 and 64 MiB
+    for the interpreter.
     """
     n, C, k = float(n_samples), float(n_chains), float(k)
-    rows = max(n, C) + C
-    samples = rows * (n_visible + 16) + 2 * 8.0 * C * MAX_EQUILIBRATION_PROPOSALS
-    chains = C * (8 * 4.0 * (n_visible + n_hidden) + 3 * 2048 + n_visible)
+    samples = n * (n_visible + 16)
+    chains = C * (8 * 4.0 * (n_visible + n_hidden) + 3 * 2048 + 2 * n_visible + 16
+                  + 2 * 8.0 * MAX_EQUILIBRATION_PROPOSALS)
     proposal = max(32.0 * 2**20, 3 * 8.0 * C * k * (n_visible + n_hidden))
     total = samples + chains + proposal + 16.0 * n_visible * n_hidden + 64 * 2**20
     return {"samples": samples, "chains": chains, "proposal": proposal, "total": total}

@@ -22,6 +22,7 @@ the model file itself is refused.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from . import _common
@@ -44,13 +45,16 @@ are exact Boltzmann samples at the model's temperature however good the model
 is; the model's quality shows as the acceptance rate and the autocorrelation
 time (both recorded, with the thinning that makes samples effectively
 independent). The file records the model file, its SHA-256 hash, the training
-data's file and hash, and the seed."""
+data's file and hash, and the seed. An --exact run keeps its state in
+FILE.checkpoint every few minutes and when interrupted (Ctrl-C, SIGTERM);
+--resume continues it to the very samples an uninterrupted run gives."""
 
 EXAMPLE = ("isingrbm sample rbm_T2.269.h5 --samples 10000 --out gen_T2.269.h5 --exact --seed 2")
 
 DEFAULT_STEPS = 1000
 DEFAULT_PROPOSAL_STEPS = 5   # isingrbm.exact_sampling.DEFAULT_PROPOSAL_STEPS (no import at startup)
 DEFAULT_LOCAL_SWEEPS = 1     # isingrbm.exact_sampling.DEFAULT_LOCAL_SWEEPS
+MAX_STEPS = 10_000           # isingrbm.exact_sampling.MAX_PROPOSAL_STEPS, MAX_LOCAL_SWEEPS
 
 
 def register(subparsers) -> None:
@@ -84,6 +88,8 @@ def register(subparsers) -> None:
                              "where chains from random starts order slowly")
     parser.add_argument("--temperature", type=_common.number, default=None, metavar="T",
                         help="temperature to record if the model file has none (k_B = J = 1)")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --exact: continue an interrupted run from FILE.checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     _common.add_common_options(parser)
 
@@ -94,15 +100,27 @@ def file_hash(path) -> str:
     return pipeline_file_hash(path)
 
 
-def _memory_estimate(n_samples: int, n_visible: int, n_hidden: int, exact: bool,
-                     n_chains: int) -> float:
-    """Bytes the sampling needs at its peak (floats, so huge counts never overflow)."""
-    n = float(n_samples)
-    stored = n * (n_visible + 16)                   # int8 spins + energy, magnetization
-    if exact:
-        return stored + 4.0 * n_chains * (n_visible + n_hidden) * 8 + 64 * 2**20
-    # plain: every chain at once, float64 units and hidden probabilities, uint8 result
-    return stored + n * (3 * 8 * n_visible + 2 * 8 * n_hidden + n_visible)
+def _check_memory(args, n_visible: int, n_hidden: int, k: int, n_chains: int) -> None:
+    """Refuse work that cannot fit in memory, naming the flag that drives it.
+
+    Plain sampling runs every chain at once (float64 units and hidden
+    probabilities, uint8 result, int8 spins with energy and magnetization);
+    --exact: :func:`isingrbm.exact_state.memory_estimate`.
+    """
+    from mccore.validation import check_memory
+
+    n = float(args.samples)
+    if not args.exact:
+        check_memory(f"--samples {args.samples}",
+                     n * (n_visible + 16) + n * (3 * 8 * n_visible + 2 * 8 * n_hidden + n_visible))
+        return
+    from isingrbm.exact_state import memory_estimate
+
+    need = memory_estimate(args.samples, n_visible, n_hidden, k=k, n_chains=n_chains)
+    check_memory(f"--samples {args.samples}", need["samples"])
+    check_memory(f"--chains {n_chains}", need["chains"])
+    check_memory(f"--proposal-steps {k} with {n_chains} chains", need["proposal"])
+    check_memory("sample --exact with these settings", need["total"])
 
 
 def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
@@ -130,45 +148,66 @@ def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
         raise refusal(message)
 
 
-def run(args) -> int:
-    import os
-
-    from isingrbm import pipeline
+def _check_flags(args) -> int | None:
+    """Every flag's range, before any file is read; returns --proposal-steps (or None)."""
     from mccore.errors import InvalidParameterError
-    from mccore.validation import check_memory
 
     if args.samples < 1:
         raise InvalidParameterError(f"--samples must be an integer >= 1, got {args.samples}")
-    if args.exact:
-        if args.steps is not None:
-            raise InvalidParameterError(
-                "--steps must not be given with --exact (use --proposal-steps K), "
-                f"got --steps {args.steps}")
-        if args.init is not None:
-            raise InvalidParameterError(
-                f"--init must not be given with --exact (chains start at random), got {args.init}")
-        k = DEFAULT_PROPOSAL_STEPS if args.proposal_steps is None else args.proposal_steps
-        if k < 1:
-            raise InvalidParameterError(f"--proposal-steps must be an integer >= 1, got {k}")
-        if args.chains is not None and args.chains < 1:
-            raise InvalidParameterError(f"--chains must be an integer >= 1, got {args.chains}")
-        if args.local_sweeps is None:
-            args.local_sweeps = DEFAULT_LOCAL_SWEEPS
-        elif args.local_sweeps < 0:
-            raise InvalidParameterError(
-                f"--local-sweeps must be an integer >= 0, got {args.local_sweeps}")
-    else:
+    if not args.exact:
         for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains),
-                            ("--local-sweeps", args.local_sweeps)):
+                            ("--local-sweeps", args.local_sweeps),
+                            ("--resume", args.resume or None)):
             if value is not None:
+                shown = "" if value is True else f" {value}"
                 raise InvalidParameterError(
-                    f"{flag} must be given only with --exact, got {flag} {value}")
+                    f"{flag} must be given only with --exact, got {flag}{shown}")
         args.steps = DEFAULT_STEPS if args.steps is None else args.steps
         args.init = "random" if args.init is None else args.init
         if args.steps < 1:
             raise InvalidParameterError(f"--steps must be an integer >= 1, got {args.steps}")
+        return None
+    if args.steps is not None:
+        raise InvalidParameterError(
+            "--steps must not be given with --exact (use --proposal-steps K), "
+            f"got --steps {args.steps}")
+    if args.init is not None:
+        raise InvalidParameterError(
+            f"--init must not be given with --exact (chains start at random), got {args.init}")
+    if args.resume and args.overwrite:
+        raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
+    k = DEFAULT_PROPOSAL_STEPS if args.proposal_steps is None else args.proposal_steps
+    if not 1 <= k <= MAX_STEPS:
+        raise InvalidParameterError(
+            f"--proposal-steps must be an integer in [1, {MAX_STEPS}], got {k}")
+    if args.chains is not None and args.chains < 1:
+        raise InvalidParameterError(f"--chains must be an integer >= 1, got {args.chains}")
+    if args.local_sweeps is None:
+        args.local_sweeps = DEFAULT_LOCAL_SWEEPS
+    elif not 0 <= args.local_sweeps <= MAX_STEPS:
+        raise InvalidParameterError(
+            f"--local-sweeps must be an integer in [0, {MAX_STEPS}], got {args.local_sweeps}")
+    return k
+
+
+def run(args) -> int:
+    import os
+
+    from isingrbm import pipeline
+    from mccore.errors import OutputExistsError
+
+    k = _check_flags(args)
     model_path = _common.check_input_file(args.model)
-    out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
+    out = Path(args.out)
+    checkpoint = pipeline.checkpoint_path(out)
+    _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
+                              inputs=[model_path])
+    if args.exact:
+        _common.check_output_path(checkpoint, allow_existing=True, inputs=[model_path])
+        if checkpoint.exists() and not (args.resume or args.overwrite):
+            raise OutputExistsError(
+                f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to "
+                "continue it or --overwrite to start afresh")
 
     # FileFormatError names the file if it is not a model
     model, metadata, L = pipeline.load_sampler(model_path,
@@ -180,18 +219,26 @@ def run(args) -> int:
         n_chains = default_n_chains(args.samples) if args.chains is None else args.chains
     else:
         n_chains = args.samples
-    check_memory(f"--samples {args.samples}",
-                 _memory_estimate(args.samples, n_visible, n_hidden, args.exact, n_chains))
+    _check_memory(args, n_visible, n_hidden, k, n_chains)
     target = Path(os.path.realpath(out)) if out.is_symlink() else out   # write through a link
-    _check_disk_space(target, args.samples, n_visible)
+    if not (args.resume and out.exists()):
+        _check_disk_space(target, args.samples, n_visible)
     if not args.exact and args.init == "data":
         pipeline.initial_units(metadata, model_path)     # refuse before any work
 
-    seed = _common.resolve_seed(args.seed)
     if args.exact:
-        result = _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed,
-                               target)
+        with _common.output_lock(target), _common.output_lock(checkpoint):
+            if args.resume and out.exists():
+                return _finished(args, out, checkpoint, model_path, n_chains, k)
+            seed = _exact_seed(args, checkpoint)
+            if args.overwrite and checkpoint.exists():
+                checkpoint.unlink()
+            result = _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed,
+                                   target, checkpoint)
+        if result is None:
+            return 130
     else:
+        seed = _common.resolve_seed(args.seed)
         _common.info(args, f"isingrbm sample: {args.samples} APPROXIMATE samples (the RBM's "
                            f"own distribution) from {model_path.name} (L = {L}, T = {T:g}, "
                            f"{n_hidden} hidden), {args.steps} Gibbs steps each from "
@@ -200,7 +247,7 @@ def run(args) -> int:
                                      n_steps=args.steps, init=args.init, temperature=T,
                                      overwrite=args.overwrite, model=model, metadata=metadata)
     summary = {"out": str(out), "T": T, "L": L, "n_samples": int(result.spins.shape[0]),
-               "seed": int(seed), "seconds": round(result.seconds, 3),
+               "seed": int(result.seed), "seconds": round(result.seconds, 3),
                "fraction_positive_magnetization": result.fraction_positive_magnetization,
                **result.provenance}
     _common.info(args, f"isingrbm sample: wrote {out} in {result.seconds:.1f} s "
@@ -210,7 +257,63 @@ def run(args) -> int:
     return 0
 
 
-def _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed, target):
+def _exact_seed(args, checkpoint: Path) -> int:
+    """The seed of an --exact run: the interrupted run's when resuming."""
+    from isingrbm.exact_sampling import checkpoint_seed
+    from mccore.errors import InvalidParameterError
+
+    if args.resume and checkpoint.exists():
+        previous = checkpoint_seed(checkpoint)     # FileFormatError names a foreign file
+        if args.seed is not None and int(args.seed) != previous:
+            raise InvalidParameterError(
+                f"--seed must match the interrupted run's seed {previous} to resume, "
+                f"got {args.seed}")
+        return previous
+    if args.resume:
+        _common.info(args, f"isingrbm sample: no checkpoint {checkpoint.name} to resume; "
+                           "starting afresh")
+    return _common.resolve_seed(args.seed)
+
+
+def _finished(args, out: Path, checkpoint: Path, model_path: Path, n_chains: int,
+              k: int) -> int:
+    """``--resume`` on an existing FILE: complete if it is this run's result, else refused.
+
+    A run killed between writing FILE and removing its checkpoint leaves both;
+    the checkpoint is then removed. FILE is not touched.
+    """
+    import ising
+    from isingrbm import pipeline
+    from mccore.errors import OutputExistsError
+
+    dataset = ising.load(out)          # FileFormatError names the file if it is not a dataset
+    attrs = dataset.ensembles[0].attrs if len(dataset.ensembles) == 1 else {}
+    wanted = {"model_hash": pipeline.file_hash(model_path), "n_target": args.samples,
+              "algorithm": "rbm-metropolis-hastings", "proposal_steps": k,
+              "n_chains": n_chains, "local_sweeps": args.local_sweeps}
+    if args.seed is not None:
+        wanted["seed"] = int(args.seed)
+    differences = [f"{key} {attrs.get(key)!r} != {value!r}" for key, value in wanted.items()
+                   if attrs.get(key) != value]
+    if differences:
+        raise OutputExistsError(
+            f"output {out} holds the samples of another run ({'; '.join(differences)}); "
+            "pass --overwrite to sample again or choose another --out")
+    tidied = checkpoint.exists()
+    if tidied:
+        checkpoint.unlink()
+    _common.info(args, f"isingrbm sample: {out} is complete ({args.samples} samples, seed "
+                       f"{attrs.get('seed')}); nothing to resume"
+                       + (f"; removed the leftover checkpoint {checkpoint.name}" if tidied else ""))
+    if args.json:
+        _common.emit_json({"out": str(out), "complete": True, "seed": attrs.get("seed"),
+                           "n_samples": args.samples, "removed_checkpoint": tidied})
+    return 0
+
+
+def _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed, target,
+                  checkpoint):
+    """Exact samples written to ``target`` (the caller holds the locks); None if interrupted."""
     import warnings
 
     from ising.store import write_generated
@@ -218,25 +321,34 @@ def _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed, ta
     from isingrbm.exact_sampling import exact_samples
     from mccore.errors import IsingRBMWarning
 
-    _common.info(args, f"isingrbm sample: {args.samples} exact samples at T = {T:g} (L = {L}) "
-                       f"by Metropolis-Hastings with {model_path.name} ({model.n_hidden} hidden) "
-                       f"as proposal, {k} Gibbs steps per proposal, {n_chains} chains, "
-                       f"seed {seed}")
-    with _common.output_lock(target):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", IsingRBMWarning)
+    resuming = args.resume and checkpoint.exists()
+    _common.info(args, f"isingrbm sample: {'resuming ' if resuming else ''}{args.samples} exact "
+                       f"samples at T = {T:g} (L = {L}) by Metropolis-Hastings with "
+                       f"{model_path.name} ({model.n_hidden} hidden) as proposal, {k} Gibbs "
+                       f"steps per proposal, {n_chains} chains, seed {seed}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IsingRBMWarning)
+        try:
             result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed,
-                                   local_sweeps=args.local_sweeps)
-        for w in caught:
-            if issubclass(w.category, IsingRBMWarning):
-                _common.info(args, f"isingrbm sample: warning: {' '.join(str(w.message).split())}")
-        tau = result.tau_int
-        _common.info(args, f"isingrbm sample: acceptance {result.acceptance_rate:.3f}, tau_int "
-                           f"E {tau['energy']:.2f} / |M| {tau['abs_magnetization']:.2f} "
-                           f"proposals, thinning {result.thinning}, equilibration "
-                           f"{result.equilibration_proposals} proposals")
-        provenance = pipeline.sample_provenance(model_path, model, metadata, result.provenance())
-        write_generated(target, result.spins, T=T, source="rbm", provenance=provenance,
-                        seed=seed, overwrite=args.overwrite)
+                                   local_sweeps=args.local_sweeps, checkpoint=checkpoint,
+                                   resume=args.resume,
+                                   progress=_common.progress_enabled(args))
+        except KeyboardInterrupt:
+            kept = (f"continue with --resume (checkpoint {checkpoint.name} kept)"
+                    if checkpoint.exists() else "nothing was kept (it had not started)")
+            print(f"isingrbm sample: interrupted; {kept}", file=sys.stderr)
+            return None
+    for w in caught:
+        if issubclass(w.category, IsingRBMWarning):
+            _common.info(args, f"isingrbm sample: warning: {' '.join(str(w.message).split())}")
+    tau = result.tau_int
+    _common.info(args, f"isingrbm sample: acceptance {result.acceptance_rate:.3f}, tau_int "
+                       f"E {tau['energy']:.2f} / |M| {tau['abs_magnetization']:.2f} "
+                       f"proposals, thinning {result.thinning}, equilibration "
+                       f"{result.equilibration_proposals} proposals")
+    provenance = pipeline.sample_provenance(model_path, model, metadata, result.provenance())
+    write_generated(target, result.spins, T=T, source="rbm", provenance=provenance,
+                    seed=seed, overwrite=args.overwrite or args.resume)
+    checkpoint.unlink(missing_ok=True)
     return pipeline.SampleResult(spins=result.spins, path=Path(args.out), temperature=T, L=L,
                                  seed=int(seed), provenance=provenance, seconds=result.seconds)

@@ -229,6 +229,39 @@ def test_huge_sample_count_is_refused_with_a_memory_estimate(tmp_path, model_fil
         assert not out.exists()
 
 
+@pytest.mark.parametrize("args, fragment", [
+    # issue 19: a 291 TiB allocation (traceback); an unbounded run that ignored Ctrl-C;
+    # a refusal that named --samples
+    (["--proposal-steps", "1e12"], "--proposal-steps must be an integer in [1, 10000]"),
+    (["--local-sweeps", "1e12"], "--local-sweeps must be an integer in [0, 10000]"),
+    (["--chains", "1e9"], "--chains 1000000000 needs about"),
+    (["--chains", "3000", "--proposal-steps", "10000"],
+     "--proposal-steps 10000 with 3000 chains needs about"),
+])
+def test_exact_work_beyond_the_machine_is_refused_naming_its_flag(tmp_path, model_file,
+                                                                  capsys, args, fragment,
+                                                                  monkeypatch):
+    import mccore.validation
+
+    monkeypatch.setattr(mccore.validation, "available_memory", lambda: 8 * 2**30)
+    out = tmp_path / "out.h5"
+    assert cli.main(["sample", str(model_file), "--exact", "--samples", "20", "--out",
+                     str(out), *args]) == 2
+    one_error_line(capsys, fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_resume_is_only_for_exact_runs(tmp_path, model_file, capsys):
+    out = tmp_path / "out.h5"
+    assert cli.main(["sample", str(model_file), "--samples", "20", "--out", str(out),
+                     "--resume"]) == 2
+    one_error_line(capsys, "--resume must be given only with --exact")
+    assert cli.main(["sample", str(model_file), "--samples", "20", "--out", str(out),
+                     "--exact", "--resume", "--overwrite"]) == 2
+    one_error_line(capsys, "exclude each other")
+    assert not out.exists()
+
+
 def test_full_disk_is_one_line_and_leaves_nothing(tmp_path, model_file, capsys, monkeypatch):
     """#4 (in-process): a folder without room is refused before any work."""
     folder = tmp_path / "full"

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _env():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    env["ISINGRBM_PROGRESS_SECONDS"] = "0"     # a progress line after every piece of work
     return env
 
 
@@ -41,6 +42,19 @@ def start(args, cwd) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "isingrbm", *map(str, args)], cwd=cwd,
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+
+
+def stop_at_line(proc: subprocess.Popen, fragment: str) -> list[str]:
+    """SIGSTOP ``proc`` right after it printed a line containing ``fragment``."""
+    seen = []
+    for line in proc.stderr:                 # not a terminal: timed progress lines
+        seen.append(line)
+        if fragment in line:
+            os.kill(proc.pid, signal.SIGSTOP)
+            return seen
+    proc.wait()
+    pytest.fail(f"the run ended (status {proc.returncode}) before a line with {fragment!r}:\n"
+                + "".join(seen))
 
 
 def stop_when(proc: subprocess.Popen, condition, what: str, limit: float = 300.0) -> None:
@@ -55,12 +69,12 @@ def stop_when(proc: subprocess.Popen, condition, what: str, limit: float = 300.0
     os.kill(proc.pid, signal.SIGSTOP)
 
 
-def terminate(proc: subprocess.Popen) -> tuple[int, str]:
+def terminate(proc: subprocess.Popen, seen=()) -> tuple[int, str]:
     """SIGTERM to a stopped process, then let it run to its end: (status, stderr)."""
     os.kill(proc.pid, signal.SIGTERM)
     os.kill(proc.pid, signal.SIGCONT)
     _, err = proc.communicate(timeout=300)
-    return proc.returncode, err
+    return proc.returncode, "".join(seen) + err
 
 
 def no_leftovers(folder: Path) -> list[str]:
@@ -118,3 +132,55 @@ def test_fit_sigterm_checkpoints_and_a_second_run_is_refused(tmp_path, data_file
     for name in ("weights", "visible_bias", "hidden_bias"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert not checkpoint.exists() and no_leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------
+# sample --exact
+
+
+@pytest.fixture
+def model_file(tmp_path, data_file):
+    out = tmp_path / "model.h5"
+    assert cli.main(["fit", str(data_file), "--temperature", "2.269", "--hidden", "4",
+                     "--epochs", "2", "--out", str(out), "--seed", "1", "--quiet"]) == 0
+    return out
+
+
+def test_sample_exact_sigterm_mid_production_resumes_bit_for_bit(tmp_path, model_file,
+                                                                  capsys, hdf5_content):
+    args = ["sample", model_file, "--exact", "--samples", "3000", "--chains", "16",
+            "--seed", "9"]
+    out = tmp_path / "gen.h5"
+    checkpoint = tmp_path / "gen.h5.checkpoint"
+    proc = start([*args, "--out", out], tmp_path)
+    try:
+        seen = stop_at_line(proc, "exact production: 32/3000 samples")
+        assert cli.main([*map(str, args), "--out", str(out), "--overwrite", "--quiet"]) == 2
+        one_error_line(capsys, "another process")
+    finally:
+        status, err = terminate(proc, seen)
+    assert status == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "isingrbm sample: interrupted; continue with --resume (checkpoint gen.h5.checkpoint "
+        "kept)"), err
+    assert checkpoint.exists() and not out.exists()
+    assert no_leftovers(tmp_path) == []
+
+    # without --resume the checkpoint is not silently discarded; another seed is refused
+    assert cli.main([*map(str, args), "--out", str(out), "--quiet"]) == 2
+    one_error_line(capsys, "checkpoint", "--resume")
+    assert cli.main([*map(str, args[:-1]), "10", "--out", str(out), "--resume",
+                     "--quiet"]) == 2
+    one_error_line(capsys, "--seed", "9")
+
+    assert cli.main([*map(str, args), "--out", str(out), "--resume", "--quiet"]) == 0
+    assert not checkpoint.exists()
+    reference = tmp_path / "reference.h5"
+    assert cli.main([*map(str, args), "--out", str(reference), "--quiet"]) == 0
+    assert hdf5_content(out) == hdf5_content(reference)
+
+    # --resume of the finished file: complete, untouched
+    before = out.stat().st_mtime_ns
+    assert cli.main([*map(str, args), "--out", str(out), "--resume", "--quiet"]) == 0
+    assert out.stat().st_mtime_ns == before and no_leftovers(tmp_path) == []
