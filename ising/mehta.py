@@ -16,33 +16,23 @@ https://physics.bu.edu/~pankajm/ML-Review-Datasets/isingMC/ as
   criterion (T < T_c);
 * per-temperature files ``Ising2DFM_reSample_L40_T=0.25.pkl`` etc.
 
-The convention, from the notebooks accompanying the review (notebook 6,
-"Phases of the Ising Model with Logistic Regression", in
-github.com/drckf/mlreview_notebooks:
-``data = np.unpackbits(data).reshape(-1, 1600)``, then
-``data[np.where(data == 0)] = -1``; "convention is 1 for ordered states and
-0 for disordered states"): **bit 1 is spin +1, bit 0 is spin -1**, the
-configuration's L x L spins flattened row-major. That is this workbench's
-visible-unit convention ``v = (s + 1) // 2`` (:mod:`ising.lattice`), so the
-packed rows are ``np.packbits(spins_to_visible(spins), axis=1)``. For
-L * L not a multiple of 8 each row is padded to whole bytes (read it with
-``np.unpackbits(data, axis=1, count=L * L)``); for the published L = 40 the
-rows and the flat bit stream coincide.
+The convention, from the review's notebook 6 ("Phases of the Ising Model
+with Logistic Regression", github.com/drckf/mlreview_notebooks:
+``np.unpackbits(data).reshape(-1, 1600)``, then 0 -> -1; "convention is 1
+for ordered states and 0 for disordered states"): **bit 1 is spin +1, bit 0
+is spin -1**, the L x L spins flattened row-major: this workbench's visible
+units ``v = (s + 1) // 2`` (:mod:`ising.lattice`) packed with
+``np.packbits(v, axis=1)``. For L * L not a multiple of 8 each row is padded
+to whole bytes (``np.unpackbits(data, axis=1, count=L * L)`` reads it).
 
-Pickles can run arbitrary code when loaded, so they are read with
-:class:`RestrictedUnpickler`, which resolves only the few NumPy names a
-pickled array needs and refuses every other global with
-:class:`~mccore.errors.FileFormatError` before anything is called; the
-result must then be a plain ``ndarray`` of the expected dtype and shape.
-
-Imported files are ordinary datasets of :mod:`ising.store` (``source =
-"imported"``): per temperature the spins, energies and magnetizations, the
-house phase label (:func:`ising.phase_label`) and the Mehta label
-(``mehta_label``, 0 or 1). :func:`export_mehta` writes the Mehta layout
-back (data pickle + labels pickle) plus a small text file of the
-temperatures (``..._T=All_temperatures.txt``, read back by
-:func:`import_mehta`), so that import -> export -> import reproduces the
-spins bit for bit at temperatures other than the published 16.
+Pickles can run any code when loaded, so they are read with
+:class:`RestrictedUnpickler` (NumPy arrays only; any other global is
+refused before anything is called), and the array's dtype and shape are
+checked. Imported files are ordinary :mod:`ising.store` datasets (``source
+= "imported"``) with the house phase label and the Mehta label
+(``mehta_label``) per temperature. :func:`export_mehta` writes the layout
+back plus ``..._T=All_temperatures.txt`` (read back on import), so import
+-> export -> import reproduces the spins bit for bit at any temperatures.
 """
 
 from __future__ import annotations
@@ -89,9 +79,7 @@ _NAME_L = re.compile(r"_L(?P<L>[0-9]+)_")
 _PICKLE_PROTOCOL = 4
 
 
-# --------------------------------------------------------------------------
-# restricted unpickling
-# --------------------------------------------------------------------------
+# --- restricted unpickling --------------------
 
 def _numpy_globals() -> dict:
     """The globals a pickled NumPy array needs, under their old and new module names."""
@@ -202,9 +190,7 @@ def load_array_pickle(path, *, what: str = "data") -> np.ndarray:
     return obj
 
 
-# --------------------------------------------------------------------------
-# bits <-> spins
-# --------------------------------------------------------------------------
+# --- bits <-> spins --------------------
 
 def pack_spins(spins) -> np.ndarray:
     """Spins (n, L, L) in {-1, +1} -> packed rows (n, ceil(L*L / 8)) uint8 (bit 1 = +1)."""
@@ -231,9 +217,7 @@ def mehta_file_names(L: int) -> dict:
             "temperatures": f"{stem}_temperatures.txt"}
 
 
-# --------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------
+# --- reading --------------------
 
 @dataclass(frozen=True, eq=False)
 class _Block:
@@ -461,9 +445,7 @@ def read_mehta(paths, *, labels=None, temperatures=None, L: int | None = None) -
             "labels_dtype": labels_dtype}
 
 
-# --------------------------------------------------------------------------
-# import
-# --------------------------------------------------------------------------
+# --- import --------------------
 
 def import_mehta(paths, out, *, labels=None, temperatures=None, L: int | None = None,
                  overwrite: bool = False) -> dict:
@@ -526,9 +508,7 @@ def import_mehta(paths, out, *, labels=None, temperatures=None, L: int | None = 
             "labels_file": data["labels_file"], "temperatures": rows}
 
 
-# --------------------------------------------------------------------------
-# export
-# --------------------------------------------------------------------------
+# --- export --------------------
 
 def _dump(obj, path: Path) -> None:
     with open(path, "wb") as fh:

@@ -208,7 +208,8 @@ def test_array_with_a_forged_reconstruct_shape_is_refused(tmp_path):
     assert forged != proto
     path = tmp_path / "forged.pkl"
     path.write_bytes(forged)
-    with pytest.raises(FileFormatError, match=r"refused an array reconstruction of shape \(268435456,\)"):
+    with pytest.raises(FileFormatError,
+                       match=r"refused an array reconstruction of shape \(268435456,\)"):
         mehta.load_array_pickle(path)
 
 
