@@ -14,7 +14,10 @@ from mccore.errors import MissingDependencyError
 
 __all__ = ["INSTALL_HINT", "deterministic_torch", "require_torch", "torch_available"]
 
-INSTALL_HINT = "pip install 'torch>=2.3' (in a checkout: pip install -e '.[gan]')"
+#: The CPU build first: a plain ``pip install torch`` on Linux fetches a multi-GB CUDA build.
+INSTALL_HINT = ("pip install 'torch>=2.3' --index-url https://download.pytorch.org/whl/cpu "
+                "(the CPU build; plain 'pip install torch' is a multi-GB CUDA build on Linux), "
+                "then in a checkout the gan extra: pip install -e '.[gan]'")
 
 
 def require_torch():
