@@ -6,6 +6,7 @@ output, messages on stderr and progress bars.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -21,8 +22,8 @@ from mccore.files import atomic_path, output_lock
 
 __all__ = [
     "OneLineErrorParser", "add_common_options", "add_subcommand", "atomic_output",
-    "check_input_file", "check_output_path", "emit_json", "info", "integer", "nonnegative_int",
-    "number", "output_lock", "output_target", "positive_float", "positive_int",
+    "check_input_file", "check_output_folder", "check_output_path", "emit_json", "info", "integer", "nonnegative_int",
+    "number", "output_folder", "output_lock", "output_target", "positive_float", "positive_int",
     "progress_enabled", "resolve_seed", "temperature",
 ]
 
@@ -220,6 +221,65 @@ def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = F
     if not os.access(parent, os.W_OK):
         raise InvalidParameterError(f"output folder {parent} is not writable")
     return target
+
+
+def check_output_folder(path, *, flag: str, parents: bool = False) -> Path:
+    """Refuse an output folder before any computation: it must be a writable folder,
+    or not exist in a writable folder (it is then created when written into).
+
+    Parameters
+    ----------
+    parents : bool
+        Missing parent folders are created too (the nearest existing one
+        must then be writable).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``flag`` (e.g. ``--plots``): the path is a file, its parent is
+        missing, or the folder that would be written is not writable.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InvalidParameterError(f"{flag} {path} exists and is not a folder")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InvalidParameterError(f"{flag} folder {path} is not writable")
+        return path
+    parent = Path(os.path.abspath(path)).parent
+    while parents and not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        shown = path.parent if str(path.parent) else Path(".")
+        raise InvalidParameterError(f"{flag} folder {shown} does not exist"
+                                    if not parents else f"{flag} {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidParameterError(
+            f"{flag} folder {path} cannot be created: {parent} is not writable")
+    return path
+
+
+@contextlib.contextmanager
+def output_folder(path):
+    """Create ``path`` (and missing parents) for the block; if the block fails,
+    remove again every folder it created that is still empty, so a command
+    that wrote nothing (e.g. on a full disk) leaves nothing behind."""
+    path = Path(path)
+    created = []
+    folder = Path(os.path.abspath(path))
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        for folder in created:           # innermost first; rmdir removes only empty ones
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def atomic_output(path):

@@ -81,13 +81,8 @@ def run(args) -> int:
     data_path = _common.check_input_file(args.data)
     generated_paths = [_common.check_input_file(p) for p in args.generated]
     plots_dir = None
-    if args.plots is not None:
-        plots_dir = Path(args.plots)
-        if plots_dir.exists() and not plots_dir.is_dir():
-            raise InvalidParameterError(f"--plots {plots_dir} exists and is not a directory")
-        parent = plots_dir.parent if str(plots_dir.parent) else Path(".")
-        if not parent.is_dir():
-            raise InvalidParameterError(f"--plots folder {parent} does not exist")
+    if args.plots is not None:   # a file, a missing parent, not writable: refuse now
+        plots_dir = _common.check_output_folder(args.plots, flag="--plots")
 
     data = load(data_path)
     if data.source not in DATA_SOURCES:
@@ -142,11 +137,15 @@ def run(args) -> int:
 
 def _write_plots(plots_dir: Path, paths: dict, data, per_T: dict, tables: list,
                  seed: int) -> list:
+    with _common.output_folder(plots_dir):   # created now, removed again if nothing is written
+        return _draw(paths, data, per_T, tables, seed)
+
+
+def _draw(paths: dict, data, per_T: dict, tables: list, seed: int) -> list:
     import numpy as np
 
     from isingrbm import plots
 
-    plots_dir.mkdir(exist_ok=True)
     written = []
     written.append(_save(plots.observables_vs_T(tables), paths["observables"]))
     rng = np.random.default_rng(seed)

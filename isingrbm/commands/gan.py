@@ -395,9 +395,7 @@ def run_plot(args) -> int:
     from mccore.errors import InvalidParameterError
 
     model_path = _common.check_input_file(args.model)
-    out_dir = Path(args.out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InvalidParameterError(f"--out-dir {out_dir} exists and is not a folder")
+    out_dir = _common.check_output_folder(args.out_dir, flag="--out-dir", parents=True)
     names = ("losses.png", "training_samples.png", "latent_space.png")
     if out_dir.is_dir():
         for name in names:
@@ -414,18 +412,20 @@ def run_plot(args) -> int:
     elif args.temperature is not None:
         raise InvalidParameterError("--temperature is only for a temperature-conditioned model")
     seed = _common.resolve_seed(args.seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, func in zip(names, (gan_plots.loss_history, gan_plots.training_samples,
-                                  gan_plots.latent_exploration)):
-        if func is gan_plots.latent_exploration:
-            fig = func(model, rng=seed, temperature=T)
-        else:
-            fig = func(model)
-        with _common.atomic_output(out_dir / name) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-        gan_plots.close(fig)
-        written[name] = str(out_dir / name)
+    with _common.output_folder(out_dir):   # created now, removed again if nothing is written
+        for name, func in zip(names, (gan_plots.loss_history, gan_plots.training_samples,
+                                      gan_plots.latent_exploration)):
+            if func is gan_plots.latent_exploration:
+                fig = func(model, rng=seed, temperature=T)
+            else:
+                fig = func(model)
+            try:
+                with _common.atomic_output(out_dir / name) as tmp:
+                    fig.savefig(tmp, format="png", dpi=110)
+            finally:
+                gan_plots.close(fig)
+            written[name] = str(out_dir / name)
     _common.info(args, f"isingrbm gan plot: wrote {', '.join(written.values())}")
     if args.json:
         _common.emit_json({"model": str(model_path), "seed": seed, "temperature": T,
