@@ -77,7 +77,7 @@ print(f"L = {L}: {len(X)} configurations, {len(data['blocks'])} temperatures, "
 # lost, but an ordered state is then "mostly up" instead of "mostly up *or*
 # mostly down", which is a linear question; without it, ordered states lie
 # on both sides of the disordered ones and a linear read-out of features
-# that inherit the symmetry cannot separate them.
+# that inherit the symmetry can hardly separate them.
 
 
 def visible(spins):

@@ -187,6 +187,25 @@ def test_arrays_of_every_protocol_load(tmp_path, protocol, monte_carlo):
     assert np.array_equal(got, packed)
 
 
+def test_python2_numpy_pickle_loads(tmp_path):
+    """A pickle as Python 2's NumPy wrote it (the published set dates from then): protocol
+    2, ``numpy.core.multiarray._reconstruct``, the array bytes as a Python 2 str."""
+    payload = bytes([0b01111110, 0b11110111, 255, 0])
+
+    def string(b):                                  # SHORT_BINSTRING
+        return b"U" + bytes([len(b)]) + b
+
+    raw = (b"\x80\x02" + b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n"
+           + b"K\x00\x85" + string(b"b") + b"\x87R"
+           + b"(K\x01K\x02K\x02\x86" + b"cnumpy\ndtype\n" + string(b"u1") + b"K\x00K\x01\x87R"
+           + b"(K\x03" + string(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+           + b"\x89" + string(payload) + b"tb.")
+    path = tmp_path / "py2.pkl"
+    path.write_bytes(raw)
+    got = mehta.load_array_pickle(path)
+    assert got.dtype == np.uint8 and got.tolist() == [[0b01111110, 0b11110111], [255, 0]]
+
+
 @pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
 def test_malicious_pickle_is_refused_without_running(tmp_path, protocol, monkeypatch):
     monkeypatch.chdir(tmp_path)
