@@ -75,8 +75,11 @@ def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict
     -------
     dict
         ``{"file", "L", "source", "seed", "conventions", "temperatures": [row, ...]}``;
+        ``seed`` is the file's seed, else the one seed of its temperatures'
+        groups (a generated file records it there), a list if they differ,
+        None if none is recorded;
         each row has T, phase, algorithm, complete, n_samples, n_target,
-        tau_int, thinning, ``observables`` (Estimate dicts), ``exact`` and
+        tau_int, thinning, seed, ``observables`` (Estimate dicts), ``exact`` and
         ``deviation_sigmas`` (estimate - exact in standard errors); rows of
         samples made exact by Metropolis-Hastings with an RBM proposal
         (``sample --exact``) also have ``metropolis_hastings``: acceptance
@@ -92,7 +95,8 @@ def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict
                "n_samples": ens.n_samples, "n_target": attrs.get("n_target"),
                "tau_int": attrs.get("tau_int"), "thinning": attrs.get("thinning"),
                "n_chains": attrs.get("n_chains"),
-               "equilibration_sweeps": attrs.get("equilibration_sweeps")}
+               "equilibration_sweeps": attrs.get("equilibration_sweeps"),
+               "seed": _recorded_seed(attrs.get("seed"))}
         if attrs.get("method") == "metropolis-hastings":
             row["metropolis_hastings"] = {
                 key: attrs.get(key) for key in ("acceptance_rate", "flip_acceptance_rate",
@@ -109,13 +113,34 @@ def summarize(ensembles, *, L: int, path=None, root: dict | None = None) -> dict
             row["observables"] = None
             row["deviation_sigmas"] = {}
         rows.append(row)
+    seed = _recorded_seed(root.get("seed"))
+    if seed is None:          # generated files record the seed of each temperature's group
+        seeds = sorted({row["seed"] for row in rows if row["seed"] is not None})
+        seed = seeds[0] if len(seeds) == 1 else (seeds or None)
     return {"file": str(path) if path is not None else None, "L": L,
-            "source": root.get("source", "monte-carlo"), "seed": root.get("seed"),
+            "source": root.get("source", "monte-carlo"), "seed": seed,
             "conventions": "per spin, k_B = J = 1, periodic L x L lattice; errors are one "
                            "standard error (blocking / block jackknife); exact e, c: "
                            "Kaufman finite torus; exact |m|, chi, U4: enumeration (L <= 4); "
                            "chi = beta N (<m^2> - <|m|>^2)",
             "temperatures": rows}
+
+
+def _recorded_seed(value):
+    """A seed attr as an int, or None where none was recorded (absent, or -1)."""
+    try:
+        seed = int(value)
+    except (TypeError, ValueError):
+        return None
+    return seed if seed >= 0 else None
+
+
+def _seed_text(seed) -> str:
+    if seed is None:
+        return "seed not recorded"
+    if isinstance(seed, list):
+        return "seeds " + ", ".join(map(str, seed)) + " (per temperature)"
+    return f"seed {seed}"
 
 
 def _fmt(obs: dict | None, key: str) -> str:
@@ -131,7 +156,7 @@ def format_table(summary: dict) -> str:
     """The human table of :func:`summarize` (one line per temperature)."""
     L = summary["L"]
     head = (f"{summary.get('file') or 'ensembles'}: L = {L} periodic, source "
-            f"{summary['source']}, seed {summary.get('seed')}; per spin, k_B = J = 1")
+            f"{summary['source']}, {_seed_text(summary.get('seed'))}; per spin, k_B = J = 1")
     cols = ["T", "phase", "algorithm", "tau_int", "thin", "n", "e", "e exact", "c", "c exact",
             "|m|", "chi", "U4"]
     lines = []

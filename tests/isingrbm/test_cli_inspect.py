@@ -37,6 +37,26 @@ def test_table(dataset, capsys):
     assert f"{exact.finite_lattice(3, 3.0)['energy']:.6f}" in lines[3]
 
 
+def test_generated_files_show_the_seed_they_record(dataset, tmp_path, capsys):
+    """Issue 19: a generated file showed "seed None" (its seed is in each group)."""
+    assert cli.main(["inspect", str(dataset)]) == 0
+    assert "source rbm, seed 11;" in capsys.readouterr().out.splitlines()[0]
+    assert cli.main(["inspect", str(dataset), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["seed"] == 11 and [r["seed"] for r in summary["temperatures"]] == [11, 11]
+    spins = np.ones((10, 3, 3), dtype=np.int8)
+    mixed = tmp_path / "mixed.h5"
+    store.write_generated(mixed, spins, T=1.5, source="gan", seed=4)
+    store.write_generated(mixed, spins, T=2.5, source="gan", seed=5, append=True)
+    unseeded = tmp_path / "unseeded.h5"
+    store.write_generated(unseeded, spins, T=1.5, source="gan")
+    for path, text in ((mixed, "seeds 4, 5 (per temperature)"),
+                       (unseeded, "seed not recorded")):
+        assert cli.main(["inspect", str(path)]) == 0
+        head = capsys.readouterr().out.splitlines()[0]
+        assert text in head and "None" not in head, head
+
+
 def test_json_matches_exact(dataset, capsys):
     """20000 exact samples: e, c, |m|, chi within 4 standard errors of enumeration."""
     assert cli.main(["inspect", str(dataset), "--json"]) == 0
