@@ -6,8 +6,10 @@ trained by CD-k, persistent CD or parallel tempering with SGD/Adam; exact
 (``<= 25`` units in the smaller layer) and AIS partition functions; HDF5
 model files (``save``/``load``). Both are scikit-learn estimators
 (``BaseEstimator``, ``TransformerMixin``: ``fit(X, y=None)``, ``transform``,
-``score``, ``clone``, ``Pipeline``, ``GridSearchCV``); their training lives
-in :mod:`rbm.training`. Knows nothing of Ising.
+``score``, ``clone``, ``Pipeline``, ``GridSearchCV``, and scikit-learn's
+``check_estimator``); their training lives in :mod:`rbm.training`, model
+files in :mod:`rbm.io` with the kind -> class registry in
+:mod:`rbm.registry`. Knows nothing of Ising.
 
 >>> import numpy as np, rbm
 >>> X = (np.random.default_rng(0).random((500, 9)) < 0.3).astype(np.uint8)
@@ -18,6 +20,6 @@ in :mod:`rbm.training`. Knows nothing of Ising.
 
 from .bernoulli import BernoulliRBM
 from .gaussian import GaussianBernoulliRBM
-from .io import load, save
+from .registry import load, save
 
 __all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "save", "load"]

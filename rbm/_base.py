@@ -4,11 +4,17 @@
 ``TransformerMixin``: hyperparameters are only stored by ``__init__``
 (validated at the start of ``fit``/``partial_fit``/``initialize``), the
 learned parameters are properties over private storage (so that ``fit``
-adds only private or ``_``-suffixed attributes), ``fit(X, y=None)`` runs
-the shared training loop of :mod:`rbm.training`, and randomness follows
-:mod:`mccore.rng`: ``rng`` is a hyperparameter stored untouched, every call
-that draws derives its own stream from it (or from its own ``rng``
-argument), so calls never disturb one another.
+adds only private or ``_``-suffixed attributes), and ``fit(X, y=None)``
+runs the training of :mod:`rbm.training`, which owns the one training-state
+object a model refers to (``_training``; ``seed_``, ``epochs_done_`` and
+``persistent_chains_`` read it).
+
+Randomness follows :mod:`mccore.rng`: the seed is a hyperparameter stored
+untouched, spelled ``rng`` (the workbench's name) or ``random_state``
+(scikit-learn's name, which its tools such as ``check_estimator`` set);
+they mean the same and at most one may be given. Every call that draws
+derives its own stream from it (or from its own ``rng`` argument), so calls
+never disturb one another.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from mccore.rng import as_generator, seed_sequence, stream
 
 from . import training
 from ._utils import check_data
-
 
 class NotFittedModelError(InvalidParameterError, NotFittedError):
     """A method that needs parameters was called before fit/initialize.
@@ -46,20 +51,28 @@ class RBMBase(TransformerMixin, BaseEstimator):
     _weights = None
     _visible_bias = None
     _hidden_bias = None
-    persistent_chains_ = None
     log_partition_ = None
-    epochs_done_ = 0
-    seed_ = None
     metadata_ = None
     interrupted_ = False
     stopped_early_ = False
-    _train_rng = None
-    _opt = None
-    _avg_sum = None
-    _avg_count = 0
-    _split_seed = None
-    _data_hash = None
-    _training_state_dict = None
+    _training = None          # the rbm.training.TrainingState of the last fit
+
+    # -------------------------------------------------------- training record
+    @property
+    def seed_(self):
+        """The recorded seed of the last fit's stream (``rng``, or the fresh
+        entropy drawn for ``rng=None``); model files carry it."""
+        return None if self._training is None else self._training.seed
+
+    @property
+    def epochs_done_(self) -> int:
+        """Epochs trained (a resumed fit continues from a checkpoint's count)."""
+        return 0 if self._training is None else self._training.epochs_done
+
+    @property
+    def persistent_chains_(self):
+        """Model samples of the negative phase (PCD, PT), or None."""
+        return None if self._training is None else self._training.chains
 
     # ------------------------------------------------------------ parameters
     @property
@@ -107,6 +120,8 @@ class RBMBase(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # scikit-learn's meaning: deterministic given a fixed random_state
+        # (its checks fix it through the random_state hyperparameter)
         tags.non_deterministic = False
         return tags
 
@@ -118,17 +133,36 @@ class RBMBase(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ randomness
     def _check_rng_param(self) -> None:
-        """``rng`` must be None, an int >= 0, a SeedSequence or a Generator."""
-        if not isinstance(self.rng, (np.random.Generator, np.random.SeedSequence)):
-            seed_sequence(self.rng)       # raises InvalidParameterError for anything else
+        """``rng`` / ``random_state``: None, an int >= 0, a SeedSequence or a
+        Generator, and not both given."""
+        for name in ("rng", "random_state"):
+            value = getattr(self, name)
+            # None is valid and is not resolved here (that would draw entropy)
+            if value is not None and not isinstance(
+                    value, (np.random.Generator, np.random.SeedSequence)):
+                try:
+                    seed_sequence(value)  # raises InvalidParameterError for anything else
+                except InvalidParameterError:
+                    raise InvalidParameterError(
+                        f"{name} must be an integer >= 0, a numpy SeedSequence or Generator, "
+                        f"or None, got {value!r}") from None
+        self._seed()
+
+    def _seed(self):
+        """The user's seed: ``rng``, else ``random_state`` (scikit-learn's spelling)."""
+        if self.rng is not None and self.random_state is not None:
+            raise InvalidParameterError(
+                "give the seed as rng or as random_state (scikit-learn's name for it), "
+                f"not both: got rng={self.rng!r}, random_state={self.random_state!r}")
+        return self.rng if self.rng is not None else self.random_state
 
     def _call_rng(self, rng, key: int) -> np.random.Generator:
         """The stream of one call: its own ``rng`` argument if given (a Generator
-        is used as it is), else a stream derived from the ``rng`` hyperparameter
+        is used as it is), else a stream derived from the seed hyperparameter
         and keyed by the kind of call."""
         if rng is not None:
             return as_generator(rng)
-        return stream(seed_sequence(self.rng), key)
+        return stream(seed_sequence(self._seed()), key)
 
     # -------------------------------------------------------------- training
     @with_single_threaded_blas
@@ -178,8 +212,8 @@ class RBMBase(TransformerMixin, BaseEstimator):
         -----
         The fit's random stream is ``default_rng(seed_sequence(rng))`` of
         :mod:`mccore.rng`; its integer seed is kept in ``seed_`` (drawn from
-        fresh entropy when ``rng`` is None). Other calls (``sample``,
-        ``gibbs``, ``log_partition``) never touch it.
+        fresh entropy when neither ``rng`` nor ``random_state`` is given).
+        Other calls (``sample``, ``gibbs``, ``log_partition``) never touch it.
         """
         return training.fit(self, X, X_val=X_val, callback=callback, progress=progress,
                             checkpoint=checkpoint, checkpoint_every=checkpoint_every,
@@ -195,14 +229,27 @@ class RBMBase(TransformerMixin, BaseEstimator):
         """
         return training.partial_fit(self, X)
 
-    def _augment(self, X):
-        return X
+    # ------------------------------------------------------------ model files
+    def _file_contents(self, metadata: dict | None = None) -> dict:
+        """What a model file stores (:func:`rbm.io.write`'s keyword arguments):
+        arrays, the kind, hyperparameters, history and provenance; ``metadata``
+        is merged over ``metadata_``."""
+        self._check_initialized()
+        meta = dict(self.metadata_ or {})
+        meta.update(metadata or {})
+        record = self._training
+        return {"kind": self.kind, "hyperparameters": self.hyperparameters(),
+                "parameters": self.get_parameters(),
+                "history": getattr(self, "history_", None) or {}, "metadata": meta,
+                "data_hash": None if record is None else record.data_hash,
+                "epochs_done": self.epochs_done_, "fit_seed": self.seed_,
+                "log_partition": self.log_partition_}
 
-    def _begin_fit(self) -> None:
-        """Draws a fit makes from its stream before initializing (none here)."""
-
-    def _final_lr_fraction(self) -> float:
-        return 0.1
+    @classmethod
+    def _hyperparameters_from_file(cls, hyperparameters: dict) -> dict:
+        """Constructor arguments from a model file's ``hyperparameters`` (older
+        files' names translated)."""
+        return dict(hyperparameters)
 
     # ------------------------------------------------------------ transforms
     def transform(self, X) -> np.ndarray:
@@ -211,7 +258,7 @@ class RBMBase(TransformerMixin, BaseEstimator):
 
     def _check_x(self, X, name="X"):
         self._check_initialized()
-        return check_data(X, name=name, n_features=self.n_visible, binary=self.kind == "bernoulli",
+        return check_data(X, name=name, n_features=self.n_visible,
                           model_name=type(self).__name__)
 
     def score(self, X, y=None) -> float:

@@ -17,7 +17,7 @@ __all__ = ["check_data", "softplus", "sigmoid"]
 
 
 def check_data(X, *, name: str = "X", n_features: int | None = None,
-               binary: bool = False, min_samples: int = 1,
+               binary: bool = False, nonnegative: bool = False, min_samples: int = 1,
                dtype=np.float64, model_name: str = "the model") -> np.ndarray:
     """Validate a data matrix ``(n_samples, n_features)``.
 
@@ -31,17 +31,20 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
         Required number of columns (the model's ``n_visible``), if known.
     binary : bool
         Require every entry to be 0 or 1.
+    nonnegative : bool
+        Refuse negative entries (scikit-learn's "Negative values in data"
+        message, which its ``positive_only`` tag expects).
     min_samples : int
         Minimum number of rows.
-    dtype : numpy dtype
-        Returned dtype.
+    dtype : numpy dtype or None
+        Returned dtype (None: as given).
     model_name : str
         The estimator's name, for the message about a wrong number of columns.
 
     Raises
     ------
     InvalidParameterError
-        Wrong shape, non-numeric, complex, NaN/inf, or non-binary entries.
+        Wrong shape, non-numeric, complex, NaN/inf, negative or non-binary entries.
     TypeError
         Sparse matrices and entries that are not numbers (as scikit-learn).
     """
@@ -77,6 +80,11 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
     exact_ints = arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer)
     if not exact_ints and not np.all(np.isfinite(arr)):
         raise InvalidParameterError(f"{name} must be finite, got NaN or inf entries")
+    if nonnegative and arr.size and arr.dtype != np.bool_ and arr.min() < 0:
+        raise InvalidParameterError(
+            f"Negative values in data passed to {model_name} ({name}, e.g. "
+            f"{arr[arr < 0].flat[0]!r}): visible units are probabilities in [0, 1]; "
+            "Ising spins s in {-1, +1} become v = (s + 1) / 2")
     if binary:
         if arr.dtype == np.bool_:
             ok = True
@@ -88,7 +96,7 @@ def check_data(X, *, name: str = "X", n_features: int | None = None,
             bad = arr[(arr != 0) & (arr != 1)][0]
             raise InvalidParameterError(
                 f"{name} must be binary with entries in {{0, 1}}, got the value {bad!r}")
-    return arr.astype(dtype, copy=False)
+    return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
 def softplus(x: np.ndarray) -> np.ndarray:

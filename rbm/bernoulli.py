@@ -41,9 +41,9 @@ from mccore.parallel import with_single_threaded_blas
 from mccore.validation import check_bool, check_choice, check_float, check_int
 from mcstats import Estimate
 
-from . import training
 from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_LOG_PARTITION, _KEY_SAMPLE, RBMBase
 from ._utils import check_data, sigmoid, softplus
+from .epochs import data_hash
 from .negative_phase import InternalParams, advance_chains, gibbs
 from .optim import SCHEDULES
 from .partition import (
@@ -51,9 +51,7 @@ from .partition import (
     bernoulli_log_partition_ais,
     bernoulli_log_partition_exact,
 )
-from .training import data_hash
-
-__all__ = ["BernoulliRBM"]
+__all__ = ["BernoulliRBM", "data_hash"]
 
 _ENCODINGS = {"pm1": (2.0, -1.0, 2.0, -1.0), "pm1-visible": (2.0, -1.0, 1.0, 0.0),
               "01": (1.0, 0.0, 1.0, 0.0)}
@@ -62,6 +60,14 @@ _AUTO_LR_MAX, _AUTO_LR_SCALE = 0.01, 0.04     # learning_rate="auto"
 
 class BernoulliRBM(RBMBase):
     """Binary-binary RBM with scikit-learn habits.
+
+    Data are visible units in [0, 1], as scikit-learn's ``BernoulliRBM``
+    takes them: bits, or fractional values read as visible probabilities
+    (they enter the data statistics as they are; persistent chains started
+    from such rows draw their bits with those probabilities). Values above 1
+    are accepted as scikit-learn accepts them, although they are no
+    probabilities; negative values are refused (Ising spins ``s`` become
+    ``v = (s + 1) / 2`` first).
 
     Parameters
     ----------
@@ -130,6 +136,10 @@ class BernoulliRBM(RBMBase):
         two models given one int seed behave identically and independently.
         A Generator is drawn from once per call; None draws fresh entropy
         (the seed of a fit is kept in ``seed_``).
+    random_state : int, SeedSequence, Generator or None
+        scikit-learn's name for the same seed (its tools, e.g.
+        ``check_estimator``, set it): give ``rng`` or ``random_state``, not
+        both.
 
     Attributes
     ----------
@@ -199,7 +209,7 @@ class BernoulliRBM(RBMBase):
                  flip_moves: bool = True, flip_augment: bool = False,
                  n_temperatures: int = 8, beta_min: float = 0.3, init_scale: float = 0.01,
                  validation_fraction: float = 0.0, average_fraction: float = 0.25,
-                 dtype: str = "float64", rng=None):
+                 dtype: str = "float64", rng=None, random_state=None):
         self.n_hidden = n_hidden
         self.method = method
         self.k = k
@@ -222,8 +232,7 @@ class BernoulliRBM(RBMBase):
         self.average_fraction = average_fraction
         self.dtype = dtype
         self.rng = rng
-
-    _tempered = None
+        self.random_state = random_state
 
     def _validate_params(self) -> None:
         """Check every hyperparameter (scikit-learn habit: at fit, not in __init__)."""
@@ -271,14 +280,9 @@ class BernoulliRBM(RBMBase):
                                         "initialize the model first")
         return min(_AUTO_LR_MAX, _AUTO_LR_SCALE / math.sqrt(self.n_visible))
 
-    def _base_learning_rate(self) -> float:
-        return self.base_learning_rate
-
-    def _final_lr_fraction(self) -> float:
-        return self.final_lr_fraction
-
     def hyperparameters(self) -> dict:
-        """Constructor arguments except ``rng`` (stored in model files)."""
+        """Constructor arguments except the seed (``rng``, ``random_state``), as
+        stored in model files."""
         names = ("n_hidden", "method", "k", "n_chains", "learning_rate", "batch_size",
                  "n_epochs", "optimizer", "momentum", "weight_decay", "schedule",
                  "final_lr_fraction", "encoding", "flip_moves", "flip_augment",
@@ -297,7 +301,7 @@ class BernoulliRBM(RBMBase):
         n_visible : int
             Number of visible units (>= 1).
         X : array_like or None
-            Binary data for the visible biases.
+            Data in [0, 1] for the visible biases.
         rng : int, SeedSequence, Generator or None
             The stream of this call; by default one derived from the ``rng``
             hyperparameter (:mod:`mccore.rng`).
@@ -305,9 +309,10 @@ class BernoulliRBM(RBMBase):
         self._validate_params()
         n_visible = check_int("n_visible", n_visible, minimum=1)
         if X is not None:
-            X = check_data(X, name="X", n_features=n_visible, binary=True,
-                           model_name=type(self).__name__)
-        return self._initialize(n_visible, X, self._call_rng(rng, _KEY_INITIALIZE))
+            X = self._check_visible(X, name="X", n_features=n_visible, for_training=True)
+        self._initialize(n_visible, X, self._call_rng(rng, _KEY_INITIALIZE))
+        self._training = None
+        return self
 
     def _initialize(self, n_visible, X, rng) -> "BernoulliRBM":
         alpha = _ENCODINGS[self.encoding][0]
@@ -319,12 +324,6 @@ class BernoulliRBM(RBMBase):
         d = np.zeros(self.n_hidden)
         self._set_from_internal(U, c, d)
         self.n_features_in_ = n_visible
-        self.persistent_chains_ = None
-        self._opt = None
-        self._tempered = None
-        self.log_partition_ = None
-        self.epochs_done_ = 0
-        self._avg_sum, self._avg_count = None, 0
         if "history_" not in self.__dict__:
             self.history_ = {}
         return self
@@ -381,8 +380,33 @@ class BernoulliRBM(RBMBase):
         return {"U": U, "c": (self.visible_bias - al * bh * U.sum(axis=1)) / al,
                 "d": (self.hidden_bias - be * ah * U.sum(axis=0)) / ah}
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True     # negative values are refused (spins)
+        return tags
+
+    def _check_visible(self, X, *, name="X", n_features=None, for_training=False):
+        """Visible data: values in [0, 1] (bits, or probabilities as in
+        scikit-learn's BernoulliRBM; larger values are accepted as it accepts
+        them, negative ones refused). For training, binary data comes back as
+        uint8 and anything else as float64; otherwise float64."""
+        if not for_training:
+            self._check_initialized()
+            if n_features is None:
+                n_features = self.n_visible
+        arr = check_data(X, name=name, n_features=n_features, nonnegative=True, dtype=None,
+                         model_name=type(self).__name__)
+        if not for_training:
+            return arr.astype(np.float64, copy=False)
+        if arr.dtype == np.bool_ or (np.issubdtype(arr.dtype, np.unsignedinteger)
+                                     and (arr.size == 0 or arr.max() <= 1)):
+            binary = True
+        else:
+            binary = bool(np.all((arr == 0) | (arr == 1)))
+        return arr.astype(np.uint8 if binary else np.float64, copy=False)
+
     def _check_v(self, X, name="X"):
-        return self._check_x(X, name)
+        return self._check_visible(X, name=name)
 
     # ------------------------------------------------------------- the model
     def free_energy(self, X) -> np.ndarray:
@@ -582,44 +606,3 @@ class BernoulliRBM(RBMBase):
                 and min(self.n_visible, self.n_hidden) > MAX_EXACT_UNITS):
             return float(np.mean(self._pseudo_log_likelihood(V)))
         return float(np.mean(self.score_samples(V)))
-
-    # --------------------------------------------------------------- training
-    # the loop, the epoch and the monitoring live in rbm.training; these hooks
-    # say what is particular to the binary model
-    def _validate_training_data(self, X):
-        return check_data(X, name="X", binary=True, dtype=np.uint8,
-                          model_name=type(self).__name__)
-
-    def _hash_data(self, X) -> str:
-        return data_hash(X)
-
-    def _begin_fit(self) -> None:
-        self._split_seed = int(self._train_rng.integers(2**63))
-
-    def _training_data(self, X, X_val):
-        """(training rows, before augmentation; validation rows or None; monitoring rows)."""
-        if X_val is not None:
-            X_val = check_data(X_val, name="X_val", n_features=X.shape[1], binary=True,
-                               model_name=type(self).__name__)
-        elif self.validation_fraction > 0:
-            n_val = int(round(self.validation_fraction * X.shape[0]))
-            if 1 <= n_val < X.shape[0]:
-                perm = np.random.default_rng(self._split_seed).permutation(X.shape[0])
-                X, X_val = X[perm[n_val:]], X[perm[:n_val]]
-        rows = training.monitor_rows(X.shape[1], self.n_hidden)
-        return X, X_val, X[:rows].astype(np.float64)
-
-    def _augment(self, X):
-        if self.flip_augment:
-            return np.concatenate([X, 1 - X], axis=0)
-        return X
-
-    def _epoch(self, X, lr, average: bool = False) -> dict:
-        """One training epoch (:func:`rbm.training.bernoulli_epoch`)."""
-        return training.bernoulli_epoch(self, X, lr, average=average)
-
-    def _record(self, monitor, X_val, lr, stats) -> None:
-        training.bernoulli_record(self, monitor, X_val, lr, stats)
-
-    def _training_state(self) -> dict:
-        return training.training_state(self)

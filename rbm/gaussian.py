@@ -37,7 +37,6 @@ from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
 from mccore.validation import check_bool, check_choice, check_float, check_int
 
-from . import training
 from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_SAMPLE, RBMBase
 from ._utils import check_data, sigmoid, softplus
 from .optim import SCHEDULES
@@ -87,6 +86,10 @@ class GaussianBernoulliRBM(RBMBase):
         ``sample`` derives its own stream (:mod:`mccore.rng`), so calls
         never disturb one another; None draws fresh entropy (the seed of a
         fit is kept in ``seed_``).
+    random_state : int, SeedSequence, Generator or None
+        scikit-learn's name for the same seed (its tools, e.g.
+        ``check_estimator``, set it): give ``rng`` or ``random_state``, not
+        both.
 
     Attributes
     ----------
@@ -117,7 +120,7 @@ class GaussianBernoulliRBM(RBMBase):
                  n_chains: int = 100, learning_rate: float = 1e-2, batch_size: int = 100,
                  n_epochs: int = 100, optimizer: str = "adam", momentum: float = 0.5,
                  weight_decay: float = 0.0, schedule: str = "linear",
-                 init_scale: float = 0.01, rng=None):
+                 init_scale: float = 0.01, rng=None, random_state=None):
         self.n_hidden = n_hidden
         self.sigma_init = sigma_init
         self.learn_sigma = learn_sigma
@@ -133,6 +136,7 @@ class GaussianBernoulliRBM(RBMBase):
         self.schedule = schedule
         self.init_scale = init_scale
         self.rng = rng
+        self.random_state = random_state
 
     _sigma = None
 
@@ -165,7 +169,8 @@ class GaussianBernoulliRBM(RBMBase):
 
     # ------------------------------------------------------------------ setup
     def hyperparameters(self) -> dict:
-        """Constructor arguments except ``rng`` (for model files and provenance)."""
+        """Constructor arguments except the seed (``rng``, ``random_state``), as
+        stored in model files."""
         return {"n_hidden": self.n_hidden, "sigma_init": self.sigma_init,
                 "learn_sigma": self.learn_sigma, "method": self.method, "k": self.k,
                 "n_chains": self.n_chains, "learning_rate": self.learning_rate,
@@ -187,7 +192,9 @@ class GaussianBernoulliRBM(RBMBase):
         """
         self._validate_params()
         n_visible = check_int("n_visible", n_visible, minimum=1)
-        return self._initialize(n_visible, None, self._call_rng(rng, _KEY_INITIALIZE))
+        self._initialize(n_visible, None, self._call_rng(rng, _KEY_INITIALIZE))
+        self._training = None
+        return self
 
     def _initialize(self, n_visible, X, rng) -> "GaussianBernoulliRBM":
         self._weights = self.init_scale * rng.standard_normal((n_visible, self.n_hidden))
@@ -195,9 +202,6 @@ class GaussianBernoulliRBM(RBMBase):
         self._hidden_bias = np.zeros(self.n_hidden)
         self._sigma = np.full(n_visible, float(self.sigma_init))
         self.n_features_in_ = n_visible
-        self.persistent_chains_ = None
-        self._opt = None
-        self.epochs_done_ = 0
         if "history_" not in self.__dict__:
             self.history_ = {}
         return self
@@ -467,30 +471,14 @@ class GaussianBernoulliRBM(RBMBase):
         X = self._check_x(X)
         return -self._free_energy(X) - self.log_partition().mean
 
-    # ------------------------------------------------------------- training
-    # the loop and the epoch live in rbm.training; these hooks say what is
-    # particular to the Gaussian-binary model
-    def _validate_training_data(self, X):
-        return check_data(X, name="X", model_name=type(self).__name__)
-
-    def _hash_data(self, X) -> str:
-        return training._float_hash(X)
-
-    def _base_learning_rate(self) -> float:
+    @property
+    def base_learning_rate(self) -> float:
+        """The initial learning rate (``learning_rate``; the schedule starts there)."""
         return float(self.learning_rate)
 
-    def _training_data(self, X, X_val):
-        if X_val is not None:
-            raise InvalidParameterError("X_val is not supported by GaussianBernoulliRBM, "
-                                        "got an array")
-        return X, None, X
-
-    def _epoch(self, X, lr, average: bool = False) -> dict:
-        """One training epoch (:func:`rbm.training.gaussian_epoch`)."""
-        return training.gaussian_epoch(self, X, lr, average=average)
-
-    def _record(self, monitor, X_val, lr, stats) -> None:
-        training.gaussian_record(self, monitor, X_val, lr, stats)
-
-    def _training_state(self) -> dict:
-        return training.training_state(self)
+    @classmethod
+    def _hyperparameters_from_file(cls, hyperparameters: dict) -> dict:
+        hp = dict(hyperparameters)
+        if "sigma" in hp:            # files written before sigma_init was named so
+            hp["sigma_init"] = hp.pop("sigma")
+        return hp

@@ -18,9 +18,12 @@ Layout (format ``"isingrbm-rbm"``, version 1)::
                         persistent_chains, tempered_state, tempered_swaps,
                         optimizer/<m|s|velocity>/<param>, optimizer attr n_steps
 
+This module reads and writes arrays plus a kind, knowing no estimator
+class (:func:`write`, :func:`read`); the kind -> class registry and the
+public :func:`rbm.save` / :func:`rbm.load` are in :mod:`rbm.registry`.
 Files are written to a temporary file in the target folder and moved into
 place with ``os.replace``; an existing file is only replaced with
-``overwrite=True``. :func:`load` checks ``format`` and ``format_version``
+``overwrite=True``. :func:`read` checks ``format`` and ``format_version``
 and every dataset's shape, and raises :class:`FileFormatError` naming the
 file and the HDF5 path for anything foreign, truncated or corrupt.
 """
@@ -37,13 +40,18 @@ from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsEr
 from mccore.files import atomic_path
 from mccore.version import software_version
 
-__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["write", "read", "FORMAT", "FORMAT_VERSION", "PARAMETERS"]
 
 FORMAT = "isingrbm-rbm"
 FORMAT_VERSION = 1
 _RESERVED = {"format", "format_version", "kind", "n_visible", "n_hidden", "hyperparameters",
              "training_data_hash", "epochs_done", "created", "software_version",
              "log_partition", "log_partition_error", "metadata_keys", "fit_seed"}
+#: the parameter datasets of each kind of model, with their shapes
+PARAMETERS = {"bernoulli": {"weights": ("n_visible", "n_hidden"), "visible_bias": ("n_visible",),
+                            "hidden_bias": ("n_hidden",)},
+              "gaussian": {"weights": ("n_visible", "n_hidden"), "visible_bias": ("n_visible",),
+                           "hidden_bias": ("n_hidden",), "sigma": ("n_visible",)}}
 
 
 def _attr_value(value):
@@ -71,80 +79,77 @@ def _plain(value):
     return value
 
 
-def save(model, path, *, metadata: dict | None = None, overwrite: bool = False,
-         training_state: bool = False) -> Path:
-    """Write ``model`` to an HDF5 model file.
+def write(path, *, kind: str, hyperparameters: dict, parameters: dict, history: dict,
+          metadata: dict, data_hash: str | None = None, epochs_done: int = 0,
+          fit_seed=None, log_partition=None, training_state: dict | None = None,
+          overwrite: bool = False) -> Path:
+    """Write one model file (the layout above).
 
     Parameters
     ----------
-    model : BernoulliRBM or GaussianBernoulliRBM
-        A model with parameters.
     path : str or Path
         Output file.
-    metadata : dict or None
-        Provenance (data file, temperature, data hash, phase, ...), stored as
-        root attributes and read back into ``model.metadata_``. Merged over
-        the model's existing ``metadata_``.
+    kind : {"bernoulli", "gaussian"}
+        The model's kind; ``parameters`` must hold its :data:`PARAMETERS`.
+    hyperparameters : dict
+        JSON-able constructor arguments.
+    parameters : dict of str to ndarray
+        ``weights``, ``visible_bias``, ``hidden_bias`` (and ``sigma``).
+    history : dict of str to list
+        Per-epoch numbers.
+    metadata : dict
+        Provenance, one root attr per key (none of the reserved names).
+    data_hash, epochs_done, fit_seed, log_partition
+        Provenance of the training (``log_partition``: an Estimate or None).
+    training_state : dict or None
+        What a resumed fit needs (:meth:`rbm.training.TrainingState.to_dict`).
     overwrite : bool
         Replace an existing file.
-    training_state : bool
-        Also store what a resumed fit needs (optimizer state, chains, RNG).
-
-    Returns
-    -------
-    Path
 
     Raises
     ------
     OutputExistsError
         ``path`` exists and ``overwrite`` is False.
     InvalidParameterError
-        The model has no parameters, or a metadata key is reserved.
+        A metadata key is reserved.
     """
     import h5py
 
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists; pass overwrite=True to replace it")
-    if getattr(model, "weights", None) is None:
-        raise InvalidParameterError("the model has no parameters yet: fit it before saving")
-    meta = dict(getattr(model, "metadata_", {}) or {})
-    meta.update(metadata or {})
-    bad = sorted(set(meta) & _RESERVED)
+    bad = sorted(set(metadata) & _RESERVED)
     if bad:
         raise InvalidParameterError(f"metadata keys must not be any of {sorted(_RESERVED)}, "
                                     f"got {bad}")
+    weights = np.asarray(parameters["weights"], dtype=np.float64)
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["kind"] = model.kind
-            f.attrs["n_visible"] = int(model.weights.shape[0])
-            f.attrs["n_hidden"] = int(model.weights.shape[1])
-            f.attrs["hyperparameters"] = json.dumps(model.hyperparameters())
-            f.attrs["training_data_hash"] = getattr(model, "_data_hash", None) or ""
-            f.attrs["epochs_done"] = int(getattr(model, "epochs_done_", 0))
-            if getattr(model, "seed_", None) is not None:
-                f.attrs["fit_seed"] = json.dumps(model.seed_)
+            f.attrs["kind"] = kind
+            f.attrs["n_visible"] = int(weights.shape[0])
+            f.attrs["n_hidden"] = int(weights.shape[1])
+            f.attrs["hyperparameters"] = json.dumps(hyperparameters)
+            f.attrs["training_data_hash"] = data_hash or ""
+            f.attrs["epochs_done"] = int(epochs_done)
+            if fit_seed is not None:
+                f.attrs["fit_seed"] = json.dumps(fit_seed)
             f.attrs["created"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
             f.attrs["software_version"] = software_version()
-            lz = getattr(model, "log_partition_", None)
-            if lz is not None:
-                f.attrs["log_partition"] = float(lz.mean)
-                f.attrs["log_partition_error"] = float(lz.error)
-            f.attrs["metadata_keys"] = json.dumps(sorted(meta))
-            for key, value in meta.items():
+            if log_partition is not None:
+                f.attrs["log_partition"] = float(log_partition.mean)
+                f.attrs["log_partition_error"] = float(log_partition.error)
+            f.attrs["metadata_keys"] = json.dumps(sorted(metadata))
+            for key, value in metadata.items():
                 f.attrs[key] = _attr_value(value)
-            f.create_dataset("weights", data=np.asarray(model.weights, dtype=np.float64))
-            f.create_dataset("visible_bias", data=np.asarray(model.visible_bias, np.float64))
-            f.create_dataset("hidden_bias", data=np.asarray(model.hidden_bias, np.float64))
-            if model.kind == "gaussian":
-                f.create_dataset("sigma", data=np.asarray(model.sigma, dtype=np.float64))
+            for name in PARAMETERS[kind]:
+                f.create_dataset(name, data=np.asarray(parameters[name], dtype=np.float64))
             hist = f.create_group("history")
-            for key, values in (model.history_ or {}).items():
+            for key, values in history.items():
                 hist.create_dataset(key, data=np.asarray(values, dtype=np.float64))
-            if training_state and hasattr(model, "_training_state"):
-                _write_state(f.create_group("training_state"), model._training_state())
+            if training_state is not None:
+                _write_state(f.create_group("training_state"), training_state)
     return path
 
 
@@ -181,14 +186,17 @@ def _read_state(group) -> dict:
     return state
 
 
-def load(path):
-    """Read a model file written by :func:`save`.
+def read(path) -> dict:
+    """Read a model file written by :func:`write`.
 
     Returns
     -------
-    BernoulliRBM or GaussianBernoulliRBM
-        With parameters, ``history_``, ``metadata_`` (the provenance dict) and,
-        for checkpoints, the training state needed by ``fit(resume=True)``.
+    dict
+        ``kind``, ``hyperparameters`` (dict), ``parameters`` (dict of
+        float64 arrays of the kind's :data:`PARAMETERS`), ``history``,
+        ``metadata`` (the provenance dict), ``data_hash``, ``epochs_done``,
+        ``fit_seed``, ``log_partition`` (an Estimate or None) and
+        ``training_state`` (a dict for checkpoints, else None).
 
     Raises
     ------
@@ -220,8 +228,8 @@ def load(path):
                 f"{path}: unsupported format_version {version!r} (this software reads "
                 f"1..{FORMAT_VERSION})")
         kind = _plain(f.attrs.get("kind", None))
-        if kind not in ("bernoulli", "gaussian"):
-            raise FileFormatError(f"{path}: attr kind must be 'bernoulli' or 'gaussian', "
+        if kind not in PARAMETERS:
+            raise FileFormatError(f"{path}: attr kind must be one of {sorted(PARAMETERS)}, "
                                   f"got {kind!r}")
         try:
             n_visible = int(f.attrs["n_visible"])
@@ -243,10 +251,9 @@ def load(path):
                 raise FileFormatError(f"{path}: /{name} contains NaN or inf")
             return arr.astype(np.float64)
 
-        W = read("weights", (n_visible, n_hidden))
-        a = read("visible_bias", (n_visible,))
-        b = read("hidden_bias", (n_hidden,))
-        sigma = read("sigma", (n_visible,)) if kind == "gaussian" else None
+        sizes = {"n_visible": n_visible, "n_hidden": n_hidden}
+        parameters = {name: read(name, tuple(sizes[d] for d in dims))
+                      for name, dims in PARAMETERS[kind].items()}
         history = {}
         if "history" in f:
             for key, ds in f["history"].items():
@@ -264,30 +271,13 @@ def load(path):
         fit_seed = f.attrs.get("fit_seed", None)
         log_z = f.attrs.get("log_partition", None)
         log_z_err = f.attrs.get("log_partition_error", 0.0)
-
-    try:
-        if kind == "bernoulli":
-            from .bernoulli import BernoulliRBM
-            model = BernoulliRBM(**hp)
-            model._validate_params()
-            model.set_parameters(weights=W, visible_bias=a, hidden_bias=b)
-        else:
-            from .gaussian import GaussianBernoulliRBM
-            if "sigma" in hp:            # files written before sigma_init was named so
-                hp["sigma_init"] = hp.pop("sigma")
-            model = GaussianBernoulliRBM(**hp)
-            model._validate_params()
-            model.set_parameters(weights=W, visible_bias=a, hidden_bias=b, sigma=sigma)
-    except (TypeError, InvalidParameterError) as exc:
-        raise FileFormatError(f"{path}: invalid hyperparameters or parameters ({exc})") from None
-    model.history_ = history
-    model.metadata_ = metadata
-    model._data_hash = data_hash
-    model.epochs_done_ = epochs_done
-    model._training_state_dict = state
-    if fit_seed is not None:
-        model.seed_ = json.loads(_plain(fit_seed))
+    log_partition = None
     if log_z is not None:
         from mcstats import Estimate
-        model.log_partition_ = Estimate(mean=float(log_z), error=float(log_z_err))
-    return model
+        log_partition = Estimate(mean=float(log_z), error=float(log_z_err))
+    return {"kind": kind, "hyperparameters": hp, "parameters": parameters,
+            "history": history, "metadata": metadata, "data_hash": data_hash,
+            "epochs_done": epochs_done,
+            "fit_seed": None if fit_seed is None else json.loads(_plain(fit_seed)),
+            "log_partition": log_partition, "training_state": state}
+

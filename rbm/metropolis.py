@@ -219,7 +219,6 @@ hidden_bias = np.zeros(2)
 
         seq = seed_sequence(rng)
         self.seed = recorded_seed(seq)
-        self._seq = seq
         self._gibbs_rngs = [stream(seq, c, 0) for c in range(self.n_chains)]
         self._accept_rngs = [stream(seq, c, 1) for c in range(self.n_chains)]
         self._local_rng = stream(seq, 1 << 32)

@@ -191,20 +191,22 @@ def test_interrupted_fit_writes_nothing_and_resumes_exactly(fitted, data_path, t
     finished one), the checkpoint is kept, and resume=True ends bit for bit where
     the uninterrupted fit ends."""
     import rbm
+    from rbm.epochs import RECIPES
 
     result, ens = fitted
-    original, calls = rbm.BernoulliRBM._epoch, []
+    recipe = RECIPES["bernoulli"]
+    original, calls = recipe.epoch, []
 
-    def interrupted(self, *a, **k):
+    def interrupted(*a, **k):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(1)
-        return original(self, *a, **k)
+        return original(*a, **k)
 
     out = tmp_path / "m.h5"
-    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", interrupted)
+    monkeypatch.setattr(recipe, "epoch", staticmethod(interrupted))
     stopped = pipeline.fit_rbm(data_path, ens, SETTINGS, out=out, seed=7, resume=True)
-    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", original)
+    monkeypatch.setattr(recipe, "epoch", staticmethod(original))
     assert stopped.interrupted and not out.exists()
     assert pipeline.checkpoint_path(out).exists()
     resumed = pipeline.fit_rbm(data_path, ens, SETTINGS, out=out, seed=7, resume=True)

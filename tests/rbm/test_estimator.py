@@ -2,25 +2,14 @@
 training-loop contract (callback, early stop, checkpoint, resume that may
 extend a run, Ctrl-C).
 
-scikit-learn's own ``check_estimator`` suite runs on both RBMs. The
-binary-binary RBM refuses data that is not in {0, 1} (its visible units are
-bits), while most of scikit-learn's checks feed continuous data
-(``3 * uniform``, Gaussian blobs). So the suite runs twice for it:
-
-* on ``BernoulliRBM`` itself, every check passes except the ones listed in
-  ``_NON_BINARY_DATA_CHECKS``, which fail only because the check's data is not
-  binary (the refusal is the documented behaviour, tested in
-  ``test_io_and_validation.py``);
-* on ``_ThresholdedBernoulliRBM``, a test-only subclass whose two data-checking
-  hooks turn the checks' continuous data into bits (``x > 0.5``) after the
-  estimator's own validation, so that every check -- the listed ones
-  included -- runs through the real estimator code (parameters, fit,
-  transform, score, pickling, cloning, idempotence, invariances) and passes.
-
-No check is skipped for ``GaussianBernoulliRBM``. scikit-learn itself skips
-``check_array_api_input`` for all three unless the environment variable
-``SCIPY_ARRAY_API=1`` is set (the RBMs are NumPy-only; they do not claim
-array-API support).
+scikit-learn's own ``check_estimator`` suite runs on both RBMs as their
+default constructors make them, with no expected failure: the binary RBM
+takes data in [0, 1] as scikit-learn's BernoulliRBM does (its
+``positive_only`` tag says that negative values are refused), and the
+checks fix the seed through ``random_state``, scikit-learn's name for the
+``rng`` hyperparameter. scikit-learn itself skips ``check_array_api_input``
+unless the environment variable ``SCIPY_ARRAY_API=1`` is set (the RBMs are
+NumPy-only; they do not claim array-API support).
 """
 
 from __future__ import annotations
@@ -34,52 +23,10 @@ import rbm
 from mccore.errors import InvalidParameterError
 from mccore.training import TrainingStep
 from rbm import BernoulliRBM, GaussianBernoulliRBM
-from rbm._utils import check_data
 from rbm.partition import binary_states
 
-# the checks that fail on BernoulliRBM only because their data is not in {0, 1}
-_NON_BINARY_DATA_CHECKS = (
-    "check_fit_score_takes_y", "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
-    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
-    "check_transformer_general", "check_transformer_preserve_dtypes",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-    "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
-    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
-    "check_fit2d_predict1d",
-)
-_REASON = ("the check feeds continuous data; the binary RBM refuses entries outside {0, 1} "
-           "(the same check passes on _ThresholdedBernoulliRBM)")
 
-
-class _ThresholdedBernoulliRBM(BernoulliRBM):
-    """BernoulliRBM that turns validated real data into bits (``x > 0.5``), for
-    scikit-learn's checks only (they generate continuous data)."""
-
-    def _validate_training_data(self, X):
-        X = check_data(X, name="X", model_name=type(self).__name__)
-        return (X > 0.5).astype(np.uint8)
-
-    def _check_x(self, X, name="X"):
-        self._check_initialized()
-        X = check_data(X, name=name, n_features=self.n_visible, model_name=type(self).__name__)
-        return (X > 0.5).astype(np.float64)
-
-
-def _expected_failures(estimator):
-    if type(estimator) is BernoulliRBM:
-        return dict.fromkeys(_NON_BINARY_DATA_CHECKS, _REASON)
-    return {}
-
-
-@parametrize_with_checks(
-    [BernoulliRBM(3, n_epochs=1, batch_size=10, rng=0),
-     _ThresholdedBernoulliRBM(3, n_epochs=1, batch_size=10, rng=0),
-     GaussianBernoulliRBM(2, n_epochs=1, batch_size=10, rng=0)],
-    expected_failed_checks=_expected_failures)
+@parametrize_with_checks([BernoulliRBM(), GaussianBernoulliRBM()])
 def test_scikit_learn_check_estimator(estimator, check):
     check(estimator)
 
@@ -195,6 +142,59 @@ def test_calls_do_not_disturb_one_another(cls, make):
     other.fit(X)
     np.testing.assert_array_equal(other.weights, alone.weights)
     assert busy.seed_ == 7
+
+
+@pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
+def test_random_state_is_scikit_learns_name_for_rng(data, cls):
+    """scikit-learn's tools fix a seed through ``random_state``: it means what
+    ``rng`` means (same fit, same recorded seed), both are stored untouched,
+    and giving both is refused."""
+    X = data if cls is BernoulliRBM else data + 0.1
+    a = cls(3, n_epochs=2, rng=5).fit(X)
+    b = cls(3, n_epochs=2, random_state=5).fit(X)
+    c = clone(cls(3, n_epochs=2)).set_params(random_state=5).fit(X)
+    for other in (b, c):
+        np.testing.assert_array_equal(other.weights, a.weights)
+        assert other.seed_ == a.seed_ == 5
+    np.testing.assert_array_equal(b.sample(3, n_steps=2), a.sample(3, n_steps=2))
+    g = np.random.default_rng(1)
+    assert cls(3, random_state=g).get_params()["random_state"] is g
+    with pytest.raises(InvalidParameterError, match="not both"):
+        cls(3, n_epochs=1, rng=1, random_state=1).fit(X)
+    with pytest.raises(InvalidParameterError, match="random_state must be"):
+        cls(3, n_epochs=1, random_state=-1).fit(X)
+
+
+def test_tags_say_what_the_estimators_accept():
+    """The binary RBM refuses negative values (scikit-learn's ``positive_only``);
+    both are deterministic given a fixed seed (scikit-learn's meaning of
+    ``non_deterministic``)."""
+    from sklearn.utils import get_tags
+
+    assert get_tags(BernoulliRBM()).input_tags.positive_only
+    assert not get_tags(GaussianBernoulliRBM()).input_tags.positive_only
+    for model in (BernoulliRBM(), GaussianBernoulliRBM()):
+        assert not get_tags(model).non_deterministic
+        assert get_tags(model).transformer_tags is not None
+
+
+def test_fractional_data_are_visible_probabilities_as_in_scikit_learn():
+    """Values in [0, 1]: ``transform`` is scikit-learn's BernoulliRBM's
+    ``sigmoid(b + v W)`` for the same parameters, and the free energy is
+    ``-a.v - sum_j softplus(b_j + (v W)_j)`` at fractional ``v`` too."""
+    from sklearn.neural_network import BernoulliRBM as SklearnRBM
+
+    rng = np.random.default_rng(3)
+    X = rng.random((30, 5))
+    ours = BernoulliRBM(4, n_epochs=3, batch_size=10, rng=0).fit(X)
+    theirs = SklearnRBM(n_components=4)
+    theirs.components_ = ours.weights.T.copy()
+    theirs.intercept_hidden_ = ours.hidden_bias.copy()
+    theirs.intercept_visible_ = ours.visible_bias.copy()
+    np.testing.assert_allclose(ours.transform(X), theirs.transform(X), rtol=1e-12)
+    pre = X @ ours.weights + ours.hidden_bias
+    np.testing.assert_allclose(ours.free_energy(X), -(X @ ours.visible_bias)
+                               - np.logaddexp(0.0, pre).sum(axis=1), rtol=1e-12)
 
 
 def test_fresh_entropy_is_recorded_and_reproduces_the_fit(tmp_path, data):

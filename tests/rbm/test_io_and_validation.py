@@ -144,7 +144,7 @@ def test_invalid_hyperparameters(kwargs, pattern):
 
 def test_bad_data(data):
     m = BernoulliRBM(3, n_epochs=1, rng=0)
-    with pytest.raises(InvalidParameterError, match=r"binary.*\{0, 1\}"):
+    with pytest.raises(InvalidParameterError, match=r"Negative values.*v = \(s \+ 1\) / 2"):
         m.fit(2 * data.astype(float) - 1)  # spins instead of visible units
     with pytest.raises(InvalidParameterError, match="finite"):
         bad = data.astype(float)
@@ -186,10 +186,23 @@ def test_out_of_range_settings_always_raise(n_hidden, lr, sigma):
 
 
 @settings(max_examples=30, deadline=None)
-@given(value=st.one_of(st.floats(allow_nan=True, allow_infinity=True).filter(
-    lambda x: x not in (0.0, 1.0)), st.integers().filter(lambda x: x not in (0, 1))))
-def test_any_non_binary_entry_is_rejected(value):
+@given(value=st.one_of(st.floats(max_value=-1e-300), st.integers(min_value=-10**6, max_value=-1),
+                       st.sampled_from([np.nan, np.inf, -np.inf])))
+def test_any_negative_or_non_finite_entry_is_rejected(value):
     X = np.zeros((4, 3))
     X[2, 1] = value
     with pytest.raises(InvalidParameterError):
         BernoulliRBM(2, n_epochs=1, rng=0).fit(X)
+    m = BernoulliRBM(2, rng=0).initialize(3)
+    with pytest.raises(InvalidParameterError):
+        m.transform(X)
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.floats(min_value=0.0, max_value=1.0))
+def test_any_entry_in_the_unit_interval_is_accepted(value):
+    """Visible probabilities, as scikit-learn's BernoulliRBM takes them."""
+    X = np.zeros((4, 3))
+    X[2, 1] = value
+    m = BernoulliRBM(2, n_epochs=1, rng=0).fit(X)
+    assert np.all(np.isfinite(m.transform(X))) and np.all(np.isfinite(m.score_samples(X)))

@@ -14,18 +14,24 @@ from rbm import BernoulliRBM
 from rbm.bernoulli import _ENCODINGS
 from rbm.negative_phase import InternalParams, _draw
 from rbm.optim import SGD, Adam
-from rbm.training import _sufficient_statistics
+
+from statistics_reference import sufficient_statistics
 
 
+@pytest.mark.parametrize("fractional", [False, True])
 @pytest.mark.parametrize("method", ["pcd", "pt"])
 @pytest.mark.parametrize("encoding", sorted(_ENCODINGS))
-def test_one_update_ascends_data_minus_chain_statistics(method, encoding):
+def test_one_update_ascends_data_minus_chain_statistics(method, encoding, fractional):
     """With plain SGD (no momentum) and one minibatch holding all the data, the
     parameter change of one epoch is exactly ``lr * (<stats>_data -
     <stats>_chains)`` at the old parameters, where the chains are the negative
-    samples the update used (kept as ``persistent_chains_``)."""
+    samples the update used (kept as ``persistent_chains_``). Fractional data
+    (visible probabilities, as in scikit-learn's BernoulliRBM) enter the data
+    statistics as they are, while the chains stay bits."""
     rng = np.random.default_rng(5)
     X = (rng.random((37, 6)) < 0.4).astype(np.uint8)
+    if fractional:
+        X = np.where(X == 1, 0.9, 0.15) * rng.random((37, 6)) ** 0.1
     m = BernoulliRBM(4, method=method, k=2, n_chains=13, batch_size=64, optimizer="sgd",
                      momentum=0.0, learning_rate=0.05, encoding=encoding,
                      average_fraction=0.0, rng=3).initialize(6)
@@ -36,8 +42,10 @@ def test_one_update_ascends_data_minus_chain_statistics(method, encoding):
     p = InternalParams(before["U"], before["c"], before["d"], *_ENCODINGS[encoding])
     m.partial_fit(X)
     after = m._to_internal()
-    pos = _sufficient_statistics(p.encode(X), p)
-    neg = _sufficient_statistics(p.encode(m.persistent_chains_), p)
+    pos = sufficient_statistics(p.encode(X), p)
+    neg = sufficient_statistics(p.encode(m.persistent_chains_), p)
+    chains = m.persistent_chains_
+    assert chains.dtype == np.uint8 and set(np.unique(chains)) <= {0, 1}
     for key in ("U", "c", "d"):
         np.testing.assert_allclose(after[key] - before[key], 0.05 * (pos[key] - neg[key]),
                                    rtol=1e-9, atol=1e-12)
@@ -95,15 +103,24 @@ def test_momentum_matches_the_textbook_rule():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
-def test_non_binary_values_are_rejected_before_any_conversion(dtype):
-    """Training keeps data as uint8: 0.5 (which a cast would turn into 0) or 2
-    must still be rejected."""
+def test_values_are_checked_and_kept_before_any_conversion(dtype):
+    """Binary training data is kept as uint8; a negative entry (-1, which a cast
+    would wrap to 255) must be refused, and a fraction (0.5, which a cast would
+    turn into 0) must reach training as it is."""
     X = np.zeros((4, 3), dtype=dtype)
-    X[1, 2] = 2 if dtype == np.int64 else 0.5
-    with pytest.raises(InvalidParameterError, match="binary"):
-        BernoulliRBM(2, n_epochs=1, rng=0).fit(X)
-    with pytest.raises(InvalidParameterError, match="binary"):
-        BernoulliRBM(2, rng=0).partial_fit(X)
+    X[0] = 1
+    negative = X.copy()
+    negative[1, 2] = -1
+    with pytest.raises(InvalidParameterError, match="Negative values"):
+        BernoulliRBM(2, n_epochs=1, rng=0).fit(negative)
+    with pytest.raises(InvalidParameterError, match="Negative values"):
+        BernoulliRBM(2, rng=0).partial_fit(negative)
+    if dtype != np.int64:
+        half = X.copy()
+        half[1, 2] = 0.5
+        a = BernoulliRBM(2, n_epochs=1, rng=0).fit(half)
+        b = BernoulliRBM(2, n_epochs=1, rng=0).fit(X)
+        assert not np.array_equal(a.visible_bias, b.visible_bias)
 
 
 def _blas_can_use_two_threads():
