@@ -39,11 +39,13 @@ Usage::
     python benchmarks/rbm_mcmc.py --quick          # L = 8, short series (minutes)
     python benchmarks/rbm_mcmc.py                  # L = 8, 16, 32 (hours on 2 cores)
     python benchmarks/rbm_mcmc.py --quick --json   # JSON records on stdout
+
+``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
+conditions, records) with the target lines under ``"targets"``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -52,6 +54,11 @@ import tempfile
 import time
 
 import numpy as np
+
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 TEMPERATURES = (1.5, 2.269, 3.5)
 SIZES = (8, 16, 32)
@@ -167,10 +174,9 @@ def train(L, T, args, folder) -> tuple[object, dict]:
 
 def run(args) -> list[dict]:
     from ising import finite_lattice, resolve_algorithm
-    from mccore.parallel import numba_threads, single_threaded_blas
 
     records = []
-    with tempfile.TemporaryDirectory() as folder, single_threaded_blas(), numba_threads(1):
+    with tempfile.TemporaryDirectory() as folder, harness.threads(1):
         for L in args.sizes:
             for T in args.temperatures:
                 model, info = train(L, T, args, folder)
@@ -263,11 +269,7 @@ def targets(records) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="L = 8 only, 2000 training samples, 20 epochs, 16 images, "
-                             "1500 proposals/sweeps per series")
-    parser.add_argument("--json", action="store_true", help="JSON records on stdout")
+    parser = harness.parser(__doc__)
     parser.add_argument("--markdown", metavar="JSON",
                         help="print the Markdown table of a saved --json output and exit")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
@@ -307,10 +309,9 @@ def main(argv=None) -> int:
         print(line, file=out)
     print(f"total {time.perf_counter() - start:.0f} s", file=out)
     if args.json:
-        json.dump({"records": records, "targets": summary}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        harness.emit(harness.document("rbm_mcmc", args, records, targets=summary))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(main))
