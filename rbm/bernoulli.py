@@ -43,7 +43,7 @@ from mcstats import Estimate
 
 from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_LOG_PARTITION, _KEY_SAMPLE, RBMBase
 from ._utils import check_data, sigmoid, softplus
-from .epochs import data_hash
+from .epochs import data_hash  # noqa: F401 (the provenance hash, imported from here by the app)
 from .negative_phase import InternalParams, advance_chains, gibbs
 from .optim import SCHEDULES
 from .partition import (
@@ -51,7 +51,7 @@ from .partition import (
     bernoulli_log_partition_ais,
     bernoulli_log_partition_exact,
 )
-__all__ = ["BernoulliRBM", "data_hash"]
+__all__ = ["BernoulliRBM"]
 
 _ENCODINGS = {"pm1": (2.0, -1.0, 2.0, -1.0), "pm1-visible": (2.0, -1.0, 1.0, 0.0),
               "01": (1.0, 0.0, 1.0, 0.0)}

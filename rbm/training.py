@@ -58,11 +58,11 @@ from mccore.training import check_resume_settings, run_steps
 from mccore.validation import check_bool, check_int
 
 from . import io
-from .epochs import RECIPES, data_hash
+from .epochs import RECIPES
 from .negative_phase import TemperedChains
 from .optim import learning_rate_at, make_optimizer
 
-__all__ = ["TrainingState", "data_hash", "fit", "partial_fit", "resume_settings"]
+__all__ = ["TrainingState", "fit", "partial_fit", "resume_settings"]
 
 
 class TrainingState:

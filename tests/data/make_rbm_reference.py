@@ -8,6 +8,12 @@ exactly. The file records the numpy, numba, scipy and scikit-learn versions
 it was made with: floating-point bit patterns are tied to them (BLAS, SIMD
 ufuncs, compiled kernels), so the test skips under other versions.
 
+``rbm_checkpoint_pt_sgd_b6ec560.h5`` beside it is a checkpoint written by
+b6ec560's own code: ``rbm.BernoulliRBM(**_BERNOULLI["pt_sgd"] | {"n_epochs":
+1}).fit(_binary_data(), checkpoint=path)``, run with that commit's
+``rbm``, ``mccore`` and ``mcstats`` on ``PYTHONPATH`` (``git archive
+b6ec560 rbm mccore mcstats``); the test resumes it with the current code.
+
 Only public API is used (constructors, ``fit`` with a checkpoint and
 ``resume``, ``partial_fit``, ``initialize``, ``sample``, ``gibbs``,
 ``log_partition``), so the same scenarios run before and after a
