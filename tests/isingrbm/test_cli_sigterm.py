@@ -184,3 +184,63 @@ def test_sample_exact_sigterm_mid_production_resumes_bit_for_bit(tmp_path, model
     before = out.stat().st_mtime_ns
     assert cli.main([*map(str, args), "--out", str(out), "--resume", "--quiet"]) == 0
     assert out.stat().st_mtime_ns == before and no_leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------
+# generate
+
+
+def test_generate_sigterm_keeps_the_samples_and_no_lock(tmp_path, hdf5_content):
+    """Issue 19: SIGTERM left ``.e.h5.lock``; now: one line, exit 143, the samples so
+    far kept, and --resume ends where an uninterrupted run ends."""
+    n = "20000"
+    args = ["generate", "--size", "8", "-T", "2.0", "3.0", "--samples", n, "--algorithm",
+            "metropolis", "--seed", "5", "--chains", "8", "--checkpoint-every", "0.05"]
+    out = tmp_path / "e.h5"
+    proc = start([*args, "--out", out], tmp_path)
+    seen = stop_at_line(proc, f"/{n} samples")
+    status, err = terminate(proc, seen)
+    assert status == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "isingrbm generate: interrupted", err
+    assert no_leftovers(tmp_path) == []
+    assert cli.main([*args, "--out", str(out), "--resume", "--quiet"]) == 0
+    reference = tmp_path / "reference.h5"
+    assert cli.main([*args, "--out", str(reference), "--quiet"]) == 0
+    assert hdf5_content(out) == hdf5_content(reference)
+
+
+# --------------------------------------------------------------------------
+# gan fit
+
+
+def test_gan_fit_sigterm_checkpoints_before_its_epoch_interval(tmp_path):
+    """Issue 19: SIGTERM saved nothing before the first checkpoint (epoch 5); now the
+    epoch in progress is given up and the last completed one is checkpointed."""
+    pytest.importorskip("torch")
+    import ising
+
+    data = tmp_path / "d.h5"
+    ising.simulate(4, [3.0], 256, rng=1, path=data)
+    args = ["gan", "fit", data, "--temperature", "3", "--seed", "5", "--epochs", "6",
+            "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
+            "--batch-size", "16", "--checkpoint-every", "100"]
+    out = tmp_path / "g.pt"
+    proc = start([*args, "--out", out], tmp_path)
+    seen = stop_at_line(proc, "GAN fit: 2/6 epoch")
+    status, err = terminate(proc, seen)
+    assert status == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "isingrbm gan fit: interrupted", err
+    checkpoint = tmp_path / "g.pt.ckpt"
+    assert checkpoint.exists() and not out.exists()
+    assert no_leftovers(tmp_path) == []
+    import gan
+
+    assert 2 <= gan.IsingGAN.load(checkpoint).n_epochs_trained_ < 6
+    assert cli.main([*map(str, args), "--out", str(out), "--resume", "--quiet"]) == 0
+    reference = tmp_path / "reference.pt"
+    assert cli.main([*map(str, args), "--out", str(reference), "--quiet"]) == 0
+    a, b = gan.IsingGAN.load(out), gan.IsingGAN.load(reference)
+    assert a.n_epochs_trained_ == b.n_epochs_trained_ == 6
+    np.testing.assert_array_equal(a.sample(50, rng=1), b.sample(50, rng=1))
