@@ -7,9 +7,22 @@ optimizer step -> finite check -> history/callback. After the last iteration
 a final sampling run at fixed parameters gives the reported energy with a
 blocking error (:func:`mcstats.estimate`, walkers blocked separately).
 
+Statistics are reduced in a fixed order: every rank gathers all walkers'
+local energies and log-derivatives (in global walker order) and computes
+the same sums, so ``mpiexec -n K`` gives bit-identical numbers to one
+process for the same seed. An optional trust region (``max_change``) halves
+a step until the variance over the batch of the change of ``log psi`` is
+at most ``max_change`` (the linear model behind SR fails near saddles such
+as ``W = 0`` of the symmetric RBM, where one natural-gradient step can
+change the state completely).
+
 NaN/inf in the energies or parameters raises :class:`mccore.errors.DivergenceError`
 carrying the last good parameters (``last_good_params``) and the partial
 result (``partial_result``); the wavefunction is reset to those parameters.
+The final run's health (:func:`vmc.health.assess`: acceptance, R-hat of
+E_L, a zero error bar where that can only mean stuck chains) is checked;
+a failing check gives ``status = "unhealthy"`` with the problems in
+``message`` and ``health``, never ``"complete"``.
 Ctrl-C (KeyboardInterrupt) ends the loop and returns a partial result
 (``status = "interrupted"``) whose energy comes from the last iteration.
 """
@@ -31,14 +44,21 @@ from mccore.validation import check_memory
 from mccore.training import check_resume_settings, run_steps
 
 from .hamiltonian import INTERACTIONS, Hamiltonian
-from .mpi import allreduce_sum, gather_rows, is_root
+from .health import assess
+from .mpi import gather_rows, is_root
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
 from .result import VMCResult
 from .samplers import SAMPLERS, make_sampler
 from .wavefunction import FORMS, Wavefunction, _check_int, _check_positive, cusp_constant
 
-__all__ = ["VMC", "run", "JASTROWS", "NO_CUSP_NOTE", "HISTORY_KEYS", "RESUME_FREE_SETTINGS",
+__all__ = ["VMC", "run", "FINISHED", "load_resume_source", "JASTROWS", "NO_CUSP_NOTE", "HISTORY_KEYS", "RESUME_FREE_SETTINGS",
            "OMEGA_RANGE", "resume_settings", "sgd_stable_rate", "memory_estimate"]
+
+#: statuses of a finished run (one that can be extended, or returned as it is)
+FINISHED = ("complete", "unhealthy")
+
+#: most halvings of one step by the trust region (:class:`VMC`'s ``max_change``)
+MAX_HALVINGS = 30
 
 HISTORY_KEYS = ("energy", "variance", "acceptance", "grad_norm", "step", "params")
 
@@ -77,10 +97,31 @@ class VMC:
     sampler : vmc.samplers sampler
     optimizer : vmc.optimizers optimizer
     comm : mpi4py communicator or None
-        Ranks share the walkers; sums go over all ranks.
+        Ranks share the walkers; every rank gathers all walkers' rows and
+        reduces them in walker order (bit-identical to one process). The
+        optimizer therefore sees every sample and must not sum over ranks
+        itself (an :class:`vmc.optimizers.SR` with ``comm`` is refused).
+    max_change : float or None
+        Trust region: the largest allowed variance over the batch of
+        ``log psi_new(x) - log psi_old(x)`` per step; a step beyond it is
+        halved (at most :data:`MAX_HALVINGS` times). Needs the
+        wavefunction's ``log_psi``. None: no limit.
     """
 
-    def __init__(self, hamiltonian, wavefunction, sampler, optimizer, *, comm=None):
+    def __init__(self, hamiltonian, wavefunction, sampler, optimizer, *, comm=None,
+                 max_change: float | None = None):
+        if getattr(optimizer, "comm", None) is not None:
+            raise InvalidParameterError(
+                "the VMC driver gathers every sample on every rank; build the optimizer "
+                "without comm")
+        if max_change is not None:
+            max_change = float(max_change)
+            if not (math.isfinite(max_change) and max_change > 0):
+                raise InvalidParameterError(
+                    f"max_change must be a finite number > 0 or None, got {max_change!r}")
+            if not hasattr(wavefunction, "log_psi"):
+                raise InvalidParameterError("max_change needs a wavefunction with log_psi")
+        self.max_change = max_change
         if hasattr(hamiltonian, "n_particles") and (
                 hamiltonian.n_particles, hamiltonian.n_dims) != (wavefunction.n_particles,
                                                                  wavefunction.n_dims):
@@ -95,20 +136,42 @@ class VMC:
         self.comm = comm
 
     def _statistics(self, x):
-        """Mean/variance of E_L, the gradient and centred O (sums over ranks)."""
+        """Mean/variance of E_L, the gradient and centred O of all walkers (every rank).
+
+        Rows are gathered in global walker order and reduced identically on
+        every rank, so the numbers do not depend on the number of ranks.
+        """
         wf = self.wavefunction
-        e = self.hamiltonian.local_energy(wf, x)
-        O = wf.log_psi_param_grad(x)
+        e = gather_rows(self.comm, self.hamiltonian.local_energy(wf, x))
+        O = gather_rows(self.comm, wf.log_psi_param_grad(x))
         n = e.size
-        sums = allreduce_sum(self.comm, np.array([e.sum(), (e * e).sum(), n]))
-        o_sum = allreduce_sum(self.comm, O.sum(axis=0))
-        eo_sum = allreduce_sum(self.comm, e @ O)
-        n_total = sums[2]
-        e_mean = sums[0] / n_total
-        e_var = max(sums[1] / n_total - e_mean**2, 0.0)
-        o_mean = o_sum / n_total
-        grad = 2.0 * (eo_sum / n_total - e_mean * o_mean)
-        return e, e_mean, e_var, grad, O - o_mean
+        e_mean = float(np.mean(e))
+        e_var = float(np.mean((e - e_mean) ** 2))
+        O_c = O - np.mean(O, axis=0)
+        grad = (2.0 / n) * ((e - e_mean) @ O_c)
+        return e, e_mean, e_var, grad, O_c
+
+    def _trust_region(self, x, old, delta):
+        """``delta`` halved until ``Var_x[log psi(old + delta) - log psi(old)] <= max_change``.
+
+        Returns ``(delta, halvings)``; the wavefunction keeps ``old``.
+        """
+        wf = self.wavefunction
+        lp_old = wf.log_psi(x)
+        halvings = 0
+        try:
+            while True:
+                wf.params = old + delta
+                with np.errstate(all="ignore"):
+                    change = gather_rows(self.comm, wf.log_psi(x) - lp_old)
+                    spread = float(np.var(change))
+                if (math.isfinite(spread) and spread <= self.max_change) \
+                        or halvings >= MAX_HALVINGS:
+                    return delta, halvings
+                delta = 0.5 * delta
+                halvings += 1
+        finally:
+            wf.params = old
 
     def run(self, n_iterations: int, *, n_samples: int = 10_000,
             n_final_samples: int | None = None, rng=None, progress: bool = False,
@@ -153,7 +216,9 @@ class VMC:
             and history are restored and the loop continues at its iteration
             count, so an interrupted run finishes with the numbers an
             uninterrupted one gives, and a finished one can be extended.
-            The caller checks that the model-defining settings match.
+            The caller checks that the model-defining settings match. A
+            finished result (``"complete"`` or ``"unhealthy"``) with at least
+            ``n_iterations`` iterations is returned as it is.
 
         Returns
         -------
@@ -169,6 +234,9 @@ class VMC:
         """
         n_iterations = _check_int("n_iterations", n_iterations, 0)
         n_samples = _check_int("n_samples", n_samples, 1)
+        if resume_from is not None and resume_from.status in FINISHED \
+                and n_iterations <= resume_from.iterations:
+            return resume_from    # finished, nothing to add: the result as it is
         n_walkers = self.sampler.n_walkers_total
         if n_final_samples is None:
             n_final_samples = 4 * n_samples
@@ -210,14 +278,21 @@ class VMC:
                                            wf.params.copy(), history, done, settings, notes)
                 e_all = gather_rows(self.comm, e)
                 energy = _energy_estimate(e_all)
-                return self._result(energy, energy.variance, batch.acceptance, history, done,
-                                    settings, notes, status, message, wf.params.copy(), e_all,
-                                    state)
+                health = assess(e_all, batch.acceptance, energy.error, zero_error_suspect=bool(
+                    getattr(self.hamiltonian, "zero_error_suspect", False)))
+                if not health["ok"]:
+                    status = "unhealthy"
+                    message = "unhealthy result: " + "; ".join(health["problems"])
+                result = self._result(energy, energy.variance, batch.acceptance, history, done,
+                                      settings, notes, status, message, wf.params.copy(), e_all,
+                                      state)
+                result.health = health
+                return result
             except KeyboardInterrupt:
                 status, message = "interrupted", "interrupted during the final estimate"
         # partial result from the last iteration
         if self._last_e is not None:
-            e_all = gather_rows(self.comm, self._last_e)
+            e_all = self._last_e
             energy = _energy_estimate(e_all)
             acc = history["acceptance"][-1]
         else:
@@ -236,9 +311,12 @@ class VMC:
             raise self._divergence(f"non-finite local energy or gradient at iteration {it}",
                                    last_good, history, it, settings, notes)
         history["params"].append(last_good)
-        self._last_e = e.reshape(batch.x.shape[:2])
+        self._last_e = e.reshape(-1, batch.x.shape[1])   # all walkers, in walker order
         with np.errstate(all="ignore"):
             delta = self.optimizer.step(grad, O_c)
+        if self.max_change is not None and np.all(np.isfinite(delta)):
+            delta, _ = self._trust_region(batch.flat, last_good, delta)
+        with np.errstate(all="ignore"):
             new = wf.params + delta
             grad_norm = float(np.sqrt(np.sum(grad * grad)))
         record = {"energy": float(e_mean), "variance": float(e_var),
@@ -332,7 +410,7 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         n_final_samples: int | None = None, form: str = "sqrt", sigma: float | None = None,
         init_scale: float = 0.1, n_threads: int | None = None, rng=None,
         progress: bool = False, callback=None, comm="auto", checkpoint=None,
-        checkpoint_every: int = 10, resume: bool = False) -> VMCResult:
+        checkpoint_every: int = 10, resume: bool = False, resume_from=None) -> VMCResult:
     """Find the ground-state energy of N trapped particles with an RBM trial state.
 
     Parameters
@@ -399,6 +477,10 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         extended). Every other setting that defines the run must match
         (:func:`mccore.training.check_resume_settings`); the thread count,
         ``n_final_samples`` and the number of MPI ranks may change.
+    resume_from : path or None
+        With ``resume``: a finished result file to extend when ``checkpoint``
+        does not exist (read only; nothing is copied). A finished result
+        with at least ``n_iterations`` iterations is returned unchanged.
 
     Returns
     -------
@@ -449,9 +531,8 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         learning_rate = DEFAULT_LEARNING_RATES[optimizer]
         if optimizer == "sgd":
             learning_rate = min(learning_rate, sgd_stable_rate(omega, n_hidden) / 2)
-    previous = None
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        previous = VMCResult.load(checkpoint)
+    previous = load_resume_source(resume, checkpoint, resume_from)
+    if previous is not None:
         if rng is None:
             rng = previous.parameters.get("seed")
     seq = seed_sequence(rng)
@@ -467,7 +548,7 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
                       init_scale=init_scale, rng=np.random.default_rng(seq_wf))
     smp = make_sampler(sampler, n_walkers, rng=seq_sampler, comm=comm, n_threads=n_threads)
     opt_kwargs = {} if optimizer == "sr" else {"n_planned": max(n_iterations, 1)}
-    opt = make_optimizer(optimizer, learning_rate, comm=comm, **opt_kwargs)
+    opt = make_optimizer(optimizer, learning_rate, **opt_kwargs)
     settings = {"particles": n_particles, "dims": n_dims, "omega": omega,
                 "interaction": interaction, "hidden": n_hidden, "jastrow": jastrow,
                 "form": form, "sigma": float(wf.sigma[0]), "sampler": sampler,
@@ -491,6 +572,17 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
                           progress=progress, callback=callback, settings=settings, notes=notes,
                           checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                           resume_from=previous)
+
+
+def load_resume_source(resume: bool, checkpoint=None, resume_from=None):
+    """The result a run continues from: ``checkpoint`` if it exists, else
+    ``resume_from`` (a finished result to extend) if it exists, else None."""
+    if not resume:
+        return None
+    for path in (checkpoint, resume_from):
+        if path is not None and os.path.exists(path):
+            return VMCResult.load(path)
+    return None
 
 
 def resume_settings(settings: dict) -> dict:

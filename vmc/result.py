@@ -3,10 +3,12 @@
 File layout (format ``"isingrbm-vmc"``, version 1)::
 
     /            attrs: format, format_version, status ("complete" |
-                        "interrupted" | "diverged"), message, iterations,
+                        "unhealthy" | "interrupted" | "diverged"), message, iterations,
                         exact (NaN if unknown), variance, acceptance,
                         energy (JSON of the Estimate), parameters (JSON of the
-                        settings), notes (JSON list), created, software_version
+                        settings), notes (JSON list), health (JSON of
+                        :func:`vmc.health.assess`, when assessed), created,
+                        software_version
     params           (n_params,) float64   final (last good) parameters
     parameter_names  (n_params,) str       a[i], b[j], W[i,j], log_beta (trap) or a, b, w (symmetric RBM)
     local_energy     (n_walkers, n_steps)  final local energies, if kept
@@ -72,9 +74,12 @@ class VMCResult:
     params : ndarray (n_params,)
         Final parameters (the last good ones if the run diverged).
     parameter_names : list of str
-    status : {"complete", "interrupted", "diverged"}
+    status : {"complete", "unhealthy", "interrupted", "diverged"}
+        ``"unhealthy"``: the run finished but its final sampling failed a
+        health check (:mod:`vmc.health`: stuck chains, R-hat far above 1, a
+        zero error bar); the numbers are kept but are not a result.
     message : str
-        Why a run stopped early.
+        Why a run stopped early, or which health checks failed.
     notes : list of str
         Caveats to print beside the result.
     local_energy : ndarray (n_walkers, n_steps) or None
@@ -96,6 +101,7 @@ class VMCResult:
     local_energy: np.ndarray | None = None
     resume_state: dict | None = None
     observables: dict = field(default_factory=dict)
+    health: dict = field(default_factory=dict)
 
     @property
     def error(self) -> float:
@@ -122,6 +128,7 @@ class VMCResult:
             "parameters": dict(self.parameters),
             "final_params": {n: float(v) for n, v in zip(self.parameter_names, self.params)},
             "notes": list(self.notes),
+            "health": dict(self.health),
         }
         if self.parameters.get("system") == "tfim":
             n = self.parameters.get("sites") or 1
@@ -146,7 +153,7 @@ class VMCResult:
             f"sampler={p.get('sampler')}, optimizer={p.get('optimizer')} "
             f"(learning rate {p.get('learning_rate')}), seed={p.get('seed')}",
             f"  iterations: {self.iterations} ({self.status})"
-            + (f": {self.message}" if self.message else ""),
+            + (f": {self.message}" if self.message and self.status != "unhealthy" else ""),
             f"  energy:     {self.energy}   (blocking error, {self.energy.n_samples} samples, "
             f"tau_int {self.energy.tau_int:.2f})",
         ]
@@ -159,7 +166,14 @@ class VMCResult:
         lines.append(f"  variance of E_L: {self.variance:.3e}   acceptance: {self.acceptance:.3f}")
         for note in self.notes:
             lines.append(f"  note: {note}")
+        lines.extend(self._warnings())
         return "\n".join(lines)
+
+    def _warnings(self) -> list:
+        if self.status != "unhealthy":
+            return []
+        return ["  WARNING: UNHEALTHY RESULT, not an estimate: " + p
+                for p in self.health.get("problems", [self.message])]
 
     def _tfim_summary(self) -> str:
         p = self.parameters
@@ -173,7 +187,7 @@ class VMCResult:
             f"optimizer={p.get('optimizer')} (learning rate {p.get('learning_rate')}), "
             f"seed={p.get('seed')}",
             f"  iterations: {self.iterations} ({self.status})"
-            + (f": {self.message}" if self.message else ""),
+            + (f": {self.message}" if self.message and self.status != "unhealthy" else ""),
             f"  energy:     {self.energy}   (total; per site {self.energy.mean / n:.8f}; "
             f"blocking error, {self.energy.n_samples} samples)",
         ]
@@ -194,6 +208,7 @@ class VMCResult:
             corr = ", ".join(f"{c['mean']:.4f}" for c in obs.get("correlation", []))
             lines.append(f"  C(r) = <sz_0 sz_r>, r = 0..{len(obs.get('correlation', [])) - 1}: "
                          f"{corr}")
+        lines.extend(self._warnings())
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- files
@@ -225,6 +240,7 @@ class VMCResult:
             a["parameters"] = json.dumps(self.parameters)
             a["notes"] = json.dumps(list(self.notes))
             a["observables"] = json.dumps(self.observables, default=_json_default)
+            a["health"] = json.dumps(self.health, default=_json_default)
             a["created"] = datetime.now(timezone.utc).isoformat()
             a["software_version"] = software_version()
             h5.create_dataset("params", data=np.asarray(self.params, dtype=np.float64))
@@ -291,7 +307,8 @@ class VMCResult:
                     notes=json.loads(a["notes"]),
                     local_energy=h5["local_energy"][()] if "local_energy" in h5 else None,
                     resume_state=_read_resume(h5["resume"]) if "resume" in h5 else None,
-                    observables=json.loads(a["observables"]) if "observables" in a else {})
+                    observables=json.loads(a["observables"]) if "observables" in a else {},
+                    health=json.loads(a["health"]) if "health" in a else {})
             except (KeyError, ValueError, TypeError) as exc:
                 raise FileFormatError(f"{path}: corrupt isingrbm-vmc file ({exc})") from None
         return result

@@ -21,6 +21,7 @@ from mccore.rng import seed_sequence
 from mccore.validation import check_float, check_int
 
 from . import kernels, spin_kernels
+from .health import split_rhat  # noqa: F401  (public here since the first release)
 from .samplers import SampleBatch
 
 __all__ = ["SpinMetropolisSampler", "split_rhat"]
@@ -135,22 +136,3 @@ class SpinMetropolisSampler:
         self.x = np.ascontiguousarray(x[sl])
         self.rng_state = np.ascontiguousarray(np.asarray(state["rng_state"], dtype=np.uint64)[sl])
         self.burned_in = bool(state["burned_in"])
-
-
-def split_rhat(values) -> float:
-    """Split-chain R-hat (Gelman et al.) of ``values`` (n_chains, n_steps): ~1 when mixed.
-
-    Each chain is split in halves; R-hat = sqrt(((n-1)/n W + B/n) / W) with
-    W the mean within-half variance and B/n the variance of the half means.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    if v.ndim != 2 or v.shape[1] < 4:
-        return float("nan")
-    half = v.shape[1] // 2
-    parts = np.concatenate([v[:, :half], v[:, half:2 * half]], axis=0)
-    n = parts.shape[1]
-    within = parts.var(axis=1, ddof=1).mean()
-    between_over_n = parts.mean(axis=1).var(ddof=1)
-    if within == 0:
-        return 1.0 if between_over_n == 0 else float("inf")
-    return float(np.sqrt(((n - 1) / n * within + between_over_n) / within))

@@ -64,6 +64,9 @@ class TFIM:
         self.field = check_field(field)
         self.n_sites = lattice.n_sites
         self.exact = None
+        # h > 0 on more than two sites: no RBM state here is an exact eigenstate, so a zero
+        # error bar can only come from chains that never moved (vmc.health)
+        self.zero_error_suspect = self.n_sites > 2
 
     def diagonal(self, s) -> np.ndarray:
         """``-J sum_<ij> s_i s_j`` (n,) for configurations ``s`` (n, N)."""

@@ -13,7 +13,6 @@ energy / N), spins are Pauli matrices (eigenvalues +-1).
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from mccore.validation import (
     check_memory,
 )
 
-from .driver import VMC, resume_settings
+from .driver import VMC, load_resume_source, resume_settings
 from .lattice import LATTICES, Lattice
 from .optimizers import OPTIMIZERS, SHIFT_SCHEDULES, make_optimizer
 from .result import VMCResult
@@ -38,7 +37,10 @@ from .spin_wavefunction import make_spin_wavefunction
 from .tfim import TFIM, check_field
 from .tfim_exact import exact_energy
 
-__all__ = ["TFIM_LEARNING_RATES", "observables", "run_tfim", "tfim_memory_estimate"]
+__all__ = ["MAX_CHANGE_PER_SITE", "TFIM_LEARNING_RATES", "observables", "run_tfim", "tfim_memory_estimate"]
+
+#: default trust region: variance of the change of log psi per step, per site
+MAX_CHANGE_PER_SITE = 0.01
 
 #: default learning rates of the TFIM runs (the gradient is 2 (<E_L O> - <E_L><O>))
 TFIM_LEARNING_RATES = {"sr": 0.05, "adam": 0.01, "sgd": 0.005}
@@ -112,9 +114,11 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
              shift_schedule: str = "constant", diag_shift: float = 0.01,
              n_iterations: int = 300, n_samples: int = 1000, n_chains: int = 16,
              n_final_samples: int | None = None, p_global: float = 0.0,
-             init_scale: float = 0.01, n_threads: int | None = None, rng=None,
+             init_scale: float = 0.01, max_change: float = MAX_CHANGE_PER_SITE,
+             n_threads: int | None = None, rng=None,
              progress: bool = False, callback=None, comm="auto", checkpoint=None,
-             checkpoint_every: int = 10, resume: bool = False) -> VMCResult:
+             checkpoint_every: int = 10, resume: bool = False,
+             resume_from=None) -> VMCResult:
     """Variational ground state of the TFIM ``H = -sum_<ij> sz_i sz_j - h sum_i sx_i``.
 
     Parameters
@@ -144,11 +148,18 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
         Probability of the global-flip move per sweep.
     init_scale : float
         Standard deviation of the random initial parameters.
+    max_change : float
+        Trust region per site (> 0): a step is halved until the variance
+        over the batch of the change of ``log psi`` is at most
+        ``max_change * N`` (:class:`vmc.driver.VMC`). Without it one SR
+        step from the symmetric RBM's starting point (W ~ 0, a saddle where
+        the log-derivatives vanish with W) can jump to a ferromagnetic
+        product state that the single-spin-flip chains never leave.
     n_threads : int or None
         Numba threads (results do not depend on it).
     rng : int, SeedSequence, Generator or None
         The recorded seed (:mod:`mccore.rng`).
-    progress, callback, comm, checkpoint, checkpoint_every, resume
+    progress, callback, comm, checkpoint, checkpoint_every, resume, resume_from
         As in :func:`vmc.run` (callback gets a :class:`mccore.training.TrainingStep`).
 
     Returns
@@ -171,6 +182,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     n_final_samples = check_int("n_final_samples", n_final_samples, minimum=1, allow_none=True)
     p_global = check_float("p_global", p_global, minimum=0.0, maximum=1.0)
     init_scale = check_float("init_scale", init_scale, minimum=0.0)
+    max_change = check_float("max_change", max_change, minimum=0.0, strict_min=True)
     if learning_rate is None:
         learning_rate = TFIM_LEARNING_RATES[optimizer]
     learning_rate = check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
@@ -183,9 +195,8 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     if comm == "auto":
         from .mpi import world
         comm = world()
-    previous = None
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        previous = VMCResult.load(checkpoint)
+    previous = load_resume_source(resume, checkpoint, resume_from)
+    if previous is not None:
         if rng is None:
             rng = previous.parameters.get("seed")
     seq = seed_sequence(rng)
@@ -201,7 +212,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     sampler = SpinMetropolisSampler(n_chains, p_global=p_global, n_threads=n_threads,
                                     rng=child(seq, 1), comm=comm)
     if optimizer == "sr":
-        opt = make_optimizer("sr", learning_rate, comm=comm, diag_shift=diag_shift,
+        opt = make_optimizer("sr", learning_rate, diag_shift=diag_shift,
                              shift_schedule=shift_schedule)
     else:
         opt = make_optimizer(optimizer, learning_rate, n_planned=max(n_iterations, 1))
@@ -214,6 +225,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
                 "iterations": n_iterations, "samples": n_samples, "chains": n_chains,
                 "final_samples": n_final_samples if n_final_samples is not None
                 else 4 * n_samples, "p_global": p_global, "init_scale": init_scale,
+                "max_change": max_change,
                 "sampler": "metropolis (single spin flips"
                            + (", global flips)" if p_global > 0 else ")"),
                 "seed": seed, "threads": n_threads,
@@ -224,7 +236,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     if previous is not None:
         check_resume_settings(resume_settings(previous.parameters), resume_settings(settings),
                               what=f"checkpoint {checkpoint}")
-    driver = VMC(ham, wf, sampler, opt, comm=comm)
+    driver = VMC(ham, wf, sampler, opt, comm=comm, max_change=max_change * n_sites)
     with numba_threads(n_threads):
         result = _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples,
                              progress, callback, settings, notes, checkpoint, checkpoint_every,
@@ -239,7 +251,7 @@ def _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples,
                         checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                         resume_from=previous)
     batch = getattr(driver, "final_batch", None)
-    if result.status == "complete" and batch is not None:
+    if result.status in ("complete", "unhealthy") and batch is not None:
         from .mpi import gather_rows
         x = gather_rows(comm, batch.x)
         result.observables = observables(ham, wf, x)

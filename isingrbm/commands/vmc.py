@@ -41,7 +41,14 @@ diag(S)). Exact values: free fermions for even chains, Lanczos exact
 diagonalization up to 20 sites (3x3, 4x4).
 
 Energies are totals (not per particle or site); errors are blocking errors
-of the final sampling run. Run it under 'mpiexec -n K' to spread the
+of the final sampling run, whose health is checked: stuck chains (each
+walker accepted fewer moves than one per site or particle in the final
+run), R-hat(E_L) > 1.1, or a zero error bar at h > 0 make the result
+"unhealthy" (status field of the file and of --json), with a warning.
+
+Exit status: 0 complete; 3 unhealthy (the file is written, status
+"unhealthy"; not a result); 130 interrupted (continue with --resume);
+2 bad input, or a diverged optimization (last good parameters written). Run it under 'mpiexec -n K' to spread the
 walkers/chains over K ranks."""
 
 EXAMPLE = ("isingrbm vmc --particles 2 --dims 2 --interaction coulomb --jastrow pade "
@@ -358,16 +365,49 @@ def _resume_source(args, out, checkpoint):
     return None
 
 
+#: what mccore.files.atomic_path names its temporaries: ".NAME." + 8 mkstemp letters + ".tmp"
+_TMP_PATTERN = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
+
+
+def remove_stale_temporaries(*paths) -> list:
+    """Remove the temporaries a killed writer of ``paths`` left beside them.
+
+    Only files named as :func:`mccore.files.atomic_path` names its own
+    (``.NAME.xxxxxxxx.tmp``) are removed; the caller holds the output lock,
+    so no live writer of these paths owns them. Returns the removed paths.
+    """
+    import re
+
+    removed = []
+    for path in paths:
+        path = Path(path)
+        pattern = re.compile(_TMP_PATTERN.format(name=re.escape(path.name)))
+        folder = path.parent
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if pattern.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+                try:
+                    entry.unlink()
+                    removed.append(entry)
+                except OSError:
+                    pass
+    return removed
+
+
 def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
     from mccore.errors import DivergenceError
 
     import vmc
 
+    if root and out is not None:
+        remove_stale_temporaries(out, checkpoint)
     source = _resume_source(args, out, checkpoint)
-    if source is not None and source == out and root:
-        # extend a finished run: its state becomes the checkpoint of this one
-        import shutil
-        shutil.copyfile(out, checkpoint)
+    finished = None
+    if source is not None and source == out:
+        # extend a finished run (read only: a refusal leaves nothing behind); a file that
+        # is not a VMC result is refused here, before anything is computed or created
+        finished = vmc.VMCResult.load(out)
     if args.overwrite and not args.resume and checkpoint is not None and checkpoint.exists() \
             and root:
         checkpoint.unlink()
@@ -386,7 +426,7 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
                   n_samples=args.samples, n_final_samples=args.final_samples,
                   learning_rate=args.learning_rate, n_threads=args.threads, rng=seed,
                   progress=root and _common.progress_enabled(args), comm=comm,
-                  checkpoint=checkpoint, resume=source is not None)
+                  checkpoint=checkpoint, resume=source is not None, resume_from=out)
     try:
         if args.system == "tfim":
             result = vmc.run_tfim(
@@ -406,24 +446,39 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
                 partial.save(tmp, overwrite=True)
             _common.info(args, f"isingrbm vmc: last good parameters written to {out}")
         raise
-    return _finish(args, result, root, out, checkpoint, plots)
+    unchanged = (finished is not None and finished.status in vmc.driver.FINISHED
+                 and args.iterations <= finished.iterations)
+    return _finish(args, result, root, out, checkpoint, plots, unchanged=unchanged)
 
 
-def _finish(args, result, root, out, checkpoint, plots) -> int:
-    """Write the result and figure (rank 0), remove the checkpoint, print the summary."""
+#: exit status of a run that finished but failed a health check (vmc.health)
+EXIT_UNHEALTHY = 3
+
+
+def _finish(args, result, root, out, checkpoint, plots, *, unchanged=False) -> int:
+    """Write the result and figure (rank 0), remove the checkpoint, print the summary.
+
+    Exit status: 0 complete, 3 unhealthy (written, with a warning), 130 interrupted.
+    ``unchanged``: a finished --out that --resume had nothing to add to is left as it is.
+    """
+    code = {"complete": 0, "unhealthy": EXIT_UNHEALTHY}.get(result.status, 130)
     if not root:
-        return 0 if result.status == "complete" else 130
-    if result.status != "complete":
-        print(result.summary(), file=sys.stderr)
-        _common.info(args, f"isingrbm vmc: {result.message}; "
-                     + (f"continue with --resume (checkpoint {checkpoint})"
-                        if checkpoint is not None else "nothing written"))
+        return code
+    if code == 130:
+        import math
+        if result.iterations > 0 or math.isfinite(result.energy.mean):
+            print(result.summary(), file=sys.stderr)
+        # one line even with --quiet: the run did not finish
+        print(f"isingrbm vmc: {result.message}; "
+              + (f"continue with --resume (checkpoint {checkpoint})"
+                 if checkpoint is not None and checkpoint.exists() else "nothing written"),
+              file=sys.stderr)
         return 130
-    if out is not None:
+    if out is not None and not unchanged:
         with _common.atomic_output(out) as tmp:
             result.save(tmp, overwrite=True)
-        if checkpoint is not None and checkpoint.exists():
-            checkpoint.unlink()
+    if out is not None and checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
     figure = None
     if plots is not None:
         plots.mkdir(exist_ok=True)
@@ -438,7 +493,12 @@ def _finish(args, result, root, out, checkpoint, plots) -> int:
     if not (args.quiet and args.json):
         print(result.summary(), file=stream)
         if out is not None:
-            print(f"  result file: {out}", file=stream)
+            print(f"  result file: {out}" + (" (unchanged: --resume had nothing to add)"
+                                            if unchanged else ""), file=stream)
         if figure is not None:
             print(f"  figure: {figure}", file=stream)
-    return 0
+    if code == EXIT_UNHEALTHY:
+        # one line on stderr even with --quiet and --json: this is not a result
+        print(f"isingrbm vmc: warning: {result.message} (exit status {EXIT_UNHEALTHY})",
+              file=sys.stderr)
+    return code
