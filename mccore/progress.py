@@ -78,7 +78,8 @@ class Progress:
         Planned units (epochs, samples); None while unknown (no estimate).
     initial : int
         Units already done (a resumed run); the remaining-time estimate uses
-        only the rate of this run.
+        only the rate of this run, after its first update (which pays for
+        compilation and warm-up) once there is a second one.
     description, unit : str
         Shown as ``description: n/total unit``.
     bar : bool
@@ -94,6 +95,7 @@ class Progress:
         self._clock = clock or time.monotonic
         self._start = self._clock()
         self._postfix = ""
+        self._first = None
         self._bar = None
         self._lines = None if bar else _LINES.get()
         if bar:
@@ -119,6 +121,8 @@ class Progress:
     def update(self, n: int = 1) -> None:
         """``n`` more units are done."""
         self.n += int(n)
+        if self._first is None:         # the rate is measured after the first update,
+            self._first = (self._clock(), self.n)  # which pays compilation and warm-up
         if self._bar is not None:
             self._bar.update(int(n))
         elif self._lines is not None:
@@ -135,9 +139,11 @@ class Progress:
         if self.total:
             text = (f"{head}{self.n}/{self.total} {self.unit} "
                     f"({100.0 * self.n / self.total:.0f}%), {format_seconds(elapsed)} elapsed")
-            done = self.n - self._initial
+            since, done = now - self._start, self.n - self._initial
+            if self._first is not None and self.n > self._first[1]:
+                since, done = now - self._first[0], self.n - self._first[1]
             if done > 0 and self.n < self.total:
-                left = elapsed / done * (self.total - self.n)
+                left = since / done * (self.total - self.n)
                 text += f", about {format_seconds(left)} left"
         else:
             text = f"{head}{self.n} {self.unit}, {format_seconds(elapsed)} elapsed"

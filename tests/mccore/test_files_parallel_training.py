@@ -192,3 +192,24 @@ def test_progress_lines_in_a_log_give_the_remaining_time(monkeypatch):
     with progress_lines(False, stream=log):
         run_steps(step, start=0, stop=3)
     assert log.getvalue() == ""
+
+
+def test_the_remaining_time_leaves_out_the_first_step(monkeypatch):
+    """The first step pays for compilation: the estimate uses the rate after it."""
+    import io
+    import time
+
+    from mccore.progress import Progress, progress_lines
+
+    clock = FakeClock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    log = io.StringIO()
+    with progress_lines(interval=0.0, first_after=0.0, stream=log):
+        bar = Progress(11, description="vmc", unit="it")
+        clock.now += 100.0                  # compile + first iteration
+        bar.update()
+        clock.now += 10.0
+        bar.update()
+    first, second = log.getvalue().splitlines()
+    assert first == "vmc: 1/11 it (9%), 1:40 elapsed, about 16:40 left"
+    assert second == "vmc: 2/11 it (18%), 1:50 elapsed, about 1:30 left"
