@@ -260,3 +260,100 @@ def test_tfim_json_contract_and_file(tmp_path, capsys):
     assert back.observables["sx"]["mean"] == data["observables"]["sx"]["mean"]
     assert "relative error" in back.summary()
     assert (tmp_path / "vmc_energy.png").exists()
+
+
+# ------------------------------------------------------------ issue 21: health; issue 19: resume
+def test_stuck_chains_are_unhealthy_exit_3(tmp_path, capsys):
+    """h = 0.01: the optimized state is so close to the ferromagnet that single flips are
+    never accepted; the run is written with status "unhealthy", warns even with --quiet
+    and exits 3 instead of presenting a zero error bar as a result."""
+    out = tmp_path / "t.h5"
+    code = main(["vmc", *TFIM, "--lattice", "chain", "--size", "8", "--field", "0.01",
+                 "--iterations", "50", "--samples", "200", "--json", "--quiet",
+                 "--out", str(out)])
+    assert code == 3
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["status"] == "unhealthy" and not data["health"]["ok"]
+    assert any("stuck" in p for p in data["health"]["problems"])
+    assert "warning: unhealthy result" in captured.err
+    back = VMCResult.load(out)
+    assert back.status == "unhealthy" and back.health["problems"] == data["health"]["problems"]
+    assert "UNHEALTHY RESULT" in back.summary()
+
+
+def test_healthy_tfim_run_is_complete(tmp_path, capsys):
+    code = main(["vmc", *TFIM, "--lattice", "chain", "--size", "6", "--field", "1",
+                 "--iterations", "20", "--samples", "500", "--json", "--quiet"])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "complete" and data["health"]["ok"]
+    assert data["health"]["problems"] == [] and data["error"] > 0
+
+
+def _tfim_run(out, *extra):
+    return main(["vmc", *TFIM, "--lattice", "chain", "--size", "6", "--field", "1",
+                 "--iterations", "4", "--samples", "200", "--quiet", "--out", str(out), *extra])
+
+
+def test_resume_refusals_leave_no_checkpoint_and_the_file_untouched(tmp_path, capsys):
+    out = tmp_path / "t.h5"
+    assert _tfim_run(out) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert _tfim_run(out, "--resume", "--iterations", "6", "--field", "2") == 2
+    assert "field was 1.0, now 2.0" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.h5"]
+    # an HDF5 file that is not a VMC result (e.g. an Ising dataset) as --out
+    import h5py
+    data = tmp_path / "d.h5"
+    with h5py.File(data, "w") as f:
+        f.attrs["format"] = "isingrbm-ising"
+        f.create_dataset("samples/T2/spins", data=[[[1]]])
+    data_bytes = data.read_bytes()
+    assert _tfim_run(data, "--resume") == 2
+    assert "isingrbm-vmc" in capsys.readouterr().err
+    assert data.read_bytes() == data_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.h5", "t.h5"]
+
+
+def test_resume_of_a_finished_file_leaves_it_untouched(tmp_path, capsys):
+    """Nothing to add: the file keeps its bytes (timestamps included); the temporaries a
+    killed checkpoint write left (our naming only) are removed, other files kept."""
+    out = tmp_path / "t.h5"
+    assert _tfim_run(out) == 0
+    before = out.read_bytes()
+    stale = [tmp_path / ".t.h5.checkpoint.ab_cd123.tmp", tmp_path / ".t.h5.x1y2z3w4.tmp"]
+    keep = [tmp_path / ".t.h5.checkpoint.mine.tmp", tmp_path / ".other.h5.ab_cd123.tmp"]
+    for path in stale + keep:
+        path.write_bytes(b"partial")
+    assert _tfim_run(out, "--resume") == 0
+    assert out.read_bytes() == before
+    assert "unchanged" in capsys.readouterr().out
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in keep)
+
+
+def test_resume_after_a_killed_checkpoint_write(tmp_path):
+    """A SIGKILL during a checkpoint write leaves .t.h5.checkpoint.XXXXXXXX.tmp; the
+    successful resume removes it and leaves only the result."""
+    out = tmp_path / "t.h5"
+    assert _tfim_run(out) == 0
+    (tmp_path / ".t.h5.checkpoint.k1ll3d_x.tmp").write_bytes(b"half an HDF5 file")
+    assert _tfim_run(out, "--resume", "--iterations", "6") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.h5"]
+    assert VMCResult.load(out).iterations == 6
+
+
+def test_quiet_interrupt_still_says_interrupted(tmp_path, capsys, monkeypatch):
+    import vmc.driver
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vmc.driver.VMC, "_iteration", interrupted)
+    assert _tfim_run(tmp_path / "t.h5") == 130
+    err = capsys.readouterr().err
+    assert "isingrbm vmc: interrupted after 0 iterations" in err
+    assert "nan" not in err.lower()
