@@ -181,7 +181,8 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
             for i in range(start, stop):
                 metrics = step(i) or {}
                 n_done = i + 1
-                shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
+                shown = {k: v for k, v in metrics.items()
+                         if isinstance(v, float) and math.isfinite(v)}
                 if shown:
                     bar.set_postfix(", ".join(f"{k}={v:.4g}" for k, v in
                                               list(shown.items())[:3]))
