@@ -40,9 +40,9 @@ SPIN_CMAP = ListedColormap([SPIN_COLOURS[-1], SPIN_COLOURS[+1]], name="isingrbm_
 
 #: Colour and marker of each kind of sample; other labels cycle through the rest.
 SOURCE_STYLES = {"Monte Carlo": ("black", "o"), "RBM": ("tab:red", "D"),
-                 "GAN": ("tab:green", "^")}
-MORE_STYLES = [("tab:purple", "s"), ("tab:orange", "v"), ("tab:brown", "P"),
-                ("tab:pink", "X"), ("tab:olive", "<")]
+                 "RBM+MH": ("tab:purple", "s"), "GAN": ("tab:green", "^")}
+MORE_STYLES = [("tab:orange", "v"), ("tab:brown", "P"), ("tab:pink", "X"),
+               ("tab:olive", "<"), ("tab:cyan", ">")]
 EXACT_FINITE_STYLE = dict(color="tab:blue", lw=1.5, ls="-")
 INFINITE_STYLE = dict(color="tab:gray", lw=1.2, ls="--")
 PHASE_COLOURS = dict(zip(PHASES, ("#e8f0fa", "#fdf0e0", "#faeaea")))

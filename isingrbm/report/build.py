@@ -24,8 +24,8 @@ from .. import manifest as _manifest
 from . import schema
 from .document import FigureBlock, Heading, Paragraph, render_html, render_markdown
 from .inputs import Inputs, check_input_paths, collect_files, demo_inputs
-from .sections import gan_ran, inputs_section, report_blocks, settings_section, \
-    training_section, vmc_section
+from .sections import (exact_sampling_section, gan_ran, inputs_section, report_blocks,
+                       settings_section, tfim_section, training_section, vmc_section)
 
 __all__ = ["build_files_report", "build_report", "check_report_folder"]
 
@@ -160,11 +160,15 @@ def build_report(directory) -> dict:
             out += [Heading(2, "Generative models against Monte Carlo and exact"),
                     Paragraph("Not computed yet: the evaluation stage has not finished.")]
         out += training_section(inputs.models, figures_dir)
+        if inputs.exact_sampling:
+            out += exact_sampling_section(inputs.exact_sampling)
         if inputs.vmc_runs:
             out += vmc_section(inputs.vmc_runs, inputs.vmc_system, figures_dir)
         else:
             out += [Heading(2, "Variational Monte Carlo"),
                     Paragraph("Not computed yet: the VMC stage has not finished.")]
+        if inputs.tfim_runs:
+            out += tfim_section(inputs.tfim_runs, figures_dir)
         return out
 
     return _write_folder(paths.report, "isingrbm demo report", blocks)

@@ -68,6 +68,8 @@ class Inputs:
     files: list = field(default_factory=list)        # rows of the inputs table
     notes: list = field(default_factory=list)
     evaluation_seed: int | None = None
+    exact_sampling: list = field(default_factory=list)  # (phase, record) of exact_sampling.json
+    tfim_runs: list = field(default_factory=list)       # (tfim.json record, Path of its result)
 
 
 def source_label(source: str) -> str:
@@ -128,6 +130,13 @@ def demo_inputs(directory, manifest: dict) -> Inputs:
         inputs.vmc_system = DEMO_VMC_SYSTEM
         for run in vmc_summary["runs"].values():
             inputs.vmc_runs.append(_vmc_run(run, directory))
+    exact = _read_result(getattr(paths, "exact_sampling_results", directory / "-"),
+                         "demo-exact-sampling")
+    if exact is not None:
+        _add_json(inputs, paths.exact_sampling_results, "demo-exact-sampling", exact)
+    tfim = _read_result(getattr(paths, "tfim_results", directory / "-"), "demo-tfim")
+    if tfim is not None:
+        _add_json(inputs, paths.tfim_results, "demo-tfim", tfim)
     return inputs
 
 
@@ -313,6 +322,11 @@ def _add_json(inputs: Inputs, path: Path, kind: str, obj: dict) -> None:
             inputs.evaluations.append(EvaluationInput(
                 temperature=float(table["T"]), phase=table.get("phase"), table=table,
                 files={s: files_by_label.get(s) for s in table["sources"]}))
+    elif kind == "demo-exact-sampling":
+        inputs.exact_sampling += list(obj["phases"].items())
+    elif kind == "demo-tfim":
+        result = path.parent.parent / obj["file"]
+        inputs.tfim_runs.append((obj, result if result.is_file() else None))
     elif kind == "demo-vmc":
         inputs.vmc_system = obj.get("system")
         for run in obj["runs"].values():

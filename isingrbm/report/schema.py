@@ -8,8 +8,10 @@ structural checker, and one schema per kind of result:
 ``evaluate``
     ``isingrbm evaluate --json``: ``tables`` (compare tables), ``data``,
     ``labels``, ``generated``.
-``demo-evaluation``, ``demo-monte-carlo``, ``demo-vmc``
-    a demo's ``results/evaluation.json``, ``monte_carlo.json``, ``vmc.json``.
+``demo-evaluation``, ``demo-monte-carlo``, ``demo-vmc``, ...
+    a demo's ``results/evaluation.json``, ``monte_carlo.json``, ``vmc.json``,
+    ``exact_sampling.json`` (``demo-exact-sampling``) and ``tfim.json``
+    (``demo-tfim``).
 ``vmc``
     ``isingrbm vmc --json``: ``energy``, ``error``, ``parameters``, ...
 """
@@ -44,11 +46,12 @@ class ListOf:
 
 
 NUMBER = "number"    # int or float, not bool
+BOOLEAN = "boolean"
 INTEGER = "integer"  # int, not bool
 TEXT = "string"
 OBJECT = "object"    # any object
 
-_NAMES = {NUMBER: "a number", INTEGER: "an integer", TEXT: "a string", OBJECT: "an object"}
+_NAMES = {BOOLEAN: "true or false", NUMBER: "a number", INTEGER: "an integer", TEXT: "a string", OBJECT: "an object"}
 
 
 def _type_name(value) -> str:
@@ -109,7 +112,8 @@ def _check(value, spec, where: str, nullable: bool = False) -> None:
         for i, item in enumerate(value):
             _check(item, spec.spec, f"{where}[{i}]")
         return
-    ok = {NUMBER: isinstance(value, (int, float)) and not isinstance(value, bool),
+    ok = {BOOLEAN: isinstance(value, bool),
+          NUMBER: isinstance(value, (int, float)) and not isinstance(value, bool),
           INTEGER: isinstance(value, int) and not isinstance(value, bool),
           TEXT: isinstance(value, str),
           OBJECT: isinstance(value, dict)}[spec]
@@ -159,6 +163,18 @@ VMC_RUN = {
     "file": TEXT,
 }
 
+#: One phase of a demo's results/exact_sampling.json.
+EXACT_SAMPLING_PHASE = {
+    "temperature": NUMBER,
+    "file": TEXT,
+    "acceptance_rate": Nullable(NUMBER),
+    "tau_int?": Nullable(MapOf(Nullable(NUMBER))),
+    "thinning?": Nullable(INTEGER),
+    "proposal_steps?": Nullable(INTEGER),
+    "local_sweeps?": Nullable(INTEGER),
+    "equilibration_check_passed?": Nullable(BOOLEAN),
+}
+
 #: kind -> schema of the whole file.
 SCHEMAS = {
     "demo-evaluation": {"L": INTEGER, "phases": MapOf({
@@ -168,6 +184,12 @@ SCHEMAS = {
     "demo-monte-carlo": {"L": INTEGER, "data_file?": TEXT,
                          "temperatures": ListOf(MONTE_CARLO_ROW, min_items=1)},
     "demo-vmc": {"runs": MapOf(VMC_RUN), "system?": Nullable(TEXT)},
+    "demo-exact-sampling": {"phases": MapOf(EXACT_SAMPLING_PHASE), "method?": Nullable(TEXT)},
+    "demo-tfim": {"system": TEXT, "size": INTEGER, "field": NUMBER, "file": TEXT,
+                  "energy": ESTIMATE, "exact?": Nullable(NUMBER), "exact_method?": Nullable(TEXT),
+                  "relative_error?": Nullable(NUMBER), "relative_error_sigma?": Nullable(NUMBER),
+                  "variance?": Nullable(NUMBER), "acceptance?": Nullable(NUMBER),
+                  "iterations?": Nullable(INTEGER)},
     "vmc": {"energy": NUMBER, "error?": Nullable(NUMBER), "parameters": OBJECT,
             "exact?": Nullable(NUMBER), "variance?": Nullable(NUMBER),
             "acceptance?": Nullable(NUMBER), "out?": Nullable(TEXT)},
@@ -187,6 +209,8 @@ _WHAT = {"demo-manifest": "a demo manifest",
          "evaluate": "an 'isingrbm evaluate --json' result",
          "demo-monte-carlo": "a demo's results/monte_carlo.json",
          "demo-vmc": "a demo's results/vmc.json",
+         "demo-exact-sampling": "a demo's results/exact_sampling.json",
+         "demo-tfim": "a demo's results/tfim.json",
          "vmc": "an 'isingrbm vmc --json' result"}
 
 
@@ -198,6 +222,10 @@ def classify(obj, manifest_format: str) -> str:
         return "demo-manifest"
     if "phases" in obj and "L" in obj:
         return "demo-evaluation"
+    if "phases" in obj and "lattice_size" in obj:
+        return "demo-exact-sampling"
+    if "lattice" in obj and "field" in obj and "energy" in obj:
+        return "demo-tfim"
     if "tables" in obj:
         return "evaluate"
     if "temperatures" in obj and "L" in obj:

@@ -18,8 +18,9 @@ from .document import (FigureBlock, Heading, Paragraph, Table, estimate_dict, fm
                        fmt_float, fmt_sigma, nan_if_none)
 from .inputs import Inputs, MonteCarloInput, source_label
 
-__all__ = ["OBSERVABLE_COLUMNS", "gan_ran", "inputs_section", "report_blocks", "settings_section",
-           "training_section", "vmc_section"]
+__all__ = ["OBSERVABLE_COLUMNS", "exact_sampling_section", "gan_ran", "inputs_section",
+           "report_blocks", "settings_section", "tfim_section", "training_section",
+           "vmc_section"]
 
 #: Observables tabulated per temperature: (key of ising.observables.measure, column title).
 OBSERVABLE_COLUMNS = (
@@ -440,8 +441,12 @@ def report_blocks(inputs: Inputs, figures_dir: Path, *, demo: bool) -> list:
         blocks += _evaluation_section(inputs.evaluations, figures_dir, demo=demo)
     if inputs.models:
         blocks += training_section(inputs.models, figures_dir)
+    if inputs.exact_sampling:
+        blocks += exact_sampling_section(inputs.exact_sampling)
     if inputs.vmc_runs:
         blocks += vmc_section(inputs.vmc_runs, inputs.vmc_system, figures_dir)
+    if inputs.tfim_runs:
+        blocks += tfim_section(inputs.tfim_runs, figures_dir)
     return blocks
 
 
@@ -450,3 +455,73 @@ def gan_ran(manifest: dict) -> bool:
     record = (manifest.get("stages") or {}).get("gan") or {}
     summary = record.get("summary") or {}
     return bool(record.get("complete")) and not summary.get("skipped")
+
+
+def exact_sampling_section(records: list) -> list:
+    """The exact RBM Monte Carlo of each phase: acceptance and autocorrelation."""
+    blocks = [Heading(2, "Exact RBM Monte Carlo"),
+              Paragraph(
+                  "Metropolis-Hastings with the trained RBM's block-Gibbs move as the proposal "
+                  "and the exact Ising weight exp(-E/T) as the target (k_B = J = 1): the "
+                  "samples are exact Ising samples whatever the RBM's quality, which sets only "
+                  "the acceptance rate and the autocorrelation (tau_int in proposals, "
+                  "1 = independent). Their observables are the 'RBM+MH' column of the tables "
+                  "above.")]
+    rows = []
+    for phase, r in records:
+        tau = r.get("tau_int") or {}
+        passed = r.get("equilibration_check_passed")
+        rows.append([phase, f"{r['temperature']:g}", fmt_float(r.get("acceptance_rate"), 3),
+                     fmt_float(tau.get("energy"), 2), fmt_float(tau.get("abs_magnetization"), 2),
+                     str(r.get("thinning", "—")), str(r.get("proposal_steps", "—")),
+                     str(r.get("local_sweeps", "—")),
+                     "—" if passed is None else ("passed" if passed else "FAILED"), r["file"]])
+    blocks.append(Table(
+        "Exact RBM Monte Carlo per phase (tau_int of E and |M| in proposals; thinning: "
+        "proposals between stored samples)",
+        ["phase", "T", "acceptance", "tau_int(E)", "tau_int(|M|)", "thinning",
+         "proposal steps", "local sweeps", "equilibration", "file"], rows,
+        name="exact-sampling"))
+    return blocks
+
+
+def tfim_section(runs: list, figures_dir: Path) -> list:
+    """VMC of the transverse-field Ising model against its exact ground state."""
+    from .. import plots
+
+    blocks = [Heading(2, "Quantum Ising model: VMC against the exact ground state")]
+    rows, histories, exacts = [], {}, set()
+    for record, path in runs:
+        blocks.append(Paragraph(record["system"]))
+        energy, exact = record["energy"], record.get("exact")
+        rel, rel_sigma = record.get("relative_error"), record.get("relative_error_sigma")
+        label = f"N = {record['size']}, h = {record['field']:g}"
+        rows.append([label, fmt_estimate(energy),
+                     fmt_float(exact, 6) + (f" ({record['exact_method']})"
+                                            if record.get("exact_method") else ""),
+                     fmt_sigma(energy, exact),
+                     "—" if rel is None else f"{rel:.1e}" + (
+                         f" ± {rel_sigma:.1e}" if rel_sigma is not None else ""),
+                     fmt_float(record.get("variance"), 5), fmt_float(record.get("acceptance"), 3),
+                     str(record.get("iterations", "—")), record["file"]])
+        history = _vmc_history(path) if path is not None else None
+        if history is not None:
+            histories[label] = history
+            if exact is not None:
+                exacts.add(exact)
+    if histories:
+        fig = plots.vmc_energy(histories, exact=exacts.pop() if len(exacts) == 1 else None,
+                               unit="$J = 1$, total", title="VMC of the transverse-field "
+                                                            "Ising model")
+        plots.save(fig, figures_dir / "tfim.png")
+        blocks.append(FigureBlock(
+            "figures/tfim.png",
+            "Transverse-field Ising model: mean local energy per iteration with the final "
+            "estimate and the exact ground-state energy (dashed); right: variance of the "
+            "local energy, zero for an exact eigenstate."))
+    blocks.append(Table(
+        "Final VMC energies of the quantum Ising model (J = 1, total energy; dev = "
+        "(E - exact)/error; relative error = (E - exact)/|exact|)",
+        ["system", "E", "exact", "dev (σ)", "relative error", "variance of E_L", "acceptance",
+         "iterations", "file"], rows, name="tfim"))
+    return blocks

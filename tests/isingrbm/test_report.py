@@ -239,8 +239,14 @@ def test_report_does_not_replace_figures_it_did_not_write(good_h5, tmp_path):
     ({"tables": [{"T": 2.0, "L": 4, "sources": ["Monte Carlo"],
                   "observables": {"Monte Carlo": {"energy": [1]}}}]},
      "observables.Monte Carlo.energy must be an object or null, got a list"),
+    ({"lattice_size": 8, "phases": {"ordered": {"temperature": 1.5, "file": "x.h5",
+                                                "acceptance_rate": "high"}}},
+     "phases.ordered.acceptance_rate must be a number or null, got a string"),
+    ({"system": "chain", "lattice": "chain", "size": 8.5, "field": 1.0, "file": "t.h5",
+      "energy": {"mean": -10.0, "error": 0.01}}, "size must be an integer, got a number"),
 ], ids=["tables-int", "tables-empty", "vmc-parameters", "vmc-energy", "runs-int",
-        "runs-energy", "phases-int", "phases-L", "mc-row", "table-estimate"])
+        "runs-energy", "phases-int", "phases-L", "mc-row", "table-estimate", "exact-sampling",
+        "tfim"])
 def test_json_result_of_the_wrong_structure_is_refused_in_one_line(tmp_path, content,
                                                                    fragment):
     path = tmp_path / "t.json"
@@ -319,3 +325,38 @@ def test_wide_monte_carlo_table_cells_wrap_before_the_error(good_h5, tmp_path):
     assert "nowrap" not in html
     assert " ±\u00a0" in html and " ± " not in html.split("<body>")[1].replace(
         "<p>", "").split("<table")[1]
+
+
+def test_exact_sampling_and_tfim_results_are_reported(tmp_path):
+    """A demo's exact_sampling.json and tfim.json given as files: their tables hold
+    their numbers (the TFIM energy against the exact one, in standard errors)."""
+    from test_demo import find_table, parse_markdown_tables
+
+    exact = tmp_path / "exact_sampling.json"
+    exact.write_text(json.dumps({"lattice_size": 8, "method": "MH", "phases": {
+        "critical": {"temperature": 2.269, "file": "datasets/rbm_exact_critical.h5",
+                     "acceptance_rate": 0.4125, "tau_int": {"energy": 3.14159,
+                                                            "abs_magnetization": 2.5},
+                     "thinning": 12, "proposal_steps": 5, "local_sweeps": 1,
+                     "equilibration_check_passed": True}}}))
+    tfim = tmp_path / "tfim.json"
+    tfim.write_text(json.dumps({
+        "system": "transverse-field Ising chain, N = 8", "lattice": "chain", "size": 8,
+        "field": 1.0, "file": "results/tfim_chain.h5",
+        "energy": {"mean": -10.2510, "error": 0.0012}, "exact": -10.2517,
+        "exact_method": "free fermions", "relative_error": 6.8e-5,
+        "relative_error_sigma": 1.2e-4, "variance": 0.01, "acceptance": 0.5,
+        "iterations": 100}))
+    out = tmp_path / "rep"
+    status, _, stderr = run_cli(["report", str(exact), str(tfim), "--out", str(out), "--quiet"])
+    assert status == 0, stderr
+    tables = parse_markdown_tables((out / "report.md").read_text())
+    header, rows = find_table(tables, "Exact RBM Monte Carlo per phase")
+    assert rows == [["critical", "2.269", "0.412", "3.14", "2.50", "12", "5", "1", "passed",
+                     "datasets/rbm_exact_critical.h5"]]
+    header, rows = find_table(tables, "Final VMC energies of the quantum Ising model")
+    row = dict(zip(header, rows[0]))
+    assert row["E"] == "-10.2510 ± 0.0012"
+    assert row["exact"] == "-10.251700 (free fermions)"
+    assert row["dev (σ)"] == "+0.6"    # (-10.2510 + 10.2517) / 0.0012
+    assert row["relative error"] == "6.8e-05 ± 1.2e-04"
