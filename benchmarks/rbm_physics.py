@@ -41,19 +41,24 @@ Usage::
 
     python benchmarks/rbm_physics.py            # full run (tens of minutes on 2 cores)
     python benchmarks/rbm_physics.py --quick    # L = 8 only, small sets (a few minutes)
-    python benchmarks/rbm_physics.py --json     # one JSON list of records on stdout
+    python benchmarks/rbm_physics.py --json     # one JSON document on stdout
+
+``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
+conditions, one record per L, T and number of hidden units).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
 import sys
 import time
 
 import numpy as np
+
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 TEMPERATURES = (1.5, 2.269, 3.5)
 #: relative tolerance of each observable against Monte Carlo (issue 3)
@@ -274,23 +279,10 @@ def _print(record: dict, file=sys.stderr) -> None:
               f"noise {t['noise']:.4f} ± {t['noise_std']:.4f}", file=file)
 
 
-def _clean(obj):
-    """JSON-safe copy: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="L = 8 only, small sets")
-    parser.add_argument("--json", action="store_true", help="print one JSON list on stdout")
+    parser = harness.parser(__doc__)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="numba and BLAS threads (default 2)")
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--sizes", type=int, nargs="*", default=None,
                         help="override the lattice sizes")
@@ -319,7 +311,15 @@ def main(argv=None) -> int:
     parser.add_argument("--data-init", action="store_true",
                         help="also sample with chains started from test configurations")
     args = parser.parse_args(argv)
-    os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+    with harness.threads(args.threads):
+        records = _run(args)
+    if args.json:
+        harness.emit(harness.document("rbm_physics", args, records))
+    return 0
+
+
+def _run(args) -> list[dict]:
+    """Every case of the command line, printed as it is measured; the records."""
     cfg = _config(args.quick)
     cfg["data_init"] = args.data_init
     cfg["estimator"] = {k: v for k, v in (("method", args.method), ("k", args.k),
@@ -369,12 +369,8 @@ def main(argv=None) -> int:
                                  for k in TARGETS)
                 print(f"  {r['n_hidden']:4d}: {devs}  all targets met: "
                       f"{'yes' if r['all_targets_met'] else 'no'}", file=sys.stderr)
-    if args.json:
-        json.dump(_clean(records), sys.stdout, indent=1, allow_nan=False)
-        sys.stdout.write("\n")
-    return 0
+    return records
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    sys.exit(main())
+    sys.exit(harness.main(main))
