@@ -7,8 +7,8 @@ checked and hashed, how the validation split and the monitoring rows are
 made, one epoch of minibatch updates (reading and updating the state it is
 given), and the per-epoch history. The estimators provide the model's
 mathematics (conditionals, free energies, the exact reparametrization of the
-binary RBM's internal coordinates); nothing here stores anything on them
-except their parameters and ``history_``.
+binary RBM's internal coordinates); what this module changes on them is
+their parameters, ``history_`` and the cached ``log_partition_``.
 """
 
 from __future__ import annotations

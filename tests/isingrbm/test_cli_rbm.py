@@ -340,18 +340,21 @@ def test_fit_resume_continues_an_interrupted_run(tmp_path, data_file, capsys, mo
 
     out = tmp_path / "resumed.h5"
     checkpoint = tmp_path / "resumed.h5.checkpoint"
-    original_epoch = rbm.BernoulliRBM._epoch
+    from rbm.epochs import RECIPES
+
+    recipe = RECIPES["bernoulli"]
+    original_epoch = recipe.epoch
     calls = []
 
-    def interrupted_epoch(self, *a, **k):
+    def interrupted_epoch(*a, **k):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(1)
-        return original_epoch(self, *a, **k)
+        return original_epoch(*a, **k)
 
-    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", interrupted_epoch)
+    monkeypatch.setattr(recipe, "epoch", staticmethod(interrupted_epoch))
     assert cli.main(args + ["--out", str(out), "--seed", "5"]) == 130
-    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", original_epoch)
+    monkeypatch.setattr(recipe, "epoch", staticmethod(original_epoch))
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "isingrbm fit: interrupted" in err[0] and "--resume" in err[0]
     assert checkpoint.exists() and not out.exists()
@@ -366,11 +369,11 @@ def test_fit_resume_continues_an_interrupted_run(tmp_path, data_file, capsys, mo
 
     calls.clear()
 
-    def counting_epoch(self, *a, **k):
+    def counting_epoch(*a, **k):
         calls.append(1)
-        return original_epoch(self, *a, **k)
+        return original_epoch(*a, **k)
 
-    monkeypatch.setattr(rbm.BernoulliRBM, "_epoch", counting_epoch)
+    monkeypatch.setattr(recipe, "epoch", staticmethod(counting_epoch))
     assert cli.main(args + ["--out", str(out), "--resume"]) == 0   # seed from the checkpoint
     assert len(calls) == 2
     assert not checkpoint.exists()
