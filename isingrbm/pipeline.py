@@ -448,7 +448,7 @@ class SampleResult:
 def sample_rbm(model_path, *, n_samples: int, out, seed: int, n_steps: int = 1000,
                init: str = "random", temperature: float | None = None,
                overwrite: bool = False, command: str = "isingrbm sample",
-               model=None, metadata: dict | None = None) -> SampleResult:
+               model=None, metadata: dict | None = None, lock: bool = True) -> SampleResult:
     """Draw ``n_samples`` configurations from a model file and write them to ``out``.
 
     Each configuration ends its own block-Gibbs chain of ``n_steps`` steps,
@@ -464,7 +464,12 @@ def sample_rbm(model_path, *, n_samples: int, out, seed: int, n_steps: int = 100
         The model and metadata already read by :func:`load_sampler`.
     seed : int
         Seed of the chains (and of the choice of starts); recorded.
+    lock : bool
+        Take the output lock for the write (False: the caller holds it,
+        e.g. for the whole run, :func:`mccore.files.output_lock`).
     """
+    import contextlib
+
     from ising.lattice import visible_to_spins
     from ising.store import write_generated
 
@@ -489,7 +494,7 @@ def sample_rbm(model_path, *, n_samples: int, out, seed: int, n_steps: int = 100
         {"n_steps": int(n_steps), "init": init, "algorithm": "rbm-gibbs", "method": "gibbs"},
         command=command)
     target = _write_target(out)
-    with output_lock(target):
+    with output_lock(target) if lock else contextlib.nullcontext():
         write_generated(target, spins, T=T, source="rbm", provenance=provenance,
                         seed=int(seed), overwrite=overwrite)
     return SampleResult(spins=spins, path=Path(out), temperature=T, L=L, seed=int(seed),

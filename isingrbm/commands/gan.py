@@ -288,7 +288,7 @@ def run_fit(args) -> int:
     else:
         ens = ensembles[0]
         model.metadata_.update({"T": float(ens.T), "group": ens.key, "phase": ens.phase})
-    with _common.output_lock(out):
+    with _common.output_lock(_common.output_target(out)), _common.output_lock(ckpt):
         if args.overwrite and not args.resume and ckpt.exists():
             ckpt.unlink()
         what = (f"{len(ensembles)} temperatures ({ensembles[0].T:g} to {ensembles[-1].T:g}), "
@@ -362,13 +362,13 @@ def run_sample(args) -> int:
                   "training_data": model.metadata_.get("data", ""),
                   "training_data_sha256": model.metadata_.get("data_sha256", ""),
                   "epochs": model.n_epochs_trained_}
-    samples = {}
-    for T in temps:
-        # one stream per temperature, keyed by its value (mccore.rng convention)
-        rng = child(seed, temperature_key(T)) if model.conditional else seed
-        samples[T] = model.sample(args.samples, rng=rng, mode=args.generation,
-                                  temperature=T if model.conditional else None)
-    with _common.output_lock(out):
+    with _common.output_lock(out):       # held for the whole run, as every writer does
+        samples = {}
+        for T in temps:
+            # one stream per temperature, keyed by its value (mccore.rng convention)
+            rng = child(seed, temperature_key(T)) if model.conditional else seed
+            samples[T] = model.sample(args.samples, rng=rng, mode=args.generation,
+                                      temperature=T if model.conditional else None)
         try:
             with _common.atomic_output(out) as tmp:
                 for i, T in enumerate(temps):

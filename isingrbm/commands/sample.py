@@ -243,9 +243,11 @@ def run(args) -> int:
                            f"own distribution) from {model_path.name} (L = {L}, T = {T:g}, "
                            f"{n_hidden} hidden), {args.steps} Gibbs steps each from "
                            f"{args.init} starts, seed {seed}; --exact gives exact samples")
-        result = pipeline.sample_rbm(model_path, n_samples=args.samples, out=out, seed=seed,
-                                     n_steps=args.steps, init=args.init, temperature=T,
-                                     overwrite=args.overwrite, model=model, metadata=metadata)
+        with _common.output_lock(target):    # held for the whole run, as every writer does
+            result = pipeline.sample_rbm(model_path, n_samples=args.samples, out=out,
+                                         seed=seed, n_steps=args.steps, init=args.init,
+                                         temperature=T, overwrite=args.overwrite, model=model,
+                                         metadata=metadata, lock=False)
     summary = {"out": str(out), "T": T, "L": L, "n_samples": int(result.spins.shape[0]),
                "seed": int(result.seed), "seconds": round(result.seconds, 3),
                "fraction_positive_magnetization": result.fraction_positive_magnetization,

@@ -244,3 +244,21 @@ def test_gan_fit_sigterm_checkpoints_before_its_epoch_interval(tmp_path):
     a, b = gan.IsingGAN.load(out), gan.IsingGAN.load(reference)
     assert a.n_epochs_trained_ == b.n_epochs_trained_ == 6
     np.testing.assert_array_equal(a.sample(50, rng=1), b.sample(50, rng=1))
+
+
+def test_plain_sample_holds_its_lock_for_the_whole_run(tmp_path, model_file, capsys):
+    out = tmp_path / "plain.h5"
+    lock = tmp_path / ".plain.h5.lock"
+    proc = start(["sample", model_file, "--samples", "2000", "--steps", "1000000",
+                  "--seed", "3", "--out", out], tmp_path)
+    try:
+        stop_when(proc, lock.exists, "the output lock")
+        assert cli.main(["sample", str(model_file), "--samples", "10", "--out", str(out),
+                         "--overwrite", "--quiet"]) == 2
+        one_error_line(capsys, "another process")
+    finally:
+        status, err = terminate(proc)
+    assert status == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "isingrbm sample: interrupted", err
+    assert not out.exists() and no_leftovers(tmp_path) == []
