@@ -30,6 +30,7 @@ from mccore.rng import as_generator, seed_sequence, stream
 from . import training
 from ._utils import check_data
 
+
 class NotFittedModelError(InvalidParameterError, NotFittedError):
     """A method that needs parameters was called before fit/initialize.
 
