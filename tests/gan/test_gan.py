@@ -155,9 +155,12 @@ def test_invalid_hyperparameters(kwargs):
 
 def test_invalid_data(tiny_model):
     model = gan.IsingGAN(4, n_epochs=1, rng=1, **TINY)
-    with pytest.raises(InvalidParameterError, match="shape"):
+    with pytest.raises(InvalidParameterError, match=r"^spins must have shape \(n, 4, 4\), "
+                                                    r"got shape \(10, 5, 5\)$"):
         model.fit(np.ones((10, 5, 5), dtype=np.int8))
-    with pytest.raises(InvalidParameterError, match="-1 and \\+1"):
+    with pytest.raises(InvalidParameterError, match=r"^spins must hold at least 2 "):
+        model.fit(np.ones((1, 4, 4), dtype=np.int8))
+    with pytest.raises(InvalidParameterError, match=r"^spins must be in \{-1, \+1\}$"):
         model.fit(np.zeros((10, 4, 4), dtype=np.int8))
     with pytest.raises(InvalidParameterError, match="not fitted"):
         model.sample(3)

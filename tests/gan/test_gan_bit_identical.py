@@ -77,6 +77,13 @@ def test_saved_model_round_trip_is_bit_identical(fitted, tmp_path):
     name, model = fitted
     model.save(tmp_path / "m.pt")
     _check(gan.IsingGAN.load(tmp_path / "m.pt"), MANIFEST["gan"][name])
+    # the file's own entries too (JSON strings written in the same order)
+    new = torch.load(tmp_path / "m.pt", weights_only=True)
+    old = torch.load(REF / f"gan_{name}.pt", weights_only=True)
+    assert sorted(new) == sorted(old)
+    for key in ("format", "format_version", "hyperparameters", "metadata",
+                "training_temperatures", "n_epochs_trained"):
+        assert new[key] == old[key], key
 
 
 @pytest.mark.parametrize("name", sorted(refs.GAN_RUNS))

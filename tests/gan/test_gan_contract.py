@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 
 import gan
 from gan import model as gan_model
+from gan.training import lr_scale
 from mccore.errors import FileFormatError, InvalidParameterError
 from mccore.training import TrainingStep
 
@@ -196,6 +197,37 @@ def test_text_file_is_not_a_gan_model(tmp_path):
         gan.IsingGAN.load(text)
 
 
+NOT_OURS = "not a PyTorch archive written by IsingGAN.save or 'isingrbm gan fit'"
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b".", NOT_OURS),              # torch's own error here was "pop from empty list"
+    (b"hello, this is text\n", NOT_OURS),
+    (b"\x00" * 64, NOT_OURS),
+    (b"", "the file is empty"),
+    (b"\x89HDF\r\n\x1a\n" + b"\x00" * 64,
+     "it is an HDF5 file, such as an RBM model or a dataset; GAN models are PyTorch "
+     "archives written by IsingGAN.save or 'isingrbm gan fit'"),
+])
+def test_wrong_file_gets_one_line_that_says_why(tmp_path, content, reason):
+    path = tmp_path / "wrong.pt"
+    path.write_bytes(content)
+    with pytest.raises(FileFormatError) as info:
+        gan.IsingGAN.load(path)
+    assert str(info.value) == f"{path}: not a GAN model file ({reason})"
+
+
+def test_rbm_model_file_is_not_a_gan_model(tmp_path):
+    import h5py
+    path = tmp_path / "rbm.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "isingrbm-rbm"
+        f["weights"] = np.zeros((4, 2))
+    with pytest.raises(FileFormatError, match=r"^\S+: not a GAN model file \(it is an HDF5 "
+                                              r"file, such as an RBM model"):
+        gan.IsingGAN.load(path)
+
+
 # ---------------------------------------------------------------- symmetries
 
 @pytest.fixture(scope="module")
@@ -320,6 +352,7 @@ def test_model_file_of_format_version_1_still_loads():
 
 def test_linear_decay_schedule():
     """Constant for the first half of the epochs, then linear towards zero."""
-    model = gan.IsingGAN(4, n_epochs=4)
-    assert [model._lr_scale(i) for i in range(4)] == pytest.approx([1.0, 1.0, 0.8, 0.4])
-    assert gan.IsingGAN(4, n_epochs=4, lr_schedule="constant")._lr_scale(3) == 1.0
+    assert [lr_scale("linear-decay", 4, i) for i in range(4)] == pytest.approx(
+        [1.0, 1.0, 0.8, 0.4])
+    assert lr_scale("constant", 4, 3) == 1.0
+    assert gan.IsingGAN(4, n_epochs=4).lr_schedule == "linear-decay"

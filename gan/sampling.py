@@ -1,0 +1,103 @@
+"""Drawing configurations from an :class:`~gan.IsingGAN`'s generator: the
+random streams, the symmetry operations (global sign, lattice translation),
+the per-site draw of +-1 spins from the mean spins, and the block loop of
+:meth:`IsingGAN.sample <gan.IsingGAN.sample>`.
+
+Functions of a fitted model (``model``); the model's methods call them, and
+so does training (:mod:`gan.training`), which applies the same symmetry
+operations to real and generated batches. Every random number comes from a
+``torch.Generator`` seeded from a SeedSequence stream keyed by purpose (and,
+in sampling, by block of :data:`BLOCK` configurations), so the same ``rng``
+gives the same configurations for any batch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mccore.rng import child
+
+__all__ = ["GENERATION_MODES", "BLOCK", "torch_seed", "symmetry", "draw", "condition",
+           "draw_blocks"]
+
+GENERATION_MODES = ("bernoulli", "sign")
+
+# Spawn keys of the independent random streams derived from the seed.
+_STREAM_INIT, _STREAM_EPOCH, _STREAM_SNAPSHOT, _STREAM_SAMPLE, _STREAM_LATENT = 0, 1, 2, 3, 4
+#: ``sample()`` draws one stream per block of this many configurations.
+BLOCK = 1024
+
+
+def torch_seed(seq) -> int:
+    """A 63-bit seed for a torch.Generator from a SeedSequence."""
+    state = seq.generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1])) & (2**63 - 1)
+
+
+def symmetry(model, torch, x, gen):
+    """Apply a random global sign (and translation) to each configuration of ``x``."""
+    L = model.L
+    if model.symmetrize:
+        sign = torch.randint(0, 2, (x.shape[0],), generator=gen).to(x.dtype) * 2 - 1
+        x = x * sign.view(-1, 1, 1)
+    if model.random_translation:
+        shifts = torch.randint(0, L, (x.shape[0], 2), generator=gen)
+        idx = torch.arange(L)
+        rows = (idx.view(1, -1) - shifts[:, :1]) % L          # (B, L)
+        cols = (idx.view(1, -1) - shifts[:, 1:]) % L
+        x = x.gather(1, rows.unsqueeze(2).expand(-1, -1, L))
+        x = x.gather(2, cols.unsqueeze(1).expand(-1, L, -1))
+    return x
+
+
+def draw(model, torch, z, c, gen, mode, uniform=None):
+    """Spins (int8 numpy) from latent vectors ``z`` (torch), no symmetry applied.
+
+    The Bernoulli draws use ``uniform`` (same shape as the output) if
+    given, else fresh uniforms from the torch generator ``gen``; ``mode``
+    "mean" returns the mean spins ``tanh(a)`` as float64 instead.
+    """
+    generator = model._sampler()
+    generator.eval()
+    with torch.no_grad():
+        x = torch.tanh(generator(z, c))
+        if mode == "sign":
+            s = torch.where(x >= 0, 1, -1)
+        elif mode == "bernoulli":
+            u = torch.rand(x.shape, generator=gen) if uniform is None else uniform
+            s = torch.where(u < (1 + x) / 2, 1, -1)
+        else:  # "mean"
+            return x.numpy().astype(np.float64)
+    return s.to(torch.int8).numpy()
+
+
+def condition(model, torch, temperature, n):
+    """The generator's condition input for ``n`` configurations at ``temperature``
+    (None for an unconditioned model)."""
+    if not model.conditional:
+        return None
+    return torch.full((n,), float(model._scaled(temperature)), dtype=torch.float32)
+
+
+def draw_blocks(model, torch, n_samples: int, seq, T, mode: str, batch_size: int) -> np.ndarray:
+    """``n_samples`` configurations (n, L, L) int8, symmetry applied, from the
+    SeedSequence ``seq``: block ``k`` of :data:`BLOCK` configurations has its
+    own stream, so ``batch_size`` (configurations per forward pass) changes
+    nothing but memory."""
+    L = model.L
+    out = np.empty((n_samples, L, L), dtype=np.int8)
+    for start in range(0, n_samples, BLOCK):
+        stop = min(start + BLOCK, n_samples)
+        m = stop - start
+        gen = torch.Generator().manual_seed(
+            torch_seed(child(seq, _STREAM_SAMPLE, start // BLOCK)))
+        z = torch.randn(m, model.latent_size, generator=gen)
+        u = torch.rand(m, L, L, generator=gen)
+        c = condition(model, torch, T, m)
+        block = np.empty((m, L, L), dtype=np.int8)
+        for s0 in range(0, m, batch_size):
+            s1 = min(s0 + batch_size, m)
+            block[s0:s1] = draw(model, torch, z[s0:s1], None if c is None else c[s0:s1],
+                                gen, mode, uniform=u[s0:s1])
+        out[start:stop] = symmetry(model, torch, torch.from_numpy(block), gen).numpy()
+    return out
