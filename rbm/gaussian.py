@@ -87,9 +87,8 @@ class GaussianBernoulliRBM(RBMBase):
         never disturb one another; None draws fresh entropy (the seed of a
         fit is kept in ``seed_``).
     random_state : int, SeedSequence, Generator or None
-        scikit-learn's name for the same seed (its tools, e.g.
-        ``check_estimator``, set it): give ``rng`` or ``random_state``, not
-        both.
+        The same seed under scikit-learn's name (as for
+        :class:`~rbm.BernoulliRBM`; give one of the two).
 
     Attributes
     ----------

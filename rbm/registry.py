@@ -68,9 +68,9 @@ def load(path):
     Raises
     ------
     FileFormatError
-        The file is not HDF5, not an ``isingrbm-rbm`` file (e.g. a dataset
-        file), of an unsupported version, or has missing/misshapen/non-finite
-        parameters. The message names the file and the HDF5 path.
+        What :func:`rbm.io.read` refuses (foreign, truncated or corrupt
+        files, naming the file and the HDF5 path), and hyperparameters or
+        parameters the estimator refuses.
     FileNotFoundError
         ``path`` does not exist.
     """
