@@ -44,6 +44,9 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax 3 served from _static (copied from this PyPI package at build time):
+    # formulas render with no internet connection.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
@@ -53,10 +56,11 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "examples", "benchmarks/_*.md", "**.ipynb_checkpoints", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
-                    "auto_examples/*.json", "auto_examples/*.codeobj.json"]
+                    "auto_examples/*.json", "auto_examples/*.codeobj.json",
+                    "sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 
-# No network at build time (CI has none): no intersphinx, no remote images.
-# MathJax is loaded by the reader's browser.
+# No network at build time (CI has none) nor when reading: no intersphinx, no
+# remote images, and MathJax is bundled (sphinx-mathjax-offline, the docs extra).
 
 # --- MyST ------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
@@ -124,6 +128,9 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "within_subsection_order": "FileNameSortKey",
     "min_reported_time": 1,
+    # Its execution-time pages load jQuery and DataTables from CDNs: the site
+    # must read offline, and the times are in each example's page anyway.
+    "write_computation_times": False,
 }
 
 # --- the API pages, one per package, from its __all__ --------------------------
@@ -254,11 +261,12 @@ def write_tfim_table() -> None:
             "$(E - E_\\text{exact})/\\lvert E_\\text{exact}\\rvert$ with its statistical "
             "error; iterations until the running mean is within $10^{-3}$ / $10^{-4}$; "
             "CPU milliseconds per iteration.",
-            "",
-            "| case | exact | ours: rel. error | NetKet: rel. error | ours: iter. to 1e-3 / 1e-4 "
-            "| NetKet: iter. to 1e-3 / 1e-4 | ours: CPU ms / iter. | NetKet: CPU ms / iter. |",
-            "|---|---|---|---|---|---|---|---|",
         ]
+        # two tables (accuracy, then speed): one of eight columns is wider than the page
+        accuracy = ["", "| case | exact | ours: rel. error | NetKet: rel. error |",
+                    "|---|---|---|---|"]
+        speed = ["", "| case | ours: iter. to 1e-3 / 1e-4 | NetKet: iter. to 1e-3 / 1e-4 "
+                 "| ours: CPU ms / iter. | NetKet: CPU ms / iter. |", "|---|---|---|---|---|"]
         for r in records:
             ours, nk = r.get("ours") or {}, r.get("netket") or {}
 
@@ -287,10 +295,12 @@ def write_tfim_table() -> None:
 
             exact = r.get("exact")
             exact_text = "-" if exact is None else f"{exact:.6f} ({r.get('exact_method', '')})"
-            lines.append(
-                f"| {r['case']} | {exact_text} | {rel(ours)} | {rel(nk) if nk else '-'} "
-                f"| {iters(ours)} | {iters(nk) if nk else '-'} "
-                f"| {_fmt(ours.get('cpu_ms'), '.1f')} | {_fmt(nk.get('cpu_ms'), '.1f') if nk else '-'} |")
+            accuracy.append(f"| {r['case']} | {exact_text} | {rel(ours)} "
+                            f"| {rel(nk) if nk else '-'} |")
+            speed.append(f"| {r['case']} | {iters(ours)} | {iters(nk) if nk else '-'} "
+                         f"| {_fmt(ours.get('cpu_ms'), '.1f')} "
+                         f"| {_fmt(nk.get('cpu_ms'), '.1f') if nk else '-'} |")
+        lines += accuracy + speed
         if figure.exists():
             lines += ["", "```{image} ../../benchmarks/tfim_relative_error.png",
                       ":alt: relative error against iteration, ours and NetKet",
@@ -377,7 +387,45 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+# --- viewcode's "[docs]" back-links ------------------------------------------------
+# The per-module pages (api/modules/*) document every object again with
+# :no-index:, so they hold no anchors; viewcode would still register them as
+# the place an object is documented, and the "[docs]" links of the highlighted
+# source pages would point at anchors that do not exist. Their signatures are
+# hidden from viewcode while it reads the page (and restored right after), so
+# every back-link goes to the object's own page in api/generated/.
+_HIDDEN_MODULE = "isingrbm_hidden_module"
+
+
+def _current_docname(app) -> str:
+    current = getattr(app.env, "current_document", None)
+    return getattr(current, "docname", None) or app.env.docname
+
+
+def _hide_no_index_pages_from_viewcode(app, doctree):
+    from sphinx import addnodes
+
+    if not _current_docname(app).startswith("api/modules/"):
+        return
+    for signode in doctree.findall(addnodes.desc_signature):
+        if signode.get("module"):
+            signode[_HIDDEN_MODULE] = signode["module"]
+            del signode["module"]
+
+
+def _restore_modules(app, doctree):
+    from sphinx import addnodes
+
+    for signode in doctree.findall(addnodes.desc_signature):
+        if _HIDDEN_MODULE in signode:
+            signode["module"] = signode[_HIDDEN_MODULE]
+            del signode[_HIDDEN_MODULE]
+
+
 def setup(app):
+    # viewcode reads doctrees at the default priority 500
+    app.connect("doctree-read", _hide_no_index_pages_from_viewcode, priority=400)
+    app.connect("doctree-read", _restore_modules, priority=600)
     app.connect("source-read", _changelog)
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("autodoc-process-docstring", _escape_absolute_values)

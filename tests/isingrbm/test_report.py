@@ -360,3 +360,14 @@ def test_exact_sampling_and_tfim_results_are_reported(tmp_path):
     assert row["exact"] == "-10.251700 (free fermions)"
     assert row["dev (σ)"] == "+0.6"    # (-10.2510 + 10.2517) / 0.0012
     assert row["relative error"] == "6.8e-05 ± 1.2e-04"
+
+
+def test_a_report_being_written_is_not_written_twice(good_h5, tmp_path):
+    """Two 'isingrbm report --out DIR' at once: the second is refused in one line."""
+    from mccore.files import output_lock
+
+    out = tmp_path / "rep"
+    with output_lock(out):
+        status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--overwrite"])
+    assert status == 2 and "being written by another process" in one_error_line(stderr)
+    assert not out.exists()
