@@ -27,7 +27,9 @@ without recomputing them.
                                datasets (.h5), RBM model files, VMC result files,
                                and the JSON of 'isingrbm evaluate --json',
                                'isingrbm vmc --json' or a demo's results/*.json.
-                               The report goes to --out (default: ./report).
+                               The report goes to --out (default: ./report),
+                               never over an existing report or figures without
+                               --overwrite.
                                Generated datasets given with the Monte Carlo data
                                of their temperature are compared with it; --seed
                                seeds the noise level of the histogram distances
@@ -51,7 +53,9 @@ def register(subparsers) -> None:
                         help="report folder for result files (default: ./report; a demo "
                              "folder's report always goes to DIR/report)")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing report in --out")
+                        help="replace an existing report in --out (report.md, report.html "
+                             "and figures/*.png of the same names); without it a folder "
+                             "holding any of them is refused")
     _common.add_common_options(parser)
 
 
