@@ -335,22 +335,10 @@ class IsingGAN:
         return history
 
     def _build(self, torch):
-        from .networks import Discriminator, Generator
+        from .networks import build
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(torch_seed(child(self.seed_, _STREAM_INIT)))
-            self._generator = Generator(self.L, self.latent_dim, self.channels, self.n_layers,
-                                        self.noise_channels, self.conditional)
-            self._discriminator = Discriminator(self.L, self.channels, self.n_layers,
-                                                self.minibatch_std, self.conditional,
-                                                spectral_norm=self.loss == "hinge",
-                                                bond_features=self.bond_features,
-                                                head_hidden=self.head_hidden)
-        self._generator_ema = None
-        if self.ema_decay > 0:
-            import copy
-            self._generator_ema = copy.deepcopy(self._generator)
-            self._generator_ema.requires_grad_(False)
+        self._generator, self._discriminator, self._generator_ema = build(
+            self, torch_seed(child(self.seed_, _STREAM_INIT)))
 
     def _sampler(self):
         """The generator that makes samples: the weight average if there is one."""

@@ -31,10 +31,12 @@ breaks "the same seed gives the same samples for any batch size".
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
-__all__ = ["Discriminator", "Generator"]
+__all__ = ["Discriminator", "Generator", "build"]
 
 _SLOPE = 0.2
 
@@ -195,3 +197,24 @@ class Discriminator(nn.Module):
         if extra:
             features = torch.cat([features] + extra, dim=1)
         return self.head(features)[:, 0]
+
+
+def build(model, seed: int) -> tuple:
+    """``(generator, discriminator, weight_average)`` for the settings of ``model``
+    (an :class:`~gan.IsingGAN`), initialised from the torch seed ``seed``
+    without touching torch's global RNG; the weight average (a frozen copy of
+    the generator) is None when ``model.ema_decay`` is 0."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        generator = Generator(model.L, model.latent_dim, model.channels, model.n_layers,
+                              model.noise_channels, model.conditional)
+        discriminator = Discriminator(model.L, model.channels, model.n_layers,
+                                      model.minibatch_std, model.conditional,
+                                      spectral_norm=model.loss == "hinge",
+                                      bond_features=model.bond_features,
+                                      head_hidden=model.head_hidden)
+    average = None
+    if model.ema_decay > 0:
+        average = copy.deepcopy(generator)
+        average.requires_grad_(False)
+    return generator, discriminator, average
