@@ -262,3 +262,25 @@ def test_plain_sample_holds_its_lock_for_the_whole_run(tmp_path, model_file, cap
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "isingrbm sample: interrupted", err
     assert not out.exists() and no_leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------
+# vmc (its own loop on mccore.training.run_steps)
+
+
+@pytest.mark.parametrize("system", [
+    ["--particles", "2", "--dims", "2", "--samples", "500"],
+    ["--system", "tfim", "--lattice", "chain", "--size", "6", "--field", "1.0"],
+])
+def test_vmc_sigterm_checkpoints(tmp_path, system):
+    out = tmp_path / "v.h5"
+    proc = start(["vmc", *system, "--iterations", "400", "--seed", "3", "--out", out],
+                 tmp_path)
+    seen = stop_at_line(proc, "vmc: 3/400")
+    status, err = terminate(proc, seen)
+    assert status == 143, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("isingrbm vmc: interrupted after"), err
+    assert (tmp_path / "v.h5.checkpoint").exists() and not out.exists()
+    assert no_leftovers(tmp_path) == []
