@@ -30,8 +30,8 @@ record it. Appends follow emcee's HDF5 backend: resize -> write rows ->
 write the checkpoint into the spare slot -> flush -> bump the counter
 ``n_written`` last -> flush. Readers trust only the first ``n_written``
 rows, so a process killed at any point between flushes loses at most the
-batch in flight; ``complete`` is set last. Only the store's three modules
-import h5py in the ``ising`` package.
+batch in flight; ``complete`` is set last. In the ``ising`` package only
+this module and :mod:`ising.store_codec` import h5py.
 
 Full disks. Before every append the writer checks that the folder has room
 for the batch's raw size (an upper bound of its compressed size) plus a

@@ -6,8 +6,8 @@ the store: import from there or from :mod:`ising`). Opening a file
 validates it (format, version, root attrs, every group's attrs, dataset
 shapes and dtypes); anything foreign, truncated or corrupt raises
 :class:`~mccore.errors.FileFormatError` naming the file and the HDF5 path.
-The store's modules (:mod:`ising.store_codec`, :mod:`ising.store_reader`,
-:mod:`ising.store`) are the only ones in ``ising`` that import h5py.
+This module and :mod:`ising.store` are the only ones in ``ising`` that
+import h5py.
 """
 
 from __future__ import annotations
