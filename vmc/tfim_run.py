@@ -37,13 +37,35 @@ from .spin_wavefunction import make_spin_wavefunction
 from .tfim import TFIM, check_field
 from .tfim_exact import exact_energy
 
-__all__ = ["MAX_CHANGE_PER_SITE", "TFIM_LEARNING_RATES", "observables", "run_tfim", "tfim_memory_estimate"]
+__all__ = ["MAX_CHANGE_PER_SITE", "TFIM_LEARNING_RATES", "FIELD_SCALE", "default_learning_rate",
+           "observables", "run_tfim", "tfim_memory_estimate"]
 
 #: default trust region: variance of the change of log psi per step, per site
 MAX_CHANGE_PER_SITE = 0.01
 
-#: default learning rates of the TFIM runs (the gradient is 2 (<E_L O> - <E_L><O>))
+#: default learning rates of the TFIM runs (the gradient is 2 (<E_L O> - <E_L><O>)) for
+#: h <= FIELD_SCALE; see :func:`default_learning_rate`
 TFIM_LEARNING_RATES = {"sr": 0.05, "adam": 0.01, "sgd": 0.005}
+
+#: above this field the default SR/SGD step shrinks as FIELD_SCALE / h
+FIELD_SCALE = 3.0
+
+
+def default_learning_rate(optimizer: str, field: float) -> float:
+    """The default learning rate: :data:`TFIM_LEARNING_RATES`, times ``min(1, 3 / h)``
+    for SR and SGD.
+
+    An SR step is an imaginary-time step ``tau = lr`` of ``exp(-tau H)``; its
+    sampling noise scales with the energy scale h, so at large fields a
+    fixed ``tau`` leaves the parameters jittering far from the optimum
+    (measured, chain N = 20, symmetric RBM: at h = 100 lr 0.05 ended 8.6e-3
+    above E0, lr 0.05 * 3/h 1.2e-8; at h = 1e6 7.6e-4 and 1.5e-8). Adam's
+    step does not scale with the gradient and keeps its rate.
+    """
+    base = TFIM_LEARNING_RATES[optimizer]
+    if optimizer == "adam":
+        return base
+    return base * min(1.0, FIELD_SCALE / float(field))
 
 
 def _estimate(values):
@@ -134,7 +156,8 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
         Translation-symmetric RBM (alpha N + alpha + 1 parameters).
     optimizer : {"sr", "adam", "sgd"}
     learning_rate : float or None
-        Default :data:`TFIM_LEARNING_RATES`.
+        Default :func:`default_learning_rate` (0.05 for SR up to h = 3, then
+        0.05 * 3 / h).
     shift_schedule : {"constant", "carleo"}
         SR's diagonal shift: constant ``diag_shift`` or Carleo & Troyer's
         ``max(100 * 0.9^p, 1e-4)`` relative to diag(S).
@@ -184,7 +207,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     init_scale = check_float("init_scale", init_scale, minimum=0.0)
     max_change = check_float("max_change", max_change, minimum=0.0, strict_min=True)
     if learning_rate is None:
-        learning_rate = TFIM_LEARNING_RATES[optimizer]
+        learning_rate = default_learning_rate(optimizer, field)
     learning_rate = check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
     n_sites = size if lattice_kind == "chain" else size * size
     check_memory(f"lattice {lattice_kind} size {size}, alpha {alpha}, samples {n_samples}, "

@@ -123,7 +123,8 @@ def register(subparsers) -> None:
     parser.add_argument("--learning-rate", type=_common.number, default=None, metavar="LR",
                         help="learning rate (> 0; default trap: sgd 0.2 (at most half its "
                              "stability bound 2/(omega^2 (1 + H))), adam 0.1 decaying to 1%%, "
-                             "sr 0.1; tfim: sr 0.05, adam 0.01, sgd 0.005)")
+                             "sr 0.1; tfim: sr 0.05, adam 0.01, sgd 0.005, the sr and sgd rates "
+                             "times 3/h above h = 3)")
     parser.add_argument("--walkers", type=_common.integer, default=16, metavar="K",
                         help="walkers / Markov chains (>= 1, a multiple of the MPI ranks; "
                              "default 16)")
