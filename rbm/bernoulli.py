@@ -434,10 +434,6 @@ class BernoulliRBM(RBMBase):
         V = self._check_v(X)
         return sigmoid(V @ self.weights + self.hidden_bias)
 
-    def transform(self, X) -> np.ndarray:
-        """Hidden-unit activation probabilities ``p(h = 1 | v)`` (n_samples, n_hidden)."""
-        return self.hidden_probability(X)
-
     def visible_probability(self, H) -> np.ndarray:
         """``p(v_i = 1 | h) = sigmoid(a_i + (W h)_i)`` (n_samples, n_visible)."""
         self._check_initialized()
