@@ -86,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
+        from mccore.parallel import launched_rank
+
         command = getattr(args, "command_path", args.command)
-        print(f"isingrbm {command}: interrupted", file=sys.stderr)
+        if launched_rank() == 0:        # under mpiexec every rank is interrupted: one line
+            print(f"isingrbm {command}: interrupted", file=sys.stderr)
         return 143 if terminated.received else 130
     except Exception as exc:
         if isinstance(exc, IsingRBMError):  # our own message (e.g. which rows a full disk kept)

@@ -36,7 +36,7 @@ import sys
 
 from .errors import MissingDependencyError
 
-__all__ = ["launched_size", "world", "single_threaded_blas", "with_single_threaded_blas",
+__all__ = ["launched_size", "launched_rank", "world", "single_threaded_blas", "with_single_threaded_blas",
            "numba_threads"]
 
 _SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE",
@@ -53,6 +53,27 @@ def launched_size() -> int:
             except ValueError:
                 continue
     return 1
+
+
+_RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
+
+
+def launched_rank() -> int:
+    """This process's rank as the MPI launcher announced it (0 if not under MPI).
+
+    Read from the environment, so messages can be left to rank 0 without
+    importing mpi4py.
+    """
+    if launched_size() <= 1:
+        return 0
+    for name in _RANK_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            try:
+                return max(0, int(value))
+            except ValueError:
+                continue
+    return 0
 
 
 def world():
