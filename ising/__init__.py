@@ -12,8 +12,10 @@ Quick use (k_B = J = 1, periodic L x L lattice, per-spin observables)::
 
 Modules: :mod:`ising.exact` (Onsager, Kaufman finite torus, enumeration),
 :mod:`ising.observables` (estimates with blocking/jackknife errors),
-:mod:`ising.phases` (phase labels), :mod:`ising.store` (the HDF5 schema),
-:mod:`ising.montecarlo` (the driver), :mod:`ising.chains` and
+:mod:`ising.phases` (phase labels), :mod:`ising.store` (the HDF5 writer; the schema in
+:mod:`ising.store_codec`, reading in :mod:`ising.store_reader`),
+:mod:`ising.montecarlo` (the driver; one temperature's run in
+:mod:`ising.temperature_run`, the output file in :mod:`ising.run_output`), :mod:`ising.chains` and
 :mod:`ising.kernels` (numba Metropolis and Wolff), :mod:`ising.lattice`
 (the spins <-> RBM visible units conversion), :mod:`ising.mehta` (the
 Mehta et al. (2019) packed-bit pickles in and out, restricted unpickler).
