@@ -171,6 +171,7 @@ def _finished(args, out: Path, checkpoint: Path, settings: dict, X, ensemble) ->
             "pass --overwrite to train again or choose another --out")
     tidied = checkpoint.exists()
     if tidied:
+        rbm.load(checkpoint)           # only our own checkpoint is removed (else one line)
         checkpoint.unlink()
     epochs = int(getattr(finished, "epochs_done_", 0))
     _common.info(args, f"isingrbm fit: {out} is complete ({epochs} epochs, seed "
@@ -236,6 +237,7 @@ def _fit_locked(args, out: Path, checkpoint: Path, settings: dict, X, ensemble,
                            "starting afresh")
     seed = pipeline.resolve_seed(seed)
     if args.overwrite and checkpoint.exists() and not args.resume:
+        rbm.load(checkpoint)           # only our own checkpoint is removed (else one line)
         checkpoint.unlink()
     described = rbm.BernoulliRBM(**settings)
     _common.info(args, f"isingrbm fit: {data_path.name}, T = {ensemble.T:g} ({ensemble.phase}), "

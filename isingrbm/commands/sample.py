@@ -227,11 +227,14 @@ def run(args) -> int:
         pipeline.initial_units(metadata, model_path)     # refuse before any work
 
     if args.exact:
+        from isingrbm.exact_state import read_checkpoint
+
         with _common.output_lock(target), _common.output_lock(checkpoint):
             if args.resume and out.exists():
                 return _finished(args, out, checkpoint, model_path, n_chains, k)
             seed = _exact_seed(args, checkpoint)
             if args.overwrite and checkpoint.exists():
+                read_checkpoint(checkpoint)    # only our own checkpoint is removed
                 checkpoint.unlink()
             result = _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed,
                                    target, checkpoint)
@@ -286,6 +289,7 @@ def _finished(args, out: Path, checkpoint: Path, model_path: Path, n_chains: int
     """
     import ising
     from isingrbm import pipeline
+    from isingrbm.exact_state import read_checkpoint
     from mccore.errors import OutputExistsError
 
     dataset = ising.load(out)          # FileFormatError names the file if it is not a dataset
@@ -303,6 +307,7 @@ def _finished(args, out: Path, checkpoint: Path, model_path: Path, n_chains: int
             "pass --overwrite to sample again or choose another --out")
     tidied = checkpoint.exists()
     if tidied:
+        read_checkpoint(checkpoint)            # only our own checkpoint is removed
         checkpoint.unlink()
     _common.info(args, f"isingrbm sample: {out} is complete ({args.samples} samples, seed "
                        f"{attrs.get('seed')}); nothing to resume"

@@ -284,3 +284,20 @@ def test_vmc_sigterm_checkpoints(tmp_path, system):
     assert last.startswith("isingrbm vmc: interrupted after"), err
     assert (tmp_path / "v.h5.checkpoint").exists() and not out.exists()
     assert no_leftovers(tmp_path) == []
+
+
+def test_overwrite_removes_only_a_checkpoint_of_its_own_kind(tmp_path, data_file, model_file,
+                                                            capsys):
+    """A FILE.checkpoint that another command wrote (or the user's own file) is not
+    deleted by --overwrite: one line, and it stays."""
+    foreign = tmp_path / "x.h5.checkpoint"
+    foreign.write_bytes(b"the user's notes")
+    assert cli.main(["sample", str(model_file), "--exact", "--samples", "20", "--out",
+                     str(tmp_path / "x.h5"), "--overwrite", "--quiet"]) == 2
+    one_error_line(capsys, "not a checkpoint")
+    assert cli.main(["fit", str(data_file), "--temperature", "1.5", "--hidden", "4",
+                     "--epochs", "1", "--out", str(tmp_path / "x.h5"), "--overwrite",
+                     "--quiet"]) == 2
+    one_error_line(capsys, "x.h5.checkpoint")
+    assert foreign.read_bytes() == b"the user's notes"
+    assert not (tmp_path / "x.h5").exists()
