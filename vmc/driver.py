@@ -60,6 +60,10 @@ FINISHED = ("complete", "unhealthy")
 #: most halvings of one step by the trust region (:class:`VMC`'s ``max_change``)
 MAX_HALVINGS = 30
 
+#: a step is taken back (halved) when, seen from the new state's samples, the change of
+#: log psi has a variance above REVERT_FACTOR * max_change
+REVERT_FACTOR = 4.0
+
 HISTORY_KEYS = ("energy", "variance", "acceptance", "grad_norm", "step", "params")
 
 #: the trap frequencies :func:`run` accepts (see its docstring)
@@ -104,7 +108,10 @@ class VMC:
     max_change : float or None
         Trust region: the largest allowed variance over the batch of
         ``log psi_new(x) - log psi_old(x)`` per step; a step beyond it is
-        halved (at most :data:`MAX_HALVINGS` times). Needs the
+        halved (at most :data:`MAX_HALVINGS` times). The next iteration
+        measures the same change on the new state's samples; above
+        :data:`REVERT_FACTOR` times ``max_change`` the step is taken back
+        to half its length (no optimizer step that iteration). Needs the
         wavefunction's ``log_psi``. None: no limit.
     """
 
@@ -151,27 +158,56 @@ class VMC:
         grad = (2.0 / n) * ((e - e_mean) @ O_c)
         return e, e_mean, e_var, grad, O_c
 
-    def _trust_region(self, x, old, delta):
+    def _log_change_spread(self, x, params_a, params_b, lp_a=None):
+        """``Var_x[log psi(params_b) - log psi(params_a)]`` over all walkers' rows of ``x``
+        (``lp_a``: log psi(params_a) on ``x`` if known); the wavefunction keeps its params."""
+        wf = self.wavefunction
+        keep = wf.params.copy()
+        try:
+            if lp_a is None:
+                wf.params = params_a
+                lp_a = wf.log_psi(x)
+            wf.params = params_b
+            with np.errstate(all="ignore"):
+                change = gather_rows(self.comm, wf.log_psi(x) - lp_a)
+                return float(np.var(change))
+        finally:
+            wf.params = keep
+
+    def _trust_region(self, x, old, delta, lp_old=None):
         """``delta`` halved until ``Var_x[log psi(old + delta) - log psi(old)] <= max_change``.
 
         Returns ``(delta, halvings)``; the wavefunction keeps ``old``.
         """
-        wf = self.wavefunction
-        lp_old = wf.log_psi(x)
+        if lp_old is None:
+            lp_old = self.wavefunction.log_psi(x)
         halvings = 0
-        try:
-            while True:
-                wf.params = old + delta
-                with np.errstate(all="ignore"):
-                    change = gather_rows(self.comm, wf.log_psi(x) - lp_old)
-                    spread = float(np.var(change))
-                if (math.isfinite(spread) and spread <= self.max_change) \
-                        or halvings >= MAX_HALVINGS:
-                    return delta, halvings
-                delta = 0.5 * delta
-                halvings += 1
-        finally:
-            wf.params = old
+        while True:
+            spread = self._log_change_spread(x, old, old + delta, lp_old)
+            if (math.isfinite(spread) and spread <= self.max_change) or halvings >= MAX_HALVINGS:
+                return delta, halvings
+            delta = 0.5 * delta
+            halvings += 1
+
+    def _step_seen_from_here(self, x):
+        """Check the last step from the new state's samples ``x``.
+
+        The trust region measures a step on samples of the old state, which
+        cannot see weight the new state puts where the old one had almost
+        none (e.g. a filter that starts to match the antiferromagnetic
+        pattern: on 6 x 6 at h = 3 one such step sent E from -114 to +37).
+        Seen from the new state's samples the change is then large. Returns
+        ``(ok, lp_now)``: ok False when ``Var[log psi_new - log psi_old]``
+        exceeds :data:`REVERT_FACTOR` times ``max_change``.
+        """
+        wf = self.wavefunction
+        lp_now = wf.log_psi(x)
+        if self._last_step is None:
+            return True, lp_now
+        origin, delta, _ = self._last_step
+        spread = self._log_change_spread(x, wf.params, origin, lp_now)
+        ok = math.isfinite(spread) and spread <= REVERT_FACTOR * self.max_change
+        return ok, lp_now
 
     def run(self, n_iterations: int, *, n_samples: int = 10_000,
             n_final_samples: int | None = None, rng=None, progress: bool = False,
@@ -244,6 +280,7 @@ class VMC:
         wf = self.wavefunction
         history = {k: [] for k in HISTORY_KEYS}
         start = 0
+        self._last_step = None    # (origin, delta, reverts) of the last step (trust region)
         if resume_from is not None:
             start = self._restore(resume_from, history)
         self._last_e = None
@@ -312,10 +349,20 @@ class VMC:
                                    last_good, history, it, settings, notes)
         history["params"].append(last_good)
         self._last_e = e.reshape(-1, batch.x.shape[1])   # all walkers, in walker order
-        with np.errstate(all="ignore"):
-            delta = self.optimizer.step(grad, O_c)
-        if self.max_change is not None and np.all(np.isfinite(delta)):
-            delta, _ = self._trust_region(batch.flat, last_good, delta)
+        ok, lp_now = True, None
+        if self.max_change is not None:
+            ok, lp_now = self._step_seen_from_here(batch.flat)
+        if not ok and self._last_step[2] < MAX_HALVINGS:
+            # the last step left the region its own samples could judge: take half of it
+            origin, last_delta, reverts = self._last_step
+            delta = origin + 0.5 * last_delta - last_good
+            self._last_step = (origin, 0.5 * last_delta, reverts + 1)
+        else:
+            with np.errstate(all="ignore"):
+                delta = self.optimizer.step(grad, O_c)
+            if self.max_change is not None and np.all(np.isfinite(delta)):
+                delta, _ = self._trust_region(batch.flat, last_good, delta, lp_now)
+                self._last_step = (last_good, delta, 0)
         with np.errstate(all="ignore"):
             new = wf.params + delta
             grad_norm = float(np.sqrt(np.sum(grad * grad)))
@@ -336,6 +383,11 @@ class VMC:
     def _resume_state(self, n_done) -> dict:
         """Flat dict of what a resumed run needs beside params and history."""
         state = {"iterations": int(n_done)}
+        if getattr(self, "_last_step", None) is not None:
+            origin, delta, reverts = self._last_step
+            state["driver/step_origin"] = origin.copy()
+            state["driver/step"] = np.array(delta, dtype=np.float64)
+            state["driver/step_reverts"] = int(reverts)
         for key, value in self.sampler.get_state().items():
             state[f"sampler/{key}"] = value
         for key, value in self.optimizer.state_dict().items():
@@ -355,6 +407,10 @@ class VMC:
                 f"cannot resume: the checkpoint has {params.size} parameters, this model "
                 f"{self.wavefunction.n_params}")
         self.wavefunction.params = params
+        if "driver/step" in state:
+            self._last_step = (np.asarray(state["driver/step_origin"], dtype=np.float64),
+                               np.asarray(state["driver/step"], dtype=np.float64),
+                               int(state["driver/step_reverts"]))
         self.sampler.set_state({k.split("/", 1)[1]: v for k, v in state.items()
                                 if k.startswith("sampler/")})
         self.optimizer.load_state_dict({k.split("/", 1)[1]: v for k, v in state.items()
