@@ -1,12 +1,15 @@
 """``isingrbm demo``: the whole workbench end to end, with a report.
 
 Monte Carlo data (L = 16, 12 temperatures) checked against exact results;
-RBMs (and the GAN baseline, if torch is installed) trained at an ordered, a
-critical and a disordered temperature and evaluated; VMC for two electrons
-in a 2D trap; a report (HTML + Markdown, PNG figures, tables). Complete
-stages are reused when the command is run again on the same folder (after
-checking each recorded output's size and SHA-256; a damaged one is redone),
-so an interrupted demo continues where it stopped.
+an RBM per phase, sampled approximately (Gibbs) and exactly
+(Metropolis-Hastings with the RBM as proposal), and the GAN baseline if
+PyTorch is installed, evaluated against Monte Carlo and exact values; VMC
+for two electrons in a 2D trap and for the transverse-field Ising chain
+(against free fermions); a report (HTML + Markdown, PNG figures, tables).
+Complete stages are reused when the command is run again on the same folder
+(after checking each recorded output's size and SHA-256; a damaged one is
+redone), so an interrupted demo continues where it stopped. The stages live
+in :mod:`isingrbm.demo`.
 """
 
 from __future__ import annotations
@@ -17,22 +20,34 @@ DESCRIPTION = """\
 Run the whole workbench end to end and write a report:
   1. Monte Carlo data, L = 16, 12 temperatures 1.0..4.0 (Wolff near T_c),
      checked against the exact finite-lattice and Onsager results;
-  2. RBMs (and the GAN baseline, if torch is installed) trained at an ordered,
-     a critical and a disordered temperature, sampled and evaluated;
-  3. VMC for two electrons in a 2D trap (omega = 1): RBM and RBM + Pade-Jastrow
-     trial wavefunctions against the exact energy 3.0;
-  4. DIR/report/report.html and report.md with PNG figures and tables.
+  2. an RBM per phase (T = 1.5, 2.269, 3.5), fitted and sampled by Gibbs
+     chains (approximate);
+  3. the same RBMs as Metropolis-Hastings proposals: exact Ising samples;
+  4. the GAN baseline per phase, if PyTorch is installed (a short training);
+  5. Monte Carlo vs RBM vs RBM+MH (vs GAN) vs exact, per phase;
+  6. VMC for two electrons in a 2D trap (omega = 1): RBM and RBM + Pade-Jastrow
+     trial wavefunctions against the exact energy 3;
+  7. VMC for the transverse-field Ising chain (N = 20, h = 1) against the
+     free-fermion ground-state energy;
+  8. DIR/report/report.html and report.md with PNG figures and tables.
 Complete stages are reused when the command is run again on the same folder,
 so an interrupted demo continues where it stopped; every output's size and
 SHA-256 is recorded in DIR/demo.json and checked before reuse (a damaged file
-is kept as NAME.damaged and its stage redone). The RBMs are fitted and sampled
-by the code of 'isingrbm fit' and 'isingrbm sample': each model file records
-the seed with which 'isingrbm fit' reproduces it. Conventions: per spin,
+is kept as NAME.damaged and its stage redone), with each stage's wall, CPU and
+numba-compile seconds. The RBMs are fitted and sampled by the code of
+'isingrbm fit' and 'isingrbm sample [--exact]': each model file records the
+seed with which 'isingrbm fit' reproduces it. Conventions: per spin,
 k_B = J = 1; hbar = m = 1."""
 
+#: The measured cost, as docs/guide/demo_timing.json records it (written by
+#: docs/guide/demo_timing.py from the demo.json of real runs;
+#: tests/isingrbm/test_demo_timing.py checks that the two agree).
+MEASURED_FULL = "FULL"
+MEASURED_QUICK = "QUICK"
+
 EXAMPLE = ("isingrbm demo --out demo-run --seed 1\n"
-           "  # about 3 CPU minutes: 3-6 minutes on 2 idle cores (the first run also compiles\n"
-           "  # the numba kernels), much longer on a busy machine; --quick: under a minute")
+           f"  # {MEASURED_FULL};\n"
+           f"  # --quick (a smoke test with untrained models): {MEASURED_QUICK}")
 
 
 def register(subparsers) -> None:
@@ -45,8 +60,8 @@ def register(subparsers) -> None:
                         help="demo folder: datasets/, models/, results/, report/ "
                              "(default: %(default)s; an existing demo folder is continued)")
     parser.add_argument("--quick", action="store_true",
-                        help="sub-minute smoke-test version (L = 8, 5 temperatures, "
-                             "few samples, epochs and iterations)")
+                        help="smoke-test version (L = 8, 5 temperatures, few samples, "
+                             "epochs and iterations: its models are untrained)")
     parser.add_argument("--no-gan", action="store_true",
                         help="skip the GAN baseline even if torch is installed")
     _common.add_common_options(parser)
@@ -67,6 +82,8 @@ def run(args) -> int:
 
 def format_summary(summary: dict) -> str:
     """The short human summary printed at the end of the demo."""
+    from mcstats.estimate import format_value_error
+
     stages = summary["stages"]
     lines = [f"isingrbm demo: finished in {summary['seconds']:.1f} s wall, "
              f"{summary['cpu_seconds']:.1f} s CPU (seed {summary['seed']})"]
@@ -76,14 +93,22 @@ def format_summary(summary: dict) -> str:
                      f"{mc.get('n_samples')} samples; energy per spin vs exact finite-L: "
                      f"largest deviation {mc.get('max_energy_deviation_sigma', float('nan')):.1f} "
                      "sigma")
+    exact = stages.get("exact-sampling", {}).get("summary", {})
+    if exact:
+        lines.append("  exact RBM Monte Carlo, acceptance: " + ", ".join(
+            f"{phase} {entry.get('acceptance_rate', float('nan')):.3f}"
+            for phase, entry in exact.items() if isinstance(entry, dict)))
     evaluation = stages.get("evaluate", {}).get("summary", {})
     for line in evaluation.get("lines", []):
         lines.append(f"  {line}")
     for run in stages.get("vmc", {}).get("summary", {}).values():
-        from mcstats.estimate import format_value_error
-
         lines.append(f"  VMC {run['label']}: E = {format_value_error(run['energy'], run['error'])} "
                      f"hbar omega (exact {run['exact']:g})")
+    for run in stages.get("tfim", {}).get("summary", {}).values():
+        exact_text = "no exact value" if run.get("exact") is None else (
+            f"free fermions {run['exact']:.8g}, relative error {run['relative_error']:.1e}")
+        lines.append(f"  VMC TFIM chain N = {run['size']}, h = {run['field']:g}: E = "
+                     f"{format_value_error(run['energy'], run['error'])} ({exact_text})")
     if not summary.get("gan"):
         lines.append(f"  GAN skipped: {summary.get('gan_skipped_reason')}")
     lines.append(f"  report: {summary['report_html']}")
