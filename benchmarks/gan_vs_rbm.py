@@ -35,18 +35,24 @@ Usage::
     python benchmarks/gan_vs_rbm.py --quick           # L = 8, small sets (minutes)
     python benchmarks/gan_vs_rbm.py --ablation -L 8   # the recipe ablation
     python benchmarks/gan_vs_rbm.py --json            # JSON records on stdout
+
+``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
+conditions, records). numba and BLAS run on one thread (``harness.threads``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import sys
 import time
 
 import numpy as np
+
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
 TEMPERATURES = (1.5, 2.269, 3.5)
 CONDITIONED_TRAIN = (1.5, 1.75, 2.269, 2.4, 2.8, 3.1, 3.5)
@@ -213,10 +219,8 @@ def _header(log):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="L = 8, small sets, few epochs")
+    parser = harness.parser(__doc__)
     parser.add_argument("--ablation", action="store_true", help="the GAN recipe ablation")
-    parser.add_argument("--json", action="store_true", help="JSON records on stdout")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("-L", type=int, default=None, help="override: lattice side")
     parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
@@ -249,8 +253,15 @@ def main(argv=None) -> int:
                         help="override: Monte Carlo samples per training temperature of the "
                              "conditioned GAN")
     args = parser.parse_args(argv)
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    with harness.threads(1):
+        records = _run(args)
+    if args.json:
+        harness.emit(harness.document("gan_vs_rbm", args, records))
+    return 0
 
+
+def _run(args) -> list[dict]:
+    """Every column of the command line, printed as it is measured; the records."""
     import ising
     from isingrbm import evaluate
 
@@ -265,11 +276,12 @@ def main(argv=None) -> int:
         f"(units of the last digits); TV(E) with its Monte Carlo noise level")
     if args.n_cond is not None:
         cfg["n_cond"] = args.n_cond
+    recipe = dict(RECIPE)
     for option in args.gan_option:
         name, _, value = option.partition("=")
-        RECIPE[name.strip()] = json.loads(value)
+        recipe[name.strip()] = json.loads(value)
     if args.gan_learning_rate is not None:
-        RECIPE.update(learning_rate_generator=args.gan_learning_rate,
+        recipe.update(learning_rate_generator=args.gan_learning_rate,
                       learning_rate_discriminator=args.gan_learning_rate)
     for i, T in enumerate([] if args.only_conditioned else args.temperatures):
         # keyed by the temperature, so that a run over a subset of TEMPERATURES
@@ -301,7 +313,7 @@ def main(argv=None) -> int:
                         f"{mh.thinning}, {secs:.0f} s for {cfg['n_gen']} samples")
             if not args.skip_gan:
                 (spins,), seconds["GAN"] = _gan(train.spins, L, cfg["gan_epochs"],
-                                                cfg["n_gen"], seed + 3, **RECIPE)
+                                                cfg["n_gen"], seed + 3, **recipe)
                 generated["GAN"] = _Set(T, spins)
         table = evaluate.compare(test, generated, exact=True, rng=seed + 4)
         recs = _records(table, T, seconds, {"mode": mode})
@@ -315,7 +327,7 @@ def main(argv=None) -> int:
         spins = np.concatenate([e.spins for e in data])
         temps = np.concatenate([np.full(e.n_samples, e.T) for e in data])
         outs, secs = _gan(spins, L, cfg["cond_epochs"], cfg["n_gen"], seed + 3,
-                          temperatures=temps, sample_at=args.conditioned_at, **RECIPE)
+                          temperatures=temps, sample_at=args.conditioned_at, **recipe)
         log(f"\n# temperature-conditioned GAN: trained on T = "
             f"{', '.join(f'{t:g}' for t in CONDITIONED_TRAIN)} ({cfg['n_cond']} each, "
             f"{cfg['cond_epochs']} epochs, {secs:.0f} s); held out: "
@@ -330,11 +342,8 @@ def main(argv=None) -> int:
                              "held_out": min(abs(T - t) for t in CONDITIONED_TRAIN) > 1e-9})
             records += recs
             _print_rows(log, T, table, recs)
-    if args.json:
-        json.dump(records, sys.stdout, indent=1, default=float, allow_nan=True)
-        sys.stdout.write("\n")
-    return 0
+    return records
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(main))
