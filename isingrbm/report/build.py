@@ -148,8 +148,10 @@ def build_report(directory) -> dict:
         out = [Heading(1, "isingrbm demo report"),
                Paragraph(f"The whole workbench on this machine ({mode}, seed "
                          f"{manifest.get('seed')}): Monte Carlo data of the 2D Ising model "
-                         f"checked against exact results, {models} that learn it, and RBM "
-                         f"variational Monte Carlo. Rebuild with `isingrbm report {directory}`.")]
+                         f"checked against exact results, {models} that learn it, exact Monte "
+                         "Carlo with an RBM as the proposal, and variational Monte Carlo with RBM "
+                         "trial states (particles in a trap, the quantum Ising chain). Rebuild "
+                         f"with `isingrbm report {directory}`.")]
         out += settings_section(manifest)
         if not inputs.monte_carlo:
             out += [Heading(2, "Monte Carlo: thermodynamics of the 2D Ising model"),
@@ -163,9 +165,10 @@ def build_report(directory) -> dict:
         if inputs.exact_sampling:
             out += exact_sampling_section(inputs.exact_sampling)
         if inputs.vmc_runs:
-            out += vmc_section(inputs.vmc_runs, inputs.vmc_system, figures_dir)
+            out += vmc_section(inputs.vmc_runs, inputs.vmc_system, figures_dir,
+                               title="Variational Monte Carlo: particles in a trap")
         else:
-            out += [Heading(2, "Variational Monte Carlo"),
+            out += [Heading(2, "Variational Monte Carlo: particles in a trap"),
                     Paragraph("Not computed yet: the VMC stage has not finished.")]
         if inputs.tfim_runs:
             out += tfim_section(inputs.tfim_runs, figures_dir)

@@ -377,10 +377,11 @@ def _rbm_curves(history: dict, n_visible: int) -> dict:
     return out
 
 
-def vmc_section(runs: list, system: str | None, figures_dir: Path) -> list:
+def vmc_section(runs: list, system: str | None, figures_dir: Path, *,
+                title: str = "Variational Monte Carlo") -> list:
     from .. import plots
 
-    blocks = [Heading(2, "Variational Monte Carlo")]
+    blocks = [Heading(2, title)]
     if system:
         blocks.append(Paragraph(system))
     rows, runs_fig = [], {}
@@ -492,7 +493,8 @@ def tfim_section(runs: list, figures_dir: Path) -> list:
     blocks = [Heading(2, "Quantum Ising model: VMC against the exact ground state")]
     rows, histories, exacts = [], {}, set()
     for record, path in runs:
-        blocks.append(Paragraph(record["system"]))
+        system = str(record["system"])
+        blocks.append(Paragraph(system[:1].upper() + system[1:] + "."))
         energy, exact = record["energy"], record.get("exact")
         rel, rel_sigma = record.get("relative_error"), record.get("relative_error_sigma")
         label = f"N = {record['size']}, h = {record['field']:g}"
