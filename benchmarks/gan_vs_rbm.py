@@ -86,6 +86,17 @@ VARIANTS = {
     "ns+R1 st, feature matching": {"loss": "nonsaturating",
                                    "training_output": "straight-through",
                                    "feature_matching": 1.0},
+    # issue 22: remedies for too-alike samples (the default has minibatch_std=True)
+    "ns+R1 st, no minibatch-std": {"loss": "nonsaturating",
+                                   "training_output": "straight-through",
+                                   "minibatch_std": False},
+    "ns+R1 st, pack 2": {"loss": "nonsaturating", "training_output": "straight-through",
+                         "pack": 2, "minibatch_std": False},
+    "ns+R1 st, pack 4": {"loss": "nonsaturating", "training_output": "straight-through",
+                         "pack": 4, "minibatch_std": False},
+    "ns+R1 st, pack 2 + minibatch-std": {"loss": "nonsaturating",
+                                         "training_output": "straight-through", "pack": 2,
+                                         "minibatch_std": True},
 }
 
 

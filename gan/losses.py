@@ -6,6 +6,9 @@
   |grad_x D|^2`` (Mescheder et al. 2018).
 - ``"wgan-gp"``: Wasserstein critic with the penalty ``gradient_penalty
   E (|grad D(x_hat)| - 1)^2`` on random interpolates (Gulrajani et al. 2017).
+
+With packing (PacGAN) the discriminator scores packs of configurations and
+every gradient norm is that of one pack, the discriminator's input.
 - ``"hinge"``: hinge loss (with a spectrally normalized discriminator,
   Miyato et al. 2018); penalty R1 as for "nonsaturating".
 
@@ -36,7 +39,7 @@ def discriminator_loss(torch, loss: str, D, real, c_real, fake, c_fake, gen, *,
             eps = torch.rand(real.shape[0], 1, 1, generator=gen)
             x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
             (grad,) = torch.autograd.grad(D(x_hat, c_real).sum(), x_hat, create_graph=True)
-            norm = grad.pow(2).sum(dim=(1, 2)).add(1e-12).sqrt()
+            norm = _per_input(grad.pow(2), len(logit_real)).add(1e-12).sqrt()
             value = value + penalty * (norm - 1).pow(2).mean()
         return value, logit_real, logit_fake
     if penalty > 0:
@@ -49,8 +52,16 @@ def discriminator_loss(torch, loss: str, D, real, c_real, fake, c_fake, gen, *,
                  + bce(logit_fake, torch.zeros_like(logit_fake)))
     if penalty > 0:
         (grad,) = torch.autograd.grad(logit_real.sum(), real, create_graph=True)
-        value = value + 0.5 * penalty * grad.pow(2).sum(dim=(1, 2)).mean()
+        value = value + 0.5 * penalty * _per_input(grad.pow(2), len(logit_real)).mean()
     return value, logit_real, logit_fake
+
+
+def _per_input(squares, n_inputs: int):
+    """Squared gradient norms per discriminator input: per configuration, or
+    per pack of ``len(squares) // n_inputs`` configurations (PacGAN)."""
+    if n_inputs == squares.shape[0]:
+        return squares.sum(dim=(1, 2))
+    return squares.reshape(n_inputs, -1).sum(dim=1)
 
 
 def generator_loss(torch, loss: str, score):

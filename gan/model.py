@@ -61,7 +61,7 @@ _PARAMS = ("L", "latent_dim", "channels", "n_layers", "n_epochs", "batch_size",
            "n_critic", "label_smoothing", "noise_channels", "gradient_penalty", "minibatch_std",
            "training_output", "generation", "symmetrize", "random_translation", "conditional",
            "snapshot_epochs", "n_snapshot", "ema_decay", "lr_schedule", "feature_matching",
-           "bond_features", "head_hidden", "n_threads", "rng")
+           "bond_features", "head_hidden", "pack", "n_threads", "rng")
 
 
 def _check_rng_type(rng):
@@ -115,7 +115,17 @@ class IsingGAN:
         Weight of the gradient penalty (see ``loss``); 0 disables it.
     minibatch_std : bool
         Give the discriminator the minibatch standard deviation feature
-        (Karras et al. 2018), a defence against mode collapse.
+        (Karras et al. 2018), a defence against mode collapse: the standard
+        deviation over the batch (of configurations, or of packs) of every
+        site-averaged feature, averaged over the features, appended as one
+        more input of the head.
+    pack : int
+        PacGAN packing (Lin et al. 2018), 1 to 8: the discriminator judges
+        packs of ``pack`` configurations jointly (stacked as input channels),
+        real packs against generated packs, so that a generator whose
+        samples are too alike is penalized by construction. 1 (the default)
+        is the plain discriminator. ``batch_size`` (configurations per step)
+        must be a multiple of ``pack``.
     training_output : {"mean", "straight-through"}
         What the discriminator sees of a generated configuration during
         training: the mean spins ``tanh(a)`` ("mean"), or spins drawn from
@@ -251,7 +261,7 @@ class IsingGAN:
                  conditional: bool = False, snapshot_epochs=(), n_snapshot: int = 16,
                  ema_decay: float = 0.995, lr_schedule: str = "linear-decay",
                  feature_matching: float = 0.0,
-                 bond_features: bool = False, head_hidden: int = 0,
+                 bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
                  n_threads: int | None = 1, rng=None):
         self.L = check_int("L", L, minimum=2)
         self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
@@ -296,6 +306,10 @@ class IsingGAN:
                                             maximum=1e6)
         self.bond_features = check_bool("bond_features", bond_features)
         self.head_hidden = check_int("head_hidden", head_hidden, minimum=0)
+        self.pack = check_int("pack", pack, minimum=1, maximum=8)
+        if self.batch_size % self.pack:
+            raise InvalidParameterError(f"batch_size must be a multiple of pack = {self.pack}, "
+                                        f"got {self.batch_size}")
         self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
         self.rng = _check_rng_type(rng)
         self.seed_ = None
@@ -551,9 +565,11 @@ class IsingGAN:
         """Discriminator output for each configuration, (n,) float64.
 
         A probability that the configuration is real for the non-saturating
-        loss, a score otherwise. Evaluated one configuration at a time when
-        the minibatch feature is on, so the answer does not depend on the
-        other configurations.
+        loss, a score otherwise. With ``pack > 1`` consecutive groups of
+        ``pack`` configurations are judged together and every member gets
+        its pack's output (n must be a multiple of ``pack``). Evaluated one
+        configuration (pack) at a time when the minibatch feature is on, so
+        the answer does not depend on the other configurations (packs).
         """
         torch = require_torch()
         self._require_fitted()
@@ -561,16 +577,23 @@ class IsingGAN:
         if arr.ndim != 3 or arr.shape[1:] != (self.L, self.L):
             raise InvalidParameterError(f"spins must have shape (n, {self.L}, {self.L}), "
                                         f"got {arr.shape}")
+        if len(arr) % self.pack:
+            raise InvalidParameterError(f"the number of configurations must be a multiple of "
+                                        f"pack = {self.pack}, got {len(arr)}")
         T = self.check_temperature(temperature)
+        k = self.pack
         with deterministic_torch(self.n_threads), torch.no_grad():
             self._discriminator.eval()
             x = torch.from_numpy(arr)
             c = condition(self, torch, T, len(x))
             if self.minibatch_std:
                 logits = torch.cat([self._discriminator(
-                    x[i:i + 1], None if c is None else c[i:i + 1]) for i in range(len(x))])
+                    x[i:i + k], None if c is None else c[i:i + k])
+                    for i in range(0, len(x), k)])
             else:
                 logits = self._discriminator(x, c)
+            if k > 1:
+                logits = logits.repeat_interleave(k)
             if self.loss == "nonsaturating":
                 logits = torch.sigmoid(logits)
             return logits.double().numpy()

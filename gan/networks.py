@@ -14,11 +14,13 @@ Generator
     drawn from it is :class:`gan.IsingGAN`'s business.
 Discriminator (critic)
     x (B, 1, L, L) [+ the bond maps s_i s_right, s_i s_down] [+ a constant map
-    of c] -> 3x3 circular conv ->
+    of c]; with ``pack = m > 1`` (PacGAN, Lin et al. 2018) the maps of m
+    consecutive configurations are stacked as channels, (B/m, m * maps, L, L),
+    and judged jointly -> 3x3 circular conv ->
     LeakyReLU(0.2) -> (n_layers - 1) x [3x3 circular conv, stride 2 while the
     side is even and > 4, channels doubled, LeakyReLU(0.2)] -> average over
     sites f -> [f * c] [minibatch standard deviation feature] [+ c] -> Linear -> one
-    score per configuration. With ``spectral_norm`` every layer is
+    score per configuration (per pack of m). With ``spectral_norm`` every layer is
     spectrally normalized (Miyato et al. 2018).
 
 The condition c is one number per configuration (the scaled temperature of a
@@ -129,6 +131,13 @@ class Discriminator(nn.Module):
         feature of the head).
     spectral_norm : bool
         Spectrally normalize every layer.
+    pack : int
+        Configurations judged jointly (PacGAN): the input maps of ``pack``
+        consecutive configurations are stacked as channels and the network
+        gives one score per pack, so a generator whose samples are too alike
+        is penalized by construction (a pack of near-copies is unlike a pack
+        of independent data). The batch size must be a multiple of ``pack``;
+        a conditioned pack's head sees the mean condition of its members.
     bond_features : bool
         Also give the first convolution the bond variables ``s_i s_j`` of
         every site with its right and lower neighbour (two more input maps):
@@ -144,14 +153,15 @@ class Discriminator(nn.Module):
 
     def __init__(self, L: int, channels: int, n_layers: int, minibatch_std: bool,
                  conditional: bool = False, spectral_norm: bool = False,
-                 bond_features: bool = False, head_hidden: int = 0):
+                 bond_features: bool = False, head_hidden: int = 0, pack: int = 1):
         super().__init__()
         self.L = L
+        self.pack = pack
         self.conditional = conditional
         self.bond_features = bond_features
         n_cond = int(conditional)
         n_in = 3 if bond_features else 1
-        layers: list[nn.Module] = [_conv(n_in + n_cond, channels, sn=spectral_norm),
+        layers: list[nn.Module] = [_conv(pack * (n_in + n_cond), channels, sn=spectral_norm),
                                    nn.LeakyReLU(_SLOPE)]
         size, c = L, channels
         for _ in range(n_layers - 1):
@@ -171,18 +181,22 @@ class Discriminator(nn.Module):
             self.head = _linear(n_features, 1, spectral_norm)
 
     def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """The site-averaged features (B, channels) that the head scores."""
+        """The site-averaged features (B / pack, channels) that the head scores."""
         h = x.unsqueeze(1)
         if self.bond_features:
             h = torch.cat([h, (x * torch.roll(x, -1, 2)).unsqueeze(1),
                            (x * torch.roll(x, -1, 1)).unsqueeze(1)], dim=1)
         if self.conditional:
             h = torch.cat([h, _constant_map(c, self.L)], dim=1)
+        if self.pack > 1:
+            h = h.reshape(-1, self.pack * h.shape[1], self.L, self.L)
         return self.body(h).mean(dim=(2, 3))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Scores (B,) for configurations ``x`` of shape (B, L, L)."""
+        """Scores (B / pack,) for configurations ``x`` of shape (B, L, L)."""
         features = self.features(x, c)
+        if self.conditional and self.pack > 1:
+            c = c.reshape(-1, self.pack).mean(dim=1)
         if self.conditional:
             features = torch.cat([features, features * c.view(-1, 1)], dim=1)
         extra = []
@@ -212,7 +226,7 @@ def build(model, seed: int) -> tuple:
                                       model.minibatch_std, model.conditional,
                                       spectral_norm=model.loss == "hinge",
                                       bond_features=model.bond_features,
-                                      head_hidden=model.head_hidden)
+                                      head_hidden=model.head_hidden, pack=model.pack)
     average = None
     if model.ema_decay > 0:
         average = copy.deepcopy(generator)

@@ -122,7 +122,7 @@ def fit(model, torch, spins, temperatures=None, *, callback=None, progress: bool
     """Train ``model`` (the work of :meth:`IsingGAN.fit <gan.IsingGAN.fit>`, whose
     docstring gives the parameters): check the data, start afresh or resume
     from ``checkpoint``, run the epochs with :func:`mccore.training.run_steps`."""
-    spins = check_spins(spins, L=model.L, min_n=2)
+    spins = check_spins(spins, L=model.L, min_n=max(2, model.pack))
     if model.conditional:
         if temperatures is None:
             raise InvalidParameterError("a conditioned IsingGAN needs the temperature of "
@@ -235,7 +235,8 @@ def epoch_function(model, torch, spins, temps, opt_g, opt_d):
     data = torch.from_numpy(spins.astype(np.float32))
     cond = None if temps is None else torch.from_numpy(model._scaled(temps))
     n = data.shape[0]
-    batch = min(model.batch_size, n)
+    # whole packs only (PacGAN): batch_size is a multiple of pack, n may not be
+    batch = min(model.batch_size, n - n % model.pack)
     n_batches = n // batch  # the incomplete last batch is dropped (fresh shuffle each epoch)
 
     def epoch(i: int) -> dict:

@@ -12,6 +12,7 @@ epochs) and the latent-space exploration of a model file.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import shutil
@@ -106,6 +107,12 @@ def register(subparsers) -> None:
                           "gradient (default), or the mean spins themselves")
     fit.add_argument("--generation", choices=("bernoulli", "sign"), default="bernoulli",
                      help="how spins are drawn from the generator's mean (default bernoulli)")
+    fit.add_argument("--pack", type=_common.positive_int, default=1,
+                     help="PacGAN: the discriminator judges packs of this many configurations "
+                          "jointly, 1 to 8 (default 1; --batch-size must be a multiple)")
+    fit.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=True,
+                     help="give the discriminator the minibatch standard-deviation feature "
+                          "(default on)")
     fit.add_argument("--no-symmetrize", action="store_true",
                      help="do not give generated configurations a random global sign and "
                           "translation (for comparison only)")
@@ -232,7 +239,7 @@ def run_fit(args) -> int:
         training_output=args.training_output, generation=args.generation,
         symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,
         conditional=bool(args.all_temperatures), snapshot_epochs=snapshots,
-        n_threads=threads)
+        pack=args.pack, minibatch_std=args.minibatch_std, n_threads=threads)
     dataset = ising.load(data_path)
     if dataset.source not in ising.store.DATA_SOURCES:
         raise InvalidParameterError(
@@ -252,7 +259,10 @@ def run_fit(args) -> int:
                                         f"{ens.T:g}, got {ens.n_samples}")
     # the batch never exceeds the data (a larger --batch-size is clipped)
     n_total = sum(ens.n_samples for ens in ensembles)
-    settings["batch_size"] = max(2, min(settings["batch_size"], n_total))
+    batch = max(2, min(settings["batch_size"], n_total))
+    if batch < settings["batch_size"]:  # clipped: whole packs only
+        batch = max(args.pack, batch - batch % args.pack)
+    settings["batch_size"] = batch
     seed = args.seed
     if args.resume and ckpt.exists():
         previous = gan.IsingGAN.load(ckpt).seed_

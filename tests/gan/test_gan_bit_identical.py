@@ -23,6 +23,8 @@ torch = pytest.importorskip("torch")
 import gan
 
 REF = Path(__file__).resolve().parents[1] / "data" / "bit_identical"
+# IsingGAN options added after the references were made, at their defaults
+ADDED_SINCE = {"pack": 1}
 MANIFEST = json.loads((REF / "manifest.json").read_text())
 
 
@@ -81,9 +83,14 @@ def test_saved_model_round_trip_is_bit_identical(fitted, tmp_path):
     new = torch.load(tmp_path / "m.pt", weights_only=True)
     old = torch.load(REF / f"gan_{name}.pt", weights_only=True)
     assert sorted(new) == sorted(old)
-    for key in ("format", "format_version", "hyperparameters", "metadata",
-                "training_temperatures", "n_epochs_trained"):
+    for key in ("format", "format_version", "metadata", "training_temperatures",
+                "n_epochs_trained"):
         assert new[key] == old[key], key
+    # hyperparameters: the old ones in the same order, plus the options added
+    # since (with the values that reproduce the old model)
+    params_new, params_old = json.loads(new["hyperparameters"]), json.loads(old["hyperparameters"])
+    assert params_new == {**params_old, **ADDED_SINCE}
+    assert [k for k in params_new if k not in ADDED_SINCE] == list(params_old)
 
 
 @pytest.mark.parametrize("name", sorted(refs.GAN_RUNS))
