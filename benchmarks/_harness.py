@@ -44,6 +44,7 @@ import dataclasses
 import datetime
 import importlib
 import json
+import numbers
 import os
 import platform
 import statistics
@@ -107,7 +108,7 @@ def measure(fn, *, repeats: int = 5, warmup: int = 1, work: float | None = 1.0,
         done = fn()
         w1, c1 = wall_clock(), cpu_clock()
         units = done if work is None else work
-        if not isinstance(units, (int, float)) or units <= 0:
+        if not isinstance(units, numbers.Real) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"the work of one call must be a positive number, got {units!r}")
         walls.append((w1 - w0) / units)
         cpus.append((c1 - c0) / units)

@@ -95,7 +95,7 @@ def test_measure_warms_up_untimed_and_takes_medians_per_unit(harness):
 
 
 def test_measure_takes_the_work_a_call_returns(harness):
-    work = iter([10, 20, 5])
+    work = iter([10, np.int64(20), 5.0])
     wall = _scripted([0.0, 1.0, 1.0, 5.0, 5.0, 6.0])       # 0.1, 0.2, 0.2 per unit
     cpu = _scripted([0.0, 3.0, 3.0, 4.0, 4.0, 5.0])        # 0.3, 0.05, 0.2 per unit
     timing = harness.measure(lambda: next(work), repeats=3, warmup=0, work=None,
@@ -110,8 +110,8 @@ def test_measure_runs_a_real_function_warmup_plus_repeats_times(harness):
     assert len(calls) == 5 and timing.repeats == 4
 
 
-@pytest.mark.parametrize("kwargs", [{"work": None}, {"work": 0}, {"repeats": 0},
-                                    {"warmup": -1}])
+@pytest.mark.parametrize("kwargs", [{"work": None}, {"work": 0}, {"work": True},
+                                    {"repeats": 0}, {"warmup": -1}])
 def test_measure_refuses_unusable_settings(harness, kwargs):
     with pytest.raises(ValueError):
         harness.measure(lambda: object(), **kwargs)
