@@ -29,7 +29,7 @@ import contextvars
 import sys
 import time
 
-__all__ = ["Progress", "progress_lines", "format_seconds", "LINE_INTERVAL"]
+__all__ = ["Progress", "progress_lines", "line_interval", "format_seconds", "LINE_INTERVAL"]
 
 #: Seconds between progress lines in a log (the first comes after FIRST_LINE_AFTER).
 LINE_INTERVAL = 60.0
@@ -57,6 +57,12 @@ def progress_lines(enabled: bool = True, *, interval: float = LINE_INTERVAL,
         yield
     finally:
         _LINES.reset(token)
+
+
+def line_interval() -> float | None:
+    """Seconds between progress lines in force (:func:`progress_lines`), or None."""
+    lines = _LINES.get()
+    return None if lines is None else lines[0]
 
 
 def format_seconds(seconds: float) -> str:

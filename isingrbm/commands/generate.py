@@ -13,6 +13,8 @@ touched. How the output file is written (the lock held for the whole run,
 from __future__ import annotations
 
 import math
+import re
+import time
 from pathlib import Path
 
 from mccore.errors import InvalidParameterError, IsingRBMError
@@ -147,6 +149,44 @@ def parse(args) -> dict:
                 n_chains=chains, checkpoint_interval=every)
 
 
+class _CountLines:
+    """The run's log, with its per-temperature count lines ("T=2: 640/2000 samples",
+    one per append) thinned to one per progress-line interval
+    (:func:`mccore.progress.line_interval`) and given the remaining time at
+    that temperature's rate so far; every other message passes unchanged.
+    Outside :func:`mccore.progress.progress_lines` every message passes.
+    """
+
+    _COUNT = re.compile(r"^T=(?P<T>\S+): (?P<n>\d+)/(?P<total>\d+) samples$")
+
+    def __init__(self, log):
+        self.log = log
+        self.seen: dict = {}
+
+    def __call__(self, message: str) -> None:
+        from mccore.progress import format_seconds, line_interval
+
+        match = self._COUNT.match(message)
+        interval = line_interval()
+        if match is None or interval is None:
+            self.log(message)
+            return
+        now = time.monotonic()
+        n, total = int(match["n"]), int(match["total"])
+        first = self.seen.get(match["T"])
+        if first is None:
+            self.seen[match["T"]] = {"t": now, "n": n, "last": now}
+            self.log(message)
+            return
+        if now - first["last"] < interval:
+            return
+        first["last"] = now
+        if n > first["n"]:
+            left = (now - first["t"]) / (n - first["n"]) * (total - n)
+            message += f", about {format_seconds(left)} left at this temperature"
+        self.log(message)
+
+
 def run(args) -> int:
     from ising import mpi
 
@@ -163,7 +203,7 @@ def run(args) -> int:
         progress = _common.progress_enabled(args) and rank == 0
         log = None
         if rank == 0 and not args.quiet:
-            log = (lambda message: _common.info(args, message))
+            log = _CountLines(lambda message: _common.info(args, message))
         try:
             ensembles = ising.simulate(**kwargs, progress=progress, log=log)
         except KeyboardInterrupt:

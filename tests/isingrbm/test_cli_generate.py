@@ -241,3 +241,29 @@ def test_mpi_two_ranks_write_the_single_process_file(hdf5_content, tmp_path, cap
     assert cli.main([*common, "--out", str(serial)]) == 0
     capsys.readouterr()
     assert hdf5_content(parallel) == hdf5_content(serial)
+
+
+def test_count_lines_in_a_log_are_thinned_and_carry_the_remaining_time(monkeypatch):
+    """Not a terminal: one count line per temperature per progress interval, with the
+    remaining time at that temperature's rate; other messages pass unchanged."""
+    import time as time_module
+
+    from isingrbm.commands.generate import _CountLines
+    from mccore.progress import progress_lines
+
+    now = [100.0]
+    monkeypatch.setattr(time_module, "monotonic", lambda: now[0])
+    lines = []
+    log = _CountLines(lines.append)
+    with progress_lines(interval=60.0):
+        for second, n in ((0, 100), (2, 200), (30, 1000), (61, 2000), (62, 2100)):
+            now[0] = 100.0 + second
+            log(f"T=2: {n}/10000 samples")
+        log("T=2: complete (10000 samples)")
+    assert lines == ["T=2: 100/10000 samples",
+                     "T=2: 2000/10000 samples, about 4:17 left at this temperature",
+                     "T=2: complete (10000 samples)"]
+    lines.clear()
+    log("T=3: 5/10 samples")                 # outside progress_lines: everything passes
+    log("T=3: 6/10 samples")
+    assert lines == ["T=3: 5/10 samples", "T=3: 6/10 samples"]
