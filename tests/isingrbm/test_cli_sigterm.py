@@ -301,3 +301,49 @@ def test_overwrite_removes_only_a_checkpoint_of_its_own_kind(tmp_path, data_file
     one_error_line(capsys, "x.h5.checkpoint")
     assert foreign.read_bytes() == b"the user's notes"
     assert not (tmp_path / "x.h5").exists()
+
+
+# --------------------------------------------------------------------------
+# the frame
+
+
+def test_sigterm_handler_is_restored_and_a_bad_line_interval_is_one_line(
+        tmp_path, data_file, capsys, monkeypatch):
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["inspect", str(data_file)]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+    capsys.readouterr()
+    monkeypatch.setenv("ISINGRBM_PROGRESS_SECONDS", "soon")
+    assert cli.main(["inspect", str(data_file)]) == 2
+    one_error_line(capsys, "ISINGRBM_PROGRESS_SECONDS must be a number >= 0, got 'soon'")
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_in_process_is_an_interrupt_with_status_143(tmp_path, data_file, capsys,
+                                                           monkeypatch):
+    """The handler raises KeyboardInterrupt where the command is, once: the command's
+    own Ctrl-C path runs (here fit's checkpoint and its line)."""
+    from mccore.progress import Progress
+
+    original = Progress.update
+
+    def update(self, n=1):
+        original(self, n)
+        if self.n == 2:                            # after the second epoch
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Progress, "update", update)
+    out = tmp_path / "m.h5"
+    assert cli.main(["fit", str(data_file), "--temperature", "1.5", "--hidden", "4",
+                     "--epochs", "50", "--out", str(out), "--seed", "1", "--quiet"]) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("isingrbm fit: interrupted after"), err
+    assert (tmp_path / "m.h5.checkpoint").exists() and not out.exists()
+
+
+def test_a_second_sigterm_does_not_interrupt_the_checkpoint_being_written():
+    term = cli._TermAsInterrupt()
+    with term:
+        with pytest.raises(KeyboardInterrupt):
+            term._handler(signal.SIGTERM, None)
+        assert term._handler(signal.SIGTERM, None) is None and term.received
