@@ -54,9 +54,9 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples", "benchmarks/_*.md", "**.ipynb_checkpoints", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
-                    "auto_examples/*.json", "auto_examples/*.codeobj.json",
+exclude_patterns = ["_build", "examples", "benchmarks/_*.md", "**.ipynb_checkpoints",
+                    "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
+                    "auto_examples/*.md5", "auto_examples/*.json", "auto_examples/*.codeobj.json",
                     "sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 
 # No network at build time (CI has none) nor when reading: no intersphinx, no

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from mcstats.estimate import format_estimate
 
-__all__ = ["FigureBlock", "Heading", "Paragraph", "Preformatted", "Table", "fmt_estimate",
-           "estimate_dict", "fmt_float", "fmt_sigma", "nan_if_none", "render_html", "render_markdown"]
+__all__ = ["FigureBlock", "Heading", "Paragraph", "Preformatted", "Table", "estimate_dict",
+           "fmt_estimate", "fmt_float", "fmt_sigma", "nan_if_none", "render_html",
+           "render_markdown"]
 
 
 @dataclass

@@ -51,7 +51,8 @@ INTEGER = "integer"  # int, not bool
 TEXT = "string"
 OBJECT = "object"    # any object
 
-_NAMES = {BOOLEAN: "true or false", NUMBER: "a number", INTEGER: "an integer", TEXT: "a string", OBJECT: "an object"}
+_NAMES = {BOOLEAN: "true or false", NUMBER: "a number", INTEGER: "an integer", TEXT: "a string",
+          OBJECT: "an object"}
 
 
 def _type_name(value) -> str:
