@@ -30,6 +30,7 @@ from .sections import (exact_sampling_section, gan_ran, inputs_section, report_b
 __all__ = ["build_files_report", "build_report", "check_report_folder"]
 
 _OWN_NAMES = ("report.md", "report.html")
+_STAGE_PREFIX = ".report."
 
 
 def check_report_folder(out, *, overwrite: bool = False) -> Path:
@@ -83,7 +84,10 @@ def _write_folder(report_dir: Path, title: str, make_blocks) -> dict:
             if not report_dir.exists():
                 report_dir.mkdir()
                 created.append(report_dir)
-            stage = Path(tempfile.mkdtemp(prefix=".report.", suffix=".tmp", dir=report_dir))
+            for stale in report_dir.glob(_STAGE_PREFIX + "*.tmp"):
+                # left by a writer that was killed; nobody else writes here while we hold the lock
+                shutil.rmtree(stale, ignore_errors=True)
+            stage = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX, suffix=".tmp", dir=report_dir))
             try:
                 (stage / "figures").mkdir()
                 blocks = make_blocks(stage / "figures")

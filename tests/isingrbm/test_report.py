@@ -371,3 +371,13 @@ def test_a_report_being_written_is_not_written_twice(good_h5, tmp_path):
         status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--overwrite"])
     assert status == 2 and "being written by another process" in one_error_line(stderr)
     assert not out.exists()
+
+
+def test_a_killed_writer_leaves_nothing_for_long(good_h5, tmp_path):
+    """The staging folder of a report writer killed mid-write is removed by the next."""
+    out = tmp_path / "rep"
+    (out / ".report.abc123.tmp" / "figures").mkdir(parents=True)
+    (out / ".report.abc123.tmp" / "figures" / "thermodynamics.png").write_bytes(b"half")
+    status, _, stderr = run_cli(["report", str(good_h5), "--out", str(out), "--quiet"])
+    assert status == 0, stderr
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.html", "report.md"]
