@@ -14,8 +14,9 @@ read with ``torch.load(weights_only=True)`` (no code executed)::
 Format 1 files (before symmetrization, conditioning and the choice of loss)
 load with the settings they were trained with (:data:`_V1_DEFAULTS`); format 2
 files written before the learning-rate schedule and the ablation options
-(or before PacGAN packing, ``pack``) take :data:`_V2_DEFAULTS`; generator weights named ``body.*`` (before the
-condition map entered every layer) are renamed. The bytes are written by
+(or before PacGAN packing, ``pack``) take :data:`_V2_DEFAULTS`; generator
+weights named ``body.*`` (before the condition map entered every layer) are
+renamed. The bytes are written by
 :meth:`IsingGAN.save <gan.IsingGAN.save>` (atomically).
 """
 

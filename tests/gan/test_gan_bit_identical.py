@@ -99,6 +99,7 @@ def test_old_model_files_load(name):
     run = refs.GAN_RUNS[name]
     assert model.seed_ == run["rng"] and model.n_epochs_trained_ == run["n_epochs"]
     assert model.get_params()["channels"] == run["channels"]
+    assert model.pack == 1  # files from before packing: the plain discriminator
     expected = MANIFEST["gan"][name]
     # weights are stored tensors: they load bit for bit whatever the versions
     assert refs.gan_digests(model) == expected["weights"]

@@ -1,0 +1,141 @@
+"""The remedies for too-alike samples (issue 22): PacGAN packing (``pack``)
+and the minibatch standard-deviation feature (``minibatch_std``): what the
+discriminator sees, validation, model files, and the ``gan fit`` flags.
+
+Tiny networks on 4 x 4 lattices: properties that hold whatever the training
+quality (the physics is in test_gan.py and the seed study)."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import gan
+from gan.networks import Discriminator
+from mccore.errors import InvalidParameterError
+
+TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    rng = np.random.default_rng(5)
+    return rng.choice(np.array([-1, 1], dtype=np.int8), size=(66, 4, 4))
+
+
+def test_packed_discriminator_sees_the_members_as_channels():
+    """pack = 3: (B, L, L) becomes (B / 3, 3, L, L) at the first convolution,
+    the members in order, one score per pack."""
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(rng.choice([-1.0, 1.0], size=(6, 4, 4)).astype(np.float32))
+    d = Discriminator(4, 2, 1, minibatch_std=False, pack=3)
+    seen = {}
+    d.body[0].register_forward_hook(lambda mod, args, out: seen.update(x=args[0]))
+    scores = d(x)
+    assert scores.shape == (2,)
+    assert torch.equal(seen["x"], x.reshape(2, 3, 4, 4))
+    # permuting configurations between packs changes the scores: they are joint
+    assert not torch.equal(d(x[[0, 3, 2, 1, 4, 5]]), scores)
+
+
+def test_minibatch_std_feature_sees_the_spread_of_the_batch():
+    """The feature is 0 for a batch of copies, and the head's input grows by one."""
+    torch.manual_seed(0)
+    d = Discriminator(4, 2, 2, minibatch_std=True)
+    assert d.head.in_features == Discriminator(4, 2, 2, minibatch_std=False).head.in_features + 1
+    seen = {}
+    d.head.register_forward_hook(lambda mod, args, out: seen.update(x=args[0]))
+    rng = np.random.default_rng(2)
+    one = rng.choice([-1.0, 1.0], size=(1, 4, 4)).astype(np.float32)
+    d(torch.from_numpy(np.repeat(one, 8, axis=0)))
+    assert torch.all(seen["x"][:, -1] < 1e-3)  # sqrt(var + 1e-8) of identical features
+    d(torch.from_numpy(rng.choice([-1.0, 1.0], size=(8, 4, 4)).astype(np.float32)))
+    assert torch.all(seen["x"][:, -1] > 1e-3)
+
+
+@pytest.mark.parametrize("extra", [{"pack": 2}, {"pack": 4, "minibatch_std": False},
+                                   {"pack": 2, "conditional": True},
+                                   {"pack": 2, "loss": "wgan-gp", "bond_features": True},
+                                   {"pack": 2, "feature_matching": 1.0, "head_hidden": 8}])
+def test_packed_models_train_round_trip_and_discriminate(tiny_data, tmp_path, extra):
+    temps = np.repeat([2.0, 3.0], 33) if extra.get("conditional") else None
+    T = 2.5 if temps is not None else None
+    model = gan.IsingGAN(4, n_epochs=1, rng=1, **extra, **TINY).fit(tiny_data, temps)
+    assert np.all(np.isfinite(model.history_["loss_discriminator"]))
+    back = gan.IsingGAN.load(model.save(tmp_path / "m.pt"))
+    assert back.pack == extra["pack"] and back.get_params() == model.get_params()
+    assert np.array_equal(back.sample(20, rng=4, temperature=T),
+                          model.sample(20, rng=4, temperature=T))
+    k = extra["pack"]
+    scores = model.discriminate(tiny_data[:2 * k], temperature=T)
+    assert scores.shape == (2 * k,)
+    assert np.all(scores[:k] == scores[0]) and np.all(scores[k:] == scores[k])
+    np.testing.assert_array_equal(back.discriminate(tiny_data[:2 * k], temperature=T), scores)
+    with pytest.raises(InvalidParameterError, match=f"multiple of pack = {k}"):
+        model.discriminate(tiny_data[:k + 1], temperature=T)
+
+
+def test_pack_1_is_the_plain_discriminator(tiny_data):
+    a = gan.IsingGAN(4, n_epochs=1, rng=3, **TINY).fit(tiny_data)
+    b = gan.IsingGAN(4, n_epochs=1, rng=3, pack=1, **TINY).fit(tiny_data)
+    assert np.array_equal(a.sample(30, rng=1), b.sample(30, rng=1))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(pack=0), r"^pack must be an integer in \[1, 8\], got 0$"),
+    (dict(pack=9), r"^pack must be an integer in \[1, 8\], got 9$"),
+    (dict(pack=2.0), r"^pack must be an integer"),
+    (dict(pack=3), r"^batch_size must be a multiple of pack = 3, got 32$"),
+    (dict(minibatch_std="yes"), r"^minibatch_std must be"),
+])
+def test_invalid_settings_one_line(kwargs, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        gan.IsingGAN(4, **kwargs)
+
+
+def test_too_few_configurations_for_a_pack():
+    with pytest.raises(InvalidParameterError, match="at least 4"):
+        gan.IsingGAN(4, n_epochs=1, pack=4, **TINY).fit(np.ones((3, 4, 4), dtype=np.int8))
+
+
+def test_files_without_pack_load_as_pack_1(tiny_data, tmp_path):
+    """A model file written before packing existed (no "pack" in its
+    hyperparameters) loads with pack = 1 and gives the same samples."""
+    model = gan.IsingGAN(4, n_epochs=1, rng=2, **TINY).fit(tiny_data)
+    content = torch.load(model.save(tmp_path / "new.pt"), weights_only=True)
+    params = json.loads(content["hyperparameters"])
+    del params["pack"]
+    content["hyperparameters"] = json.dumps(params)
+    torch.save(content, tmp_path / "old.pt")
+    old = gan.IsingGAN.load(tmp_path / "old.pt")
+    assert old.pack == 1
+    assert np.array_equal(old.sample(20, rng=5), model.sample(20, rng=5))
+
+
+def test_cli_flags_reach_the_model(tmp_path, capsys):
+    import ising
+    from isingrbm import cli
+
+    data = tmp_path / "data.h5"
+    ising.simulate(4, [3.0], 40, rng=1, path=data)
+    small = ["--epochs", "1", "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
+             "--quiet", "--seed", "1"]
+    out = tmp_path / "gan.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out), "--pack", "3",
+                     "--batch-size", "12", "--no-minibatch-std", *small]) == 0
+    model = gan.IsingGAN.load(out)
+    assert model.pack == 3 and model.minibatch_std is False and model.batch_size == 12
+    # a batch clipped to the data keeps whole packs (40 configurations, pack 3: 39)
+    out2 = tmp_path / "gan2.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out2), "--pack", "3",
+                     "--batch-size", "60", *small]) == 0
+    assert gan.IsingGAN.load(out2).batch_size == 39
+    capsys.readouterr()
+    bad = tmp_path / "bad.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad), "--pack", "3",
+                     *small]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[0]] and "batch_size must be a multiple of pack = 3" in err[0]
+    assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()
