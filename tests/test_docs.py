@@ -254,28 +254,6 @@ def test_docs_pages_in_a_browser(built_docs):
     assert results[str(out / "auto_examples" / "plot_ising_thermodynamics.html")]["images"] > 0
 
 
-def _small_dataset(path: Path, source: str, temperatures, seed: int) -> Path:
-    """Exact, independent L = 4 samples (enumeration) in the dataset schema."""
-    import numpy as np
-
-    from ising import exact
-    from ising.store import DatasetWriter, energy_magnetization
-
-    L, n, rng = 4, 300, np.random.default_rng(seed)
-    with DatasetWriter.create(path, L=L, source=source) as writer:
-        for T in temperatures:
-            p = exact.boltzmann_distribution(L, T)
-            states = rng.choice(p.size, size=n, p=p)
-            spins = (2 * ((states[:, None] >> np.arange(L * L)) & 1) - 1).astype(np.int8)
-            spins = spins.reshape(n, L, L)
-            energy, magnetization = energy_magnetization(spins)
-            key = f"T{T:.6g}"
-            writer.add_group(key, T=T, n_target=n, seed=seed, algorithm="exact-sampling")
-            writer.append(key, spins, energy, magnetization)
-            writer.mark_complete(key)
-    return path
-
-
 @needs_browser
 def test_report_in_a_browser(tmp_path):
     """The report of 'isingrbm report': every figure loads, and no table (the Monte
@@ -283,12 +261,17 @@ def test_report_in_a_browser(tmp_path):
     1024-pixel wide window, so chi and U4 need no sideways scrolling."""
     from isingrbm import cli
 
-    temperatures = (1.5, 2.0, 2.269, 2.6, 3.5)
-    data = _small_dataset(tmp_path / "mc.h5", "monte-carlo", temperatures, seed=1)
-    generated = _small_dataset(tmp_path / "gen.h5", "rbm", (1.5,), seed=2)
+    data, model, generated = (tmp_path / name for name in ("mc.h5", "rbm.h5", "gen.h5"))
+    for argv in (["generate", "--size", "4", "--temperatures", "1.5", "2.0", "2.269", "2.6",
+                  "3.5", "--samples", "200", "--out", str(data), "--seed", "1"],
+                 ["fit", str(data), "--temperature", "1.5", "--hidden", "4", "--epochs", "2",
+                  "--out", str(model), "--seed", "2"],
+                 ["sample", str(model), "--samples", "200", "--out", str(generated),
+                  "--seed", "3"],
+                 ["report", str(data), str(generated), str(model), "--out",
+                  str(tmp_path / "report"), "--seed", "4"]):
+        assert cli.main([*argv, "--quiet"]) == 0, argv
     out = tmp_path / "report"
-    assert cli.main(["report", str(data), str(generated), "--out", str(out), "--seed", "3",
-                     "--quiet"]) == 0
     page = out / "report.html"
     for width in (1280, 1024):
         results = check_in_browser([page], width=width)

@@ -17,8 +17,6 @@ import pytest
 
 from isingrbm import cli, demo, report
 
-L = 4
-
 
 def run_cli(argv):
     out, err = io.StringIO(), io.StringIO()
@@ -165,28 +163,6 @@ def test_files_report_does_not_replace_a_report_without_overwrite(tmp_path):
 # defects of the second reliability probe (issue 19, part 8), reproduced first
 
 
-def exact_dataset(path: Path, temperatures=(1.5, 3.5), n=200, seed=7) -> Path:
-    """A small Monte-Carlo-schema file of exact, independent L = 4 samples."""
-    import numpy as np
-
-    from ising import exact as ising_exact
-    from ising.store import DatasetWriter, energy_magnetization
-
-    rng = np.random.default_rng(seed)
-    with DatasetWriter.create(path, L=L, source="monte-carlo") as w:
-        for T in temperatures:
-            p = ising_exact.boltzmann_distribution(L, T)
-            idx = rng.choice(p.size, size=n, p=p)
-            spins = (2 * ((idx[:, None] >> np.arange(L * L)) & 1) - 1).astype(np.int8)
-            spins = spins.reshape(n, L, L)
-            E, M = energy_magnetization(spins)
-            key = f"T{T:.6g}"
-            w.add_group(key, T=T, n_target=n, seed=seed, algorithm="exact-sampling")
-            w.append(key, spins, E, M)
-            w.mark_complete(key)
-    return path
-
-
 def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("isingrbm report: error:"), stderr
@@ -200,7 +176,9 @@ def tree(root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def good_h5(tmp_path_factory):
-    return exact_dataset(tmp_path_factory.mktemp("data") / "good.h5")
+    from test_cli_output_safety import exact_dataset   # exact, independent L = 4 samples
+
+    return exact_dataset(tmp_path_factory.mktemp("data") / "good.h5", temperatures=(1.5, 3.5))
 
 
 def test_report_does_not_replace_figures_it_did_not_write(good_h5, tmp_path):
