@@ -25,6 +25,10 @@ Training settings left out take the defaults of rbm.BernoulliRBM. An
 interrupted run keeps a checkpoint beside MODEL (MODEL.checkpoint) and
 continues with --resume. Conventions: k_B = J = 1; visible unit v = (s + 1)/2."""
 
+#: The largest --k: beyond it an update is no longer contrastive divergence but a long
+#: chain (and a mistyped 1e12 would run for ever between two checkpoints).
+MAX_K = 10_000
+
 EXAMPLE = ("isingrbm fit data.h5 --temperature 2.269 --hidden 64 --out rbm_T2.269.h5 "
            "--seed 1")
 
@@ -49,7 +53,7 @@ def register(subparsers) -> None:
     parser.add_argument("--learning-rate", type=_common.number, default=None, help="learning rate (> 0)")
     parser.add_argument("--batch-size", type=_common.integer, default=None, help="minibatch size (>= 1)")
     parser.add_argument("--k", type=_common.integer, default=None,
-                        help="Gibbs steps per update, the k of CD-k/PCD-k (>= 1)")
+                        help=f"Gibbs steps per update, the k of CD-k/PCD-k (1 to {MAX_K})")
     parser.add_argument("--augment", type=_common.integer, default=1, metavar="K",
                         help="train on K images of every configuration under random "
                              "symmetries of the periodic lattice (translations, rotations, "
@@ -81,6 +85,8 @@ def _check_settings(args) -> dict:
             if value < minimum:
                 raise InvalidParameterError(f"{flag} must be an integer >= {minimum}, got {value}")
             settings[name] = value
+    if args.k is not None and args.k > MAX_K:
+        raise InvalidParameterError(f"--k must be an integer in [1, {MAX_K}], got {args.k}")
     if args.augment < 1:
         raise InvalidParameterError(f"--augment must be an integer >= 1, got {args.augment}")
     if args.learning_rate is not None:
@@ -251,9 +257,10 @@ def _fit_locked(args, out: Path, checkpoint: Path, settings: dict, X, ensemble,
     model, metadata, seconds = fitted.model, fitted.metadata, fitted.seconds
     if fitted.interrupted:
         # Ctrl-C: the training loop saved a checkpoint of the last completed epoch
+        kept = (f"continue with --resume (checkpoint {checkpoint.name} kept)"
+                if checkpoint.exists() else "no epoch was complete: nothing to resume")
         print(f"isingrbm fit: interrupted after {int(model.epochs_done_)} of "
-              f"{int(model.n_epochs)} epochs; continue with --resume (checkpoint "
-              f"{checkpoint.name} kept)", file=sys.stderr)
+              f"{int(model.n_epochs)} epochs; {kept}", file=sys.stderr)
         return 130
 
     history = getattr(model, "history_", {}) or {}

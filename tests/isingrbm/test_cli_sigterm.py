@@ -347,3 +347,29 @@ def test_a_second_sigterm_does_not_interrupt_the_checkpoint_being_written():
         with pytest.raises(KeyboardInterrupt):
             term._handler(signal.SIGTERM, None)
         assert term._handler(signal.SIGTERM, None) is None and term.received
+
+
+def test_fit_refuses_a_huge_k_and_an_early_interrupt_promises_no_checkpoint(
+        tmp_path, data_file, capsys, monkeypatch):
+    """``--k 1e12`` ran one update for ever; an interrupt before the first epoch ended
+    said "checkpoint kept" though there was none."""
+    out = tmp_path / "m.h5"
+    assert cli.main(["fit", str(data_file), "--temperature", "1.5", "--hidden", "4",
+                     "--k", "1e12", "--out", str(out)]) == 2
+    one_error_line(capsys, "--k must be an integer in [1, 10000], got 1000000000000")
+    import rbm.training
+    from mccore import training
+
+    def interrupt(i):
+        raise KeyboardInterrupt
+
+    def first_epoch_interrupted(step, **kwargs):
+        return training.run_steps(interrupt, **kwargs)
+
+    monkeypatch.setattr(rbm.training, "run_steps", first_epoch_interrupted)
+    assert cli.main(["fit", str(data_file), "--temperature", "1.5", "--hidden", "4",
+                     "--epochs", "3", "--out", str(out), "--quiet"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["isingrbm fit: interrupted after 0 of 3 epochs; no epoch was complete: "
+                   "nothing to resume"], err
+    assert list(tmp_path.iterdir()) == [data_file]
