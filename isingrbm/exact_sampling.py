@@ -382,7 +382,12 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
                        local_move=local_move, rng=seq)
     run = _Run(mh, settings, L, max_equilibration)
     if saved is not None:
-        run.restore(saved)
+        try:
+            run.restore(saved)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            from mccore.errors import FileFormatError
+            raise FileFormatError(f"{checkpoint}: a damaged checkpoint of 'isingrbm sample "
+                                  f"--exact' ({type(exc).__name__}: {exc})") from None
     else:
         mh.warm_start(WARM_START_STEPS)
     timer = CheckpointTimer(checkpoint_seconds)

@@ -240,3 +240,25 @@ def test_huge_sweeps_and_proposal_steps_are_refused():
         exact_samples(model, 10, T=2.0, local_sweeps=10**12)
     with pytest.raises(InvalidParameterError, match="k must be an integer in"):
         exact_samples(model, 10, T=2.0, k=10**12)
+
+
+def test_a_damaged_checkpoint_is_a_format_error(tmp_path):
+    import json
+
+    from mccore.errors import FileFormatError
+
+    model = FerroRBM(16, 1.0, 0.2)
+    checkpoint = tmp_path / "x.checkpoint"
+    with pytest.raises(KeyboardInterrupt):
+        exact_samples(model, 40, T=2.2, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
+                      checkpoint_seconds=None,
+                      progress=lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+    with np.load(checkpoint) as f:
+        arrays = {name: f[name] for name in f.files if name != "accepted"}
+    meta = json.loads(str(arrays["meta"]))
+    with open(checkpoint, "wb") as fh:
+        np.savez(fh, **arrays)                      # a field is missing
+    with pytest.raises(FileFormatError, match="damaged checkpoint"):
+        exact_samples(model, 40, T=2.2, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
+                      resume=True)
+    assert meta["format"] == "isingrbm-exact-sampling-checkpoint"
