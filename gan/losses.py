@@ -6,12 +6,11 @@
   |grad_x D|^2`` (Mescheder et al. 2018).
 - ``"wgan-gp"``: Wasserstein critic with the penalty ``gradient_penalty
   E (|grad D(x_hat)| - 1)^2`` on random interpolates (Gulrajani et al. 2017).
-
-With packing (PacGAN) the discriminator scores packs of configurations and
-every gradient norm is that of one pack, the discriminator's input.
 - ``"hinge"``: hinge loss (with a spectrally normalized discriminator,
   Miyato et al. 2018); penalty R1 as for "nonsaturating".
 
+With packing (PacGAN) the discriminator scores packs of configurations and
+every gradient norm is that of one pack, the discriminator's input.
 Plus the optional feature-matching term of the generator (Salimans et al.
 2016). Functions of torch tensors; ``D`` is the discriminator.
 """
