@@ -85,7 +85,7 @@ def memory_estimate(n_samples: int, n_visible: int, n_hidden: int, *, k: int,
     ``"chains"``: per chain its states, random streams, buffers of one Gibbs
     step, one more row of samples and the measurement series of the
     equilibration check (at most :data:`MAX_EQUILIBRATION_PROPOSALS` values
-    of E and |M|); ``"proposal"``: the uniforms of a k-step proposal for all
+    of E and ``|M|``); ``"proposal"``: the uniforms of a k-step proposal for all
     chains (at least 32 MiB, float32 with their float64 draws);
     ``"total"``: all of it, with the model in float64 and float32 and 64 MiB
     for the interpreter.
