@@ -242,7 +242,7 @@ def test_full_disk_one_line_and_no_temporary_files(data_file, model_file, tmp_pa
 
 def test_plot_colours_black_is_plus_one(model_file, tmp_path):
     import gan
-    from isingrbm import gan_plots
+    from isingrbm.plots import gan as gan_plots
     model = gan.IsingGAN.load(model_file)
     fig = gan_plots.latent_exploration(model, rng=1)
     image = next(ax.images[0] for ax in fig.axes if ax.images)
