@@ -16,6 +16,7 @@ import argparse
 import errno
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from isingrbm.pipeline import file_hash
@@ -308,8 +309,12 @@ def run_fit(args) -> int:
                            f"{dataset.L}, {what}, {args.epochs} epochs, seed {seed}")
         model.fit(spins, temps, progress=_common.progress_enabled(args), checkpoint=ckpt,
                   checkpoint_every=args.checkpoint_every, resume=args.resume)
-        if model.interrupted_:
-            raise KeyboardInterrupt  # the checkpoint holds the last completed epoch
+        if model.interrupted_:       # Ctrl-C or SIGTERM: the last completed epoch is kept
+            kept = (f"continue with --resume (checkpoint {ckpt.name} kept)" if ckpt.exists()
+                    else "no epoch was complete: nothing to resume")
+            print(f"isingrbm gan fit: interrupted after {model.n_epochs_trained_} of "
+                  f"{args.epochs} epochs; {kept}", file=sys.stderr)
+            return 130
         with _common.atomic_output(out) as tmp:
             model.save(tmp, overwrite=True)
     hist = model.history_
