@@ -72,22 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # name the subcommand, not the root (argparse would say "isingrbm:")
         _leaf_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    from mccore.parallel import launched_rank
     from mccore.progress import progress_lines
 
     previous_hooks = sys.unraisablehook, sys.excepthook
     sys.unraisablehook, sys.excepthook = _quiet_disk_full_hooks(*previous_hooks)
     terminated = _TermAsInterrupt()
     try:
-        with terminated, progress_lines(not getattr(args, "quiet", False)
-                                        and not _isatty(sys.stderr), **_line_interval()):
+        lines = (not getattr(args, "quiet", False) and not _isatty(sys.stderr)
+                 and launched_rank() == 0)       # under mpiexec: rank 0 reports
+        with terminated, progress_lines(lines, **_line_interval()):
             status = int(args.func(args) or 0)
         return 143 if status == 130 and terminated.received else status
     except BrokenPipeError:  # e.g. `isingrbm inspect f.h5 | head`: not an error
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
-        from mccore.parallel import launched_rank
-
         command = getattr(args, "command_path", args.command)
         if launched_rank() == 0:        # under mpiexec every rank is interrupted: one line
             print(f"isingrbm {command}: interrupted", file=sys.stderr)
