@@ -54,7 +54,8 @@ DATA (--temperature T), or a temperature-conditioned GAN on all temperatures of
 DATA (--all-temperatures), which then generates at any temperature between the
 lowest and the highest. DATA must be a Monte Carlo dataset (not RBM or GAN
 samples). A checkpoint MODEL.ckpt is written during training (every
---checkpoint-every epochs, and on Ctrl-C) and kept; --resume continues from it
+--checkpoint-every epochs, after the first epoch that ends 5 minutes after the
+last checkpoint, and on Ctrl-C or SIGTERM) and kept; --resume continues from it
 (also to extend training with a larger --epochs; a missing checkpoint starts
 afresh, a finished model is accepted as it is)."""
 
@@ -121,7 +122,8 @@ def register(subparsers) -> None:
                      help="epochs whose sample grids are kept for 'gan plot' "
                           "(default: 4 evenly spaced)")
     fit.add_argument("--checkpoint-every", type=_common.positive_int, default=5,
-                     help="epochs between checkpoints (default 5)")
+                     help="epochs between checkpoints (default 5; also every 5 minutes "
+                          "of wall time)")
     fit.add_argument("--threads", type=_common.positive_int, default=1,
                      help=f"PyTorch threads, at most the number of CPUs ({os.cpu_count()} here) "
                           "(default 1; results are reproducible per count)")
