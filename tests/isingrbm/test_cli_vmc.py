@@ -357,3 +357,22 @@ def test_quiet_interrupt_still_says_interrupted(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "isingrbm vmc: interrupted after 0 iterations" in err
     assert "nan" not in err.lower()
+
+
+def test_tfim_defaults_symmetric_rbm_alpha_4(capsys):
+    """Issue 21 target 1: the defaults are the symmetric RBM with 4 filters, 1000
+    iterations and 100000 final samples (fewer on large lattices); --no-symmetric
+    gives the plain RBM with one hidden unit per spin."""
+    from isingrbm.commands.vmc import tfim_final_samples
+
+    base = ["vmc", *TFIM, "--lattice", "chain", "--size", "6", "--field", "1",
+            "--iterations", "0", "--samples", "64", "--json", "--quiet"]
+    assert main(base) == 0
+    p = json.loads(capsys.readouterr().out)["parameters"]
+    assert (p["symmetric"], p["alpha"], p["n_params"]) == (True, 4, 4 * 6 + 4 + 1)
+    assert p["final_samples"] == 100_000
+    assert main([*base, "--no-symmetric"]) == 0
+    p = json.loads(capsys.readouterr().out)["parameters"]
+    assert (p["symmetric"], p["alpha"], p["n_params"]) == (False, 1, 6 + 6 + 36)
+    assert tfim_final_samples(400, 4, 1000) == 25_000
+    assert tfim_final_samples(400, 4, 10_000) == 40_000

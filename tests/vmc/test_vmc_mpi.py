@@ -67,6 +67,7 @@ def test_tfim_two_ranks_match_one_rank(tmp_path):
     pytest.importorskip("mpi4py")
     args = ["-m", "isingrbm", "vmc", "--system", "tfim", "--lattice", "chain", "--size", "8",
             "--field", "1", "--iterations", "6", "--samples", "400", "--walkers", "8",
+            "--final-samples", "1600",
             "--seed", "3", "--json", "--quiet", "--threads", "1"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     two = subprocess.run([_mpiexec(), "-n", "2", sys.executable, *args, "--out",
