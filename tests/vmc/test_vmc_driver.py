@@ -399,3 +399,33 @@ def test_memory_estimate_refuses_huge_runs():
         vmc.run(1, 1, n_walkers=10**10, n_iterations=1, n_samples=10, rng=0)
     with pytest.raises(InvalidParameterError, match="memory"):
         vmc.run(1, 1, n_hidden=10**9, n_iterations=1, n_samples=10, rng=0)
+
+
+def test_stuck_trap_walkers_make_an_unhealthy_result():
+    """A Metropolis step of 1e4 trap widths (no burn-in to tune it) is never accepted:
+    the result says "unhealthy" with the reason, never "complete"."""
+    wf = Wavefunction(2, 2, n_hidden=2, init_scale=0.1, rng=1)
+    sampler = make_sampler("metropolis", 8, step=1e4, n_burn_in=0, rng=2)
+    result = VMC(Hamiltonian(2, 2), wf, sampler, make_optimizer("sr")).run(
+        0, n_samples=800, n_final_samples=800)
+    assert result.status == "unhealthy"
+    assert result.acceptance < 1e-3
+    assert any("stuck" in p for p in result.health["problems"])
+    assert "UNHEALTHY RESULT" in result.summary()
+
+
+def test_health_checks():
+    from vmc.health import assess
+
+    rng = np.random.default_rng(0)
+    mixed = rng.normal(size=(8, 100))
+    assert assess(mixed, 0.5, 0.01)["ok"]
+    # an exact eigenstate: constant E_L, any R-hat, zero error: healthy unless suspect
+    assert assess(np.full((8, 100), 2.0), 0.5, 0.0)["ok"]
+    assert not assess(np.full((8, 100), 2.0), 0.5, 0.0, zero_error_suspect=True)["ok"]
+    # chains that disagree
+    shifted = mixed + np.arange(8)[:, None]
+    assert any("R-hat" in p for p in assess(shifted, 0.5, 0.01)["problems"])
+    # fewer accepted moves per walker than one per site in 100 sweeps
+    assert not assess(mixed, 0.009, 0.01)["ok"] and assess(mixed, 0.011, 0.01)["ok"]
+    assert not assess(mixed, 0.5, float("nan"))["ok"]
