@@ -15,6 +15,12 @@ Usage::
 
     python benchmarks/tfim.py --quick            # chain N=20, N=80 (h=1), 4x4; 150 iterations
     python benchmarks/tfim.py --json --figure tfim.png
+    python benchmarks/tfim.py --fields           # the symmetric RBM across fields (our side)
+
+``--fields`` runs the cases of the "Measured" table of the quantum Ising
+guide (the symmetric RBM from h = 0.5 to 100 on the chain and 4 x 4, the
+settings of issue 21's reports; then the command line's defaults) and prints
+that table, so the guide's figures come from one command.
 
 NetKet is not a dependency of the workbench: install it (``pip install
 netket``, CPU jax) in the benchmark's environment; without it only our side
@@ -148,7 +154,11 @@ def main(argv=None):
     parser.add_argument("--no-netket", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--figure", default=None, help="PNG of relative error vs iteration")
+    parser.add_argument("--fields", action="store_true",
+                        help="the symmetric RBM across fields (the guide's table), ours only")
     args = parser.parse_args(argv)
+    if args.fields:
+        return fields_table()
     n_iter = args.iterations or (150 if args.quick else 300)
     chosen = (QUICK if args.quick else range(len(CASES))) if args.cases is None else \
         [int(c) for c in args.cases.split(",")]
@@ -201,6 +211,37 @@ def main(argv=None):
                     row[side].pop("energies", None)
         json.dump(records, sys.stdout, indent=2)
         print()
+    return 0
+
+
+#: (lattice, size, field, alpha, seed, iterations, samples, final samples) of --fields
+FIELD_CASES = [
+    ("chain", 20, 1.5, 2, 5, 300, 1000, 4000), ("chain", 20, 2.0, 2, 5, 300, 1000, 4000),
+    ("chain", 20, 2.0, 2, 7, 300, 1000, 4000), ("chain", 20, 3.0, 2, 5, 300, 1000, 4000),
+    ("chain", 20, 0.5, 2, 1, 300, 1000, 4000), ("chain", 20, 100.0, 2, 1, 300, 1000, 4000),
+    ("square", 4, 3.0, 2, 5, 300, 1000, 4000), ("square", 4, 3.0, 4, 5, 300, 1000, 4000),
+    ("chain", 20, 1.0, 4, 4, 1000, 1000, 100_000),
+    ("chain", 20, 1.0, 4, 11, 1000, 1000, 100_000),
+    ("square", 4, H_CRITICAL_2D, 4, 5, 1000, 1000, 100_000),
+    ("square", 4, H_CRITICAL_2D, 4, 1, 1000, 1000, 100_000)]
+
+
+def fields_table() -> int:
+    """Run :data:`FIELD_CASES` (symmetric RBM, one thread) and print a markdown table."""
+    print("| lattice, h | alpha | seed | iterations x samples, final | relative error "
+          "| status | wall s |")
+    print("|---|---|---|---|---|---|---|")
+    for lattice, size, field, alpha, seed, n_iter, n_samples, n_final in FIELD_CASES:
+        t0 = time.perf_counter()
+        r = vmc.run_tfim(lattice, size, field, symmetric=True, alpha=alpha, rng=seed,
+                         n_iterations=n_iter, n_samples=n_samples, n_final_samples=n_final,
+                         n_threads=1)
+        wall = time.perf_counter() - t0
+        shape = f"chain {size}" if lattice == "chain" else f"square {size} x {size}"
+        rel = abs(r.energy.mean - r.exact) / abs(r.exact)
+        print(f"| {shape}, h = {field:g} | {alpha} | {seed} | {n_iter} x {n_samples}, {n_final} "
+              f"| {rel:.1e} ± {r.energy.error / abs(r.exact):.1e} | {r.status} | {wall:.0f} |",
+              flush=True)
     return 0
 
 
