@@ -10,11 +10,11 @@ blocking error (:func:`mcstats.estimate`, walkers blocked separately).
 Statistics are reduced in a fixed order: every rank gathers all walkers'
 local energies and log-derivatives (in global walker order) and computes
 the same sums, so ``mpiexec -n K`` gives bit-identical numbers to one
-process for the same seed. An optional trust region (``max_change``) halves
-a step until the variance over the batch of the change of ``log psi`` is
-at most ``max_change`` (the linear model behind SR fails near saddles such
-as ``W = 0`` of the symmetric RBM, where one natural-gradient step can
-change the state completely).
+process for the same seed. An optional trust region (``max_change``,
+:mod:`vmc.trust_region`) bounds the change of ``log psi`` per step (the
+linear model behind SR fails near saddles such as ``W = 0`` of the
+symmetric RBM, where one natural-gradient step can change the state
+completely).
 
 NaN/inf in the energies or parameters raises :class:`mccore.errors.DivergenceError`
 carrying the last good parameters (``last_good_params``) and the partial
@@ -48,6 +48,7 @@ from .health import assess
 from .mpi import gather_rows, is_root
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
 from .result import VMCResult
+from .trust_region import TrustRegion
 from .samplers import SAMPLERS, make_sampler
 from .wavefunction import FORMS, Wavefunction, _check_int, _check_positive, cusp_constant
 
@@ -56,13 +57,6 @@ __all__ = ["VMC", "run", "FINISHED", "load_resume_source", "JASTROWS", "NO_CUSP_
 
 #: statuses of a finished run (one that can be extended, or returned as it is)
 FINISHED = ("complete", "unhealthy")
-
-#: most halvings of one step by the trust region (:class:`VMC`'s ``max_change``)
-MAX_HALVINGS = 30
-
-#: a step is taken back (halved) when, seen from the new state's samples, the change of
-#: log psi has a variance above REVERT_FACTOR * max_change
-REVERT_FACTOR = 4.0
 
 HISTORY_KEYS = ("energy", "variance", "acceptance", "grad_norm", "step", "params")
 
@@ -106,13 +100,13 @@ class VMC:
         optimizer therefore sees every sample and must not sum over ranks
         itself (an :class:`vmc.optimizers.SR` with ``comm`` is refused).
     max_change : float or None
-        Trust region: the largest allowed variance over the batch of
-        ``log psi_new(x) - log psi_old(x)`` per step; a step beyond it is
-        halved (at most :data:`MAX_HALVINGS` times). The next iteration
-        measures the same change on the new state's samples; above
-        :data:`REVERT_FACTOR` times ``max_change`` the step is taken back
-        to half its length (no optimizer step that iteration). Needs the
-        wavefunction's ``log_psi``. None: no limit.
+        Trust region (:class:`vmc.trust_region.TrustRegion`): the largest
+        allowed variance over the samples of the change of ``log psi`` per
+        step; a step beyond it is halved, and one that, seen from the new
+        state's samples, changed it by more than ``REVERT_FACTOR`` times
+        that is taken back to half its length at the next iteration (no
+        optimizer step then). Needs the wavefunction's ``log_psi``. None:
+        no limit.
     """
 
     def __init__(self, hamiltonian, wavefunction, sampler, optimizer, *, comm=None,
@@ -121,14 +115,9 @@ class VMC:
             raise InvalidParameterError(
                 "the VMC driver gathers every sample on every rank; build the optimizer "
                 "without comm")
-        if max_change is not None:
-            max_change = float(max_change)
-            if not (math.isfinite(max_change) and max_change > 0):
-                raise InvalidParameterError(
-                    f"max_change must be a finite number > 0 or None, got {max_change!r}")
-            if not hasattr(wavefunction, "log_psi"):
-                raise InvalidParameterError("max_change needs a wavefunction with log_psi")
         self.max_change = max_change
+        self.trust = None if max_change is None else TrustRegion(wavefunction, max_change,
+                                                                 comm=comm)
         if hasattr(hamiltonian, "n_particles") and (
                 hamiltonian.n_particles, hamiltonian.n_dims) != (wavefunction.n_particles,
                                                                  wavefunction.n_dims):
@@ -157,57 +146,6 @@ class VMC:
         O_c = O - np.mean(O, axis=0)
         grad = (2.0 / n) * ((e - e_mean) @ O_c)
         return e, e_mean, e_var, grad, O_c
-
-    def _log_change_spread(self, x, params_a, params_b, lp_a=None):
-        """``Var_x[log psi(params_b) - log psi(params_a)]`` over all walkers' rows of ``x``
-        (``lp_a``: log psi(params_a) on ``x`` if known); the wavefunction keeps its params."""
-        wf = self.wavefunction
-        keep = wf.params.copy()
-        try:
-            if lp_a is None:
-                wf.params = params_a
-                lp_a = wf.log_psi(x)
-            wf.params = params_b
-            with np.errstate(all="ignore"):
-                change = gather_rows(self.comm, wf.log_psi(x) - lp_a)
-                return float(np.var(change))
-        finally:
-            wf.params = keep
-
-    def _trust_region(self, x, old, delta, lp_old=None):
-        """``delta`` halved until ``Var_x[log psi(old + delta) - log psi(old)] <= max_change``.
-
-        Returns ``(delta, halvings)``; the wavefunction keeps ``old``.
-        """
-        if lp_old is None:
-            lp_old = self.wavefunction.log_psi(x)
-        halvings = 0
-        while True:
-            spread = self._log_change_spread(x, old, old + delta, lp_old)
-            if (math.isfinite(spread) and spread <= self.max_change) or halvings >= MAX_HALVINGS:
-                return delta, halvings
-            delta = 0.5 * delta
-            halvings += 1
-
-    def _step_seen_from_here(self, x):
-        """Check the last step from the new state's samples ``x``.
-
-        The trust region measures a step on samples of the old state, which
-        cannot see weight the new state puts where the old one had almost
-        none (e.g. a filter that starts to match the antiferromagnetic
-        pattern: on 6 x 6 at h = 3 one such step sent E from -114 to +37).
-        Seen from the new state's samples the change is then large. Returns
-        ``(ok, lp_now)``: ok False when ``Var[log psi_new - log psi_old]``
-        exceeds :data:`REVERT_FACTOR` times ``max_change``.
-        """
-        wf = self.wavefunction
-        lp_now = wf.log_psi(x)
-        if self._last_step is None:
-            return True, lp_now
-        origin, delta, _ = self._last_step
-        spread = self._log_change_spread(x, wf.params, origin, lp_now)
-        ok = math.isfinite(spread) and spread <= REVERT_FACTOR * self.max_change
-        return ok, lp_now
 
     def run(self, n_iterations: int, *, n_samples: int = 10_000,
             n_final_samples: int | None = None, rng=None, progress: bool = False,
@@ -280,7 +218,8 @@ class VMC:
         wf = self.wavefunction
         history = {k: [] for k in HISTORY_KEYS}
         start = 0
-        self._last_step = None    # (origin, delta, reverts) of the last step (trust region)
+        if self.trust is not None:
+            self.trust.last_step = None
         if resume_from is not None:
             start = self._restore(resume_from, history)
         self._last_e = None
@@ -350,19 +289,16 @@ class VMC:
         history["params"].append(last_good)
         self._last_e = e.reshape(-1, batch.x.shape[1])   # all walkers, in walker order
         ok, lp_now = True, None
-        if self.max_change is not None:
-            ok, lp_now = self._step_seen_from_here(batch.flat)
-        if not ok and self._last_step[2] < MAX_HALVINGS:
+        if self.trust is not None:
+            ok, lp_now = self.trust.check_last(batch.flat)
+        if not ok:
             # the last step left the region its own samples could judge: take half of it
-            origin, last_delta, reverts = self._last_step
-            delta = origin + 0.5 * last_delta - last_good
-            self._last_step = (origin, 0.5 * last_delta, reverts + 1)
+            delta = self.trust.take_back(last_good)
         else:
             with np.errstate(all="ignore"):
                 delta = self.optimizer.step(grad, O_c)
-            if self.max_change is not None and np.all(np.isfinite(delta)):
-                delta, _ = self._trust_region(batch.flat, last_good, delta, lp_now)
-                self._last_step = (last_good, delta, 0)
+            if self.trust is not None and np.all(np.isfinite(delta)):
+                delta, _ = self.trust.limit(batch.flat, last_good, delta, lp_now)
         with np.errstate(all="ignore"):
             new = wf.params + delta
             grad_norm = float(np.sqrt(np.sum(grad * grad)))
@@ -383,11 +319,9 @@ class VMC:
     def _resume_state(self, n_done) -> dict:
         """Flat dict of what a resumed run needs beside params and history."""
         state = {"iterations": int(n_done)}
-        if getattr(self, "_last_step", None) is not None:
-            origin, delta, reverts = self._last_step
-            state["driver/step_origin"] = origin.copy()
-            state["driver/step"] = np.array(delta, dtype=np.float64)
-            state["driver/step_reverts"] = int(reverts)
+        if self.trust is not None:
+            for key, value in self.trust.state_dict().items():
+                state[f"driver/{key}"] = value
         for key, value in self.sampler.get_state().items():
             state[f"sampler/{key}"] = value
         for key, value in self.optimizer.state_dict().items():
@@ -407,10 +341,9 @@ class VMC:
                 f"cannot resume: the checkpoint has {params.size} parameters, this model "
                 f"{self.wavefunction.n_params}")
         self.wavefunction.params = params
-        if "driver/step" in state:
-            self._last_step = (np.asarray(state["driver/step_origin"], dtype=np.float64),
-                               np.asarray(state["driver/step"], dtype=np.float64),
-                               int(state["driver/step_reverts"]))
+        if self.trust is not None:
+            self.trust.load_state_dict({k.split("/", 1)[1]: v for k, v in state.items()
+                                        if k.startswith("driver/")})
         self.sampler.set_state({k.split("/", 1)[1]: v for k, v in state.items()
                                 if k.startswith("sampler/")})
         self.optimizer.load_state_dict({k.split("/", 1)[1]: v for k, v in state.items()
