@@ -286,6 +286,25 @@ def test_vmc_sigterm_checkpoints(tmp_path, system):
     assert last.startswith("isingrbm vmc: interrupted after"), err
     assert (tmp_path / "v.h5.checkpoint").exists() and not out.exists()
     assert no_leftovers(tmp_path) == []
+    common = ["vmc", *system, "--iterations", "400", "--seed", "3", "--quiet"]
+    assert cli.main([*common, "--out", str(out), "--resume"]) == 0
+    reference = tmp_path / "reference.h5"
+    assert cli.main([*common, "--out", str(reference)]) == 0
+    assert _datasets(out) == _datasets(reference)      # every number, bit for bit
+
+
+def _datasets(path) -> dict:
+    import h5py
+
+    def content(value):
+        value = np.asarray(value)
+        return value.tolist() if value.dtype.kind == "O" else value.tobytes()
+
+    found = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: found.__setitem__(name, content(obj[()]))
+                     if isinstance(obj, h5py.Dataset) else None)
+    return found
 
 
 def test_overwrite_removes_only_a_checkpoint_of_its_own_kind(tmp_path, data_file, model_file,
