@@ -460,7 +460,8 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
                 n_walkers=args.walkers, form=args.form, **common)
     except DivergenceError as exc:
         partial = getattr(exc, "partial_result", None)
-        if root and out is not None and partial is not None:
+        # a finished --out being extended keeps its result (the user's file is not replaced)
+        if root and out is not None and partial is not None and finished is None:
             with _common.atomic_output(out) as tmp:
                 partial.save(tmp, overwrite=True)
             _common.info(args, f"isingrbm vmc: last good parameters written to {out}")
