@@ -257,8 +257,8 @@ def help_texts(record: dict) -> tuple[str, str]:
     """``isingrbm demo --help``'s measured figures: (full, quick)."""
     cold, warm = record["runs"]["full_fresh_install"], record["runs"]["full_warm_cache"]
     quick = record["runs"]["quick_warm_cache"]
-    return (f"measured {_minutes(cold['cpu_seconds'])} on a fresh install (numba compile "
-            f"included), {_minutes(warm['cpu_seconds'])} with a warm cache",
+    return (f"{_minutes(cold['cpu_seconds'])} on a fresh install (compiling included), "
+            f"{warm['cpu_seconds'] / 60:.1f} warm",
             f"{quick['cpu_seconds']:.0f} CPU s")
 
 
@@ -291,8 +291,9 @@ def demo_table(record: dict) -> str:
                  f"({m['cores']} cores, load average {load} before the runs; "
                  f"GAN {'included' if runs['full_fresh_install']['gan'] else 'skipped'}) by "
                  "`python docs/outputs/make_outputs.py --demo`. CPU time is user + system "
-                 "time of the process, all threads; on 2 idle cores the wall time is at most "
-                 "this. A fresh install is simulated with numba's cache in an empty folder.")
+                 "time of the process, all threads; on 2 idle cores the wall time is about "
+                 "this or less. A fresh install is simulated with numba's cache in an empty "
+                 "folder.")
     return "\n".join(lines)
 
 

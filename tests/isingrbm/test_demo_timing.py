@@ -92,3 +92,52 @@ def test_no_other_demo_timing_in_readme_and_getting_started():
                 continue
             if re.search(r"demo", line, re.I):
                 assert not re.search(r"\d+\s*(s|min|minutes|seconds)\b", line), (path, line)
+
+
+# --------------------------------------------------------------------------
+# the README's one-screen tour
+
+
+def _tour() -> dict:
+    return json.loads((ROOT / "docs" / "outputs" / "tour_timing.json").read_text("utf-8"))
+
+
+def test_tour_record_is_of_the_readme_commands_in_order():
+    """The record is a run of exactly the README's tour, in order, in one folder: it chains."""
+    commands = make_outputs.tour_commands()
+    assert [c["command"] for c in _tour()["commands"]] == commands, \
+        "the README tour changed since it was timed; rerun " \
+        "'python docs/outputs/make_outputs.py --tour'"
+
+
+def test_every_tour_command_takes_at_most_two_cpu_minutes():
+    for entry in _tour()["commands"]:
+        assert entry["cpu_seconds"] <= 120, entry
+
+
+def test_readme_shows_the_recorded_tour_times():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = (f"{make_outputs.TOUR_BEGIN}\n{make_outputs.tour_text(_tour())}\n"
+             f"{make_outputs.TOUR_END}")
+    assert block in readme
+
+
+def test_tour_evaluates_generated_files_at_temperatures_of_its_data():
+    """No dead end by construction: every sampled temperature is one the data holds."""
+    commands = make_outputs.tour_commands()
+    generate = next(c.split() for c in commands if c.startswith("isingrbm generate"))
+    temps = set()
+    for word in generate[generate.index("--temperatures") + 1:]:
+        if word.startswith("--"):
+            break
+        temps.add(float(word))
+    for command in commands:
+        words = command.split()
+        if "--temperature" in words:
+            assert float(words[words.index("--temperature") + 1]) in temps, command
+    evaluate = next(c.split() for c in commands if c.startswith("isingrbm evaluate"))
+    outputs = {w[i + 1] for w in (c.split() for c in commands)
+               for i, x in enumerate(w) if x == "--out"}
+    for name in evaluate[2:]:
+        if not name.startswith("-") and name.endswith(".h5") and name != evaluate[2]:
+            assert name in outputs, name
