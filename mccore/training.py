@@ -42,16 +42,81 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from .errors import InvalidParameterError
 from .progress import Progress
 
 __all__ = ["TrainingStep", "LoopOutcome", "run_steps", "check_resume_settings",
-           "CheckpointTimer", "CHECKPOINT_SECONDS"]
+           "CheckpointTimer", "CHECKPOINT_SECONDS", "CHECKPOINT_SUFFIX", "checkpoint_path",
+           "resume_seed"]
 
 #: Default wall-clock interval (seconds) between checkpoints, beside the step interval.
 CHECKPOINT_SECONDS = 300.0
+
+#: The checkpoint of an output ``OUT`` is ``OUT`` + this suffix (``model.h5.checkpoint``).
+CHECKPOINT_SUFFIX = ".checkpoint"
+
+
+def _legacy_checkpoints(out: Path) -> tuple[Path, ...]:
+    """Names older versions gave the checkpoint of ``out`` (found on resume only)."""
+    return (out.with_name(out.name + ".ckpt"),               # gan fit before issue 20
+            out.with_name(out.stem + ".checkpoint.pt"))      # the demo's GAN stage
+
+
+def checkpoint_path(out) -> Path:
+    """The one checkpoint file of an output ``out``: ``OUT.checkpoint``.
+
+    Every long command (``fit``, ``sample --exact``, ``gan fit``, ``vmc``)
+    keeps its resumable state there while it runs. For backward
+    compatibility, when ``OUT.checkpoint`` does not exist but a checkpoint
+    under an older name does (``OUT.ckpt`` of ``gan fit``,
+    ``OUT-stem.checkpoint.pt`` of the demo's GAN stage), that file is
+    returned, so a run interrupted under an older version resumes.
+
+    >>> checkpoint_path("/no/such/model.h5").name
+    'model.h5.checkpoint'
+    """
+    out = Path(out)
+    current = out.with_name(out.name + CHECKPOINT_SUFFIX)
+    if not current.exists():
+        for old in _legacy_checkpoints(out):
+            if old.exists():
+                return old
+    return current
+
+
+def resume_seed(recorded, seed, *, flag: str = "--seed"):
+    """The seed of a resumed run: the interrupted run's, recorded in its checkpoint.
+
+    Parameters
+    ----------
+    recorded : int or None
+        The seed the checkpoint records (None: it records none).
+    seed : int or None
+        The seed asked for now (None: not given).
+
+    Returns
+    -------
+    int or None
+        ``recorded`` when there is one (it governs a resume: the random
+        state in the checkpoint was drawn from it), else ``seed``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``seed`` is given and differs from ``recorded``.
+
+    >>> resume_seed(7, None), resume_seed(7, 7), resume_seed(None, 3)
+    (7, 7, 3)
+    """
+    if recorded is None:
+        return seed
+    if seed is not None and int(seed) != int(recorded):
+        raise InvalidParameterError(
+            f"{flag} must match the interrupted run's seed {recorded} to resume, got {seed}")
+    return int(recorded)
 
 
 class CheckpointTimer:

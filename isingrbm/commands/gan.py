@@ -13,13 +13,11 @@ epochs) and the latent-space exploration of a model file.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
-import shutil
 import sys
 from pathlib import Path
 
-from isingrbm.pipeline import file_hash
+from isingrbm import pipeline
 
 from . import _common
 
@@ -53,7 +51,7 @@ Train the GAN baseline on the Monte Carlo configurations of one temperature of
 DATA (--temperature T), or a temperature-conditioned GAN on all temperatures of
 DATA (--all-temperatures), which then generates at any temperature between the
 lowest and the highest. DATA must be a Monte Carlo dataset (not RBM or GAN
-samples). A checkpoint MODEL.ckpt is written during training (every
+samples). A checkpoint MODEL.checkpoint is written during training (every
 --checkpoint-every epochs, after the first epoch that ends 5 minutes after the
 last checkpoint, and on Ctrl-C or SIGTERM) and kept; --resume continues from it
 (also to extend training with a larger --epochs; a missing checkpoint starts
@@ -128,7 +126,8 @@ def register(subparsers) -> None:
                      help=f"PyTorch threads, at most the number of CPUs ({os.cpu_count()} here) "
                           "(default 1; results are reproducible per count)")
     fit.add_argument("--resume", action="store_true",
-                     help="continue from the checkpoint MODEL.ckpt")
+                     help="continue from the checkpoint MODEL.checkpoint (or the MODEL.ckpt "
+                          "of an older version)")
     fit.add_argument("--overwrite", action="store_true", help="replace MODEL and its checkpoint")
     _common.add_common_options(fit)
 
@@ -185,9 +184,8 @@ def _require_gan():
 
 
 def checkpoint_path(model_path) -> Path:
-    """The checkpoint file that belongs to a model file: ``MODEL.ckpt``."""
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.name + ".ckpt")
+    """The checkpoint file that belongs to a model file (:func:`mccore.training.checkpoint_path`)."""
+    return pipeline.checkpoint_path(model_path)
 
 
 def _check_threads(threads: int) -> int:
@@ -201,23 +199,9 @@ def _check_threads(threads: int) -> int:
     return threads
 
 
-def _check_free_space(path, n_bytes: float) -> None:
-    """Refuse an output that cannot fit on its file system (with a 10 % margin)."""
-    folder = Path(path).parent if str(Path(path).parent) else Path(".")
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return
-    if 1.1 * n_bytes > free:
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
-
-
 def run_fit(args) -> int:
     gan = _require_gan()
-    import numpy as np
-
-    import ising
-    from mccore.errors import InvalidParameterError, OutputExistsError
+    from mccore.errors import OutputExistsError
 
     data_path = _common.check_input_file(args.data)
     threads = _check_threads(args.threads)
@@ -243,37 +227,9 @@ def run_fit(args) -> int:
         symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,
         conditional=bool(args.all_temperatures), snapshot_epochs=snapshots,
         pack=args.pack, minibatch_std=args.minibatch_std, n_threads=threads)
-    dataset = ising.load(data_path)
-    if dataset.source not in ising.store.DATA_SOURCES:
-        raise InvalidParameterError(
-            f"DATA must be a Monte Carlo dataset (source 'monte-carlo' or 'imported'), "
-            f"{data_path.name} has source {dataset.source!r}")
-    if args.all_temperatures:
-        ensembles = list(dataset.ensembles)
-        if len(ensembles) < 2:
-            raise InvalidParameterError(
-                f"--all-temperatures needs at least 2 temperatures in {data_path.name}, "
-                f"it has {len(ensembles)}")
-    else:
-        ensembles = [dataset.ensemble(args.temperature, tol=1e-6)]
-    for ens in ensembles:
-        if ens.n_samples < 2:
-            raise InvalidParameterError(f"DATA must hold at least 2 samples at T = "
-                                        f"{ens.T:g}, got {ens.n_samples}")
-    # the batch never exceeds the data (a larger --batch-size is clipped)
-    n_total = sum(ens.n_samples for ens in ensembles)
-    batch = max(2, min(settings["batch_size"], n_total))
-    if batch < settings["batch_size"]:  # clipped: whole packs only
-        batch = max(args.pack, batch - batch % args.pack)
-    settings["batch_size"] = batch
-    seed = args.seed
-    if args.resume and ckpt.exists():
-        previous = gan.IsingGAN.load(ckpt).seed_
-        if seed is not None and int(seed) != int(previous):
-            raise InvalidParameterError(f"--seed must match the interrupted run's seed "
-                                        f"{previous} to resume, got {seed}")
-        seed = previous
-    elif args.resume and out.exists() and not args.overwrite:
+    dataset, ensembles = pipeline.gan_training_data(
+        data_path, temperature=args.temperature, all_temperatures=args.all_temperatures)
+    if args.resume and not ckpt.exists() and out.exists() and not args.overwrite:
         # a finished model whose checkpoint is gone: accept it if it is complete
         done = gan.IsingGAN.load(out)
         if done.n_epochs_trained_ >= args.epochs:
@@ -286,39 +242,26 @@ def run_fit(args) -> int:
         raise OutputExistsError(f"output {out} has {done.n_epochs_trained_} epochs and no "
                                 f"checkpoint {ckpt.name} to extend it; pass --overwrite to "
                                 f"train again")
-    seed = _common.resolve_seed(seed)
-    model = gan.IsingGAN(dataset.L, **settings, rng=seed)
-    model.check_memory()
-    spins = np.concatenate([ens.spins for ens in ensembles])
-    temps = None
-    if args.all_temperatures:
-        temps = np.concatenate([np.full(ens.n_samples, float(ens.T)) for ens in ensembles])
-    model.metadata_ = {"data": str(data_path), "data_sha256": file_hash(data_path),
-                       "n_training": int(spins.shape[0])}
-    if args.all_temperatures:
-        model.metadata_.update({"T": None, "temperatures": [float(e.T) for e in ensembles],
-                                "groups": [e.key for e in ensembles]})
-    else:
-        ens = ensembles[0]
-        model.metadata_.update({"T": float(ens.T), "group": ens.key, "phase": ens.phase})
-    with _common.output_lock(_common.output_target(out)), _common.output_lock(ckpt):
-        if args.overwrite and not args.resume and ckpt.exists():
-            ckpt.unlink()
+    seed = pipeline.gan_seed(ckpt, args.seed, resume=args.resume)
+
+    def announce(model, spins):
         what = (f"{len(ensembles)} temperatures ({ensembles[0].T:g} to {ensembles[-1].T:g}), "
                 "temperature-conditioned" if args.all_temperatures
                 else f"T = {ensembles[0].T:g}")
         _common.info(args, f"isingrbm gan fit: {spins.shape[0]} configurations, L = "
                            f"{dataset.L}, {what}, {args.epochs} epochs, seed {seed}")
-        model.fit(spins, temps, progress=_common.progress_enabled(args), checkpoint=ckpt,
-                  checkpoint_every=args.checkpoint_every, resume=args.resume)
-        if model.interrupted_:       # Ctrl-C or SIGTERM: the last completed epoch is kept
-            kept = (f"continue with --resume (checkpoint {ckpt.name} kept)" if ckpt.exists()
-                    else "no epoch was complete: nothing to resume")
-            print(f"isingrbm gan fit: interrupted after {model.n_epochs_trained_} of "
-                  f"{args.epochs} epochs; {kept}", file=sys.stderr)
-            return 130
-        with _common.atomic_output(out) as tmp:
-            model.save(tmp, overwrite=True)
+
+    fitted = pipeline.fit_gan(data_path, dataset.L, ensembles, settings, out=out, seed=seed,
+                              resume=args.resume, overwrite=args.overwrite,
+                              progress=_common.progress_enabled(args),
+                              checkpoint_every=args.checkpoint_every, on_start=announce)
+    model = fitted.model
+    if fitted.interrupted:       # Ctrl-C or SIGTERM: the last completed epoch is kept
+        kept = (f"continue with --resume (checkpoint {ckpt.name} kept)" if ckpt.exists()
+                else "no epoch was complete: nothing to resume")
+        print(f"isingrbm gan fit: interrupted after {model.n_epochs_trained_} of "
+              f"{args.epochs} epochs; {kept}", file=sys.stderr)
+        return 130
     hist = model.history_
     seconds = hist["seconds"][-1] if hist["seconds"] else 0.0
     summary = {"model": str(out), "checkpoint": str(ckpt), "data": str(data_path),
@@ -338,70 +281,19 @@ def run_fit(args) -> int:
 
 
 def run_sample(args) -> int:
-    gan = _require_gan()
-    import ising
-    from mccore.errors import InvalidParameterError
-    from mccore.rng import child, temperature_key
-    from mccore.validation import check_memory
-
+    _require_gan()
     model_path = _common.check_input_file(args.model)
     out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
-    model = gan.IsingGAN.load(model_path)
-    if model.conditional:
-        if args.temperature is None:
-            lo, hi = model.temperature_range_
-            raise InvalidParameterError(
-                f"--temperature is required for the temperature-conditioned model "
-                f"{model_path.name} (trained on T in [{lo:g}, {hi:g}])")
-        temps = sorted({model.check_temperature(t) for t in args.temperature})
-    else:
-        if args.temperature is not None:
-            raise InvalidParameterError(
-                f"--temperature is only for a temperature-conditioned model; {model_path.name} "
-                f"was trained at T = {model.metadata_.get('T')}")
-        T = model.metadata_.get("T")
-        if T is None:
-            raise InvalidParameterError(f"{model_path}: the model records no training "
-                                        f"temperature; it was not written by 'isingrbm gan fit'")
-        temps = [T]
-    n_sites = model.L * model.L
-    n_total = args.samples * len(temps)
-    # the spins, the sampler's working memory, and the writer's copies (energies, int8 rows)
-    check_memory(f"--samples {args.samples}" + (f" at {len(temps)} temperatures"
-                                                 if len(temps) > 1 else ""),
-                 model.sample_memory_estimate(n_total) + n_total * (n_sites + 32.0))
-    _check_free_space(out, n_total * (n_sites + 16.0) + (1 << 16))
     seed = _common.resolve_seed(args.seed)
-    provenance = {"model_file": str(model_path), "model_sha256": file_hash(model_path),
-                  "generation": args.generation or model.generation,
-                  "symmetrized": bool(model.symmetrize),
-                  "conditional": bool(model.conditional),
-                  "training_data": model.metadata_.get("data", ""),
-                  "training_data_sha256": model.metadata_.get("data_sha256", ""),
-                  "epochs": model.n_epochs_trained_}
-    with _common.output_lock(out):       # held for the whole run, as every writer does
-        samples = {}
-        for T in temps:
-            # one stream per temperature, keyed by its value (mccore.rng convention)
-            rng = child(seed, temperature_key(T)) if model.conditional else seed
-            samples[T] = model.sample(args.samples, rng=rng, mode=args.generation,
-                                      temperature=T if model.conditional else None)
-        try:
-            with _common.atomic_output(out) as tmp:
-                for i, T in enumerate(temps):
-                    ising.write_generated(tmp, samples[T], T=T, source="gan",
-                                          provenance=provenance, seed=seed,
-                                          overwrite=i == 0, append=i > 0)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc):
-                raise OSError(errno.ENOSPC, "No space left on device", str(out)) from None
-            raise
+    result = pipeline.sample_gan(model_path, n_samples=args.samples, out=out, seed=seed,
+                                 temperatures=args.temperature, generation=args.generation)
+    temps, provenance = result.temperatures, result.provenance
     T_text = ", ".join(f"{t:g}" for t in temps)
     _common.info(args, f"isingrbm gan sample: wrote {args.samples} configurations "
-                       f"(L = {model.L}, T = {T_text}) to {out}")
+                       f"(L = {result.L}, T = {T_text}) to {out}")
     if args.json:
         _common.emit_json({"out": str(out), "model": str(model_path), "samples": args.samples,
-                           "L": model.L, "T": temps[0] if len(temps) == 1 else temps,
+                           "L": result.L, "T": temps[0] if len(temps) == 1 else temps,
                            "seed": seed, **provenance})
     return 0
 

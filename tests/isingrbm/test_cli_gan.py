@@ -57,7 +57,7 @@ def test_fit_sample_plot(data_file, tmp_path, capsys):
                      "--seed", "1", "--json", *SMALL]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["epochs"] == 2 and summary["seed"] == 1 and summary["L"] == 4
-    assert model.exists() and (tmp_path / "gan.pt.ckpt").exists()
+    assert model.exists() and (tmp_path / "gan.pt.checkpoint").exists()
 
     out = tmp_path / "gen.h5"
     assert cli.main(["gan", "sample", str(model), "--samples", "50", "--out", str(out),
@@ -137,7 +137,7 @@ def test_resume_before_first_checkpoint_starts_afresh(data_file, tmp_path, capsy
 
 def test_resume_of_a_finished_model_is_accepted(model_file, data_file, tmp_path, capsys):
     before = model_file.read_bytes()
-    ckpt = model_file.with_name(model_file.name + ".ckpt")
+    ckpt = model_file.with_name(model_file.name + ".checkpoint")
     args = ["gan", "fit", str(data_file), "--temperature", "3", "--out", str(model_file),
             "--resume", *SMALL]
     assert cli.main(args) == 0                         # with its checkpoint

@@ -232,9 +232,9 @@ def test_gan_fit_sigterm_checkpoints_before_its_epoch_interval(tmp_path):
     assert status == 143, err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("isingrbm gan fit: interrupted after "), err
-    assert err.strip().endswith("of 6 epochs; continue with --resume (checkpoint g.pt.ckpt "
+    assert err.strip().endswith("of 6 epochs; continue with --resume (checkpoint g.pt.checkpoint "
                                 "kept)"), err
-    checkpoint = tmp_path / "g.pt.ckpt"
+    checkpoint = tmp_path / "g.pt.checkpoint"
     assert checkpoint.exists() and not out.exists()
     assert no_leftovers(tmp_path) == []
     import gan
