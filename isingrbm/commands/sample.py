@@ -94,12 +94,6 @@ def register(subparsers) -> None:
     _common.add_common_options(parser)
 
 
-def file_hash(path) -> str:
-    """SHA-256 of a file's bytes (:func:`isingrbm.pipeline.file_hash`)."""
-    from isingrbm.pipeline import file_hash as pipeline_file_hash
-    return pipeline_file_hash(path)
-
-
 def _check_memory(args, n_visible: int, n_hidden: int, k: int, n_chains: int) -> None:
     """Refuse work that cannot fit in memory, naming the flag that drives it.
 
@@ -128,13 +122,7 @@ def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
     twice the uncompressed rows plus 1 MiB)."""
     import shutil
 
-    try:
-        from ising.store import DiskFullError
-
-        def refusal(message):
-            return DiskFullError(message, out)
-    except ImportError:  # an ising without DiskFullError: the same one line
-        from mccore.errors import InvalidParameterError as refusal
+    from ising.store import DiskFullError
 
     folder = out.parent if str(out.parent) else Path(".")
     try:
@@ -145,7 +133,7 @@ def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
     if free < needed:
         message = (f"No space left on device for {out} ({free} bytes free, {n_samples} "
                    f"samples need about {needed})")
-        raise refusal(message)
+        raise DiskFullError(message, out)
 
 
 def _check_flags(args) -> int | None:
@@ -265,15 +253,11 @@ def run(args) -> int:
 def _exact_seed(args, checkpoint: Path) -> int:
     """The seed of an --exact run: the interrupted run's when resuming."""
     from isingrbm.exact_sampling import checkpoint_seed
-    from mccore.errors import InvalidParameterError
+    from mccore.training import resume_seed
 
     if args.resume and checkpoint.exists():
-        previous = checkpoint_seed(checkpoint)     # FileFormatError names a foreign file
-        if args.seed is not None and int(args.seed) != previous:
-            raise InvalidParameterError(
-                f"--seed must match the interrupted run's seed {previous} to resume, "
-                f"got {args.seed}")
-        return previous
+        # FileFormatError names a foreign file
+        return resume_seed(checkpoint_seed(checkpoint), args.seed)
     if args.resume:
         _common.info(args, f"isingrbm sample: no checkpoint {checkpoint.name} to resume; "
                            "starting afresh")
