@@ -8,8 +8,10 @@ Ising Boltzmann weight of the periodic L x L lattice (k_B = J = 1)::
 the visible units ``v`` being the row-major {0, 1} encoding of
 :mod:`ising.lattice`. Each proposal is k block-Gibbs steps of the RBM,
 accepted with ``min(1, exp(-beta [E(v') - E(v)] + F(v') - F(v)))`` (F the
-RBM free energy), followed by a global spin flip proposed with probability
-1/2 (always accepted: the zero-field Ising weight is flip symmetric). The
+RBM free energy), followed by the symmetry moves (a global spin flip with
+probability 1/2 and a uniformly random lattice translation) and local
+Metropolis sweeps, kernels of their own that leave the Boltzmann
+distribution invariant (:mod:`isingrbm.exact_moves`, which argues why). The
 chains' stationary distribution is the Ising Boltzmann distribution exactly,
 however well or badly the RBM was trained: its quality only sets the
 acceptance rate and the autocorrelation time.
@@ -55,12 +57,14 @@ from mccore.parallel import with_single_threaded_blas
 from mccore.progress import Progress
 from mccore.training import CHECKPOINT_SECONDS, CheckpointTimer, check_resume_settings
 
+from .exact_moves import exact_chain, ising_local_move, ising_log_target, lattice_translation
 from .exact_state import (MAX_EQUILIBRATION_PROPOSALS, checkpoint_seed, memory_estimate,
                           parameters_hash, read_checkpoint, write_checkpoint)
 
 __all__ = [
     "DEFAULT_LOCAL_SWEEPS",
     "DEFAULT_PROPOSAL_STEPS",
+    "DEFAULT_SYMMETRY_MOVES",
     "MAX_EQUILIBRATION_PROPOSALS",
     "MAX_LOCAL_SWEEPS",
     "MAX_PROPOSAL_STEPS",
@@ -72,6 +76,7 @@ __all__ = [
     "exact_samples",
     "ising_local_move",
     "ising_log_target",
+    "lattice_translation",
     "memory_estimate",
     "parameters_hash",
     "read_checkpoint",
@@ -83,6 +88,9 @@ __all__ = [
 #: samples per second at L = 8, T = 2.269 and 3.5; k = 1 did at L = 8, T = 1.5
 #: and at L = 16 (by 1.3-3x); k = 20 never did.
 DEFAULT_PROPOSAL_STEPS = 5
+#: Symmetry moves (global flip, random translation) between proposals by default:
+#: see exact_samples and docs/benchmarks/exact_rbm_mc.md for the measurement.
+DEFAULT_SYMMETRY_MOVES = True
 #: Single-spin Metropolis sweeps after every proposal by default (see exact_samples).
 DEFAULT_LOCAL_SWEEPS = 1
 #: Upper bounds of k and of the local sweeps: beyond them the RBM proposal no longer
@@ -110,7 +118,8 @@ class ExactSamples:
         Fraction of RBM proposals accepted (all chains, equilibration included).
     acceptance_per_chain : ndarray (n_chains,)
     flip_acceptance_rate : float
-        Accepted global flips per proposal (1/2 for the flip-symmetric target).
+        Accepted global flips per proposal (1/2 for the flip-symmetric target,
+        0 without symmetry moves).
     tau_int : dict
         ``{"energy": ..., "abs_magnetization": ...}`` in proposals, measured
         at the end of equilibration.
@@ -123,6 +132,9 @@ class ExactSamples:
     equilibration_drift_sigmas : float
     seed : int
     seconds : float
+    local_sweeps : int
+    symmetry_moves : bool
+        Whether the flip and random translations ran between proposals.
     """
 
     spins: np.ndarray
@@ -141,6 +153,7 @@ class ExactSamples:
     seed: int
     seconds: float
     local_sweeps: int = 0
+    symmetry_moves: bool = True
     extra: dict = field(default_factory=dict)
 
     def provenance(self) -> dict:
@@ -161,67 +174,8 @@ class ExactSamples:
             "equilibration_drift_sigmas": float(self.equilibration_drift_sigmas),
             "n_proposals": int(self.n_proposals),
             "local_sweeps": int(self.local_sweeps),
+            "symmetry_moves": bool(self.symmetry_moves),
         }
-
-
-def ising_log_target(L: int, T: float):
-    """``log pi(v) = -E(s(v)) / T`` for visible units of the L x L torus, batched.
-
-    Returns a callable ``(n, L*L) uint8 -> (n,) float64``. Uses
-    :func:`ising.lattice.visible_to_spins` and :func:`ising.chains.energy`.
-    """
-    from ising.chains import energy
-    from ising.lattice import visible_to_spins
-    beta = 1.0 / T
-
-    def log_target(V):
-        return -beta * energy(visible_to_spins(V, L))
-    return log_target
-
-
-class _LocalMove:
-    """Metropolis sweeps as a ``local_move``, with a state for checkpoints."""
-
-    def __init__(self, L: int, T: float, n_chains: int, n_sweeps: int, rng):
-        from ising.chains import MetropolisChains
-
-        self.L, self.n_sweeps = L, n_sweeps
-        self.chains = MetropolisChains(L, 1.0 / T, n_chains, rng=rng)
-        # sweeps per kernel call: about 2^22 site updates, so that Ctrl-C and SIGTERM
-        # (handled between calls) stop even a huge number of sweeps within a moment
-        self._chunk = max(1, (1 << 22) // (n_chains * L * L))
-
-    def __call__(self, V, _rng=None):
-        from ising.lattice import spins_to_visible, visible_to_spins
-
-        self.chains.spins = visible_to_spins(V, self.L)
-        left = self.n_sweeps
-        while left > 0:                      # the same result as one call (counter-based RNG)
-            chunk = min(left, self._chunk)
-            self.chains.sweep(chunk)
-            left -= chunk
-        return spins_to_visible(self.chains.spins).astype(np.uint8)
-
-    def get_state(self) -> dict:
-        return self.chains.get_state()
-
-    def set_state(self, state: dict) -> None:
-        self.chains.set_state(state)
-
-
-def ising_local_move(L: int, T: float, n_chains: int, *, n_sweeps: int = 1, rng=None):
-    """A ``local_move`` for :class:`rbm.metropolis.RBMMetropolis`: Metropolis sweeps.
-
-    Returns ``move(V, rng) -> V_new`` on visible units (n_chains, L*L) uint8
-    that runs ``n_sweeps`` sweeps of :class:`ising.chains.MetropolisChains`
-    (single-spin Metropolis at temperature ``T``, which leaves the Boltzmann
-    distribution invariant) from ``V``. Its randomness is the chains' own
-    stream of ``rng``, continued from call to call (the ``rng`` argument of
-    ``move`` is not used); ``move.get_state()`` / ``move.set_state(state)``
-    save and restore it (checkpoints). The sweeps run in pieces of about
-    2^22 site updates, so an interrupt is handled between them.
-    """
-    return _LocalMove(L, T, n_chains, n_sweeps, rng)
 
 
 def bond_rbm(L: int, T: float, *, noise: float = 0.0, rng=None) -> SimpleNamespace:
@@ -279,7 +233,8 @@ def _drift_sigmas(E: np.ndarray) -> float:
 def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_STEPS,
                   n_chains: int | None = None, rng=None, progress=None,
                   max_equilibration: int = MAX_EQUILIBRATION_PROPOSALS,
-                  local_sweeps: int = DEFAULT_LOCAL_SWEEPS, checkpoint=None,
+                  local_sweeps: int = DEFAULT_LOCAL_SWEEPS,
+                  symmetry_moves: bool = DEFAULT_SYMMETRY_MOVES, checkpoint=None,
                   resume: bool = False,
                   checkpoint_seconds: float | None = CHECKPOINT_SECONDS) -> ExactSamples:
     """Exact Boltzmann samples of the L x L Ising model, with an RBM as proposal.
@@ -310,7 +265,8 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         (:class:`~mccore.errors.IsingRBMWarning`, also recorded).
     local_sweeps : int
         Single-spin Metropolis sweeps of the Ising model
-        (:class:`ising.chains.MetropolisChains`) after every proposal (0: the RBM proposal and the global flip only). They leave
+        (:class:`ising.chains.MetropolisChains`) after every proposal (0:
+        the RBM proposal and the symmetry moves only). They leave
         the Boltzmann distribution invariant and visit the small
         excitations that an RBM proposes too rarely. Without them, at
         L = 16 and T = 1.5 (an RBM of 256 hidden units, 10^4 samples from 64
@@ -320,7 +276,13 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         run of this length usually has too few of them and its tau_int
         misses it. With one sweep: 0.192-0.199, and tau_int fell from 4-15
         to 1.2 proposals.
-
+    symmetry_moves : bool
+        After every proposal, the global flip with probability 1/2 and a
+        uniformly random translation of the torus (False: neither), each a
+        kernel that leaves the Boltzmann distribution invariant
+        (:mod:`isingrbm.exact_moves`). Without the flip the sign of the
+        magnetization mixes only through the RBM, which at low T never
+        changes it.
     checkpoint : path-like, optional
         A file (:func:`write_checkpoint`) that receives the whole state every
         ``checkpoint_seconds`` of wall time and when the run is interrupted
@@ -328,7 +290,8 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         removed at the end (the caller removes it once the samples are stored).
     resume : bool
         Continue from ``checkpoint`` if it exists: the settings (model
-        parameters, ``T``, ``k``, chains, sweeps, samples, seed) must be the
+        parameters, ``T``, ``k``, chains, sweeps, symmetry moves, samples,
+        seed) must be the
         ones it records, and the result is bit for bit that of an
         uninterrupted run.
     checkpoint_seconds : float or None
@@ -347,9 +310,8 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
     FileFormatError
         ``checkpoint`` is not a checkpoint of this sampler.
     """
-    from mccore.rng import child, recorded_seed, seed_sequence
-    from mccore.validation import check_float, check_int
-    from rbm.metropolis import RBMMetropolis
+    from mccore.rng import recorded_seed, seed_sequence
+    from mccore.validation import check_bool, check_float, check_int
 
     if getattr(model, "sigma", None) is not None or getattr(model, "kind", "bernoulli") \
             != "bernoulli":
@@ -362,6 +324,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         "n_chains", n_chains, minimum=1)
     max_equilibration = check_int("max_equilibration", max_equilibration, minimum=1)
     local_sweeps = check_int("local_sweeps", local_sweeps, minimum=0, maximum=MAX_LOCAL_SWEEPS)
+    symmetry_moves = check_bool("symmetry_moves", symmetry_moves)
     n_visible = int(np.asarray(model.weights).shape[0])
     L = round(math.sqrt(n_visible))
     if L * L != n_visible or L < 2:
@@ -370,16 +333,16 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
     seq = seed_sequence(rng)
     settings = {"model": parameters_hash(model), "T": float(T), "k": k, "n_chains": n_chains,
                 "n_samples": n_samples, "local_sweeps": local_sweeps,
+                "symmetry_moves": symmetry_moves,
                 "max_equilibration": max_equilibration, "seed": recorded_seed(seq)}
     saved = None
     if checkpoint is not None and resume and Path(checkpoint).exists():
         saved = read_checkpoint(checkpoint)
         check_resume_settings(saved["settings"], settings, what=f"checkpoint {checkpoint}")
     start = time.perf_counter()
-    local_move = (ising_local_move(L, T, n_chains, n_sweeps=local_sweeps, rng=child(seq, 1))
-                  if local_sweeps else None)
-    mh = RBMMetropolis(model, ising_log_target(L, T), n_chains, k=k, global_flip=True,
-                       local_move=local_move, rng=seq)
+    mh = exact_chain(model, L, T, n_chains, k=k, local_sweeps=local_sweeps,
+                     symmetry_moves=symmetry_moves, rng=seq,
+                     log_target=ising_log_target(L, T))
     run = _Run(mh, settings, L, max_equilibration)
     if saved is not None:
         try:
@@ -439,7 +402,7 @@ class _Run:
         self.mh, self.settings, self.L = mh, settings, L
         self.n_chains, self.n_samples = settings["n_chains"], settings["n_samples"]
         self.max_equilibration = max_equilibration
-        per = self.n_chains * (2.0 * settings["k"] * mh.n_visible * mh.n_hidden
+        per = self.n_chains * ((2.0 * settings["k"] + 1) * mh.n_visible * mh.n_hidden
                                + 20.0 * settings["local_sweeps"] * mh.n_visible)
         self.chunk = max(1, int(2e8 // max(per, 1.0)))   # about 0.1-1 s of work
         self.stage = "equilibration"
@@ -600,7 +563,8 @@ class _Run:
             n_proposals=int(mh.n_proposed), equilibration_check_passed=bool(st["passed"]),
             equilibration_drift_sigmas=st["drift"], seed=self.settings["seed"],
             seconds=self.seconds_before + seconds,
-            local_sweeps=int(self.settings["local_sweeps"]))
+            local_sweeps=int(self.settings["local_sweeps"]),
+            symmetry_moves=bool(self.settings["symmetry_moves"]))
 
 
 def _visible_to_spins(V, L: int) -> np.ndarray:

@@ -22,6 +22,7 @@ the model file itself is refused.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -39,8 +40,10 @@ Ising Boltzmann distribution (how far off depends on the model).
 
 With --exact, Metropolis-Hastings chains propose with the RBM (--proposal-steps
 Gibbs steps per proposal) and accept with the exact Ising weight, followed by
---local-sweeps single-spin Metropolis sweeps (which visit the small
-excitations an RBM proposes too rarely), so the samples
+the symmetry moves (--symmetry-moves: a global flip and a random lattice
+translation, on by default) and --local-sweeps single-spin Metropolis
+sweeps (which visit the small excitations an RBM proposes too rarely), so
+the samples
 are exact Boltzmann samples at the model's temperature however good the model
 is; the model's quality shows as the acceptance rate and the autocorrelation
 time (both recorded, with the thinning that makes samples effectively
@@ -54,6 +57,7 @@ EXAMPLE = ("isingrbm sample rbm_T2.269.h5 --samples 10000 --out gen_T2.269.h5 --
 DEFAULT_STEPS = 1000
 DEFAULT_PROPOSAL_STEPS = 5   # isingrbm.exact_sampling.DEFAULT_PROPOSAL_STEPS (no import at startup)
 DEFAULT_LOCAL_SWEEPS = 1     # isingrbm.exact_sampling.DEFAULT_LOCAL_SWEEPS
+DEFAULT_SYMMETRY_MOVES = True  # isingrbm.exact_sampling.DEFAULT_SYMMETRY_MOVES
 MAX_STEPS = 10_000           # isingrbm.exact_sampling.MAX_PROPOSAL_STEPS, MAX_LOCAL_SWEEPS
 
 
@@ -74,6 +78,10 @@ def register(subparsers) -> None:
                         help="with --exact: Metropolis sweeps of the Ising model after every "
                              f"proposal (>= 0; default {DEFAULT_LOCAL_SWEEPS}; 0: the RBM "
                              "proposal alone)")
+    parser.add_argument("--symmetry-moves", action=argparse.BooleanOptionalAction, default=None,
+                        help="with --exact: a global spin flip (probability 1/2) and a random "
+                             "lattice translation between proposals, both exact (default: "
+                             f"{'on' if DEFAULT_SYMMETRY_MOVES else 'off'})")
     parser.add_argument("--chains", type=_common.integer, default=None, metavar="C",
                         help="with --exact: chains run together (>= 1; default "
                              "min(64, max(1, N // 32)))")
@@ -145,6 +153,8 @@ def _check_flags(args) -> int | None:
     if not args.exact:
         for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains),
                             ("--local-sweeps", args.local_sweeps),
+                            ("--symmetry-moves" if args.symmetry_moves else "--no-symmetry-moves",
+                             True if args.symmetry_moves is not None else None),
                             ("--resume", args.resume or None)):
             if value is not None:
                 shown = "" if value is True else f" {value}"
@@ -170,6 +180,8 @@ def _check_flags(args) -> int | None:
             f"--proposal-steps must be an integer in [1, {MAX_STEPS}], got {k}")
     if args.chains is not None and args.chains < 1:
         raise InvalidParameterError(f"--chains must be an integer >= 1, got {args.chains}")
+    if args.symmetry_moves is None:
+        args.symmetry_moves = DEFAULT_SYMMETRY_MOVES
     if args.local_sweeps is None:
         args.local_sweeps = DEFAULT_LOCAL_SWEEPS
     elif not 0 <= args.local_sweeps <= MAX_STEPS:
@@ -281,6 +293,8 @@ def _finished(args, out: Path, checkpoint: Path, model_path: Path, n_chains: int
     wanted = {"model_hash": pipeline.file_hash(model_path), "n_target": args.samples,
               "algorithm": "rbm-metropolis-hastings", "proposal_steps": k,
               "n_chains": n_chains, "local_sweeps": args.local_sweeps}
+    if "symmetry_moves" in attrs:          # files written before the flag existed lack it
+        wanted["symmetry_moves"] = bool(args.symmetry_moves)
     if args.seed is not None:
         wanted["seed"] = int(args.seed)
     differences = [f"{key} {attrs.get(key)!r} != {value!r}" for key, value in wanted.items()
@@ -321,7 +335,8 @@ def _sample_exact(args, model, model_path, metadata, L, T, k, n_chains, seed, ta
         warnings.simplefilter("always", IsingRBMWarning)
         try:
             result = exact_samples(model, args.samples, T=T, k=k, n_chains=n_chains, rng=seed,
-                                   local_sweeps=args.local_sweeps, checkpoint=checkpoint,
+                                   local_sweeps=args.local_sweeps,
+                                   symmetry_moves=args.symmetry_moves, checkpoint=checkpoint,
                                    resume=args.resume,
                                    progress=_common.progress_enabled(args))
         except KeyboardInterrupt:

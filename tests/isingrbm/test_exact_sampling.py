@@ -68,10 +68,12 @@ def chi_square_p(states, p):
     return stats.chi2.sf(np.sum((c_bins - e_bins) ** 2 / e_bins), len(e_bins) - 1)
 
 
-def test_poor_model_gives_exact_boltzmann_states_at_L3():
+@pytest.mark.parametrize("symmetry_moves", [False, True])
+def test_poor_model_gives_exact_boltzmann_states_at_L3(symmetry_moves):
     L, T, n = 3, 2.269, 6000
     model = FerroRBM(L * L, 1.0, 0.1)
-    result = exact_samples(model, n, T=T, k=1, rng=SEED, local_sweeps=0)  # the RBM alone
+    result = exact_samples(model, n, T=T, k=1, rng=SEED, local_sweeps=0,   # no Metropolis
+                           symmetry_moves=symmetry_moves)
     assert result.spins.shape == (n, L, L) and result.spins.dtype == np.int8
     assert result.equilibration_check_passed
     assert result.thinning >= 2 * max(result.tau_int.values())
@@ -179,18 +181,23 @@ def _interrupt_after(n_calls, function):
     return wrapped
 
 
-@pytest.mark.parametrize("n_calls", [50, 400, 1100, 1500])
-def test_an_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch, n_calls):
+@pytest.mark.parametrize("symmetry_moves", [True, False])
+@pytest.mark.parametrize("n_calls", [50, 400, 1100, 1200])
+def test_an_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch, n_calls, symmetry_moves):
     """Interrupted anywhere (warm start, equilibration, production; in the middle
-    of a proposal), the checkpoint continues to exactly the uninterrupted samples."""
+    of a proposal), the checkpoint continues to exactly the uninterrupted samples,
+    with or without the symmetry moves (whose translation streams are in the state)."""
     import isingrbm.exact_sampling as es
 
     model = FerroRBM(16, 1.0, 0.2)
-    kwargs = dict(T=2.2, k=1, rng=11, n_chains=5, local_sweeps=1)
+    kwargs = dict(T=2.2, k=1, rng=11, n_chains=5, local_sweeps=1,
+                  symmetry_moves=symmetry_moves)
     whole = exact_samples(model, 120, **kwargs)
-    # 101 calls of log_target in the start, 3 per proposal (proposal, flip, local move):
-    # 400 falls in the equilibration, 1100 and 1500 in the production
-    assert whole.equilibration_proposals == 320 and whole.n_proposals == 512
+    # 101 calls of log_target in the start, then per proposal 3 with symmetry moves
+    # (proposal, flip, translation + local move) or 2 without: 400 falls in the
+    # equilibration, 1100 and 1200 in the production
+    assert whole.equilibration_proposals == 320
+    assert whole.n_proposals == (512 if symmetry_moves else 560)
     checkpoint = tmp_path / "x.checkpoint"
     original = es.ising_log_target
     monkeypatch.setattr(es, "ising_log_target",
@@ -225,6 +232,9 @@ def test_checkpoints_by_wall_time_and_refuses_other_settings(tmp_path):
     with pytest.raises(InvalidParameterError, match="cannot resume.*T was 2.2, now 2.3"):
         exact_samples(model, 40, T=2.3, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
                       resume=True)
+    with pytest.raises(InvalidParameterError, match="symmetry_moves was True, now False"):
+        exact_samples(model, 40, T=2.2, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
+                      resume=True, symmetry_moves=False)
     with pytest.raises(InvalidParameterError, match="model was"):
         exact_samples(FerroRBM(16, 1.1, 0.2), 40, T=2.2, k=1, rng=12, n_chains=4,
                       checkpoint=checkpoint, resume=True)
