@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             _report_message(args, f"No space left on device ({full})")
             _exit_if_hdf5_files_leaked(2)
             return 2
-        if isinstance(exc, (IsingRBMError, OSError)):
+        if isinstance(exc, OSError):     # IsingRBMError was answered above
             _report_error(args, exc)
             return 2
         raise

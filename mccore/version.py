@@ -10,10 +10,8 @@ __all__ = ["software_version"]
 @functools.lru_cache(maxsize=1)
 def software_version() -> str:
     """The installed isingrbm version, or ``"unknown"`` in a bare source checkout."""
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover - Python < 3.8
-        return "unknown"
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("isingrbm")
     except PackageNotFoundError:

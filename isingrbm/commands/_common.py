@@ -22,7 +22,8 @@ from mccore.files import atomic_path, output_lock
 
 __all__ = [
     "OneLineErrorParser", "add_common_options", "add_subcommand", "atomic_output",
-    "check_input_file", "check_output_folder", "check_output_path", "emit_json", "info", "integer", "nonnegative_int",
+    "argument_type", "check_input_file", "check_output_folder", "check_output_path", "emit_json",
+    "info", "integer", "nonnegative_int",
     "number", "output_folder", "output_lock", "output_target", "positive_float", "positive_int",
     "progress_enabled", "resolve_seed", "temperature",
 ]
@@ -101,65 +102,60 @@ def _parse_int(text: str) -> int | None:
     return int(value)
 
 
-def _int_value(text: str, name: str) -> int:
-    value = _parse_int(text)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}")
-    return value
-
-
-def integer(text: str) -> int:
-    """argparse type: any integer (the allowed range is checked by the command)."""
-    value = _parse_int(text)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
-    return value
-
-
-def number(text: str) -> float:
-    """argparse type: any float (the allowed range is checked by the command)."""
+def _parse_float(text: str) -> float | None:
+    """``text`` as a float (``"inf"`` and ``"nan"`` included), else None."""
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        return None
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = _int_value(text, "value")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"value must be an integer >= 1, got {text!r}")
-    return value
+def argument_type(kind: str, name: str = "value", **bounds):
+    """An argparse type: the text read as ``kind`` and checked by :mod:`mccore.validation`.
+
+    Parameters
+    ----------
+    kind : {"integer", "number"}
+        ``"integer"``: exact integers (``"12"``, ``"1e9"``; a 19-digit seed
+        keeps every digit), checked by :func:`mccore.validation.check_int`;
+        ``"number"``: floats, checked by :func:`mccore.validation.check_float`
+        when ``bounds`` are given (else any float, inf and nan included: the
+        command checks the range).
+    name : str
+        The name in the message (argparse adds the flag before it).
+    **bounds
+        The keyword bounds of the check (``minimum``, ``strict_min``, ...).
+
+    The refusal is validation's message with the text as typed:
+    ``argument --epochs: value must be an integer >= 1, got '0'``.
+    """
+    from mccore.validation import check_float, check_int
+
+    check = check_int if kind == "integer" else check_float
+    parse = _parse_int if kind == "integer" else _parse_float
+
+    def convert(text: str):
+        value = parse(text)
+        if kind == "number" and not bounds and value is not None:
+            return value
+        try:
+            # an unreadable text is handed over as it is: validation refuses it in its words
+            return check(name, text if value is None else value, **bounds)
+        except InvalidParameterError as exc:
+            message = str(exc).rsplit(", got ", 1)[0]
+            raise argparse.ArgumentTypeError(f"{message}, got {text!r}") from None
+
+    convert.__name__ = f"{kind}_{name}" if bounds else kind
+    return convert
 
 
-def nonnegative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    value = _int_value(text, "value")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"value must be an integer >= 0, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite float > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"value must be a number > 0, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"value must be a finite number > 0, got {text!r}")
-    return value
-
-
-def temperature(text: str) -> float:
-    """argparse type: a temperature T > 0 (k_B = J = 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"temperature must be a number > 0, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"temperature must be a finite number > 0, got {text!r}")
-    return value
+#: argparse types of the commands (the allowed range, where not here, is checked by the command)
+integer = argument_type("integer")
+number = argument_type("number")
+positive_int = argument_type("integer", minimum=1)
+nonnegative_int = argument_type("integer", minimum=0)
+positive_float = argument_type("number", minimum=0, strict_min=True)
+temperature = argument_type("number", "temperature", minimum=0, strict_min=True)
 
 
 def output_target(path) -> Path:

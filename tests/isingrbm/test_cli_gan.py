@@ -125,6 +125,25 @@ def test_resume_extends_training_identically(data_file, tmp_path, capsys):
     assert np.array_equal(ma.sample(30, rng=1), mb.sample(30, rng=1))
 
 
+def test_resume_finds_the_checkpoint_of_an_older_version(data_file, tmp_path, capsys):
+    """A run interrupted under the old name MODEL.ckpt resumes from it (to the same bits)."""
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    args = ["--temperature", "3", "--seed", "5", *SMALL]
+    assert cli.main(["gan", "fit", str(data_file), "--out", str(a), *args]) == 0
+    a.unlink()
+    (tmp_path / "a.pt.checkpoint").rename(tmp_path / "a.pt.ckpt")   # as the old version kept it
+    args4 = [x if x != "2" else "4" for x in args]  # --epochs 4
+    assert cli.main(["gan", "fit", str(data_file), "--out", str(a), "--resume", *args4]) == 0
+    assert cli.main(["gan", "fit", str(data_file), "--out", str(b), *args4]) == 0
+    import gan
+    ma, mb = gan.IsingGAN.load(a), gan.IsingGAN.load(b)
+    assert ma.n_epochs_trained_ == mb.n_epochs_trained_ == 4
+    assert np.array_equal(ma.sample(30, rng=1), mb.sample(30, rng=1))
+    code = cli.main(["gan", "fit", str(data_file), "--out", str(a), "--resume",
+                     "--temperature", "3", "--seed", "6", *SMALL])
+    assert code == 2 and "must match the interrupted run's seed 5" in _one_error_line(capsys)
+
+
 def test_resume_before_first_checkpoint_starts_afresh(data_file, tmp_path, capsys):
     a, b = tmp_path / "a.pt", tmp_path / "b.pt"
     args = ["--temperature", "3", "--seed", "5", *SMALL]

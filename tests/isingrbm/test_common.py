@@ -5,6 +5,7 @@ import stat
 
 import pytest
 
+from isingrbm.commands import _common
 from isingrbm.commands._common import atomic_output, check_output_path
 from mccore.errors import InvalidParameterError, OutputExistsError
 
@@ -87,3 +88,34 @@ def test_integer_arguments_keep_every_digit_of_a_large_seed():
     for bad in ("1.5", "inf", "nan", "x", "1e400"):
         with pytest.raises(Exception, match="integer"):
             integer(bad)
+
+
+@pytest.mark.parametrize("convert, text, message", [
+    (_common.positive_int, "0", "value must be an integer >= 1, got '0'"),
+    (_common.positive_int, "2.5", "value must be an integer >= 1, got '2.5'"),
+    (_common.positive_int, "many", "value must be an integer >= 1, got 'many'"),
+    (_common.nonnegative_int, "-1", "value must be an integer >= 0, got '-1'"),
+    (_common.integer, "x", "value must be an integer, got 'x'"),
+    (_common.number, "x", "value must be a finite number, got 'x'"),
+    (_common.positive_float, "0", "value must be a finite number > 0, got '0'"),
+    (_common.positive_float, "nan", "value must be a finite number > 0, got 'nan'"),
+    (_common.temperature, "-1", "temperature must be a finite number > 0, got '-1'"),
+    (_common.temperature, "inf", "temperature must be a finite number > 0, got 'inf'"),
+])
+def test_argument_types_refuse_in_the_validation_format(convert, text, message):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError) as info:
+        convert(text)
+    assert str(info.value) == message
+
+
+def test_argument_types_accept():
+    assert _common.positive_int("1e3") == 1000 and _common.nonnegative_int("0") == 0
+    assert _common.integer("-3") == -3
+    assert _common.number("inf") == float("inf")        # the command checks the range
+    assert _common.positive_float("2.5e-4") == 2.5e-4 and _common.temperature("2.269") == 2.269
+    bounded = _common.argument_type("integer", "steps", minimum=1, maximum=10)
+    assert bounded("10") == 10
+    with pytest.raises(Exception, match=r"^steps must be an integer in \[1, 10\], got '11'$"):
+        bounded("11")
