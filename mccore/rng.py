@@ -26,14 +26,14 @@ import numpy as np
 
 from .errors import InvalidParameterError
 
-__all__ = ["seed_sequence", "recorded_seed", "resolve_seed", "fresh_seed", "stream", "child",
+__all__ = ["seed_sequence", "recorded_seed", "resolve_seed", "stream", "child",
            "temperature_key", "as_generator"]
 
 _SEED_LIMIT = 2**63
 
 
-def fresh_seed() -> int:
-    """A new non-negative int seed from the operating system's entropy."""
+def _fresh_seed() -> int:
+    """A new non-negative int seed from the operating system's entropy (``resolve_seed(None)``)."""
     return int(np.random.SeedSequence().entropy % _SEED_LIMIT)
 
 
@@ -56,7 +56,7 @@ def seed_sequence(rng) -> np.random.SeedSequence:
     if isinstance(rng, np.random.SeedSequence):
         return rng
     if rng is None:
-        return np.random.SeedSequence(fresh_seed())
+        return np.random.SeedSequence(_fresh_seed())
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(int(rng.integers(_SEED_LIMIT)))
     if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
@@ -124,3 +124,14 @@ def temperature_key(T: float) -> int:
     a key (and a store group name refuses them anyway).
     """
     return int(round(float(T) * 1e6))
+
+
+def __getattr__(name):
+    # deprecated names kept importable for one release
+    if name == "fresh_seed":
+        import warnings
+
+        warnings.warn("mccore.rng.fresh_seed is deprecated; use resolve_seed(None)",
+                      DeprecationWarning, stacklevel=2)
+        return _fresh_seed
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

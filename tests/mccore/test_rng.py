@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mccore.errors import InvalidParameterError
-from mccore.rng import (as_generator, child, fresh_seed, recorded_seed, seed_sequence, stream,
+from mccore.rng import (as_generator, child, recorded_seed, resolve_seed, seed_sequence, stream,
                         temperature_key)
 
 
@@ -21,6 +21,9 @@ def test_none_draws_fresh_entropy_and_records_it():
     assert recorded_seed(s1) != recorded_seed(s2)
     again = seed_sequence(recorded_seed(s1))
     assert np.array_equal(stream(again, 3).random(5), stream(s1, 3).random(5))
+    assert 0 <= resolve_seed(None) < 2**63
+    with pytest.warns(DeprecationWarning, match="resolve_seed"):
+        from mccore.rng import fresh_seed
     assert 0 <= fresh_seed() < 2**63
 
 
