@@ -85,8 +85,9 @@ def run(ctx):
         summary[phase] = {**entry, "acceptance_rate": p["acceptance_rate"]}
     # no top-level "L": that key with "phases" marks an evaluation.json for the report
     write_json(paths.exact_sampling_results, {
-        "lattice_size": cfg.L, "method": "Metropolis-Hastings, the RBM's block-Gibbs move as proposal, "
-                              "the exact Ising weight as target (k_B = J = 1)",
+        "lattice_size": cfg.L,
+        "method": "Metropolis-Hastings, the RBM's block-Gibbs move as proposal, "
+                  "the exact Ising weight as target (k_B = J = 1)",
         "software_version": software_version(), "phases": phases})
     outputs.append(paths.exact_sampling_results)
     return outputs, summary
