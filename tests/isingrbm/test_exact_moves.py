@@ -119,7 +119,7 @@ def test_translation_kernel_leaves_boltzmann_invariant_at_L3():
 
 def test_poor_rbm_with_symmetry_moves_is_exact_at_L4():
     """No local sweeps: only the RBM proposal and the symmetry moves move the chains."""
-    L, T, n = 4, 2.269, 8000
+    L, T, n = 4, 2.269, 4000
     model = FerroRBM(L * L, 1.0, 0.3)
     result = exact_samples(model, n, T=T, k=1, rng=SEED, local_sweeps=0, symmetry_moves=True)
     assert result.symmetry_moves and result.provenance()["symmetry_moves"] is True
@@ -155,3 +155,34 @@ def test_without_symmetry_moves_no_flips_and_recorded():
                            symmetry_moves=False)
     assert result.flip_acceptance_rate == 0.0
     assert result.provenance()["symmetry_moves"] is False
+
+
+def test_cli_records_the_symmetry_moves_and_refuses_them_without_exact(tmp_path, capsys):
+    import h5py
+
+    from isingrbm import cli
+    from isingrbm.exact_sampling import bond_rbm
+    from rbm import BernoulliRBM, save
+
+    L, T = 3, 2.269
+    exact = bond_rbm(L, T, noise=0.3, rng=1)
+    model = BernoulliRBM(n_hidden=exact.weights.shape[1])
+    model.weights, model.visible_bias, model.hidden_bias = (
+        exact.weights, exact.visible_bias, exact.hidden_bias)
+    path = tmp_path / "model.h5"
+    save(model, path, metadata={"temperature": T})
+    for flag, on in (("--symmetry-moves", True), ("--no-symmetry-moves", False)):
+        out = tmp_path / f"{flag}.h5"
+        assert cli.main(["sample", str(path), "--samples", "40", "--out", str(out), "--exact",
+                         flag, "--seed", "3", "--quiet"]) == 0
+        with h5py.File(out, "r") as f:
+            (group,) = f["samples"].values()
+            assert bool(group.attrs["symmetry_moves"]) is on
+            assert bool(group.attrs["flip_acceptance_rate"] > 0) is on
+    capsys.readouterr()
+    out = tmp_path / "plain.h5"
+    assert cli.main(["sample", str(path), "--samples", "4", "--out", str(out),
+                     "--no-symmetry-moves"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--no-symmetry-moves must be given only with --exact" in err[0]
+    assert not out.exists()
