@@ -12,7 +12,7 @@ include ``docs/outputs/*`` comes from this script, never from a hand::
 Example outputs: each entry of :data:`EXAMPLES` runs its commands in a
 temporary folder, exactly as the page shows them (same seeds), and writes
 the last command's stdout to ``docs/outputs/<name>.txt``, which the page
-includes (``{literalinclude}``). ``tests/docs/test_doc_outputs.py`` reruns
+includes (``{literalinclude}``). ``tests/isingrbm/test_doc_outputs.py`` reruns
 them and fails when a file no longer agrees with a fresh run (within the
 statistics: estimates within a few standard errors, exact values to the
 printed digits).

@@ -39,9 +39,9 @@ numba-compile seconds. The RBMs are fitted and sampled by the code of
 seed with which 'isingrbm fit' reproduces it. Conventions: per spin,
 k_B = J = 1; hbar = m = 1."""
 
-#: The measured cost, as docs/guide/demo_timing.json records it (written by
-#: docs/guide/demo_timing.py from the demo.json of real runs;
-#: tests/isingrbm/test_demo_timing.py checks that the two agree).
+#: The measured cost, as docs/outputs/demo_timing.json records it (written, and
+#: rendered here, by docs/outputs/make_outputs.py --demo from the demo.json of real
+#: runs; tests/isingrbm/test_demo_timing.py checks that the two agree).
 MEASURED_FULL = "2.1 CPU minutes on a fresh install (compiling included), 1.6 warm"
 MEASURED_QUICK = "12 CPU s"
 
