@@ -259,7 +259,7 @@ def help_texts(record: dict) -> tuple[str, str]:
     quick = record["runs"]["quick_warm_cache"]
     return (f"{_minutes(cold['cpu_seconds'])} on a fresh install (compiling included), "
             f"{warm['cpu_seconds'] / 60:.1f} warm",
-            f"{quick['cpu_seconds']:.0f} CPU s")
+            f"{quick['cpu_seconds']:.0f} CPU s with a warm cache")
 
 
 def demo_table(record: dict) -> str:
