@@ -22,9 +22,13 @@ checkpoint + resume
     :data:`CHECKPOINT_SECONDS`) after the last save, after the last step
     and on Ctrl-C or SIGTERM (the command line turns SIGTERM into Ctrl-C),
     so a resumed run continues from the last completed step and a job killed
-    by its scheduler loses at most a few minutes, however long its steps. A resumed run may be *extended* (a larger total
-    number of steps than the checkpoint's run planned); settings that define
-    the model must match (:func:`check_resume_settings`).
+    by its scheduler loses at most a few minutes, however long its steps. A
+    resumed run may be *extended* (a larger total number of steps than the
+    checkpoint's run planned); settings that define the model must match
+    (:func:`check_resume_settings`). The checkpoint of an output ``OUT`` is
+    :func:`checkpoint_path` ``(OUT)`` (``OUT.checkpoint``) for every command,
+    and a resumed run takes the seed its checkpoint records
+    (:func:`resume_seed`).
 Ctrl-C
     ``KeyboardInterrupt`` ends the loop after saving a checkpoint; the loop
     returns normally with ``interrupted=True`` so the caller can return the

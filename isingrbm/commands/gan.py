@@ -183,11 +183,6 @@ def _require_gan():
     return gan
 
 
-def checkpoint_path(model_path) -> Path:
-    """The checkpoint file that belongs to a model file (:func:`mccore.training.checkpoint_path`)."""
-    return pipeline.checkpoint_path(model_path)
-
-
 def _check_threads(threads: int) -> int:
     from mccore.errors import InvalidParameterError
 
@@ -206,7 +201,7 @@ def run_fit(args) -> int:
     data_path = _common.check_input_file(args.data)
     threads = _check_threads(args.threads)
     out = Path(args.out)
-    ckpt = checkpoint_path(out)
+    ckpt = pipeline.checkpoint_path(out)
     _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
                               inputs=[data_path])
     _common.check_output_path(ckpt, overwrite=True, inputs=[data_path])

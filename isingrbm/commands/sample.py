@@ -125,25 +125,6 @@ def _check_memory(args, n_visible: int, n_hidden: int, k: int, n_chains: int) ->
     check_memory("sample --exact with these settings", need["total"])
 
 
-def _check_disk_space(out: Path, n_samples: int, n_visible: int) -> None:
-    """Refuse up front where the dataset cannot fit (the store's own rule:
-    twice the uncompressed rows plus 1 MiB)."""
-    import shutil
-
-    from ising.store import DiskFullError
-
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return
-    needed = 2 * n_samples * (n_visible + 16) + (1 << 20)
-    if free < needed:
-        message = (f"No space left on device for {out} ({free} bytes free, {n_samples} "
-                   f"samples need about {needed})")
-        raise DiskFullError(message, out)
-
-
 def _check_flags(args) -> int | None:
     """Every flag's range, before any file is read; returns --proposal-steps (or None)."""
     from mccore.errors import InvalidParameterError
@@ -222,7 +203,7 @@ def run(args) -> int:
     _check_memory(args, n_visible, n_hidden, k, n_chains)
     target = Path(os.path.realpath(out)) if out.is_symlink() else out   # write through a link
     if not (args.resume and out.exists()):
-        _check_disk_space(target, args.samples, n_visible)
+        pipeline.check_disk_space(target, args.samples, n_visible)
     if not args.exact and args.init == "data":
         pipeline.initial_units(metadata, model_path)     # refuse before any work
 

@@ -29,7 +29,7 @@ from mccore.rng import resolve_seed
 from .evaluation import evaluate_datasets, match_temperatures, model_free_energy, monte_carlo_rows
 from .gan_steps import (GanFitResult, GanSampleResult, fit_gan, gan_sample_temperatures,
                         gan_seed, gan_training_data, sample_gan)
-from .provenance import (ENCODING, checkpoint_path, file_hash, fit_provenance,
+from .provenance import (ENCODING, check_disk_space, checkpoint_path, file_hash, fit_provenance,
                          jsonable, read_json, resume_seed, sample_provenance, write_json)
 from .rbm_steps import (FitResult, SampleResult, fit_rbm, initial_units, load_sampler,
                         sample_rbm, sample_temperature, training_data, training_units)
@@ -40,6 +40,7 @@ __all__ = [
     "GanFitResult",
     "GanSampleResult",
     "SampleResult",
+    "check_disk_space",
     "checkpoint_path",
     "evaluate_datasets",
     "file_hash",

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from mccore.errors import InvalidParameterError
 from mccore.files import atomic_path, output_lock
 from mccore.rng import child, resolve_seed, temperature_key
 
-from .provenance import _write_target, checkpoint_path, file_hash
+from .provenance import _write_target, check_disk_space, checkpoint_path, file_hash
 
 __all__ = ["GanFitResult", "GanSampleResult", "fit_gan", "gan_sample_temperatures", "gan_seed",
            "gan_training_data", "sample_gan"]
@@ -223,17 +222,6 @@ class GanSampleResult:
     samples: dict = field(repr=False, default_factory=dict)
 
 
-def _check_free_space(path, n_bytes: float) -> None:
-    """Refuse an output that cannot fit on its file system (with a 10 % margin)."""
-    folder = Path(path).parent if str(Path(path).parent) else Path(".")
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return
-    if 1.1 * n_bytes > free:
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
-
-
 def sample_gan(model_path, *, n_samples: int, out, seed: int, temperatures=None,
                generation: str | None = None, overwrite: bool = False, lock: bool = True,
                model=None) -> GanSampleResult:
@@ -258,9 +246,11 @@ def sample_gan(model_path, *, n_samples: int, out, seed: int, temperatures=None,
     ------
     InvalidParameterError
         Bad temperatures, or not enough memory.
+    ising.store.DiskFullError
+        The file cannot fit (:func:`~isingrbm.pipeline.provenance.check_disk_space`,
+        before drawing).
     OSError
-        ENOSPC when the file cannot fit (checked before drawing, and when
-        the write fails for lack of space).
+        ENOSPC when the write fails for lack of space.
     """
     import gan
     import ising
@@ -277,7 +267,7 @@ def sample_gan(model_path, *, n_samples: int, out, seed: int, temperatures=None,
     check_memory(f"--samples {n_samples}" + (f" at {len(temps)} temperatures"
                                              if len(temps) > 1 else ""),
                  model.sample_memory_estimate(n_total) + n_total * (n_sites + 32.0))
-    _check_free_space(out, n_total * (n_sites + 16.0) + (1 << 16))
+    check_disk_space(out, n_total, n_sites)
     provenance = {"model_file": str(model_path), "model_sha256": file_hash(model_path),
                   "generation": generation or model.generation,
                   "symmetrized": bool(model.symmetrize),

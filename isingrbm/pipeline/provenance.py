@@ -27,8 +27,8 @@ from mccore.files import atomic_path
 from mccore.training import checkpoint_path
 from mccore.version import software_version
 
-__all__ = ["ENCODING", "checkpoint_path", "file_hash", "fit_provenance", "jsonable",
-           "read_json", "resume_seed", "sample_provenance", "write_json"]
+__all__ = ["ENCODING", "check_disk_space", "checkpoint_path", "file_hash", "fit_provenance",
+           "jsonable", "read_json", "resume_seed", "sample_provenance", "write_json"]
 
 #: How spins become RBM visible units (recorded in every model file).
 ENCODING = "v = (s + 1) / 2, row-major"
@@ -145,6 +145,33 @@ def sample_provenance(model_path, model, metadata: dict, details: dict, *,
         "command": command,
         "software_version": software_version(),
     }
+
+
+def check_disk_space(out, n_samples: int, n_sites: int) -> None:
+    """Refuse up front a generated dataset that cannot fit beside ``out``.
+
+    The dataset store's own rule: twice the uncompressed rows (int8 spins,
+    energy and magnetization) plus 1 MiB.
+
+    Raises
+    ------
+    ising.store.DiskFullError
+        One line: the file, the free bytes and about how many are needed.
+    """
+    import shutil
+
+    from ising.store import DiskFullError
+
+    out = Path(out)
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    needed = 2 * n_samples * (n_sites + 16) + (1 << 20)
+    if free < needed:
+        raise DiskFullError(f"No space left on device for {out} ({free} bytes free, "
+                            f"{n_samples} samples need about {needed})", out)
 
 
 def _write_target(out) -> Path:
