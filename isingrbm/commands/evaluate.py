@@ -145,10 +145,11 @@ def _draw(paths: dict, data, per_T: dict, tables: list, seed: int) -> list:
     import numpy as np
 
     from isingrbm import plots
+    from mccore.rng import as_generator
 
     written = []
     written.append(_save(plots.observables_vs_T(tables), paths["observables"]))
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     n_show = 6
     for T in sorted(per_T):
         reference = data.ensemble(T, tol=1e-6)
