@@ -213,3 +213,39 @@ def test_interrupted_fit_writes_nothing_and_resumes_exactly(fitted, data_path, t
     assert not resumed.interrupted and out.exists()
     assert not pipeline.checkpoint_path(out).exists()
     np.testing.assert_array_equal(rbm.load(out).weights, result.model.weights)
+
+
+GAN_SETTINGS = {"latent_dim": 4, "noise_channels": 1, "channels": 4, "n_epochs": 2,
+                "batch_size": 16}
+
+
+def test_gan_fit_and_sample_go_the_rbm_way(data_path, tmp_path):
+    """fit_gan writes the model with its data's provenance and keeps the checkpoint
+    (OUT.checkpoint); a resume takes the checkpoint's seed; sample_gan writes a gan dataset."""
+    pytest.importorskip("torch")
+    import gan
+    import ising
+
+    dataset, ensembles = pipeline.gan_training_data(data_path, temperature=3.5)
+    assert [e.T for e in ensembles] == [3.5]
+    out = tmp_path / "g.pt"
+    fitted = pipeline.fit_gan(data_path, dataset.L, ensembles, GAN_SETTINGS, out=out, seed=3)
+    assert not fitted.interrupted and fitted.checkpoint == tmp_path / "g.pt.checkpoint"
+    assert fitted.checkpoint.exists()
+    model = gan.IsingGAN.load(out)
+    assert model.seed_ == 3 and model.n_epochs_trained_ == 2
+    assert model.metadata_["T"] == 3.5 and model.metadata_["n_training"] == 300
+    assert model.metadata_["data_sha256"] == pipeline.file_hash(data_path)
+    assert pipeline.gan_seed(fitted.checkpoint, None, resume=True) == 3
+    assert pipeline.gan_seed(fitted.checkpoint, 4, resume=False) == 4
+    with pytest.raises(InvalidParameterError, match="interrupted run's seed 3"):
+        pipeline.gan_seed(fitted.checkpoint, 4, resume=True)
+    drawn = pipeline.sample_gan(out, n_samples=12, out=tmp_path / "gs.h5", seed=5)
+    written = ising.load(tmp_path / "gs.h5")
+    assert written.source == "gan" and written.temperatures == [3.5]
+    assert np.array_equal(written.ensemble(3.5).spins, drawn.samples[3.5])
+    assert written.ensemble(3.5).attrs["model_sha256"] == pipeline.file_hash(out)
+    with pytest.raises(InvalidParameterError, match="only for a temperature-conditioned"):
+        pipeline.sample_gan(out, n_samples=2, out=tmp_path / "x.h5", seed=1, temperatures=[3])
+    with pytest.raises(InvalidParameterError, match="must be a Monte Carlo dataset"):
+        pipeline.gan_training_data(tmp_path / "gs.h5", temperature=3.5)
