@@ -281,7 +281,8 @@ def run_sample(args) -> int:
     out = _common.check_output_path(args.out, overwrite=args.overwrite, inputs=[model_path])
     seed = _common.resolve_seed(args.seed)
     result = pipeline.sample_gan(model_path, n_samples=args.samples, out=out, seed=seed,
-                                 temperatures=args.temperature, generation=args.generation)
+                                 temperatures=args.temperature, generation=args.generation,
+                                 overwrite=args.overwrite)
     temps, provenance = result.temperatures, result.provenance
     T_text = ", ".join(f"{t:g}" for t in temps)
     _common.info(args, f"isingrbm gan sample: wrote {args.samples} configurations "

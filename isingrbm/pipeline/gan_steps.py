@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mccore import training
-from mccore.errors import InvalidParameterError
+from mccore.errors import InvalidParameterError, OutputExistsError
 from mccore.files import atomic_path, output_lock
 from mccore.rng import child, resolve_seed, temperature_key
 
@@ -239,6 +239,8 @@ def sample_gan(model_path, *, n_samples: int, out, seed: int, temperatures=None,
         keyed by T's value under it.
     generation : {"bernoulli", "sign"}, optional
         Override the model's rule for drawing spins from its mean.
+    overwrite : bool
+        Replace an existing ``out`` (else OutputExistsError before any work).
     lock : bool
         Hold the output lock of ``out`` for the run (False: the caller does).
 
@@ -246,6 +248,8 @@ def sample_gan(model_path, *, n_samples: int, out, seed: int, temperatures=None,
     ------
     InvalidParameterError
         Bad temperatures, or not enough memory.
+    OutputExistsError
+        ``out`` exists and ``overwrite`` is False.
     ising.store.DiskFullError
         The file cannot fit (:func:`~isingrbm.pipeline.provenance.check_disk_space`,
         before drawing).
@@ -260,6 +264,8 @@ def sample_gan(model_path, *, n_samples: int, out, seed: int, temperatures=None,
     if model is None:
         model = gan.IsingGAN.load(model_path)
     out = Path(out)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"output {out} exists; pass overwrite=True to replace it")
     temps = gan_sample_temperatures(model, model_path, temperatures)
     n_sites = model.L * model.L
     n_total = n_samples * len(temps)

@@ -249,3 +249,8 @@ def test_gan_fit_and_sample_go_the_rbm_way(data_path, tmp_path):
         pipeline.sample_gan(out, n_samples=2, out=tmp_path / "x.h5", seed=1, temperatures=[3])
     with pytest.raises(InvalidParameterError, match="must be a Monte Carlo dataset"):
         pipeline.gan_training_data(tmp_path / "gs.h5", temperature=3.5)
+    from mccore.errors import OutputExistsError
+    with pytest.raises(OutputExistsError, match="exists"):
+        pipeline.sample_gan(out, n_samples=2, out=tmp_path / "gs.h5", seed=1)
+    pipeline.sample_gan(out, n_samples=2, out=tmp_path / "gs.h5", seed=1, overwrite=True)
+    assert ising.load(tmp_path / "gs.h5").ensemble(3.5).n_samples == 2
