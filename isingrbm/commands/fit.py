@@ -73,35 +73,24 @@ checkpoint_path = pipeline.checkpoint_path
 
 
 def _check_settings(args) -> dict:
-    from mccore.errors import InvalidParameterError
+    """The estimator's settings from the flags, checked by :mod:`mccore.validation`."""
+    from mccore.validation import check_float, check_int
 
-    if args.hidden < 1:
-        raise InvalidParameterError(f"--hidden must be an integer >= 1, got {args.hidden}")
-    settings = {"n_hidden": args.hidden}
-    for flag, name, value, minimum in (("--epochs", "n_epochs", args.epochs, 1),
-                                       ("--batch-size", "batch_size", args.batch_size, 1),
-                                       ("--k", "k", args.k, 1)):
+    settings = {"n_hidden": check_int("--hidden", args.hidden, minimum=1)}
+    for flag, name, value, maximum in (("--epochs", "n_epochs", args.epochs, None),
+                                       ("--batch-size", "batch_size", args.batch_size, None),
+                                       ("--k", "k", args.k, MAX_K)):
         if value is not None:
-            if value < minimum:
-                raise InvalidParameterError(f"{flag} must be an integer >= {minimum}, got {value}")
-            settings[name] = value
-    if args.k is not None and args.k > MAX_K:
-        raise InvalidParameterError(f"--k must be an integer in [1, {MAX_K}], got {args.k}")
-    if args.augment < 1:
-        raise InvalidParameterError(f"--augment must be an integer >= 1, got {args.augment}")
+            settings[name] = check_int(flag, value, minimum=1, maximum=maximum)
+    check_int("--augment", args.augment, minimum=1)
     if args.learning_rate is not None:
-        if not (args.learning_rate > 0 and args.learning_rate < float("inf")):
-            raise InvalidParameterError(
-                f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
-        settings["learning_rate"] = args.learning_rate
+        settings["learning_rate"] = check_float("--learning-rate", args.learning_rate,
+                                                minimum=0, strict_min=True)
     if args.method is not None:
         settings["method"] = args.method
     if args.flip_augment:
         settings["flip_augment"] = True
-    if args.temperature is not None and not (args.temperature > 0
-                                              and args.temperature < float("inf")):
-        raise InvalidParameterError(
-            f"--temperature must be a finite number > 0, got {args.temperature}")
+    check_float("--temperature", args.temperature, minimum=0, strict_min=True, allow_none=True)
     return settings
 
 
