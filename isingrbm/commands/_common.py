@@ -110,7 +110,8 @@ def _parse_float(text: str) -> float | None:
         return None
 
 
-def argument_type(kind: str, name: str = "value", **bounds):
+def argument_type(kind: str, name: str = "value", *, error=argparse.ArgumentTypeError,
+                  **bounds):
     """An argparse type: the text read as ``kind`` and checked by :mod:`mccore.validation`.
 
     Parameters
@@ -123,6 +124,9 @@ def argument_type(kind: str, name: str = "value", **bounds):
         command checks the range).
     name : str
         The name in the message (argparse adds the flag before it).
+    error : exception class
+        Raised with the message (argparse's type error by default; a command
+        that reads a flag after parsing passes ``InvalidParameterError``).
     **bounds
         The keyword bounds of the check (``minimum``, ``strict_min``, ...).
 
@@ -143,7 +147,7 @@ def argument_type(kind: str, name: str = "value", **bounds):
             return check(name, text if value is None else value, **bounds)
         except InvalidParameterError as exc:
             message = str(exc).rsplit(", got ", 1)[0]
-            raise argparse.ArgumentTypeError(f"{message}, got {text!r}") from None
+            raise error(f"{message}, got {text!r}") from None
 
     convert.__name__ = f"{kind}_{name}" if bounds else kind
     return convert

@@ -74,23 +74,13 @@ def register(subparsers) -> None:
 
 
 def _integer(text, name: str, minimum: int) -> int:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {text!r}") from None
-    if not math.isfinite(value) or value != int(value) or value < minimum:
-        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {text!r}")
-    return int(value)
+    return _common.argument_type("integer", name, minimum=minimum,
+                                 error=InvalidParameterError)(text)
 
 
 def _temperature(text) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(
-            f"temperature must be a finite number > 0, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise InvalidParameterError(f"temperature must be a finite number > 0, got {text!r}")
+    value = _common.argument_type("number", "temperature", minimum=0, strict_min=True,
+                                  error=InvalidParameterError)(text)
     if not math.isfinite(1.0 / value):
         raise InvalidParameterError(
             f"temperature must give a finite beta = 1/T, got {text!r} (beta = inf)")
