@@ -128,9 +128,9 @@ def _check_memory(args, n_visible: int, n_hidden: int, k: int, n_chains: int) ->
 def _check_flags(args) -> int | None:
     """Every flag's range, before any file is read; returns --proposal-steps (or None)."""
     from mccore.errors import InvalidParameterError
+    from mccore.validation import check_int
 
-    if args.samples < 1:
-        raise InvalidParameterError(f"--samples must be an integer >= 1, got {args.samples}")
+    check_int("--samples", args.samples, minimum=1)
     if not args.exact:
         for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains),
                             ("--local-sweeps", args.local_sweeps),
@@ -143,8 +143,7 @@ def _check_flags(args) -> int | None:
                     f"{flag} must be given only with --exact, got {flag}{shown}")
         args.steps = DEFAULT_STEPS if args.steps is None else args.steps
         args.init = "random" if args.init is None else args.init
-        if args.steps < 1:
-            raise InvalidParameterError(f"--steps must be an integer >= 1, got {args.steps}")
+        check_int("--steps", args.steps, minimum=1)
         return None
     if args.steps is not None:
         raise InvalidParameterError(
@@ -156,18 +155,14 @@ def _check_flags(args) -> int | None:
     if args.resume and args.overwrite:
         raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
     k = DEFAULT_PROPOSAL_STEPS if args.proposal_steps is None else args.proposal_steps
-    if not 1 <= k <= MAX_STEPS:
-        raise InvalidParameterError(
-            f"--proposal-steps must be an integer in [1, {MAX_STEPS}], got {k}")
-    if args.chains is not None and args.chains < 1:
-        raise InvalidParameterError(f"--chains must be an integer >= 1, got {args.chains}")
+    k = check_int("--proposal-steps", k, minimum=1, maximum=MAX_STEPS)
+    check_int("--chains", args.chains, minimum=1, allow_none=True)
     if args.symmetry_moves is None:
         args.symmetry_moves = DEFAULT_SYMMETRY_MOVES
     if args.local_sweeps is None:
         args.local_sweeps = DEFAULT_LOCAL_SWEEPS
-    elif not 0 <= args.local_sweeps <= MAX_STEPS:
-        raise InvalidParameterError(
-            f"--local-sweeps must be an integer in [0, {MAX_STEPS}], got {args.local_sweeps}")
+    else:
+        check_int("--local-sweeps", args.local_sweeps, minimum=0, maximum=MAX_STEPS)
     return k
 
 
