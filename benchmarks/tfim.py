@@ -43,8 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np
 
 import vmc
-from vmc.lattice import Lattice
-from vmc.tfim_exact import exact_energy
+from vmc.spins import Lattice, exact_energy
 
 H_CRITICAL_2D = 3.04438
 

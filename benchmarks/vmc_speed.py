@@ -166,7 +166,8 @@ def _rate(timing):
 
 
 def speed(quick):
-    from vmc import Wavefunction, kernels
+    from vmc import streams
+    from vmc.trap import Wavefunction, kernels
 
     wf = Wavefunction(2, 2, n_hidden=2, init_scale=0.3, rng=1)
     wf_j = Wavefunction(2, 2, n_hidden=2, init_scale=0.3, jastrow_a=1.0, rng=1)
@@ -178,7 +179,7 @@ def speed(quick):
     for name, kernel, step in (("metropolis", kernels.metropolis_sweeps, 1.3),
                                ("importance", kernels.importance_sweeps, 0.7)):
         for label, w in (("rbm", wf), ("rbm+jastrow", wf_j)):
-            states = kernels.seed_states(np.random.SeedSequence(3), n_walkers)
+            states = streams.seed_states(np.random.SeedSequence(3), n_walkers)
             x = np.random.default_rng(0).normal(size=(n_walkers, 4)) * 0.7
             steps_per_call = max(n_sweeps // n_walkers, 1)
             out = np.empty((n_walkers, steps_per_call, 4))

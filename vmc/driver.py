@@ -1,4 +1,4 @@
-"""The VMC loop (written once) and :func:`run`, which builds everything from settings.
+"""The VMC loop, written once for both physics (:mod:`vmc.trap`, :mod:`vmc.spins`).
 
 One iteration: sample ``|Psi|^2`` -> local energies ``E_L`` -> mean and
 variance -> log-derivatives ``O_k`` -> gradient
@@ -38,47 +38,34 @@ import mcstats
 from mcstats import Estimate
 from mccore.errors import DivergenceError, InvalidParameterError
 from mccore.files import atomic_path
-from mccore.parallel import with_single_threaded_blas
-from mccore.rng import child, recorded_seed, seed_sequence
-from mccore.validation import check_memory
-from mccore.training import check_resume_settings, run_steps
+from mccore.rng import recorded_seed, seed_sequence
+from mccore.validation import check_int
+from mccore.training import run_steps
 
-from .hamiltonian import INTERACTIONS, Hamiltonian
 from .health import assess
 from .mpi import gather_rows, is_root
-from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
 from .result import VMCResult
 from .trust_region import TrustRegion
-from .samplers import SAMPLERS, make_sampler
-from .wavefunction import FORMS, Wavefunction, _check_int, _check_positive, cusp_constant
 
-__all__ = ["VMC", "run", "FINISHED", "load_resume_source", "JASTROWS", "NO_CUSP_NOTE", "HISTORY_KEYS", "RESUME_FREE_SETTINGS",
-           "OMEGA_RANGE", "resume_settings", "sgd_stable_rate", "memory_estimate"]
+__all__ = ["VMC", "FINISHED", "HISTORY_KEYS", "RESUME_FREE_SETTINGS", "blocking_estimate",
+           "load_resume_source", "resume_settings", "run_seed"]
 
 #: statuses of a finished run (one that can be extended, or returned as it is)
 FINISHED = ("complete", "unhealthy")
 
 HISTORY_KEYS = ("energy", "variance", "acceptance", "grad_norm", "step", "params")
 
-#: the trap frequencies :func:`run` accepts (see its docstring)
-OMEGA_RANGE = (1e-3, 1e3)
-
 #: settings that may differ between a checkpoint and the run resuming it
 RESUME_FREE_SETTINGS = ("iterations", "threads", "final_samples", "mpi_ranks")
 
-JASTROWS = ("none", "pade")
 
-NO_CUSP_NOTE = ("without the Jastrow cusp the local energy diverges at r -> 0 and its "
-                "variance diverges logarithmically, so the blocking error of this "
-                "RBM-only energy is unreliable at the 1e-3 level")
-
-
-def _energy_estimate(e_local) -> Estimate:
-    """Blocking estimate of (n_walkers, n_steps) local energies; naive error if too short."""
-    e_local = np.asarray(e_local)
-    if e_local.shape[1] >= 16:
-        return mcstats.estimate(e_local)
-    flat = e_local.ravel()
+def blocking_estimate(values) -> Estimate:
+    """Blocking estimate of (n_walkers, n_steps) values, walkers blocked separately;
+    the naive error of the mean when a walker has fewer than 16 steps."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape[1] >= 16:
+        return mcstats.estimate(values)
+    flat = values.ravel()
     var = float(flat.var(ddof=1)) if flat.size > 1 else float("nan")
     return Estimate(mean=float(flat.mean()), error=math.sqrt(var / flat.size),
                     variance=var, tau_int=float("nan"), n_samples=int(flat.size))
@@ -89,10 +76,10 @@ class VMC:
 
     Parameters
     ----------
-    hamiltonian : vmc.hamiltonian.Hamiltonian
-    wavefunction : vmc.wavefunction.Wavefunction
+    hamiltonian : vmc.trap.Hamiltonian or vmc.spins.TFIM
+    wavefunction : vmc.trap.Wavefunction, vmc.spins.SpinRBM or SymmetricSpinRBM
         Its ``params`` are updated in place.
-    sampler : vmc.samplers sampler
+    sampler : a sampler of vmc.trap.samplers or vmc.spins.samplers
     optimizer : vmc.optimizers optimizer
     comm : mpi4py communicator or None
         Ranks share the walkers; every rank gathers all walkers' rows and
@@ -118,13 +105,9 @@ class VMC:
         self.max_change = max_change
         self.trust = None if max_change is None else TrustRegion(wavefunction, max_change,
                                                                  comm=comm)
-        if hasattr(hamiltonian, "n_particles") and (
-                hamiltonian.n_particles, hamiltonian.n_dims) != (wavefunction.n_particles,
-                                                                 wavefunction.n_dims):
-            raise InvalidParameterError(
-                "hamiltonian and wavefunction disagree on (n_particles, n_dims): "
-                f"{(hamiltonian.n_particles, hamiltonian.n_dims)} vs "
-                f"{(wavefunction.n_particles, wavefunction.n_dims)}")
+        check = getattr(hamiltonian, "check_wavefunction", None)
+        if check is not None:
+            check(wavefunction)
         self.hamiltonian = hamiltonian
         self.wavefunction = wavefunction
         self.sampler = sampler
@@ -206,15 +189,15 @@ class VMC:
             ``partial_result`` are attached and the wavefunction keeps the
             last good parameters.
         """
-        n_iterations = _check_int("n_iterations", n_iterations, 0)
-        n_samples = _check_int("n_samples", n_samples, 1)
+        n_iterations = check_int("n_iterations", n_iterations, minimum=0)
+        n_samples = check_int("n_samples", n_samples, minimum=1)
         if resume_from is not None and resume_from.status in FINISHED \
                 and n_iterations <= resume_from.iterations:
             return resume_from    # finished, nothing to add: the result as it is
         n_walkers = self.sampler.n_walkers_total
         if n_final_samples is None:
             n_final_samples = 4 * n_samples
-        n_final_samples = max(_check_int("n_final_samples", n_final_samples, 1), 16 * n_walkers)
+        n_final_samples = max(check_int("n_final_samples", n_final_samples, minimum=1), 16 * n_walkers)
         wf = self.wavefunction
         history = {k: [] for k in HISTORY_KEYS}
         start = 0
@@ -253,7 +236,7 @@ class VMC:
                     raise self._divergence("non-finite local energy in the final estimate",
                                            wf.params.copy(), history, done, settings, notes)
                 e_all = gather_rows(self.comm, e)
-                energy = _energy_estimate(e_all)
+                energy = blocking_estimate(e_all)
                 health = assess(e_all, batch.acceptance, energy.error, zero_error_suspect=bool(
                     getattr(self.hamiltonian, "zero_error_suspect", False)))
                 if not health["ok"]:
@@ -269,7 +252,7 @@ class VMC:
         # partial result from the last iteration
         if self._last_e is not None:
             e_all = self._last_e
-            energy = _energy_estimate(e_all)
+            energy = blocking_estimate(e_all)
             acc = history["acceptance"][-1]
         else:
             e_all, energy, acc = None, Estimate(mean=float("nan"), error=float("nan")), float("nan")
@@ -391,178 +374,6 @@ class VMC:
         return err
 
 
-@with_single_threaded_blas
-def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str = "none",
-        n_hidden: int = 2, jastrow: str = "none", sampler: str = "importance",
-        optimizer: str = "sr", n_iterations: int = 200, n_samples: int = 10_000,
-        learning_rate: float | None = None, n_walkers: int = 16,
-        n_final_samples: int | None = None, form: str = "sqrt", sigma: float | None = None,
-        init_scale: float = 0.1, n_threads: int | None = None, rng=None,
-        progress: bool = False, callback=None, comm="auto", checkpoint=None,
-        checkpoint_every: int = 10, resume: bool = False, resume_from=None) -> VMCResult:
-    """Find the ground-state energy of N trapped particles with an RBM trial state.
-
-    Parameters
-    ----------
-    n_particles : int
-        N >= 1.
-    n_dims : int
-        D in 1..3.
-    omega : float
-        Trap frequency in [1e-3, 1e3] (:data:`OMEGA_RANGE`); hbar = m = 1.
-        Positions scale as omega^-1/2 and energies as omega, while the
-        initial parameters, the sampler's first step and the optimizer's
-        steps are absolute numbers of order 0.1-1: far outside this range
-        the arithmetic loses its meaning (omega = 1e-300 squares to 0,
-        1e300 to inf) long before, and the optimization is not tested there.
-    interaction : {"none", "coulomb"}
-        Coulomb repulsion ``sum_{p<q} 1/r_pq`` (needs D >= 2).
-    n_hidden : int
-        RBM hidden units (>= 1).
-    jastrow : {"none", "pade"}
-        Pade-Jastrow factor with the Coulomb cusp ``1/(D-1)`` (needs
-        ``interaction="coulomb"``) and variational ``beta``.
-    sampler : {"metropolis", "importance", "gibbs"}
-    optimizer : {"sgd", "adam", "sr"}
-    n_iterations, n_samples : int
-        Optimization iterations; samples per iteration (over all ranks).
-    learning_rate : float or None
-        Default per optimizer (:data:`vmc.optimizers.DEFAULT_LEARNING_RATES`);
-        for SGD at most half its stability bound, :func:`sgd_stable_rate`.
-    n_walkers : int
-        Walkers (a multiple of the number of MPI ranks).
-    n_final_samples : int or None
-        Samples of the final energy estimate (default ``4 * n_samples``).
-    form : {"sqrt", "full"}
-        ``Psi = sqrt(F)`` or ``Psi = F`` of the RBM marginal F.
-    sigma : float or None
-        RBM width (default: the one that represents the free ground state).
-    init_scale : float
-        Standard deviation of the random initial a, b, W.
-    n_threads : int or None
-        Threads for the sampling kernels and, when threadpoolctl is
-        installed, for BLAS (None: the libraries' defaults). Results do not
-        depend on it. One thread is much faster for small runs on a loaded
-        machine, where idle-spinning threads compete for the cores.
-    rng : Generator, int, SeedSequence or None
-        Resolved by :func:`mccore.rng.seed_sequence`; the integer seed is
-        recorded in ``parameters["seed"]`` (a Generator yields one drawn
-        seed, None fresh entropy, both recorded). When resuming, None means
-        the checkpoint's seed.
-    progress : bool
-        Progress bar over iterations.
-    callback : callable or None
-        ``callback(mccore.training.TrainingStep) -> bool | None``; see :meth:`VMC.run`.
-    comm : "auto", mpi4py communicator or None
-        ``"auto"``: MPI when launched with ``mpiexec -n K`` (K > 1).
-    checkpoint : path or None
-        Checkpoint file (a VMC result file with a ``resume`` group), written
-        every ``checkpoint_every`` iterations, after the last and on Ctrl-C.
-    resume : bool
-        Continue from ``checkpoint`` if it exists (else start fresh): the
-        walkers, their random streams, the optimizer state and the history
-        are restored, so the result equals that of an uninterrupted run;
-        ``n_iterations`` may be larger than the checkpoint's (the run is
-        extended). Every other setting that defines the run must match
-        (:func:`mccore.training.check_resume_settings`); the thread count,
-        ``n_final_samples`` and the number of MPI ranks may change.
-    resume_from : path or None
-        With ``resume``: a finished result file to extend when ``checkpoint``
-        does not exist (read only; nothing is copied). A finished result
-        with at least ``n_iterations`` iterations is returned unchanged.
-
-    Returns
-    -------
-    VMCResult
-
-    Raises
-    ------
-    InvalidParameterError
-        Any setting outside its allowed set (the message names it).
-    DivergenceError
-        The optimization produced NaN/inf (see :class:`VMC`).
-    """
-    n_particles = _check_int("n_particles", n_particles, 1)
-    n_dims = _check_int("n_dims", n_dims, 1, 3)
-    omega = _check_positive("omega", omega)
-    if not OMEGA_RANGE[0] <= omega <= OMEGA_RANGE[1]:
-        raise InvalidParameterError(
-            f"omega must be a number in [{OMEGA_RANGE[0]:g}, {OMEGA_RANGE[1]:g}], got {omega!r}")
-    n_hidden = _check_int("n_hidden", n_hidden, 1)
-    n_walkers = _check_int("n_walkers", n_walkers, 1)
-    n_samples = _check_int("n_samples", n_samples, 1)
-    if n_final_samples is not None:
-        n_final_samples = _check_int("n_final_samples", n_final_samples, 1)
-    check_memory(f"particles {n_particles}, dims {n_dims}, hidden {n_hidden}, samples "
-                 f"{n_samples}, walkers {n_walkers}",
-                 memory_estimate(n_particles * n_dims, n_hidden, n_samples, n_walkers,
-                                 n_final_samples))
-    for name, value, allowed in (("interaction", interaction, INTERACTIONS),
-                                 ("jastrow", jastrow, JASTROWS), ("sampler", sampler, SAMPLERS),
-                                 ("optimizer", optimizer, OPTIMIZERS), ("form", form, FORMS)):
-        if value not in allowed:
-            raise InvalidParameterError(f"{name} must be one of {allowed}, got {value!r}")
-    if jastrow == "pade" and interaction != "coulomb":
-        raise InvalidParameterError(
-            "jastrow 'pade' carries the Coulomb cusp and needs interaction 'coulomb', "
-            f"got interaction {interaction!r}")
-    if jastrow == "pade" and n_particles < 2:
-        raise InvalidParameterError(
-            f"jastrow 'pade' needs at least 2 particles, got particles {n_particles}")
-    if sampler == "gibbs" and (form != "sqrt" or jastrow != "none"):
-        raise InvalidParameterError(
-            "sampler 'gibbs' samples the RBM marginal and needs form 'sqrt' and jastrow "
-            f"'none', got form {form!r}, jastrow {jastrow!r}")
-    if comm == "auto":
-        from .mpi import world
-        comm = world()
-    if learning_rate is None:
-        learning_rate = DEFAULT_LEARNING_RATES[optimizer]
-        if optimizer == "sgd":
-            learning_rate = min(learning_rate, sgd_stable_rate(omega, n_hidden) / 2)
-    previous = load_resume_source(resume, checkpoint, resume_from)
-    if previous is not None:
-        if rng is None:
-            rng = previous.parameters.get("seed")
-    seq = seed_sequence(rng)
-    seed = recorded_seed(seq)
-    if comm is not None:
-        seed = comm.bcast(seed, root=0)
-        seq = seed_sequence(seed)
-    seq_wf, seq_sampler = child(seq, 0), child(seq, 1)
-    hamiltonian = Hamiltonian(n_particles, n_dims, omega=omega, interaction=interaction)
-    wf = Wavefunction(n_particles, n_dims, n_hidden=n_hidden, omega=omega, form=form,
-                      sigma=sigma,
-                      jastrow_a=cusp_constant(n_dims) if jastrow == "pade" else None,
-                      init_scale=init_scale, rng=np.random.default_rng(seq_wf))
-    smp = make_sampler(sampler, n_walkers, rng=seq_sampler, comm=comm, n_threads=n_threads)
-    opt_kwargs = {} if optimizer == "sr" else {"n_planned": max(n_iterations, 1)}
-    opt = make_optimizer(optimizer, learning_rate, **opt_kwargs)
-    settings = {"particles": n_particles, "dims": n_dims, "omega": omega,
-                "interaction": interaction, "hidden": n_hidden, "jastrow": jastrow,
-                "form": form, "sigma": float(wf.sigma[0]), "sampler": sampler,
-                "optimizer": optimizer, "learning_rate": float(learning_rate),
-                "iterations": n_iterations, "samples": n_samples,
-                "final_samples": n_final_samples if n_final_samples is not None
-                else 4 * n_samples, "walkers": n_walkers, "init_scale": init_scale,
-                "seed": seed, "threads": n_threads, "mpi_ranks": 1 if comm is None else comm.Get_size(),
-                "units": "hbar = m = 1"}
-    if jastrow == "pade":
-        settings["jastrow_cusp"] = cusp_constant(n_dims)
-    notes = []
-    if interaction == "coulomb" and jastrow == "none" and n_particles > 1:
-        notes.append(NO_CUSP_NOTE)
-    if previous is not None:
-        check_resume_settings(resume_settings(previous.parameters), resume_settings(settings),
-                              what=f"checkpoint {checkpoint}")
-    driver = VMC(hamiltonian, wf, smp, opt, comm=comm)
-    with _blas_threads(n_threads):
-        return driver.run(n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
-                          progress=progress, callback=callback, settings=settings, notes=notes,
-                          checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                          resume_from=previous)
-
-
 def load_resume_source(resume: bool, checkpoint=None, resume_from=None):
     """The result a run continues from: ``checkpoint`` if it exists, else
     ``resume_from`` (a finished result to extend) if it exists, else None."""
@@ -579,47 +390,34 @@ def resume_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k not in RESUME_FREE_SETTINGS}
 
 
-def sgd_stable_rate(omega: float, n_hidden: int) -> float:
-    """The largest SGD learning rate that is linearly stable at the free ground state.
+def run_seed(rng, previous=None, comm=None):
+    """``(SeedSequence, recorded int seed)`` of a run, the same on every MPI rank.
 
-    Near the minimum ``a = 0, W = 0`` the RBM state is the ground-state
-    Gaussian displaced by ``d_i = a_i + sum_j s_j W_ij`` per coordinate
-    (``s_j = 1/(1 + exp(-b_j))``, any form f, since the displacement of a
-    Gaussian with ``f/sigma^2 = omega`` is the coefficient of its linear
-    term), so ``E = E0 + omega^2 |d|^2 / 2`` to second order: the Hessian in
-    ``(a_i, W_i1..W_iM)`` is ``omega^2 v v^T`` with ``v = (1, s_1..s_M)``,
-    largest eigenvalue ``omega^2 (1 + sum_j s_j^2)``. The b_j are flat there
-    (the energy does not depend on them at W = 0) and drift, so s_j may
-    reach 1: gradient descent ``delta = -lr grad`` is stable for every b only
-    if ``lr < 2 / (omega^2 (1 + M))``, which this returns.
+    ``rng`` as :func:`mccore.rng.seed_sequence` takes it; when resuming
+    (``previous`` a loaded result) and ``rng`` is None, the checkpoint's
+    seed. Rank 0's seed is broadcast, so fresh entropy is drawn once.
     """
-    return 2.0 / (omega**2 * (1 + n_hidden))
+    if previous is not None and rng is None:
+        rng = previous.parameters.get("seed")
+    seq = seed_sequence(rng)
+    seed = recorded_seed(seq)
+    if comm is not None:
+        seed = comm.bcast(seed, root=0)
+        seq = seed_sequence(seed)
+    return seq, seed
 
 
-def memory_estimate(n_visible: int, n_hidden: int, n_samples: int, n_walkers: int,
-                    n_final_samples: int | None = None) -> float:
-    """Bytes (a float, never overflowing) one VMC run needs at its peak, roughly.
-
-    Per iteration ``max(n_samples, n_walkers)`` samples of positions
-    (``n_visible``), log-derivatives (``n_params``) and a few per-sample
-    numbers; the SR matrix and its factor (``2 n_params^2``); the final
-    estimate's positions; every walker's position and stream.
-    """
-    n_params = float(n_visible) + float(n_hidden) + float(n_visible) * float(n_hidden) + 1.0
-    per_iteration = max(float(n_samples), float(n_walkers))
-    final = max(4.0 * n_samples if n_final_samples is None else float(n_final_samples),
-                16.0 * n_walkers)
-    return 8.0 * (per_iteration * (n_visible + 2 * n_params + 4) + 2 * n_params**2
-                  + final * (n_visible + 2) + float(n_walkers) * (n_visible + 4))
+#: names that moved to :mod:`vmc.trap.runner` (importable from here for one release)
+_MOVED = ("run", "JASTROWS", "NO_CUSP_NOTE", "OMEGA_RANGE", "sgd_stable_rate",
+          "memory_estimate")
 
 
-def _blas_threads(n_threads):
-    """Limit BLAS threads with threadpoolctl when asked and available (else a no-op)."""
-    import contextlib
-    if n_threads is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n_threads, user_api="blas")
+def __getattr__(name):
+    if name in _MOVED:
+        import warnings
+        warnings.warn(f"vmc.driver.{name} moved to vmc.trap.runner.{name} (vmc.trap.{name}); "
+                      "the old name goes away in the next release", DeprecationWarning,
+                      stacklevel=2)
+        from .trap import runner as trap_run
+        return getattr(trap_run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

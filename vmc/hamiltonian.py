@@ -1,97 +1,15 @@
-"""Particles in an isotropic harmonic trap, optionally with Coulomb repulsion.
+"""Deprecated: moved to :mod:`vmc.trap.hamiltonian` (this path works for one release).
 
-    H = sum_p ( -1/2 nabla_p^2 + 1/2 omega^2 r_p^2 ) + sum_{p<q} 1/r_pq
-
-in units hbar = m = 1 (energies in units of hbar omega only when omega = 1).
-The local energy of a trial wavefunction is
-
-    E_L(x) = -1/2 sum_i [ d^2 log Psi / dx_i^2 + (d log Psi / dx_i)^2 ] + V(x).
+Issue 20 split :mod:`vmc` by physics into :mod:`vmc.trap` and :mod:`vmc.spins`.
 """
 
-from __future__ import annotations
+import warnings as _warnings
 
-import numpy as np
+from .trap.hamiltonian import *  # noqa: F401,F403
+from .trap.hamiltonian import __all__ as _all_trap_hamiltonian
 
-from mccore.errors import InvalidParameterError
+__all__ = list(_all_trap_hamiltonian)
 
-from .wavefunction import _check_int, _check_positive
-
-__all__ = ["Hamiltonian", "INTERACTIONS", "exact_energy"]
-
-INTERACTIONS = ("none", "coulomb")
-
-
-def exact_energy(n_particles: int, n_dims: int, omega: float, interaction: str) -> float | None:
-    """Exact ground-state energy where one is known, else ``None``.
-
-    * no interaction: ``N D omega / 2`` (any N, D; bosonic/symmetric ground state);
-    * two electrons (opposite spins) with Coulomb repulsion: 3.0 for D = 2,
-      omega = 1 and 2.0 for D = 3, omega = 1/2 (Taut, PRA 48, 3561 (1993)).
-    """
-    if interaction == "none":
-        return n_particles * n_dims * omega / 2.0
-    if n_particles == 1:
-        return n_dims * omega / 2.0
-    if n_particles == 2 and n_dims == 2 and omega == 1.0:
-        return 3.0
-    if n_particles == 2 and n_dims == 3 and omega == 0.5:
-        return 2.0
-    return None
-
-
-class Hamiltonian:
-    """Trap Hamiltonian with optional Coulomb interaction.
-
-    Parameters
-    ----------
-    n_particles : int
-        N >= 1.
-    n_dims : int
-        D in 1..3 (Coulomb needs D >= 2: 1/r is not integrable in 1D).
-    omega : float
-        Trap frequency (> 0).
-    interaction : {"none", "coulomb"}
-    """
-
-    def __init__(self, n_particles: int, n_dims: int, *, omega: float = 1.0,
-                 interaction: str = "none"):
-        self.n_particles = _check_int("n_particles", n_particles, 1)
-        self.n_dims = _check_int("n_dims", n_dims, 1, 3)
-        self.omega = _check_positive("omega", omega)
-        if interaction not in INTERACTIONS:
-            raise InvalidParameterError(
-                f"interaction must be one of {INTERACTIONS}, got {interaction!r}")
-        if interaction == "coulomb" and self.n_dims == 1 and self.n_particles > 1:
-            raise InvalidParameterError(
-                "interaction 'coulomb' needs dims 2 or 3 (1/r is not integrable in 1D), got dims 1")
-        self.interaction = interaction
-
-    @property
-    def exact(self) -> float | None:
-        """Exact ground-state energy, or ``None`` where unknown (see :func:`exact_energy`)."""
-        return exact_energy(self.n_particles, self.n_dims, self.omega, self.interaction)
-
-    def potential(self, x) -> np.ndarray:
-        """Trap plus interaction energy ``V(x)`` (n_walkers,) for ``x`` (n_walkers, N*D)."""
-        x = np.asarray(x, dtype=np.float64)
-        v = 0.5 * self.omega**2 * np.sum(x * x, axis=1)
-        if self.interaction == "coulomb" and self.n_particles > 1:
-            X = x.reshape(x.shape[0], self.n_particles, self.n_dims)
-            iu = np.triu_indices(self.n_particles, 1)
-            diff = X[:, iu[0], :] - X[:, iu[1], :]
-            r = np.sqrt(np.sum(diff * diff, axis=-1))
-            with np.errstate(divide="ignore"):
-                v = v + np.sum(1.0 / r, axis=1)
-        return v
-
-    def local_energy(self, wf, x) -> np.ndarray:
-        """``E_L = -1/2 (lap log Psi + |grad log Psi|^2) + V`` (n_walkers,).
-
-        Parameters
-        ----------
-        wf : vmc.wavefunction.Wavefunction
-        x : ndarray (n_walkers, N*D)
-        """
-        g = wf.grad_log_psi(x)
-        kinetic = -0.5 * (wf.laplacian_log_psi(x) + np.sum(g * g, axis=1))
-        return kinetic + self.potential(x)
+_warnings.warn("vmc.hamiltonian is deprecated: use vmc.trap.hamiltonian; "
+               "the old path goes away in the next release", DeprecationWarning,
+               stacklevel=2)

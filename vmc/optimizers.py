@@ -18,10 +18,15 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg
 
 from mccore.errors import InvalidParameterError, IsingRBMWarning
-from rbm import optim as _rbm_optim
+
+
+def _rbm_optim():
+    """:mod:`rbm.optim` (the one SGD/Adam), imported when an optimizer is first built:
+    importing :mod:`rbm` imports scikit-learn, which ``import vmc`` does not need."""
+    from rbm import optim
+    return optim
 
 __all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer",
            "SHIFT_SCHEDULES", "carleo_shift"]
@@ -51,9 +56,9 @@ class _Delegating:
     """
 
     def _setup_schedule(self, schedule, n_planned, final_fraction):
-        if schedule not in _rbm_optim.SCHEDULES:
+        if schedule not in _rbm_optim().SCHEDULES:
             raise InvalidParameterError(
-                f"schedule must be one of {_rbm_optim.SCHEDULES}, got {schedule!r}")
+                f"schedule must be one of {_rbm_optim().SCHEDULES}, got {schedule!r}")
         self.schedule = schedule
         self.n_planned = max(int(n_planned), 1)
         self.final_fraction = float(final_fraction)
@@ -61,7 +66,7 @@ class _Delegating:
 
     def current_learning_rate(self) -> float:
         """Learning rate of the next step."""
-        return _rbm_optim.learning_rate_at(self._impl.learning_rate, self.schedule,
+        return _rbm_optim().learning_rate_at(self._impl.learning_rate, self.schedule,
                                            self.n_steps / self.n_planned,
                                            final_fraction=self.final_fraction)
 
@@ -96,7 +101,7 @@ class SGD(_Delegating):
     def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["sgd"], *,
                  momentum: float = 0.0, schedule: str = "constant", n_planned: int = 1,
                  final_fraction: float = 0.01):
-        self._impl = _rbm_optim.SGD(_check_lr(learning_rate), momentum=momentum)
+        self._impl = _rbm_optim().SGD(_check_lr(learning_rate), momentum=momentum)
         self._setup_schedule(schedule, n_planned, final_fraction)
 
 
@@ -115,7 +120,7 @@ class Adam(_Delegating):
                  beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  schedule: str = "exponential", n_planned: int = 1,
                  final_fraction: float = 0.01):
-        self._impl = _rbm_optim.Adam(_check_lr(learning_rate), beta1=beta1, beta2=beta2,
+        self._impl = _rbm_optim().Adam(_check_lr(learning_rate), beta1=beta1, beta2=beta2,
                                      eps=eps)
         self._setup_schedule(schedule, n_planned, final_fraction)
 
@@ -220,6 +225,8 @@ class SR:
         S = self.s_matrix(O)
         S[np.diag_indices_from(S)] += self._shift_diagonal(np.diag(S).copy())
         self.n_steps += 1
+        import scipy.linalg
+
         try:
             return -self.learning_rate * scipy.linalg.solve(S, grad, assume_a="pos")
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
@@ -233,6 +240,8 @@ class SR:
         g = grad / d
         K = (O / d) @ O.T
         K[np.diag_indices_from(K)] += n
+        import scipy.linalg
+
         try:
             y = scipy.linalg.solve(K, O @ g, assume_a="pos")
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):

@@ -26,6 +26,7 @@ a half-written HDF5 file (HDF5's own writes segfaulted on ENOSPC).
 from __future__ import annotations
 
 import errno
+import importlib
 import io
 import json
 import math
@@ -40,7 +41,12 @@ from mcstats import Estimate
 from mccore.errors import FileFormatError, OutputExistsError
 from mccore.version import software_version
 
-__all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION", "SYSTEMS"]
+
+#: ``parameters["system"]`` -> the module that prints and summarizes results of that physics
+#: (``summary(result) -> str``, ``json_extras(result) -> dict``); trap results carry no
+#: ``system`` key (their files predate it)
+SYSTEMS = {"trap": "vmc.trap.summary", "tfim": "vmc.spins.summary"}
 
 FORMAT = "isingrbm-vmc"
 FORMAT_VERSION = 1
@@ -109,9 +115,10 @@ class VMCResult:
         return self.energy.error
 
     def to_dict(self) -> dict:
-        """The ``--json`` summary (the output contract of issue 4; TFIM runs add
-        ``energy_per_site``, ``relative_error`` |E - E0| / |E0| and its
-        statistical error ``relative_error_sigma``, and ``observables``)."""
+        """The ``--json`` summary (the output contract of issue 4), plus what its
+        physics adds (TFIM runs: ``energy_per_site``, ``relative_error``
+        |E - E0| / |E0| and its statistical error ``relative_error_sigma``, and
+        ``observables``)."""
         out = {
             "energy": self.energy.mean,
             "error": self.energy.error,
@@ -130,86 +137,24 @@ class VMCResult:
             "notes": list(self.notes),
             "health": dict(self.health),
         }
-        if self.parameters.get("system") == "tfim":
-            n = self.parameters.get("sites") or 1
-            out["energy_per_site"] = self.energy.mean / n
-            out["relative_error"] = (None if self.exact is None
-                                     else abs(self.energy.mean - self.exact) / abs(self.exact))
-            out["relative_error_sigma"] = (None if self.exact is None
-                                           else self.energy.error / abs(self.exact))
-            out["observables"] = self.observables
+        out.update(self.physics().json_extras(self))
         return out
 
     def summary(self) -> str:
-        """A one-screen human summary."""
-        p = self.parameters
-        if p.get("system") == "tfim":
-            return self._tfim_summary()
-        lines = [
-            f"VMC: N={p.get('particles')} particles, D={p.get('dims')}, "
-            f"omega={p.get('omega')}, interaction={p.get('interaction')} (hbar = m = 1)",
-            f"  ansatz: RBM with {p.get('hidden')} hidden units, Psi = "
-            f"{'sqrt(F)' if p.get('form') == 'sqrt' else 'F'}, jastrow={p.get('jastrow')}; "
-            f"sampler={p.get('sampler')}, optimizer={p.get('optimizer')} "
-            f"(learning rate {p.get('learning_rate')}), seed={p.get('seed')}",
-            f"  iterations: {self.iterations} ({self.status})"
-            + (f": {self.message}" if self.message and self.status != "unhealthy" else ""),
-            f"  energy:     {self.energy}   (blocking error, {self.energy.n_samples} samples, "
-            f"tau_int {self.energy.tau_int:.2f})",
-        ]
-        if self.exact is not None:
-            dev = self.energy.mean - self.exact
-            sig = f" = {dev / self.energy.error:+.1f} sigma" if self.energy.error > 0 else ""
-            lines.append(f"  exact:      {self.exact:.6g}   (difference {dev:+.2e}{sig})")
-        else:
-            lines.append("  exact:      unknown for these settings")
-        lines.append(f"  variance of E_L: {self.variance:.3e}   acceptance: {self.acceptance:.3f}")
-        for note in self.notes:
-            lines.append(f"  note: {note}")
-        lines.extend(self._warnings())
-        return "\n".join(lines)
+        """A one-screen human summary (its physics' :func:`summary`)."""
+        return self.physics().summary(self)
 
-    def _warnings(self) -> list:
+    def warning_lines(self) -> list:
+        """The lines that flag an unhealthy result (none for any other status)."""
         if self.status != "unhealthy":
             return []
         return ["  WARNING: UNHEALTHY RESULT, not an estimate: " + p
                 for p in self.health.get("problems", [self.message])]
 
-    def _tfim_summary(self) -> str:
-        p = self.parameters
-        n = p.get("sites") or 1
-        shape = (f"chain N={p.get('size')}" if p.get("lattice") == "chain"
-                 else f"square {p.get('size')}x{p.get('size')}")
-        lines = [
-            f"VMC TFIM: {shape}, h={p.get('field')} (H = -sum sz sz - h sum sx, J = 1, periodic)",
-            f"  ansatz: {'translation-symmetric ' if p.get('symmetric') else ''}RBM, alpha="
-            f"{p.get('alpha')} ({p.get('n_params')} parameters); {p.get('sampler')}, "
-            f"optimizer={p.get('optimizer')} (learning rate {p.get('learning_rate')}), "
-            f"seed={p.get('seed')}",
-            f"  iterations: {self.iterations} ({self.status})"
-            + (f": {self.message}" if self.message and self.status != "unhealthy" else ""),
-            f"  energy:     {self.energy}   (total; per site {self.energy.mean / n:.8f}; "
-            f"blocking error, {self.energy.n_samples} samples)",
-        ]
-        if self.exact is not None:
-            rel = abs(self.energy.mean - self.exact) / abs(self.exact)
-            lines.append(f"  exact:      {self.exact:.10g}   ({p.get('exact_method')}); relative "
-                         f"error {rel:.2e} +- {self.energy.error / abs(self.exact):.1e}")
-        for note in self.notes:
-            lines.append(f"  note: {note}")
-        lines.append(f"  variance of E_L: {self.variance:.3e}   acceptance: {self.acceptance:.3f}")
-        obs = self.observables
-        if obs:
-            def fmt(key):
-                e = obs[key]
-                return f"{e['mean']:.5f} +- {e['error']:.1g}"
-            lines.append(f"  <sx> = {fmt('sx')}   <|m_z|> = {fmt('abs_mz')}   "
-                         f"<m_z^2> = {fmt('mz2')}   R-hat(E_L) = {obs.get('rhat_energy', 0):.3f}")
-            corr = ", ".join(f"{c['mean']:.4f}" for c in obs.get("correlation", []))
-            lines.append(f"  C(r) = <sz_0 sz_r>, r = 0..{len(obs.get('correlation', [])) - 1}: "
-                         f"{corr}")
-        lines.extend(self._warnings())
-        return "\n".join(lines)
+    def physics(self):
+        """The module that describes this result's physics (``summary``, ``json_extras``):
+        :data:`SYSTEMS` by ``parameters["system"]``, the trap when absent."""
+        return importlib.import_module(SYSTEMS[self.parameters.get("system", "trap")])
 
     # ----------------------------------------------------------------- files
     def save(self, path, *, overwrite: bool = False) -> Path:

@@ -1,138 +1,15 @@
-"""Single-spin-flip Metropolis sampling of ``|psi(s)|^2`` for spin RBMs.
+"""Deprecated: moved to :mod:`vmc.spins.samplers` (this path works for one release).
 
-Many chains, each with its own xoshiro256** stream keyed by the chain's
-global index (so the numbers depend on the seed only, not on numba threads
-or MPI ranks). A sweep is N proposals of uniformly chosen sites
-(acceptance ``min(1, |psi(s')/psi(s)|^2)`` from the look-up table theta),
-optionally followed by a global flip ``s -> -s`` (the Z2 move), accepted
-with the same rule. The first call burns in ``n_burn_in`` sweeps from
-random configurations; later calls (after a parameter update) discard
-``n_discard`` sweeps first. Diagnostics: acceptance and the split-R-hat of
-any recorded scalar (:func:`split_rhat`).
+Issue 20 split :mod:`vmc` by physics into :mod:`vmc.trap` and :mod:`vmc.spins`.
 """
 
-from __future__ import annotations
+import warnings as _warnings
 
-import numpy as np
+from .spins.samplers import *  # noqa: F401,F403
+from .spins.samplers import __all__ as _all_spins_samplers
 
-from mccore.errors import InvalidParameterError
-from mccore.parallel import numba_threads
-from mccore.rng import seed_sequence
-from mccore.validation import check_float, check_int
+__all__ = list(_all_spins_samplers)
 
-from . import kernels, spin_kernels
-from .health import split_rhat  # noqa: F401  (public here since the first release)
-from .samplers import SampleBatch
-
-__all__ = ["SpinMetropolisSampler", "split_rhat"]
-
-
-class SpinMetropolisSampler:
-    """Metropolis chains on ``|psi|^2`` of a spin wavefunction.
-
-    Parameters
-    ----------
-    n_chains : int
-        Chains over all MPI ranks (a multiple of the number of ranks).
-    n_burn_in : int
-        Sweeps of the first call's burn-in.
-    n_discard : int
-        Sweeps discarded at the start of every later call.
-    p_global : float
-        Probability per sweep of the global-flip move, in [0, 1].
-    n_threads : int or None
-        Numba threads (the result does not depend on it).
-    rng : int, SeedSequence, Generator or None
-        Seeds the chains' streams.
-    comm : mpi4py communicator or None
-    """
-
-    name = "metropolis"
-    tunable = False
-
-    def __init__(self, n_chains: int = 16, *, n_burn_in: int = 100, n_discard: int = 5,
-                 p_global: float = 0.0, n_threads: int | None = None, rng=None, comm=None):
-        self.n_walkers_total = check_int("n_chains", n_chains, minimum=1)
-        self.n_burn_in = check_int("n_burn_in", n_burn_in, minimum=0)
-        self.n_discard = check_int("n_discard", n_discard, minimum=0)
-        self.p_global = check_float("p_global", p_global, minimum=0.0, maximum=1.0)
-        self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
-        self.comm = comm
-        rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
-        if self.n_walkers_total % size:
-            raise InvalidParameterError(
-                f"n_chains must be a multiple of the number of MPI ranks {size}, got {n_chains}")
-        self.n_walkers = self.n_walkers_total // size
-        self._offset = rank * self.n_walkers
-        self._rng = rng
-        self.x = None
-        self.rng_state = None
-        self.burned_in = False
-        self.step = float("nan")
-
-    def _init(self, wf, rng):
-        seq = seed_sequence(self._rng if rng is None else rng)
-        states = kernels.seed_states(seq, self.n_walkers_total)
-        self.rng_state = np.ascontiguousarray(states[self._offset:self._offset + self.n_walkers])
-        self.x = np.empty((self.n_walkers, wf.n_sites))
-        u = np.empty(wf.n_sites)
-        for c in range(self.n_walkers):   # random start, from the chain's own stream
-            kernels.uniform_draws(self.rng_state[c], wf.n_sites, u)
-            self.x[c] = np.where(u < 0.5, -1.0, 1.0)
-
-    def _run(self, wf, n_steps):
-        a, b, W = (np.ascontiguousarray(p, dtype=np.float64) for p in wf.expanded())
-        out = np.empty((self.n_walkers, n_steps, wf.n_sites))
-        accepted = np.zeros(self.n_walkers, dtype=np.int64)
-        with numba_threads(self.n_threads):
-            spin_kernels.spin_metropolis_sweeps(self.x, self.rng_state, a, b, W, n_steps,
-                                                self.p_global, out, accepted)
-        return out, int(accepted.sum())
-
-    def _allsum(self, value):
-        return value if self.comm is None else self.comm.allreduce(value)
-
-    def sample(self, wf, n_samples: int, *, rng=None) -> SampleBatch:
-        """About ``n_samples`` configurations (``ceil(n_samples / n_chains)`` sweeps per chain).
-
-        Returns
-        -------
-        SampleBatch
-            ``x`` (n_chains, n_steps, N) float64 in {-1, +1}; ``acceptance``
-            of single-spin flips over the recorded sweeps (all ranks).
-        """
-        n_samples = check_int("n_samples", n_samples, minimum=1)
-        if self.x is None:
-            self._init(wf, rng)
-        if not self.burned_in:
-            if self.n_burn_in:
-                self._run(wf, self.n_burn_in)
-            self.burned_in = True
-        elif self.n_discard:
-            self._run(wf, self.n_discard)
-        n_steps = max(1, -(-n_samples // self.n_walkers_total))
-        x, acc = self._run(wf, n_steps)
-        acceptance = self._allsum(acc) / (self.n_walkers_total * n_steps * wf.n_sites)
-        return SampleBatch(x=x, acceptance=float(acceptance), step=float("nan"))
-
-    def get_state(self) -> dict:
-        """Chains and streams of all ranks (for a checkpoint; every rank calls it)."""
-        if self.x is None:
-            return {"initialized": False}
-        from .mpi import gather_rows
-        return {"initialized": True, "x": np.array(gather_rows(self.comm, self.x)),
-                "rng_state": np.array(gather_rows(self.comm, self.rng_state)),
-                "burned_in": bool(self.burned_in)}
-
-    def set_state(self, state: dict) -> None:
-        """Restore :meth:`get_state` (this rank takes its chains by global index)."""
-        if not state.get("initialized", False):
-            return
-        x = np.asarray(state["x"], dtype=np.float64)
-        if x.shape[0] != self.n_walkers_total:
-            raise InvalidParameterError(
-                f"the checkpoint has {x.shape[0]} chains, this run {self.n_walkers_total}")
-        sl = slice(self._offset, self._offset + self.n_walkers)
-        self.x = np.ascontiguousarray(x[sl])
-        self.rng_state = np.ascontiguousarray(np.asarray(state["rng_state"], dtype=np.uint64)[sl])
-        self.burned_in = bool(state["burned_in"])
+_warnings.warn("vmc.spin_samplers is deprecated: use vmc.spins.samplers; "
+               "the old path goes away in the next release", DeprecationWarning,
+               stacklevel=2)

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import vmc
+from vmc.spins import Lattice, exact_ground_state, free_fermion_energy
 
 N = 10
 fields = [0.5, 1.0, 2.0]
@@ -30,8 +31,8 @@ results = {h: vmc.run_tfim("chain", N, h, n_iterations=150, n_samples=500, n_thr
 print(f"{'h':>4} {'VMC energy':>22} {'free fermions':>14} {'Lanczos':>12} "
       f"{'rel. error':>11} {'var(E_L)':>9} {'naive k':>9}")
 for h, r in results.items():
-    exact = vmc.free_fermion_energy(N, h)
-    lanczos = vmc.exact_ground_state(vmc.Lattice("chain", N), h)["energy"]
+    exact = free_fermion_energy(N, h)
+    lanczos = exact_ground_state(Lattice("chain", N), h)["energy"]
     naive = -np.sum(np.sqrt(1 + h * h - 2 * h * np.cos(2 * np.pi * np.arange(N) / N)))
     print(f"{h:4.1f} {str(r.energy):>22} {exact:14.6f} {lanczos:12.6f} "
           f"{(r.energy.mean - exact) / abs(exact):+11.1e} {r.variance:9.1e} {naive:9.4f}")
@@ -41,7 +42,7 @@ for h, r in results.items():
 
 fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
 for h, r in results.items():
-    exact = vmc.free_fermion_energy(N, h)
+    exact = free_fermion_energy(N, h)
     e = np.asarray(r.history["energy"])
     ax.semilogy(np.arange(1, len(e) + 1), np.abs(e - exact) / abs(exact), label=f"h = {h}")
 ax.set_xlabel("iteration")

@@ -222,7 +222,7 @@ def _validate_tfim(args) -> None:
     import math
 
     from mccore.validation import check_memory
-    from vmc.tfim_run import tfim_memory_estimate
+    from vmc.spins.runner import tfim_memory_estimate
 
     need = _need
     need(args.lattice in ("chain", "square"),
@@ -263,7 +263,7 @@ def _validate_trap(args) -> None:
     need = _need
     need(args.particles >= 1, f"--particles must be an integer >= 1, got {args.particles}")
     need(1 <= args.dims <= 3, f"--dims must be 1, 2 or 3, got {args.dims}")
-    from vmc.driver import OMEGA_RANGE
+    from vmc.trap import OMEGA_RANGE
     need(OMEGA_RANGE[0] <= args.omega <= OMEGA_RANGE[1],
          f"--omega must be a number in [{OMEGA_RANGE[0]:g}, {OMEGA_RANGE[1]:g}] (outside it "
          f"the arithmetic loses its meaning), got {args.omega:g}")
@@ -286,7 +286,7 @@ def _validate_trap(args) -> None:
          "--sampler gibbs samples the RBM marginal and needs --form sqrt and --jastrow none, "
          f"got --form {args.form}, --jastrow {args.jastrow}")
     from mccore.validation import check_memory
-    from vmc.driver import memory_estimate
+    from vmc.trap import memory_estimate
     check_memory(f"--particles {args.particles} --dims {args.dims} --hidden {args.hidden} "
                  f"--samples {args.samples} --walkers {args.walkers}",
                  memory_estimate(args.particles * args.dims, args.hidden, args.samples,
@@ -418,6 +418,7 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
     from mccore.errors import DivergenceError
 
     import vmc
+    from vmc.driver import FINISHED
 
     if root and out is not None:
         remove_stale_temporaries(out, checkpoint)
@@ -466,7 +467,7 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
                 partial.save(tmp, overwrite=True)
             _common.info(args, f"isingrbm vmc: last good parameters written to {out}")
         raise
-    unchanged = (finished is not None and finished.status in vmc.driver.FINISHED
+    unchanged = (finished is not None and finished.status in FINISHED
                  and args.iterations <= finished.iterations)
     return _finish(args, result, root, out, checkpoint, plots, unchanged=unchanged)
 

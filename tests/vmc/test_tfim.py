@@ -16,7 +16,7 @@ import scipy.stats
 
 import vmc
 from mccore.errors import InvalidParameterError, IsingRBMWarning
-from vmc import (
+from vmc.spins import (
     TFIM,
     Lattice,
     SpinMetropolisSampler,
@@ -278,6 +278,6 @@ def test_odd_chain_runs_without_exact_value():
     assert result.exact is not None  # ED covers it
     with pytest.raises(InvalidParameterError, match="even N"):
         free_fermion_energy(5, 1.0)
-    big = vmc.tfim_exact.exact_energy(Lattice("chain", 21), 1.0)
+    big = vmc.spins.exact_energy(Lattice("chain", 21), 1.0)
     assert big[0] is None and "even N" in big[1]
     assert math.isfinite(result.energy.mean)

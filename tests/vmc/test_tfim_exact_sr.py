@@ -27,7 +27,7 @@ import scipy.linalg
 
 from mccore.parallel import numba_threads
 
-from vmc import TFIM, Lattice, SpinRBM, SymmetricSpinRBM, run_tfim
+from vmc.spins import TFIM, Lattice, SpinRBM, SymmetricSpinRBM, run_tfim
 from vmc.optimizers import SR
 
 FIELDS = [0.5, 1.0, 2.0, 3.0]

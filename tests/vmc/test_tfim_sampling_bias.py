@@ -1,7 +1,7 @@
 """No sampling bias (issue 21, target 4): the driver's sampled energy and gradient
 against exact expectations over all 2^N states, N = 10-12.
 
-The configurations come from :class:`vmc.SpinMetropolisSampler` (16 chains,
+The configurations come from :class:`vmc.spins.SpinMetropolisSampler` (16 chains,
 as in a run) and the statistics from the driver's own reduction
 (``VMC._statistics``: the numbers every iteration uses). Error bars are
 blocking errors over the chains (:func:`mcstats.estimate`) of the
@@ -16,7 +16,8 @@ import pytest
 
 import mcstats
 from mccore.parallel import numba_threads
-from vmc import VMC, TFIM, Lattice, SpinMetropolisSampler, SpinRBM, SymmetricSpinRBM
+from vmc import VMC
+from vmc.spins import TFIM, Lattice, SpinMetropolisSampler, SpinRBM, SymmetricSpinRBM
 from vmc.optimizers import SR
 
 

@@ -3,8 +3,7 @@
 import pytest
 
 from mccore.errors import InvalidParameterError
-from vmc import Lattice
-from vmc.tomography import tomography_trial_state
+from vmc.spins import Lattice, tomography_trial_state
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -12,7 +12,8 @@ import h5py
 import vmc
 from mccore.errors import (DivergenceError, FileFormatError, InvalidParameterError,
                             IsingRBMWarning, OutputExistsError)
-from vmc import VMC, Hamiltonian, VMCResult, Wavefunction, make_optimizer, make_sampler
+from vmc import VMC, VMCResult, make_optimizer
+from vmc.trap import Hamiltonian, Wavefunction, make_sampler
 
 
 def _initial_energy(result):
@@ -47,7 +48,7 @@ def test_full_form_reaches_exact_energy():
 def test_sgd_reaches_exact_energy(seed):
     """SGD reaches E0 = N D omega / 2 = 2 (N = D = 2, omega = 1, M = 2 hidden units).
 
-    The step is chosen from the stability analysis (vmc.driver.sgd_stable_rate):
+    The step is chosen from the stability analysis (vmc.trap.sgd_stable_rate):
     near the minimum the Hessian's largest eigenvalue is omega^2 (1 + sum_j s(b_j)^2)
     <= omega^2 (1 + M) = 3, so lr = 0.5 keeps lr * lambda_max <= 1.5, a 25 % margin
     below the bound 2 for every value of the flat, drifting b. (The old lr = 1.0 was
@@ -55,7 +56,7 @@ def test_sgd_reaches_exact_energy(seed):
     other library versions.) Several seeds: the physics, not one trajectory. With the
     4000 final samples the blocking error is < 3e-4, so a bias of 1.2e-3 fails."""
     lr = 0.5
-    assert lr * 3 <= 0.75 * 2 and vmc.driver.sgd_stable_rate(1.0, 2) == pytest.approx(2 / 3)
+    assert lr * 3 <= 0.75 * 2 and vmc.trap.sgd_stable_rate(1.0, 2) == pytest.approx(2 / 3)
     result = vmc.run(2, 2, optimizer="sgd", learning_rate=lr, sampler="importance",
                      n_iterations=300, n_samples=1000, init_scale=0.3, rng=seed, n_threads=1)
     assert _initial_energy(result) - 2.0 > 0.01

@@ -14,8 +14,8 @@ from scipy import stats
 
 import mcstats
 from mccore.errors import InvalidParameterError
-from vmc import Hamiltonian, Wavefunction, kernels, make_sampler
-from vmc.samplers import SAMPLERS
+from vmc import streams
+from vmc.trap import SAMPLERS, Hamiltonian, Wavefunction, kernels, make_sampler
 
 import vmc_reference as reference
 
@@ -75,10 +75,10 @@ def test_gibbs_kernel_equals_reference():
 
 
 def test_rng_matches_python_xoshiro_and_is_uniform():
-    states = kernels.seed_states(np.random.SeedSequence(5), 2)
+    states = streams.seed_states(np.random.SeedSequence(5), 2)
     out = np.empty(20000)
     s = states[0].copy()
-    kernels.uniform_draws(s, out.size, out)
+    streams.uniform_draws(s, out.size, out)
     py = reference.Xoshiro(states[0])
     np.testing.assert_array_equal(out[:100], [py.uniform() for _ in range(100)])
     assert stats.kstest(out, "uniform").pvalue > 1e-3

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mccore.errors import InvalidParameterError
-from vmc import Hamiltonian, Wavefunction, cusp_constant
+from vmc.trap import Hamiltonian, Wavefunction, cusp_constant
 
 
 def make_wf(n_particles, n_dims, *, form="sqrt", jastrow_a=None, seed=0, scale=0.5, n_hidden=3):

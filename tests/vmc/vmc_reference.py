@@ -2,7 +2,7 @@
 
 * :class:`Xoshiro` is xoshiro256** in Python integers (the kernels' stream).
 * The samplers recompute ``log Psi`` and ``grad log Psi`` of the *whole*
-  configuration with :class:`vmc.Wavefunction` at every move (no incremental
+  configuration with :class:`vmc.trap.Wavefunction` at every move (no incremental
   updates, no shared code with the kernels), drawing the same random numbers
   in the same order. Given the same stream they must produce the same chain.
 """

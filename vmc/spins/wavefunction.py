@@ -1,0 +1,212 @@
+"""RBM trial states for spin-1/2 systems (Carleo & Troyer, Science 355, 602 (2017)).
+
+Plain RBM (:class:`SpinRBM`), hidden-unit density ``alpha = M / N``::
+
+    log psi(s) = sum_i a_i s_i + sum_j log cosh(theta_j),   theta_j = b_j + sum_i W_ij s_i,
+
+``s_i = +-1`` (sz eigenvalues), the hidden units ``h_j = +-1`` summed out
+(the factor 2^M dropped). Parameters are real, so psi > 0: enough for the
+transverse-field Ising ground state with h > 0, whose amplitudes are all
+positive (Perron-Frobenius: every off-diagonal element of H, -h, is <= 0),
+never for a state with signs.
+
+Translation-symmetric RBM (:class:`SymmetricSpinRBM`): ``alpha`` filters
+``w^f`` (N weights each) shared over the N lattice translations T_t, one
+hidden bias per filter and one visible bias::
+
+    theta_{f,t} = b_f + sum_i w^f_i s_{T_t(i)},   log psi = a sum_i s_i + sum_{f,t} log cosh theta_{f,t},
+
+``alpha N + alpha + 1`` parameters. It *is* the plain RBM with M = alpha N
+hidden units and tied weights ``W[T_t(i), (f, t)] = w^f_i``,
+``b_(f,t) = b_f``, ``a_i = a`` (:meth:`SymmetricSpinRBM.expanded`), which
+the kernels use.
+
+Both share one interface (arrays in, arrays out; ``s`` is (n, N) float64):
+``params`` (flat, views), ``log_psi(s)``, ``log_psi_param_grad(s)`` (the
+log-derivatives ``O_k = d log psi / d p_k``, (n, n_params)),
+``expanded() -> (a, b, W)`` of the equivalent plain RBM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mccore.errors import InvalidParameterError
+from mccore.rng import as_generator
+from mccore.validation import check_float, check_int
+
+from ..params import FlatParameters
+from . import kernels
+from .lattice import Lattice
+
+__all__ = ["SpinRBM", "SymmetricSpinRBM", "make_spin_wavefunction"]
+
+
+def _check_alpha(alpha) -> int:
+    return check_int("alpha", alpha, minimum=1)
+
+
+def _log_cosh(x):
+    ax = np.abs(x)
+    return ax + np.log1p(np.exp(-2.0 * ax)) - np.log(2.0)
+
+
+class _SpinWavefunction(FlatParameters):
+    """Shared plumbing: checks of ``s``, theta, log psi (flat ``params``: :class:`vmc.params.FlatParameters`)."""
+
+    n_sites: int
+
+    @property
+    def n_visible(self) -> int:
+        return self.n_sites
+
+    def _check_s(self, s) -> np.ndarray:
+        s = np.asarray(s, dtype=np.float64)
+        if s.ndim == 1:
+            s = s[None, :]
+        if s.ndim != 2 or s.shape[1] != self.n_sites:
+            raise InvalidParameterError(
+                f"s must have shape (n, {self.n_sites}), got {np.shape(s)}")
+        return np.ascontiguousarray(s)
+
+    def theta(self, s) -> np.ndarray:
+        """``theta = b + W^T s`` of the expanded RBM (n, M)."""
+        s = self._check_s(s)
+        _, b, W = self.expanded()
+        out = np.empty((s.shape[0], b.size))
+        kernels.spin_theta(s, b, W, out)
+        return out
+
+    def log_psi(self, s) -> np.ndarray:
+        """``log psi(s)`` (n,) (unnormalized)."""
+        s = self._check_s(s)
+        a = self.expanded()[0]
+        return s @ a + _log_cosh(self.theta(s)).sum(axis=1)
+
+
+class SpinRBM(_SpinWavefunction):
+    """Plain RBM trial state of ``n_sites`` spins with ``alpha * n_sites`` hidden units.
+
+    Parameters
+    ----------
+    n_sites : int
+        N >= 2.
+    alpha : int
+        Hidden-unit density M / N (>= 1).
+    init_scale : float
+        Standard deviation of the random initial a, b, W (>= 0).
+    rng : int, SeedSequence, Generator or None
+        Draws the initial parameters.
+
+    Attributes
+    ----------
+    params : ndarray
+        ``[a (N), b (M), W (N*M, row-major)]``; ``a``, ``b``, ``W`` are views.
+    """
+
+    symmetric = False
+
+    def __init__(self, n_sites: int, alpha: int = 1, *, init_scale: float = 0.01, rng=None):
+        self.n_sites = check_int("n_sites", n_sites, minimum=2)
+        self.alpha = _check_alpha(alpha)
+        init_scale = check_float("init_scale", init_scale, minimum=0.0)
+        self.n_hidden = self.alpha * self.n_sites
+        n, m = self.n_sites, self.n_hidden
+        gen = as_generator(rng)
+        self._params = init_scale * gen.standard_normal(n + m + n * m)
+        self.a = self._params[:n]
+        self.b = self._params[n:n + m]
+        self.W = self._params[n + m:].reshape(n, m)
+
+    def expanded(self):
+        """``(a, b, W)``: the parameters themselves (contiguous views)."""
+        return self.a, self.b, self.W
+
+    def parameter_names(self) -> list[str]:
+        n, m = self.n_sites, self.n_hidden
+        return ([f"a[{i}]" for i in range(n)] + [f"b[{j}]" for j in range(m)]
+                + [f"W[{i},{j}]" for i in range(n) for j in range(m)])
+
+    def log_psi_param_grad(self, s) -> np.ndarray:
+        """``O = (s_i, tanh theta_j, s_i tanh theta_j)`` (n, N + M + N M)."""
+        s = self._check_s(s)
+        out = np.empty((s.shape[0], self.n_params))
+        kernels.rbm_log_derivatives(s, self.b, self.W, out)
+        return out
+
+
+class SymmetricSpinRBM(_SpinWavefunction):
+    """Translation-symmetric RBM on ``lattice`` with ``alpha`` filters.
+
+    Parameters
+    ----------
+    lattice : vmc.spins.Lattice
+    alpha : int
+        Number of filters (hidden-unit density, >= 1).
+    init_scale : float
+        Standard deviation of the random initial a, b, w.
+    rng : int, SeedSequence, Generator or None
+
+    Attributes
+    ----------
+    params : ndarray
+        ``[a (1), b (alpha), w (alpha*N, filter-major)]``: ``alpha N + alpha + 1``.
+    """
+
+    symmetric = True
+
+    def __init__(self, lattice: Lattice, alpha: int = 1, *, init_scale: float = 0.01,
+                 rng=None):
+        if not isinstance(lattice, Lattice):
+            raise InvalidParameterError(f"lattice must be a vmc.spins.Lattice, got {lattice!r}")
+        self.lattice = lattice
+        self.n_sites = lattice.n_sites
+        self.alpha = _check_alpha(alpha)
+        init_scale = check_float("init_scale", init_scale, minimum=0.0)
+        self.n_hidden = self.alpha * self.n_sites
+        n, f = self.n_sites, self.alpha
+        gen = as_generator(rng)
+        self._params = init_scale * gen.standard_normal(1 + f + f * n)
+        self.a = self._params[:1]
+        self.b = self._params[1:1 + f]
+        self.w = self._params[1 + f:].reshape(f, n)
+        # inverse translations: inv[t, j] = i with T_t(i) = j
+        tr = lattice.translations
+        self._inverse = np.argsort(tr, axis=1)
+        self._translations = tr
+
+    def expanded(self):
+        """The equivalent plain RBM ``(a (N), b (alpha N), W (N, alpha N))``.
+
+        Hidden unit ``(f, t)`` has index ``f * N + t``;
+        ``W[j, f N + t] = w^f[T_t^{-1}(j)]``.
+        """
+        n, f = self.n_sites, self.alpha
+        a = np.full(n, self.a[0])
+        b = np.repeat(self.b, n)
+        # W[j, (f, t)] = w[f, inv[t, j]]
+        W = self.w[:, self._inverse]          # (f, t, j)
+        W = np.ascontiguousarray(W.transpose(2, 0, 1).reshape(n, f * n))
+        return a, b, W
+
+    def parameter_names(self) -> list[str]:
+        return (["a"] + [f"b[{k}]" for k in range(self.alpha)]
+                + [f"w[{k},{i}]" for k in range(self.alpha) for i in range(self.n_sites)])
+
+    def log_psi_param_grad(self, s) -> np.ndarray:
+        """``O_a = sum_i s_i``, ``O_bf = sum_t tanh theta_ft``,
+        ``O_wfi = sum_t tanh(theta_ft) s_{T_t(i)}`` (n, alpha N + alpha + 1)."""
+        s = self._check_s(s)
+        n_samples, n = s.shape
+        t = np.tanh(self.theta(s)).reshape(n_samples, self.alpha, n)   # (n, f, t)
+        out = np.empty((n_samples, self.n_params))
+        kernels.symmetric_log_derivatives(s, t, self._translations, out)
+        return out
+
+
+def make_spin_wavefunction(lattice: Lattice, alpha: int = 1, *, symmetric: bool = False,
+                           init_scale: float = 0.01, rng=None):
+    """A :class:`SymmetricSpinRBM` or a :class:`SpinRBM` on ``lattice``."""
+    if symmetric:
+        return SymmetricSpinRBM(lattice, alpha, init_scale=init_scale, rng=rng)
+    return SpinRBM(lattice.n_sites, alpha, init_scale=init_scale, rng=rng)
