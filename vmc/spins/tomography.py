@@ -122,6 +122,10 @@ def tomography_trial_state(lattice: Lattice, field: float, *, n_samples: int = 5
            "n_samples": n_samples, "seed": recorded_seed(seq)}
     params = np.concatenate([a, b, W.ravel()])
     energies = []
+    # SR with *exact* expectation values: S and the gradient are weighted by p = |psi|^2
+    # over all 2^N states, and the system is solved by LU. vmc.optimizers.SR averages
+    # samples with equal weights and solves by Cholesky (or Woodbury), so using it here
+    # would change the numbers this function has always returned (not bit-identical).
     for _ in range(n_refine):
         a_, b_ = params[:n], params[n:n + n_hidden]
         W_ = params[n + n_hidden:].reshape(n, n_hidden)
