@@ -9,9 +9,10 @@ exactly. The file records the numpy, numba, scipy and scikit-learn versions
 it was made with: floating-point bit patterns are tied to them (BLAS, SIMD
 ufuncs, compiled kernels), so the test skips under other versions.
 
-Only the top-level public API is used (``vmc.run``, ``vmc.run_tfim``,
-``vmc.tomography_trial_state``, ``vmc.Lattice``, :class:`vmc.VMCResult`'s
-``to_dict``/``summary``), so the same scenarios run before and after.
+Only public API is used (``vmc.run``, ``vmc.run_tfim``, the tomography
+trial state and ``Lattice`` from ``vmc`` before the split and ``vmc.spins``
+after it, :class:`vmc.VMCResult`'s ``to_dict``/``summary``), so the same
+scenarios run before and after.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def compute() -> dict:
         vmc.run_tfim(**(base | {"n_iterations": 2}), checkpoint=ckpt)
         resumed = vmc.run_tfim(**(base | {"n_iterations": 4}), checkpoint=ckpt, resume=True)
         out.update(_result_arrays("tfim_resumed", resumed))
-    tomo = vmc.tomography_trial_state(vmc.Lattice("chain", 4), 1.0, n_samples=200,
-                                      n_epochs=5, n_refine=3, rng=8)
+    spins = getattr(vmc, "spins", vmc)   # vmc.spins since the split; vmc itself before
+    tomo = spins.tomography_trial_state(spins.Lattice("chain", 4), 1.0, n_samples=200,
+                                        n_epochs=5, n_refine=3, rng=8)
     out["tomography"] = np.array([tomo["exact"], tomo["fidelity"], tomo["energy"],
                                   tomo["refined_energy"], tomo["refined_fidelity"],
                                   *tomo["energies"]])
