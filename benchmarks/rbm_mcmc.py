@@ -8,14 +8,20 @@ For every L and T (k_B = J = 1, periodic L x L lattice):
    ``--hidden``, by default 2N = one hidden unit per bond, the size of the
    exact representation, and the ``--epochs``/``--augment`` given here);
    the training time is reported.
-2. For every k (block-Gibbs steps per proposal), ``--chains`` chains of
-   :class:`rbm.metropolis.RBMMetropolis` (global flips on) target the Ising
-   Boltzmann distribution: after ``n_eq`` proposals, a series of
-   ``--proposals`` proposals records E and M of every chain. Reported: the
-   acceptance rate, tau_int of E and |M| (Sokal window, in proposals and in
-   wall seconds of the whole batch of chains), CPU time per proposal per
-   chain, effectively independent samples per second
-   ``n_chains / (max(tau_E, tau_|M|) * seconds per proposal)``, and e, |m|,
+2. For every k (block-Gibbs steps per proposal), every number of local
+   Metropolis sweeps after a proposal (``--local-sweeps``, default 0 and 1)
+   and with and without the symmetry moves (``--symmetry-moves``: global
+   flip with probability 1/2 and a random lattice translation,
+   :mod:`isingrbm.exact_moves`), ``--chains`` chains built exactly as
+   ``sample --exact`` builds them (:func:`isingrbm.exact_moves.exact_chain`)
+   target the Ising Boltzmann distribution: after ``n_eq`` proposals, a
+   series of ``--proposals`` proposals (capped by ``--proposal-budget`` for
+   large k L^2) records E and M of every chain. Reported: the acceptance
+   rate, tau_int of E, |M| and the signed M (Sokal window, in proposals;
+   E and |M| also in wall seconds of the whole batch of chains), CPU time
+   per proposal per chain, effectively independent samples per CPU second
+   ``n_chains / (max(tau_E, tau_|M|) * CPU seconds per proposal)`` (and per
+   wall second), and e, |m|,
    c, chi (connected, beta N (<m^2> - <|m|>^2)) with blocking/jackknife
    errors (:func:`ising.measure`); e and c as z-scores against the exact
    finite-lattice values (Kaufman, :func:`ising.finite_lattice`), |m| and chi
@@ -39,6 +45,8 @@ Usage::
     python benchmarks/rbm_mcmc.py --quick          # L = 8, short series (minutes)
     python benchmarks/rbm_mcmc.py                  # L = 8, 16, 32 (hours on 2 cores)
     python benchmarks/rbm_mcmc.py --quick --json   # JSON records on stdout
+    python benchmarks/rbm_mcmc.py --sizes 16 --ks 1 5 --symmetry-moves on off \
+        --local-sweeps 0 1 --proposal-budget 1.2e9 --json   # one size, capped series
 
 ``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
 conditions, records) with the target lines under ``"targets"``.
@@ -101,8 +109,10 @@ def measure_mc(algorithm, L, T, n_chains, n_sweeps, seed) -> dict:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     tau_e, ok_e = _tau(E)
     tau_m, ok_m = _tau(np.abs(M))
+    tau_signed, _ = _tau(M)
     per_step = wall / n_sweeps
     return {"method": algorithm, "unit": "sweep", "n_steps": n_sweeps, "n_chains": n_chains,
+            "tau_signed_m": tau_signed,
             "tau_e": tau_e, "tau_m": tau_m, "tau_reliable": ok_e and ok_m,
             "tau_e_seconds": tau_e * per_step, "tau_m_seconds": tau_m * per_step,
             "cpu_us_per_step_per_chain": cpu / n_sweeps / n_chains * 1e6,
@@ -111,11 +121,12 @@ def measure_mc(algorithm, L, T, n_chains, n_sweeps, seed) -> dict:
             "observables": _observables(E, M, L, T)}
 
 
-def measure_mh(model, L, T, k, n_chains, n_proposals, seed) -> dict:
-    from isingrbm.exact_sampling import WARM_START_STEPS, ising_log_target
-    from rbm.metropolis import RBMMetropolis
+def measure_mh(model, L, T, k, n_chains, n_proposals, seed, *, local_sweeps=0,
+               symmetry_moves=True) -> dict:
+    from isingrbm.exact_sampling import WARM_START_STEPS, exact_chain
     N = L * L
-    mh = RBMMetropolis(model, ising_log_target(L, T), n_chains, k=k, global_flip=True, rng=seed)
+    mh = exact_chain(model, L, T, n_chains, k=k, local_sweeps=local_sweeps,
+                     symmetry_moves=symmetry_moves, rng=seed)
     mh.warm_start(WARM_START_STEPS)
     mh.run(max(100, n_proposals // 5))
     accepted0, proposed0 = mh.n_accepted.copy(), mh.n_proposed
@@ -134,9 +145,13 @@ def measure_mh(model, L, T, k, n_chains, n_proposals, seed) -> dict:
                                                             * n_chains))
     tau_e, ok_e = _tau(E)
     tau_m, ok_m = _tau(np.abs(M))
+    tau_signed, _ = _tau(M)
     per_step = wall / n_proposals
-    return {"method": f"rbm-mh k={k}", "k": k, "unit": "proposal", "n_steps": n_proposals,
-            "n_chains": n_chains, "acceptance": acceptance,
+    name = f"rbm k={k} sw={local_sweeps}{' sym' if symmetry_moves else ''}"
+    return {"method": name, "k": k, "local_sweeps": local_sweeps,
+            "symmetry_moves": bool(symmetry_moves), "unit": "proposal",
+            "n_steps": n_proposals, "n_chains": n_chains, "acceptance": acceptance,
+            "tau_signed_m": tau_signed,
             "tau_e": tau_e, "tau_m": tau_m, "tau_reliable": ok_e and ok_m,
             "tau_e_seconds": tau_e * per_step, "tau_m_seconds": tau_m * per_step,
             "cpu_us_per_step_per_chain": cpu / n_proposals / n_chains * 1e6,
@@ -172,6 +187,14 @@ def train(L, T, args, folder) -> tuple[object, dict]:
     return rbm.load(model_path), info
 
 
+def _proposals(args, L, k) -> int:
+    """The MH series length: --proposals, scaled down by --proposal-budget at large k L^2."""
+    if not args.proposal_budget:
+        return args.proposals
+    cost = (2 * k + 1) * (L * L) ** 2          # products per proposal (2 L^2 hidden units)
+    return max(500, min(args.proposals, int(args.proposal_budget / cost)))
+
+
 def run(args) -> list[dict]:
     from ising import finite_lattice, resolve_algorithm
 
@@ -186,8 +209,12 @@ def run(args) -> list[dict]:
                 ref = mc[resolve_algorithm(T)]["observables"]
                 rows = list(mc.values())
                 for k in args.ks:
-                    rows.append(measure_mh(model, L, T, k, args.chains, args.proposals,
-                                           args.seed + k))
+                    for sweeps in args.local_sweeps:
+                        for sym in args.symmetry_moves:
+                            rows.append(measure_mh(
+                                model, L, T, k, args.chains, _proposals(args, L, k),
+                                args.seed + k, local_sweeps=sweeps,
+                                symmetry_moves=sym == "on"))
                 for row in rows:
                     obs = row["observables"]
                     row["z"] = {
@@ -209,33 +236,34 @@ def _print_block(L, T, info, exact, rows, file) -> None:
           f"{info['training_seconds']:.1f} s wall ({info['training_cpu_seconds']:.1f} s CPU); "
           f"exact e = {float(exact['energy']):.5f}, c = {float(exact['specific_heat']):.4f}",
           file=file)
-    print(f"{'method':<14}{'acc':>6}{'tau_E':>8}{'tau_|M|':>9}{'unit':>9}{'tau_s':>10}"
-          f"{'us/chain':>10}{'ESS/s':>9}{'e':>10}{'z_e':>6}{'|m|':>8}{'z_m':>6}{'c':>8}"
+    print(f"{'method':<20}{'acc':>6}{'tau_E':>8}{'tau_|M|':>9}{'tau_M':>8}{'unit':>9}"
+          f"{'us/chain':>10}{'ESS/cpu-s':>10}{'e':>10}{'z_e':>6}{'|m|':>8}{'z_m':>6}{'c':>8}"
           f"{'z_c':>6}{'chi':>8}{'z_chi':>6}", file=file)
     for r in rows:
         o, z = r["observables"], r["z"]
         acc = f"{r['acceptance']:.3f}" if "acceptance" in r else "-"
         flag = "" if r["tau_reliable"] else "*"
-        print(f"{r['method']:<14}{acc:>6}{r['tau_e']:>8.2f}{r['tau_m']:>8.2f}{flag:1}"
-              f"{r['unit']:>9}{max(r['tau_e_seconds'], r['tau_m_seconds']):>10.2e}"
-              f"{r['cpu_us_per_step_per_chain']:>10.1f}{r['ess_per_second']:>9.0f}"
+        print(f"{r['method']:<20}{acc:>6}{r['tau_e']:>8.2f}{r['tau_m']:>8.2f}{flag:1}"
+              f"{r['tau_signed_m']:>8.1f}{r['unit']:>9}"
+              f"{r['cpu_us_per_step_per_chain']:>10.1f}{r['ess_per_cpu_second']:>10.0f}"
               f"{o['e'][0]:>10.5f}{z['e']:>6.1f}{o['abs_m'][0]:>8.4f}{z['abs_m']:>6.1f}"
               f"{o['c'][0]:>8.3f}{z['c']:>6.1f}{o['chi'][0]:>8.3f}{z['chi']:>6.1f}", file=file)
 
 
 def markdown(records) -> str:
     """The records as one Markdown table (for the README)."""
-    head = ("| L | T | method | acceptance | tau_E | tau_\\|M\\| | unit | us CPU / step / chain "
-            "| ESS/s (wall) | z(e) | z(\\|m\\|) | z(c) | z(chi) |")
-    lines = [head, "|" + "---|" * 13]
+    head = ("| L | T | method | acceptance | tau_E | tau_\\|M\\| | tau_M | unit "
+            "| us CPU / step / chain | ESS / CPU s | z(e) | z(\\|m\\|) | z(c) | z(chi) |")
+    lines = [head, "|" + "---|" * 14]
     for r in records:
         acc = f"{r['acceptance']:.2f}" if "acceptance" in r else "-"
         star = "" if r["tau_reliable"] else "*"
         z = r["z"]
         lines.append(
             f"| {r['L']} | {r['T']:g} | {r['method']} | {acc} | {r['tau_e']:.1f}{star} | "
-            f"{r['tau_m']:.1f}{star} | {r['unit']} | {r['cpu_us_per_step_per_chain']:.1f} | "
-            f"{r['ess_per_second']:.0f} | {z['e']:.1f} | {z['abs_m']:.1f} | {z['c']:.1f} | "
+            f"{r['tau_m']:.1f}{star} | {r['tau_signed_m']:.0f} | {r['unit']} | "
+            f"{r['cpu_us_per_step_per_chain']:.1f} | "
+            f"{r['ess_per_cpu_second']:.0f} | {z['e']:.1f} | {z['abs_m']:.1f} | {z['c']:.1f} | "
             f"{z['chi']:.1f} |")
     return "\n".join(lines)
 
@@ -249,9 +277,16 @@ def targets(records) -> list[str]:
     for L in sorted({r["L"] for r in mh}):
         for T in sorted({r["T"] for r in mh if r["L"] == L}):
             rows = [r for r in mh if r["L"] == L and r["T"] == T]
-            best = max(rows, key=lambda r: r["ess_per_second"])
-            line = (f"L = {L}, T = {T:g}: best k = {best['k']} (acceptance {best['acceptance']:.2f}, "
-                    f"tau_|M| {best['tau_m']:.1f} proposals, {best['ess_per_second']:.0f} ESS/s)")
+            best = max(rows, key=lambda r: r["ess_per_cpu_second"])
+            line = (f"L = {L}, T = {T:g}: best {best['method']} (acceptance "
+                    f"{best['acceptance']:.2f}, tau_|M| {best['tau_m']:.1f} proposals, "
+                    f"{best['ess_per_cpu_second']:.0f} ESS per CPU s)")
+            for sym in (True, False):
+                part = [r for r in rows if r["symmetry_moves"] == sym]
+                if part and len(part) < len(rows):
+                    b = max(part, key=lambda r: r["ess_per_cpu_second"])
+                    line += (f"; best {'with' if sym else 'without'} symmetry moves: "
+                             f"{b['method']} {b['ess_per_cpu_second']:.0f}")
             if L == 16:
                 if abs(T - 2.269) < 0.01:
                     line += f"; target acceptance >= 0.2: {'met' if best['acceptance'] >= 0.2 else 'NOT met'}"
@@ -275,6 +310,14 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
     parser.add_argument("--ks", type=int, nargs="+", default=list(KS))
+    parser.add_argument("--local-sweeps", type=int, nargs="+", default=[0, 1],
+                        help="Metropolis sweeps after every proposal (default: 0 and 1)")
+    parser.add_argument("--symmetry-moves", nargs="+", choices=("on", "off"),
+                        default=["on", "off"],
+                        help="global flip + random translation between proposals")
+    parser.add_argument("--proposal-budget", type=float, default=None,
+                        help="cap the MH series at this many (2k+1) L^4 products "
+                             "(>= 500 proposals); default: no cap")
     parser.add_argument("--chains", type=int, default=64)
     parser.add_argument("--proposals", type=int, default=None, help="MH series length")
     parser.add_argument("--sweeps", type=int, default=None, help="Monte Carlo series length")
