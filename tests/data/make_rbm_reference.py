@@ -2,7 +2,7 @@
 
 Run from the repository root (``python tests/data/make_rbm_reference.py``)
 at the commit whose numbers are the reference (first made at b6ec560, before
-the training-state restructuring of issue 20). ``tests/rbm/test_bit_identical.py``
+the training-state restructuring of issue 20). ``tests/rbm/test_rbm_bit_identical.py``
 recomputes :func:`compute` with the current code and compares every array
 exactly. The file records the numpy, numba, scipy and scikit-learn versions
 it was made with: floating-point bit patterns are tied to them (BLAS, SIMD

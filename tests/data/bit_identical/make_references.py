@@ -1,5 +1,5 @@
-"""Make the bit-identity references of tests/ising/test_bit_identical.py and
-tests/gan/test_bit_identical.py.
+"""Make the bit-identity references of tests/ising/test_ising_bit_identical.py and
+tests/gan/test_gan_bit_identical.py.
 
 Run ONCE at the commit whose behaviour the tests pin (here b6ec560, before
 ising/store.py, ising/montecarlo.py and gan/model.py were split), from a
