@@ -65,7 +65,7 @@ CHECKPOINT_SUFFIX = ".checkpoint"
 
 def _legacy_checkpoints(out: Path) -> tuple[Path, ...]:
     """Names older versions gave the checkpoint of ``out`` (found on resume only)."""
-    return (out.with_name(out.name + ".ckpt"),               # gan fit before issue 20
+    return (out.with_name(out.name + ".ckpt"),               # gan fit before 0.3
             out.with_name(out.stem + ".checkpoint.pt"))      # the demo's GAN stage
 
 

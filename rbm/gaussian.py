@@ -23,7 +23,7 @@ What this energy implies (derived by completing the square in ``x_i``):
   ``pi_h ∝ exp(b.h + sum_i ((W h)_i^2 + 2 a_i (W h)_i) / (2 sigma_i^2))``, and
   ``log Z = (n_visible/2) log(2 pi) + sum_i log sigma_i + logsumexp_h [...]``.
 
-The VMC trial wavefunction (``vmc.wavefunction``) is ``Psi(x) = exp(-F(x))``
+The VMC trial wavefunction (``vmc.trap.wavefunction``) is ``Psi(x) = exp(-F(x))``
 or its square root; :meth:`GaussianBernoulliRBM.free_energy_grad_x` and
 :meth:`free_energy_laplacian_x` give the position derivatives it needs and
 :meth:`free_energy_param_grad` the per-sample parameter derivatives.

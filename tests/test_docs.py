@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 REQUIRED = ["sphinx", "myst_parser", "pydata_sphinx_theme", "sphinx_gallery",
             "sphinx-mathjax-offline"]
-PACKAGES = ["mccore", "mcstats", "ising", "rbm", "vmc", "gan"]
+PACKAGES = ["mccore", "mcstats", "ising", "rbm", "vmc", "vmc.trap", "vmc.spins", "gan"]
 
 _missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
 #: Chromium flags: headless, and nothing fetched in the background.

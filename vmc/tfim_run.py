@@ -1,6 +1,6 @@
 """Deprecated: moved to :mod:`vmc.spins.runner` (this path works for one release).
 
-Issue 20 split :mod:`vmc` by physics into :mod:`vmc.trap` and :mod:`vmc.spins`.
+The package was split by physics into :mod:`vmc.trap` and :mod:`vmc.spins`.
 """
 
 import warnings as _warnings
