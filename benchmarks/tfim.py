@@ -5,11 +5,15 @@ density, samples per iteration, Metropolis chains, SR settings (learning
 rate, diagonal shift (constant, or Carleo & Troyer's schedule relative to
 diag(S), NetKet's ``diag_scale``); NetKet's gradient is 2 Re F like ours, so
 equal learning rates are equal steps) and iterations, on one thread each
-(numba threads 1; XLA single-threaded). Per case: the final energy from 4x
-the samples with its statistical error, the relative error vs the exact
-value (free fermions, Lanczos), iterations until the 10-iteration running
-mean of the energy is within 1e-3 and 1e-4 of exact, and wall and CPU
-milliseconds per iteration (after a warm-up that compiles both).
+(numba and BLAS threads 1 through ``benchmarks/_harness.py``; XLA on the CPU
+with one thread, set by the harness before jax loads). Per case: the final
+energy from 4x the samples with its statistical error, the relative error vs
+the exact value (free fermions, Lanczos), iterations until the 10-iteration
+running mean of the energy is within 1e-3 and 1e-4 of exact, and the time
+of one SR iteration in milliseconds, wall and CPU: each iteration of the
+run is one timed repeat and the figures are the medians over them, after a
+2-iteration warm-up run that compiles both (numba, jit); NetKet's step is
+waited for (``block_until_ready``) before its clock is read.
 
 Usage::
 
@@ -20,31 +24,27 @@ Usage::
 ``--fields`` runs the cases of the "Measured" table of the quantum Ising
 guide (the symmetric RBM from h = 0.5 to 100 on the chain and 4 x 4, the
 settings of issue 21's reports; then the command line's defaults) and prints
-that table, so the guide's figures come from one command.
+that table, so the guide's figures come from one command; it measures our
+side only and does not need NetKet.
 
 NetKet is not a dependency of the workbench: install it (``pip install
-netket``, CPU jax) in the benchmark's environment; without it only our side
-is measured and the table says so.
+netket``, CPU jax, or ``pip install -e '.[bench]'``). Without it the
+comparison stops with one line naming the install command and exit status 2.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
 
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
 import numpy as np
 
-import vmc
-from vmc.spins import Lattice, exact_energy
+if __package__:
+    from . import _harness as harness
+else:
+    import _harness as harness
 
+UNIT = "ms per iteration"
 H_CRITICAL_2D = 3.04438
 
 CASES = [
@@ -69,40 +69,45 @@ def _first_within(energies, exact, tol, window=10):
     return None
 
 
+def _timing(marks) -> harness.Timing:
+    """Medians of the per-iteration (wall, CPU) seconds between consecutive marks."""
+    t = np.asarray(marks, dtype=float)
+    step = np.diff(t, axis=0)
+    return harness.Timing(float(np.median(step[:, 0])), float(np.median(step[:, 1])),
+                          len(step))
+
+
+def _clocks():
+    return time.perf_counter(), time.process_time()
+
+
 def run_ours(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_chains, lr,
              shift, seed, schedule):
-    vmc.run_tfim(lattice, size, field, symmetric=symmetric, alpha=alpha, n_iterations=2,
-                 n_samples=n_samples, n_chains=n_chains, learning_rate=lr, diag_shift=shift,
-                 shift_schedule=schedule, rng=seed, n_threads=1)  # warm-up (numba cache)
-    wall, cpu = time.perf_counter(), time.process_time()
-    marks = {}
+    import vmc
+
+    kw = dict(symmetric=symmetric, alpha=alpha, n_samples=n_samples, n_chains=n_chains,
+              learning_rate=lr, diag_shift=shift, shift_schedule=schedule, rng=seed,
+              n_threads=1)
+    vmc.run_tfim(lattice, size, field, n_iterations=2, **kw)  # warm-up (numba cache)
+    marks = []
 
     def cb(step):
-        if step.step == step.n_steps:
-            marks["wall"] = time.perf_counter() - wall
-            marks["cpu"] = time.process_time() - cpu
+        marks.append(_clocks())
 
-    result = vmc.run_tfim(lattice, size, field, symmetric=symmetric, alpha=alpha,
-                          n_iterations=n_iter, n_samples=n_samples, n_chains=n_chains,
-                          learning_rate=lr, diag_shift=shift, shift_schedule=schedule,
-                          rng=seed, n_threads=1, callback=cb)
+    marks.append(_clocks())
+    result = vmc.run_tfim(lattice, size, field, n_iterations=n_iter, callback=cb, **kw)
     return {"energies": [float(e) for e in result.history["energy"]],
             "energy": result.energy.mean, "error": result.energy.error,
-            "wall_ms": 1e3 * marks["wall"] / n_iter, "cpu_ms": 1e3 * marks["cpu"] / n_iter,
-            "n_params": int(result.parameters["n_params"])}
+            "timing": _timing(marks), "n_params": int(result.parameters["n_params"])}
 
 
 def run_netket(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_chains, lr,
                shift, seed, schedule):
-    import netket as nk
+    nk = harness.peer("netket")
+    import jax
+    import jax.numpy as jnp
 
-    if lattice == "chain":
-        graph = nk.graph.Chain(length=size, pbc=True)
-    else:
-        graph = nk.graph.Square(size, pbc=True)
-    hilbert = nk.hilbert.Spin(s=0.5, N=graph.n_nodes)
-    # NetKet: H = -h sum sx + J sum sz sz; ours -sum sz sz - h sum sx => J = -1
-    ham = nk.operator.Ising(hilbert=hilbert, graph=graph, h=field, J=-1.0)
+    graph, hilbert, ham = harness.netket_tfim(lattice, size, field)
     if symmetric:
         model = nk.models.RBMSymm(symmetries=graph.translation_group(), alpha=alpha,
                                   param_dtype=float)
@@ -113,8 +118,6 @@ def run_netket(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_c
                            seed=seed, sampler_seed=seed + 1)
     opt = nk.optimizer.Sgd(learning_rate=lr)
     if schedule == "carleo":
-        import jax.numpy as jnp
-
         # the same (S_kk (1 + lambda(p)) + shift) regularization as ours
         sr = nk.optimizer.SR(diag_shift=shift,
                              diag_scale=lambda p: jnp.maximum(100.0 * 0.9 ** p, 1e-4))
@@ -124,93 +127,106 @@ def run_netket(lattice, size, field, symmetric, alpha, *, n_iter, n_samples, n_c
     warm = nk.logging.RuntimeLog()
     driver.run(n_iter=2, out=warm, show_progress=False)  # warm-up (jit)
     log = nk.logging.RuntimeLog()
-    wall, cpu = time.perf_counter(), time.process_time()
-    driver.run(n_iter=n_iter, out=log, show_progress=False)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    marks = []
+
+    def cb(step, log_data, drv):
+        jax.block_until_ready(drv.state.parameters)   # jax dispatches asynchronously
+        marks.append(_clocks())
+        return True
+
+    marks.append(_clocks())
+    driver.run(n_iter=n_iter, out=log, show_progress=False, callback=cb)
     energies = list(np.asarray(warm.data["Energy"]["Mean"]).real) + \
         list(np.asarray(log.data["Energy"]["Mean"]).real)
     state.n_samples = 4 * n_samples
     final = state.expect(ham)
     return {"energies": [float(e) for e in energies], "energy": float(np.real(final.mean)),
-            "error": float(final.error_of_mean), "wall_ms": 1e3 * wall / n_iter,
-            "cpu_ms": 1e3 * cpu / n_iter, "n_params": int(state.n_parameters)}
+            "error": float(final.error_of_mean), "timing": _timing(marks),
+            "n_params": int(state.n_parameters)}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="three cases (chain 20, chain 80 h=1, 4x4), 150 iterations")
-    parser.add_argument("--iterations", type=int, default=None)
+    parser = harness.parser(__doc__)
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="SR iterations per case (default 300; 150 with --quick)")
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=0.05)
     parser.add_argument("--diag-shift", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--shift-schedule", default=None,
-                        help="constant or carleo (default: carleo for the symmetric RBM, whose "
-                             "S grows as N^2 so that a constant 0.01 barely regularizes it)")
-    parser.add_argument("--cases", default=None, help="comma-separated case numbers (0-5)")
-    parser.add_argument("--no-netket", action="store_true")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--shift-schedule", default=None, choices=("constant", "carleo"),
+                        help="default: carleo for the symmetric RBM, whose S grows as N^2 so "
+                             "that a constant 0.01 barely regularizes it; constant otherwise")
+    parser.add_argument("--cases", default=None,
+                        help=f"comma-separated case numbers (0-{len(CASES) - 1})")
     parser.add_argument("--figure", default=None, help="PNG of relative error vs iteration")
     parser.add_argument("--fields", action="store_true",
                         help="the symmetric RBM across fields (the guide's table), ours only")
     args = parser.parse_args(argv)
+    if args.iterations is not None and args.iterations < 10:
+        parser.error(f"--iterations must be >= 10, got {args.iterations}")
+    for name in ("samples", "chains"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
+    try:
+        chosen = (QUICK if args.quick else range(len(CASES))) if args.cases is None else \
+            [int(c) for c in args.cases.split(",")]
+    except ValueError:
+        parser.error(f"--cases must be comma-separated integers, got {args.cases!r}")
+    if any(not 0 <= k < len(CASES) for k in chosen):
+        parser.error(f"--cases must be between 0 and {len(CASES) - 1}, got {args.cases!r}")
     if args.fields:
-        return fields_table()
+        with harness.threads(1):
+            return fields_table(args)
+    harness.peer("netket")      # missing: one line and status 2 (harness.main), before any run
     n_iter = args.iterations or (150 if args.quick else 300)
-    chosen = (QUICK if args.quick else range(len(CASES))) if args.cases is None else \
-        [int(c) for c in args.cases.split(",")]
-    have_netket = False
-    if not args.no_netket:
-        try:
-            import netket  # noqa: F401
-            have_netket = True
-        except ImportError:
-            print("netket is not installed: only our side is measured", file=sys.stderr)
-    records = []
-    for k in chosen:
-        label, lattice, size, field, symmetric, alpha = CASES[k]
-        exact, method = exact_energy(Lattice(lattice, size), field)
-        schedule = args.shift_schedule or ("carleo" if symmetric else "constant")
-        kw = dict(n_iter=n_iter, n_samples=args.samples, n_chains=args.chains,
-                  lr=args.learning_rate, shift=args.diag_shift, seed=args.seed,
-                  schedule=schedule)
-        row = {"case": label, "exact": exact, "exact_method": method if exact else None,
-               "iterations": n_iter, "samples": args.samples, "chains": args.chains,
-               "learning_rate": args.learning_rate, "diag_shift": args.diag_shift,
-               "shift_schedule": schedule}
-        sides = [("ours", run_ours)] + ([("netket", run_netket)] if have_netket else [])
-        for name, fn in sides:
-            r = fn(lattice, size, field, symmetric, alpha, **kw)
-            n = size if lattice == "chain" else size * size
-            r["energy_per_site"] = r["energy"] / n
-            if exact is not None:
-                r["relative_error"] = abs(r["energy"] - exact) / abs(exact)
-                r["relative_error_sigma"] = r["error"] / abs(exact)
-                r["iterations_to_1e-3"] = _first_within(r["energies"], exact, 1e-3)
-                r["iterations_to_1e-4"] = _first_within(r["energies"], exact, 1e-4)
-            row[name] = r
-            print(f"{label:44s} {name:6s} E/N {r['energy_per_site']:.6f} "
-                  + (f"rel {r['relative_error']:.1e} +- {r['relative_error_sigma']:.0e} "
-                     f"it1e-3 {r['iterations_to_1e-3']} it1e-4 {r['iterations_to_1e-4']} "
-                     if exact is not None else "")
-                  + f"wall {r['wall_ms']:.1f} ms/it cpu {r['cpu_ms']:.1f} ms/it",
-                  file=sys.stderr, flush=True)
-        if have_netket:
-            row["speedup_wall"] = row["netket"]["wall_ms"] / row["ours"]["wall_ms"]
-            row["speedup_cpu"] = row["netket"]["cpu_ms"] / row["ours"]["cpu_ms"]
-        records.append(row)
+    with harness.threads(1):
+        records = [_case(k, n_iter, args) for k in chosen]
     if args.figure:
         _figure(records, args.figure)
+    for row in records:
+        for side in ("ours", "netket"):
+            row[side].pop("energies", None)
     if args.json:
-        for row in records:
-            for side in ("ours", "netket"):
-                if side in row:
-                    row[side].pop("energies", None)
-        json.dump(records, sys.stdout, indent=2)
-        print()
+        harness.emit(harness.document("tfim", args, records))
     return 0
+
+
+def _case(k, n_iter, args) -> dict:
+    """One case of :data:`CASES`, ours then NetKet: the record with both sides."""
+    from vmc.spins import Lattice, exact_energy
+
+    label, lattice, size, field, symmetric, alpha = CASES[k]
+    exact, method = exact_energy(Lattice(lattice, size), field)
+    schedule = args.shift_schedule or ("carleo" if symmetric else "constant")
+    kw = dict(n_iter=n_iter, n_samples=args.samples, n_chains=args.chains,
+              lr=args.learning_rate, shift=args.diag_shift, seed=args.seed, schedule=schedule)
+    row = {"case": label, "exact": exact, "exact_method": method if exact else None,
+           "iterations": n_iter, "samples": args.samples, "chains": args.chains,
+           "learning_rate": args.learning_rate, "diag_shift": args.diag_shift,
+           "shift_schedule": schedule}
+    timings = {}
+    for name, fn in (("ours", run_ours), ("netket", run_netket)):
+        r = fn(lattice, size, field, symmetric, alpha, **kw)
+        timings[name] = r.pop("timing")
+        r["time"] = timings[name].as_dict(UNIT, 1e3)
+        n = size if lattice == "chain" else size * size
+        r["energy_per_site"] = r["energy"] / n
+        if exact is not None:
+            r["relative_error"] = abs(r["energy"] - exact) / abs(exact)
+            r["relative_error_sigma"] = r["error"] / abs(exact)
+            r["iterations_to_1e-3"] = _first_within(r["energies"], exact, 1e-3)
+            r["iterations_to_1e-4"] = _first_within(r["energies"], exact, 1e-4)
+        row[name] = r
+        harness.say(f"{label:44s} {name:6s} E/N {r['energy_per_site']:.6f} "
+                    + (f"rel {r['relative_error']:.1e} +- {r['relative_error_sigma']:.0e} "
+                       f"it1e-3 {r['iterations_to_1e-3']} it1e-4 {r['iterations_to_1e-4']} "
+                       if exact is not None else "")
+                    + f"wall {r['time']['wall']:.1f} cpu {r['time']['cpu']:.1f} {UNIT}")
+    row["speedup"] = harness.speedup(timings["ours"], timings["netket"])
+    harness.say(f"{'':44s} ours/NetKet speedup: {row['speedup']['cpu']:.2f}x CPU, "
+                f"{row['speedup']['wall']:.2f}x wall")
+    return row
 
 
 #: (lattice, size, field, alpha, seed, iterations, samples, final samples) of --fields
@@ -225,11 +241,15 @@ FIELD_CASES = [
     ("square", 4, H_CRITICAL_2D, 4, 1, 1000, 1000, 100_000)]
 
 
-def fields_table() -> int:
-    """Run :data:`FIELD_CASES` (symmetric RBM, one thread) and print a markdown table."""
-    print("| lattice, h | alpha | seed | iterations x samples, final | relative error "
-          "| status | wall s |")
-    print("|---|---|---|---|---|---|---|")
+def fields_table(args) -> int:
+    """Run :data:`FIELD_CASES` (symmetric RBM, one thread); a markdown table, or JSON."""
+    import vmc
+
+    records = []
+    if not args.json:
+        print("| lattice, h | alpha | seed | iterations x samples, final | relative error "
+              "| status | wall s |")
+        print("|---|---|---|---|---|---|---|")
     for lattice, size, field, alpha, seed, n_iter, n_samples, n_final in FIELD_CASES:
         t0 = time.perf_counter()
         r = vmc.run_tfim(lattice, size, field, symmetric=True, alpha=alpha, rng=seed,
@@ -238,9 +258,20 @@ def fields_table() -> int:
         wall = time.perf_counter() - t0
         shape = f"chain {size}" if lattice == "chain" else f"square {size} x {size}"
         rel = abs(r.energy.mean - r.exact) / abs(r.exact)
-        print(f"| {shape}, h = {field:g} | {alpha} | {seed} | {n_iter} x {n_samples}, {n_final} "
-              f"| {rel:.1e} ± {r.energy.error / abs(r.exact):.1e} | {r.status} | {wall:.0f} |",
-              flush=True)
+        sigma = r.energy.error / abs(r.exact)
+        records.append({"lattice": lattice, "size": size, "field": field, "alpha": alpha,
+                        "seed": seed, "iterations": n_iter, "samples": n_samples,
+                        "final_samples": n_final, "exact": r.exact, "energy": r.energy.mean,
+                        "error": r.energy.error, "relative_error": rel,
+                        "relative_error_sigma": sigma, "status": r.status, "wall_s": wall})
+        line = (f"| {shape}, h = {field:g} | {alpha} | {seed} | {n_iter} x {n_samples}, "
+                f"{n_final} | {rel:.1e} ± {sigma:.1e} | {r.status} | {wall:.0f} |")
+        if args.json:
+            harness.say(line)
+        else:
+            print(line, flush=True)
+    if args.json:
+        harness.emit(harness.document("tfim_fields", args, records))
     return 0
 
 
@@ -267,4 +298,4 @@ def _figure(records, path):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(main))

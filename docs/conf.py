@@ -259,7 +259,10 @@ def write_tfim_table() -> None:
     if not source.exists():
         lines.append("No measured results are stored (`benchmarks/tfim_results.json`).")
     else:
-        records = json.loads(source.read_text())
+        doc = json.loads(source.read_text())
+        # the harness's document {"benchmark", "machine", "conditions", "records"};
+        # a plain list of records is the format before the shared harness
+        records = doc["records"] if isinstance(doc, dict) else doc
         r0 = records[0]
         lines += [
             f"Measured with {r0.get('iterations')} iterations, {r0.get('samples')} samples per "
@@ -300,13 +303,17 @@ def write_tfim_table() -> None:
                     return "not reached" if side[key] is None else str(side[key])
                 return f"{one('iterations_to_1e-3')} / {one('iterations_to_1e-4')}"
 
+            def cpu_ms(side):
+                # harness format: side["time"] = {"unit": "ms per iteration", "cpu", ...}
+                return side["time"].get("cpu") if "time" in side else side.get("cpu_ms")
+
             exact = r.get("exact")
             exact_text = "-" if exact is None else f"{exact:.6f} ({r.get('exact_method', '')})"
             accuracy.append(f"| {r['case']} | {exact_text} | {rel(ours)} "
                             f"| {rel(nk) if nk else '-'} |")
             speed.append(f"| {r['case']} | {iters(ours)} | {iters(nk) if nk else '-'} "
-                         f"| {_fmt(ours.get('cpu_ms'), '.1f')} "
-                         f"| {_fmt(nk.get('cpu_ms'), '.1f') if nk else '-'} |")
+                         f"| {_fmt(cpu_ms(ours), '.1f')} "
+                         f"| {_fmt(cpu_ms(nk), '.1f') if nk else '-'} |")
         lines += accuracy + speed
         if figure.exists():
             lines += ["", "```{image} ../../benchmarks/tfim_relative_error.png",
