@@ -10,9 +10,9 @@ For every L and T (k_B = J = 1, periodic L x L lattice):
    the training time is reported.
 2. For every k (block-Gibbs steps per proposal), every number of local
    Metropolis sweeps after a proposal (``--local-sweeps``, default 0 and 1)
-   and with and without the symmetry moves (``--symmetry-moves``: global
-   flip with probability 1/2 and a random lattice translation,
-   :mod:`isingrbm.exact_moves`), ``--chains`` chains built exactly as
+   and each setting of the symmetry moves (``--symmetry-moves``: "all" =
+   global flip with probability 1/2 and a random lattice translation,
+   "flip", "none"; :mod:`isingrbm.exact_moves`), ``--chains`` chains built exactly as
    ``sample --exact`` builds them (:func:`isingrbm.exact_moves.exact_chain`)
    target the Ising Boltzmann distribution: after ``n_eq`` proposals, a
    series of ``--proposals`` proposals (capped by ``--proposal-budget`` for
@@ -45,7 +45,7 @@ Usage::
     python benchmarks/rbm_mcmc.py --quick          # L = 8, short series (minutes)
     python benchmarks/rbm_mcmc.py                  # L = 8, 16, 32 (hours on 2 cores)
     python benchmarks/rbm_mcmc.py --quick --json   # JSON records on stdout
-    python benchmarks/rbm_mcmc.py --sizes 16 --ks 1 5 --symmetry-moves on off \
+    python benchmarks/rbm_mcmc.py --sizes 16 --ks 1 5 --symmetry-moves all none \
         --local-sweeps 0 1 --proposal-budget 1.2e9 --json   # one size, capped series
 
 ``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
@@ -71,6 +71,8 @@ else:
 TEMPERATURES = (1.5, 2.269, 3.5)
 SIZES = (8, 16, 32)
 KS = (1, 5, 20)
+#: method-name suffix of each symmetry_moves setting
+_SUFFIX = {"all": " sym", "flip": " flip", "none": ""}
 CALIBRATION_US = 60.0      # NumPy calibration, L = 8, k = 20, per proposal per chain (CPU)
 
 
@@ -122,7 +124,7 @@ def measure_mc(algorithm, L, T, n_chains, n_sweeps, seed) -> dict:
 
 
 def measure_mh(model, L, T, k, n_chains, n_proposals, seed, *, local_sweeps=0,
-               symmetry_moves=True) -> dict:
+               symmetry_moves="all") -> dict:
     from isingrbm.exact_sampling import WARM_START_STEPS, exact_chain
     N = L * L
     mh = exact_chain(model, L, T, n_chains, k=k, local_sweeps=local_sweeps,
@@ -147,9 +149,9 @@ def measure_mh(model, L, T, k, n_chains, n_proposals, seed, *, local_sweeps=0,
     tau_m, ok_m = _tau(np.abs(M))
     tau_signed, _ = _tau(M)
     per_step = wall / n_proposals
-    name = f"rbm k={k} sw={local_sweeps}{' sym' if symmetry_moves else ''}"
+    name = f"rbm k={k} sw={local_sweeps}{_SUFFIX[symmetry_moves]}"
     return {"method": name, "k": k, "local_sweeps": local_sweeps,
-            "symmetry_moves": bool(symmetry_moves), "unit": "proposal",
+            "symmetry_moves": symmetry_moves, "unit": "proposal",
             "n_steps": n_proposals, "n_chains": n_chains, "acceptance": acceptance,
             "tau_signed_m": tau_signed,
             "tau_e": tau_e, "tau_m": tau_m, "tau_reliable": ok_e and ok_m,
@@ -214,7 +216,7 @@ def run(args) -> list[dict]:
                             rows.append(measure_mh(
                                 model, L, T, k, args.chains, _proposals(args, L, k),
                                 args.seed + k, local_sweeps=sweeps,
-                                symmetry_moves=sym == "on"))
+                                symmetry_moves=sym))
                 for row in rows:
                     obs = row["observables"]
                     row["z"] = {
@@ -281,11 +283,11 @@ def targets(records) -> list[str]:
             line = (f"L = {L}, T = {T:g}: best {best['method']} (acceptance "
                     f"{best['acceptance']:.2f}, tau_|M| {best['tau_m']:.1f} proposals, "
                     f"{best['ess_per_cpu_second']:.0f} ESS per CPU s)")
-            for sym in (True, False):
+            for sym in _SUFFIX:
                 part = [r for r in rows if r["symmetry_moves"] == sym]
                 if part and len(part) < len(rows):
                     b = max(part, key=lambda r: r["ess_per_cpu_second"])
-                    line += (f"; best {'with' if sym else 'without'} symmetry moves: "
+                    line += (f"; best with symmetry moves '{sym}': "
                              f"{b['method']} {b['ess_per_cpu_second']:.0f}")
             if L == 16:
                 if abs(T - 2.269) < 0.01:
@@ -312,9 +314,10 @@ def main(argv=None) -> int:
     parser.add_argument("--ks", type=int, nargs="+", default=list(KS))
     parser.add_argument("--local-sweeps", type=int, nargs="+", default=[0, 1],
                         help="Metropolis sweeps after every proposal (default: 0 and 1)")
-    parser.add_argument("--symmetry-moves", nargs="+", choices=("on", "off"),
-                        default=["on", "off"],
-                        help="global flip + random translation between proposals")
+    parser.add_argument("--symmetry-moves", nargs="+", choices=tuple(_SUFFIX),
+                        default=list(_SUFFIX),
+                        help="moves between proposals (isingrbm.exact_moves): 'all' global "
+                             "flip + random translation, 'flip', 'none' (default: all three)")
     parser.add_argument("--proposal-budget", type=float, default=None,
                         help="cap the MH series at this many (2k+1) L^4 products "
                              "(>= 500 proposals); default: no cap")

@@ -5,12 +5,14 @@ exact sampling may apply, in this order, kernels of its own that leave the
 Ising Boltzmann distribution ``pi(s) ~ exp(-E(s) / T)`` of the periodic
 L x L lattice invariant (k_B = J = 1):
 
-- **symmetry moves** (``symmetry_moves=True``): the global spin flip
-  ``s -> -s`` (``v -> 1 - v``) with probability 1/2 (``global_flip`` of
-  :class:`~rbm.metropolis.RBMMetropolis`, always accepted here), then a
-  uniformly random lattice translation: rows shifted by ``a`` and columns
-  by ``b``, ``(a, b)`` uniform on ``{0, ..., L-1}^2`` (the identity
-  included), drawn afresh every proposal (:func:`lattice_translation`);
+- **symmetry moves** (``symmetry_moves``, one of :data:`SYMMETRY_MOVES`):
+  with ``"flip"`` or ``"all"`` the global spin flip ``s -> -s``
+  (``v -> 1 - v``) with probability 1/2 (``global_flip`` of
+  :class:`~rbm.metropolis.RBMMetropolis`, always accepted here); with
+  ``"all"`` then also a uniformly random lattice translation: rows shifted
+  by ``a`` and columns by ``b``, ``(a, b)`` uniform on ``{0, ..., L-1}^2``
+  (the identity included), drawn afresh every proposal
+  (:func:`lattice_translation`); ``"none"``: neither;
 - **local sweeps**: ``local_sweeps`` single-spin Metropolis sweeps
   (:class:`ising.chains.MetropolisChains`, :func:`ising_local_move`).
 
@@ -38,9 +40,13 @@ What they buy. E and ``|M|`` are themselves invariant under both
 symmetries, so the moves shorten their autocorrelation only through the RBM:
 a chain whose state the model under-proposes (a large ``pi / p_RBM``, many
 rejections in a row) is moved to an image the model may find more probable.
-The flip also makes the sign of the magnetization mix at low T, where the
-RBM's Gibbs chain never changes it (``benchmarks/rbm_mcmc.py`` measures
-both). The translation costs one product ``V W`` per proposal (the free
+The flip also makes the sign of the magnetization mix near and below T_c,
+where the RBM's Gibbs chain rarely changes it. Measured
+(``benchmarks/rbm_mcmc.py``, docs/benchmarks/exact_rbm_mc.md): the flip
+costs about 5 % per proposal and brings tau_int of the signed M from
+48-650 proposals to 1 at T_c; the translation left tau_int of E and |M|
+unchanged at L = 8 but doubled it at L = 16, T_c (a briefly trained RBM),
+so the default is ``"flip"``. The translation costs one product ``V W`` per proposal (the free
 energy of the new state) unless local sweeps follow, which need it anyway.
 
 Randomness is keyed by chain (:mod:`mccore.rng`): chain ``c``'s translations
@@ -54,7 +60,11 @@ import json
 
 import numpy as np
 
-__all__ = ["exact_chain", "ising_local_move", "ising_log_target", "lattice_translation"]
+__all__ = ["SYMMETRY_MOVES", "exact_chain", "ising_local_move", "ising_log_target",
+           "lattice_translation", "symmetry_mode"]
+
+#: The settings of ``symmetry_moves``: flip and translation, the flip only, neither.
+SYMMETRY_MOVES = ("all", "flip", "none")
 
 #: Translations drawn per chain at a time (their buffer is part of the state).
 _TRANSLATION_BLOCK = 256
@@ -202,15 +212,33 @@ class _Moves:
                             if key.startswith(name + "_")})
 
 
+def symmetry_mode(value) -> str:
+    """``symmetry_moves`` as one of :data:`SYMMETRY_MOVES` (True: ``"all"``, False: ``"none"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        Anything else.
+    """
+    from mccore.errors import InvalidParameterError
+    if value is True or value is False:
+        return "all" if value else "none"
+    if isinstance(value, str) and value in SYMMETRY_MOVES:
+        return value
+    raise InvalidParameterError(
+        f"symmetry_moves must be one of {', '.join(SYMMETRY_MOVES)} (or True/False), "
+        f"got {value!r}")
+
+
 def exact_chain(model, L: int, T: float, n_chains: int, *, k: int, local_sweeps: int,
-                symmetry_moves: bool, rng, log_target=None):
+                symmetry_moves, rng, log_target=None):
     """The :class:`rbm.metropolis.RBMMetropolis` chains of exact sampling, not yet started.
 
     The RBM proposal (k block-Gibbs steps) targets the Ising Boltzmann
-    distribution at ``T`` (:func:`ising_log_target`); with ``symmetry_moves``
-    the global flip (probability 1/2) and a random translation
-    (:func:`lattice_translation`, stream ``child(rng, 2)``) follow every
-    proposal, then ``local_sweeps`` Metropolis sweeps (:func:`ising_local_move`,
+    distribution at ``T`` (:func:`ising_log_target`); ``symmetry_moves``
+    (:func:`symmetry_mode`): ``"flip"`` the global flip (probability 1/2),
+    ``"all"`` that and a random translation (:func:`lattice_translation`,
+    stream ``child(rng, 2)``) after every proposal, then ``local_sweeps`` Metropolis sweeps (:func:`ising_local_move`,
     stream ``child(rng, 1)``). ``rng`` must be a SeedSequence (or an int);
     the proposal's own streams are those of ``RBMMetropolis(..., rng=rng)``.
     The moves' state is ``chain.local_move.get_state()`` (None without moves).
@@ -221,8 +249,9 @@ def exact_chain(model, L: int, T: float, n_chains: int, *, k: int, local_sweeps:
     from rbm.metropolis import RBMMetropolis
 
     seq = seed_sequence(rng)
+    mode = symmetry_mode(symmetry_moves)
     parts = {}
-    if symmetry_moves:
+    if mode == "all":
         parts["translation"] = lattice_translation(L, n_chains, rng=child(seq, 2))
     if local_sweeps:
         parts["sweeps"] = ising_local_move(L, T, n_chains, n_sweeps=local_sweeps,
@@ -230,5 +259,5 @@ def exact_chain(model, L: int, T: float, n_chains: int, *, k: int, local_sweeps:
     if log_target is None:
         log_target = ising_log_target(L, T)
     return RBMMetropolis(model, log_target, n_chains, k=k,
-                         global_flip=bool(symmetry_moves),
+                         global_flip=mode != "none",
                          local_move=_Moves(parts) if parts else None, rng=seq)

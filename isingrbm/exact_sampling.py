@@ -57,7 +57,8 @@ from mccore.parallel import with_single_threaded_blas
 from mccore.progress import Progress
 from mccore.training import CHECKPOINT_SECONDS, CheckpointTimer, check_resume_settings
 
-from .exact_moves import exact_chain, ising_local_move, ising_log_target, lattice_translation
+from .exact_moves import (SYMMETRY_MOVES, exact_chain, ising_local_move, ising_log_target,
+                          lattice_translation, symmetry_mode)
 from .exact_state import (MAX_EQUILIBRATION_PROPOSALS, checkpoint_seed, memory_estimate,
                           parameters_hash, read_checkpoint, write_checkpoint)
 
@@ -68,6 +69,7 @@ __all__ = [
     "MAX_EQUILIBRATION_PROPOSALS",
     "MAX_LOCAL_SWEEPS",
     "MAX_PROPOSAL_STEPS",
+    "SYMMETRY_MOVES",
     "WARM_START_STEPS",
     "ExactSamples",
     "bond_rbm",
@@ -88,9 +90,9 @@ __all__ = [
 #: samples per second at L = 8, T = 2.269 and 3.5; k = 1 did at L = 8, T = 1.5
 #: and at L = 16 (by 1.3-3x); k = 20 never did.
 DEFAULT_PROPOSAL_STEPS = 5
-#: Symmetry moves (global flip, random translation) between proposals by default:
-#: see exact_samples and docs/benchmarks/exact_rbm_mc.md for the measurement.
-DEFAULT_SYMMETRY_MOVES = True
+#: Symmetry moves between proposals by default: the global flip, not the random
+#: translation (see isingrbm.exact_moves and docs/benchmarks/exact_rbm_mc.md).
+DEFAULT_SYMMETRY_MOVES = "flip"
 #: Single-spin Metropolis sweeps after every proposal by default (see exact_samples).
 DEFAULT_LOCAL_SWEEPS = 1
 #: Upper bounds of k and of the local sweeps: beyond them the RBM proposal no longer
@@ -133,8 +135,9 @@ class ExactSamples:
     seed : int
     seconds : float
     local_sweeps : int
-    symmetry_moves : bool
-        Whether the flip and random translations ran between proposals.
+    symmetry_moves : str
+        ``"all"`` (flip and random translations ran between proposals),
+        ``"flip"`` or ``"none"``.
     """
 
     spins: np.ndarray
@@ -153,7 +156,7 @@ class ExactSamples:
     seed: int
     seconds: float
     local_sweeps: int = 0
-    symmetry_moves: bool = True
+    symmetry_moves: str = "flip"
     extra: dict = field(default_factory=dict)
 
     def provenance(self) -> dict:
@@ -174,7 +177,7 @@ class ExactSamples:
             "equilibration_drift_sigmas": float(self.equilibration_drift_sigmas),
             "n_proposals": int(self.n_proposals),
             "local_sweeps": int(self.local_sweeps),
-            "symmetry_moves": bool(self.symmetry_moves),
+            "symmetry_moves": str(self.symmetry_moves),
         }
 
 
@@ -234,7 +237,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
                   n_chains: int | None = None, rng=None, progress=None,
                   max_equilibration: int = MAX_EQUILIBRATION_PROPOSALS,
                   local_sweeps: int = DEFAULT_LOCAL_SWEEPS,
-                  symmetry_moves: bool = DEFAULT_SYMMETRY_MOVES, checkpoint=None,
+                  symmetry_moves: str | bool = DEFAULT_SYMMETRY_MOVES, checkpoint=None,
                   resume: bool = False,
                   checkpoint_seconds: float | None = CHECKPOINT_SECONDS) -> ExactSamples:
     """Exact Boltzmann samples of the L x L Ising model, with an RBM as proposal.
@@ -276,13 +279,16 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         run of this length usually has too few of them and its tau_int
         misses it. With one sweep: 0.192-0.199, and tau_int fell from 4-15
         to 1.2 proposals.
-    symmetry_moves : bool
-        After every proposal, the global flip with probability 1/2 and a
-        uniformly random translation of the torus (False: neither), each a
-        kernel that leaves the Boltzmann distribution invariant
+    symmetry_moves : {"flip", "all", "none"} or bool
+        After every proposal, ``"flip"``: the global flip with probability
+        1/2; ``"all"`` (or True): that and a uniformly random translation of
+        the torus; ``"none"`` (or False): neither. Each is a kernel that
+        leaves the Boltzmann distribution invariant
         (:mod:`isingrbm.exact_moves`). Without the flip the sign of the
-        magnetization mixes only through the RBM, which at low T never
-        changes it.
+        magnetization mixes only through the RBM, which near and below T_c
+        rarely changes it (tau_int of M 48-650 proposals at T_c against 1
+        with it); the translation doubled tau_int of E and |M| at L = 16,
+        T_c in docs/benchmarks/exact_rbm_mc.md, hence not by default.
     checkpoint : path-like, optional
         A file (:func:`write_checkpoint`) that receives the whole state every
         ``checkpoint_seconds`` of wall time and when the run is interrupted
@@ -311,7 +317,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         ``checkpoint`` is not a checkpoint of this sampler.
     """
     from mccore.rng import recorded_seed, seed_sequence
-    from mccore.validation import check_bool, check_float, check_int
+    from mccore.validation import check_float, check_int
 
     if getattr(model, "sigma", None) is not None or getattr(model, "kind", "bernoulli") \
             != "bernoulli":
@@ -324,7 +330,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         "n_chains", n_chains, minimum=1)
     max_equilibration = check_int("max_equilibration", max_equilibration, minimum=1)
     local_sweeps = check_int("local_sweeps", local_sweeps, minimum=0, maximum=MAX_LOCAL_SWEEPS)
-    symmetry_moves = check_bool("symmetry_moves", symmetry_moves)
+    symmetry_moves = symmetry_mode(symmetry_moves)
     n_visible = int(np.asarray(model.weights).shape[0])
     L = round(math.sqrt(n_visible))
     if L * L != n_visible or L < 2:
@@ -564,7 +570,7 @@ class _Run:
             equilibration_drift_sigmas=st["drift"], seed=self.settings["seed"],
             seconds=self.seconds_before + seconds,
             local_sweeps=int(self.settings["local_sweeps"]),
-            symmetry_moves=bool(self.settings["symmetry_moves"]))
+            symmetry_moves=str(self.settings["symmetry_moves"]))
 
 
 def _visible_to_spins(V, L: int) -> np.ndarray:

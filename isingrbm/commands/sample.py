@@ -22,7 +22,6 @@ the model file itself is refused.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -40,8 +39,8 @@ Ising Boltzmann distribution (how far off depends on the model).
 
 With --exact, Metropolis-Hastings chains propose with the RBM (--proposal-steps
 Gibbs steps per proposal) and accept with the exact Ising weight, followed by
-the symmetry moves (--symmetry-moves: a global flip and a random lattice
-translation, on by default) and --local-sweeps single-spin Metropolis
+the symmetry moves (--symmetry-moves: a global flip by default, also a
+random lattice translation with 'all') and --local-sweeps single-spin Metropolis
 sweeps (which visit the small excitations an RBM proposes too rarely), so
 the samples
 are exact Boltzmann samples at the model's temperature however good the model
@@ -57,7 +56,7 @@ EXAMPLE = ("isingrbm sample rbm_T2.269.h5 --samples 10000 --out gen_T2.269.h5 --
 DEFAULT_STEPS = 1000
 DEFAULT_PROPOSAL_STEPS = 5   # isingrbm.exact_sampling.DEFAULT_PROPOSAL_STEPS (no import at startup)
 DEFAULT_LOCAL_SWEEPS = 1     # isingrbm.exact_sampling.DEFAULT_LOCAL_SWEEPS
-DEFAULT_SYMMETRY_MOVES = True  # isingrbm.exact_sampling.DEFAULT_SYMMETRY_MOVES
+DEFAULT_SYMMETRY_MOVES = "flip"  # isingrbm.exact_sampling.DEFAULT_SYMMETRY_MOVES
 MAX_STEPS = 10_000           # isingrbm.exact_sampling.MAX_PROPOSAL_STEPS, MAX_LOCAL_SWEEPS
 
 
@@ -78,10 +77,10 @@ def register(subparsers) -> None:
                         help="with --exact: Metropolis sweeps of the Ising model after every "
                              f"proposal (>= 0; default {DEFAULT_LOCAL_SWEEPS}; 0: the RBM "
                              "proposal alone)")
-    parser.add_argument("--symmetry-moves", action=argparse.BooleanOptionalAction, default=None,
-                        help="with --exact: a global spin flip (probability 1/2) and a random "
-                             "lattice translation between proposals, both exact (default: "
-                             f"{'on' if DEFAULT_SYMMETRY_MOVES else 'off'})")
+    parser.add_argument("--symmetry-moves", choices=("flip", "all", "none"), default=None,
+                        help="with --exact: exact moves between proposals: 'flip' a global "
+                             "spin flip with probability 1/2 (default), 'all' that and a "
+                             "random lattice translation, 'none' neither")
     parser.add_argument("--chains", type=_common.integer, default=None, metavar="C",
                         help="with --exact: chains run together (>= 1; default "
                              "min(64, max(1, N // 32)))")
@@ -134,8 +133,7 @@ def _check_flags(args) -> int | None:
     if not args.exact:
         for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains),
                             ("--local-sweeps", args.local_sweeps),
-                            ("--symmetry-moves" if args.symmetry_moves else "--no-symmetry-moves",
-                             True if args.symmetry_moves is not None else None),
+                            ("--symmetry-moves", args.symmetry_moves),
                             ("--resume", args.resume or None)):
             if value is not None:
                 shown = "" if value is True else f" {value}"
@@ -270,7 +268,7 @@ def _finished(args, out: Path, checkpoint: Path, model_path: Path, n_chains: int
               "algorithm": "rbm-metropolis-hastings", "proposal_steps": k,
               "n_chains": n_chains, "local_sweeps": args.local_sweeps}
     if "symmetry_moves" in attrs:          # files written before the flag existed lack it
-        wanted["symmetry_moves"] = bool(args.symmetry_moves)
+        wanted["symmetry_moves"] = args.symmetry_moves
     if args.seed is not None:
         wanted["seed"] = int(args.seed)
     differences = [f"{key} {attrs.get(key)!r} != {value!r}" for key, value in wanted.items()

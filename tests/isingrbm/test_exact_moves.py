@@ -121,8 +121,8 @@ def test_poor_rbm_with_symmetry_moves_is_exact_at_L4():
     """No local sweeps: only the RBM proposal and the symmetry moves move the chains."""
     L, T, n = 4, 2.269, 4000
     model = FerroRBM(L * L, 1.0, 0.3)
-    result = exact_samples(model, n, T=T, k=1, rng=SEED, local_sweeps=0, symmetry_moves=True)
-    assert result.symmetry_moves and result.provenance()["symmetry_moves"] is True
+    result = exact_samples(model, n, T=T, k=1, rng=SEED, local_sweeps=0, symmetry_moves="all")
+    assert result.symmetry_moves == "all" and result.provenance()["symmetry_moves"] == "all"
     assert result.equilibration_check_passed
     assert 0.05 < result.acceptance_rate < 0.9                  # a poor proposal
     assert result.flip_acceptance_rate == pytest.approx(0.5, abs=0.02)
@@ -150,11 +150,23 @@ def test_poor_rbm_with_symmetry_moves_is_exact_at_L4():
     assert abs(e_rbm - exact["energy"]) > 20 * est["energy"].error, (e_rbm, exact["energy"])
 
 
-def test_without_symmetry_moves_no_flips_and_recorded():
-    result = exact_samples(FerroRBM(16, 1.0, 0.3), 64, T=2.269, k=1, rng=SEED,
-                           symmetry_moves=False)
-    assert result.flip_acceptance_rate == 0.0
-    assert result.provenance()["symmetry_moves"] is False
+def test_symmetry_settings_flips_recorded_and_bad_values_refused():
+    from isingrbm.exact_sampling import DEFAULT_SYMMETRY_MOVES
+    from mccore.errors import InvalidParameterError
+
+    model = FerroRBM(16, 1.0, 0.3)
+    kwargs = dict(T=2.269, k=1, rng=SEED, n_chains=4)
+    assert DEFAULT_SYMMETRY_MOVES == "flip"
+    for value, mode in ((False, "none"), ("none", "none"), ("flip", "flip"), (True, "all")):
+        result = exact_samples(model, 32, symmetry_moves=value, **kwargs)
+        assert result.provenance()["symmetry_moves"] == mode
+        assert (result.flip_acceptance_rate > 0) == (mode != "none")
+    # "flip" is the flip alone: the chains are those of "none" plus flips, not translations
+    flip = exact_samples(model, 32, symmetry_moves="flip", **kwargs)
+    default = exact_samples(model, 32, **kwargs)
+    np.testing.assert_array_equal(flip.spins, default.spins)
+    with pytest.raises(InvalidParameterError, match="symmetry_moves must be one of"):
+        exact_samples(model, 32, symmetry_moves="translate", **kwargs)
 
 
 def test_cli_records_the_symmetry_moves_and_refuses_them_without_exact(tmp_path, capsys):
@@ -171,18 +183,19 @@ def test_cli_records_the_symmetry_moves_and_refuses_them_without_exact(tmp_path,
         exact.weights, exact.visible_bias, exact.hidden_bias)
     path = tmp_path / "model.h5"
     save(model, path, metadata={"temperature": T})
-    for flag, on in (("--symmetry-moves", True), ("--no-symmetry-moves", False)):
-        out = tmp_path / f"{flag}.h5"
+    for flags, mode in (([], "flip"), (["--symmetry-moves", "all"], "all"),
+                        (["--symmetry-moves", "none"], "none")):
+        out = tmp_path / f"{mode}.h5"
         assert cli.main(["sample", str(path), "--samples", "40", "--out", str(out), "--exact",
-                         flag, "--seed", "3", "--quiet"]) == 0
+                         *flags, "--seed", "3", "--quiet"]) == 0
         with h5py.File(out, "r") as f:
             (group,) = f["samples"].values()
-            assert bool(group.attrs["symmetry_moves"]) is on
-            assert bool(group.attrs["flip_acceptance_rate"] > 0) is on
+            assert group.attrs["symmetry_moves"] == mode
+            assert bool(group.attrs["flip_acceptance_rate"] > 0) is (mode != "none")
     capsys.readouterr()
     out = tmp_path / "plain.h5"
     assert cli.main(["sample", str(path), "--samples", "4", "--out", str(out),
-                     "--no-symmetry-moves"]) == 2
+                     "--symmetry-moves", "none"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--no-symmetry-moves must be given only with --exact" in err[0]
+    assert len(err) == 1 and "--symmetry-moves must be given only with --exact" in err[0]
     assert not out.exists()

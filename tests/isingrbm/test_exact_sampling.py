@@ -68,7 +68,7 @@ def chi_square_p(states, p):
     return stats.chi2.sf(np.sum((c_bins - e_bins) ** 2 / e_bins), len(e_bins) - 1)
 
 
-@pytest.mark.parametrize("symmetry_moves", [False, True])
+@pytest.mark.parametrize("symmetry_moves", ["none", "all"])
 def test_poor_model_gives_exact_boltzmann_states_at_L3(symmetry_moves):
     L, T, n = 3, 2.269, 6000
     model = FerroRBM(L * L, 1.0, 0.1)
@@ -181,7 +181,7 @@ def _interrupt_after(n_calls, function):
     return wrapped
 
 
-@pytest.mark.parametrize("symmetry_moves", [True, False])
+@pytest.mark.parametrize("symmetry_moves", ["all", "flip", "none"])
 @pytest.mark.parametrize("n_calls", [50, 400, 1100, 1200])
 def test_an_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch, n_calls, symmetry_moves):
     """Interrupted anywhere (warm start, equilibration, production; in the middle
@@ -193,11 +193,11 @@ def test_an_interrupted_run_resumes_bit_for_bit(tmp_path, monkeypatch, n_calls, 
     kwargs = dict(T=2.2, k=1, rng=11, n_chains=5, local_sweeps=1,
                   symmetry_moves=symmetry_moves)
     whole = exact_samples(model, 120, **kwargs)
-    # 101 calls of log_target in the start, then per proposal 3 with symmetry moves
-    # (proposal, flip, translation + local move) or 2 without: 400 falls in the
+    # 101 calls of log_target in the start, then per proposal 3 with the flip
+    # (proposal, flip, translation and/or local move) or 2 without: 400 falls in the
     # equilibration, 1100 and 1200 in the production
     assert whole.equilibration_proposals == 320
-    assert whole.n_proposals == (512 if symmetry_moves else 560)
+    assert whole.n_proposals == {"all": 512, "flip": 512, "none": 560}[symmetry_moves]
     checkpoint = tmp_path / "x.checkpoint"
     original = es.ising_log_target
     monkeypatch.setattr(es, "ising_log_target",
@@ -232,9 +232,9 @@ def test_checkpoints_by_wall_time_and_refuses_other_settings(tmp_path):
     with pytest.raises(InvalidParameterError, match="cannot resume.*T was 2.2, now 2.3"):
         exact_samples(model, 40, T=2.3, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
                       resume=True)
-    with pytest.raises(InvalidParameterError, match="symmetry_moves was True, now False"):
+    with pytest.raises(InvalidParameterError, match="symmetry_moves was 'flip', now 'all'"):
         exact_samples(model, 40, T=2.2, k=1, rng=12, n_chains=4, checkpoint=checkpoint,
-                      resume=True, symmetry_moves=False)
+                      resume=True, symmetry_moves="all")
     with pytest.raises(InvalidParameterError, match="model was"):
         exact_samples(FerroRBM(16, 1.1, 0.2), 40, T=2.2, k=1, rng=12, n_chains=4,
                       checkpoint=checkpoint, resume=True)
