@@ -273,7 +273,7 @@ def markdown(records) -> str:
 def targets(records) -> list[str]:
     lines = []
     mh = [r for r in records if r["unit"] == "proposal"]
-    bad = [(r["L"], r["T"], r["k"], key, round(v, 1)) for r in mh for key, v in r["z"].items()
+    bad = [(r["L"], r["T"], r["method"], key, round(v, 1)) for r in mh for key, v in r["z"].items()
            if math.isfinite(v) and abs(v) > 3]
     lines.append(f"every MH observable within 3 sigma: {'met' if not bad else 'NOT met ' + str(bad)}")
     for L in sorted({r["L"] for r in mh}):

@@ -238,8 +238,8 @@ def exact_chain(model, L: int, T: float, n_chains: int, *, k: int, local_sweeps:
     distribution at ``T`` (:func:`ising_log_target`); ``symmetry_moves``
     (:func:`symmetry_mode`): ``"flip"`` the global flip (probability 1/2),
     ``"all"`` that and a random translation (:func:`lattice_translation`,
-    stream ``child(rng, 2)``) after every proposal, then ``local_sweeps`` Metropolis sweeps (:func:`ising_local_move`,
-    stream ``child(rng, 1)``). ``rng`` must be a SeedSequence (or an int);
+    stream ``child(rng, 2)``) after every proposal, then ``local_sweeps``
+    Metropolis sweeps (:func:`ising_local_move`, stream ``child(rng, 1)``). ``rng`` must be a SeedSequence (or an int);
     the proposal's own streams are those of ``RBMMetropolis(..., rng=rng)``.
     The moves' state is ``chain.local_move.get_state()`` (None without moves).
     ``log_target`` replaces ``ising_log_target(L, T)`` (the same function, e.g.

@@ -8,10 +8,11 @@ Ising Boltzmann weight of the periodic L x L lattice (k_B = J = 1)::
 the visible units ``v`` being the row-major {0, 1} encoding of
 :mod:`ising.lattice`. Each proposal is k block-Gibbs steps of the RBM,
 accepted with ``min(1, exp(-beta [E(v') - E(v)] + F(v') - F(v)))`` (F the
-RBM free energy), followed by the symmetry moves (a global spin flip with
-probability 1/2 and a uniformly random lattice translation) and local
-Metropolis sweeps, kernels of their own that leave the Boltzmann
-distribution invariant (:mod:`isingrbm.exact_moves`, which argues why). The
+RBM free energy), followed by the symmetry moves (by default a global spin
+flip with probability 1/2; optionally also a uniformly random lattice
+translation) and local Metropolis sweeps, kernels of their own that leave
+the Boltzmann distribution invariant (:mod:`isingrbm.exact_moves`, which
+argues why). The
 chains' stationary distribution is the Ising Boltzmann distribution exactly,
 however well or badly the RBM was trained: its quality only sets the
 acceptance rate and the autocorrelation time.
