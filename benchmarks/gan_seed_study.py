@@ -16,6 +16,7 @@ Usage::
     python benchmarks/gan_seed_study.py --out study.json            # L = 8, 5 variants
     python benchmarks/gan_seed_study.py --shard 1/2 --out a.json     # half the cells
     python benchmarks/gan_seed_study.py --summarize a.json b.json   # the table
+    python benchmarks/gan_seed_study.py --summarize a.json b.json --out all.json  # merged
     python benchmarks/gan_seed_study.py --quick       # T = 3.5, 2 variants, 2 seeds
 
 Records are written to ``--out`` (JSON, atomically) after every model, so
@@ -68,21 +69,22 @@ def _deviations(rec) -> dict:
 
 
 def summarize(records: list[dict], log=print) -> list[dict]:
-    """Per (T, variant): mean and range over seeds of every relative deviation."""
+    """Per (T, variant, epochs): mean and range over seeds of every relative deviation."""
     rows = []
     cells: dict = {}
     for rec in records:
-        cells.setdefault((rec["T"], rec["source"]), []).append(rec)
+        cells.setdefault((rec["T"], rec["source"], rec["epochs"]), []).append(rec)
     cols = list(TARGETS)
     names = ["f(m>0)-0.5" if k == "fraction_positive" else base.SYMBOL[k].replace("|", "\\|")
              for k in cols]
-    log("| T | variant | seeds | " + " | ".join(names) + " | seeds meeting all |")
-    log("|---|---|---|" + "---|" * len(cols) + "---|")
+    log("| T | variant | epochs | seeds | " + " | ".join(names) + " | seeds meeting all |")
+    log("|---|---|---|---|" + "---|" * len(cols) + "---|")
     order = {name: i for i, name in enumerate(STUDY_VARIANTS)}
-    for (T, name), recs in sorted(cells.items(),
-                                  key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
+    for (T, name, epochs), recs in sorted(
+            cells.items(), key=lambda kv: (kv[0][0], kv[0][2], order.get(kv[0][1], 99))):
         devs = [_deviations(r) for r in sorted(recs, key=lambda r: r["model_seed"])]
-        row = {"T": T, "variant": name, "seeds": [r["model_seed"] for r in recs]}
+        row = {"T": T, "variant": name, "epochs": epochs,
+               "seeds": [r["model_seed"] for r in recs]}
         cells_txt = []
         for k in cols:
             v = np.array([d[k] for d in devs])
@@ -94,7 +96,7 @@ def summarize(records: list[dict], log=print) -> list[dict]:
                 cells_txt.append(f"{100 * v.mean():+.1f} "
                                  f"({100 * v.min():+.1f}..{100 * v.max():+.1f})")
         n_all = sum(all(abs(d[k]) <= TARGETS[k] for k in cols) for d in devs)
-        log(f"| {T:g} | {name} | {len(devs)} | " + " | ".join(cells_txt)
+        log(f"| {T:g} | {name} | {epochs} | {len(devs)} | " + " | ".join(cells_txt)
             + f" | {n_all}/{len(devs)} |")
         row["n_meeting_all"] = int(n_all)
         rows.append(row)
@@ -122,10 +124,17 @@ def main(argv=None) -> int:
         args.temperatures, args.model_seeds, args.epochs = [3.5], [3, 7], 10
         args.variants = [STUDY_VARIANTS[0], STUDY_VARIANTS[2]]
     if args.summarize:
-        records = [r for p in args.summarize for r in json.loads(p.read_text())["records"]]
-        rows = summarize(records)
+        docs = [json.loads(p.read_text()) for p in args.summarize]
+        records = [r for doc in docs for r in doc["records"]]
+        rows = summarize(records, log=lambda m: print(m, file=sys.stderr if args.json
+                                                       else sys.stdout))
+        merged = {"benchmark": "gan_seed_study", "runs": [
+            {k: v for k, v in doc.items() if k != "records"} for doc in docs],
+            "summary": rows, "records": records}
+        if args.out is not None:  # the merged document of the record files
+            _write(args.out, merged)
         if args.json:
-            harness.emit({"benchmark": "gan_seed_study", "summary": rows, "records": records})
+            harness.emit(merged)
         return 0
     with harness.threads(1):
         records = _run(args)
