@@ -120,6 +120,12 @@ def main(argv=None) -> int:
     parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="JSON",
                         help="print the table of existing record files and exit")
     args = parser.parse_args(argv)
+    try:
+        k, n = (int(x) for x in args.shard.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise harness.BadSetting(f"--shard must be K/N with 1 <= K <= N, got {args.shard!r}")
     if args.quick:  # a few minutes: the default and PacGAN (m = 2), 2 seeds, T = 3.5
         args.temperatures, args.model_seeds, args.epochs = [3.5], [3, 7], 10
         args.variants = [STUDY_VARIANTS[0], STUDY_VARIANTS[2]]
