@@ -22,15 +22,18 @@ renamed. The bytes are written by
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from mccore.errors import FileFormatError
+from mccore.files import atomic_path
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "payload", "checkpoint_payload", "read_payload",
-           "from_payload"]
+           "from_payload", "write_payload"]
 
 FORMAT = "isingrbm-gan"
 FORMAT_VERSION = 2
@@ -188,3 +191,23 @@ def read_payload(torch, path) -> dict:
                               f"{content.get('format_version')!r} is not supported "
                               f"(expected 1 or {FORMAT_VERSION})")
     return content
+
+
+def write_payload(torch, payload: dict, path: Path) -> None:
+    """Serialize in memory, then write atomically (mccore.files.atomic_path).
+
+    A full disk becomes ``OSError(ENOSPC, "No space left on device", path)``
+    (torch's own writer reports it as an opaque RuntimeError), and the
+    temporary file is removed.
+    """
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    data = buffer.getbuffer()
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
+        raise

@@ -15,14 +15,11 @@ draws) and :mod:`gan.io` (the model file and the migration of old ones).
 
 from __future__ import annotations
 
-import errno
-import io
 from pathlib import Path
 
 import numpy as np
 
 from mccore.errors import InvalidParameterError, OutputExistsError
-from mccore.files import atomic_path
 from mccore.rng import child, seed_sequence
 from mccore.validation import (
     check_bool,
@@ -35,7 +32,8 @@ from mccore.validation import check_spins as _check_spins
 
 from . import training
 from ._torch import deterministic_torch, require_torch
-from .io import FORMAT, FORMAT_VERSION, checkpoint_payload, from_payload, payload, read_payload
+from .io import (FORMAT, FORMAT_VERSION, checkpoint_payload, from_payload, payload, read_payload,
+                 write_payload)
 from .losses import LOSSES
 from .sampling import (
     _STREAM_INIT,
@@ -625,11 +623,11 @@ class IsingGAN:
             raise OutputExistsError(f"output {path} exists; pass overwrite=True to replace it")
         if metadata:
             self.metadata_ = {**self.metadata_, **metadata}
-        _write_payload(torch, payload(self, torch), path)
+        write_payload(torch, payload(self, torch), path)
         return path
 
     def _write_checkpoint(self, torch, path, opt_g, opt_d, fingerprint):
-        _write_payload(torch, checkpoint_payload(self, torch, opt_g, opt_d, fingerprint),
+        write_payload(torch, checkpoint_payload(self, torch, opt_g, opt_d, fingerprint),
                        Path(path))
 
     @classmethod
@@ -653,22 +651,3 @@ class IsingGAN:
                 f"n_layers={self.n_layers}, loss={self.loss!r}{cond}, seed={self.seed_}"
                 f"{fitted})")
 
-
-def _write_payload(torch, payload: dict, path: Path) -> None:
-    """Serialize in memory, then write atomically (mccore.files.atomic_path).
-
-    A full disk becomes ``OSError(ENOSPC, "No space left on device", path)``
-    (torch's own writer reports it as an opaque RuntimeError), and the
-    temporary file is removed.
-    """
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    data = buffer.getbuffer()
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise OSError(errno.ENOSPC, "No space left on device", str(path)) from None
-        raise

@@ -296,7 +296,7 @@ def run_sample(args) -> int:
 
 def run_plot(args) -> int:
     gan = _require_gan()
-    from isingrbm import gan_plots
+    from isingrbm.plots import gan as gan_plots
     from mccore.errors import InvalidParameterError
 
     model_path = _common.check_input_file(args.model)

@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import gan
-from gan import model as gan_model
+from gan import io as gan_io
 from gan.training import lr_scale
 from mccore.errors import FileFormatError, InvalidParameterError
 from mccore.training import TrainingStep
@@ -174,7 +174,7 @@ def test_full_disk_is_one_oserror_and_leaves_nothing(tiny_data, tmp_path, monkey
         def flush(self):
             pass
 
-    monkeypatch.setattr(gan_model, "open", Full, raising=False)
+    monkeypatch.setattr(gan_io, "open", Full, raising=False)
     with pytest.raises(OSError) as info:
         model.save(target, overwrite=True)
     assert info.value.errno == errno.ENOSPC and info.value.strerror == "No space left on device"

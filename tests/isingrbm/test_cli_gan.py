@@ -226,7 +226,7 @@ def test_text_file_is_not_a_gan_model(tmp_path, capsys):
 
 def test_full_disk_one_line_and_no_temporary_files(data_file, model_file, tmp_path, capsys,
                                                    monkeypatch):
-    from gan import model as gan_model
+    from gan import io as gan_io
 
     class Full:
         def __init__(self, *a, **k):
@@ -241,7 +241,7 @@ def test_full_disk_one_line_and_no_temporary_files(data_file, model_file, tmp_pa
         def write(self, data):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(gan_model, "open", Full, raising=False)
+    monkeypatch.setattr(gan_io, "open", Full, raising=False)
     code = cli.main(["gan", "fit", str(data_file), "--temperature", "3", "--out",
                      str(tmp_path / "m.pt"), *SMALL])
     line = _one_error_line(capsys)
