@@ -11,7 +11,6 @@ the default ``n_threads=1``), so the comparisons skip when numpy or torch
 differ from the recorded ones.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+
+from bit_identity import load_script, skip_unless_versions
 
 import gan
 
@@ -28,24 +29,13 @@ ADDED_SINCE = {"pack": 1}
 MANIFEST = json.loads((REF / "manifest.json").read_text())
 
 
-def _references():
-    spec = importlib.util.spec_from_file_location("bit_identical_references",
-                                                  REF / "make_references.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-refs = _references()
+refs = load_script(REF / "make_references.py")
 
 
 def _same_versions():
     recorded = MANIFEST["versions"]
-    now = {"numpy": np.__version__, "torch": torch.__version__}
-    differing = [f"{k} {recorded[k]} recorded, {v} installed" for k, v in now.items()
-                 if recorded[k] != v]
-    if differing:
-        pytest.skip("bit patterns are tied to library versions: " + "; ".join(differing))
+    skip_unless_versions({k: recorded[k] for k in ("numpy", "torch")},
+                         {"numpy": np.__version__, "torch": torch.__version__})
 
 
 def _check(model, expected):

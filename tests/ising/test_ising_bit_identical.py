@@ -8,12 +8,12 @@ comparisons skip when numpy or numba differ from the recorded ones (the
 files must still load whatever the versions).
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bit_identity import load_script, skip_unless_versions
 
 import ising
 
@@ -21,25 +21,14 @@ REF = Path(__file__).resolve().parents[1] / "data" / "bit_identical"
 MANIFEST = json.loads((REF / "manifest.json").read_text())
 
 
-def _references():
-    spec = importlib.util.spec_from_file_location("bit_identical_references",
-                                                  REF / "make_references.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-refs = _references()
+refs = load_script(REF / "make_references.py")
 
 
 def _same_versions():
     import numba
     recorded = MANIFEST["versions"]
-    now = {"numpy": np.__version__, "numba": numba.__version__}
-    differing = [f"{k} {recorded[k]} recorded, {v} installed" for k, v in now.items()
-                 if recorded[k] != v]
-    if differing:
-        pytest.skip("bit patterns are tied to library versions: " + "; ".join(differing))
+    skip_unless_versions({k: recorded[k] for k in ("numpy", "numba")},
+                         {"numpy": np.__version__, "numba": numba.__version__})
 
 
 @pytest.mark.parametrize("name", sorted(refs.ISING_RUNS))

@@ -12,7 +12,6 @@ skips, naming the difference, when numpy, numba, scipy, scikit-learn or
 torch differ from the recorded ones.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -20,27 +19,21 @@ import pytest
 
 pytest.importorskip("torch")
 
+from bit_identity import load_script, skip_unless_versions
+
 from isingrbm import cli
 
 REF = Path(__file__).resolve().parents[1] / "data" / "bit_identical"
 
 
 def _references():
-    spec = importlib.util.spec_from_file_location("make_app_references",
-                                                  REF / "make_app_references.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REF / "make_app_references.py")
 
 
 def test_commands_write_the_bits_b6ec560_wrote(tmp_path, monkeypatch):
     refs = _references()
     manifest = json.loads(refs.MANIFEST.read_text())
-    now = refs.versions()
-    differing = [f"{k} {v} recorded, {now.get(k)} installed"
-                 for k, v in manifest["versions"].items() if now.get(k) != v]
-    if differing:
-        pytest.skip("bit patterns are tied to library versions: " + "; ".join(differing))
+    skip_unless_versions(manifest["versions"], refs.versions())
     monkeypatch.chdir(tmp_path)
     for name, argv in refs.RUNS:
         assert cli.main(list(argv)) == 0, name

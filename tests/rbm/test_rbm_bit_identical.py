@@ -21,12 +21,11 @@ machine; the version-independent checks of the physics are the other tests
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
+from bit_identity import load_script, skip_unless_versions
 
 _DATA = Path(__file__).resolve().parents[1] / "data"
 _SCRIPT = _DATA / "make_rbm_reference.py"
@@ -34,10 +33,7 @@ _OLD_CHECKPOINT = _DATA / "rbm_checkpoint_pt_sgd_b6ec560.h5"
 
 
 def _reference_module():
-    spec = importlib.util.spec_from_file_location("make_rbm_reference", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(_SCRIPT)
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +43,7 @@ def references():
     for path in ref.FILES.values():
         arrays, recorded = ref.unpack(path)
         stored.update(arrays)
-    current = ref.versions()
-    if recorded != current:
-        diff = ", ".join(f"{k} {recorded.get(k)} (now {current.get(k)})"
-                         for k in sorted(set(recorded) | set(current))
-                         if recorded.get(k) != current.get(k))
-        pytest.skip(f"the reference bit patterns were made with other library versions: {diff}")
+    skip_unless_versions(recorded, ref.versions())
     return stored, ref.compute(), ref
 
 

@@ -18,32 +18,24 @@ against exact results by the other tests of this folder.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bit_identity import load_script, skip_unless_versions
 
 _SCRIPT = Path(__file__).resolve().parents[1] / "data" / "make_vmc_reference.py"
 
 
 def _reference_module():
-    spec = importlib.util.spec_from_file_location("make_vmc_reference", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(_SCRIPT)
 
 
 @pytest.fixture(scope="module")
 def references():
     ref = _reference_module()
     stored, recorded = ref.unpack(ref.FILE)
-    current = ref.versions()
-    if recorded != current:
-        diff = ", ".join(f"{k} {recorded.get(k)} (now {current.get(k)})"
-                         for k in sorted(set(recorded) | set(current))
-                         if recorded.get(k) != current.get(k))
-        pytest.skip(f"the reference bit patterns were made with other library versions: {diff}")
+    skip_unless_versions(recorded, ref.versions())
     return stored, ref.compute()
 
 
