@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -105,11 +106,17 @@ html_theme_options = {
     "navigation_depth": 3,
     "show_toc_level": 2,
     "navbar_align": "left",
-    "secondary_sidebar_items": ["page-toc"],
+    # The benchmark pages hold wide data tables: they get the whole width
+    # (named one by one: a page matching two wildcard patterns is a warning).
+    "secondary_sidebar_items": {"**": ["page-toc"],
+                                **{f"benchmarks/{page.stem}": []
+                                   for page in (DOCS / "benchmarks").glob("[!_]*.md")}},
     "footer_start": ["copyright"],
     "footer_end": [],
 }
-html_sidebars = {"index": [], "getting_started": []}
+html_sidebars = {"index": [], "getting_started": [], "benchmarks/*": []}
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 html_show_sourcelink = False
 
 # --- sphinx-gallery: the executed examples ------------------------------------
@@ -230,12 +237,27 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def write_api_pages() -> None:
-    """Write ``api/<pkg>.rst`` and ``api/modules/<module>.rst`` from the code."""
+    """Write ``api/<pkg>.rst`` and ``api/modules/<module>.rst`` from the code.
+
+    Pages of modules that no longer exist (left by an earlier build of a
+    checkout whose modules have since moved) are removed, so that they cannot
+    fail the build as documents outside every toctree.
+    """
+    shutil.rmtree(DOCS / "api" / "generated", ignore_errors=True)  # autosummary remakes it
+    written = set()
     for name, blurb in API_PACKAGES.items():
         _write_if_changed(DOCS / "api" / f"{name}.rst", _api_page(name, blurb))
         package = importlib.import_module(name)
         for mod in _public_submodules(package):
-            _write_if_changed(DOCS / "api" / "modules" / f"{mod}.rst", _module_page(mod))
+            page = DOCS / "api" / "modules" / f"{mod}.rst"
+            _write_if_changed(page, _module_page(mod))
+            written.add(page)
+    for page in (DOCS / "api" / "modules").glob("*.rst"):
+        if page not in written:
+            page.unlink()
+    for page in (DOCS / "api").glob("*.rst"):
+        if page.stem not in API_PACKAGES and page.stem != "index":
+            page.unlink()
 
 
 write_api_pages()
@@ -416,10 +438,32 @@ def _current_docname(app) -> str:
     return getattr(current, "docname", None) or app.env.docname
 
 
+def _reexported_from_subpackage(docname: str) -> bool:
+    """True for ``api/generated/P.name`` when a documented subpackage of P exports the same object.
+
+    (``vmc.run`` is ``vmc.trap.run``: viewcode's back-link must go to one page,
+    the subpackage's, or it mixes one page with the other's anchor.)
+    """
+    if not docname.startswith("api/generated/"):
+        return False
+    full = docname.removeprefix("api/generated/")
+    package, _, name = full.rpartition(".")
+    if package not in API_PACKAGES:
+        return False
+    obj = getattr(importlib.import_module(package), name, None)
+    for other in API_PACKAGES:
+        if other.startswith(package + "."):
+            sub = importlib.import_module(other)
+            if name in getattr(sub, "__all__", ()) and getattr(sub, name, None) is obj:
+                return True
+    return False
+
+
 def _hide_no_index_pages_from_viewcode(app, doctree):
     from sphinx import addnodes
 
-    if not _current_docname(app).startswith("api/modules/"):
+    docname = _current_docname(app)
+    if not (docname.startswith("api/modules/") or _reexported_from_subpackage(docname)):
         return
     for signode in doctree.findall(addnodes.desc_signature):
         if signode.get("module"):
