@@ -23,7 +23,7 @@ Usage::
 
 ``--fields`` runs the cases of the "Measured" table of the quantum Ising
 guide (the symmetric RBM from h = 0.5 to 100 on the chain and 4 x 4, the
-settings of issue 21's reports; then the command line's defaults) and prints
+settings at which version 0.2's symmetric RBM collapsed; then the command line's defaults) and prints
 that table, so the guide's figures come from one command; it measures our
 side only and does not need NetKet.
 
