@@ -29,27 +29,16 @@ with J = 1 and total energies.
 
 from __future__ import annotations
 
-from ..manifest import (FORMAT, FORMAT_VERSION, MANIFEST, STAGE_TITLES, STAGES,
-                        DamagedOutputError, DemoPaths, output_problem, output_record,
-                        read_manifest, verify_outputs)
+from .. import manifest as _manifest
+from ..manifest import *  # noqa: F403 - re-exported as they are: __all__ takes manifest's
 from .config import DemoConfig, demo_config
 from .runner import DiskFullError, prepare_output, run_demo
 
 __all__ = [
-    "FORMAT",
-    "FORMAT_VERSION",
-    "MANIFEST",
-    "STAGES",
-    "STAGE_TITLES",
-    "DamagedOutputError",
     "DemoConfig",
-    "DemoPaths",
     "DiskFullError",
     "demo_config",
-    "output_problem",
-    "output_record",
     "prepare_output",
-    "read_manifest",
     "run_demo",
-    "verify_outputs",
 ]
+__all__ += _manifest.__all__
