@@ -26,9 +26,11 @@ from sklearn.exceptions import NotFittedError
 from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
 from mccore.rng import as_generator, seed_sequence, stream
+from mccore.validation import check_choice, check_float, check_int
 
 from . import training
 from ._utils import check_data
+from .optim import SCHEDULES
 
 
 class NotFittedModelError(InvalidParameterError, NotFittedError):
@@ -131,6 +133,16 @@ class RBMBase(TransformerMixin, BaseEstimator):
             raise NotFittedModelError(
                 f"this {type(self).__name__} has no parameters yet: call fit(X) or "
                 "initialize(n_visible) first")
+
+    def _check_loop_params(self) -> None:
+        """The training-loop hyperparameters both RBMs have, checked in this order
+        (part of each model's ``_validate_params``)."""
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("n_epochs", self.n_epochs, minimum=0)
+        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        check_float("momentum", self.momentum, minimum=0.0, maximum=1.0, strict_max=True)
+        check_float("weight_decay", self.weight_decay, minimum=0.0)
+        check_choice("schedule", self.schedule, SCHEDULES)
 
     # ------------------------------------------------------------ randomness
     def _check_rng_param(self) -> None:

@@ -45,7 +45,6 @@ from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_LOG_PARTITION, _KEY_SAMPLE,
 from ._utils import check_data, sigmoid, softplus
 from .epochs import data_hash  # noqa: F401 (the provenance hash, imported from here by the app)
 from .negative_phase import InternalParams, advance_chains, gibbs
-from .optim import SCHEDULES
 from .partition import (
     MAX_EXACT_UNITS,
     bernoulli_log_partition_ais,
@@ -210,6 +209,7 @@ class BernoulliRBM(RBMBase):
                  n_temperatures: int = 8, beta_min: float = 0.3, init_scale: float = 0.01,
                  validation_fraction: float = 0.0, average_fraction: float = 0.25,
                  dtype: str = "float64", rng=None, random_state=None):
+        # scikit-learn's rule: every argument stored as given, here (twin: GaussianBernoulliRBM.__init__)
         self.n_hidden = n_hidden
         self.method = method
         self.k = k
@@ -247,12 +247,7 @@ class BernoulliRBM(RBMBase):
                     f"learning_rate must be 'auto' or a finite number > 0, "
                     f"got {self.learning_rate!r}")
             check_float("learning_rate", self.learning_rate, minimum=0.0, strict_min=True)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_int("n_epochs", self.n_epochs, minimum=0)
-        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
-        check_float("momentum", self.momentum, minimum=0.0, maximum=1.0, strict_max=True)
-        check_float("weight_decay", self.weight_decay, minimum=0.0)
-        check_choice("schedule", self.schedule, SCHEDULES)
+        self._check_loop_params()
         check_float("final_lr_fraction", self.final_lr_fraction, minimum=0.0, maximum=1.0,
                     strict_min=True)
         check_choice("encoding", self.encoding, tuple(_ENCODINGS))

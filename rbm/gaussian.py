@@ -39,7 +39,6 @@ from mccore.validation import check_bool, check_choice, check_float, check_int
 
 from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_SAMPLE, RBMBase
 from ._utils import check_data, sigmoid, softplus
-from .optim import SCHEDULES
 
 __all__ = ["GaussianBernoulliRBM"]
 
@@ -120,6 +119,7 @@ class GaussianBernoulliRBM(RBMBase):
                  n_epochs: int = 100, optimizer: str = "adam", momentum: float = 0.5,
                  weight_decay: float = 0.0, schedule: str = "linear",
                  init_scale: float = 0.01, rng=None, random_state=None):
+        # scikit-learn's rule: every argument stored as given, here (twin: BernoulliRBM.__init__)
         self.n_hidden = n_hidden
         self.sigma_init = sigma_init
         self.learn_sigma = learn_sigma
@@ -158,12 +158,7 @@ class GaussianBernoulliRBM(RBMBase):
         check_int("k", self.k, minimum=1)
         check_int("n_chains", self.n_chains, minimum=1)
         check_float("learning_rate", self.learning_rate, minimum=0.0, strict_min=True)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_int("n_epochs", self.n_epochs, minimum=0)
-        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
-        check_float("momentum", self.momentum, minimum=0.0, maximum=1.0, strict_max=True)
-        check_float("weight_decay", self.weight_decay, minimum=0.0)
-        check_choice("schedule", self.schedule, SCHEDULES)
+        self._check_loop_params()
         check_float("init_scale", self.init_scale, minimum=0.0)
 
     # ------------------------------------------------------------------ setup
