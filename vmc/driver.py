@@ -39,8 +39,8 @@ from mcstats import Estimate
 from mccore.errors import DivergenceError, InvalidParameterError
 from mccore.files import atomic_path
 from mccore.rng import recorded_seed, seed_sequence
+from mccore.training import resume_seed, run_steps
 from mccore.validation import check_int
-from mccore.training import run_steps
 
 from .health import assess
 from .mpi import gather_rows, is_root
@@ -393,17 +393,22 @@ def resume_settings(settings: dict) -> dict:
 def run_seed(rng, previous=None, comm=None):
     """``(SeedSequence, recorded int seed)`` of a run, the same on every MPI rank.
 
-    ``rng`` as :func:`mccore.rng.seed_sequence` takes it; when resuming
-    (``previous`` a loaded result) and ``rng`` is None, the checkpoint's
-    seed. Rank 0's seed is broadcast, so fresh entropy is drawn once.
+    ``rng`` as :func:`mccore.rng.seed_sequence` takes it. Rank 0's seed is
+    broadcast, so fresh entropy is drawn once. When resuming (``previous`` a
+    loaded result) the checkpoint's recorded seed governs, under the one rule
+    :func:`mccore.training.resume_seed`: ``rng`` None takes it, a different
+    seed is refused (InvalidParameterError, on every rank alike).
     """
-    if previous is not None and rng is None:
-        rng = previous.parameters.get("seed")
+    recorded = None if previous is None else previous.parameters.get("seed")
+    if recorded is not None and rng is None:
+        rng = recorded
     seq = seed_sequence(rng)
     seed = recorded_seed(seq)
     if comm is not None:
         seed = comm.bcast(seed, root=0)
         seq = seed_sequence(seed)
+    if previous is not None:
+        resume_seed(recorded, seed, flag="rng")
     return seq, seed
 
 

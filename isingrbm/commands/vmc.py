@@ -180,12 +180,6 @@ def _resolve_system_options(args) -> None:
         args.samples = 10_000 if args.system == "trap" else 1000
 
 
-def checkpoint_path(out) -> Path:
-    """Where an unfinished run keeps its state: ``FILE.checkpoint`` beside ``--out FILE``."""
-    out = Path(out)
-    return out.with_name(out.name + ".checkpoint")
-
-
 def _need(ok, message):
     from mccore.errors import InvalidParameterError
     if not ok:
@@ -350,6 +344,7 @@ def plot_energy(result, path) -> Path:
 
 def run(args) -> int:
     _validate(args)
+    from mccore import training
     from mccore.errors import InvalidParameterError
     from vmc.mpi import is_root, world
 
@@ -359,7 +354,7 @@ def run(args) -> int:
     if args.out is not None:
         out = _common.check_output_path(args.out, overwrite=args.overwrite,
                                         allow_existing=args.resume)
-        checkpoint = checkpoint_path(out)
+        checkpoint = training.checkpoint_path(out)
         if checkpoint.exists() and not (args.resume or args.overwrite):
             raise InvalidParameterError(
                 f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to "
@@ -416,6 +411,7 @@ def remove_stale_temporaries(*paths) -> list:
 
 def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
     from mccore.errors import DivergenceError
+    from mccore.training import resume_seed
 
     import vmc
     from vmc.driver import FINISHED
@@ -424,14 +420,17 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
         remove_stale_temporaries(out, checkpoint)
     source = _resume_source(args, out, checkpoint)
     finished = None
-    if source is not None and source == out:
-        # extend a finished run (read only: a refusal leaves nothing behind); a file that
-        # is not a VMC result is refused here, before anything is computed or created
-        finished = vmc.VMCResult.load(out)
+    seed = args.seed
+    if source is not None:
+        # read only (a refusal leaves nothing behind): a file that is not a VMC result, or
+        # a --seed other than the interrupted run's, is refused here, before any work
+        previous = vmc.VMCResult.load(source)
+        seed = resume_seed(previous.parameters.get("seed"), seed)
+        if source == out:
+            finished = previous            # extend a finished run
     if args.overwrite and not args.resume and checkpoint is not None and checkpoint.exists() \
             and root:
         checkpoint.unlink()
-    seed = args.seed
     if seed is None and source is None:
         seed = _common.resolve_seed(None)
     if comm is not None:

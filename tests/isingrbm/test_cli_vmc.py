@@ -376,3 +376,54 @@ def test_tfim_defaults_symmetric_rbm_alpha_4(capsys):
     assert (p["symmetric"], p["alpha"], p["n_params"]) == (False, 1, 6 + 6 + 36)
     assert tfim_final_samples(400, 4, 1000) == 25_000
     assert tfim_final_samples(400, 4, 10_000) == 40_000
+
+
+# ------------------------------------------------------------ one resume-seed rule (mccore.training)
+_SYSTEMS = {
+    "trap": ["--particles", "1", "--dims", "2"],
+    "tfim": ["--system", "tfim", "--lattice", "chain", "--size", "6", "--field", "1"],
+}
+
+
+@pytest.mark.parametrize("system", sorted(_SYSTEMS))
+def test_resume_with_another_seed_is_refused_in_one_line(tmp_path, capsys, monkeypatch, system):
+    """As fit and gan fit: --resume --seed S with S not the interrupted run's seed is refused
+    (one line, exit 2, nothing touched); without --seed or with the same seed the run
+    continues to the numbers of the uninterrupted run."""
+    import vmc.driver
+
+    out = tmp_path / "v.h5"
+    run = ["vmc", *_SYSTEMS[system], "--iterations", "6", "--samples", "200",
+           "--final-samples", "400", "--threads", "1", "--out", str(out)]
+    assert main([*run[:-1], str(tmp_path / "whole.h5"), "--seed", "1", "--quiet"]) == 0
+    whole = VMCResult.load(tmp_path / "whole.h5")
+
+    iteration = vmc.driver.VMC._iteration
+
+    def interrupt_at_3(self, it, *args, **kwargs):
+        if it == 3:
+            raise KeyboardInterrupt
+        return iteration(self, it, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(vmc.driver.VMC, "_iteration", interrupt_at_3)
+        assert main([*run, "--seed", "1", "--quiet"]) == 130
+    checkpoint = tmp_path / "v.h5.checkpoint"
+    before = checkpoint.read_bytes()
+    capsys.readouterr()
+    assert main([*run, "--resume", "--seed", "2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "isingrbm vmc: error: --seed must match the interrupted run's seed 1 to resume, got 2"]
+    assert captured.out == ""
+    assert checkpoint.read_bytes() == before and not out.exists()
+    assert main([*run, "--resume", "--quiet"] + (["--seed", "1"] if system == "tfim" else [])) == 0
+    resumed = VMCResult.load(out)
+    assert resumed.parameters["seed"] == 1 and not checkpoint.exists()
+    assert resumed.params.tolist() == whole.params.tolist()
+    assert resumed.history["energy"].tolist() == whole.history["energy"].tolist()
+    assert resumed.energy == whole.energy
+    # a finished --out is extended under the same rule
+    assert main([*run, "--resume", "--iterations", "8", "--seed", "3"]) == 2
+    assert "interrupted run's seed 1 to resume, got 3" in capsys.readouterr().err
+    assert VMCResult.load(out).iterations == 6

@@ -381,7 +381,9 @@ def test_finished_run_extends_and_settings_must_match(tmp_path):
     np.testing.assert_array_equal(extended.params, direct.params)
     with pytest.raises(InvalidParameterError, match="hidden was 2, now 3"):
         vmc.run(1, 2, n_iterations=12, n_hidden=3, checkpoint=ck, resume=True, **kw)
-    with pytest.raises(InvalidParameterError, match="seed"):
+    # the one resume-seed rule (mccore.training.resume_seed), as fit and gan fit
+    with pytest.raises(InvalidParameterError,
+                       match=r"^rng must match the interrupted run's seed 5 to resume, got 6$"):
         vmc.run(1, 2, n_iterations=12, checkpoint=ck, resume=True, **dict(kw, rng=6))
     # resume without a checkpoint starts fresh
     fresh = vmc.run(1, 2, n_iterations=6, checkpoint=tmp_path / "none.h5", resume=True, **kw)

@@ -171,7 +171,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     n_threads : int or None
         Numba threads (results do not depend on it).
     rng : int, SeedSequence, Generator or None
-        The recorded seed (:mod:`mccore.rng`).
+        The recorded seed (:mod:`mccore.rng`); when resuming, as in :func:`vmc.run`.
     progress, callback, comm, checkpoint, checkpoint_every, resume, resume_from
         As in :func:`vmc.run` (callback gets a :class:`mccore.training.TrainingStep`).
 

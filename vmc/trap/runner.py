@@ -94,7 +94,8 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
         Resolved by :func:`mccore.rng.seed_sequence`; the integer seed is
         recorded in ``parameters["seed"]`` (a Generator yields one drawn
         seed, None fresh entropy, both recorded). When resuming, None means
-        the checkpoint's seed.
+        the checkpoint's seed and another seed is refused
+        (:func:`mccore.training.resume_seed`).
     progress : bool
         Progress bar over iterations.
     callback : callable or None
