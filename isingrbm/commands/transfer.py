@@ -88,15 +88,25 @@ def _seed_unused(parser) -> None:
     _common.add_common_options(parser, draws=False)
 
 
+def _add_mehta_subcommand(subparsers, verb, *, help, description, mehta_help,
+                          mehta_description, example, func):
+    """``isingrbm VERB`` with its one format ``mehta``; the ``VERB mehta`` parser."""
+    parser = _common.add_subcommand(subparsers, verb, help=help, description=description,
+                                    example=example, func=_no_action)
+    formats = parser.add_subparsers(dest=f"{verb}_format", metavar="<format>", required=True)
+    mehta = _common.add_subcommand(formats, "mehta", help=mehta_help,
+                                   description=mehta_description, example=example, func=func)
+    mehta.set_defaults(command_path=f"{verb} mehta")
+    return mehta
+
+
 def _register_import(subparsers) -> None:
-    parser = _common.add_subcommand(
+    mehta = _add_mehta_subcommand(
         subparsers, "import", help="read another dataset format (Mehta et al. 2019 pickles)",
-        description=IMPORT_DESCRIPTION, example=IMPORT_MEHTA_EXAMPLE, func=_no_action)
-    formats = parser.add_subparsers(dest="import_format", metavar="<format>", required=True)
-    mehta = _common.add_subcommand(
-        formats, "mehta", help="Mehta et al. (2019) np.packbits pickles (+ labels)",
-        description=IMPORT_MEHTA_DESCRIPTION, example=IMPORT_MEHTA_EXAMPLE, func=run_import)
-    mehta.set_defaults(command_path="import mehta")
+        description=IMPORT_DESCRIPTION,
+        mehta_help="Mehta et al. (2019) np.packbits pickles (+ labels)",
+        mehta_description=IMPORT_MEHTA_DESCRIPTION, example=IMPORT_MEHTA_EXAMPLE,
+        func=run_import)
     mehta.add_argument("data", nargs="+", metavar="DATA.pkl",
                        help="the all-temperatures data pickle, or per-temperature pickles")
     mehta.add_argument("--labels", metavar="LABELS.pkl",
@@ -114,14 +124,12 @@ def _register_import(subparsers) -> None:
 
 
 def _register_export(subparsers) -> None:
-    parser = _common.add_subcommand(
+    mehta = _add_mehta_subcommand(
         subparsers, "export", help="write a dataset in another format (Mehta et al. 2019)",
-        description=EXPORT_DESCRIPTION, example=EXPORT_MEHTA_EXAMPLE, func=_no_action)
-    formats = parser.add_subparsers(dest="export_format", metavar="<format>", required=True)
-    mehta = _common.add_subcommand(
-        formats, "mehta", help="the Mehta et al. (2019) all-temperatures pickles",
-        description=EXPORT_MEHTA_DESCRIPTION, example=EXPORT_MEHTA_EXAMPLE, func=run_export)
-    mehta.set_defaults(command_path="export mehta")
+        description=EXPORT_DESCRIPTION,
+        mehta_help="the Mehta et al. (2019) all-temperatures pickles",
+        mehta_description=EXPORT_MEHTA_DESCRIPTION, example=EXPORT_MEHTA_EXAMPLE,
+        func=run_export)
     mehta.add_argument("file", metavar="FILE.h5", help="an isingrbm dataset file")
     mehta.add_argument("--out", required=True, metavar="DIR",
                        help="folder for the pickles (created if missing)")
