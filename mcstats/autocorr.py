@@ -24,13 +24,20 @@ from mccore.errors import ChainTooShortError, InvalidParameterError
 __all__ = ["autocorrelation", "integrated_time"]
 
 
-def _as_chains(x) -> np.ndarray:
+def _chains_2d(x, what: str, n: str) -> np.ndarray:
+    """``x`` as float64 (n_chains, n_steps): one series becomes one chain; any
+    other shape is refused, the message naming ``what`` and the step axis ``n``."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
         x = x[np.newaxis, :]
     if x.ndim != 2:
         raise InvalidParameterError(
-            f"time series must have shape (n_steps,) or (n_chains, n_steps), got shape {x.shape}")
+            f"{what} must have shape ({n},) or (n_chains, {n}), got shape {x.shape}")
+    return x
+
+
+def _as_chains(x) -> np.ndarray:
+    x = _chains_2d(x, "time series", "n_steps")
     if x.shape[1] < 2:
         raise InvalidParameterError(f"time series must have >= 2 steps, got {x.shape[1]}")
     if not np.all(np.isfinite(x)):

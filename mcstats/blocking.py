@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from mccore.errors import InvalidParameterError
+from .autocorr import _chains_2d
 from .estimate import Estimate
 
 __all__ = ["blocking_error", "estimate"]
@@ -100,12 +101,7 @@ def estimate(x) -> Estimate:
         ``tau_int`` is the one implied by the error,
         ``n * error**2 / variance``.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[np.newaxis, :]
-    if x.ndim != 2:
-        raise InvalidParameterError(
-            f"samples must have shape (n,) or (n_chains, n), got shape {x.shape}")
+    x = _chains_2d(x, "samples", "n")
     n_chains, n_steps = x.shape
     chain_errors = np.array([blocking_error(chain)[0] for chain in x])
     mean = float(x.mean())
