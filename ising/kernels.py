@@ -599,6 +599,7 @@ def _energy_one(spins, b, out_energy, out_magnetization):
     out_magnetization[b] = np.float64(m)
 
 
+# Twins by design of energy_magnetization(_serial) above, for the colour-packed layout
 @njit(cache=True, parallel=True)
 def energy_magnetization_packed(packed, out_energy, out_magnetization):
     """Total energy and magnetization of a batch, colour-packed layout.

@@ -198,6 +198,7 @@ def metropolis_sweeps(x, rng_state, a, b, W, inv_s2, f, n_particles, n_dims,
         out_accepted[w] = accepted
 
 
+# Twin by design of metropolis_sweeps (same per-walker set-up; the Langevin move differs)
 @njit(cache=True, parallel=True)
 def importance_sweeps(x, rng_state, a, b, W, inv_s2, f, n_particles, n_dims,
                       use_jastrow, jastrow_a, beta, dt, n_steps, out_x, out_accepted):
