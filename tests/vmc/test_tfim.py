@@ -13,9 +13,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.stats
+from vmc_reference import assert_log_derivatives_match_finite_differences
 
 import vmc
 from mccore.errors import InvalidParameterError, IsingRBMWarning
+from vmc.optimizers import SR, carleo_shift
 from vmc.spins import (
     TFIM,
     Lattice,
@@ -26,7 +28,6 @@ from vmc.spins import (
     free_fermion_energy,
     run_tfim,
 )
-from vmc.optimizers import SR, carleo_shift
 
 LATTICES = [("chain", 4), ("chain", 7), ("square", 2), ("square", 3)]
 
@@ -69,19 +70,7 @@ def test_log_derivatives_match_finite_differences(kind, size, rng):
     lattice = Lattice(kind, size)
     s = np.where(rng.random((6, lattice.n_sites)) < 0.5, -1.0, 1.0)
     for wf in _wavefunctions(lattice, 11):
-        O = wf.log_psi_param_grad(s)
-        p0 = wf.params.copy()
-        h = 1e-6
-        for k in range(wf.n_params):
-            up, down = p0.copy(), p0.copy()
-            up[k] += h
-            down[k] -= h
-            wf.params = up
-            f_up = wf.log_psi(s)
-            wf.params = down
-            f_down = wf.log_psi(s)
-            np.testing.assert_allclose(O[:, k], (f_up - f_down) / (2 * h), rtol=1e-6, atol=1e-7)
-        wf.params = p0
+        assert_log_derivatives_match_finite_differences(wf, s, h=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("kind,size", [("chain", 6), ("square", 3)])

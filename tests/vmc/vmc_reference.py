@@ -115,3 +115,24 @@ def gibbs(wf, x0, state, n_steps):
         x = mean + rbm.sigma * np.array(z[:x.size])
         out.append(x.copy())
     return np.array(out)
+
+
+def assert_log_derivatives_match_finite_differences(wf, spins, *, h, atol, rtol=1e-6):
+    """``wf.log_psi_param_grad(spins)`` equals central differences of ``wf.log_psi``.
+
+    Every parameter is shifted by +-h in turn; the parameters are restored after.
+    """
+    grad = wf.log_psi_param_grad(spins)
+    p0 = wf.params.copy()
+    try:
+        for k in range(wf.n_params):
+            up, down = p0.copy(), p0.copy()
+            up[k] += h
+            down[k] -= h
+            wf.params = up
+            f_up = wf.log_psi(spins)
+            wf.params = down
+            f_down = wf.log_psi(spins)
+            np.testing.assert_allclose(grad[:, k], (f_up - f_down) / (2 * h), rtol=rtol, atol=atol)
+    finally:
+        wf.params = p0
