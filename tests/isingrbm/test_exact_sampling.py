@@ -11,7 +11,7 @@ whatever the BLAS thread count.
 
 import numpy as np
 import pytest
-from scipy import stats
+from chi_square import chi_square_p, state_index
 
 from ising import boltzmann_distribution, energy_magnetization, exact_enumeration
 from isingrbm.exact_sampling import bond_rbm, exact_samples, ising_log_target
@@ -41,31 +41,6 @@ class FerroRBM(RandomRBM):
         super().__init__(n_visible, 2, noise, seed)
         self.weights += np.stack([np.full(n_visible, w), np.full(n_visible, -w)], axis=1)
         self.hidden_bias += np.array([-w * n_visible / 2, w * n_visible / 2])
-
-
-def state_index(spins):
-    """State number of each configuration (site k up <=> bit k set, row-major)."""
-    v = (spins.reshape(spins.shape[0], -1).astype(np.int64) + 1) // 2
-    return v @ (1 << np.arange(v.shape[1]))
-
-
-def chi_square_p(states, p):
-    """Pearson chi-square p-value of state counts vs probabilities p; the
-    rarest states are pooled until every bin expects >= 5."""
-    counts = np.bincount(states, minlength=p.size).astype(float)
-    expected = counts.sum() * p
-    c_bins, e_bins, c_acc, e_acc = [], [], 0.0, 0.0
-    for i in np.argsort(expected):
-        c_acc += counts[i]
-        e_acc += expected[i]
-        if e_acc >= 5:
-            c_bins.append(c_acc)
-            e_bins.append(e_acc)
-            c_acc = e_acc = 0.0
-    c_bins[-1] += c_acc
-    e_bins[-1] += e_acc
-    c_bins, e_bins = np.array(c_bins), np.array(e_bins)
-    return stats.chi2.sf(np.sum((c_bins - e_bins) ** 2 / e_bins), len(e_bins) - 1)
 
 
 @pytest.mark.parametrize("symmetry_moves", ["none", "all"])

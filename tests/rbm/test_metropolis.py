@@ -15,6 +15,7 @@ import itertools
 
 import numpy as np
 import pytest
+from chi_square import chi_square_p
 from scipy import stats
 
 from mccore.errors import InvalidParameterError
@@ -119,27 +120,6 @@ def test_one_step_of_the_sampler_follows_the_kernel_row(global_flip):
     assert stats.chi2.sf(chi2, dof) > 1e-3, (counts, expected)
 
 
-def _chi_square_p(states, pi):
-    counts = np.bincount(states, minlength=pi.size).astype(float)
-    expected = counts.sum() * pi
-    order = np.argsort(expected)
-    # pool the rarest states until every bin expects >= 5
-    c_bins, e_bins, c_acc, e_acc = [], [], 0.0, 0.0
-    for i in order:
-        c_acc += counts[i]
-        e_acc += expected[i]
-        if e_acc >= 5:
-            c_bins.append(c_acc)
-            e_bins.append(e_acc)
-            c_acc = e_acc = 0.0
-    if e_acc > 0:
-        c_bins[-1] += c_acc
-        e_bins[-1] += e_acc
-    c_bins, e_bins = np.array(c_bins), np.array(e_bins)
-    chi2 = np.sum((c_bins - e_bins) ** 2 / e_bins)
-    return stats.chi2.sf(chi2, len(e_bins) - 1)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_long_chains_sample_the_target(dtype):
     """A poor proposal (random RBM) still gives pi: state histogram of thinned
@@ -163,13 +143,13 @@ def test_long_chains_sample_the_target(dtype):
     thin = int(np.ceil(2 * tau))
     samples = trace[:, ::thin].ravel()
     assert samples.size > 3000
-    assert _chi_square_p(samples, pi) > 1e-3
+    assert chi_square_p(samples, pi) > 1e-3
     # power: the proposal's own distribution p_RBM differs from pi
     F = free_energy(K["states"], m.weights, m.visible_bias, m.hidden_bias)
     p_rbm = np.exp(-(F - F.min()))
     p_rbm /= p_rbm.sum()
     rbm_samples = np.random.default_rng(SEED).choice(32, size=samples.size, p=p_rbm)
-    assert _chi_square_p(rbm_samples, pi) < 1e-6
+    assert chi_square_p(rbm_samples, pi) < 1e-6
     assert 0.0 < mh.acceptance_rate.mean() < 1.0
 
 
@@ -185,8 +165,8 @@ def test_warm_start_draws_from_the_rbm_itself():
     mh = RBMMetropolis(m, log_target, 20000, k=2, init=np.zeros((20000, 4), np.uint8), rng=SEED)
     mh.warm_start(30)
     states = _index(mh.visible)
-    assert _chi_square_p(states, p_rbm) > 1e-3
-    assert _chi_square_p(states, K["pi"]) < 1e-6
+    assert chi_square_p(states, p_rbm) > 1e-3
+    assert chi_square_p(states, K["pi"]) < 1e-6
     assert mh.n_proposed == 0
 
 
@@ -212,7 +192,7 @@ def test_local_move_is_applied_and_target_is_kept():
     mh.run(100, callback=lambda s: states.append(_index(s.visible)))
     assert len(calls) == 120
     states = np.array(states)[::4].ravel()    # tau_int of this chain is ~1
-    assert _chi_square_p(states, pi) > 1e-3
+    assert chi_square_p(states, pi) > 1e-3
 
 
 def test_seed_only_reproducible_and_keyed_by_chain():
