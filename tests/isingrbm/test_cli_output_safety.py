@@ -6,50 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
+from cli_helpers import exact_dataset, one_error_line, snapshot
 
-from ising import exact as ising_exact
-from ising.store import DatasetWriter, energy_magnetization
 from isingrbm import cli
-
-L = 4
-
-
-def exact_dataset(path: Path, temperatures=(2.269,), n=200, seed=7) -> Path:
-    """A small Monte-Carlo-schema file of exact, independent L = 4 samples."""
-    rng = np.random.default_rng(seed)
-    with DatasetWriter.create(path, L=L, source="monte-carlo") as w:
-        for T in temperatures:
-            p = ising_exact.boltzmann_distribution(L, T)
-            idx = rng.choice(p.size, size=n, p=p)
-            spins = (2 * ((idx[:, None] >> np.arange(L * L)) & 1) - 1).astype(np.int8)
-            spins = spins.reshape(n, L, L)
-            E, M = energy_magnetization(spins)
-            key = f"T{T:.6g}"
-            w.add_group(key, T=T, n_target=n, seed=seed, algorithm="exact-sampling")
-            w.append(key, spins, E, M)
-            w.mark_complete(key)
-    return path
-
-
-def one_error_line(capsys, *fragments) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "error:" in lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def snapshot(*paths):
-    return {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
 
 
 @pytest.fixture
 def data_file(tmp_path):
-    return exact_dataset(tmp_path / "data.h5", temperatures=(2.269,), n=200)
+    """200 exact L = 4 samples at T = 2.269 only."""
+    return exact_dataset(tmp_path / "data.h5", temperatures=(2.269,), n=200, seed=7)
 
 
 def fit_argv(data, out, *extra, quiet=True):
@@ -88,7 +54,7 @@ def test_fit_writes_through_a_symlinked_output(tmp_path, data_file, capsys):
 def test_evaluate_refuses_a_figure_path_that_is_an_input(tmp_path, capsys):
     figs = tmp_path / "figs"
     figs.mkdir()
-    data = exact_dataset(figs / "observables_vs_T.png", temperatures=(2.269,), n=50)
+    data = exact_dataset(figs / "observables_vs_T.png", temperatures=(2.269,), n=50, seed=7)
     before = snapshot(data)
     assert cli.main(["evaluate", str(data), "--plots", str(figs), "--overwrite"]) == 2
     one_error_line(capsys, "isingrbm evaluate:", "is the input file")

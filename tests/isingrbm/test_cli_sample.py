@@ -23,12 +23,12 @@ import sys
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
-from scipy import stats
+from chi_square import chi_square_p, state_index
+from cli_helpers import exact_dataset, fit_model, one_error_line
 
 from ising import boltzmann_distribution
-from ising.store import DatasetWriter, energy_magnetization, load
+from ising.store import load
 from isingrbm import cli
 
 L = 3
@@ -36,61 +36,12 @@ T = 2.269
 SEED = 271828
 
 
-def exact_dataset(path: Path, n=2000, seed=SEED) -> Path:
-    """Exact, independent L = 3 Boltzmann samples in the Monte Carlo schema."""
-    rng = np.random.default_rng(seed)
-    p = boltzmann_distribution(L, T)
-    idx = rng.choice(p.size, size=n, p=p)
-    spins = (2 * ((idx[:, None] >> np.arange(L * L)) & 1) - 1).astype(np.int8).reshape(n, L, L)
-    E, M = energy_magnetization(spins)
-    with DatasetWriter.create(path, L=L, source="monte-carlo") as w:
-        w.add_group("T2.269", T=T, n_target=n, seed=seed, algorithm="exact-sampling")
-        w.append("T2.269", spins, E, M)
-        w.mark_complete("T2.269")
-    return path
-
-
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    """A poor model: 4 hidden units, one epoch."""
+    """A poor model (4 hidden units, one epoch) of 2000 exact L = 3 samples."""
     folder = tmp_path_factory.mktemp("model")
-    data = exact_dataset(folder / "data.h5")
-    out = folder / "model.h5"
-    assert cli.main(["fit", str(data), "--temperature", str(T), "--hidden", "4", "--epochs", "1",
-                     "--out", str(out), "--seed", "1", "--quiet"]) == 0
-    return out
-
-
-def one_error_line(capsys, *fragments) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "error:" in lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def state_index(spins):
-    v = (spins.reshape(spins.shape[0], -1).astype(np.int64) + 1) // 2
-    return v @ (1 << np.arange(v.shape[1]))
-
-
-def chi_square_p(states, p):
-    counts = np.bincount(states, minlength=p.size).astype(float)
-    expected = counts.sum() * p
-    c_bins, e_bins, c_acc, e_acc = [], [], 0.0, 0.0
-    for i in np.argsort(expected):
-        c_acc += counts[i]
-        e_acc += expected[i]
-        if e_acc >= 5:
-            c_bins.append(c_acc)
-            e_bins.append(e_acc)
-            c_acc = e_acc = 0.0
-    c_bins[-1] += c_acc
-    e_bins[-1] += e_acc
-    c_bins, e_bins = np.array(c_bins), np.array(e_bins)
-    return stats.chi2.sf(np.sum((c_bins - e_bins) ** 2 / e_bins), len(e_bins) - 1)
+    data = exact_dataset(folder / "data.h5", L=L, temperatures=(T,), n=2000, seed=SEED)
+    return fit_model(data, folder / "model.h5", temperature=T)
 
 
 # --------------------------------------------------------------------------
