@@ -9,8 +9,10 @@ stochastic reconfiguration (SR, the natural gradient) solves
 
     (S + shift * I) delta = -learning_rate * grad,   S_kl = <O_k O_l> - <O_k><O_l>,
 
-with ``S`` formed by one BLAS product ``O_c^T O_c / n`` (summed over MPI
-ranks) and solved by a Cholesky factorization.
+by one of three solvers chosen by the shape of ``O_c`` (:func:`choose_solver`):
+``S`` formed by one BLAS product ``O_c^T O_c / n`` (summed over MPI ranks)
+and factorized (Cholesky), the n x n sample-space system (minSR, Woodbury),
+or conjugate gradients with the matrix-free product ``S v = O^T (O v) / n``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def _rbm_optim():
     return optim
 
 __all__ = ["SGD", "Adam", "SR", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "make_optimizer",
-           "SHIFT_SCHEDULES", "carleo_shift"]
+           "SHIFT_SCHEDULES", "SR_SOLVERS", "CG_MIN_SIZE", "carleo_shift", "choose_solver"]
 
 OPTIMIZERS = ("sgd", "adam", "sr")
 DEFAULT_LEARNING_RATES = {"sgd": 0.2, "adam": 0.1, "sr": 0.1}
@@ -127,16 +129,38 @@ class Adam(_Delegating):
 
 SHIFT_SCHEDULES = ("constant", "carleo")
 
+#: SR's linear solvers (:class:`SR`, ``solver=``)
+SR_SOLVERS = ("auto", "dense", "minsr", "cg")
+
+#: ``solver="auto"`` takes conjugate gradients once both the samples and the parameters
+#: number at least this many (below it a direct solve was faster in
+#: benchmarks/tfim_speed.py's crossover: CG streams O from memory twice per iteration)
+CG_MIN_SIZE = 8192
+
 
 def _gram(O) -> np.ndarray:
-    """``O^T O`` by one BLAS product (measured: OpenBLAS's gemm beats dsyrk plus the
-    symmetrization here, 3.9 vs 6.4 ms at 1000 x 420)."""
+    """``O^T O`` by one BLAS product (numpy hands ``A.T @ A`` to dsyrk: n P^2 / 2
+    multiply-adds)."""
     return O.T @ O
 
 
 def carleo_shift(step: int) -> float:
     """Carleo & Troyer's relative shift ``lambda(p) = max(100 * 0.9^p, 1e-4)`` at step p (0-based)."""
     return max(100.0 * 0.9 ** step, 1e-4)
+
+
+def choose_solver(n_samples: int, n_params: int) -> str:
+    """The solver ``solver="auto"`` takes for ``n_samples`` rows (all ranks) and ``n_params``.
+
+    By cost: forming S (``n P^2 / 2 + P^3 / 3`` multiply-adds, dense) or the
+    sample-space matrix (``n^2 P / 2 + n^3 / 3``, minSR) are symmetric in n and
+    P, so the smaller of the two dimensions decides (``n < P``: minSR); CG,
+    ``2 n P`` per iteration but memory-bound, only when both are at least
+    :data:`CG_MIN_SIZE`.
+    """
+    if min(n_samples, n_params) >= CG_MIN_SIZE:
+        return "cg"
+    return "minsr" if n_samples < n_params else "dense"
 
 
 class SR:
@@ -153,22 +177,39 @@ class SR:
         ``D = lambda(p) diag(S)``, ``lambda(p) = max(100 * 0.9^p, 1e-4)`` at
         step p (relative to the diagonal of S; the first steps are
         plain-gradient-like, the later ones the full natural gradient).
+    solver : {"auto", "dense", "minsr", "cg"}
+        How the system is solved (all give the same delta up to rounding, CG
+        up to ``cg_tol``): ``"dense"`` forms ``S = O^T O / n`` (P x P) and
+        factorizes it (Cholesky); ``"minsr"`` works in sample space through
+        the Woodbury identity,
+        ``(D + O^T O / n)^-1 g = D^-1/2 (h - Y^T (n I + Y Y^T)^-1 Y h)``
+        with ``Y = O D^-1/2``, ``h = D^-1/2 g`` (n x n; needs D > 0, else
+        dense); ``"cg"`` runs Jacobi-preconditioned conjugate gradients with
+        ``S v = O^T (O v) / n``, never forming S. ``"auto"``:
+        :func:`choose_solver` by the shape of O.
+    cg_tol, cg_maxiter : float, int or None
+        CG stops when ``|r| <= cg_tol |grad|`` or after ``cg_maxiter``
+        iterations (default ``max(100, 10 P)``; not converged: a warning).
     comm : mpi4py communicator or None
-        Sums ``O_c^T O_c`` and the sample count over ranks.
+        Rows of O split over ranks: dense sums ``O_c^T O_c`` and the sample
+        count over ranks, minSR gathers the rows (the same solve on every
+        rank), CG sums each ``O^T (O v)``. ``grad`` must be the global
+        gradient (the same on every rank). (:class:`vmc.driver.VMC` gathers
+        every row itself and uses SR without comm.)
 
-    Notes
-    -----
-    With more samples than parameters ``S`` is formed and the system solved
-    by Cholesky. With fewer samples than parameters (and one rank) the
-    Woodbury identity solves it through the n x n sample-space matrix:
-    ``(D + O^T O / n)^-1 g = D^-1 g - D^-1 O^T (n I + O D^-1 O^T)^-1 O D^-1 g``,
-    O(n^2 P) instead of O(P^3).
+    Attributes
+    ----------
+    last_solve : dict
+        The last step's ``solver`` and, for CG, ``iterations`` and the relative
+        ``residual``.
     """
 
     name = "sr"
 
     def __init__(self, learning_rate: float = DEFAULT_LEARNING_RATES["sr"], *,
-                 diag_shift: float = 1e-3, shift_schedule: str = "constant", comm=None):
+                 diag_shift: float = 1e-3, shift_schedule: str = "constant",
+                 solver: str = "auto", cg_tol: float = 1e-10, cg_maxiter: int | None = None,
+                 comm=None):
         self.learning_rate = _check_lr(learning_rate)
         shift = float(diag_shift)
         if not (np.isfinite(shift) and shift >= 0):
@@ -176,28 +217,41 @@ class SR:
         if shift_schedule not in SHIFT_SCHEDULES:
             raise InvalidParameterError(
                 f"shift_schedule must be one of {SHIFT_SCHEDULES}, got {shift_schedule!r}")
+        if solver not in SR_SOLVERS:
+            raise InvalidParameterError(f"solver must be one of {SR_SOLVERS}, got {solver!r}")
+        tol = float(cg_tol)
+        if not (np.isfinite(tol) and 0 < tol < 1):
+            raise InvalidParameterError(f"cg_tol must be a number in (0, 1), got {cg_tol!r}")
+        if cg_maxiter is not None and (isinstance(cg_maxiter, bool) or int(cg_maxiter) != cg_maxiter
+                                       or cg_maxiter < 1):
+            raise InvalidParameterError(
+                f"cg_maxiter must be an integer >= 1 or None, got {cg_maxiter!r}")
         self.diag_shift = shift
         self.shift_schedule = shift_schedule
+        self.solver = solver
+        self.cg_tol = tol
+        self.cg_maxiter = None if cg_maxiter is None else int(cg_maxiter)
         self.comm = comm
         self.n_steps = 0
+        self.last_solve = {}
         self._warned = False
+        self._warned_cg = False
+
+    def _allsum(self, value):
+        if self.comm is None:
+            return value
+        if np.ndim(value):
+            from .mpi import allreduce_sum
+            return allreduce_sum(self.comm, value)
+        return self.comm.allreduce(value)
 
     def s_matrix(self, O_centered) -> np.ndarray:
         """``S = O_c^T O_c / n`` (n_params, n_params), summed over MPI ranks."""
         O = np.asarray(O_centered, dtype=np.float64)
-        S = _gram(O)
-        n = O.shape[0]
-        if self.comm is not None:
-            from .mpi import allreduce_sum
-            S = allreduce_sum(self.comm, S)
-            n = self.comm.allreduce(n)
-        if n <= O.shape[1] and not self._warned and self.shift_schedule == "constant" \
-                and self.comm is not None:
-            warnings.warn(f"SR with n_samples={n} <= n_params={O.shape[1]}: S is singular and "
-                          "only the diagonal shift regularizes it; use more samples",
-                          IsingRBMWarning, stacklevel=3)
-            self._warned = True
-        return S / n
+        S = self._allsum(_gram(O))
+        n = self._allsum(O.shape[0])
+        S /= n
+        return S
 
     def _shift_diagonal(self, s_diag) -> np.ndarray:
         if self.shift_schedule == "carleo":
@@ -210,43 +264,100 @@ class SR:
             raise InvalidParameterError("SR needs the centred log-derivatives O_centered")
         grad = np.asarray(grad, dtype=np.float64)
         O = np.asarray(O_centered, dtype=np.float64)
-        n, n_params = O.shape
-        if self.comm is None and n <= n_params and not self._warned \
-                and self.shift_schedule == "constant":
+        n_params = O.shape[1]
+        n = self._allsum(O.shape[0])
+        if n <= n_params and not self._warned and self.shift_schedule == "constant":
             warnings.warn(f"SR with n_samples={n} <= n_params={n_params}: S is singular and "
                           "only the diagonal shift regularizes it; use more samples",
                           IsingRBMWarning, stacklevel=2)
             self._warned = True
-        if self.comm is None and n < n_params:
-            delta = self._woodbury(grad, O)
-            if delta is not None:
-                self.n_steps += 1
-                return delta
-        S = self.s_matrix(O)
-        S[np.diag_indices_from(S)] += self._shift_diagonal(np.diag(S).copy())
+        solver = choose_solver(n, n_params) if self.solver == "auto" else self.solver
+        x = None
+        if solver == "minsr":
+            x = self._minsr(grad, O)
+        elif solver == "cg":
+            x = self._cg(grad, O, n)
+        if x is None:
+            solver = "dense"
+            x = self._dense(grad, O)
         self.n_steps += 1
+        return -self.learning_rate * x
+
+    def _dense(self, grad, O):
+        """``(S + D)^-1 grad`` with S formed (Cholesky; least squares if not positive)."""
         import scipy.linalg
 
+        S = self.s_matrix(O)
+        S[np.diag_indices_from(S)] += self._shift_diagonal(np.diag(S).copy())
+        self.last_solve = {"solver": "dense"}
         try:
-            return -self.learning_rate * scipy.linalg.solve(S, grad, assume_a="pos")
+            # the factorization scipy.linalg.solve(assume_a="pos") uses, bit for bit
+            factor = scipy.linalg.cho_factor(S, lower=False, overwrite_a=False,
+                                             check_finite=False)
+            return scipy.linalg.cho_solve(factor, grad, check_finite=False)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-            return -self.learning_rate * np.linalg.lstsq(S, grad, rcond=None)[0]
+            return np.linalg.lstsq(S, grad, rcond=None)[0]
 
-    def _woodbury(self, grad, O):
+    def _minsr(self, grad, O):
+        """``(D + O^T O / n)^-1 grad`` in sample space; None where D has a zero."""
+        import scipy.linalg
+
+        if self.comm is not None:
+            from .mpi import gather_rows
+            O = gather_rows(self.comm, O)
         n = O.shape[0]
         d = self._shift_diagonal(np.einsum("ij,ij->j", O, O) / n)
         if not np.all(d > 0):
             return None
-        g = grad / d
-        K = (O / d) @ O.T
+        root = np.sqrt(d)
+        Y = O / root
+        h = grad / root
+        K = Y @ Y.T                      # numpy: dsyrk
         K[np.diag_indices_from(K)] += n
-        import scipy.linalg
-
         try:
-            y = scipy.linalg.solve(K, O @ g, assume_a="pos")
+            factor = scipy.linalg.cho_factor(K, lower=False, overwrite_a=True,
+                                             check_finite=False)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
             return None
-        return -self.learning_rate * (g - (O.T @ y) / d)
+        y = scipy.linalg.cho_solve(factor, Y @ h, check_finite=False)
+        self.last_solve = {"solver": "minsr"}
+        return (h - Y.T @ y) / root
+
+    def _cg(self, grad, O, n):
+        """``(S + D)^-1 grad`` by Jacobi-preconditioned CG, ``S v = O^T (O v) / n``."""
+        s_diag = self._allsum(np.einsum("ij,ij->j", O, O)) / n
+        d = self._shift_diagonal(s_diag)
+        precond = s_diag + d
+        precond = np.where(precond > 0, 1.0 / np.where(precond > 0, precond, 1.0), 1.0)
+        maxiter = self.cg_maxiter or max(100, 10 * O.shape[1])
+        x = np.zeros_like(grad)
+        r = grad.copy()
+        target = self.cg_tol * float(np.sqrt(grad @ grad))
+        z = precond * r
+        p = z.copy()
+        rz = float(r @ z)
+        k = 0
+        res = float(np.sqrt(r @ r))
+        while res > target and k < maxiter:
+            Ap = self._allsum(O.T @ (O @ p)) / n + d * p
+            alpha = rz / float(p @ Ap)
+            x += alpha * p
+            r -= alpha * Ap
+            k += 1
+            res = float(np.sqrt(r @ r))
+            z = precond * r
+            rz, rz_old = float(r @ z), rz
+            p *= rz / rz_old
+            p += z
+        norm = float(np.sqrt(grad @ grad))
+        self.last_solve = {"solver": "cg", "iterations": k,
+                           "residual": res / norm if norm > 0 else 0.0}
+        if res > target and not self._warned_cg:
+            warnings.warn(f"SR's conjugate gradients stopped after {k} iterations at a "
+                          f"relative residual {res / norm:.1e} > cg_tol {self.cg_tol:g}",
+                          IsingRBMWarning, stacklevel=3)
+            self._warned_cg = True
+        return x
 
     def state_dict(self) -> dict:
         """The step count (for the shift schedule)."""
