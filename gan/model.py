@@ -7,10 +7,11 @@ Monte Carlo data or computes observables; the ``isingrbm gan`` command does
 that. PyTorch is imported lazily (see :mod:`gan._torch`).
 
 The class holds the hyperparameters, the networks (:mod:`gan.networks`) and
-the fitted state; the work is split by job: :mod:`gan.training` (the
-training loop, resume, and the measurements behind the default recipe),
-:mod:`gan.losses`, :mod:`gan.sampling` (streams, symmetry operations,
-draws) and :mod:`gan.io` (the model file and the migration of old ones).
+the fitted state; the work is split by job: :mod:`gan.hyperparameters`
+(their names and checks), :mod:`gan.training` (the training loop, resume,
+and the measurements behind the default recipe), :mod:`gan.losses`,
+:mod:`gan.sampling` (streams, symmetry operations, draws) and :mod:`gan.io`
+(the model file and the migration of old ones).
 """
 
 from __future__ import annotations
@@ -21,20 +22,21 @@ import numpy as np
 
 from mccore.errors import InvalidParameterError, OutputExistsError
 from mccore.rng import child, seed_sequence
-from mccore.validation import (
-    check_bool,
-    check_choice,
-    check_float,
-    check_int,
-    check_memory,
-)
+from mccore.validation import check_choice, check_float, check_int, check_memory
 from mccore.validation import check_spins as _check_spins
 
 from . import training
 from ._torch import deterministic_torch, require_torch
-from .io import (FORMAT, FORMAT_VERSION, checkpoint_payload, from_payload, payload, read_payload,
-                 write_payload)
-from .losses import LOSSES
+from .hyperparameters import PARAMS, RESUMABLE_CHANGES, check_params
+from .io import (
+    FORMAT,
+    FORMAT_VERSION,
+    checkpoint_payload,
+    from_payload,
+    payload,
+    read_payload,
+    write_payload,
+)
 from .sampling import (
     _STREAM_INIT,
     _STREAM_LATENT,
@@ -46,28 +48,8 @@ from .sampling import (
     draw_blocks,
     torch_seed,
 )
-from .training import LR_SCHEDULES, TRAINING_OUTPUTS
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "IsingGAN", "check_spins"]
-
-# Hyperparameters that may change when training is resumed from a checkpoint;
-# the rest define the model and its random streams and must match.
-_RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
-# The hyperparameters, in the order of get_params() (and of the model file's JSON).
-_PARAMS = ("L", "latent_dim", "channels", "n_layers", "n_epochs", "batch_size",
-           "learning_rate_generator", "learning_rate_discriminator", "beta1", "beta2", "loss",
-           "n_critic", "label_smoothing", "noise_channels", "gradient_penalty", "minibatch_std",
-           "training_output", "generation", "symmetrize", "random_translation", "conditional",
-           "snapshot_epochs", "n_snapshot", "ema_decay", "lr_schedule", "feature_matching",
-           "bond_features", "head_hidden", "pack", "n_threads", "rng")
-
-
-def _check_rng_type(rng):
-    """Refuse what :func:`mccore.rng.seed_sequence` would refuse, without drawing."""
-    if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
-        return rng
-    check_int("rng", rng, minimum=0)
-    return rng
 
 
 def check_spins(spins, L: int, name: str = "spins") -> np.ndarray:
@@ -261,55 +243,9 @@ class IsingGAN:
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
                  n_threads: int | None = 1, rng=None):
-        self.L = check_int("L", L, minimum=2)
-        self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
-        self.noise_channels = check_int("noise_channels", noise_channels, minimum=0)
-        self.channels = check_int("channels", channels, minimum=1)
-        self.n_layers = check_int("n_layers", n_layers, minimum=1)
-        self.n_epochs = check_int("n_epochs", n_epochs, minimum=1)
-        self.batch_size = check_int("batch_size", batch_size, minimum=2)
-        self.learning_rate_generator = check_float(
-            "learning_rate_generator", learning_rate_generator, minimum=0, maximum=1,
-            strict_min=True)
-        self.learning_rate_discriminator = check_float(
-            "learning_rate_discriminator", learning_rate_discriminator, minimum=0, maximum=1,
-            strict_min=True)
-        self.beta1 = check_float("beta1", beta1, minimum=0, maximum=1, strict_max=True)
-        self.beta2 = check_float("beta2", beta2, minimum=0, maximum=1, strict_max=True)
-        self.loss = check_choice("loss", loss, LOSSES)
-        self.n_critic = check_int("n_critic", n_critic, minimum=1)
-        self.label_smoothing = check_float("label_smoothing", label_smoothing, minimum=0.5,
-                                           maximum=1, strict_min=True)
-        self.gradient_penalty = check_float("gradient_penalty", gradient_penalty, minimum=0,
-                                            maximum=1e6)
-        self.minibatch_std = check_bool("minibatch_std", minibatch_std)
-        self.training_output = check_choice("training_output", training_output,
-                                            TRAINING_OUTPUTS)
-        self.generation = check_choice("generation", generation, GENERATION_MODES)
-        self.symmetrize = check_bool("symmetrize", symmetrize)
-        self.random_translation = check_bool("random_translation", random_translation)
-        self.conditional = check_bool("conditional", conditional)
-        try:
-            epochs = tuple(sorted({check_int("snapshot epoch", e, minimum=1)
-                                   for e in snapshot_epochs}))
-        except TypeError:
-            raise InvalidParameterError(f"snapshot_epochs must be a sequence of integers >= 1, "
-                                        f"got {snapshot_epochs!r}") from None
-        self.snapshot_epochs = epochs
-        self.n_snapshot = check_int("n_snapshot", n_snapshot, minimum=1)
-        self.ema_decay = check_float("ema_decay", ema_decay, minimum=0, maximum=1,
-                                     strict_max=True)
-        self.lr_schedule = check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
-        self.feature_matching = check_float("feature_matching", feature_matching, minimum=0,
-                                            maximum=1e6)
-        self.bond_features = check_bool("bond_features", bond_features)
-        self.head_hidden = check_int("head_hidden", head_hidden, minimum=0)
-        self.pack = check_int("pack", pack, minimum=1, maximum=8)
-        if self.batch_size % self.pack:
-            raise InvalidParameterError(f"batch_size must be a multiple of pack = {self.pack}, "
-                                        f"got {self.batch_size}")
-        self.n_threads = check_int("n_threads", n_threads, minimum=1, allow_none=True)
-        self.rng = _check_rng_type(rng)
+        args = {name: value for name, value in locals().items() if name != "self"}
+        for name, value in check_params(args).items():
+            setattr(self, name, value)
         self.seed_ = None
         self.history_: dict = self._empty_history()
         self.n_epochs_trained_ = 0
@@ -327,14 +263,14 @@ class IsingGAN:
 
     def get_params(self) -> dict:
         """Hyperparameters as plain Python values (``rng`` as given to the constructor)."""
-        params = {name: getattr(self, name) for name in _PARAMS}
+        params = {name: getattr(self, name) for name in PARAMS}
         params["snapshot_epochs"] = list(self.snapshot_epochs)
         return params
 
     def _model_settings(self) -> dict:
         """The settings that define the model and its streams (checked on resume)."""
         settings = {k: v for k, v in self.get_params().items()
-                    if k not in _RESUMABLE_CHANGES and k != "rng"}
+                    if k not in RESUMABLE_CHANGES and k != "rng"}
         settings["seed"] = self.seed_
         return settings
 
