@@ -138,10 +138,10 @@ SR_SOLVERS = ("auto", "dense", "minsr", "cg")
 CG_MIN_SIZE = 8192
 
 
-def _gram(O) -> np.ndarray:
+def _gram(O, out=None) -> np.ndarray:
     """``O^T O`` by one BLAS product (numpy hands ``A.T @ A`` to dsyrk: n P^2 / 2
-    multiply-adds)."""
-    return O.T @ O
+    multiply-adds), into ``out`` if given."""
+    return np.matmul(O.T, O, out=out)
 
 
 def carleo_shift(step: int) -> float:
@@ -234,6 +234,7 @@ class SR:
         self.comm = comm
         self.n_steps = 0
         self.last_solve = {}
+        self._s_buffer = None
         self._warned = False
         self._warned_cg = False
 
@@ -245,10 +246,11 @@ class SR:
             return allreduce_sum(self.comm, value)
         return self.comm.allreduce(value)
 
-    def s_matrix(self, O_centered) -> np.ndarray:
-        """``S = O_c^T O_c / n`` (n_params, n_params), summed over MPI ranks."""
+    def s_matrix(self, O_centered, out=None) -> np.ndarray:
+        """``S = O_c^T O_c / n`` (n_params, n_params), summed over MPI ranks; into ``out``
+        (float64, that shape) if given."""
         O = np.asarray(O_centered, dtype=np.float64)
-        S = self._allsum(_gram(O))
+        S = self._allsum(_gram(O, out))
         n = self._allsum(O.shape[0])
         S /= n
         return S
@@ -287,16 +289,24 @@ class SR:
         """``(S + D)^-1 grad`` with S formed (Cholesky; least squares if not positive)."""
         import scipy.linalg
 
-        S = self.s_matrix(O)
-        S[np.diag_indices_from(S)] += self._shift_diagonal(np.diag(S).copy())
+        n_params = O.shape[1]
+        if self.comm is None and (self._s_buffer is None or self._s_buffer.shape[0] != n_params):
+            # kept between steps: a fresh P x P array costs page faults every step
+            self._s_buffer = np.empty((n_params, n_params))
+        S = self._shifted_s(O, out=self._s_buffer if self.comm is None else None)
         self.last_solve = {"solver": "dense"}
         try:
             # the factorization scipy.linalg.solve(assume_a="pos") uses, bit for bit
-            factor = scipy.linalg.cho_factor(S, lower=False, overwrite_a=False,
+            factor = scipy.linalg.cho_factor(S, lower=False, overwrite_a=True,
                                              check_finite=False)
             return scipy.linalg.cho_solve(factor, grad, check_finite=False)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-            return np.linalg.lstsq(S, grad, rcond=None)[0]
+            return np.linalg.lstsq(self._shifted_s(O), grad, rcond=None)[0]
+
+    def _shifted_s(self, O, out=None):
+        S = self.s_matrix(O, out=out)
+        S[np.diag_indices_from(S)] += self._shift_diagonal(np.diag(S).copy())
+        return S
 
     def _minsr(self, grad, O):
         """``(D + O^T O / n)^-1 grad`` in sample space; None where D has a zero."""

@@ -69,6 +69,18 @@ class _SpinWavefunction(FlatParameters):
                 f"s must have shape (n, {self.n_sites}), got {np.shape(s)}")
         return np.ascontiguousarray(s)
 
+    def _out(self, out, n_samples) -> np.ndarray:
+        """``out`` checked as the (n_samples, n_params) float64 C array to write, or a new one
+        (the driver passes the same buffer every iteration: no page faults for fresh memory)."""
+        shape = (n_samples, self.n_params)
+        if out is None:
+            return np.empty(shape)
+        if not (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == np.float64
+                and out.flags.c_contiguous and out.flags.writeable):
+            raise InvalidParameterError(
+                f"out must be a writeable C-contiguous float64 array of shape {shape}")
+        return out
+
     def theta(self, s) -> np.ndarray:
         """``theta = b + W^T s`` of the expanded RBM (n, M)."""
         s = self._check_s(s)
@@ -127,10 +139,11 @@ class SpinRBM(_SpinWavefunction):
         return ([f"a[{i}]" for i in range(n)] + [f"b[{j}]" for j in range(m)]
                 + [f"W[{i},{j}]" for i in range(n) for j in range(m)])
 
-    def log_psi_param_grad(self, s) -> np.ndarray:
-        """``O = (s_i, tanh theta_j, s_i tanh theta_j)`` (n, N + M + N M)."""
+    def log_psi_param_grad(self, s, out=None) -> np.ndarray:
+        """``O = (s_i, tanh theta_j, s_i tanh theta_j)`` (n, N + M + N M); written into
+        ``out`` (a C-contiguous float64 array of that shape) if given."""
         s = self._check_s(s)
-        out = np.empty((s.shape[0], self.n_params))
+        out = self._out(out, s.shape[0])
         kernels.rbm_log_derivatives(s, self.b, self.W, out)
         return out
 
@@ -193,13 +206,14 @@ class SymmetricSpinRBM(_SpinWavefunction):
         return (["a"] + [f"b[{k}]" for k in range(self.alpha)]
                 + [f"w[{k},{i}]" for k in range(self.alpha) for i in range(self.n_sites)])
 
-    def log_psi_param_grad(self, s) -> np.ndarray:
+    def log_psi_param_grad(self, s, out=None) -> np.ndarray:
         """``O_a = sum_i s_i``, ``O_bf = sum_t tanh theta_ft``,
-        ``O_wfi = sum_t tanh(theta_ft) s_{T_t(i)}`` (n, alpha N + alpha + 1)."""
+        ``O_wfi = sum_t tanh(theta_ft) s_{T_t(i)}`` (n, alpha N + alpha + 1); written
+        into ``out`` if given."""
         s = self._check_s(s)
         n_samples, n = s.shape
         t = np.tanh(self.theta(s)).reshape(n_samples, self.alpha, n)   # (n, f, t)
-        out = np.empty((n_samples, self.n_params))
+        out = self._out(out, n_samples)
         kernels.symmetric_log_derivatives(s, t, self._translations, out)
         return out
 
