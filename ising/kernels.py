@@ -1,4 +1,7 @@
-"""Numba kernels of the Ising Monte Carlo engine (all jitted code of ``ising``).
+"""Numba kernels of the Ising Monte Carlo engine: random numbers, Metropolis, Wolff.
+
+The energy and magnetization kernels are in :mod:`ising.energy_kernels` and
+importable from here as well.
 
 Conventions (k_B = J = 1, zero field, periodic L x L lattice): spins are
 ``int8`` in {-1, +1}; the total energy is ``E = -sum_<ij> s_i s_j`` over the
@@ -78,6 +81,13 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .energy_kernels import (
+    energy_magnetization,
+    energy_magnetization_packed,
+    energy_magnetization_packed_serial,
+    energy_magnetization_serial,
+)
+
 _LAYER_PRIORITY = ("tbb", "workqueue", "omp")
 _layer_selected = False
 
@@ -115,10 +125,21 @@ def select_threading_layer() -> None:
 
 
 __all__ = [
-    "select_threading_layer", "random_u64", "random_block", "metropolis_packed_chains", "metropolis_packed_rows",
-    "metropolis_random_scan", "wolff_clusters", "wolff_until", "energy_magnetization",
-    "energy_magnetization_packed", "metropolis_packed_serial", "metropolis_random_scan_serial",
-    "wolff_clusters_serial", "energy_magnetization_serial", "energy_magnetization_packed_serial",
+    "energy_magnetization",
+    "energy_magnetization_packed",
+    "energy_magnetization_packed_serial",
+    "energy_magnetization_serial",
+    "metropolis_packed_chains",
+    "metropolis_packed_rows",
+    "metropolis_packed_serial",
+    "metropolis_random_scan",
+    "metropolis_random_scan_serial",
+    "random_block",
+    "random_u64",
+    "select_threading_layer",
+    "wolff_clusters",
+    "wolff_clusters_serial",
+    "wolff_until",
 ]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -190,7 +211,7 @@ def _row_update(S, O, i, c, t4, t8, key, base):
         k = 0
     else:
         # site (i, k) sits at column 2k + 1: horizontal neighbours O[i, k], O[i, k+1]
-        for k in range(0, H - 1):
+        for k in range(H - 1):
             nb = np.int32(O[up, np.uintp(k)]) + np.int32(O[down, np.uintp(k)]) \
                 + np.int32(O[i, np.uintp(k)]) + np.int32(O[i, np.uintp(k + 1)])
             s = np.int32(S[i, np.uintp(k)])
@@ -265,6 +286,7 @@ def _half_sweep(S2, O2, c, t4, t8, key, base, row_parity, saved):
     _row_update(S2, O2, L - 1, c, t4, t8, key, base)
 
 
+# By-design twin of metropolis_packed_serial below (parallel over chains; same result)
 @njit(cache=True, parallel=True)
 def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter):
     """Checkerboard Metropolis sweeps, threads over chains (many chains).
@@ -294,6 +316,7 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
         _metropolis_chain(packed, chain, t4, t8, n_sweeps, rng_key, rng_counter, row_parity)
 
 
+# By-design twin of metropolis_packed_chains above (in the calling thread)
 @njit(cache=True)
 def metropolis_packed_serial(packed, thresholds, n_sweeps, rng_key, rng_counter):
     """:func:`metropolis_packed_chains` in the calling thread (no parallel launch,
@@ -558,90 +581,3 @@ def wolff_until(spins, threshold, n_flips, rng_key, rng_counter, stack, out_clus
         rng_counter[chain] = counter
         out_flipped[chain] = flipped
         out_clusters[chain] = clusters
-
-
-@njit(cache=True, parallel=True)
-def energy_magnetization(spins, out_energy, out_magnetization):
-    """Total energy and magnetization of a batch, natural layout.
-
-    Parameters
-    ----------
-    spins : int8 (n, L, L)
-    out_energy : float64 (n,), written
-        ``E = -sum_{i,j} s_ij (s_i,j+1 + s_i+1,j)`` (periodic).
-    out_magnetization : float64 (n,), written
-        ``M = sum s_ij``.
-    """
-    for b in prange(spins.shape[0]):
-        _energy_one(spins, b, out_energy, out_magnetization)
-
-
-@njit(cache=True)
-def energy_magnetization_serial(spins, out_energy, out_magnetization):
-    """:func:`energy_magnetization` in the calling thread (same result)."""
-    for b in range(spins.shape[0]):
-        _energy_one(spins, b, out_energy, out_magnetization)
-
-
-@njit(cache=True)
-def _energy_one(spins, b, out_energy, out_magnetization):
-    L = spins.shape[1]
-    e = 0
-    m = 0
-    for i in range(L):
-        down = i + 1 if i < L - 1 else 0
-        for j in range(L):
-            right = j + 1 if j < L - 1 else 0
-            s = np.int64(spins[b, i, j])
-            e += s * (np.int64(spins[b, i, right]) + np.int64(spins[b, down, j]))
-            m += s
-    out_energy[b] = -np.float64(e)
-    out_magnetization[b] = np.float64(m)
-
-
-# Twins by design of energy_magnetization(_serial) above, for the colour-packed layout
-@njit(cache=True, parallel=True)
-def energy_magnetization_packed(packed, out_energy, out_magnetization):
-    """Total energy and magnetization of a batch, colour-packed layout.
-
-    Parameters
-    ----------
-    packed : int8 (n, 2, L, L // 2)
-        Every bond joins a colour-0 and a colour-1 site, so
-        ``E = -sum_{colour-0 sites} s * (sum of its 4 neighbours)``.
-    out_energy, out_magnetization : float64 (n,), written
-    """
-    for b in prange(packed.shape[0]):
-        _energy_packed_one(packed, b, out_energy, out_magnetization)
-
-
-@njit(cache=True)
-def energy_magnetization_packed_serial(packed, out_energy, out_magnetization):
-    """:func:`energy_magnetization_packed` in the calling thread (same result)."""
-    for b in range(packed.shape[0]):
-        _energy_packed_one(packed, b, out_energy, out_magnetization)
-
-
-@njit(cache=True)
-def _energy_packed_one(packed, b, out_energy, out_magnetization):
-    L = packed.shape[2]
-    H = packed.shape[3]
-    e = 0
-    m = 0
-    for i in range(L):
-        up = i - 1 if i > 0 else L - 1
-        down = i + 1 if i < L - 1 else 0
-        q = i % 2
-        for k in range(H):
-            kl = k - 1 + q
-            if kl < 0:
-                kl = H - 1
-            kr = k + q
-            if kr >= H:
-                kr = 0
-            s = np.int64(packed[b, 0, i, k])
-            e += s * (np.int64(packed[b, 1, up, k]) + np.int64(packed[b, 1, down, k])
-                      + np.int64(packed[b, 1, i, kl]) + np.int64(packed[b, 1, i, kr]))
-            m += s + np.int64(packed[b, 1, i, k])
-    out_energy[b] = -np.float64(e)
-    out_magnetization[b] = np.float64(m)
