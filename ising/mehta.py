@@ -26,10 +26,11 @@ units ``v = (s + 1) // 2`` (:mod:`ising.lattice`) packed with
 to whole bytes (``np.unpackbits(data, axis=1, count=L * L)`` reads it).
 
 Pickles can run any code when loaded, so they are read with
-:class:`RestrictedUnpickler` (NumPy arrays only; any other global is
-refused before anything is called), and the array's dtype and shape are
-checked. Imported files are ordinary :mod:`ising.store` datasets (``source
-= "imported"``) with the house phase label and the Mehta label
+:class:`ising.pickles.RestrictedUnpickler` (NumPy arrays only; any other
+global is refused before anything is called; re-exported here with
+:func:`load_array_pickle`), and the array's dtype and shape are checked.
+Imported files are ordinary :mod:`ising.store` datasets (``source =
+"imported"``) with the house phase label and the Mehta label
 (``mehta_label``) per temperature. :func:`export_mehta` writes the layout
 back plus ``..._T=All_temperatures.txt`` (read back on import), so import
 -> export -> import reproduces the spins bit for bit at any temperatures.
@@ -37,7 +38,6 @@ back plus ``..._T=All_temperatures.txt`` (read back on import), so import
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import math
 import os
@@ -56,12 +56,21 @@ from mccore.files import atomic_path, output_lock
 from .exact import T_C
 from .lattice import spins_to_visible, visible_to_spins
 from .phases import phase_label
+from .pickles import RestrictedUnpickler, load_array_pickle
 from .store import DatasetWriter, energy_magnetization, group_key, load
 
 __all__ = [
-    "MEHTA_L", "MEHTA_TEMPERATURES", "MEHTA_REFERENCE", "RestrictedUnpickler",
-    "load_array_pickle", "mehta_file_names", "pack_spins", "unpack_spins", "read_mehta",
-    "import_mehta", "export_mehta",
+    "MEHTA_L",
+    "MEHTA_REFERENCE",
+    "MEHTA_TEMPERATURES",
+    "RestrictedUnpickler",
+    "export_mehta",
+    "import_mehta",
+    "load_array_pickle",
+    "mehta_file_names",
+    "pack_spins",
+    "read_mehta",
+    "unpack_spins",
 ]
 
 #: Linear size of the published set.
@@ -77,117 +86,6 @@ _LABEL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "
 _NAME_T = re.compile(r"T=(?P<T>All|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\.pkl$")
 _NAME_L = re.compile(r"_L(?P<L>[0-9]+)_")
 _PICKLE_PROTOCOL = 4
-
-
-# --- restricted unpickling --------------------
-
-def _numpy_globals() -> dict:
-    """The globals a pickled NumPy array needs, under their old and new module names."""
-    try:
-        from numpy._core import multiarray, numeric
-    except ImportError:  # NumPy < 2
-        from numpy.core import multiarray, numeric
-
-    def _reconstruct(subtype, shape, dtype):
-        # NumPy always pickles an empty (0,) stub that __setstate__ fills from the
-        # pickle's own bytes; another shape could allocate without bound
-        if subtype is not np.ndarray or tuple(shape) != (0,):
-            raise pickle.UnpicklingError(
-                f"refused an array reconstruction of shape {shape!r} (NumPy writes (0,))")
-        return multiarray._reconstruct(subtype, shape, dtype)
-
-    def _encode(obj, encoding="utf-8", errors="strict"):
-        # protocol-2 pickles written by Python 3 spell bytes as _codecs.encode(str, "latin1")
-        if encoding not in ("latin1", "latin-1"):
-            raise pickle.UnpicklingError(f"refused the encoding {encoding!r}")
-        return codecs.encode(obj, encoding, errors)
-
-    table = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
-             ("_codecs", "encode"): _encode}
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        table[(module, "_reconstruct")] = _reconstruct
-    for module in ("numpy.core.numeric", "numpy._core.numeric"):
-        table[(module, "_frombuffer")] = numeric._frombuffer
-    return table
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that builds NumPy arrays and nothing else.
-
-    ``find_class`` resolves only ``numpy.ndarray``, ``numpy.dtype``,
-    ``numpy[._]core.multiarray._reconstruct`` (with the empty stub shape
-    NumPy writes), ``numpy[._]core.numeric._frombuffer`` (protocol 5) and
-    ``_codecs.encode`` with the latin-1 encoding (protocol 2); any other
-    global (``os.system``, ``builtins.eval``, ...) raises
-    ``pickle.UnpicklingError`` before it is called. Strings of Python 2
-    pickles are decoded as latin-1, as NumPy requires.
-    """
-
-    def __init__(self, file):
-        super().__init__(file, encoding="latin1")
-        self._allowed = _numpy_globals()
-
-    def find_class(self, module, name):
-        try:
-            return self._allowed[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"refused to load the global '{module}.{name}'") \
-                from None
-
-    def persistent_load(self, pid):
-        raise pickle.UnpicklingError("refused a persistent reference")
-
-
-def load_array_pickle(path, *, what: str = "data") -> np.ndarray:
-    """Read one NumPy array from a pickle file with :class:`RestrictedUnpickler`.
-
-    Parameters
-    ----------
-    path : str or Path
-    what : str
-        What the file should hold ("data", "labels"), for the messages.
-
-    Returns
-    -------
-    ndarray
-        Exactly an ``ndarray`` (no subclass); dtype and shape are checked by
-        the caller.
-
-    Raises
-    ------
-    InvalidParameterError
-        The file does not exist or is not a regular file.
-    FileFormatError
-        Not a pickle, a pickle of anything but one NumPy array, a pickle that
-        names a global other than the NumPy ones (no code of it runs), or
-        data after the array.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InvalidParameterError(f"input file {path} does not exist")
-    if not path.is_file():
-        raise InvalidParameterError(f"input {path} is not a regular file")
-    with open(path, "rb") as fh:
-        try:
-            obj = RestrictedUnpickler(fh).load()
-        except pickle.UnpicklingError as exc:
-            text = " ".join(str(exc).split())
-            if text.startswith("refused"):
-                raise FileFormatError(
-                    f"{path.name}: not a safe {what} pickle ({text}; only NumPy arrays are "
-                    "accepted, nothing in the file was run)") from None
-            raise FileFormatError(f"{path.name}: is not a pickle file ({text})") from None
-        except Exception as exc:  # noqa: BLE001 - any parse failure of untrusted bytes
-            text = " ".join(str(exc).split()) or type(exc).__name__
-            raise FileFormatError(f"{path.name}: is not a pickle of a NumPy array ({text})") \
-                from None
-        trailing = fh.read(1)
-    if type(obj) is not np.ndarray:
-        raise FileFormatError(f"{path.name}: holds a {type(obj).__name__}, expected the {what} "
-                              "as a NumPy array")
-    if trailing:
-        raise FileFormatError(f"{path.name}: has data after the pickled array")
-    return obj
 
 
 # --- bits <-> spins --------------------
@@ -230,7 +128,7 @@ class _Block:
 
 def _size_from_width(width: int) -> int | None:
     """The L >= 2 with ceil(L*L / 8) == width, if exactly one."""
-    found = [L for L in range(2, int(math.isqrt(8 * width)) + 2) if -(-L * L // 8) == width]
+    found = [L for L in range(2, math.isqrt(8 * width) + 2) if -(-L * L // 8) == width]
     return found[0] if len(found) == 1 else None
 
 
