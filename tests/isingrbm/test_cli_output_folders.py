@@ -5,32 +5,13 @@ before writing anything (a full disk leaves no empty folder behind)."""
 
 from __future__ import annotations
 
-import errno
 import os
 
 import pytest
-from test_cli_rbm import exact_dataset  # the shared L = 4 data
+from cli_helpers import one_error_line
+from disk_full import raise_enospc
 
 from isingrbm import cli
-
-
-def one_error_line(capsys, *fragments) -> str:
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "error:" in lines[0], captured.err
-    assert "Traceback" not in captured.err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def full_disk(*args, **kwargs):
-    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-
-@pytest.fixture
-def data_file(tmp_path):
-    return exact_dataset(tmp_path / "data.h5")
 
 
 def test_evaluate_unwritable_plots_folder_is_refused_before_computing(tmp_path, data_file,
@@ -56,7 +37,7 @@ def test_evaluate_plots_on_a_full_disk_leave_no_empty_folder(tmp_path, data_file
                                                             monkeypatch):
     from isingrbm.commands import evaluate
 
-    monkeypatch.setattr(evaluate, "_save", full_disk)
+    monkeypatch.setattr(evaluate, "_save", raise_enospc)
     figs = tmp_path / "figs"
     assert cli.main(["evaluate", str(data_file), "--plots", str(figs), "--seed", "1",
                      "--quiet"]) == 2
@@ -81,7 +62,7 @@ def test_gan_plot_on_a_full_disk_leaves_no_empty_folders(tmp_path, capsys, monke
     assert cli.main(["gan", "fit", str(data), "--temperature", "3", "--out", str(model),
                      "--seed", "1", "--epochs", "1", "--channels", "4", "--latent-dim", "4",
                      "--noise-channels", "1", "--batch-size", "16", "--quiet"]) == 0
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full_disk)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", raise_enospc)
     figs = tmp_path / "new" / "figs"
     assert cli.main(["gan", "plot", str(model), "--out-dir", str(figs), "--quiet"]) == 2
     one_error_line(capsys, "No space left on device")

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import fit_model, one_error_line
 
 from isingrbm import cli
-
-from test_cli_rbm import exact_dataset  # noqa: E402 - the shared L = 4 data
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,20 +81,6 @@ def no_leftovers(folder: Path) -> list[str]:
                   if p.name.endswith((".lock", ".tmp")))
 
 
-def one_error_line(capsys, *fragments) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "error:" in lines[0], err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-@pytest.fixture
-def data_file(tmp_path):
-    return exact_dataset(tmp_path / "data.h5")
-
-
 # --------------------------------------------------------------------------
 # fit
 
@@ -140,10 +125,7 @@ def test_fit_sigterm_checkpoints_and_a_second_run_is_refused(tmp_path, data_file
 
 @pytest.fixture
 def model_file(tmp_path, data_file):
-    out = tmp_path / "model.h5"
-    assert cli.main(["fit", str(data_file), "--temperature", "2.269", "--hidden", "4",
-                     "--epochs", "2", "--out", str(out), "--seed", "1", "--quiet"]) == 0
-    return out
+    return fit_model(data_file, tmp_path / "model.h5", epochs=2)
 
 
 def test_sample_exact_sigterm_mid_production_resumes_bit_for_bit(tmp_path, model_file,

@@ -176,9 +176,10 @@ def tree(root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def good_h5(tmp_path_factory):
-    from test_cli_output_safety import exact_dataset   # exact, independent L = 4 samples
+    from cli_helpers import exact_dataset  # exact, independent L = 4 samples
 
-    return exact_dataset(tmp_path_factory.mktemp("data") / "good.h5", temperatures=(1.5, 3.5))
+    return exact_dataset(tmp_path_factory.mktemp("data") / "good.h5", temperatures=(1.5, 3.5),
+                         n=200, seed=7)
 
 
 def test_report_does_not_replace_figures_it_did_not_write(good_h5, tmp_path):
