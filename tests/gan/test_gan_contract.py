@@ -7,12 +7,14 @@ All with tiny networks on 4 x 4 lattices: properties that hold whatever the
 training quality."""
 
 import errno
-import os
 
 import numpy as np
 import pytest
+from disk_full import FullDiskFile
 
 torch = pytest.importorskip("torch")
+
+from gan_testdata import TINY
 
 import gan
 from gan import io as gan_io
@@ -20,13 +22,6 @@ from gan.training import lr_scale
 from mccore.errors import FileFormatError, InvalidParameterError
 from mccore.training import TrainingStep
 
-TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    rng = np.random.default_rng(5)
-    return rng.choice(np.array([-1, 1], dtype=np.int8), size=(64, 4, 4))
 
 
 def _weights(model):
@@ -158,23 +153,7 @@ def test_full_disk_is_one_oserror_and_leaves_nothing(tiny_data, tmp_path, monkey
     target = tmp_path / "m.pt"
     target.write_bytes(b"previous")
 
-    class Full:
-        def __init__(self, *a, **k):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        def flush(self):
-            pass
-
-    monkeypatch.setattr(gan_io, "open", Full, raising=False)
+    monkeypatch.setattr(gan_io, "open", FullDiskFile, raising=False)
     with pytest.raises(OSError) as info:
         model.save(target, overwrite=True)
     assert info.value.errno == errno.ENOSPC and info.value.strerror == "No space left on device"

@@ -2,13 +2,12 @@
 resume, the conditioned model, refusals (exit 2, one stderr line, files
 untouched), a full disk, help texts, missing torch."""
 
-import errno
 import json
-import os
 import sys
 
 import numpy as np
 import pytest
+from disk_full import FullDiskFile
 
 pytest.importorskip("torch")
 
@@ -112,10 +111,9 @@ def test_conditioned_fit_and_sample_at_a_new_temperature(data_file, tmp_path, ca
     assert (figs / "latent_space.png").exists()
 
 
-def test_resume_extends_training_identically(data_file, tmp_path, capsys):
-    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
-    args = ["--temperature", "3", "--seed", "5", *SMALL]
-    assert cli.main(["gan", "fit", str(data_file), "--out", str(a), *args]) == 0
+def _assert_resumed_to_4_epochs_equals_4_epochs_at_once(data_file, a, b, args):
+    """``gan fit --resume`` of MODEL ``a`` (fitted for 2 epochs with ``args``) to 4 epochs
+    gives the model that 4 epochs at once give in ``b``."""
     args4 = [x if x != "2" else "4" for x in args]  # --epochs 4
     assert cli.main(["gan", "fit", str(data_file), "--out", str(a), "--resume", *args4]) == 0
     assert cli.main(["gan", "fit", str(data_file), "--out", str(b), *args4]) == 0
@@ -123,6 +121,13 @@ def test_resume_extends_training_identically(data_file, tmp_path, capsys):
     ma, mb = gan.IsingGAN.load(a), gan.IsingGAN.load(b)
     assert ma.n_epochs_trained_ == mb.n_epochs_trained_ == 4
     assert np.array_equal(ma.sample(30, rng=1), mb.sample(30, rng=1))
+
+
+def test_resume_extends_training_identically(data_file, tmp_path, capsys):
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    args = ["--temperature", "3", "--seed", "5", *SMALL]
+    assert cli.main(["gan", "fit", str(data_file), "--out", str(a), *args]) == 0
+    _assert_resumed_to_4_epochs_equals_4_epochs_at_once(data_file, a, b, args)
 
 
 def test_resume_finds_the_checkpoint_of_an_older_version(data_file, tmp_path, capsys):
@@ -132,13 +137,7 @@ def test_resume_finds_the_checkpoint_of_an_older_version(data_file, tmp_path, ca
     assert cli.main(["gan", "fit", str(data_file), "--out", str(a), *args]) == 0
     a.unlink()
     (tmp_path / "a.pt.checkpoint").rename(tmp_path / "a.pt.ckpt")   # as the old version kept it
-    args4 = [x if x != "2" else "4" for x in args]  # --epochs 4
-    assert cli.main(["gan", "fit", str(data_file), "--out", str(a), "--resume", *args4]) == 0
-    assert cli.main(["gan", "fit", str(data_file), "--out", str(b), *args4]) == 0
-    import gan
-    ma, mb = gan.IsingGAN.load(a), gan.IsingGAN.load(b)
-    assert ma.n_epochs_trained_ == mb.n_epochs_trained_ == 4
-    assert np.array_equal(ma.sample(30, rng=1), mb.sample(30, rng=1))
+    _assert_resumed_to_4_epochs_equals_4_epochs_at_once(data_file, a, b, args)
     code = cli.main(["gan", "fit", str(data_file), "--out", str(a), "--resume",
                      "--temperature", "3", "--seed", "6", *SMALL])
     assert code == 2 and "must match the interrupted run's seed 5" in _one_error_line(capsys)
@@ -228,20 +227,7 @@ def test_full_disk_one_line_and_no_temporary_files(data_file, model_file, tmp_pa
                                                    monkeypatch):
     from gan import io as gan_io
 
-    class Full:
-        def __init__(self, *a, **k):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(gan_io, "open", Full, raising=False)
+    monkeypatch.setattr(gan_io, "open", FullDiskFile, raising=False)
     code = cli.main(["gan", "fit", str(data_file), "--temperature", "3", "--out",
                      str(tmp_path / "m.pt"), *SMALL])
     line = _one_error_line(capsys)
