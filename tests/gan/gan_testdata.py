@@ -1,4 +1,4 @@
-"""Fixtures of the GAN tests: independent Ising configurations made by a
+"""Data of the GAN tests: independent Ising configurations made by a
 plain NumPy checkerboard Metropolis sampler written here, so that the GAN
 tests depend neither on ``ising`` nor on numba.
 
@@ -9,6 +9,16 @@ the zero-field model), at higher T they start from random spins.
 """
 
 import numpy as np
+
+#: Tiny networks for the contract tests on 4 x 4 lattices (properties that hold
+#: whatever the training quality).
+TINY = {"latent_dim": 4, "noise_channels": 1, "channels": 4, "n_layers": 2, "batch_size": 16}
+
+
+def random_spins(n: int, L: int = 4, seed: int = 5) -> np.ndarray:
+    """``n`` configurations of independent uniformly random spins, (n, L, L) int8."""
+    rng = np.random.default_rng(seed)
+    return rng.choice(np.array([-1, 1], dtype=np.int8), size=(n, L, L))
 
 
 def metropolis_spins(L: int, T: float, n: int, *, seed: int, n_sweeps: int = 200) -> np.ndarray:

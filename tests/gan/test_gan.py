@@ -9,7 +9,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gan_testdata import abs_magnetization_per_spin, energy_per_spin, metropolis_spins
+from gan_testdata import (
+    TINY,
+    abs_magnetization_per_spin,
+    energy_per_spin,
+    metropolis_spins,
+)
 
 import gan
 from mccore.errors import (
@@ -22,14 +27,6 @@ from mccore.errors import (
 # Epochs of the slow physics tests (see the measurements in IsingGAN's Notes).
 EPOCHS_L8 = 40
 EPOCHS_COND = 30
-
-TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    rng = np.random.default_rng(5)
-    return rng.choice(np.array([-1, 1], dtype=np.int8), size=(64, 4, 4))
 
 
 @pytest.fixture(scope="module")

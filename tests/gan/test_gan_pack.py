@@ -12,17 +12,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from gan_testdata import TINY, random_spins
+
 import gan
 from gan.networks import Discriminator
 from mccore.errors import InvalidParameterError
 
-TINY = dict(latent_dim=4, noise_channels=1, channels=4, n_layers=2, batch_size=16)
-
 
 @pytest.fixture(scope="module")
 def tiny_data():
-    rng = np.random.default_rng(5)
-    return rng.choice(np.array([-1, 1], dtype=np.int8), size=(66, 4, 4))
+    """66 random 4 x 4 configurations (a multiple of 3, the pack size used below)."""
+    return random_spins(66)
 
 
 def test_packed_discriminator_sees_the_members_as_channels():
@@ -139,3 +139,55 @@ def test_cli_flags_reach_the_model(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [err[0]] and "batch_size must be a multiple of pack = 3" in err[0]
     assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()
+
+
+# ----------------------------------------------------------------------------
+# the global moments of the configurations (issue 22, round 2)
+
+
+def test_global_moments_of_known_configurations():
+    """All up: e = -2, m^2 = m^4 = 1; checkerboard: e = +2, m = 0; one flipped
+    spin in 4 x 4: e = -(32 - 8) / 16 = -1.5, m = 14 / 16 (per spin, J = 1)."""
+    from gan.losses import global_moments
+
+    up = np.ones((4, 4))
+    checker = np.where(np.indices((4, 4)).sum(0) % 2 == 0, 1.0, -1.0)
+    one = up.copy()
+    one[1, 2] = -1
+    x = torch.tensor(np.stack([up, checker, one]), dtype=torch.float64)
+    m = 14 / 16
+    expected = [[-2, 4, 1, 1], [2, 4, 0, 0], [-1.5, 2.25, m**2, m**4]]
+    np.testing.assert_allclose(global_moments(torch, x).numpy(), expected, rtol=1e-12)
+
+
+def test_moment_matching_is_an_unbiased_squared_distance():
+    """Configurations drawn from the targets' own distribution give a term 0 in
+    expectation (the square of one batch mean would be Var/B > 0); a batch
+    whose moments are all off by one standard deviation gives 4 (four
+    moments, d = 1 in both halves)."""
+    from gan.losses import global_moments, moment_matching, moment_targets
+
+    rng = np.random.default_rng(3)
+    data = torch.from_numpy(rng.choice([-1.0, 1.0], size=(4000, 4, 4)))
+    mean, std = moment_targets(torch, data, torch.zeros(4000, dtype=torch.int64))
+    values = torch.stack([moment_matching(torch, data[i:i + 32], mean.double(), std.double())
+                          for i in range(0, 4000 - 31, 32)])
+    # 0 within 4 standard errors; the biased square would be about 4 / 32
+    assert abs(values.mean()) < 4 * values.std() / np.sqrt(len(values))
+    assert values.std() / np.sqrt(len(values)) < 0.02
+    phi = global_moments(torch, data[:32])
+    assert moment_matching(torch, data[:32], phi - std.double(), std.double()).item() == \
+        pytest.approx(4.0)
+
+
+def test_moment_targets_per_temperature_group():
+    from gan.losses import global_moments, moment_targets
+
+    rng = np.random.default_rng(4)
+    data = torch.from_numpy(rng.choice([-1.0, 1.0], size=(10, 4, 4)))
+    data[5:] = 1.0
+    mean, std = moment_targets(torch, data, torch.tensor([0] * 5 + [1] * 5))
+    np.testing.assert_allclose(mean[0].numpy(), global_moments(torch, data[:5]).mean(0).numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(mean[1].numpy(), [-2, 4, 1, 1])
+    assert torch.all(std[1] == 1e-6)  # no spread: clamped, not zero
