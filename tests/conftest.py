@@ -38,3 +38,17 @@ def _hdf5_content(path):
 def hdf5_content():
     """``hdf5_content(path) -> dict``: compare two files' content, creation time aside."""
     return _hdf5_content
+
+
+@pytest.fixture
+def foreign_files(tmp_path):
+    """``(text, other)``: ``notes.h5``, a text file, not HDF5; ``other.h5``, an HDF5
+    file of another format (root attr ``format='isingrbm-rbm'``, nothing else)."""
+    import h5py
+
+    text = tmp_path / "notes.h5"
+    text.write_text("not hdf5 at all")
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["format"] = "isingrbm-rbm"
+    return text, other

@@ -122,14 +122,10 @@ def test_append_counter_and_checkpoint_slots(tmp_path, rng):
     assert not ens.complete
 
 
-def test_foreign_and_missing_files(tmp_path):
-    text = tmp_path / "notes.h5"
-    text.write_text("not hdf5 at all")
+def test_foreign_and_missing_files(tmp_path, foreign_files):
+    text, other = foreign_files
     with pytest.raises(FileFormatError, match="notes.h5: is not an HDF5 file"):
         store.load(text)
-    other = tmp_path / "other.h5"
-    with h5py.File(other, "w") as f:
-        f.attrs["format"] = "isingrbm-rbm"
     with pytest.raises(FileFormatError, match="other.h5: / has format='isingrbm-rbm'"):
         store.load(other)
     with pytest.raises(InvalidParameterError, match="does not exist"):

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import h5py
 import vmc
 from mccore.errors import (DivergenceError, FileFormatError, InvalidParameterError,
                             IsingRBMWarning, OutputExistsError)
@@ -252,14 +251,10 @@ def test_result_file_round_trip(tmp_path):
         result.save(path)
 
 
-def test_foreign_files_are_refused(tmp_path):
-    text = tmp_path / "x.h5"
-    text.write_text("not hdf5")
-    with pytest.raises(FileFormatError, match="x.h5"):
+def test_foreign_files_are_refused(foreign_files):
+    text, other = foreign_files
+    with pytest.raises(FileFormatError, match="notes.h5"):
         VMCResult.load(text)
-    other = tmp_path / "y.h5"
-    with h5py.File(other, "w") as h5:
-        h5.attrs["format"] = "isingrbm-rbm"
     with pytest.raises(FileFormatError, match="format"):
         VMCResult.load(other)
 
