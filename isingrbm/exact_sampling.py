@@ -198,7 +198,7 @@ def bond_rbm(L: int, T: float, *, noise: float = 0.0, rng=None) -> SimpleNamespa
     -------
     SimpleNamespace with ``weights`` (L*L, 2 L*L), ``visible_bias``, ``hidden_bias``.
     """
-    from mccore.rng import as_generator
+    from mccore.rng import stream
     from mccore.validation import check_float, check_int
     L = check_int("L", L, minimum=2)
     T = check_float("T", T, minimum=0, strict_min=True)
@@ -215,7 +215,7 @@ def bond_rbm(L: int, T: float, *, noise: float = 0.0, rng=None) -> SimpleNamespa
     a = np.full(N, -2.0 * w)            # 4 bonds per site, -w/2 each
     b = np.full(2 * N, -w)
     if noise > 0:
-        g = as_generator(rng)
+        g = stream(rng)
         W = W + noise * g.standard_normal(W.shape)
         a = a + noise * g.standard_normal(a.shape)
         b = b + noise * g.standard_normal(b.shape)

@@ -9,6 +9,18 @@ value, a chain index, a walker), never by its position in a list, so a
 result depends on the seed only: not on thread or MPI rank counts, nor on
 which other work items run beside it.
 
+The helpers, one job each:
+
+* :func:`resolve_seed` -- at the top of a run (a command, the app's
+  pipeline, a model's ``fit``): the user's ``rng`` to the one int seed the
+  run records and derives everything from;
+* :func:`seed_sequence` -- inside the library: an ``rng`` argument to the
+  SeedSequence whose streams a function uses, and :func:`recorded_seed`,
+  what to record for it;
+* :func:`child` and :func:`stream` -- the SeedSequence and the Generator of
+  one work item, keyed by what the item is; :func:`temperature_key` -- the
+  key of a temperature.
+
 >>> seq = seed_sequence(7)
 >>> recorded_seed(seq)
 7
@@ -26,14 +38,13 @@ import numpy as np
 
 from .errors import InvalidParameterError
 
-__all__ = ["seed_sequence", "recorded_seed", "resolve_seed", "stream", "child",
-           "temperature_key", "as_generator"]
+__all__ = ["child", "recorded_seed", "resolve_seed", "seed_sequence", "stream", "temperature_key"]
 
 _SEED_LIMIT = 2**63
 
 
 def _fresh_seed() -> int:
-    """A new non-negative int seed from the operating system's entropy (``resolve_seed(None)``)."""
+    """A new non-negative int seed from the operating system's entropy."""
     return int(np.random.SeedSequence().entropy % _SEED_LIMIT)
 
 
@@ -104,16 +115,16 @@ def child(seq, *key: int) -> np.random.SeedSequence:
         int(k) for k in key), pool_size=seq.pool_size)
 
 
-def stream(seq, *key: int) -> np.random.Generator:
-    """A Generator for the work item ``key`` under ``seq`` (see :func:`child`)."""
-    return np.random.default_rng(child(seq, *key))
+def stream(rng, *key: int) -> np.random.Generator:
+    """A Generator for the work item ``key`` under ``rng`` (see :func:`child`).
 
-
-def as_generator(rng) -> np.random.Generator:
-    """A Generator for ``rng``: a Generator is returned as it is, else resolved."""
-    if isinstance(rng, np.random.Generator):
+    Without a key it is ``rng`` itself as a Generator: a Generator is used as
+    it is (as scikit-learn's ``check_random_state`` does), anything else is
+    resolved by :func:`seed_sequence`.
+    """
+    if not key and isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(seed_sequence(rng))
+    return np.random.default_rng(child(rng, *key))
 
 
 def temperature_key(T: float) -> int:
@@ -124,14 +135,3 @@ def temperature_key(T: float) -> int:
     a key (and a store group name refuses them anyway).
     """
     return int(round(float(T) * 1e6))
-
-
-def __getattr__(name):
-    # deprecated names kept importable for one release
-    if name == "fresh_seed":
-        import warnings
-
-        warnings.warn("mccore.rng.fresh_seed is deprecated; use resolve_seed(None)",
-                      DeprecationWarning, stacklevel=2)
-        return _fresh_seed
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,7 @@ from sklearn.exceptions import NotFittedError
 
 from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
-from mccore.rng import as_generator, seed_sequence, stream
+from mccore.rng import seed_sequence, stream
 from mccore.validation import check_choice, check_float, check_int
 
 from . import training
@@ -174,7 +174,7 @@ class RBMBase(TransformerMixin, BaseEstimator):
         is used as it is), else a stream derived from the seed hyperparameter
         and keyed by the kind of call."""
         if rng is not None:
-            return as_generator(rng)
+            return stream(rng)
         return stream(seed_sequence(self._seed()), key)
 
     # -------------------------------------------------------------- training

@@ -145,11 +145,11 @@ def _draw(paths: dict, data, per_T: dict, tables: list, seed: int) -> list:
     import numpy as np
 
     from isingrbm import plots
-    from mccore.rng import as_generator
+    from mccore.rng import stream
 
     written = []
     written.append(_save(plots.observables_vs_T(tables), paths["observables"]))
-    rng = as_generator(seed)
+    rng = stream(seed)
     n_show = 6
     for T in sorted(per_T):
         reference = data.ensemble(T, tol=1e-6)

@@ -23,7 +23,7 @@ import numpy as np
 
 from mccore.errors import InvalidParameterError
 from mccore.files import atomic_path, output_lock
-from mccore.rng import as_generator, stream
+from mccore.rng import stream
 
 from .provenance import _write_target, checkpoint_path, fit_provenance, sample_provenance
 
@@ -297,7 +297,7 @@ def sample_rbm(model_path, *, n_samples: int, out, seed: int, n_steps: int = 100
     metadata = dict(metadata or {})
     T = sample_temperature(metadata, model_path, temperature)
     init_units = initial_units(metadata, model_path) if init == "data" else None
-    rng = as_generator(int(seed))
+    rng = stream(int(seed))
     start_rows = None
     if init_units is not None:
         n_data = init_units.shape[0]

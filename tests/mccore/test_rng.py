@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
+import mccore.rng
 from mccore.errors import InvalidParameterError
-from mccore.rng import (as_generator, child, recorded_seed, resolve_seed, seed_sequence, stream,
-                        temperature_key)
+from mccore.rng import (
+    child,
+    recorded_seed,
+    resolve_seed,
+    seed_sequence,
+    stream,
+    temperature_key,
+)
 
 
 def test_int_seed_round_trips_through_the_recorded_seed():
@@ -22,9 +29,6 @@ def test_none_draws_fresh_entropy_and_records_it():
     again = seed_sequence(recorded_seed(s1))
     assert np.array_equal(stream(again, 3).random(5), stream(s1, 3).random(5))
     assert 0 <= resolve_seed(None) < 2**63
-    with pytest.warns(DeprecationWarning, match="resolve_seed"):
-        from mccore.rng import fresh_seed
-    assert 0 <= fresh_seed() < 2**63
 
 
 def test_generator_argument_yields_a_recordable_seed():
@@ -32,6 +36,15 @@ def test_generator_argument_yields_a_recordable_seed():
     assert isinstance(recorded_seed(seq), int)
     # the same Generator state gives the same derived seed
     assert recorded_seed(seed_sequence(np.random.default_rng(7))) == recorded_seed(seq)
+    assert resolve_seed(np.random.default_rng(7)) == recorded_seed(seq)
+
+
+def test_resolve_seed_gives_one_int_that_reproduces_a_spawned_sequence_alone():
+    assert resolve_seed(42) == 42
+    spawned = child(5, 1)
+    seed = resolve_seed(spawned)
+    assert seed == resolve_seed(child(5, 1)) != resolve_seed(child(5, 2))
+    assert isinstance(seed, int) and 0 <= seed < 2**63
 
 
 def test_streams_are_keyed_by_the_item_not_by_call_order():
@@ -50,10 +63,22 @@ def test_temperature_key_depends_on_the_value_only():
     assert keys == more[1:]
 
 
-def test_as_generator_passes_a_generator_through():
+def test_stream_without_a_key_passes_a_generator_through_and_resolves_the_rest():
     g = np.random.default_rng(1)
-    assert as_generator(g) is g
-    assert isinstance(as_generator(3), np.random.Generator)
+    assert stream(g) is g
+    # an int, a SeedSequence: the Generator of that seed (numbers of default_rng(seed))
+    expected = np.random.default_rng(3).random(4)
+    assert np.array_equal(stream(3).random(4), expected)
+    assert np.array_equal(stream(seed_sequence(3)).random(4), expected)
+    # with a key a Generator is a seed source like any other: one seed is drawn from it
+    h = np.random.default_rng(1)
+    assert np.array_equal(stream(h, 2).random(3),
+                          stream(seed_sequence(np.random.default_rng(1)), 2).random(3))
+
+
+def test_the_public_helpers_are_these_six():
+    assert sorted(mccore.rng.__all__) == ["child", "recorded_seed", "resolve_seed",
+                                          "seed_sequence", "stream", "temperature_key"]
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "3", True, [1, 2]])

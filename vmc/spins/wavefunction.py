@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from mccore.errors import InvalidParameterError
-from mccore.rng import as_generator
+from mccore.rng import stream
 from mccore.validation import check_float, check_int
 
 from ..params import FlatParameters
@@ -124,7 +124,7 @@ class SpinRBM(_SpinWavefunction):
         init_scale = check_float("init_scale", init_scale, minimum=0.0)
         self.n_hidden = self.alpha * self.n_sites
         n, m = self.n_sites, self.n_hidden
-        gen = as_generator(rng)
+        gen = stream(rng)
         self._params = init_scale * gen.standard_normal(n + m + n * m)
         self.a = self._params[:n]
         self.b = self._params[n:n + m]
@@ -178,7 +178,7 @@ class SymmetricSpinRBM(_SpinWavefunction):
         init_scale = check_float("init_scale", init_scale, minimum=0.0)
         self.n_hidden = self.alpha * self.n_sites
         n, f = self.n_sites, self.alpha
-        gen = as_generator(rng)
+        gen = stream(rng)
         self._params = init_scale * gen.standard_normal(1 + f + f * n)
         self.a = self._params[:1]
         self.b = self._params[1:1 + f]
