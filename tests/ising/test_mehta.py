@@ -11,22 +11,17 @@ import pickle
 
 import numpy as np
 import pytest
+from mehta_pickles import TEMPERATURES, L, N, monte_carlo_spins, write_pickle
 
 import ising
 from ising import mehta
 from ising.store import energy_magnetization, load
 from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
 
-L = 8
-TEMPERATURES = (1.5, 2.269185314213022, 3.5)
-N = 60
-
 
 @pytest.fixture(scope="module")
 def monte_carlo():
-    """Spins (3 * N, L, L) of an L = 8 Monte Carlo run, ascending T blocks."""
-    ensembles = ising.simulate(L, TEMPERATURES, N, rng=20260512)
-    return np.concatenate([e.spins for e in ensembles])
+    return monte_carlo_spins(20260512)
 
 
 def notebook_spins(packed, L):
@@ -34,12 +29,6 @@ def notebook_spins(packed, L):
     data = np.unpackbits(packed).reshape(-1, L * L).astype(int)
     data[np.where(data == 0)] = -1
     return data.reshape(-1, L, L)
-
-
-def write_pickle(path, obj, protocol=pickle.DEFAULT_PROTOCOL):
-    with open(path, "wb") as fh:
-        pickle.dump(obj, fh, protocol=protocol)
-    return path
 
 
 @pytest.fixture

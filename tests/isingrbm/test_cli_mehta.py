@@ -9,31 +9,20 @@ The pickles are made from our own L = 8 Monte Carlo in the published layout
 
 import json
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mehta_pickles import TEMPERATURES, L, N, monte_carlo_spins, write_pickle
 
 import ising
 from ising import mehta
 from isingrbm import cli
 
-L = 8
-TEMPERATURES = (1.5, 2.269185314213022, 3.5)
-N = 60
-
 
 @pytest.fixture(scope="module")
 def monte_carlo():
-    ensembles = ising.simulate(L, TEMPERATURES, N, rng=31415)
-    return np.concatenate([e.spins for e in ensembles])
-
-
-def write_pickle(path, obj, protocol=pickle.DEFAULT_PROTOCOL):
-    with open(path, "wb") as fh:
-        pickle.dump(obj, fh, protocol=protocol)
-    return path
+    return monte_carlo_spins(31415)
 
 
 @pytest.fixture
