@@ -40,6 +40,16 @@ def neighbour_sum(s: np.ndarray, i: int, j: int) -> int:
         + int(s[i, (j - 1) % L]) + int(s[i, (j + 1) % L])
 
 
+def _chainwise(spins, counters, update):
+    """A copy of ``spins`` (n, L, L) with ``update(s, chain, counter) -> counter`` applied
+    to each chain's (L, L) view in turn. Returns (new spins, new counters)."""
+    spins = np.array(spins, dtype=np.int8, copy=True)
+    counters = [int(c) for c in counters]
+    for chain in range(spins.shape[0]):
+        counters[chain] = update(spins[chain], chain, counters[chain])
+    return spins, np.array(counters, dtype=np.uint64)
+
+
 def metropolis_checkerboard(spins, beta, n_sweeps, keys, counters):
     """Checkerboard sweeps on natural-layout spins (even L >= 4).
 
@@ -47,12 +57,10 @@ def metropolis_checkerboard(spins, beta, n_sweeps, keys, counters):
     draws counter ``counters + t N + c N/2 + i L/2 + j // 2``.
     Returns (new spins, new counters).
     """
-    spins = np.array(spins, dtype=np.int8, copy=True)
-    counters = [int(c) for c in counters]
-    n, L, _ = spins.shape
+    L = np.shape(spins)[1]
     N = L * L
-    for chain in range(n):
-        s = spins[chain]
+
+    def update(s, chain, counter):
         for t in range(n_sweeps):
             for c in (0, 1):
                 for i in range(L):
@@ -60,23 +68,21 @@ def metropolis_checkerboard(spins, beta, n_sweeps, keys, counters):
                         if (i + j) % 2 != c:
                             continue
                         u = splitmix64(keys[chain],
-                                       counters[chain] + t * N + c * N // 2 + i * (L // 2) + j // 2)
+                                       counter + t * N + c * N // 2 + i * (L // 2) + j // 2)
                         dE = 2 * int(s[i, j]) * neighbour_sum(s, i, j)
                         if accept(beta, dE, u):
                             s[i, j] = -s[i, j]
-        counters[chain] += n_sweeps * N
-    return spins, np.array(counters, dtype=np.uint64)
+        return counter + n_sweeps * N
+
+    return _chainwise(spins, counters, update)
 
 
 def metropolis_random_scan(spins, beta, n_sweeps, keys, counters):
     """Random-site Metropolis: update n draws site ``u % N`` then the acceptance draw."""
-    spins = np.array(spins, dtype=np.int8, copy=True)
-    counters = [int(c) for c in counters]
-    n, L, _ = spins.shape
+    L = np.shape(spins)[1]
     N = L * L
-    for chain in range(n):
-        s = spins[chain]
-        c = counters[chain]
+
+    def update(s, chain, c):
         for _ in range(n_sweeps * N):
             site = splitmix64(keys[chain], c) % N
             u = splitmix64(keys[chain], c + 1)
@@ -85,8 +91,9 @@ def metropolis_random_scan(spins, beta, n_sweeps, keys, counters):
             dE = 2 * int(s[i, j]) * neighbour_sum(s, i, j)
             if accept(beta, dE, u):
                 s[i, j] = -s[i, j]
-        counters[chain] = c
-    return spins, np.array(counters, dtype=np.uint64)
+        return c
+
+    return _chainwise(spins, counters, update)
 
 
 def wolff(spins, beta, n_clusters, keys, counters):
@@ -97,15 +104,12 @@ def wolff(spins, beta, n_clusters, keys, counters):
     cluster's old sign joins (flipped at once) if its draw is below
     ``threshold(1 - exp(-2 beta))``. Returns (spins, counters, flipped).
     """
-    spins = np.array(spins, dtype=np.int8, copy=True)
-    counters = [int(c) for c in counters]
-    n, L, _ = spins.shape
+    L = np.shape(spins)[1]
     N = L * L
     t_add = threshold(-math.expm1(-2.0 * beta))
     flipped = []
-    for chain in range(n):
-        s = spins[chain]
-        c = counters[chain]
+
+    def update(s, chain, c):
         total = 0
         for _ in range(n_clusters):
             site = splitmix64(keys[chain], c) % N
@@ -125,9 +129,11 @@ def wolff(spins, beta, n_clusters, keys, counters):
                         s[ni, nj] = -s0
                         stack.append((ni, nj))
                         total += 1
-        counters[chain] = c
         flipped.append(total)
-    return spins, np.array(counters, dtype=np.uint64), np.array(flipped)
+        return c
+
+    spins, counters = _chainwise(spins, counters, update)
+    return spins, counters, np.array(flipped)
 
 
 def energy_magnetization(spins):
