@@ -24,27 +24,16 @@ bar. These tests locate the cause and pin the fix:
 import numpy as np
 import pytest
 import scipy.linalg
-from vmc_reference import assert_log_derivatives_match_finite_differences
+from vmc_reference import (
+    assert_log_derivatives_match_finite_differences,
+    exact_expectations,
+)
 
 from mccore.parallel import numba_threads
 from vmc.optimizers import SR
 from vmc.spins import TFIM, Lattice, SpinRBM, SymmetricSpinRBM, run_tfim
 
 FIELDS = [0.5, 1.0, 2.0, 3.0]
-
-
-def _exact(ham, wf, s):
-    """Exact |psi|^2 weights, E, gradient, S and centred O over the basis ``s``."""
-    lp = wf.log_psi(s)
-    p = np.exp(2 * (lp - lp.max()))
-    p /= p.sum()
-    e = ham.local_energy(wf, s)
-    O = wf.log_psi_param_grad(s)
-    energy = p @ e
-    O_c = O - p @ O
-    grad = 2 * (p * (e - energy)) @ O_c
-    S = (O_c * p[:, None]).T @ O_c
-    return p, lp, energy, grad, S, O_c
 
 
 def _energy(ham, H, wf, s):
@@ -75,7 +64,7 @@ def test_gradient_metric_and_sr_step_are_exact(field):
     H = ham.sparse_matrix()
     s = TFIM.basis(10)
     wf = SymmetricSpinRBM(lattice, 2, init_scale=0.2, rng=7)
-    p, lp, energy, grad, S, O_c = _exact(ham, wf, s)
+    p, lp, energy, grad, S, O_c = exact_expectations(ham, wf, s)
     assert energy == pytest.approx(_energy(ham, H, wf, s), rel=1e-12)
     p0 = wf.params.copy()
     h = 1e-5
@@ -123,7 +112,7 @@ def _exact_sr_run(field, n_iterations, max_change, size=10, alpha=2):
 
 def _exact_sr_step(ham, wf, s, energies, first, max_change):
     """One exact SR step with the trust-region rule; returns the first step's record."""
-    p, lp, energy, grad, S, _ = _exact(ham, wf, s)
+    p, lp, energy, grad, S, _ = exact_expectations(ham, wf, s)
     energies.append(energy)
     delta = scipy.linalg.solve(S + 0.01 * np.eye(wf.n_params), -0.05 * grad)
     old = wf.params.copy()
@@ -181,7 +170,7 @@ def test_plain_rbm_starts_in_the_linear_regime():
     ham = TFIM(lattice, 2.0)
     s = TFIM.basis(10)
     wf = SpinRBM(10, 2, rng=5)
-    p, lp, _, grad, S, _ = _exact(ham, wf, s)
+    p, lp, _, grad, S, _ = exact_expectations(ham, wf, s)
     delta = scipy.linalg.solve(S + 0.01 * np.eye(wf.n_params), -0.05 * grad)
     wf.params = wf.params + delta
     change = wf.log_psi(s) - lp

@@ -13,23 +13,19 @@ bias of the size a slightly wrong state gives is caught.
 
 import numpy as np
 import pytest
+from vmc_reference import exact_expectations
 
 import mcstats
 from mccore.parallel import numba_threads
 from vmc import VMC
-from vmc.spins import TFIM, Lattice, SpinMetropolisSampler, SpinRBM, SymmetricSpinRBM
 from vmc.optimizers import SR
+from vmc.spins import TFIM, Lattice, SpinMetropolisSampler, SpinRBM, SymmetricSpinRBM
 
 
 def _exact(ham, wf):
-    s = TFIM.basis(wf.n_sites)
-    lp = wf.log_psi(s)
-    p = np.exp(2 * (lp - lp.max()))
-    p /= p.sum()
-    e = ham.local_energy(wf, s)
-    O = wf.log_psi_param_grad(s)
-    energy = p @ e
-    return energy, 2 * (p * (e - energy)) @ (O - p @ O)
+    """Exact energy and gradient over all 2^N states."""
+    _, _, energy, grad, _, _ = exact_expectations(ham, wf, TFIM.basis(wf.n_sites))
+    return energy, grad
 
 
 def _sampled(ham, wf, n_chains=16, n_steps=2000, seed=3):

@@ -109,23 +109,30 @@ def _moments(x):
     return [x[..., 0], x[..., 1], x[..., 0] ** 2, x[..., 1] ** 2, x[..., 0] * x[..., 1]]
 
 
+def _assert_moments_match_quadrature(wf, name, *, half_width, seed):
+    """Five moments of |Psi|^2 on a plane of two coordinates, sampled by ``name``
+    (32 walkers x 2000 sweeps), vs a 401^2-point quadrature on
+    [-half_width, half_width]^2: within 4.5 blocking errors."""
+    g = np.linspace(-half_width, half_width, 401)
+    X, Y = np.meshgrid(g, g, indexing="ij")
+    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    rho = np.exp(2 * wf.log_psi(pts))
+    rho /= rho.sum()
+    exact = [np.sum(rho * m) for m in _moments(pts[None])]
+    smp = make_sampler(name, 32, rng=seed, n_threads=1)
+    x = smp.sample(wf, 32 * 2000).x
+    for k, series in enumerate(_moments(x)):
+        est = mcstats.estimate(series)
+        assert abs(est.mean - exact[k]) < 4.5 * est.error, (k, est, exact[k])
+
+
 @pytest.mark.parametrize("name", SAMPLERS)
 def test_moments_2d(name):
     """One particle in 2D, |Psi|^2 with correlated, shifted modes: five moments vs a
     401^2-point quadrature, 32 walkers x 2000 sweeps, within 4.5 blocking errors."""
     wf = Wavefunction(1, 2, n_hidden=2, rng=0)
     wf.params = np.array([0.2, -0.3, 0.4, -0.6, 1.2, 0.5, -0.7, 0.9])
-    g = np.linspace(-7, 7, 401)
-    X, Y = np.meshgrid(g, g, indexing="ij")
-    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
-    rho = np.exp(2 * wf.log_psi(pts))
-    rho /= rho.sum()
-    exact = [np.sum(rho * m) for m in _moments(pts[None])]
-    smp = make_sampler(name, 32, rng=22, n_threads=1)
-    x = smp.sample(wf, 32 * 2000).x
-    for k, series in enumerate(_moments(x)):
-        est = mcstats.estimate(series)
-        assert abs(est.mean - exact[k]) < 4.5 * est.error, (k, est, exact[k])
+    _assert_moments_match_quadrature(wf, name, half_width=7, seed=22)
 
 
 @pytest.mark.parametrize("name", ["metropolis", "importance"])
@@ -133,17 +140,7 @@ def test_moments_two_particles_with_jastrow(name):
     """Two particles in 1D with a Jastrow factor (|Psi|^2 on the (x1, x2) plane)."""
     wf = Wavefunction(2, 1, n_hidden=2, form="full", jastrow_a=0.8, beta=0.5, init_scale=0.4,
                       rng=8)
-    g = np.linspace(-6, 6, 401)
-    X, Y = np.meshgrid(g, g, indexing="ij")
-    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
-    rho = np.exp(2 * wf.log_psi(pts))
-    rho /= rho.sum()
-    exact = [np.sum(rho * m) for m in _moments(pts[None])]
-    smp = make_sampler(name, 32, rng=23, n_threads=1)
-    x = smp.sample(wf, 32 * 2000).x
-    for k, series in enumerate(_moments(x)):
-        est = mcstats.estimate(series)
-        assert abs(est.mean - exact[k]) < 4.5 * est.error, (k, est, exact[k])
+    _assert_moments_match_quadrature(wf, name, half_width=6, seed=23)
 
 
 # ------------------------------------------------------------ energies

@@ -20,6 +20,7 @@ def _rotl(x, k):
     return ((x << k) | (x >> (64 - k))) & _MASK
 
 
+# Twin by design of vmc/streams.py (_next_u64, uniform): the same generator in Python integers
 class Xoshiro:
     """xoshiro256** (Blackman & Vigna) on a 4-word state."""
 
@@ -52,51 +53,55 @@ def _log_psi(wf, x):
     return float(wf.log_psi(x[None, :])[0])
 
 
-def metropolis(wf, x0, state, step, n_steps):
-    """Brute-force Metropolis of one walker; returns (positions (n_steps, n_visible), n_accepted)."""
+def _one_particle_moves(wf, x0, state, n_steps, propose):
+    """Moves of one particle at a time, in order, ``n_steps`` sweeps; ``propose(rng, x,
+    sl)`` returns the trial ``y`` and log A(x -> y) for the particle's coordinates
+    ``sl``; accepted if the next uniform draw is below ``exp(log A)``."""
     rng = Xoshiro(state)
     N, D = wf.n_particles, wf.n_dims
     x = np.array(x0, dtype=float)
     out, accepted = [], 0
     for _ in range(n_steps):
         for p in range(N):
-            y = x.copy()
-            for d in range(D):
-                y[p * D + d] = x[p * D + d] + step * (2.0 * rng.uniform() - 1.0)
-            ratio = math.exp(2.0 * (_log_psi(wf, y) - _log_psi(wf, x)))
-            if rng.uniform() < ratio:
-                x = y
-                accepted += 1
-        out.append(x.copy())
-    return np.array(out), accepted
-
-
-def importance(wf, x0, state, dt, n_steps):
-    """Langevin Metropolis-Hastings of one walker (D_diffusion = 1/2, F = 2 grad log Psi)."""
-    rng = Xoshiro(state)
-    N, D = wf.n_particles, wf.n_dims
-    x = np.array(x0, dtype=float)
-    out, accepted = [], 0
-    for _ in range(n_steps):
-        for p in range(N):
-            sl = slice(p * D, (p + 1) * D)
-            force_x = 2.0 * wf.grad_log_psi(x[None, :])[0][sl]
-            noise = []
-            for _d in range(0, D, 2):
-                noise.extend(rng.normal_pair())
-            noise = np.array(noise[:D])
-            y = x.copy()
-            y[sl] = x[sl] + 0.5 * force_x * dt + math.sqrt(dt) * noise
-            force_y = 2.0 * wf.grad_log_psi(y[None, :])[0][sl]
-            # G(y|x) = exp(-(y - x - D dt F(x))^2 / (4 D dt)), D = 1/2
-            log_g_fwd = -np.sum((y[sl] - x[sl] - 0.5 * dt * force_x) ** 2) / (2.0 * dt)
-            log_g_back = -np.sum((x[sl] - y[sl] - 0.5 * dt * force_y) ** 2) / (2.0 * dt)
-            log_a = 2.0 * (_log_psi(wf, y) - _log_psi(wf, x)) + log_g_back - log_g_fwd
+            y, log_a = propose(rng, x, slice(p * D, (p + 1) * D))
             if rng.uniform() < math.exp(log_a):
                 x = y
                 accepted += 1
         out.append(x.copy())
     return np.array(out), accepted
+
+
+def metropolis(wf, x0, state, step, n_steps):
+    """Brute-force Metropolis of one walker; returns (positions (n_steps, n_visible), n_accepted)."""
+
+    def propose(rng, x, sl):
+        y = x.copy()
+        for i in range(sl.start, sl.stop):
+            y[i] = x[i] + step * (2.0 * rng.uniform() - 1.0)
+        return y, 2.0 * (_log_psi(wf, y) - _log_psi(wf, x))
+
+    return _one_particle_moves(wf, x0, state, n_steps, propose)
+
+
+def importance(wf, x0, state, dt, n_steps):
+    """Langevin Metropolis-Hastings of one walker (D_diffusion = 1/2, F = 2 grad log Psi)."""
+    D = wf.n_dims
+
+    def propose(rng, x, sl):
+        force_x = 2.0 * wf.grad_log_psi(x[None, :])[0][sl]
+        noise = []
+        for _d in range(0, D, 2):
+            noise.extend(rng.normal_pair())
+        noise = np.array(noise[:D])
+        y = x.copy()
+        y[sl] = x[sl] + 0.5 * force_x * dt + math.sqrt(dt) * noise
+        force_y = 2.0 * wf.grad_log_psi(y[None, :])[0][sl]
+        # G(y|x) = exp(-(y - x - D dt F(x))^2 / (4 D dt)), D = 1/2
+        log_g_fwd = -np.sum((y[sl] - x[sl] - 0.5 * dt * force_x) ** 2) / (2.0 * dt)
+        log_g_back = -np.sum((x[sl] - y[sl] - 0.5 * dt * force_y) ** 2) / (2.0 * dt)
+        return y, 2.0 * (_log_psi(wf, y) - _log_psi(wf, x)) + log_g_back - log_g_fwd
+
+    return _one_particle_moves(wf, x0, state, n_steps, propose)
 
 
 def gibbs(wf, x0, state, n_steps):
@@ -136,3 +141,18 @@ def assert_log_derivatives_match_finite_differences(wf, spins, *, h, atol, rtol=
             np.testing.assert_allclose(grad[:, k], (f_up - f_down) / (2 * h), rtol=rtol, atol=atol)
     finally:
         wf.params = p0
+
+
+def exact_expectations(ham, wf, s):
+    """Exact |psi|^2 weights ``p``, ``log psi``, energy, gradient ``2 <(E_L - E) O_c>``,
+    metric ``S = <O_c O_c^T>`` and centred log-derivatives ``O_c`` over the basis ``s``."""
+    lp = wf.log_psi(s)
+    p = np.exp(2 * (lp - lp.max()))
+    p /= p.sum()
+    e = ham.local_energy(wf, s)
+    O = wf.log_psi_param_grad(s)
+    energy = p @ e
+    O_c = O - p @ O
+    grad = 2 * (p * (e - energy)) @ O_c
+    S = (O_c * p[:, None]).T @ O_c
+    return p, lp, energy, grad, S, O_c
