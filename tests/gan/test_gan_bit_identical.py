@@ -14,12 +14,11 @@ differ from the recorded ones.
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from bit_identity import load_script, skip_unless_versions
+from bit_identity import load_script, skip_unless_recorded_versions
 
 import gan
 
@@ -33,9 +32,7 @@ refs = load_script(REF / "make_references.py")
 
 
 def _same_versions():
-    recorded = MANIFEST["versions"]
-    skip_unless_versions({k: recorded[k] for k in ("numpy", "torch")},
-                         {"numpy": np.__version__, "torch": torch.__version__})
+    skip_unless_recorded_versions(MANIFEST["versions"], "numpy", "torch")
 
 
 def _check(model, expected):

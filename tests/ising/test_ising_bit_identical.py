@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bit_identity import load_script, skip_unless_versions
+from bit_identity import load_script, skip_unless_recorded_versions
 
 import ising
 
@@ -25,10 +25,7 @@ refs = load_script(REF / "make_references.py")
 
 
 def _same_versions():
-    import numba
-    recorded = MANIFEST["versions"]
-    skip_unless_versions({k: recorded[k] for k in ("numpy", "numba")},
-                         {"numpy": np.__version__, "numba": numba.__version__})
+    skip_unless_recorded_versions(MANIFEST["versions"], "numpy", "numba")
 
 
 @pytest.mark.parametrize("name", sorted(refs.ISING_RUNS))

@@ -18,16 +18,17 @@ scikit-learn / torch versions, so the test skips when those differ.
 b6ec560 by design.)
 """
 
-import hashlib
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
+if str(HERE.parents[1]) not in sys.path:   # run as a script: tests/ holds bit_identity
+    sys.path.insert(0, str(HERE.parents[1]))
+from bit_identity import digest, library_versions
+
 MANIFEST = HERE / "app_manifest.json"
 
 GAN_SMALL = ["--epochs", "2", "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
@@ -51,25 +52,8 @@ RUNS = [
 ]
 
 
-def digest(array) -> str:
-    a = np.ascontiguousarray(array)
-    h = hashlib.sha256(a.tobytes())
-    h.update(f"{a.dtype.str}{a.shape}".encode())
-    return h.hexdigest()
-
-
 def versions() -> dict:
-    import numba
-    import scipy
-    import sklearn
-    out = {"numpy": np.__version__, "numba": numba.__version__, "scipy": scipy.__version__,
-           "scikit-learn": sklearn.__version__}
-    try:
-        import torch
-        out["torch"] = torch.__version__
-    except ImportError:
-        out["torch"] = None
-    return out
+    return library_versions("numpy", "numba", "scipy", "scikit-learn", "torch")
 
 
 def digests(folder: Path) -> dict:

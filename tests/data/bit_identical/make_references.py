@@ -16,7 +16,6 @@ patterns of floating-point results are tied to the numpy / numba / torch
 versions, so the tests skip when those differ from the recorded ones.
 """
 
-import hashlib
 import json
 import sys
 import tempfile
@@ -25,6 +24,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+if str(HERE.parents[1]) not in sys.path:   # run as a script: tests/ holds bit_identity
+    sys.path.insert(0, str(HERE.parents[1]))
+from bit_identity import digest, library_versions
+
 
 # the settings the tests repeat (imported by them)
 ISING_RUNS = {
@@ -45,22 +48,8 @@ GAN_RUNS = {
 N_GAN_SAMPLES = 40
 
 
-def digest(array) -> str:
-    a = np.ascontiguousarray(array)
-    h = hashlib.sha256(a.tobytes())
-    h.update(f"{a.dtype.str}{a.shape}".encode())
-    return h.hexdigest()
-
-
 def versions() -> dict:
-    import numba
-    out = {"numpy": np.__version__, "numba": numba.__version__}
-    try:
-        import torch
-        out["torch"] = torch.__version__
-    except ImportError:
-        out["torch"] = None
-    return out
+    return library_versions("numpy", "numba", "torch")
 
 
 def gan_data(conditional: bool):
