@@ -4,6 +4,7 @@ the JSON contract, the result file and the figure."""
 import json
 
 import pytest
+from cli_helpers import one_error_line
 
 from isingrbm.cli import main
 from vmc import VMCResult
@@ -11,28 +12,38 @@ from vmc import VMCResult
 SMALL = ["--iterations", "5", "--samples", "500", "--seed", "1", "--threads", "1"]
 
 
-@pytest.mark.parametrize("argv,flag", [
-    (["--particles", "0", "--dims", "2"], "--particles"),
-    (["--particles", "1", "--dims", "4"], "--dims"),
-    (["--particles", "1", "--dims", "0"], "--dims"),
-    (["--particles", "1", "--dims", "2", "--omega", "0"], "--omega"),
-    (["--particles", "1", "--dims", "2", "--omega", "-1"], "--omega"),
-    (["--particles", "1", "--dims", "2", "--hidden", "0"], "--hidden"),
-    (["--particles", "1", "--dims", "2", "--sampler", "hmc"], "--sampler"),
-    (["--particles", "1", "--dims", "2", "--optimizer", "lbfgs"], "--optimizer"),
-    (["--particles", "1", "--dims", "2", "--interaction", "yukawa"], "--interaction"),
-    (["--particles", "2", "--dims", "2", "--jastrow", "pade"], "coulomb"),
-    (["--particles", "2", "--dims", "1", "--interaction", "coulomb"], "coulomb"),
-    (["--particles", "2", "--dims", "2", "--interaction", "coulomb", "--jastrow", "pade",
-      "--sampler", "gibbs"], "gibbs"),
-])
-def test_bad_input_one_line_exit_2(capsys, argv, flag):
-    assert main(["vmc", *argv, *SMALL]) == 2
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("isingrbm vmc: error:") and flag in lines[0]
-    assert captured.out == ""
+#: the fragment each one error line must contain -> the bad argv (split on spaces;
+#: "--particles 1 --dims 2" goes first where a case sets neither)
+TRAP_BAD_INPUT = {
+    "--particles": ["--particles 0 --dims 2"],
+    "--dims": ["--particles 1 --dims 4", "--particles 1 --dims 0"],
+    "--hidden": ["--hidden 0"],
+    "--sampler": ["--sampler hmc"],
+    "--optimizer": ["--optimizer lbfgs"],
+    "--interaction": ["--interaction yukawa"],
+    "coulomb": ["--particles 2 --dims 2 --jastrow pade",
+                "--particles 2 --dims 1 --interaction coulomb"],
+    "gibbs": ["--particles 2 --dims 2 --interaction coulomb --jastrow pade --sampler gibbs"],
+    # issue 10 #5/#14: huge or meaningless values, refused before any work
+    # (--walkers 1e10 used to hang, --omega 1e-300 printed 1.61e-300 +- 0)
+    "--omega": ["--omega 0", "--omega -1", "--omega 1e300", "--omega 1e-300", "--omega 1e-4"],
+    "memory": ["--hidden 1e9", "--particles 1e9 --dims 2", "--samples 1e13", "--walkers 1e10"],
+}
+
+
+@pytest.mark.parametrize("argv,flag", [(argv, flag) for flag, cases in TRAP_BAD_INPUT.items()
+                                       for argv in cases])
+def test_bad_input_one_line_exit_2_before_any_work(capsys, tmp_path, argv, flag):
+    argv = argv.split()
+    if "--particles" not in argv:
+        argv = ["--particles", "1", "--dims", "2", *argv]
+    small = ["--iterations", "5", "--seed", "1", "--threads", "1"]
+    if "--samples" not in argv:
+        small += ["--samples", "500"]
+    out = tmp_path / "v.h5"
+    assert main(["vmc", *argv, *small, "--out", str(out)]) == 2
+    one_error_line(capsys, flag, command="vmc", empty_stdout=True)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_output_untouched(tmp_path, capsys):
@@ -74,30 +85,6 @@ def test_summary_shows_exact_and_cusp_note(capsys):
 
 
 # ------------------------------------------------------------ issue 10: reliability
-@pytest.mark.parametrize("argv,flag", [
-    (["--particles", "1", "--dims", "2", "--hidden", "1e9"], "memory"),
-    (["--particles", "1e9", "--dims", "2"], "memory"),
-    (["--particles", "1", "--dims", "2", "--samples", "1e13"], "memory"),
-    (["--particles", "1", "--dims", "2", "--walkers", "1e10"], "memory"),
-    (["--particles", "1", "--dims", "2", "--omega", "1e300"], "--omega"),
-    (["--particles", "1", "--dims", "2", "--omega", "1e-300"], "--omega"),
-    (["--particles", "1", "--dims", "2", "--omega", "1e-4"], "--omega"),
-])
-def test_huge_or_meaningless_values_refused_up_front(capsys, tmp_path, argv, flag):
-    """Issue 10 #5/#14: refused in one line before any work (--walkers 1e10 used to hang,
-    --omega 1e-300 printed 1.61e-300 +- 0)."""
-    small = ["--iterations", "5", "--seed", "1", "--threads", "1"]
-    if "--samples" not in argv:
-        small += ["--samples", "500"]
-    out = tmp_path / "v.h5"
-    assert main(["vmc", *argv, *small, "--out", str(out)]) == 2
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("isingrbm vmc: error:"), captured.err
-    assert flag in lines[0]
-    assert not out.exists() and list(tmp_path.iterdir()) == []
-
-
 def test_existing_figure_not_overwritten_without_overwrite(tmp_path, capsys):
     """Issue 10 #6: an existing vmc_energy.png is kept (and nothing computed or written)."""
     plots = tmp_path / "figs"
@@ -226,10 +213,7 @@ TFIM = ["--system", "tfim", "--seed", "1", "--threads", "1"]
 def test_tfim_bad_input_one_line_exit_2(capsys, tmp_path, argv, flag):
     out = tmp_path / "t.h5"
     assert main(["vmc", *TFIM, *argv, "--out", str(out)]) == 2
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("isingrbm vmc: error:"), captured.err
-    assert flag in lines[0]
+    one_error_line(capsys, flag, command="vmc")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -120,17 +120,17 @@ def test_checkpoint_resume_is_identical_to_an_uninterrupted_run(tmp_path, data, 
 
 
 @pytest.mark.parametrize("kwargs, pattern", [
-    (dict(n_hidden=0), "n_hidden must be an integer >= 1, got 0"),
-    (dict(n_hidden=2.5), "n_hidden"),
-    (dict(method="gibbs"), "method must be one of"),
-    (dict(learning_rate=-1), "learning_rate"),
-    (dict(learning_rate=float("nan")), "learning_rate"),
-    (dict(k=0), "k must be"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(optimizer="rmsprop"), "optimizer"),
-    (dict(encoding="spin"), "encoding"),
-    (dict(validation_fraction=1.0), "validation_fraction"),
-    (dict(rng="seed"), "rng"),
+    ({"n_hidden": 0}, "n_hidden must be an integer >= 1, got 0"),
+    ({"n_hidden": 2.5}, "n_hidden"),
+    ({"method": "gibbs"}, "method must be one of"),
+    ({"learning_rate": -1}, "learning_rate"),
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"k": 0}, "k must be"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"encoding": "spin"}, "encoding"),
+    ({"validation_fraction": 1.0}, "validation_fraction"),
+    ({"rng": "seed"}, "rng"),
 ])
 def test_invalid_hyperparameters(kwargs, pattern):
     kwargs.setdefault("n_hidden", 3)
