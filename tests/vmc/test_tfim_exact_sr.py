@@ -26,6 +26,7 @@ import pytest
 import scipy.linalg
 from vmc_reference import (
     assert_log_derivatives_match_finite_differences,
+    central_differences,
     exact_expectations,
 )
 
@@ -67,17 +68,7 @@ def test_gradient_metric_and_sr_step_are_exact(field):
     p, lp, energy, grad, S, O_c = exact_expectations(ham, wf, s)
     assert energy == pytest.approx(_energy(ham, H, wf, s), rel=1e-12)
     p0 = wf.params.copy()
-    h = 1e-5
-    fd = np.empty(wf.n_params)
-    for k in range(wf.n_params):
-        up, down = p0.copy(), p0.copy()
-        up[k] += h
-        down[k] -= h
-        wf.params = up
-        e_up = _energy(ham, H, wf, s)
-        wf.params = down
-        fd[k] = (e_up - _energy(ham, H, wf, s)) / (2 * h)
-    wf.params = p0
+    fd = central_differences(wf, lambda: _energy(ham, H, wf, s), 1e-5)
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-7)
     # 1 - |<psi|psi'>|^2 / (<psi|psi><psi'|psi'>) = eps^2 v^T S v + O(eps^3)
     v = np.random.default_rng(1).standard_normal(wf.n_params)
