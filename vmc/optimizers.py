@@ -132,10 +132,14 @@ SHIFT_SCHEDULES = ("constant", "carleo")
 #: SR's linear solvers (:class:`SR`, ``solver=``)
 SR_SOLVERS = ("auto", "dense", "minsr", "cg")
 
-#: ``solver="auto"`` takes conjugate gradients once both the samples and the parameters
-#: number at least this many (below it a direct solve was faster in
-#: benchmarks/tfim_speed.py's crossover: CG streams O from memory twice per iteration)
-CG_MIN_SIZE = 8192
+#: ``solver="auto"`` takes conjugate gradients only once both the samples and the
+#: parameters number at least this many, where neither the P x P nor the n x n matrix
+#: (8 GiB) fits in memory. Measured (benchmarks/tfim_speed.py, plain-RBM log-derivatives,
+#: shift 0.01) CG was 3-7x slower than the faster direct solve at every shape up to
+#: n = P = 2024 and n = 1008, P = 4224: its iterations grow like sqrt(P) (99 at P = 80,
+#: 879 at P = 4224) and each streams O from memory twice, while the direct solves run at
+#: BLAS-3 speed.
+CG_MIN_SIZE = 32768
 
 
 def _gram(O, out=None) -> np.ndarray:
@@ -155,8 +159,8 @@ def choose_solver(n_samples: int, n_params: int) -> str:
     By cost: forming S (``n P^2 / 2 + P^3 / 3`` multiply-adds, dense) or the
     sample-space matrix (``n^2 P / 2 + n^3 / 3``, minSR) are symmetric in n and
     P, so the smaller of the two dimensions decides (``n < P``: minSR); CG,
-    ``2 n P`` per iteration but memory-bound, only when both are at least
-    :data:`CG_MIN_SIZE`.
+    ``2 n P`` per iteration but memory-bound and needing hundreds of iterations,
+    only when both are at least :data:`CG_MIN_SIZE`.
     """
     if min(n_samples, n_params) >= CG_MIN_SIZE:
         return "cg"
