@@ -20,12 +20,32 @@ Usage::
     python benchmarks/tfim.py --quick            # chain N=20, N=80 (h=1), 4x4; 150 iterations
     python benchmarks/tfim.py --json --figure tfim.png
     python benchmarks/tfim.py --fields           # the symmetric RBM across fields (our side)
+    python benchmarks/tfim.py --carleo-troyer --checkpoint-dir D --json   # chain N=80 table
+    python benchmarks/tfim.py --frontier --checkpoint-dir D --json        # accuracy targets
 
 ``--fields`` runs the cases of the "Measured" table of the quantum Ising
 guide (the symmetric RBM from h = 0.5 to 100 on the chain and 4 x 4, the
 settings at which version 0.2's symmetric RBM collapsed; then the command line's defaults) and prints
 that table, so the guide's figures come from one command; it measures our
 side only and does not need NetKet.
+
+``--carleo-troyer`` runs the table of Carleo & Troyer's Fig. 3 (chain N = 80,
+h = 0.5, 1, 2 x alpha = 1, 2, 4, translation-symmetric RBM) with NetKet's
+RBMSymm beside at the same iterations, samples, learning-rate schedule,
+diagonal shift and parameter average (``--ct-netket-alphas``, default 1 and
+2); ``--ct-fields`` / ``--ct-alphas`` choose a part of it. ``--frontier``
+runs the accuracy cases (:data:`FRONTIER`: chain N = 80 at h = 0.5, 1, 2;
+6 x 6 at h = 3 against the exact energy published by varbench; 10 x 10 at
+h = 3.044 against the best published value) with the staged recipe of
+``benchmarks/_tfim_accuracy.py`` (learning-rate decay, more samples late,
+parameter average) and prints the published anchors beside. Both write
+checkpoints under ``--checkpoint-dir`` and a rerun continues or reuses them;
+``--json`` prints one document whose ``records`` are the table's rows
+(ours and NetKet, the format ``docs/conf.py`` renders) and whose
+``frontier`` holds the accuracy cases; ``--markdown FILE`` writes the
+frontier table (``docs/benchmarks/_tfim_frontier.md``), and
+``--from-json FILE`` rebuilds the figure and table from a stored document
+without running anything.
 
 NetKet is not a dependency of the workbench: install it (``pip install
 netket``, CPU jax, or ``pip install -e '.[bench]'``). Without it the
@@ -34,6 +54,7 @@ comparison stops with one line naming the install command and exit status 2.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -41,8 +62,10 @@ import numpy as np
 
 if __package__:
     from . import _harness as harness
+    from . import _tfim_accuracy as accuracy
 else:
     import _harness as harness
+    import _tfim_accuracy as accuracy
 
 UNIT = "ms per iteration"
 H_CRITICAL_2D = 3.04438
@@ -162,6 +185,22 @@ def main(argv=None):
     parser.add_argument("--figure", default=None, help="PNG of relative error vs iteration")
     parser.add_argument("--fields", action="store_true",
                         help="the symmetric RBM across fields (the guide's table), ours only")
+    parser.add_argument("--carleo-troyer", action="store_true",
+                        help="chain N = 80, h x alpha table, NetKet beside (see above)")
+    parser.add_argument("--ct-fields", default="0.5,1,2")
+    parser.add_argument("--ct-alphas", default="1,2,4")
+    parser.add_argument("--ct-netket-alphas", default="1,2",
+                        help="alphas NetKet runs at (empty: none)")
+    parser.add_argument("--ct-sides", default="ours,netket",
+                        help="which sides run (e.g. netket alone, in a second process)")
+    parser.add_argument("--frontier", action="store_true", help="the accuracy cases")
+    parser.add_argument("--frontier-cases", default=None,
+                        help="comma-separated names of FRONTIER (default all)")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="checkpoints and finished records of the accuracy runs")
+    parser.add_argument("--markdown", default=None, help="write the frontier table here")
+    parser.add_argument("--from-json", default=None,
+                        help="figure/table from a stored --json document, no runs")
     args = parser.parse_args(argv)
     if args.iterations is not None and args.iterations < 10:
         parser.error(f"--iterations must be >= 10, got {args.iterations}")
@@ -178,6 +217,8 @@ def main(argv=None):
     if args.fields:
         with harness.threads(1):
             return fields_table(args)
+    if args.carleo_troyer or args.frontier or args.from_json:
+        return accuracy_main(args)
     harness.peer("netket")      # missing: one line and status 2 (harness.main), before any run
     n_iter = args.iterations or (150 if args.quick else 300)
     with harness.threads(1):
@@ -295,6 +336,208 @@ def _figure(records, path):
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+# --------------------------------------------------------------------------- accuracy
+#: exact ground-state energy of the 6 x 6 periodic lattice at h = 3 (J = 1), exact
+#: diagonalization published by varbench (D. Wu et al., Science 386, 296 (2024);
+#: github.com/varbench/varbench, TFIsing/square_36_P_3.md)
+VARBENCH_6X6_H3 = -115.232707303718485
+
+#: published anchors: key -> (what, energy, variance of E_L or None, exact, sites, source)
+ANCHORS = {
+    "netket_tutorial": ("NetKet Ising tutorial, chain N = 20, h = 1, symmetric RBM alpha = 4, "
+                        "600 iterations", None, None, None, 20,
+                        "netket.readthedocs.io, tutorial 'Ground-state: Ising model'"),
+    "varbench_chain32": ("varbench chain N = 32, h = 1, symmetric FFN (32 features)",
+                         -40.760008, 2.0e-4, -40.76003249419223, 32,
+                         "varbench TFIsing/chain_32_P_1.md"),
+    "varbench_6x6_rbm": ("varbench 6 x 6, h = 3, RBM alpha = 1", -115.23165, 0.082848699,
+                         VARBENCH_6X6_H3, 36, "varbench TFIsing/square_36_P_3.md"),
+}
+#: the NetKet tutorial's relative error as quoted in the issue (no energy to recompute it)
+NETKET_TUTORIAL_RELATIVE_ERROR = 2.6e-5
+
+#: name, lattice, size, field, alpha, phases, average, final samples, shift schedule, anchor
+FRONTIER = [
+    ("c80h1a4", "chain", 80, 1.0, 4, "500x1000@0.05,300x2000@0.05:0.003", 150, 200_000,
+     "constant", "varbench_chain32"),
+    ("c80h0.5a4", "chain", 80, 0.5, 4, "300x1000@0.05,200x2000@0.05:0.003", 100, 200_000,
+     "carleo", "varbench_chain32"),
+    ("c80h2a4", "chain", 80, 2.0, 4, "300x1000@0.05,200x2000@0.05:0.003", 100, 200_000,
+     "carleo", "varbench_chain32"),
+    ("s6h3a4c", "square", 6, 3.0, 4, "500x1000@0.05,300x2000@0.05:0.003", 150, 400_000,
+     "carleo", "varbench_6x6_rbm"),
+    ("s10h3.044a2", "square", 10, 3.044, 2, "200x1000@0.05,100x1000@0.05:0.005", 50, 50_000,
+     "carleo", "published_10x10"),
+]
+
+#: the Carleo-Troyer table: one recipe for every cell and for NetKet
+CT_PHASES = "200x1000@0.05,100x1000@0.05:0.005"
+CT_AVERAGE = 50
+CT_FINAL = 20_000
+
+
+def anchor_figures(key) -> dict:
+    """An anchor's relative error and V-score, computed from its published numbers."""
+    if key == "netket_tutorial":
+        return {"what": ANCHORS[key][0], "relative_error": NETKET_TUTORIAL_RELATIVE_ERROR,
+                "v_score": None, "source": ANCHORS[key][5]}
+    if key not in ANCHORS:
+        return {}
+    what, energy, var, exact, n, source = ANCHORS[key]
+    return {"what": what, "relative_error": (energy - exact) / abs(exact),
+            "v_score": n * var / energy**2, "source": source}
+
+
+def _prefix(args, name):
+    if not args.checkpoint_dir:
+        return None
+    os.makedirs(args.checkpoint_dir, exist_ok=True)
+    return os.path.join(args.checkpoint_dir, name)
+
+
+def _reference(lattice, size, field):
+    from vmc.spins import Lattice, exact_energy
+
+    if (lattice, size, field) == ("square", 6, 3.0):
+        return VARBENCH_6X6_H3, "exact diagonalization (varbench)"
+    if (lattice, size) == ("square", 10):
+        return None, None
+    exact, method = exact_energy(Lattice(lattice, size), field)
+    return exact, method if exact is not None else None
+
+
+def frontier(args) -> list:
+    """The accuracy cases of :data:`FRONTIER` chosen by ``--frontier-cases``."""
+    chosen = FRONTIER if not args.frontier_cases else \
+        [c for c in FRONTIER if c[0] in args.frontier_cases.split(",")]
+    out = []
+    for name, lattice, size, field, alpha, text, average, n_final, shift, anchor in chosen:
+        phases = accuracy.parse_phases(text)
+        prefix = _prefix(args, name)
+        rec = accuracy.cached(prefix, lambda: accuracy.staged_run(
+            lattice, size, field, alpha=alpha, phases=phases, seed=args.seed,
+            final_samples=n_final, average=average, shift_schedule=shift, prefix=prefix,
+            log=harness.say), phases)
+        exact, method = _reference(lattice, size, field)
+        rec.update({"name": name, "lattice": lattice, "size": size, "field": field,
+                    "alpha": alpha, "phases": text, "average": average,
+                    "final_samples": n_final, "shift_schedule": shift, "reference": exact,
+                    "reference_method": method, "anchor": anchor_figures(anchor)})
+        rec.pop("params", None)
+        if exact is not None:
+            rec["relative_error"] = accuracy.relative(rec["energy"], exact)
+            rec["relative_error_sigma"] = rec["error"] / abs(exact)
+            rec["phase_tails"] = accuracy.phase_tails(rec["energies"], phases, exact)
+        harness.say(_frontier_line(rec))
+        out.append(rec)
+    return out
+
+
+def _frontier_line(rec) -> str:
+    shape = f"chain N={rec['size']}" if rec["lattice"] == "chain" else \
+        f"square {rec['size']}x{rec['size']}"
+    n = rec["size"] if rec["lattice"] == "chain" else rec["size"] ** 2
+    text = f"{shape} h={rec['field']:g} alpha={rec['alpha']}: E/N {rec['energy'] / n:.7f}"
+    if rec.get("relative_error") is not None:
+        text += f" rel {rec['relative_error']:.2e} +- {rec['relative_error_sigma']:.1e}"
+    text += f" V-score {rec['v_score']:.1e} cpu {rec['cpu_s']:.0f} s"
+    a = rec.get("anchor") or {}
+    if a.get("relative_error") is not None:
+        text += f" | anchor {a['what']}: {a['relative_error']:.1e}"
+    return text
+
+
+def carleo_troyer(args) -> list:
+    """Chain N = 80, the fields x alphas of ``--ct-fields`` / ``--ct-alphas``; NetKet beside."""
+    phases = accuracy.parse_phases(CT_PHASES)
+    fields = [float(f) for f in args.ct_fields.split(",")]
+    alphas = [int(a) for a in args.ct_alphas.split(",")]
+    nk_alphas = [int(a) for a in args.ct_netket_alphas.split(",")] if args.ct_netket_alphas \
+        else []
+    nk = harness.peer("netket") if nk_alphas and "netket" in args.ct_sides else None
+    n_iter = sum(p.iterations for p in phases)
+    rows = []
+    for field in fields:
+        exact, method = _reference("chain", 80, field)
+        for alpha in alphas:
+            row = {"case": f"chain N=80 h={field:g}, symmetric alpha={alpha}", "exact": exact,
+                   "exact_method": method, "field": field, "alpha": alpha,
+                   "iterations": n_iter, "samples": phases[0].samples, "chains": 16,
+                   "learning_rate": f"{phases[0].lr_from} (the last {phases[-1].iterations} "
+                                    f"iterations decaying to {phases[-1].lr_to})",
+                   "diag_shift": 0.01, "shift_schedule": "carleo", "average": CT_AVERAGE,
+                   "final_samples": CT_FINAL, "phases": CT_PHASES}
+            sides = [("ours", f"ct_h{field:g}_a{alpha}")] if "ours" in args.ct_sides else []
+            if alpha in nk_alphas and "netket" in args.ct_sides:
+                sides.append(("netket", f"ct_nk_h{field:g}_a{alpha}"))
+            for side, name in sides:
+                prefix = _prefix(args, name)
+                if side == "ours":
+                    def run(alpha=alpha, prefix=prefix):
+                        return accuracy.staged_run(
+                            "chain", 80, field, alpha=alpha, phases=phases, seed=args.seed,
+                            final_samples=CT_FINAL, average=CT_AVERAGE,
+                            shift_schedule="carleo", prefix=prefix)
+                else:
+                    def run(alpha=alpha):
+                        return accuracy.netket_staged(
+                            nk, harness, "chain", 80, field, alpha=alpha, phases=phases,
+                            seed=args.seed, final_samples=CT_FINAL, average=CT_AVERAGE,
+                            shift_schedule="carleo")
+                r = accuracy.cached(prefix, run, phases)
+                r.pop("params", None)
+                r["energy_per_site"] = r["energy"] / 80
+                r["relative_error"] = accuracy.relative(r["energy"], exact)
+                r["relative_error_sigma"] = r["error"] / abs(exact)
+                r["iterations_to_1e-3"] = _first_within(r["energies"], exact, 1e-3)
+                r["iterations_to_1e-4"] = _first_within(r["energies"], exact, 1e-4)
+                r["time"] = {"unit": "ms per iteration", "cpu": 1e3 * r["cpu_iter_s"],
+                             "wall": 1e3 * r["wall_iter_s"]}
+                row[side] = r
+                harness.say(f"{row['case']:36s} {side:6s} rel {r['relative_error']:.2e} +- "
+                            f"{r['relative_error_sigma']:.1e} V-score {r['v_score']:.1e} "
+                            f"cpu {r['time']['cpu']:.0f} ms/it")
+            rows.append(row)
+    return rows
+
+
+def accuracy_main(args) -> int:
+    """``--carleo-troyer`` and/or ``--frontier`` (or ``--from-json``): run, print, write."""
+    import json
+
+    if args.from_json:
+        with open(args.from_json) as fh:
+            doc = json.load(fh)
+        rows, front = doc.get("records", []), doc.get("frontier", [])
+    else:
+        with harness.threads(1):
+            rows = carleo_troyer(args) if args.carleo_troyer else []
+            front = frontier(args) if args.frontier else []
+    if args.figure:
+        accuracy.accuracy_figure(rows, front, args.figure)
+    if args.markdown:
+        _write_text(args.markdown, accuracy.frontier_markdown(front))
+    for rec in rows:
+        for side in ("ours", "netket"):
+            if side in rec:
+                rec[side].pop("energies", None)
+    if args.json and not args.from_json:
+        from vmc.spins import free_fermion_energy
+
+        check = {"free_fermions_chain32_h1": free_fermion_energy(32, 1.0),
+                 "varbench_exact_chain32_h1": ANCHORS["varbench_chain32"][3]}
+        harness.emit(harness.document("tfim_accuracy", args, rows, frontier=front,
+                                      reference_check=check))
+    return 0
+
+
+def _write_text(path, text):
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

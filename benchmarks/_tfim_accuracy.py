@@ -1,0 +1,314 @@
+"""The accuracy study of ``benchmarks/tfim.py``: staged SR runs, NetKet's beside, tables.
+
+:func:`vmc.spins.run_tfim` runs one phase: fixed samples per iteration and
+a fixed learning rate. The accuracy runs of the benchmark need more: a
+learning rate that decays late in the run, more samples per iteration for
+the last iterations, and the average of the parameters over the last
+iterations (Polyak averaging: the SR noise of the single iterates averages
+out). This module builds the same pieces ``run_tfim`` builds (public
+classes of :mod:`vmc.spins`, :func:`vmc.optimizers.make_optimizer`,
+:class:`vmc.driver.VMC` with the same trust region) and runs one driver
+through the phases; each phase checkpoints (``PREFIX.pK.h5``) and a rerun
+continues where it stopped; a finished case is stored as ``PREFIX.json``
+and reused (:func:`cached`). :func:`netket_staged` runs the same phases
+with NetKet; :func:`frontier_markdown` and :func:`accuracy_figure` present
+the results. Convention: J = 1, energies total, Pauli matrices; relative
+errors are ``(E - E_ref) / |E_ref|`` (signed: > 0 is above the reference).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """``iterations`` SR steps of ``samples`` samples, the learning rate going
+    geometrically from ``lr_from`` to ``lr_to``."""
+
+    iterations: int
+    samples: int
+    lr_from: float
+    lr_to: float | None = None
+
+    def lr(self, k: int) -> float:
+        """The learning rate of the phase's k-th iteration (0-based)."""
+        end = self.lr_from if self.lr_to is None else self.lr_to
+        if self.iterations <= 1:
+            return self.lr_from
+        return self.lr_from * (end / self.lr_from) ** (k / (self.iterations - 1))
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def parse_phases(text: str) -> list[Phase]:
+    """``"1000x1000@0.05,500x4000@0.05:0.005"`` -> phases (iterations x samples @ lr[:lr_end])."""
+    phases = []
+    for part in text.split(","):
+        shape, _, rate = part.partition("@")
+        it, _, ns = shape.partition("x")
+        lo, _, hi = rate.partition(":")
+        phases.append(Phase(int(it), int(ns), float(lo), float(hi) if hi else None))
+    if not phases or any(p.iterations < 0 or p.samples < 1 or p.lr_from <= 0 for p in phases):
+        raise ValueError(f"bad phases {text!r}")
+    return phases
+
+
+def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, seed: int,
+               final_samples: int, average: int = 0, symmetric: bool = True,
+               diag_shift: float = 0.01, shift_schedule: str = "constant", n_chains: int = 16,
+               prefix: str | None = None, log=None) -> dict:
+    """Run ``phases`` on one driver; the final estimate at the last parameters, or
+    at their mean over the last ``average`` iterations.
+
+    Returns a dict: energy, error (blocking), variance of E_L, V-score
+    ``N Var(E_L) / E^2``, exact (or None), relative error and its sigma,
+    energies per iteration, CPU and wall seconds (this process, this call;
+    phases resumed from a checkpoint are not re-counted), status.
+    """
+    from vmc.driver import VMC
+    from vmc.optimizers import make_optimizer
+    from vmc.result import VMCResult
+    from vmc.spins import (Lattice, SpinMetropolisSampler, TFIM, exact_energy,
+                           make_spin_wavefunction)
+    from vmc.spins.runner import MAX_CHANGE_PER_SITE
+    from mccore.rng import child, seed_sequence
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    lat = Lattice(lattice, size)
+    ham = TFIM(lat, field)
+    exact, method = exact_energy(lat, field)
+    ham.exact = exact
+    seq = seed_sequence(seed)
+    wf = make_spin_wavefunction(lat, alpha, symmetric=symmetric, rng=child(seq, 0))
+    sampler = SpinMetropolisSampler(n_chains, n_threads=1, rng=child(seq, 1))
+    opt = make_optimizer("sr", phases[0].lr_from, diag_shift=diag_shift,
+                         shift_schedule=shift_schedule)
+    driver = VMC(ham, wf, sampler, opt, max_change=MAX_CHANGE_PER_SITE * lat.n_sites)
+    settings = {"system": "tfim", "lattice": lattice, "size": size, "field": field,
+                "alpha": alpha, "symmetric": symmetric, "seed": seed,
+                "phases": [p.as_dict() for p in phases], "diag_shift": diag_shift,
+                "shift_schedule": shift_schedule}
+    energies, tail = [], None
+    done_here, w1, c1 = 0, time.perf_counter(), time.process_time()
+    for k, phase in enumerate(phases):
+        path = None if prefix is None else f"{prefix}.p{k}.h5"
+        previous = VMCResult.load(path) if path is not None and os.path.exists(path) else None
+        start = 0 if previous is None else int(previous.resume_state["iterations"])
+        opt.learning_rate = phase.lr(start)
+
+        def schedule(step, phase=phase):
+            opt.learning_rate = phase.lr(min(step.step, phase.iterations - 1))
+            if log is not None and step.step % 100 == 0:
+                log(f"  phase {k} it {step.step}: E {step.metrics['energy']:.6f} "
+                    f"lr {opt.learning_rate:.4g}")
+
+        result = driver.run(phase.iterations, n_samples=phase.samples,
+                            n_final_samples=16 * n_chains, rng=None, callback=schedule,
+                            settings=settings, checkpoint=path, resume_from=previous)
+        energies.extend(float(e) for e in result.history["energy"])
+        tail = np.asarray(result.history["params"])
+        done_here += phase.iterations - start
+    w1, c1 = time.perf_counter() - w1, time.process_time() - c1
+    if average > 0:
+        wf.params = np.mean(tail[-average:], axis=0)
+    final = driver.run(0, n_samples=phase.samples, n_final_samples=final_samples,
+                       settings=settings)
+    e, err = final.energy.mean, final.energy.error
+    rec = {"energy": e, "error": err, "variance": final.variance,
+           "v_score": lat.n_sites * final.variance / e**2 if e else float("nan"),
+           "exact": exact, "exact_method": method if exact is not None else None,
+           "energies": energies, "status": final.status, "n_params": wf.n_params,
+           "acceptance": final.acceptance,
+           "cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0,
+           "cpu_iter_s": c1 / max(done_here, 1), "wall_iter_s": w1 / max(done_here, 1)}
+    if exact is not None:
+        rec["relative_error"] = (e - exact) / abs(exact)
+        rec["relative_error_sigma"] = err / abs(exact)
+    rec["params"] = wf.params.tolist()
+    return rec
+
+
+def cached(prefix: str | None, run, phases) -> dict:
+    """``run()``'s record, stored as ``PREFIX.json``; a stored record is returned as it is
+    (its per-iteration energies read back from the phases' checkpoints if it lacks them)."""
+    import json
+
+    from vmc.result import VMCResult
+
+    path = None if prefix is None else f"{prefix}.json"
+    if path is not None and os.path.exists(path):
+        with open(path) as fh:
+            rec = json.load(fh)
+        if "energies" not in rec:
+            rec["energies"] = []
+            for k in range(len(phases)):
+                if os.path.exists(f"{prefix}.p{k}.h5"):
+                    hist = VMCResult.load(f"{prefix}.p{k}.h5").history["energy"]
+                    rec["energies"].extend(float(e) for e in hist)
+        rec["cached"] = True
+        return rec
+    rec = run()
+    if path is not None:
+        tmp = f"{path}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(rec, fh)
+        os.replace(tmp, path)
+    return rec
+
+
+def netket_staged(nk, harness, lattice: str, size: int, field: float, *, alpha: int, phases,
+                  seed: int, final_samples: int, average: int = 0, diag_shift: float = 0.01,
+                  shift_schedule: str = "constant", n_chains: int = 16, log=None) -> dict:
+    """The same phases with NetKet's translation-symmetric RBM (``RBMSymm``), its local
+    Metropolis sampler (16 chains, 5 discarded sweeps), SGD + SR with the same constant
+    diagonal shift, the learning rate as an optax schedule of the same shape, the
+    samples per iteration set per phase, and the same parameter average."""
+    import jax
+    import jax.numpy as jnp
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    graph, hilbert, ham = harness.netket_tfim(lattice, size, field)
+    model = nk.models.RBMSymm(symmetries=graph.translation_group(), alpha=alpha,
+                              param_dtype=float)
+    sampler = nk.sampler.MetropolisLocal(hilbert, n_chains=n_chains)
+    state = nk.vqs.MCState(sampler, model, n_samples=phases[0].samples, n_discard_per_chain=5,
+                           seed=seed, sampler_seed=seed + 1)
+    starts = np.cumsum([0] + [p.iterations for p in phases])
+
+    def schedule(count):
+        lr = jnp.asarray(phases[0].lr_from)
+        for p, s in zip(phases, starts[:-1]):
+            end = p.lr_from if p.lr_to is None else p.lr_to
+            k = jnp.clip(count - s, 0, max(p.iterations - 1, 1))
+            frac = k / max(p.iterations - 1, 1)
+            lr = jnp.where(count >= s, p.lr_from * (end / p.lr_from) ** frac, lr)
+        return lr
+
+    if shift_schedule == "carleo":   # our (S_kk (1 + lambda(p)) + shift), as NetKet spells it
+        sr = nk.optimizer.SR(diag_shift=diag_shift,
+                             diag_scale=lambda p: jnp.maximum(100.0 * 0.9 ** p, 1e-4))
+    else:
+        sr = nk.optimizer.SR(diag_shift=diag_shift)
+    driver = nk.driver.VMC(ham, nk.optimizer.Sgd(learning_rate=schedule),
+                           variational_state=state, preconditioner=sr)
+    energies, kept = [], []
+    total = int(starts[-1])
+
+    def keep(step, log_data, drv):
+        done = drv.step_count
+        if average > 0 and done > total - average:
+            kept.append(jax.tree_util.tree_map(np.asarray, drv.state.parameters))
+        if log is not None and done % 100 == 0:
+            log(f"  netket it {done}: E {float(np.real(log_data['Energy'].mean)):.6f}")
+        return True
+
+    w1, c1 = time.perf_counter(), time.process_time()
+    for phase in phases:
+        state.n_samples = phase.samples
+        out = nk.logging.RuntimeLog()
+        driver.run(n_iter=phase.iterations, out=out, show_progress=False, callback=keep)
+        energies.extend(float(e) for e in np.asarray(out.data["Energy"]["Mean"]).real)
+    w1, c1 = time.perf_counter() - w1, time.process_time() - c1
+    if kept:
+        state.parameters = jax.tree_util.tree_map(lambda *a: np.mean(a, axis=0), *kept)
+    state.n_samples = final_samples
+    final = state.expect(ham)
+    e = float(np.real(final.mean))
+    var = float(np.real(final.variance))
+    n_sites = graph.n_nodes
+    return {"energy": e, "error": float(final.error_of_mean), "variance": var,
+            "v_score": n_sites * var / e**2 if e else float("nan"), "energies": energies,
+            "n_params": int(state.n_parameters),
+            "cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0,
+            "cpu_iter_s": c1 / max(total, 1), "wall_iter_s": w1 / max(total, 1)}
+
+
+def relative(value: float, reference: float | None) -> float:
+    """``(value - reference) / |reference|``; NaN when the reference is 0 or missing."""
+    if reference is None or reference == 0 or not math.isfinite(reference):
+        return float("nan")
+    return (value - reference) / abs(reference)
+
+
+def phase_tails(energies, phases, exact, window=100) -> list:
+    """Per phase: the relative error of the mean per-iteration energy over its last
+    ``window`` iterations, with the naive standard error (a rough look at what each
+    phase gained; the per-iteration energies are of the moving parameters)."""
+    out, start = [], 0
+    e = np.asarray(energies)
+    for p in phases:
+        tail = e[start + max(p.iterations - window, 0):start + p.iterations]
+        start += p.iterations
+        if tail.size > 1:
+            out.append({"relative_error": (tail.mean() - exact) / abs(exact),
+                        "sigma": tail.std(ddof=1) / np.sqrt(tail.size) / abs(exact),
+                        "iterations": int(tail.size)})
+    return out
+
+
+def frontier_markdown(front) -> str:
+    """The frontier cases as a markdown table (the docs page includes it)."""
+    lines = ["| case | reference | ours: E | rel. error | V-score | recipe | CPU s | "
+             "anchor: rel. error (V-score) |", "|---|---|---|---|---|---|---|---|"]
+    for r in front:
+        shape = f"chain N = {r['size']}" if r["lattice"] == "chain" else \
+            f"{r['size']} × {r['size']}"
+        ref = "-" if r.get("reference") is None else \
+            f"{r['reference']:.6f} ({r['reference_method']})"
+        rel = "-" if r.get("relative_error") is None else \
+            f"{r['relative_error']:.1e} ± {r['relative_error_sigma']:.1e}"
+        a = r.get("anchor") or {}
+        anchor = "-" if a.get("relative_error") is None else \
+            f"{a['what']}: {a['relative_error']:.1e}" + \
+            (f" ({a['v_score']:.1e})" if a.get("v_score") else "")
+        recipe = (f"{r['phases']}, average of the last {r['average']}, "
+                  f"{r['final_samples']} final samples, shift {r['shift_schedule']}")
+        lines.append(f"| {shape}, h = {r['field']:g}, α = {r['alpha']} | {ref} | "
+                     f"{r['energy']:.5f} ± {r['error']:.5f} | {rel} | {r['v_score']:.1e} | "
+                     f"{recipe} | {r['cpu_s']:.0f} | {anchor} |")
+    return "\n".join(lines) + "\n"
+
+
+def accuracy_figure(rows, front, path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.8))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 2, 1)
+    for k, field in enumerate(sorted({r["field"] for r in rows})):
+        for side, style in (("ours", "-o"), ("netket", "--s")):
+            pts = [(r["alpha"], abs(r[side]["relative_error"]), r[side]["relative_error_sigma"])
+                   for r in rows if r["field"] == field and side in r]
+            if pts:
+                a, e, s = zip(*pts)
+                ax.errorbar(a, e, yerr=s, fmt=style, color=f"C{k}", capsize=2,
+                            label=f"h = {field:g}, {'ours' if side == 'ours' else 'NetKet'}")
+    ax.set_yscale("log")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("alpha (filters)")
+    ax.set_ylabel("|E - E0| / |E0|")
+    ax.set_title("chain N = 80, symmetric RBM, equal settings", fontsize=9)
+    ax.legend(fontsize=7)
+    ax = fig.add_subplot(1, 2, 2)
+    for k, r in enumerate(front):
+        if r.get("reference") is None or not r.get("energies"):
+            continue
+        e = np.asarray(r["energies"])
+        ax.semilogy(np.arange(1, e.size + 1), np.abs(e - r["reference"]) / abs(r["reference"]),
+                    color=f"C{k}", lw=0.7,
+                    label=f"{r['lattice']} {r['size']} h={r['field']:g} a={r['alpha']}")
+        ax.axhline(abs(r["relative_error"]), color=f"C{k}", ls=":", lw=1)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("per-iteration |E - E0| / |E0|; dotted: final")
+    ax.set_title("accuracy runs (staged recipe)", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
