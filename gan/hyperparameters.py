@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mccore.errors import InvalidParameterError
+from mccore.rng import seed_sequence
 from mccore.validation import check_bool, check_choice, check_float, check_int
 
 from .losses import LOSSES
@@ -32,10 +33,9 @@ RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
 
 
 def _check_rng_type(rng):
-    """Refuse what :func:`mccore.rng.seed_sequence` would refuse, without drawing."""
-    if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
-        return rng
-    check_int("rng", rng, minimum=0)
+    """Refuse what :func:`mccore.rng.seed_sequence` refuses, without drawing from ``rng``."""
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        seed_sequence(rng)          # an int or a SeedSequence: checked, nothing drawn
     return rng
 
 
