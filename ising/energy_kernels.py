@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 
-# By-design twin of energy_magnetization_packed(_serial) below, for the natural layout
 @njit(cache=True, parallel=True)
 def energy_magnetization(spins, out_energy, out_magnetization):
     """Total energy and magnetization of a batch, natural layout.
@@ -40,6 +39,7 @@ def energy_magnetization(spins, out_energy, out_magnetization):
         _energy_one(spins, b, out_energy, out_magnetization)
 
 
+# By-design twin of energy_magnetization_packed_serial + _energy_packed_one (packed layout)
 @njit(cache=True)
 def energy_magnetization_serial(spins, out_energy, out_magnetization):
     """:func:`energy_magnetization` in the calling thread (same result)."""
@@ -63,7 +63,6 @@ def _energy_one(spins, b, out_energy, out_magnetization):
     out_magnetization[b] = np.float64(m)
 
 
-# By-design twin of energy_magnetization(_serial) above, for the colour-packed layout
 @njit(cache=True, parallel=True)
 def energy_magnetization_packed(packed, out_energy, out_magnetization):
     """Total energy and magnetization of a batch, colour-packed layout.
@@ -79,6 +78,7 @@ def energy_magnetization_packed(packed, out_energy, out_magnetization):
         _energy_packed_one(packed, b, out_energy, out_magnetization)
 
 
+# By-design twin of energy_magnetization_serial + _energy_one above (natural layout)
 @njit(cache=True)
 def energy_magnetization_packed_serial(packed, out_energy, out_magnetization):
     """:func:`energy_magnetization_packed` in the calling thread (same result)."""

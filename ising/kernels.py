@@ -286,7 +286,6 @@ def _half_sweep(S2, O2, c, t4, t8, key, base, row_parity, saved):
     _row_update(S2, O2, L - 1, c, t4, t8, key, base)
 
 
-# By-design twin of metropolis_packed_serial below (parallel over chains; same result)
 @njit(cache=True, parallel=True)
 def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter):
     """Checkerboard Metropolis sweeps, threads over chains (many chains).
@@ -309,6 +308,7 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
     Gives bit-for-bit the result of :func:`metropolis_packed_rows`.
     """
     n_chains = packed.shape[0]
+    # by-design twin of metropolis_packed_serial (this one parallel over chains)
     t4 = thresholds[0]
     t8 = thresholds[1]
     row_parity = _row_parity(packed.shape[2], packed.shape[3])
@@ -316,12 +316,12 @@ def metropolis_packed_chains(packed, thresholds, n_sweeps, rng_key, rng_counter)
         _metropolis_chain(packed, chain, t4, t8, n_sweeps, rng_key, rng_counter, row_parity)
 
 
-# By-design twin of metropolis_packed_chains above (in the calling thread)
 @njit(cache=True)
 def metropolis_packed_serial(packed, thresholds, n_sweeps, rng_key, rng_counter):
     """:func:`metropolis_packed_chains` in the calling thread (no parallel launch,
     for small work; same result)."""
     n_chains = packed.shape[0]
+    # by-design twin of metropolis_packed_chains (this one in the calling thread)
     t4 = thresholds[0]
     t8 = thresholds[1]
     row_parity = _row_parity(packed.shape[2], packed.shape[3])
