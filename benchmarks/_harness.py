@@ -225,6 +225,13 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
+def add_overrides(ap: argparse.ArgumentParser, options: dict) -> None:
+    """Options that override a benchmark's own default (None when not given):
+    ``{flag: (type, nargs, help)}``."""
+    for flag, (kind, nargs, help_text) in options.items():
+        ap.add_argument(flag, type=kind, nargs=nargs, default=None, help=help_text)
+
+
 def _cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():

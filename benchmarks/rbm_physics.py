@@ -284,32 +284,27 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2,
                         help="numba and BLAS threads (default 2)")
     parser.add_argument("--seed", type=int, default=12345)
-    parser.add_argument("--sizes", type=int, nargs="*", default=None,
-                        help="override the lattice sizes")
     parser.add_argument("--no-scan", action="store_true",
                         help="skip the hidden-unit scan near T_c")
-    parser.add_argument("--n-mc", type=int, default=None,
-                        help="Monte Carlo samples per set (training and test)")
-    parser.add_argument("--n-gen", type=int, default=None, help="generated samples")
-    parser.add_argument("--steps", type=int, default=None, help="Gibbs steps per sample chain")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs over the augmented set (default per L)")
-    parser.add_argument("--augment", type=int, default=None,
-                        help="copies of each training configuration under random lattice "
-                             "symmetries (1: none; default per L)")
-    parser.add_argument("--hidden", type=int, default=None,
-                        help="hidden units at every T (default: 64 at L = 8, 256 at L = 16)")
-    parser.add_argument("--scan", type=int, nargs="*", default=None,
-                        help="hidden units tried near T_c (default per L)")
     parser.add_argument("--method", choices=("cd", "pcd", "pt"), default=None,
                         help="negative phase (default: the estimator's)")
-    parser.add_argument("--k", type=int, default=None, help="Gibbs steps per update")
-    parser.add_argument("--learning-rate", type=float, default=None,
-                        help="initial learning rate (default: the estimator's \"auto\" rule)")
-    parser.add_argument("--temperatures", type=float, nargs="*", default=None,
-                        help="override the temperatures")
     parser.add_argument("--data-init", action="store_true",
                         help="also sample with chains started from test configurations")
+    harness.add_overrides(parser, {
+        "--sizes": (int, "*", "override the lattice sizes"),
+        "--n-mc": (int, None, "Monte Carlo samples per set (training and test)"),
+        "--n-gen": (int, None, "generated samples"),
+        "--steps": (int, None, "Gibbs steps per sample chain"),
+        "--epochs": (int, None, "training epochs over the augmented set (default per L)"),
+        "--augment": (int, None, "copies of each training configuration under random lattice "
+                                 "symmetries (1: none; default per L)"),
+        "--hidden": (int, None, "hidden units at every T (default: 64 at L = 8, 256 at L = 16)"),
+        "--scan": (int, "*", "hidden units tried near T_c (default per L)"),
+        "--k": (int, None, "Gibbs steps per update"),
+        "--learning-rate": (float, None,
+                            "initial learning rate (default: the estimator's \"auto\" rule)"),
+        "--temperatures": (float, "*", "override the temperatures"),
+    })
     args = parser.parse_args(argv)
     with harness.threads(args.threads):
         records = _run(args)

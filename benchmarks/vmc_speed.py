@@ -45,11 +45,23 @@ def _sigmoid(t):
     return 0.5 * (1.0 + np.tanh(0.5 * t))
 
 
+def _start(wf, x):
+    """What every reference reads of ``wf`` and the hidden pre-activations of ``x`` (one
+    walker, or all as rows): ``a, W, 1/sigma^2, f, N, D, theta``."""
+    inv_s2 = 1.0 / wf.sigma**2
+    return wf.a, wf.W, inv_s2, wf.f, wf.n_particles, wf.n_dims, wf.b + (x * inv_s2) @ wf.W
+
+
+def _log_ratio(f, a, inv_s2, xo, xn, sp, sp_n, axis):
+    """``log Psi(xn) / Psi(xo)`` of one particle's move (summed over ``axis``: None for
+    one walker, 1 for all)."""
+    return (-0.5 * f * np.sum(((xn - a) ** 2 - (xo - a) ** 2) * inv_s2, axis=axis)
+            + f * np.sum(sp_n - sp, axis=axis))
+
+
 def numpy_chain_metropolis(wf, x, step, n_sweeps, rng):
     """One walker, single-particle moves; vectorized over coordinates and hidden units."""
-    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
-    f, N, D = wf.f, wf.n_particles, wf.n_dims
-    theta = b + (x * inv_s2) @ W
+    a, W, inv_s2, f, N, D, theta = _start(wf, x)
     sp = _softplus(theta)
     accepted = 0
     for _ in range(n_sweeps):
@@ -59,8 +71,7 @@ def numpy_chain_metropolis(wf, x, step, n_sweeps, rng):
             xn = xo + step * (2.0 * rng.random(D) - 1.0)
             theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
             sp_n = _softplus(theta_n)
-            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl])
-                         + f * np.sum(sp_n - sp))
+            log_ratio = _log_ratio(f, a[sl], inv_s2[sl], xo, xn, sp, sp_n, None)
             if rng.random() < math.exp(2.0 * log_ratio):
                 x[sl] = xn
                 theta, sp = theta_n, sp_n
@@ -70,9 +81,7 @@ def numpy_chain_metropolis(wf, x, step, n_sweeps, rng):
 
 def numpy_chain_importance(wf, x, dt, n_sweeps, rng):
     """One walker, Langevin proposals; vectorized over coordinates and hidden units."""
-    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
-    f, N, D = wf.f, wf.n_particles, wf.n_dims
-    theta = b + (x * inv_s2) @ W
+    a, W, inv_s2, f, N, D, theta = _start(wf, x)
     sp = _softplus(theta)
     sg = _sigmoid(theta)
     sqdt = math.sqrt(dt)
@@ -87,8 +96,7 @@ def numpy_chain_importance(wf, x, dt, n_sweeps, rng):
             sp_n = _softplus(theta_n)
             sg_n = _sigmoid(theta_n)
             g_new = f * (-(xn - a[sl]) + W[sl] @ sg_n) * inv_s2[sl]
-            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl])
-                         + f * np.sum(sp_n - sp))
+            log_ratio = _log_ratio(f, a[sl], inv_s2[sl], xo, xn, sp, sp_n, None)
             fwd = xn - xo - dt * g_old
             back = xo - xn - dt * g_new
             log_green = np.sum(fwd * fwd - back * back) / (2.0 * dt)
@@ -101,10 +109,8 @@ def numpy_chain_importance(wf, x, dt, n_sweeps, rng):
 
 def numpy_batched_metropolis(wf, X, step, n_sweeps, rng):
     """All walkers at once (X (n_walkers, n_visible)), each move vectorized over walkers."""
-    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
-    f, N, D = wf.f, wf.n_particles, wf.n_dims
+    a, W, inv_s2, f, N, D, theta = _start(wf, X)
     n = X.shape[0]
-    theta = b + (X * inv_s2) @ W
     sp = _softplus(theta)
     accepted = 0
     for _ in range(n_sweeps):
@@ -114,8 +120,7 @@ def numpy_batched_metropolis(wf, X, step, n_sweeps, rng):
             xn = xo + step * (2.0 * rng.random((n, D)) - 1.0)
             theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
             sp_n = _softplus(theta_n)
-            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl],
-                                           axis=1) + f * np.sum(sp_n - sp, axis=1))
+            log_ratio = _log_ratio(f, a[sl], inv_s2[sl], xo, xn, sp, sp_n, 1)
             acc = rng.random(n) < np.exp(2.0 * log_ratio)
             X[acc, sl] = xn[acc]
             theta[acc] = theta_n[acc]
@@ -126,10 +131,8 @@ def numpy_batched_metropolis(wf, X, step, n_sweeps, rng):
 
 def numpy_batched_importance(wf, X, dt, n_sweeps, rng):
     """All walkers at once, Langevin proposals."""
-    a, b, W, inv_s2 = wf.a, wf.b, wf.W, 1.0 / wf.sigma**2
-    f, N, D = wf.f, wf.n_particles, wf.n_dims
+    a, W, inv_s2, f, N, D, theta = _start(wf, X)
     n = X.shape[0]
-    theta = b + (X * inv_s2) @ W
     sp, sg = _softplus(theta), _sigmoid(theta)
     sqdt = math.sqrt(dt)
     accepted = 0
@@ -142,8 +145,7 @@ def numpy_batched_importance(wf, X, dt, n_sweeps, rng):
             theta_n = theta + ((xn - xo) * inv_s2[sl]) @ W[sl]
             sp_n, sg_n = _softplus(theta_n), _sigmoid(theta_n)
             g_new = f * (-(xn - a[sl]) + sg_n @ W[sl].T) * inv_s2[sl]
-            log_ratio = (-0.5 * f * np.sum(((xn - a[sl]) ** 2 - (xo - a[sl]) ** 2) * inv_s2[sl],
-                                           axis=1) + f * np.sum(sp_n - sp, axis=1))
+            log_ratio = _log_ratio(f, a[sl], inv_s2[sl], xo, xn, sp, sp_n, 1)
             fwd = xn - xo - dt * g_old
             back = xo - xn - dt * g_new
             log_green = np.sum(fwd * fwd - back * back, axis=1) / (2.0 * dt)

@@ -158,36 +158,29 @@ def verify_outputs(directory, manifest: dict | None = None, *,
                     f"'isingrbm demo --out {directory}' to redo it")
 
 
+#: the fixed places of a demo folder, relative to it (``{L}``: the lattice size)
+LAYOUT = {
+    "manifest": MANIFEST, "datasets": "datasets", "models": "models", "results": "results",
+    "report": "report", "monte_carlo": "datasets/ising_L{L}.h5",
+    "monte_carlo_results": "results/monte_carlo.json",
+    "exact_sampling_results": "results/exact_sampling.json",
+    "evaluation_results": "results/evaluation.json", "vmc_results": "results/vmc.json",
+    "tfim_result": "results/tfim_chain.h5", "tfim_results": "results/tfim.json",
+}
+
+
 @dataclass
 class DemoPaths:
-    """Where every output of a demo folder lives (see the module's layout)."""
+    """Where every output of a demo folder lives: the places of :data:`LAYOUT` as
+    attributes (``paths.models``, ``paths.monte_carlo``), and the per-stage files below."""
 
     root: Path
     L: int
 
-    @property
-    def manifest(self) -> Path:
-        return self.root / MANIFEST
-
-    @property
-    def datasets(self) -> Path:
-        return self.root / "datasets"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def results(self) -> Path:
-        return self.root / "results"
-
-    @property
-    def report(self) -> Path:
-        return self.root / "report"
-
-    @property
-    def monte_carlo(self) -> Path:
-        return self.datasets / f"ising_L{self.L}.h5"
+    def __getattr__(self, name: str) -> Path:
+        if name not in LAYOUT:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.root / LAYOUT[name].format(L=self.L)
 
     def generated(self, source: str, phase: str) -> Path:
         """Samples of ``source`` ("rbm", "rbm_exact" or "gan") at the phase's temperature."""
@@ -196,32 +189,8 @@ class DemoPaths:
     def model(self, source: str, phase: str) -> Path:
         return self.models / (f"rbm_{phase}.h5" if source == "rbm" else f"gan_{phase}.pt")
 
-    @property
-    def monte_carlo_results(self) -> Path:
-        return self.results / "monte_carlo.json"
-
-    @property
-    def exact_sampling_results(self) -> Path:
-        return self.results / "exact_sampling.json"
-
-    @property
-    def evaluation_results(self) -> Path:
-        return self.results / "evaluation.json"
-
     def vmc_result(self, name: str) -> Path:
         return self.results / f"vmc_{name}.h5"
-
-    @property
-    def vmc_results(self) -> Path:
-        return self.results / "vmc.json"
-
-    @property
-    def tfim_result(self) -> Path:
-        return self.results / "tfim_chain.h5"
-
-    @property
-    def tfim_results(self) -> Path:
-        return self.results / "tfim.json"
 
     def relative(self, path) -> str:
         return str(Path(path).relative_to(self.root))

@@ -43,16 +43,22 @@ _SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_
                    "MV2_COMM_WORLD_SIZE")
 
 
-def launched_size() -> int:
-    """Number of processes the MPI launcher started (1 if not under MPI)."""
-    for name in _SIZE_VARIABLES:
+def _announced(names, floor: int) -> int | None:
+    """The first of the environment variables ``names`` that holds an integer, at least
+    ``floor``; None if none does."""
+    for name in names:
         value = os.environ.get(name)
         if value:
             try:
-                return max(1, int(value))
+                return max(floor, int(value))
             except ValueError:
                 continue
-    return 1
+    return None
+
+
+def launched_size() -> int:
+    """Number of processes the MPI launcher started (1 if not under MPI)."""
+    return _announced(_SIZE_VARIABLES, 1) or 1
 
 
 _RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
@@ -66,14 +72,7 @@ def launched_rank() -> int:
     """
     if launched_size() <= 1:
         return 0
-    for name in _RANK_VARIABLES:
-        value = os.environ.get(name)
-        if value:
-            try:
-                return max(0, int(value))
-            except ValueError:
-                continue
-    return 0
+    return _announced(_RANK_VARIABLES, 0) or 0
 
 
 def world():

@@ -37,18 +37,19 @@ def save(model, path, *, metadata: dict | None = None, overwrite: bool = False) 
         root attributes and read back into ``model.metadata_``. Merged over
         the model's existing ``metadata_``.
     overwrite : bool
-        Replace an existing file.
+        Replace an existing file (else OutputExistsError when ``path`` exists).
 
     Returns
     -------
     Path
+        The file written.
 
     Raises
     ------
-    OutputExistsError
-        ``path`` exists and ``overwrite`` is False.
     InvalidParameterError
         The model has no parameters, or a metadata key is reserved.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False.
     """
     if getattr(model, "weights", None) is None:
         raise InvalidParameterError("the model has no parameters yet: fit it before saving")

@@ -100,6 +100,7 @@ def _particle_grad(xw, p, a, W, inv_s2, sg, f, n_particles, n_dims, dist,
 
 
 # ------------------------------------------------------------- kernels
+# Twin by design of importance_sweeps (one jitted loop per move kind keeps the inner loop fast)
 @njit(cache=True, parallel=True)
 def metropolis_sweeps(x, rng_state, a, b, W, inv_s2, f, n_particles, n_dims,
                       use_jastrow, jastrow_a, beta, step, n_steps, out_x, out_accepted):
