@@ -20,9 +20,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import OutputExistsError
+from .errors import InvalidParameterError, OutputExistsError
 
-__all__ = ["atomic_path", "output_lock", "OutputLockedError"]
+__all__ = ["atomic_path", "check_output_folder", "output_lock", "OutputLockedError"]
 
 
 class OutputLockedError(OutputExistsError):
@@ -127,3 +127,39 @@ def output_lock(path):
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)
+
+
+def check_output_folder(path, *, flag: str, parents: bool = False) -> Path:
+    """Refuse an output folder before any computation: it must be a writable folder,
+    or not exist in a writable folder (it is then created when written into).
+
+    Parameters
+    ----------
+    parents : bool
+        Missing parent folders are created too (the nearest existing one
+        must then be writable).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``flag`` (e.g. ``--plots``): the path is a file, its parent is
+        missing, or the folder that would be written is not writable.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InvalidParameterError(f"{flag} {path} exists and is not a folder")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InvalidParameterError(f"{flag} folder {path} is not writable")
+        return path
+    parent = Path(os.path.abspath(path)).parent
+    while parents and not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        shown = path.parent if str(path.parent) else Path(".")
+        raise InvalidParameterError(f"{flag} folder {shown} does not exist"
+                                    if not parents else f"{flag} {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidParameterError(
+            f"{flag} folder {path} cannot be created: {parent} is not writable")
+    return path

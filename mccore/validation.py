@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from .errors import InvalidParameterError
 
 __all__ = ["check_int", "check_float", "check_positive_number", "check_choice", "check_bool",
            "check_input_file", "check_memory", "available_memory", "format_bytes",
-           "check_spins"]
+           "check_spins", "Rule", "check_settings", "COUNT", "SEED", "POSITIVE"]
 
 
 def _bounds_text(minimum, maximum, strict_min=False, strict_max=False) -> str:
@@ -73,7 +74,8 @@ def check_float(name: str, value, *, minimum: float | None = None,
         ok = value < maximum if strict_max else value <= maximum
     if not ok:
         bounds = _bounds_text(minimum, maximum, strict_min, strict_max)
-        raise InvalidParameterError(f"{name} must be a finite number{bounds}, got {value!r}")
+        what = "a number" if bounds.startswith(" in [") else "a finite number"  # [a, b] is finite
+        raise InvalidParameterError(f"{name} must be {what}{bounds}, got {value!r}")
     return value
 
 
@@ -107,6 +109,102 @@ def check_bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One setting's rule, declared once by the library that takes the setting.
+
+    A library keeps a table ``{name: Rule}`` of its settings and checks its
+    arguments with it (:func:`check_settings`); the command line builds its
+    options from the same table, so a rule and its message exist once.
+    Build rules with :meth:`integer`, :meth:`number` and :meth:`choice`.
+
+    Attributes
+    ----------
+    kind : {"integer", "number", "choice"}
+        Checked by :func:`check_int`, :func:`check_float` or :func:`check_choice`.
+    minimum, maximum, strict_min, strict_max
+        The bounds of an integer or number (None: unbounded).
+    choices : tuple
+        The allowed values of a choice.
+    optional : bool
+        None is allowed (it means "the default").
+    why : str
+        Why the rule holds, added to the refusal in parentheses.
+
+    >>> Rule.integer(minimum=1).check("n_hidden", 0)
+    Traceback (most recent call last):
+    ...
+    mccore.errors.InvalidParameterError: n_hidden must be an integer >= 1, got 0
+    """
+
+    kind: str
+    minimum: float | None = None
+    maximum: float | None = None
+    strict_min: bool = False
+    strict_max: bool = False
+    choices: tuple = ()
+    optional: bool = False
+    why: str = ""
+
+    @classmethod
+    def integer(cls, minimum=None, maximum=None, *, optional=False, why=""):
+        """An integer in ``[minimum, maximum]``."""
+        return cls("integer", minimum, maximum, optional=optional, why=why)
+
+    @classmethod
+    def number(cls, minimum=None, maximum=None, *, strict_min=False, strict_max=False,
+               optional=False, why=""):
+        """A finite number within the bounds (``strict_*``: the bound itself excluded)."""
+        return cls("number", minimum, maximum, strict_min, strict_max, optional=optional, why=why)
+
+    @classmethod
+    def choice(cls, choices, *, why=""):
+        """One of ``choices``."""
+        return cls("choice", choices=tuple(choices), why=why)
+
+    @property
+    def allowed(self) -> str:
+        """What the rule allows, for a help text: ``">= 1"``, ``"in [1, 3]"``, ``"none, coulomb"``."""
+        if self.kind == "choice":
+            return ", ".join(str(c) for c in self.choices)
+        return _bounds_text(self.minimum, self.maximum, self.strict_min, self.strict_max).strip()
+
+    def check(self, name: str, value):
+        """``value`` checked (and converted: int, float), or InvalidParameterError naming ``name``."""
+        if value is None and self.optional:
+            return None
+        try:
+            if self.kind == "choice":
+                return check_choice(name, value, self.choices)
+            if self.kind == "integer":
+                return check_int(name, value, minimum=self.minimum, maximum=self.maximum)
+            return check_float(name, value, minimum=self.minimum, maximum=self.maximum,
+                               strict_min=self.strict_min, strict_max=self.strict_max)
+        except InvalidParameterError as exc:
+            if not self.why:
+                raise
+            head, got = str(exc).rsplit(", got ", 1)
+            raise InvalidParameterError(f"{head} ({self.why}), got {got}") from None
+
+
+#: rules shared by several libraries: counts (sizes, epochs, samples), seeds, positive
+#: numbers (temperatures, learning rates)
+COUNT = Rule.integer(minimum=1)
+SEED = Rule.integer(minimum=0)
+POSITIVE = Rule.number(minimum=0, strict_min=True)
+
+
+def check_settings(rules: dict, **settings) -> dict:
+    """Every setting checked by its rule in ``rules`` (a library's table of :class:`Rule`).
+
+    Returns the checked values in the order given.
+
+    >>> check_settings({"L": Rule.integer(minimum=2)}, L=4)
+    {'L': 4}
+    """
+    return {name: rules[name].check(name, value) for name, value in settings.items()}
 
 
 def check_spins(spins, *, L: int | None = None, n: int | None = None, min_n: int = 1,

@@ -44,6 +44,28 @@ class NotFittedModelError(InvalidParameterError, NotFittedError):
 _KEY_SAMPLE, _KEY_GIBBS, _KEY_LOG_PARTITION, _KEY_INITIALIZE = 1, 2, 3, 4
 
 
+class _Learned:
+    """A learned parameter of an RBM: a property over private storage (``_NAME``, a
+    class-level None until fit/initialize), so that ``fit`` adds only private attributes.
+    Setting it forgets what was computed from the parameters (the cached log Z), unless
+    ``forgets=False``."""
+
+    def __init__(self, doc: str, *, forgets: bool = True):
+        self.__doc__ = doc
+        self.forgets = forgets
+
+    def __set_name__(self, owner, name):
+        self.private = "_" + name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else getattr(obj, self.private)
+
+    def __set__(self, obj, value):
+        setattr(obj, self.private, value)
+        if self.forgets:
+            obj._parameters_changed()
+
+
 class RBMBase(TransformerMixin, BaseEstimator):
     """Shared estimator machinery of :class:`~rbm.BernoulliRBM` and
     :class:`~rbm.GaussianBernoulliRBM` (not used on its own)."""
@@ -78,35 +100,15 @@ class RBMBase(TransformerMixin, BaseEstimator):
         return None if self._training is None else self._training.chains
 
     # ------------------------------------------------------------ parameters
-    @property
-    def weights(self):
-        """Weights ``W`` (n_visible, n_hidden), or None before fit/initialize."""
-        return self._weights
+    weights = _Learned("Weights ``W`` (n_visible, n_hidden), or None before fit/initialize.")
+    visible_bias = _Learned("Visible biases ``a`` (n_visible,), or None before fit/initialize.")
+    hidden_bias = _Learned("Hidden biases ``b`` (n_hidden,), or None before fit/initialize.")
 
-    @weights.setter
-    def weights(self, value):
-        self._weights = value
-        self._parameters_changed()
-
-    @property
-    def visible_bias(self):
-        """Visible biases ``a`` (n_visible,), or None before fit/initialize."""
-        return self._visible_bias
-
-    @visible_bias.setter
-    def visible_bias(self, value):
-        self._visible_bias = value
-        self._parameters_changed()
-
-    @property
-    def hidden_bias(self):
-        """Hidden biases ``b`` (n_hidden,), or None before fit/initialize."""
-        return self._hidden_bias
-
-    @hidden_bias.setter
-    def hidden_bias(self, value):
-        self._hidden_bias = value
-        self._parameters_changed()
+    def _store_hyperparameters(self, arguments: dict) -> None:
+        """``__init__``'s one job, scikit-learn's rule: every argument (``arguments``: its
+        ``locals()``) stored as given, under its own name."""
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
 
     def _parameters_changed(self) -> None:
         """Forget what was computed from the parameters (the cached log Z)."""
@@ -143,6 +145,13 @@ class RBMBase(TransformerMixin, BaseEstimator):
         check_float("momentum", self.momentum, minimum=0.0, maximum=1.0, strict_max=True)
         check_float("weight_decay", self.weight_decay, minimum=0.0)
         check_choice("schedule", self.schedule, SCHEDULES)
+
+    @classmethod
+    def check_hyperparameters(cls, **hyperparameters) -> None:
+        """Refuse, as :meth:`fit` would and without fitting, the first of ``hyperparameters``
+        (the others at their defaults) out of its range: InvalidParameterError naming it.
+        For callers that check before any work (``isingrbm fit``)."""
+        cls(**hyperparameters)._validate_params()
 
     # ------------------------------------------------------------ randomness
     def _check_rng_param(self) -> None:

@@ -38,7 +38,7 @@ import numpy as np
 
 from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
-from mccore.validation import check_bool, check_choice, check_float, check_int
+from mccore.validation import POSITIVE, check_bool, check_choice, check_float, check_int
 from mcstats import Estimate
 
 from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_LOG_PARTITION, _KEY_SAMPLE, RBMBase
@@ -209,30 +209,7 @@ class BernoulliRBM(RBMBase):
                  n_temperatures: int = 8, beta_min: float = 0.3, init_scale: float = 0.01,
                  validation_fraction: float = 0.0, average_fraction: float = 0.25,
                  dtype: str = "float64", rng=None, random_state=None):
-        # scikit-learn's rule: every argument stored as given, here (twin: GaussianBernoulliRBM.__init__)
-        self.n_hidden = n_hidden
-        self.method = method
-        self.k = k
-        self.n_chains = n_chains
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.n_epochs = n_epochs
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.final_lr_fraction = final_lr_fraction
-        self.encoding = encoding
-        self.flip_moves = flip_moves
-        self.flip_augment = flip_augment
-        self.n_temperatures = n_temperatures
-        self.beta_min = beta_min
-        self.init_scale = init_scale
-        self.validation_fraction = validation_fraction
-        self.average_fraction = average_fraction
-        self.dtype = dtype
-        self.rng = rng
-        self.random_state = random_state
+        self._store_hyperparameters(locals())
 
     def _validate_params(self) -> None:
         """Check every hyperparameter (scikit-learn habit: at fit, not in __init__)."""
@@ -246,7 +223,7 @@ class BernoulliRBM(RBMBase):
                 raise InvalidParameterError(
                     f"learning_rate must be 'auto' or a finite number > 0, "
                     f"got {self.learning_rate!r}")
-            check_float("learning_rate", self.learning_rate, minimum=0.0, strict_min=True)
+            POSITIVE.check("learning_rate", self.learning_rate)
         self._check_loop_params()
         check_float("final_lr_fraction", self.final_lr_fraction, minimum=0.0, maximum=1.0,
                     strict_min=True)

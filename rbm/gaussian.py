@@ -35,9 +35,9 @@ import numpy as np
 
 from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
-from mccore.validation import check_bool, check_choice, check_float, check_int
+from mccore.validation import POSITIVE, check_bool, check_choice, check_float, check_int
 
-from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_SAMPLE, RBMBase
+from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_SAMPLE, RBMBase, _Learned
 from ._utils import check_data, sigmoid, softplus
 
 __all__ = ["GaussianBernoulliRBM"]
@@ -119,34 +119,12 @@ class GaussianBernoulliRBM(RBMBase):
                  n_epochs: int = 100, optimizer: str = "adam", momentum: float = 0.5,
                  weight_decay: float = 0.0, schedule: str = "linear",
                  init_scale: float = 0.01, rng=None, random_state=None):
-        # scikit-learn's rule: every argument stored as given, here (twin: BernoulliRBM.__init__)
-        self.n_hidden = n_hidden
-        self.sigma_init = sigma_init
-        self.learn_sigma = learn_sigma
-        self.method = method
-        self.k = k
-        self.n_chains = n_chains
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.n_epochs = n_epochs
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.init_scale = init_scale
-        self.rng = rng
-        self.random_state = random_state
+        self._store_hyperparameters(locals())
 
     _sigma = None
-
-    @property
-    def sigma(self):
-        """Widths ``sigma`` of the visible units (n_visible,), or None before fit."""
-        return self._sigma
-
-    @sigma.setter
-    def sigma(self, value):
-        self._sigma = value
+    # fit keeps it with the weights, which forget the cache (as before: setting it alone does not)
+    sigma = _Learned("Widths ``sigma`` of the visible units (n_visible,), or None before fit.",
+                     forgets=False)
 
     def _validate_params(self) -> None:
         """Check every hyperparameter (scikit-learn habit: at fit, not in __init__)."""
@@ -157,7 +135,7 @@ class GaussianBernoulliRBM(RBMBase):
         check_choice("method", self.method, ("cd", "pcd"))
         check_int("k", self.k, minimum=1)
         check_int("n_chains", self.n_chains, minimum=1)
-        check_float("learning_rate", self.learning_rate, minimum=0.0, strict_min=True)
+        POSITIVE.check("learning_rate", self.learning_rate)
         self._check_loop_params()
         check_float("init_scale", self.init_scale, minimum=0.0)
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 from pathlib import Path
 
-
-from mccore.errors import InvalidParameterError, OutputExistsError
-from mccore.rng import resolve_seed  # noqa: F401 - re-exported for the commands
-
 from isingrbm.pipeline import jsonable
-from mccore.files import atomic_path, output_lock
+from mccore.errors import InvalidParameterError, OutputExistsError
+from mccore.files import atomic_path, check_output_folder, output_lock
+from mccore.rng import resolve_seed  # noqa: F401 - re-exported for the commands
+from mccore.validation import COUNT, POSITIVE, SEED, Rule
+
+from . import _params
 
 __all__ = [
     "OneLineErrorParser", "add_common_options", "add_subcommand", "atomic_output",
@@ -45,13 +45,21 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 def add_subcommand(subparsers, name: str, *, help: str, description: str, example: str,
-                   func) -> argparse.ArgumentParser:
-    """Add a subcommand parser with a worked example and the common flags."""
+                   func, options=None, draws: bool | None = None) -> argparse.ArgumentParser:
+    """Add a subcommand parser with a worked example.
+
+    ``options``: the command's option table (rows of :func:`._params.option`),
+    added with the common flags (:func:`add_common_options`, ``draws`` as
+    there); None: the caller adds its arguments and the common flags itself.
+    """
     parser = subparsers.add_parser(
         name, help=help, description=description,
         epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(func=func, command_path=name)
+    if options is not None:
+        _params.add_options(parser, options)
+        add_common_options(parser, draws=draws)
     return parser
 
 
@@ -83,83 +91,26 @@ def add_common_options(parser: argparse.ArgumentParser, *, draws: bool | None = 
                         help="print a machine-readable JSON summary on stdout")
 
 
-def _parse_int(text: str) -> int | None:
-    """``text`` as an exact integer (``"12"``, ``"1e9"``, ``"2.0"``), else None.
-
-    Digits are read exactly (a 19-digit seed keeps every digit); other forms
-    go through float and must be finite and whole.
-    """
-    try:
-        return int(text.strip())
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(value) or value != int(value):
-        return None
-    return int(value)
-
-
-def _parse_float(text: str) -> float | None:
-    """``text`` as a float (``"inf"`` and ``"nan"`` included), else None."""
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def argument_type(kind: str, name: str = "value", *, error=argparse.ArgumentTypeError,
                   **bounds):
-    """An argparse type: the text read as ``kind`` and checked by :mod:`mccore.validation`.
-
-    Parameters
-    ----------
-    kind : {"integer", "number"}
-        ``"integer"``: exact integers (``"12"``, ``"1e9"``; a 19-digit seed
-        keeps every digit), checked by :func:`mccore.validation.check_int`;
-        ``"number"``: floats, checked by :func:`mccore.validation.check_float`
-        when ``bounds`` are given (else any float, inf and nan included: the
-        command checks the range).
-    name : str
-        The name in the message (argparse adds the flag before it).
-    error : exception class
-        Raised with the message (argparse's type error by default; a command
-        that reads a flag after parsing passes ``InvalidParameterError``).
-    **bounds
-        The keyword bounds of the check (``minimum``, ``strict_min``, ...).
-
-    The refusal is validation's message with the text as typed:
-    ``argument --epochs: value must be an integer >= 1, got '0'``.
+    """An argparse type for ``kind`` ("integer" or "number") within ``bounds`` (the keyword
+    bounds of :class:`mccore.validation.Rule`), made by :func:`._params.argument_type`;
+    ``"number"`` without bounds is any float (inf and nan included: the command checks it).
     """
-    from mccore.validation import check_float, check_int
-
-    check = check_int if kind == "integer" else check_float
-    parse = _parse_int if kind == "integer" else _parse_float
-
-    def convert(text: str):
-        value = parse(text)
-        if kind == "number" and not bounds and value is not None:
-            return value
-        try:
-            # an unreadable text is handed over as it is: validation refuses it in its words
-            return check(name, text if value is None else value, **bounds)
-        except InvalidParameterError as exc:
-            message = str(exc).rsplit(", got ", 1)[0]
-            raise error(f"{message}, got {text!r}") from None
-
-    convert.__name__ = f"{kind}_{name}" if bounds else kind
-    return convert
+    if kind == "number" and not bounds:
+        rule = None
+    else:
+        rule = Rule.integer(**bounds) if kind == "integer" else Rule.number(**bounds)
+    return _params.argument_type(rule, name, error=error)
 
 
-#: argparse types of the commands (the allowed range, where not here, is checked by the command)
-integer = argument_type("integer")
-number = argument_type("number")
-positive_int = argument_type("integer", minimum=1)
-nonnegative_int = argument_type("integer", minimum=0)
-positive_float = argument_type("number", minimum=0, strict_min=True)
-temperature = argument_type("number", "temperature", minimum=0, strict_min=True)
+#: argparse types of the commands, from the shared rules of mccore.validation
+integer = _params.argument_type(Rule.integer())
+number = _params.argument_type(None)
+positive_int = _params.argument_type(COUNT)
+nonnegative_int = _params.argument_type(SEED)
+positive_float = _params.argument_type(POSITIVE)
+temperature = _params.argument_type(POSITIVE, "temperature")
 
 
 def output_target(path) -> Path:
@@ -221,42 +172,6 @@ def check_output_path(path, *, overwrite: bool = False, allow_existing: bool = F
     if not os.access(parent, os.W_OK):
         raise InvalidParameterError(f"output folder {parent} is not writable")
     return target
-
-
-def check_output_folder(path, *, flag: str, parents: bool = False) -> Path:
-    """Refuse an output folder before any computation: it must be a writable folder,
-    or not exist in a writable folder (it is then created when written into).
-
-    Parameters
-    ----------
-    parents : bool
-        Missing parent folders are created too (the nearest existing one
-        must then be writable).
-
-    Raises
-    ------
-    InvalidParameterError
-        Naming ``flag`` (e.g. ``--plots``): the path is a file, its parent is
-        missing, or the folder that would be written is not writable.
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise InvalidParameterError(f"{flag} {path} exists and is not a folder")
-    if path.is_dir():
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise InvalidParameterError(f"{flag} folder {path} is not writable")
-        return path
-    parent = Path(os.path.abspath(path)).parent
-    while parents and not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        shown = path.parent if str(path.parent) else Path(".")
-        raise InvalidParameterError(f"{flag} folder {shown} does not exist"
-                                    if not parents else f"{flag} {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InvalidParameterError(
-            f"{flag} folder {path} cannot be created: {parent} is not writable")
-    return path
 
 
 @contextlib.contextmanager

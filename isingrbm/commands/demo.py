@@ -15,6 +15,7 @@ in :mod:`isingrbm.demo`.
 from __future__ import annotations
 
 from . import _common
+from ._params import flag, option
 
 DESCRIPTION = """\
 Run the whole workbench end to end and write a report:
@@ -50,21 +51,21 @@ EXAMPLE = ("isingrbm demo --out demo-run --seed 1\n"
            f"  # --quick (a smoke test with untrained models): {MEASURED_QUICK}")
 
 
+OPTIONS = (
+    option("--out", default="isingrbm-demo", metavar="DIR", help="demo folder: datasets/, "
+           "models/, results/, report/ (default: %(default)s; an existing one is continued)"),
+    flag("--quick", "smoke-test version (L = 8, 5 temperatures, few samples, epochs and "
+                    "iterations: its models are untrained)"),
+    flag("--no-gan", "skip the GAN baseline even if torch is installed"),
+)
+
+
 def register(subparsers) -> None:
-    parser = _common.add_subcommand(
+    _common.add_subcommand(
         subparsers, "demo",
         help="run the whole pipeline (Monte Carlo -> RBM/GAN -> evaluation -> VMC -> report)",
         description=DESCRIPTION,
-        example=EXAMPLE, func=run)
-    parser.add_argument("--out", default="isingrbm-demo", metavar="DIR",
-                        help="demo folder: datasets/, models/, results/, report/ "
-                             "(default: %(default)s; an existing demo folder is continued)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke-test version (L = 8, 5 temperatures, few samples, "
-                             "epochs and iterations: its models are untrained)")
-    parser.add_argument("--no-gan", action="store_true",
-                        help="skip the GAN baseline even if torch is installed")
-    _common.add_common_options(parser)
+        example=EXAMPLE, func=run, options=OPTIONS)
 
 
 def run(args) -> int:

@@ -16,6 +16,7 @@ from isingrbm import pipeline
 from mccore.version import software_version
 
 from . import _common
+from ._params import exclusive, flag, flag_message, library_values, option
 
 DESCRIPTION = """\
 Train a Bernoulli RBM on the Monte Carlo spins of one temperature of DATA and
@@ -33,39 +34,40 @@ EXAMPLE = ("isingrbm fit data.h5 --temperature 2.269 --hidden 64 --out rbm_T2.26
            "--seed 1")
 
 
+OPTIONS = (
+    option("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)"),
+    exclusive(
+        option("--temperature", type=_common.number, metavar="T",
+               help="temperature of DATA to train on (k_B = J = 1)"),
+        option("--phase", choices=("ordered", "critical", "disordered"),
+               help="train on the temperature of DATA closest to this phase's centre"),
+        required=True),
+    option("--hidden", setting="n_hidden", type=_common.integer, required=True, metavar="H",
+           help="number of hidden units (>= 1)"),
+    option("--out", required=True, metavar="MODEL", help="model file to write"),
+    option("--method", setting="method", choices=("cd", "pcd", "pt"),
+           help="negative phase: CD-k, persistent CD or parallel tempering "
+                "(default: the estimator's)"),
+    option("--epochs", setting="n_epochs", type=_common.integer, help="training epochs (>= 1)"),
+    option("--learning-rate", setting="learning_rate", type=_common.number, help="learning rate (> 0)"),
+    option("--batch-size", setting="batch_size", type=_common.integer, help="minibatch size (>= 1)"),
+    option("--k", setting="k", type=_common.integer,
+           help=f"Gibbs steps per update, the k of CD-k/PCD-k (1 to {MAX_K})"),
+    option("--augment", type=_common.integer, default=1, metavar="K",
+           help="train on K images of every configuration under random symmetries of the "
+                "periodic lattice (translations, rotations, reflections; exact symmetries of "
+                "the Ising distribution, against overfitting); 1: off (default: %(default)s)"),
+    flag("--flip-augment", "also train on the globally flipped spins (Z2 symmetric model data: "
+                           "+ and - magnetized states in equal measure)", setting="flip_augment"),
+    flag("--resume", "continue an interrupted run from MODEL.checkpoint"),
+    flag("--overwrite", "replace an existing MODEL"),
+)
+
+
 def register(subparsers) -> None:
-    parser = _common.add_subcommand(
+    _common.add_subcommand(
         subparsers, "fit", help="train an RBM on the spins of one temperature",
-        description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)")
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--temperature", type=_common.number, metavar="T",
-                       help="temperature of DATA to train on (k_B = J = 1)")
-    which.add_argument("--phase", choices=("ordered", "critical", "disordered"),
-                       help="train on the temperature of DATA closest to this phase's centre")
-    parser.add_argument("--hidden", type=_common.integer, required=True, metavar="H",
-                        help="number of hidden units (>= 1)")
-    parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write")
-    parser.add_argument("--method", choices=("cd", "pcd", "pt"), default=None,
-                        help="negative phase: CD-k, persistent CD or parallel tempering "
-                             "(default: the estimator's)")
-    parser.add_argument("--epochs", type=_common.integer, default=None, help="training epochs (>= 1)")
-    parser.add_argument("--learning-rate", type=_common.number, default=None, help="learning rate (> 0)")
-    parser.add_argument("--batch-size", type=_common.integer, default=None, help="minibatch size (>= 1)")
-    parser.add_argument("--k", type=_common.integer, default=None,
-                        help=f"Gibbs steps per update, the k of CD-k/PCD-k (1 to {MAX_K})")
-    parser.add_argument("--augment", type=_common.integer, default=1, metavar="K",
-                        help="train on K images of every configuration under random "
-                             "symmetries of the periodic lattice (translations, rotations, "
-                             "reflections; exact symmetries of the Ising distribution, "
-                             "against overfitting); 1: off (default: %(default)s)")
-    parser.add_argument("--flip-augment", action="store_true",
-                        help="also train on the globally flipped spins (Z2 symmetric model "
-                             "data: + and - magnetized states in equal measure)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue an interrupted run from MODEL.checkpoint")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing MODEL")
-    _common.add_common_options(parser)
+        description=DESCRIPTION, example=EXAMPLE, func=run, options=OPTIONS)
 
 
 #: Where an unfinished run keeps its training state: ``MODEL.checkpoint``.
@@ -73,25 +75,23 @@ checkpoint_path = pipeline.checkpoint_path
 
 
 def _check_settings(args) -> dict:
-    """The estimator's settings from the flags, checked by :mod:`mccore.validation`."""
+    """The estimator's settings from the flags, checked by the estimator's own rules
+    (:meth:`rbm.BernoulliRBM.check_hyperparameters`, its messages naming the flags), then
+    the command's: at least one epoch, --k at most :data:`MAX_K`, --augment >= 1, T > 0."""
+    from mccore.errors import InvalidParameterError
     from mccore.validation import check_float, check_int
+    from rbm import BernoulliRBM
 
-    settings = {"n_hidden": check_int("--hidden", args.hidden, minimum=1)}
-    for flag, name, value, maximum in (("--epochs", "n_epochs", args.epochs, None),
-                                       ("--batch-size", "batch_size", args.batch_size, None),
-                                       ("--k", "k", args.k, MAX_K)):
-        if value is not None:
-            settings[name] = check_int(flag, value, minimum=1, maximum=maximum)
+    given = library_values(args, OPTIONS, given=True)
+    try:
+        BernoulliRBM.check_hyperparameters(**given)
+    except InvalidParameterError as exc:
+        raise flag_message(exc, [OPTIONS]) from None
+    check_int("--epochs", args.epochs, minimum=1, allow_none=True)
+    check_int("--k", args.k, minimum=1, maximum=MAX_K, allow_none=True)
     check_int("--augment", args.augment, minimum=1)
-    if args.learning_rate is not None:
-        settings["learning_rate"] = check_float("--learning-rate", args.learning_rate,
-                                                minimum=0, strict_min=True)
-    if args.method is not None:
-        settings["method"] = args.method
-    if args.flip_augment:
-        settings["flip_augment"] = True
     check_float("--temperature", args.temperature, minimum=0, strict_min=True, allow_none=True)
-    return settings
+    return given
 
 
 #: settings compared when --resume meets a finished MODEL (those that define the model)

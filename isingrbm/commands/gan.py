@@ -20,6 +20,7 @@ from pathlib import Path
 from isingrbm import pipeline
 
 from . import _common
+from ._params import exclusive, flag, option
 
 DESCRIPTION = """\
 The GAN baseline (needs PyTorch: the gan extra).
@@ -58,6 +59,92 @@ last checkpoint, and on Ctrl-C or SIGTERM) and kept; --resume continues from it
 afresh, a finished model is accepted as it is)."""
 
 
+FIT_OPTIONS = (
+    option("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)"),
+    exclusive(
+        option("--temperature", "-T", type=_common.temperature,
+               help="temperature of the training configurations (must be in DATA)"),
+        flag("--all-temperatures", "train one temperature-conditioned GAN on every temperature of"
+                                   " DATA"),
+        required=True),
+    option("--out", required=True, metavar="MODEL", help="model file to write (.pt)"),
+    option("--epochs", type=_common.positive_int, default=30, help="default 30"),
+    option("--batch-size", type=_common.positive_int, default=32, help="default 32"),
+    option("--latent-dim", type=_common.positive_int, default=32,
+           help="global latent dimension (default 32)"),
+    option("--noise-channels", type=_common.nonnegative_int, default=2,
+           help="per-site noise channels of the generator (default 2)"),
+    option("--channels", type=_common.positive_int, default=16, help="default 16"),
+    option("--learning-rate", type=_common.positive_float, default=5e-4,
+           help="Adam step size of both networks (default 5e-4)"),
+    option("--lr-schedule", choices=("linear-decay", "constant"),
+           default="linear-decay",
+           help="learning rates constant for the first half of the epochs, then "
+                "falling linearly (default), or constant"),
+    option("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
+           default="nonsaturating",
+           help="adversarial loss (default nonsaturating, with the R1 penalty)"),
+    option("--gradient-penalty", type=_common.number, default=10.0,
+           help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
+                "weight for wgan-gp (default 10; 0 disables)"),
+    option("--label-smoothing", type=_common.number, default=0.9,
+           help="discriminator target for real data in (0.5, 1] (default 0.9; "
+                "1 disables)"),
+    option("--training-output", choices=("mean", "straight-through"),
+           default="straight-through",
+           help="what the discriminator sees of a generated configuration: +-1 "
+                "spins drawn from the generator's mean with a straight-through "
+                "gradient (default), or the mean spins themselves"),
+    option("--generation", choices=("bernoulli", "sign"), default="bernoulli",
+           help="how spins are drawn from the generator's mean (default bernoulli)"),
+    option("--pack", type=_common.positive_int, default=1,
+           help="PacGAN: the discriminator judges packs of this many configurations "
+                "jointly, 1 to 8 (default 1; --batch-size must be a multiple)"),
+    option("--minibatch-std", action=argparse.BooleanOptionalAction, default=True,
+           help="give the discriminator the minibatch standard-deviation feature "
+                "(default on)"),
+    flag("--no-symmetrize", "do not give generated configurations a random global sign and "
+                            "translation (for comparison only)"),
+    option("--snapshot-epochs", type=_common.positive_int, nargs="*", default=None,
+           help="epochs whose sample grids are kept for 'gan plot' "
+                "(default: 4 evenly spaced)"),
+    option("--checkpoint-every", type=_common.positive_int, default=5,
+           help="epochs between checkpoints (default 5; also every 5 minutes "
+                "of wall time)"),
+    option("--threads", type=_common.positive_int, default=1,
+           help=f"PyTorch threads, at most the number of CPUs ({os.cpu_count()} here) "
+                "(default 1; results are reproducible per count)"),
+    flag("--resume", "continue from the checkpoint MODEL.checkpoint (or the MODEL.ckpt of an "
+                     "older version)"),
+    flag("--overwrite", "replace MODEL and its checkpoint"),
+)
+
+
+SAMPLE_OPTIONS = (
+    option("model", metavar="MODEL", help="model file written by 'gan fit'"),
+    option("--samples", type=_common.positive_int, required=True,
+           help="number of configurations"),
+    option("--temperature", "-T", type=_common.temperature, nargs="+",
+           default=None, metavar="T",
+           help="temperature(s) to generate at (conditioned models only; several "
+                "give one file with a group per temperature, for 'isingrbm "
+                "evaluate' to make the per-temperature table)"),
+    option("--out", required=True, metavar="FILE", help="dataset file to write"),
+    option("--generation", choices=("bernoulli", "sign"), default=None,
+           help="override the model's generation rule"),
+    flag("--overwrite", "replace FILE"),
+)
+
+
+PLOT_OPTIONS = (
+    option("model", metavar="MODEL", help="model file written by 'gan fit'"),
+    option("--out-dir", required=True, metavar="DIR", help="folder for the PNG files"),
+    option("--temperature", "-T", type=_common.temperature, default=None,
+           help="temperature of the latent-space figure (conditioned models)"),
+    flag("--overwrite", "replace existing figures"),
+)
+
+
 def register(subparsers) -> None:
     parser = _common.add_subcommand(
         subparsers, "gan",
@@ -65,111 +152,29 @@ def register(subparsers) -> None:
         description=DESCRIPTION, example=EXAMPLE, func=_no_action)
     actions = parser.add_subparsers(dest="gan_action", metavar="<action>", required=True)
 
-    fit = _common.add_subcommand(
-        actions, "fit", help="train a GAN on one or all temperatures of a dataset file",
-        description=FIT_DESCRIPTION,
-        example="isingrbm gan fit data.h5 --temperature 1.5 --out gan.pt --epochs 30 --seed 1",
-        func=run_fit)
-    fit.set_defaults(command_path="gan fit")
-    fit.add_argument("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)")
-    which = fit.add_mutually_exclusive_group(required=True)
-    which.add_argument("--temperature", "-T", type=_common.temperature,
-                       help="temperature of the training configurations (must be in DATA)")
-    which.add_argument("--all-temperatures", action="store_true",
-                       help="train one temperature-conditioned GAN on every temperature of DATA")
-    fit.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.pt)")
-    fit.add_argument("--epochs", type=_common.positive_int, default=30, help="default 30")
-    fit.add_argument("--batch-size", type=_common.positive_int, default=32, help="default 32")
-    fit.add_argument("--latent-dim", type=_common.positive_int, default=32,
-                     help="global latent dimension (default 32)")
-    fit.add_argument("--noise-channels", type=_common.nonnegative_int, default=2,
-                     help="per-site noise channels of the generator (default 2)")
-    fit.add_argument("--channels", type=_common.positive_int, default=16, help="default 16")
-    fit.add_argument("--learning-rate", type=_common.positive_float, default=5e-4,
-                     help="Adam step size of both networks (default 5e-4)")
-    fit.add_argument("--lr-schedule", choices=("linear-decay", "constant"),
-                     default="linear-decay",
-                     help="learning rates constant for the first half of the epochs, then "
-                          "falling linearly (default), or constant")
-    fit.add_argument("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
-                     default="nonsaturating",
-                     help="adversarial loss (default nonsaturating, with the R1 penalty)")
-    fit.add_argument("--gradient-penalty", type=_common.number, default=10.0,
-                     help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
-                          "weight for wgan-gp (default 10; 0 disables)")
-    fit.add_argument("--label-smoothing", type=_common.number, default=0.9,
-                     help="discriminator target for real data in (0.5, 1] (default 0.9; "
-                          "1 disables)")
-    fit.add_argument("--training-output", choices=("mean", "straight-through"),
-                     default="straight-through",
-                     help="what the discriminator sees of a generated configuration: +-1 "
-                          "spins drawn from the generator's mean with a straight-through "
-                          "gradient (default), or the mean spins themselves")
-    fit.add_argument("--generation", choices=("bernoulli", "sign"), default="bernoulli",
-                     help="how spins are drawn from the generator's mean (default bernoulli)")
-    fit.add_argument("--pack", type=_common.positive_int, default=1,
-                     help="PacGAN: the discriminator judges packs of this many configurations "
-                          "jointly, 1 to 8 (default 1; --batch-size must be a multiple)")
-    fit.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=True,
-                     help="give the discriminator the minibatch standard-deviation feature "
-                          "(default on)")
-    fit.add_argument("--no-symmetrize", action="store_true",
-                     help="do not give generated configurations a random global sign and "
-                          "translation (for comparison only)")
-    fit.add_argument("--snapshot-epochs", type=_common.positive_int, nargs="*", default=None,
-                     help="epochs whose sample grids are kept for 'gan plot' "
-                          "(default: 4 evenly spaced)")
-    fit.add_argument("--checkpoint-every", type=_common.positive_int, default=5,
-                     help="epochs between checkpoints (default 5; also every 5 minutes "
-                          "of wall time)")
-    fit.add_argument("--threads", type=_common.positive_int, default=1,
-                     help=f"PyTorch threads, at most the number of CPUs ({os.cpu_count()} here) "
-                          "(default 1; results are reproducible per count)")
-    fit.add_argument("--resume", action="store_true",
-                     help="continue from the checkpoint MODEL.checkpoint (or the MODEL.ckpt "
-                          "of an older version)")
-    fit.add_argument("--overwrite", action="store_true", help="replace MODEL and its checkpoint")
-    _common.add_common_options(fit)
-
-    sample = _common.add_subcommand(
-        actions, "sample", help="draw configurations from a GAN model into a dataset file",
-        description="Draw configurations from a trained GAN into a dataset file "
-                    "(source gan; provenance: model file, model SHA-256, training data). "
-                    "A temperature-conditioned model needs --temperature, inside its training "
-                    "range.",
-        example="isingrbm gan sample gan.pt --samples 5000 --out gan_samples.h5 --seed 2",
-        func=run_sample)
-    sample.set_defaults(command_path="gan sample")
-    sample.add_argument("model", metavar="MODEL", help="model file written by 'gan fit'")
-    sample.add_argument("--samples", type=_common.positive_int, required=True,
-                        help="number of configurations")
-    sample.add_argument("--temperature", "-T", type=_common.temperature, nargs="+",
-                        default=None, metavar="T",
-                        help="temperature(s) to generate at (conditioned models only; several "
-                             "give one file with a group per temperature, for 'isingrbm "
-                             "evaluate' to make the per-temperature table)")
-    sample.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
-    sample.add_argument("--generation", choices=("bernoulli", "sign"), default=None,
-                        help="override the model's generation rule")
-    sample.add_argument("--overwrite", action="store_true", help="replace FILE")
-    _common.add_common_options(sample)
-
-    plot = _common.add_subcommand(
-        actions, "plot", help="training and latent-space figures of a GAN model",
-        description="Write losses.png, training_samples.png (sample grids at the snapshot "
-                    "epochs) and latent_space.png (interpolations, scaled latent widths, "
-                    "with magnetization) for a model file; for a temperature-conditioned "
-                    "model the latent figure is drawn at --temperature (default: the middle "
-                    "of the training range). Spins: black = +1, white = -1. DIR is created "
-                    "if needed.",
-        example="isingrbm gan plot gan.pt --out-dir figures/", func=run_plot)
-    plot.set_defaults(command_path="gan plot")
-    plot.add_argument("model", metavar="MODEL", help="model file written by 'gan fit'")
-    plot.add_argument("--out-dir", required=True, metavar="DIR", help="folder for the PNG files")
-    plot.add_argument("--temperature", "-T", type=_common.temperature, default=None,
-                      help="temperature of the latent-space figure (conditioned models)")
-    plot.add_argument("--overwrite", action="store_true", help="replace existing figures")
-    _common.add_common_options(plot)
+    actions_table = {  # action: help, description, example, function, options
+        "fit": ("train a GAN on one or all temperatures of a dataset file", FIT_DESCRIPTION,
+                "isingrbm gan fit data.h5 --temperature 1.5 --out gan.pt --epochs 30 --seed 1",
+                run_fit, FIT_OPTIONS),
+        "sample": ("draw configurations from a GAN model into a dataset file",
+                   "Draw configurations from a trained GAN into a dataset file (source gan; "
+                   "provenance: model file, model SHA-256, training data). A "
+                   "temperature-conditioned model needs --temperature, inside its training "
+                   "range.",
+                   "isingrbm gan sample gan.pt --samples 5000 --out gan_samples.h5 --seed 2",
+                   run_sample, SAMPLE_OPTIONS),
+        "plot": ("training and latent-space figures of a GAN model",
+                 "Write losses.png, training_samples.png (sample grids at the snapshot epochs) "
+                 "and latent_space.png (interpolations, scaled latent widths, with "
+                 "magnetization) for a model file; for a temperature-conditioned model the "
+                 "latent figure is drawn at --temperature (default: the middle of the training "
+                 "range). Spins: black = +1, white = -1. DIR is created if needed.",
+                 "isingrbm gan plot gan.pt --out-dir figures/", run_plot, PLOT_OPTIONS),
+    }
+    for name, (help_, description, example, func, options) in actions_table.items():
+        action = _common.add_subcommand(actions, name, help=help_, description=description,
+                                        example=example, func=func, options=options)
+        action.set_defaults(command_path=f"gan {name}")
 
 
 def _no_action(args) -> int:  # pragma: no cover - argparse requires an action

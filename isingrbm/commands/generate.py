@@ -20,6 +20,7 @@ from pathlib import Path
 from mccore.errors import InvalidParameterError, IsingRBMError
 
 from . import _common
+from ._params import flag, option
 
 DESCRIPTION = """\
 Generate equilibrated, effectively independent configurations of the 2D
@@ -43,34 +44,35 @@ EXAMPLE = ("isingrbm generate --size 16 --temperatures 1.5 2.269 3.0 --samples 2
            "--out datasets/L16.h5 --seed 1")
 
 
+OPTIONS = (
+    option("--size", "-L", required=True, metavar="L",
+           help="linear lattice size L >= 2 (N = L^2 spins)"),
+    option("--temperatures", "-T", required=True, nargs="+", metavar="T",
+           help="one or more distinct temperatures > 0 (k_B = J = 1); "
+                "T_c = 2.269185"),
+    option("--samples", "-n", required=True, metavar="N",
+           help="samples to store per temperature (>= 1)"),
+    option("--out", "-o", required=True, metavar="FILE", help="output HDF5 file"),
+    option("--algorithm", default="auto", metavar="{auto,metropolis,wolff}",
+           help="update algorithm (default: auto = Wolff for T <= T_c + 0.5, "
+                "Metropolis above)"),
+    flag("--resume", "continue an interrupted run in FILE (same size, temperatures, samples; the "
+                     "file's seed)"),
+    flag("--overwrite", "replace an existing FILE (kept intact until the new run completes)"),
+    option("--threads", default=None, metavar="K",
+           help="numba threads (results do not depend on it)"),
+    option("--chains", default=None, metavar="K",
+           help="independent chains per temperature "
+                "(default: clip(N_samples / 32, 1, 64))"),
+    option("--checkpoint-every", default="2", metavar="SECONDS",
+           help="seconds between appends + checkpoints (default: %(default)s)"),
+)
+
+
 def register(subparsers) -> None:
-    parser = _common.add_subcommand(
+    _common.add_subcommand(
         subparsers, "generate", help="Monte Carlo samples of the 2D Ising model into HDF5",
-        description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("--size", "-L", required=True, metavar="L",
-                        help="linear lattice size L >= 2 (N = L^2 spins)")
-    parser.add_argument("--temperatures", "-T", required=True, nargs="+", metavar="T",
-                        help="one or more distinct temperatures > 0 (k_B = J = 1); "
-                             "T_c = 2.269185")
-    parser.add_argument("--samples", "-n", required=True, metavar="N",
-                        help="samples to store per temperature (>= 1)")
-    parser.add_argument("--out", "-o", required=True, metavar="FILE", help="output HDF5 file")
-    parser.add_argument("--algorithm", default="auto", metavar="{auto,metropolis,wolff}",
-                        help="update algorithm (default: auto = Wolff for T <= T_c + 0.5, "
-                             "Metropolis above)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue an interrupted run in FILE (same size, temperatures, "
-                             "samples; the file's seed)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing FILE (kept intact until the new run completes)")
-    parser.add_argument("--threads", default=None, metavar="K",
-                        help="numba threads (results do not depend on it)")
-    parser.add_argument("--chains", default=None, metavar="K",
-                        help="independent chains per temperature "
-                             "(default: clip(N_samples / 32, 1, 64))")
-    parser.add_argument("--checkpoint-every", default="2", metavar="SECONDS",
-                        help="seconds between appends + checkpoints (default: %(default)s)")
-    _common.add_common_options(parser)
+        description=DESCRIPTION, example=EXAMPLE, func=run, options=OPTIONS)
 
 
 def _integer(text, name: str, minimum: int) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _common
+from ._params import flag, option
 
 DESCRIPTION = """\
 Write a report (report.html, report.md and PNG figures) from existing results,
@@ -42,21 +43,23 @@ EXAMPLE = ("isingrbm report demo-run     # rebuilds demo-run/report/report.{html
            "  isingrbm report data.h5 gen_T2.269.h5 rbm_T2.269.h5 vmc.h5 --out my-report")
 
 
+OPTIONS = (
+    option("inputs", nargs="+", metavar="DIR|FILE",
+           help="a demo folder, or result files"),
+    option("--out", default=None, metavar="DIR",
+           help="report folder for result files (default: ./report; a demo "
+                "folder's report always goes to DIR/report)"),
+    flag("--overwrite", "replace an existing report in --out (report.md, report.html and "
+                        "figures/*.png of the same names); without it a folder holding any of "
+                        "them is refused"),
+)
+
+
 def register(subparsers) -> None:
-    parser = _common.add_subcommand(
+    _common.add_subcommand(
         subparsers, "report",
         help="a report (HTML, Markdown, figures) from a demo folder or any result files",
-        description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("inputs", nargs="+", metavar="DIR|FILE",
-                        help="a demo folder, or result files")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="report folder for result files (default: ./report; a demo "
-                             "folder's report always goes to DIR/report)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing report in --out (report.md, report.html "
-                             "and figures/*.png of the same names); without it a folder "
-                             "holding any of them is refused")
-    _common.add_common_options(parser)
+        description=DESCRIPTION, example=EXAMPLE, func=run, options=OPTIONS)
 
 
 def _is_demo_folder(path: Path) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _common
+from ._params import flag, option
 
 IMPORT_DESCRIPTION = """\
 Read a dataset of another format into an isingrbm dataset file (HDF5,
@@ -76,66 +77,59 @@ EXPORT_MEHTA_EXAMPLE = "isingrbm export mehta L16.h5 --out mehta_L16/"
 
 
 def register(subparsers) -> None:
-    _register_import(subparsers)
-    _register_export(subparsers)
+    verbs = {  # verb: its help and description, then those of its format mehta
+        "import": ("read another dataset format (Mehta et al. 2019 pickles)",
+                   IMPORT_DESCRIPTION, "Mehta et al. (2019) np.packbits pickles (+ labels)",
+                   IMPORT_MEHTA_DESCRIPTION, IMPORT_MEHTA_EXAMPLE, run_import, IMPORT_OPTIONS),
+        "export": ("write a dataset in another format (Mehta et al. 2019)", EXPORT_DESCRIPTION,
+                   "the Mehta et al. (2019) all-temperatures pickles",
+                   EXPORT_MEHTA_DESCRIPTION, EXPORT_MEHTA_EXAMPLE, run_export, EXPORT_OPTIONS),
+    }
+    for verb, (help_, description, mehta_help, mehta_description, example, func,
+               options) in verbs.items():
+        _add_mehta_subcommand(subparsers, verb, help=help_, description=description,
+                              mehta_help=mehta_help, mehta_description=mehta_description,
+                              example=example, func=func, options=options)
 
 
 def _no_action(args) -> int:  # pragma: no cover - argparse requires a format
     return 2
 
 
-def _seed_unused(parser) -> None:
-    _common.add_common_options(parser, draws=False)
+IMPORT_OPTIONS = (
+    option("data", nargs="+", metavar="DATA.pkl",
+           help="the all-temperatures data pickle, or per-temperature pickles"),
+    option("--labels", metavar="LABELS.pkl",
+           help="the labels pickle (one 0/1 label per configuration of DATA)"),
+    option("--temperatures", "-T", nargs="+", type=_common.temperature, metavar="T",
+           help="temperatures where the file names do not say them: with one file, those of "
+                "its equal blocks of rows in order; with several, one per file"),
+    option("--size", "-L", type=_common.integer, default=None, metavar="L",
+           help="linear lattice size (default: from the name, the row width, or 40)"),
+    option("--out", required=True, metavar="FILE.h5", help="the dataset file to write (HDF5)"),
+    flag("--overwrite", "replace an existing --out"),
+)
+
+EXPORT_OPTIONS = (
+    option("file", metavar="FILE.h5", help="an isingrbm dataset file"),
+    option("--out", required=True, metavar="DIR",
+           help="folder for the pickles (created if missing)"),
+    flag("--overwrite", "replace files of the same names in DIR"),
+)
 
 
 def _add_mehta_subcommand(subparsers, verb, *, help, description, mehta_help,
-                          mehta_description, example, func):
-    """``isingrbm VERB`` with its one format ``mehta``; the ``VERB mehta`` parser."""
+                          mehta_description, example, func, options):
+    """``isingrbm VERB`` with its one format ``mehta``; the ``VERB mehta`` parser (its
+    ``--seed`` has no effect: nothing is drawn)."""
     parser = _common.add_subcommand(subparsers, verb, help=help, description=description,
                                     example=example, func=_no_action)
     formats = parser.add_subparsers(dest=f"{verb}_format", metavar="<format>", required=True)
     mehta = _common.add_subcommand(formats, "mehta", help=mehta_help,
-                                   description=mehta_description, example=example, func=func)
+                                   description=mehta_description, example=example, func=func,
+                                   options=options, draws=False)
     mehta.set_defaults(command_path=f"{verb} mehta")
     return mehta
-
-
-def _register_import(subparsers) -> None:
-    mehta = _add_mehta_subcommand(
-        subparsers, "import", help="read another dataset format (Mehta et al. 2019 pickles)",
-        description=IMPORT_DESCRIPTION,
-        mehta_help="Mehta et al. (2019) np.packbits pickles (+ labels)",
-        mehta_description=IMPORT_MEHTA_DESCRIPTION, example=IMPORT_MEHTA_EXAMPLE,
-        func=run_import)
-    mehta.add_argument("data", nargs="+", metavar="DATA.pkl",
-                       help="the all-temperatures data pickle, or per-temperature pickles")
-    mehta.add_argument("--labels", metavar="LABELS.pkl",
-                       help="the labels pickle (one 0/1 label per configuration of DATA)")
-    mehta.add_argument("--temperatures", "-T", nargs="+", type=_common.temperature,
-                       metavar="T", help="temperatures where the file names do not say them: "
-                       "with one file, those of its equal blocks of rows in order; with "
-                       "several, one per file")
-    mehta.add_argument("--size", "-L", type=_common.integer, default=None, metavar="L",
-                       help="linear lattice size (default: from the name, the row width, or 40)")
-    mehta.add_argument("--out", required=True, metavar="FILE.h5",
-                       help="the dataset file to write (HDF5)")
-    mehta.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    _seed_unused(mehta)
-
-
-def _register_export(subparsers) -> None:
-    mehta = _add_mehta_subcommand(
-        subparsers, "export", help="write a dataset in another format (Mehta et al. 2019)",
-        description=EXPORT_DESCRIPTION,
-        mehta_help="the Mehta et al. (2019) all-temperatures pickles",
-        mehta_description=EXPORT_MEHTA_DESCRIPTION, example=EXPORT_MEHTA_EXAMPLE,
-        func=run_export)
-    mehta.add_argument("file", metavar="FILE.h5", help="an isingrbm dataset file")
-    mehta.add_argument("--out", required=True, metavar="DIR",
-                       help="folder for the pickles (created if missing)")
-    mehta.add_argument("--overwrite", action="store_true",
-                       help="replace files of the same names in DIR")
-    _seed_unused(mehta)
 
 
 def run_import(args) -> int:

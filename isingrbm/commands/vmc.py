@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from pathlib import Path
 
+from mccore.validation import Rule
+from vmc.settings import RUN_SETTINGS, TFIM_SETTINGS, TRAP_SETTINGS
+
 from . import _common
+from ._params import REQUIRED, add_options, flag, flag_message, library_values, option
 
 DESCRIPTION = """\
 Variational Monte Carlo with RBM trial states, for two systems.
@@ -58,94 +61,94 @@ EXAMPLE = ("isingrbm vmc --particles 2 --dims 2 --interaction coulomb --jastrow 
            "  isingrbm vmc --system tfim --lattice chain --size 20 --field 1 "
            "--iterations 300 --samples 1000 --seed 1")
 
-_SAMPLERS = ("metropolis", "importance", "gibbs")
-_OPTIMIZERS = ("sgd", "adam", "sr")
-_SYSTEMS = ("trap", "tfim")
-
-# option -> (system it belongs to, default)
-_TRAP_OPTIONS = {"particles": None, "dims": None, "omega": 1.0, "interaction": "none",
-                 "hidden": 2, "jastrow": "none", "form": "sqrt"}
-_TFIM_OPTIONS = {"lattice": None, "size": None, "field": None, "alpha": "auto", "symmetric": True,
-                 "global_flip": 0.0, "shift_schedule": "constant", "diag_shift": 0.01}
+#: trap and tfim options: the value filled in when not given (REQUIRED: must be given)
+TRAP = (
+    option("--particles", setting="n_particles", rule=TRAP_SETTINGS["n_particles"],
+           fallback=REQUIRED, metavar="N", help="number of particles ({allowed}; required)"),
+    option("--dims", setting="n_dims", rule=TRAP_SETTINGS["n_dims"], fallback=REQUIRED,
+           metavar="D", help="spatial dimension ({allowed}; required)"),
+    option("--omega", setting="omega", rule=TRAP_SETTINGS["omega"], fallback=1.0, metavar="W",
+           help="trap frequency ({allowed}; default 1)"),
+    option("--interaction", setting="interaction", rule=TRAP_SETTINGS["interaction"],
+           fallback="none", help="pair interaction (default none; coulomb needs D >= 2)"),
+    option("--hidden", setting="n_hidden", rule=TRAP_SETTINGS["n_hidden"], fallback=2,
+           metavar="H", help="RBM hidden units ({allowed}; default 2)"),
+    option("--jastrow", setting="jastrow", rule=TRAP_SETTINGS["jastrow"], fallback="none",
+           help="Pade-Jastrow factor with the Coulomb cusp (needs coulomb)"),
+    option("--form", setting="form", rule=TRAP_SETTINGS["form"], fallback="sqrt",
+           help="Psi = sqrt(F) (default) or Psi = F of the RBM marginal F"),
+)
+TFIM = (
+    option("--lattice", setting="lattice", rule=TFIM_SETTINGS["lattice"], fallback=REQUIRED,
+           help="periodic chain of N spins or L x L square lattice (required)"),
+    option("--size", setting="size", rule=TFIM_SETTINGS["size"], fallback=REQUIRED,
+           metavar="N_or_L", help="chain length N or square side L ({allowed}; required)"),
+    option("--field", setting="field", rule=TFIM_SETTINGS["field"], fallback=REQUIRED,
+           metavar="H", help="transverse field h ({allowed}; required), J = 1"),
+    option("--alpha", setting="alpha", rule=TFIM_SETTINGS["alpha"], fallback="auto",
+           metavar="A", help="filters of the symmetric RBM, or hidden units per spin with "
+                             "--no-symmetric ({allowed}; default 4 symmetric, 1 plain)"),
+    option("--symmetric", action=argparse.BooleanOptionalAction, fallback=True,
+           help="translation-symmetric RBM (alpha N + alpha + 1 parameters; the default); "
+                "--no-symmetric: the plain RBM"),
+    option("--global-flip", setting="p_global", rule=TFIM_SETTINGS["p_global"], fallback=0.0,
+           metavar="P", help="probability per sweep of a global flip s -> -s ({allowed}; "
+                             "default 0)"),
+    option("--shift-schedule", setting="shift_schedule", rule=TFIM_SETTINGS["shift_schedule"],
+           fallback="constant", help="SR diagonal shift: constant --diag-shift (default) or "
+                                     "Carleo & Troyer's max(100 * 0.9^p, 1e-4) x diag(S)"),
+    option("--diag-shift", setting="diag_shift", rule=TFIM_SETTINGS["diag_shift"],
+           fallback=0.01, metavar="E",
+           help="SR constant diagonal shift ({allowed}; default 0.01)"),
+)
+COMMON = (
+    option("--sampler", setting="sampler", rule=TRAP_SETTINGS["sampler"],
+           help="sampler (trap: default importance, gibbs needs --form sqrt and no Jastrow; "
+                "tfim: metropolis, the only one)"),
+    option("--optimizer", setting="optimizer", rule=RUN_SETTINGS["optimizer"], default="sr",
+           help="optimizer (default sr, stochastic reconfiguration)"),
+    option("--iterations", setting="n_iterations", rule=RUN_SETTINGS["n_iterations"],
+           metavar="K", help="optimization iterations ({allowed}; default trap 200, tfim 1000)"),
+    option("--samples", setting="n_samples", rule=RUN_SETTINGS["n_samples"], metavar="M",
+           help="samples per iteration ({allowed}; default trap 10000, tfim 1000)"),
+    option("--final-samples", setting="n_final_samples", rule=RUN_SETTINGS["n_final_samples"],
+           metavar="M", help="samples of the final estimate ({allowed}; default trap 4 x "
+                             "--samples; tfim 100000, fewer on large lattices: at most 5e7 / "
+                             "(N (1 + alpha)), at least 4 x --samples)"),
+    option("--learning-rate", setting="learning_rate", rule=RUN_SETTINGS["learning_rate"],
+           metavar="LR", help="learning rate ({allowed}; default trap: sgd 0.2 (at most half "
+                              "its stability bound 2/(omega^2 (1 + H))), adam 0.1 decaying to "
+                              "1%%, sr 0.1; tfim: sr 0.05, adam 0.01, sgd 0.005, the sr and sgd "
+                              "rates times 3/h above h = 3)"),
+    option("--walkers", setting="n_walkers", rule=RUN_SETTINGS["n_walkers"], default=16,
+           metavar="K", help="walkers / Markov chains ({allowed}, a multiple of the MPI ranks; "
+                             "default 16)"),
+    option("--threads", setting="n_threads", rule=RUN_SETTINGS["n_threads"], metavar="K",
+           help="threads for the sampling kernels and BLAS ({allowed}; default: all)"),
+    option("--out", metavar="FILE", help="write the result (HDF5) to FILE"),
+    flag("--overwrite", "replace an existing FILE"),
+    option("--plots", metavar="DIR", help="write vmc_energy.png (energy per iteration, exact "
+                                          "line) to DIR (an existing figure is replaced only "
+                                          "with --overwrite)"),
+    flag("--resume", "continue the run of --out FILE from FILE.checkpoint (or extend a finished "
+                     "FILE to more --iterations); starts fresh if there is neither; the other "
+                     "settings must match"),
+)
+SYSTEMS = {"trap": TRAP, "tfim": TFIM}
+SYSTEM = option("--system", rule=Rule.choice(SYSTEMS), default="trap",
+                help="trap: particles in a harmonic trap (default); tfim: the transverse-field "
+                     "Ising model")
 
 
 def register(subparsers) -> None:
     parser = _common.add_subcommand(
         subparsers, "vmc", help="RBM variational Monte Carlo (trapped particles, quantum Ising)",
         description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("--system", default="trap", metavar="{trap,tfim}",
-                        help="trap: particles in a harmonic trap (default); tfim: the "
-                             "transverse-field Ising model")
-    trap = parser.add_argument_group("--system trap")
-    trap.add_argument("--particles", type=_common.integer, default=None, metavar="N",
-                      help="number of particles (>= 1; required)")
-    trap.add_argument("--dims", type=_common.integer, default=None, metavar="D",
-                      help="spatial dimension (1, 2 or 3; required)")
-    trap.add_argument("--omega", type=_common.number, default=None, metavar="W",
-                      help="trap frequency (in [0.001, 1000]; default 1)")
-    trap.add_argument("--interaction", default=None, metavar="{none,coulomb}",
-                      help="pair interaction (default none; coulomb needs D >= 2)")
-    trap.add_argument("--hidden", type=_common.integer, default=None, metavar="H",
-                      help="RBM hidden units (>= 1; default 2)")
-    trap.add_argument("--jastrow", default=None, metavar="{none,pade}",
-                      help="Pade-Jastrow factor with the Coulomb cusp (needs coulomb)")
-    trap.add_argument("--form", default=None, metavar="{sqrt,full}",
-                      help="Psi = sqrt(F) (default) or Psi = F of the RBM marginal F")
-    tfim = parser.add_argument_group("--system tfim")
-    tfim.add_argument("--lattice", default=None, metavar="{chain,square}",
-                      help="periodic chain of N spins or L x L square lattice (required)")
-    tfim.add_argument("--size", type=_common.integer, default=None, metavar="N_or_L",
-                      help="chain length N or square side L (>= 2; required)")
-    tfim.add_argument("--field", type=_common.number, default=None, metavar="H",
-                      help="transverse field h (> 0; required), J = 1")
-    tfim.add_argument("--alpha", type=_common.integer, default=None, metavar="A",
-                      help="filters of the symmetric RBM, or hidden units per spin with "
-                           "--no-symmetric (>= 1; default 4 symmetric, 1 plain)")
-    tfim.add_argument("--symmetric", action=argparse.BooleanOptionalAction, default=None,
-                      help="translation-symmetric RBM (alpha N + alpha + 1 parameters; the "
-                           "default); --no-symmetric: the plain RBM")
-    tfim.add_argument("--global-flip", type=_common.number, default=None, metavar="P",
-                      help="probability per sweep of a global flip s -> -s (in [0, 1]; "
-                           "default 0)")
-    tfim.add_argument("--shift-schedule", default=None, metavar="{constant,carleo}",
-                      help="SR diagonal shift: constant --diag-shift (default) or Carleo & "
-                           "Troyer's max(100 * 0.9^p, 1e-4) x diag(S)")
-    tfim.add_argument("--diag-shift", type=_common.number, default=None, metavar="E",
-                      help="SR constant diagonal shift (>= 0; default 0.01)")
-    parser.add_argument("--sampler", default=None,
-                        metavar="{metropolis,importance,gibbs}",
-                        help="sampler (trap: default importance, gibbs needs --form sqrt and "
-                             "no Jastrow; tfim: metropolis, the only one)")
-    parser.add_argument("--optimizer", default="sr", metavar="{sgd,adam,sr}",
-                        help="optimizer (default sr, stochastic reconfiguration)")
-    parser.add_argument("--iterations", type=_common.integer, default=None, metavar="K",
-                        help="optimization iterations (>= 0; default trap 200, tfim 1000)")
-    parser.add_argument("--samples", type=_common.integer, default=None, metavar="M",
-                        help="samples per iteration (>= 1; default trap 10000, tfim 1000)")
-    parser.add_argument("--final-samples", type=_common.integer, default=None, metavar="M",
-                        help="samples of the final estimate (default trap 4 x --samples; "
-                             "tfim 100000, fewer on large lattices: at most 5e7 / (N (1 + "
-                             "alpha)), at least 4 x --samples)")
-    parser.add_argument("--learning-rate", type=_common.number, default=None, metavar="LR",
-                        help="learning rate (> 0; default trap: sgd 0.2 (at most half its "
-                             "stability bound 2/(omega^2 (1 + H))), adam 0.1 decaying to 1%%, "
-                             "sr 0.1; tfim: sr 0.05, adam 0.01, sgd 0.005, the sr and sgd rates "
-                             "times 3/h above h = 3)")
-    parser.add_argument("--walkers", type=_common.integer, default=16, metavar="K",
-                        help="walkers / Markov chains (>= 1, a multiple of the MPI ranks; "
-                             "default 16)")
-    parser.add_argument("--threads", type=_common.integer, default=None, metavar="K",
-                        help="threads for the sampling kernels and BLAS (default: all)")
-    parser.add_argument("--out", default=None, metavar="FILE",
-                        help="write the result (HDF5) to FILE")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
-    parser.add_argument("--plots", default=None, metavar="DIR",
-                        help="write vmc_energy.png (energy per iteration, exact line) to DIR "
-                             "(an existing figure is replaced only with --overwrite)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run of --out FILE from FILE.checkpoint (or extend "
-                             "a finished FILE to more --iterations); starts fresh if there is "
-                             "neither; the other settings must match")
+    # the rules depend on --system: checked after parsing, by the library (_validate)
+    add_options(parser, [SYSTEM], check=False)
+    for system, table in SYSTEMS.items():
+        add_options(parser.add_argument_group(f"--system {system}"), table, check=False)
+    add_options(parser, COMMON, check=False)
     _common.add_common_options(parser)
 
 
@@ -153,23 +156,17 @@ def _resolve_system_options(args) -> None:
     """Refuse options of the other system; fill in this system's defaults."""
     from mccore.errors import InvalidParameterError
 
-    if args.system not in _SYSTEMS:
-        raise InvalidParameterError(
-            f"--system must be one of {', '.join(_SYSTEMS)}, got {args.system!r}")
-    mine, other = ((_TRAP_OPTIONS, _TFIM_OPTIONS) if args.system == "trap"
-                   else (_TFIM_OPTIONS, _TRAP_OPTIONS))
-    for name in other:
-        if getattr(args, name) is not None:
-            flag = "--" + name.replace("_", "-")
-            raise InvalidParameterError(
-                f"{flag} applies to --system {'tfim' if args.system == 'trap' else 'trap'}, "
-                f"not to --system {args.system}")
-    for name, default in mine.items():
-        if getattr(args, name) is None:
-            if default is None:
-                flag = "--" + name.replace("_", "-")
-                raise InvalidParameterError(f"--system {args.system} needs {flag}")
-            setattr(args, name, default)
+    for system, table in SYSTEMS.items():
+        mine = system == args.system
+        for row in table:
+            flag = row.flags[0]
+            if not mine and getattr(args, row.dest) is not None:
+                raise InvalidParameterError(
+                    f"{flag} applies to --system {system}, not to --system {args.system}")
+            if mine and getattr(args, row.dest) is None:
+                if row.fallback is REQUIRED:
+                    raise InvalidParameterError(f"--system {system} needs {flag}")
+                setattr(args, row.dest, row.fallback)
     if args.sampler is None:
         args.sampler = "importance" if args.system == "trap" else "metropolis"
     if args.system == "tfim" and args.alpha == "auto":
@@ -180,63 +177,42 @@ def _resolve_system_options(args) -> None:
         args.samples = 10_000 if args.system == "trap" else 1000
 
 
-def _need(ok, message):
-    from mccore.errors import InvalidParameterError
-    if not ok:
-        raise InvalidParameterError(message)
-
-
-def _validate_common(args) -> None:
-    need = _need
-    need(args.optimizer in _OPTIMIZERS,
-         f"--optimizer must be one of {', '.join(_OPTIMIZERS)}, got {args.optimizer!r}")
-    need(args.iterations >= 0, f"--iterations must be an integer >= 0, got {args.iterations}")
-    need(args.samples >= 1, f"--samples must be an integer >= 1, got {args.samples}")
-    need(args.final_samples is None or args.final_samples >= 1,
-         f"--final-samples must be an integer >= 1, got {args.final_samples}")
-    need(args.learning_rate is None or (0 < args.learning_rate < float("inf")),
-         f"--learning-rate must be a finite number > 0, got {args.learning_rate}")
-    need(args.walkers >= 1, f"--walkers must be an integer >= 1, got {args.walkers}")
-    need(args.threads is None or args.threads >= 1,
-         f"--threads must be an integer >= 1, got {args.threads}")
-    need(not args.resume or args.out is not None,
-         "--resume continues the run of --out FILE: give --out")
-
-
 def _validate(args) -> None:
+    """Every rule of the options, before any file is made: the system's defaults, then the
+    library's check of the settings (each by its rule, then across settings)."""
+    from mccore.errors import InvalidParameterError
+
+    SYSTEM.rule.check("--system", args.system)
     _resolve_system_options(args)
-    _validate_common(args)
-    if args.system == "tfim":
-        _validate_tfim(args)
-    else:
-        _validate_trap(args)
+    if args.resume and args.out is None:
+        raise InvalidParameterError("--resume continues the run of --out FILE: give --out")
+    try:
+        if args.system == "tfim":
+            _validate_tfim(args)
+        else:
+            _validate_trap(args)
+    except InvalidParameterError as exc:
+        raise flag_message(exc, (*SYSTEMS.values(), COMMON)) from None
+
+
+def _validate_trap(args) -> None:
+    from vmc.trap.runner import check_trap_settings
+
+    check_trap_settings(**library_values(args, TRAP), **library_values(args, COMMON))
 
 
 def _validate_tfim(args) -> None:
-    import math
-
-    from mccore.validation import check_memory
+    from mccore.errors import InvalidParameterError
+    from mccore.validation import check_memory, check_settings
+    from vmc.spins.lattice import Lattice
     from vmc.spins.runner import tfim_memory_estimate
 
-    need = _need
-    need(args.lattice in ("chain", "square"),
-         f"--lattice must be one of chain, square, got {args.lattice!r}")
-    need(args.size >= 2, f"--size must be an integer >= 2, got {args.size}")
-    n_sites = args.size if args.lattice == "chain" else args.size * args.size
-    need(n_sites <= 400, f"--size {args.size} gives {n_sites} sites; at most 400 are supported")
-    need(math.isfinite(args.field) and args.field > 0,
-         "--field must be a finite number > 0 (the RBM trial state is real and positive, "
-         f"which the TFIM ground state is only for h > 0), got {args.field:g}")
-    need(args.field <= 1e6, f"--field must be a number in (0, 1e6], got {args.field:g}")
-    need(args.alpha >= 1, f"--alpha must be an integer >= 1, got {args.alpha}")
-    need(args.sampler == "metropolis",
-         f"--sampler must be metropolis for --system tfim, got {args.sampler!r}")
-    need(0 <= args.global_flip <= 1,
-         f"--global-flip must be a number in [0, 1], got {args.global_flip:g}")
-    need(args.shift_schedule in ("constant", "carleo"),
-         f"--shift-schedule must be one of constant, carleo, got {args.shift_schedule!r}")
-    need(math.isfinite(args.diag_shift) and args.diag_shift >= 0,
-         f"--diag-shift must be a finite number >= 0, got {args.diag_shift:g}")
+    common = {k: v for k, v in library_values(args, COMMON).items() if k != "sampler"}
+    check_settings({**TFIM_SETTINGS, **RUN_SETTINGS}, **library_values(args, TFIM), **common)
+    if args.sampler != "metropolis":
+        raise InvalidParameterError(
+            f"--sampler must be metropolis for --system tfim, got {args.sampler!r}")
+    n_sites = Lattice(args.lattice, args.size).n_sites
     if args.final_samples is None:
         args.final_samples = tfim_final_samples(n_sites, args.alpha, args.samples)
     check_memory(f"--lattice {args.lattice} --size {args.size} --alpha {args.alpha} "
@@ -253,53 +229,13 @@ def tfim_final_samples(n_sites: int, alpha: int, samples: int) -> int:
     return int(max(4 * samples, min(100_000, 50_000_000 // (n_sites * (1 + alpha)))))
 
 
-def _validate_trap(args) -> None:
-    need = _need
-    need(args.particles >= 1, f"--particles must be an integer >= 1, got {args.particles}")
-    need(1 <= args.dims <= 3, f"--dims must be 1, 2 or 3, got {args.dims}")
-    from vmc.trap import OMEGA_RANGE
-    need(OMEGA_RANGE[0] <= args.omega <= OMEGA_RANGE[1],
-         f"--omega must be a number in [{OMEGA_RANGE[0]:g}, {OMEGA_RANGE[1]:g}] (outside it "
-         f"the arithmetic loses its meaning), got {args.omega:g}")
-    need(args.hidden >= 1, f"--hidden must be an integer >= 1, got {args.hidden}")
-    need(args.interaction in ("none", "coulomb"),
-         f"--interaction must be one of none, coulomb, got {args.interaction!r}")
-    need(args.jastrow in ("none", "pade"),
-         f"--jastrow must be one of none, pade, got {args.jastrow!r}")
-    need(args.sampler in _SAMPLERS,
-         f"--sampler must be one of {', '.join(_SAMPLERS)}, got {args.sampler!r}")
-    need(args.form in ("sqrt", "full"), f"--form must be one of sqrt, full, got {args.form!r}")
-    need(args.jastrow == "none" or args.interaction == "coulomb",
-         "--jastrow pade carries the Coulomb cusp and needs --interaction coulomb, "
-         f"got --interaction {args.interaction}")
-    need(args.jastrow == "none" or args.particles >= 2,
-         f"--jastrow pade needs --particles >= 2, got {args.particles}")
-    need(not (args.interaction == "coulomb" and args.dims == 1 and args.particles > 1),
-         "--interaction coulomb needs --dims 2 or 3 (1/r is not integrable in 1D), got --dims 1")
-    need(args.sampler != "gibbs" or (args.form == "sqrt" and args.jastrow == "none"),
-         "--sampler gibbs samples the RBM marginal and needs --form sqrt and --jastrow none, "
-         f"got --form {args.form}, --jastrow {args.jastrow}")
-    from mccore.validation import check_memory
-    from vmc.trap import memory_estimate
-    check_memory(f"--particles {args.particles} --dims {args.dims} --hidden {args.hidden} "
-                 f"--samples {args.samples} --walkers {args.walkers}",
-                 memory_estimate(args.particles * args.dims, args.hidden, args.samples,
-                                 args.walkers, args.final_samples))
-
-
 def check_plots_dir(plots, *, overwrite: bool, names=("vmc_energy.png",)) -> Path:
     """Refuse a ``--plots`` folder before any computation: not a folder, parent missing,
-    not writable, or a figure of ``names`` already there without ``--overwrite``."""
-    from mccore.errors import InvalidParameterError, OutputExistsError
+    not writable (:func:`mccore.files.check_output_folder`), or a figure of ``names``
+    already there without ``--overwrite``."""
+    from mccore.errors import OutputExistsError
 
-    plots = Path(plots)
-    if plots.exists() and not plots.is_dir():
-        raise InvalidParameterError(f"--plots {plots} exists and is not a directory")
-    folder = plots if plots.is_dir() else plots.parent
-    if not folder.is_dir():
-        raise InvalidParameterError(f"--plots: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidParameterError(f"--plots: folder {folder} is not writable")
+    plots = _common.check_output_folder(plots, flag="--plots")
     for name in names:
         if (plots / name).exists() and not overwrite:
             raise OutputExistsError(f"figure {plots / name} exists; pass --overwrite to replace it")
@@ -410,10 +346,9 @@ def remove_stale_temporaries(*paths) -> list:
 
 
 def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
+    import vmc
     from mccore.errors import DivergenceError
     from mccore.training import resume_seed
-
-    import vmc
     from vmc.driver import FINISHED
 
     if root and out is not None:

@@ -18,14 +18,22 @@ import tempfile
 from pathlib import Path
 
 from mccore.errors import InvalidParameterError, OutputExistsError
-from mccore.files import output_lock
+from mccore.files import check_output_folder, output_lock
 
 from .. import manifest as _manifest
 from . import schema
 from .document import FigureBlock, Heading, Paragraph, render_html, render_markdown
 from .inputs import Inputs, check_input_paths, collect_files, demo_inputs
-from .sections import (exact_sampling_section, gan_ran, inputs_section, report_blocks,
-                       settings_section, tfim_section, training_section, vmc_section)
+from .sections import (
+    exact_sampling_section,
+    gan_ran,
+    inputs_section,
+    report_blocks,
+    settings_section,
+    tfim_section,
+    training_section,
+    vmc_section,
+)
 
 __all__ = ["build_files_report", "build_report", "check_report_folder"]
 
@@ -43,16 +51,12 @@ def check_report_folder(out, *, overwrite: bool = False) -> Path:
     Raises
     ------
     InvalidParameterError
-        ``out`` is a file, or its parent folder does not exist.
+        ``out`` is a file, its parent folder does not exist, or the folder
+        that would be written is not writable (:func:`mccore.files.check_output_folder`).
     OutputExistsError
         ``out`` holds files the report would replace, and not ``overwrite``.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InvalidParameterError(f"--out {out} exists and is not a folder")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise InvalidParameterError(f"--out folder {parent} does not exist")
+    out = check_output_folder(out, flag="--out")
     figures = out / "figures"
     if figures.exists() and not figures.is_dir():
         raise InvalidParameterError(f"{figures} exists and is not a folder")

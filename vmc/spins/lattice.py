@@ -14,9 +14,9 @@ import numpy as np
 from mccore.errors import InvalidParameterError
 from mccore.validation import check_choice, check_int
 
-__all__ = ["LATTICES", "Lattice"]
+from ..settings import LATTICES
 
-LATTICES = ("chain", "square")
+__all__ = ["LATTICES", "Lattice"]
 
 
 class Lattice:

@@ -18,20 +18,15 @@ import numpy as np
 from mccore.parallel import numba_threads, with_single_threaded_blas
 from mccore.rng import child
 from mccore.training import check_resume_settings
-from mccore.validation import (
-    check_bool,
-    check_choice,
-    check_float,
-    check_int,
-    check_memory,
-)
+from mccore.validation import check_bool, check_memory, check_settings
 
 from ..driver import (VMC, blocking_estimate, load_resume_source, resume_settings,
                       run_seed)
-from ..optimizers import OPTIMIZERS, SHIFT_SCHEDULES, make_optimizer
+from ..optimizers import make_optimizer
 from ..result import VMCResult
+from ..settings import RUN_SETTINGS, TFIM_SETTINGS
 from .exact import exact_energy
-from .lattice import LATTICES, Lattice
+from .lattice import Lattice
 from .samplers import SpinMetropolisSampler, split_rhat
 from .tfim import TFIM, check_field
 from .wavefunction import make_spin_wavefunction
@@ -181,24 +176,19 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
         ``exact`` (free fermions or Lanczos, else None), ``observables``
         (:func:`observables`), ``parameters`` with ``system="tfim"``.
     """
-    lattice_kind = check_choice("lattice", lattice, LATTICES)
-    size = check_int("size", size, minimum=2)
+    s = check_settings({**TFIM_SETTINGS, **RUN_SETTINGS}, lattice=lattice, size=size,
+                       alpha=alpha, optimizer=optimizer, shift_schedule=shift_schedule,
+                       diag_shift=diag_shift, n_iterations=n_iterations, n_samples=n_samples,
+                       n_final_samples=n_final_samples, p_global=p_global,
+                       init_scale=init_scale, max_change=max_change)
     field = check_field(field)
-    alpha = check_int("alpha", alpha, minimum=1)
     symmetric = check_bool("symmetric", symmetric)
-    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
-    shift_schedule = check_choice("shift_schedule", shift_schedule, SHIFT_SCHEDULES)
-    diag_shift = check_float("diag_shift", diag_shift, minimum=0.0)
-    n_iterations = check_int("n_iterations", n_iterations, minimum=0)
-    n_samples = check_int("n_samples", n_samples, minimum=1)
-    n_chains = check_int("n_chains", n_chains, minimum=1)
-    n_final_samples = check_int("n_final_samples", n_final_samples, minimum=1, allow_none=True)
-    p_global = check_float("p_global", p_global, minimum=0.0, maximum=1.0)
-    init_scale = check_float("init_scale", init_scale, minimum=0.0)
-    max_change = check_float("max_change", max_change, minimum=0.0, strict_min=True)
+    n_chains = RUN_SETTINGS["n_walkers"].check("n_chains", n_chains)
+    (lattice_kind, size, alpha, optimizer, shift_schedule, diag_shift, n_iterations, n_samples,
+     n_final_samples, p_global, init_scale, max_change) = s.values()
     if learning_rate is None:
         learning_rate = default_learning_rate(optimizer, field)
-    learning_rate = check_float("learning_rate", learning_rate, minimum=0.0, strict_min=True)
+    learning_rate = RUN_SETTINGS["learning_rate"].check("learning_rate", learning_rate)
     n_sites = size if lattice_kind == "chain" else size * size
     check_memory(f"lattice {lattice_kind} size {size}, alpha {alpha}, samples {n_samples}, "
                  f"chains {n_chains}",

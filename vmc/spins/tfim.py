@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from mccore.errors import InvalidParameterError
-from mccore.validation import check_float
 
+from ..settings import TFIM_SETTINGS
 from . import kernels
 from .lattice import Lattice
 
@@ -33,16 +33,13 @@ __all__ = ["TFIM", "check_field"]
 
 
 def check_field(field) -> float:
-    """``h`` as a float > 0 (and <= 1e6), or InvalidParameterError saying why."""
+    """``h`` as a float > 0 (and <= 1e6), or InvalidParameterError saying why
+    (the rule of :data:`vmc.settings.TFIM_SETTINGS`)."""
     try:
         value = float(field)
     except (TypeError, ValueError):
-        value = float("nan")
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidParameterError(
-            f"field h must be a finite number > 0 (the RBM trial state is real and "
-            f"positive, which the TFIM ground state is only for h > 0), got {field!r}")
-    return check_float("field", value, minimum=0.0, maximum=1e6, strict_min=True)
+        value = field
+    return TFIM_SETTINGS["field"].check("field h", value)
 
 
 class TFIM:

@@ -13,12 +13,21 @@ from __future__ import annotations
 import numpy as np
 
 from mccore.errors import InvalidParameterError
-from mccore.validation import check_float, check_int
+from mccore.validation import check_choice, check_float, check_int
+
+from ..settings import INTERACTIONS
+
+__all__ = ["Hamiltonian", "INTERACTIONS", "check_interaction", "exact_energy"]
 
 
-__all__ = ["Hamiltonian", "INTERACTIONS", "exact_energy"]
-
-INTERACTIONS = ("none", "coulomb")
+def check_interaction(interaction: str, n_particles: int, n_dims: int) -> str:
+    """``interaction`` if it is one of :data:`INTERACTIONS` and defined for N particles
+    in D dimensions (Coulomb needs D >= 2: 1/r is not integrable in 1D)."""
+    check_choice("interaction", interaction, INTERACTIONS)
+    if interaction == "coulomb" and n_dims == 1 and n_particles > 1:
+        raise InvalidParameterError(
+            "interaction 'coulomb' needs dims 2 or 3 (1/r is not integrable in 1D), got dims 1")
+    return interaction
 
 
 def exact_energy(n_particles: int, n_dims: int, omega: float, interaction: str) -> float | None:
@@ -58,13 +67,7 @@ class Hamiltonian:
         self.n_particles = check_int("n_particles", n_particles, minimum=1)
         self.n_dims = check_int("n_dims", n_dims, minimum=1, maximum=3)
         self.omega = check_float("omega", omega, minimum=0.0, strict_min=True)
-        if interaction not in INTERACTIONS:
-            raise InvalidParameterError(
-                f"interaction must be one of {INTERACTIONS}, got {interaction!r}")
-        if interaction == "coulomb" and self.n_dims == 1 and self.n_particles > 1:
-            raise InvalidParameterError(
-                "interaction 'coulomb' needs dims 2 or 3 (1/r is not integrable in 1D), got dims 1")
-        self.interaction = interaction
+        self.interaction = check_interaction(interaction, self.n_particles, self.n_dims)
 
     def check_wavefunction(self, wf) -> None:
         """Raise InvalidParameterError unless ``wf`` has this Hamiltonian's (N, D)."""

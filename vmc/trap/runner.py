@@ -15,22 +15,18 @@ from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
 from mccore.rng import child
 from mccore.training import check_resume_settings
-from mccore.validation import check_float, check_int, check_memory
+from mccore.validation import check_memory, check_settings
 
 from ..driver import VMC, load_resume_source, resume_settings, run_seed
-from ..optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
+from ..optimizers import DEFAULT_LEARNING_RATES, make_optimizer
 from ..result import VMCResult
-from .hamiltonian import INTERACTIONS, Hamiltonian
-from .samplers import SAMPLERS, make_sampler
-from .wavefunction import FORMS, Wavefunction, cusp_constant
+from ..settings import JASTROWS, OMEGA_RANGE, RUN_SETTINGS, TRAP_SETTINGS
+from .hamiltonian import Hamiltonian, check_interaction
+from .samplers import make_sampler
+from .wavefunction import Wavefunction, cusp_constant
 
-__all__ = ["run", "JASTROWS", "NO_CUSP_NOTE", "OMEGA_RANGE", "sgd_stable_rate",
-           "memory_estimate"]
-
-#: the trap frequencies :func:`run` accepts (see its docstring)
-OMEGA_RANGE = (1e-3, 1e3)
-
-JASTROWS = ("none", "pade")
+__all__ = ["run", "check_trap_settings", "JASTROWS", "NO_CUSP_NOTE", "OMEGA_RANGE",
+           "sgd_stable_rate", "memory_estimate"]
 
 NO_CUSP_NOTE = ("without the Jastrow cusp the local energy diverges at r -> 0 and its "
                 "variance diverges logarithmically, so the blocking error of this "
@@ -55,7 +51,7 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     n_dims : int
         D in 1..3.
     omega : float
-        Trap frequency in [1e-3, 1e3] (:data:`OMEGA_RANGE`); hbar = m = 1.
+        Trap frequency in [1e-3, 1e3] (:data:`vmc.settings.OMEGA_RANGE`); hbar = m = 1.
         Positions scale as omega^-1/2 and energies as omega, while the
         initial parameters, the sampler's first step and the optimizer's
         steps are absolute numbers of order 0.1-1: far outside this range
@@ -125,41 +121,19 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
     Raises
     ------
     InvalidParameterError
-        Any setting outside its allowed set (the message names it).
+        Any setting outside its allowed set (the message names it):
+        :func:`check_trap_settings`.
     DivergenceError
         The optimization produced NaN/inf (see :class:`VMC`).
     """
-    n_particles = check_int("n_particles", n_particles, minimum=1)
-    n_dims = check_int("n_dims", n_dims, minimum=1, maximum=3)
-    omega = check_float("omega", omega, minimum=0.0, strict_min=True)
-    if not OMEGA_RANGE[0] <= omega <= OMEGA_RANGE[1]:
-        raise InvalidParameterError(
-            f"omega must be a number in [{OMEGA_RANGE[0]:g}, {OMEGA_RANGE[1]:g}], got {omega!r}")
-    n_hidden = check_int("n_hidden", n_hidden, minimum=1)
-    n_walkers = check_int("n_walkers", n_walkers, minimum=1)
-    n_samples = check_int("n_samples", n_samples, minimum=1)
-    if n_final_samples is not None:
-        n_final_samples = check_int("n_final_samples", n_final_samples, minimum=1)
-    check_memory(f"particles {n_particles}, dims {n_dims}, hidden {n_hidden}, samples "
-                 f"{n_samples}, walkers {n_walkers}",
-                 memory_estimate(n_particles * n_dims, n_hidden, n_samples, n_walkers,
-                                 n_final_samples))
-    for name, value, allowed in (("interaction", interaction, INTERACTIONS),
-                                 ("jastrow", jastrow, JASTROWS), ("sampler", sampler, SAMPLERS),
-                                 ("optimizer", optimizer, OPTIMIZERS), ("form", form, FORMS)):
-        if value not in allowed:
-            raise InvalidParameterError(f"{name} must be one of {allowed}, got {value!r}")
-    if jastrow == "pade" and interaction != "coulomb":
-        raise InvalidParameterError(
-            "jastrow 'pade' carries the Coulomb cusp and needs interaction 'coulomb', "
-            f"got interaction {interaction!r}")
-    if jastrow == "pade" and n_particles < 2:
-        raise InvalidParameterError(
-            f"jastrow 'pade' needs at least 2 particles, got particles {n_particles}")
-    if sampler == "gibbs" and (form != "sqrt" or jastrow != "none"):
-        raise InvalidParameterError(
-            "sampler 'gibbs' samples the RBM marginal and needs form 'sqrt' and jastrow "
-            f"'none', got form {form!r}, jastrow {jastrow!r}")
+    checked = check_trap_settings(
+        n_particles=n_particles, n_dims=n_dims, omega=omega, interaction=interaction,
+        n_hidden=n_hidden, jastrow=jastrow, sampler=sampler, form=form, optimizer=optimizer,
+        n_iterations=n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
+        learning_rate=learning_rate, n_walkers=n_walkers, n_threads=n_threads)
+    n_particles, n_dims, omega, n_hidden, n_samples, n_final_samples, n_walkers = (
+        checked[name] for name in ("n_particles", "n_dims", "omega", "n_hidden", "n_samples",
+                                   "n_final_samples", "n_walkers"))
     if comm == "auto":
         from ..mpi import world
         comm = world()
@@ -201,6 +175,33 @@ def run(n_particles: int, n_dims: int, *, omega: float = 1.0, interaction: str =
                           progress=progress, callback=callback, settings=settings, notes=notes,
                           checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                           resume_from=previous)
+
+
+def check_trap_settings(**settings) -> dict:
+    """The settings of :func:`run` (its keyword names), checked one by one with the rules of
+    :data:`vmc.settings.TRAP_SETTINGS` and :data:`vmc.settings.RUN_SETTINGS`, then
+    together (what the Jastrow factor, the Coulomb interaction and the Gibbs sampler
+    need; the memory of the run). Returns the checked values; InvalidParameterError
+    names the first setting refused. ``isingrbm vmc`` checks its options with it too.
+    """
+    s = check_settings({**TRAP_SETTINGS, **RUN_SETTINGS}, **settings)
+    if s["jastrow"] == "pade" and s["interaction"] != "coulomb":
+        raise InvalidParameterError(
+            "jastrow 'pade' carries the Coulomb cusp and needs interaction 'coulomb', "
+            f"got interaction {s['interaction']!r}")
+    if s["jastrow"] == "pade" and s["n_particles"] < 2:
+        raise InvalidParameterError(
+            f"jastrow 'pade' needs at least 2 particles, got particles {s['n_particles']}")
+    check_interaction(s["interaction"], s["n_particles"], s["n_dims"])
+    if s["sampler"] == "gibbs" and (s["form"] != "sqrt" or s["jastrow"] != "none"):
+        raise InvalidParameterError(
+            "sampler 'gibbs' samples the RBM marginal and needs form 'sqrt' and jastrow "
+            f"'none', got form {s['form']!r}, jastrow {s['jastrow']!r}")
+    check_memory(f"particles {s['n_particles']}, dims {s['n_dims']}, hidden {s['n_hidden']}, "
+                 f"samples {s['n_samples']}, walkers {s['n_walkers']}",
+                 memory_estimate(s["n_particles"] * s["n_dims"], s["n_hidden"], s["n_samples"],
+                                 s["n_walkers"], s["n_final_samples"]))
+    return s
 
 
 def sgd_stable_rate(omega: float, n_hidden: int) -> float:

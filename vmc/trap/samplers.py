@@ -24,14 +24,13 @@ from mccore.errors import InvalidParameterError
 from mccore.parallel import numba_threads
 from mccore.validation import check_float, check_int
 
+from ..settings import SAMPLERS
 from ..streams import seed_states
 from ..walkers import SampleBatch, Walkers
 from . import kernels
 
 __all__ = ["MetropolisSampler", "ImportanceSampler", "GibbsSampler",
            "SAMPLERS", "make_sampler"]
-
-SAMPLERS = ("metropolis", "importance", "gibbs")
 
 _TUNE_CHUNK = 20
 
@@ -154,6 +153,12 @@ class _Sampler(Walkers):
 
     tunable = True
     state_scalars = {"step": float, "burned_in": bool}
+    #: the kernel of the tunable samplers (name in :mod:`.kernels`): one sweep per step
+    sweeps = None
+
+    def _kernel(self, wf, n_steps, out, accepted):
+        getattr(kernels, self.sweeps)(self.x, self.rng_state, *wf.kernel_args(), self.step,
+                                      n_steps, out, accepted)
 
 
 class MetropolisSampler(_Sampler):
@@ -166,10 +171,7 @@ class MetropolisSampler(_Sampler):
     name = "metropolis"
     default_step = 1.0
     default_target = 0.5
-
-    def _kernel(self, wf, n_steps, out, accepted):
-        kernels.metropolis_sweeps(self.x, self.rng_state, *wf.kernel_args(), self.step,
-                                  n_steps, out, accepted)
+    sweeps = "metropolis_sweeps"
 
 
 class ImportanceSampler(_Sampler):
@@ -181,10 +183,7 @@ class ImportanceSampler(_Sampler):
     name = "importance"
     default_step = 0.5
     default_target = 0.8
-
-    def _kernel(self, wf, n_steps, out, accepted):
-        kernels.importance_sweeps(self.x, self.rng_state, *wf.kernel_args(), self.step,
-                                  n_steps, out, accepted)
+    sweeps = "importance_sweeps"
 
 
 class GibbsSampler(_Sampler):

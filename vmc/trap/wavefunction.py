@@ -38,10 +38,9 @@ from mccore.errors import InvalidParameterError
 from mccore.validation import check_float, check_int
 
 from ..params import FlatParameters
+from ..settings import FORMS
 
 __all__ = ["Wavefunction", "cusp_constant", "FORMS"]
-
-FORMS = ("sqrt", "full")
 
 
 def cusp_constant(n_dims: int) -> float:
@@ -57,10 +56,8 @@ class Wavefunction(FlatParameters):
 
     Parameters
     ----------
-    n_particles : int
-        Number of particles N (>= 1).
-    n_dims : int
-        Dimension D (1, 2 or 3).
+    n_particles, n_dims : int
+        N >= 1 particles in D = 1, 2 or 3 dimensions (``n_visible = N D`` RBM units).
     n_hidden : int
         Hidden units of the RBM (>= 1).
     omega : float
@@ -147,25 +144,11 @@ class Wavefunction(FlatParameters):
         self.rbm.hidden_bias = p[nv:nv + nh]
         self.rbm.weights = p[nv + nh:nv + nh + nv * nh].reshape(nv, nh)
 
-    @property
-    def a(self) -> np.ndarray:
-        """Visible bias (view)."""
-        return self.rbm.visible_bias
-
-    @property
-    def b(self) -> np.ndarray:
-        """Hidden bias (view)."""
-        return self.rbm.hidden_bias
-
-    @property
-    def W(self) -> np.ndarray:
-        """Weights (n_visible, n_hidden) (view)."""
-        return self.rbm.weights
-
-    @property
-    def sigma(self) -> np.ndarray:
-        """RBM widths (n_visible,) (fixed)."""
-        return self.rbm.sigma
+    # the RBM's parameters under the names of the theory (views into the flat vector)
+    a = property(lambda self: self.rbm.visible_bias, doc="Visible bias (view).")
+    b = property(lambda self: self.rbm.hidden_bias, doc="Hidden bias (view).")
+    W = property(lambda self: self.rbm.weights, doc="Weights (n_visible, n_hidden) (view).")
+    sigma = property(lambda self: self.rbm.sigma, doc="RBM widths (n_visible,) (fixed).")
 
     @property
     def beta(self) -> float:
