@@ -1,55 +1,72 @@
 """The cost of exact samples from an RBM: Metropolis-Hastings with the RBM as proposal
-beside checkerboard Metropolis and Wolff, measured in the same run (issue 12).
+beside checkerboard Metropolis and Wolff, measured in the same run (issues 12, 22).
 
 For every L and T (k_B = J = 1, periodic L x L lattice):
 
-1. Monte Carlo (``ising.simulate``, "auto") makes a training set, and
-   ``isingrbm fit`` trains an RBM on it (in-process, its defaults except
-   ``--hidden``, by default 2N = one hidden unit per bond, the size of the
-   exact representation, and the ``--epochs``/``--augment`` given here);
-   the training time is reported.
+1. Monte Carlo (``ising.simulate``, "auto") makes a training set of
+   ``--train-samples`` configurations, and an RBM is trained on it with
+   ``isingrbm fit``'s recipe in-process (:func:`isingrbm.pipeline.fit_rbm`:
+   its symmetry images, the estimator's defaults except ``--hidden``, by
+   default 2N = one hidden unit per bond, the size of the exact
+   representation, and the ``--epochs``, ``--method``, ``--k-train``,
+   ``--learning-rate`` given here). Several ``--epochs`` make a training
+   curve: each stage extends the run of the last from its checkpoint (the
+   learning-rate schedule and averaging window laid over the new total, as
+   ``rbm`` documents), its cumulative training CPU time and the acceptance
+   of the proposal (k = 1 and the largest k, no local sweep,
+   ``--curve-proposals`` proposals) are reported, and the benchmark uses the
+   last stage. ``--models DIR`` keeps models, checkpoints and training times
+   so that a rerun trains nothing again.
 2. For every k (block-Gibbs steps per proposal), every number of local
    Metropolis sweeps after a proposal (``--local-sweeps``, default 0 and 1)
-   and each setting of the symmetry moves (``--symmetry-moves``: "all" =
-   global flip with probability 1/2 and a random lattice translation,
-   "flip", "none"; :mod:`isingrbm.exact_moves`), ``--chains`` chains built exactly as
+   and each setting of the symmetry moves (``--symmetry-moves``: "flip" =
+   global flip with probability 1/2, the default of ``sample --exact``;
+   "all" = the flip and a random lattice translation; "none";
+   :mod:`isingrbm.exact_moves`), ``--chains`` chains built exactly as
    ``sample --exact`` builds them (:func:`isingrbm.exact_moves.exact_chain`)
    target the Ising Boltzmann distribution: after ``n_eq`` proposals, a
    series of ``--proposals`` proposals (capped by ``--proposal-budget`` for
-   large k L^2) records E and M of every chain. Reported: the acceptance
-   rate, tau_int of E, |M| and the signed M (Sokal window, in proposals;
-   E and |M| also in wall seconds of the whole batch of chains), CPU time
-   per proposal per chain, effectively independent samples per CPU second
-   ``n_chains / (max(tau_E, tau_|M|) * CPU seconds per proposal)`` (and per
-   wall second), and e, |m|,
-   c, chi (connected, beta N (<m^2> - <|m|>^2)) with blocking/jackknife
-   errors (:func:`ising.measure`); e and c as z-scores against the exact
-   finite-lattice values (Kaufman, :func:`ising.finite_lattice`), |m| and chi
-   against the Monte Carlo run of step 3.
-3. The same measurement for checkerboard Metropolis and Wolff chains
-   (:mod:`ising.chains`; tau_int in sweeps, Wolff's unit being a
-   sweep-equivalent of clusters), with the same number of chains.
+   large k L^2) records E and M of every chain.
+3. Checkerboard Metropolis and Wolff chains (:mod:`ising.chains`; one step
+   a sweep, Wolff's a sweep-equivalent of clusters), with the same number
+   of chains, record ``--sweeps`` sweeps.
 
-All of it runs with single-threaded BLAS and numba threads (one core each:
-CPU time is the fair cost on this shared machine; wall time is reported too).
+All series of one (L, T) advance in ``--blocks`` blocks, taking turns, each
+block timed by :func:`_harness.measure` (CPU and wall); a step's cost is the
+median over the blocks, so the load of the shared machine falls on every
+method alike. Reported per method: the acceptance rate, tau_int of E, |M|
+and the signed M (Sokal window, in steps; E and |M| also in wall seconds of
+the batch of chains), CPU and wall time per step per chain, effectively
+independent samples per CPU second ``1 / (max(tau_E, tau_|M|) * CPU
+seconds per step per chain)`` (and per wall second), and e, |m|, c, chi
+(connected, beta N (<m^2> - <|m|>^2)) with blocking/jackknife errors
+(:func:`ising.measure`); e and c as z-scores against the exact
+finite-lattice values (Kaufman, :func:`ising.finite_lattice`), |m| and chi
+against the Monte Carlo run of the algorithm ``ising`` picks for T.
+Everything runs with single-threaded BLAS and numba threads (CPU time is
+the fair cost on a shared machine; wall time is reported too).
 
-Targets (issue 12): every MH observable within 3 sigma of its reference; at
-L = 16 and the best k, acceptance >= 50 % and tau_int(|M|) <= 5 proposals at
-T = 1.5 and 3.5, acceptance >= 20 % at T_c; the proposal step at least 3x
-faster than the 60 us CPU per proposal per chain of the NumPy calibration
-at L = 8, k = 20 (that calibration: 64 hidden units; here 2N = 128 unless
-``--hidden``). Wolff is not expected to lose at T_c; the table says.
+Targets (issues 12, 22): every MH observable within 3 sigma of its
+reference; at L = 16 and the best k, acceptance >= 50 % and tau_int(|M|) <=
+5 proposals at T = 1.5 and 3.5, acceptance >= 20 % at T_c; the proposal
+step at least 3x faster than the 60 us CPU per proposal per chain of the
+NumPy calibration at L = 8, k = 20 (that calibration: 64 hidden units; here
+2N = 128 unless ``--hidden``). The target lines also give, per cell, the
+best RBM variant's effectively independent samples per CPU second over the
+better of Metropolis and Wolff.
 
 Usage::
 
-    python benchmarks/rbm_mcmc.py --quick          # L = 8, short series (minutes)
+    python benchmarks/rbm_mcmc.py --quick          # L = 8, short series (about a minute)
     python benchmarks/rbm_mcmc.py                  # L = 8, 16, 32 (hours on 2 cores)
     python benchmarks/rbm_mcmc.py --quick --json   # JSON records on stdout
-    python benchmarks/rbm_mcmc.py --sizes 16 --ks 1 5 --symmetry-moves all none \
-        --local-sweeps 0 1 --proposal-budget 1.2e9 --json   # one size, capped series
+    python benchmarks/rbm_mcmc.py --sizes 16 --temperatures 3.5 --epochs 10 20 40 \
+        --curve-only --models /tmp/models        # acceptance against training epochs
+    python benchmarks/rbm_mcmc.py --markdown a.json,b.json   # tables of saved records
 
 ``--json`` prints the JSON document of ``benchmarks/_harness.py`` (machine,
-conditions, records) with the target lines under ``"targets"``.
+conditions, records) with the target lines under ``"targets"`` and the
+training curve under ``"training_curve"``.
 """
 
 from __future__ import annotations
@@ -57,6 +74,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -95,98 +113,175 @@ def _z(value, error, ref, ref_error=0.0) -> float:
     return float("nan") if err == 0 else (value - ref) / err
 
 
-def measure_mc(algorithm, L, T, n_chains, n_sweeps, seed) -> dict:
-    from ising import T_C
-    from ising.chains import MetropolisChains, WolffChains
-    cls = WolffChains if algorithm == "wolff" else MetropolisChains
-    chains = cls(L, 1.0 / T, n_chains, rng=seed, start="up" if T < T_C else "random")
-    chains.sweep(max(100, n_sweeps // 5))
-    E = np.empty((n_chains, n_sweeps))
-    M = np.empty((n_chains, n_sweeps))
-    cpu, wall = time.process_time(), time.perf_counter()
-    for t in range(n_sweeps):
-        chains.sweep(1)
-        E[:, t] = chains.energy()
-        M[:, t] = chains.magnetization()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    tau_e, ok_e = _tau(E)
-    tau_m, ok_m = _tau(np.abs(M))
-    tau_signed, _ = _tau(M)
-    per_step = wall / n_sweeps
-    return {"method": algorithm, "unit": "sweep", "n_steps": n_sweeps, "n_chains": n_chains,
-            "tau_signed_m": tau_signed,
-            "tau_e": tau_e, "tau_m": tau_m, "tau_reliable": ok_e and ok_m,
-            "tau_e_seconds": tau_e * per_step, "tau_m_seconds": tau_m * per_step,
-            "cpu_us_per_step_per_chain": cpu / n_sweeps / n_chains * 1e6,
-            "ess_per_second": n_chains / (max(tau_e, tau_m) * per_step),
-            "ess_per_cpu_second": n_chains / (max(tau_e, tau_m) * cpu / n_sweeps),
-            "observables": _observables(E, M, L, T)}
+class _Series:
+    """One method's chains, advanced in timed blocks (:func:`harness.measure`, CPU and wall
+    per step per chain) while E and M of every chain are recorded after every step."""
+
+    def __init__(self, name, n_chains, n_steps, fields):
+        self.name, self.fields = name, fields
+        self.E = np.empty((n_chains, n_steps))
+        self.M = np.empty((n_chains, n_steps))
+        self.done, self.timings = 0, []
+
+    def block(self, n) -> None:
+        n = min(n, self.E.shape[1] - self.done)
+        if n > 0:
+            self.timings.append(harness.measure(lambda: self.advance(n), repeats=1, warmup=0,
+                                                work=n * self.E.shape[0]))
+            self.done += n
+
+    def record(self, L, T) -> dict:
+        E, M = self.E, self.M
+        tau_e, ok_e = _tau(E)
+        tau_m, ok_m = _tau(np.abs(M))
+        tau_signed, _ = _tau(M)
+        tau = max(tau_e, tau_m)
+        wall = statistics.median(t.wall for t in self.timings)
+        cpu = statistics.median(t.cpu for t in self.timings)
+        return {"method": self.name, **self.fields, "n_steps": E.shape[1],
+                "n_chains": E.shape[0], "blocks": len(self.timings),
+                "tau_signed_m": tau_signed, "tau_e": tau_e, "tau_m": tau_m,
+                "tau_reliable": ok_e and ok_m,
+                "tau_e_seconds": tau_e * wall * E.shape[0],
+                "tau_m_seconds": tau_m * wall * E.shape[0],
+                "cpu_us_per_step_per_chain": cpu * 1e6,
+                "wall_us_per_step_per_chain": wall * 1e6,
+                "ess_per_second": 1.0 / (tau * wall), "ess_per_cpu_second": 1.0 / (tau * cpu),
+                "observables": _observables(E, M, L, T)}
 
 
-def measure_mh(model, L, T, k, n_chains, n_proposals, seed, *, local_sweeps=0,
-               symmetry_moves="all") -> dict:
-    from isingrbm.exact_sampling import WARM_START_STEPS, exact_chain
-    N = L * L
-    mh = exact_chain(model, L, T, n_chains, k=k, local_sweeps=local_sweeps,
-                     symmetry_moves=symmetry_moves, rng=seed)
-    mh.warm_start(WARM_START_STEPS)
-    mh.run(max(100, n_proposals // 5))
-    accepted0, proposed0 = mh.n_accepted.copy(), mh.n_proposed
-    E = np.empty((n_chains, n_proposals))
-    M = np.empty((n_chains, n_proposals))
-    col = [0]
+class MonteCarloSeries(_Series):
+    """Checkerboard Metropolis or Wolff chains (:mod:`ising.chains`), one step a sweep."""
 
-    def record(s):
-        E[:, col[0]] = np.rint(-T * s.log_target_values)
-        M[:, col[0]] = 2.0 * s.visible.sum(axis=1, dtype=np.int64) - N
-        col[0] += 1
-    cpu, wall = time.process_time(), time.perf_counter()
-    mh.run(n_proposals, callback=record)
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    acceptance = float((mh.n_accepted - accepted0).sum() / ((mh.n_proposed - proposed0)
-                                                            * n_chains))
-    tau_e, ok_e = _tau(E)
-    tau_m, ok_m = _tau(np.abs(M))
-    tau_signed, _ = _tau(M)
-    per_step = wall / n_proposals
-    name = f"rbm k={k} sw={local_sweeps}{_SUFFIX[symmetry_moves]}"
-    return {"method": name, "k": k, "local_sweeps": local_sweeps,
-            "symmetry_moves": symmetry_moves, "unit": "proposal",
-            "n_steps": n_proposals, "n_chains": n_chains, "acceptance": acceptance,
-            "tau_signed_m": tau_signed,
-            "tau_e": tau_e, "tau_m": tau_m, "tau_reliable": ok_e and ok_m,
-            "tau_e_seconds": tau_e * per_step, "tau_m_seconds": tau_m * per_step,
-            "cpu_us_per_step_per_chain": cpu / n_proposals / n_chains * 1e6,
-            "ess_per_second": n_chains / (max(tau_e, tau_m) * per_step),
-            "ess_per_cpu_second": n_chains / (max(tau_e, tau_m) * cpu / n_proposals),
-            "observables": _observables(E, M, L, T)}
+    def __init__(self, algorithm, L, T, n_chains, n_sweeps, seed):
+        from ising import T_C
+        from ising.chains import MetropolisChains, WolffChains
+        super().__init__(algorithm, n_chains, n_sweeps, {"unit": "sweep"})
+        cls = WolffChains if algorithm == "wolff" else MetropolisChains
+        self.chains = cls(L, 1.0 / T, n_chains, rng=seed,
+                          start="up" if T < T_C else "random")
+        self.chains.sweep(max(100, n_sweeps // 5))
+
+    def advance(self, n) -> None:
+        for t in range(self.done, self.done + n):
+            self.chains.sweep(1)
+            self.E[:, t] = self.chains.energy()
+            self.M[:, t] = self.chains.magnetization()
 
 
-def train(L, T, args, folder) -> tuple[object, dict]:
+class ExactRBMSeries(_Series):
+    """The chains of ``sample --exact`` (:func:`isingrbm.exact_moves.exact_chain`), one
+    step a proposal (k block-Gibbs steps, MH, symmetry moves, local sweeps)."""
+
+    def __init__(self, model, L, T, k, n_chains, n_proposals, seed, *, local_sweeps=0,
+                 symmetry_moves="flip"):
+        from isingrbm.exact_sampling import WARM_START_STEPS, exact_chain
+        super().__init__(f"rbm k={k} sw={local_sweeps}{_SUFFIX[symmetry_moves]}", n_chains,
+                         n_proposals, {"k": k, "local_sweeps": local_sweeps,
+                                       "symmetry_moves": symmetry_moves, "unit": "proposal"})
+        self.N, self.T = L * L, T
+        self.mh = exact_chain(model, L, T, n_chains, k=k, local_sweeps=local_sweeps,
+                              symmetry_moves=symmetry_moves, rng=seed)
+        self.mh.warm_start(WARM_START_STEPS)
+        self.mh.run(max(100, n_proposals // 5))
+        self.start = self.mh.n_accepted.copy(), self.mh.n_proposed
+
+    def advance(self, n) -> None:
+        col = iter(range(self.done, self.done + n))
+
+        def record(s):
+            t = next(col)
+            self.E[:, t] = np.rint(-self.T * s.log_target_values)
+            self.M[:, t] = 2.0 * s.visible.sum(axis=1, dtype=np.int64) - self.N
+        self.mh.run(n, callback=record)
+
+    def record(self, L, T) -> dict:
+        accepted = (self.mh.n_accepted - self.start[0]).sum()
+        proposed = (self.mh.n_proposed - self.start[1]) * self.E.shape[0]
+        return {**super().record(L, T), "acceptance": float(accepted / proposed)}
+
+
+def measure(series, L, T, blocks) -> list[dict]:
+    """Advance all ``series`` block by block, taking turns (the load of a shared machine
+    falls on all alike), and return their records; timings are medians over blocks."""
+    for _ in range(blocks):
+        for s in series:
+            s.block(math.ceil(s.E.shape[1] / blocks))
+    return [s.record(L, T) for s in series]
+
+
+def _model_tag(L, T, args) -> str:
+    hidden = args.hidden or 2 * L * L
+    lr = "auto" if args.learning_rate is None else f"{args.learning_rate:g}"
+    wd = f"_wd{args.weight_decay:g}" if args.weight_decay else ""
+    return (f"L{L}_T{T:g}_h{hidden}_n{args.train_samples}_a{args.augment}_{args.method}"
+            f"{args.k_train}_lr{lr}{wd}_s{args.seed}")
+
+
+def train(L, T, args, folder) -> list[tuple[object, dict]]:
+    """The RBM of (L, T) after each number of epochs in ``args.epochs``: ``[(model, info)]``.
+
+    ``isingrbm fit``'s recipe in-process (:func:`isingrbm.pipeline.fit_rbm`'s
+    data, symmetry images and estimator), keeping the training checkpoint so
+    that each later stage *extends* the run (rbm.training: the learning-rate
+    schedule and the averaging window are laid over the new total from the
+    epoch reached); a single stage is exactly ``isingrbm fit --epochs E``.
+    Models, checkpoints and cumulative training times are kept in ``folder``
+    (``--models``), so a rerun with the same settings trains nothing again.
+    """
     import ising
     import rbm
-    from isingrbm import cli
-    data = os.path.join(folder, f"L{L}_T{T:g}.h5")
-    model_path = os.path.join(folder, f"rbm_L{L}_T{T:g}.h5")
-    start = time.perf_counter()
-    ising.simulate(L, [T], args.train_samples, rng=args.seed, path=data)
-    mc_seconds = time.perf_counter() - start
+    from isingrbm.pipeline.rbm_steps import training_data, training_units
     hidden = args.hidden or 2 * L * L
-    argv = ["fit", data, "--temperature", str(T), "--hidden", str(hidden), "--out", model_path,
-            "--seed", str(args.seed), "--quiet"]
-    if args.epochs:
-        argv += ["--epochs", str(args.epochs)]
-    if args.augment > 1:
-        argv += ["--augment", str(args.augment)]
-    start, cpu = time.perf_counter(), time.process_time()
-    code = cli.main(argv)
-    if code != 0:
-        raise SystemExit(f"rbm_mcmc: isingrbm fit failed at L = {L}, T = {T}")
-    info = {"hidden": hidden, "epochs": args.epochs or "fit default", "augment": args.augment,
-            "train_samples": args.train_samples, "training_seconds": time.perf_counter() - start,
-            "training_cpu_seconds": time.process_time() - cpu,
-            "data_seconds": mc_seconds}
-    return rbm.load(model_path), info
+    tag = _model_tag(L, T, args)
+    data = os.path.join(folder, f"data_L{L}_T{T:g}_n{args.train_samples}_s{args.seed}.h5")
+    if not os.path.exists(data):
+        ising.simulate(L, [T], args.train_samples, rng=args.seed, path=data)
+    log_path = os.path.join(folder, tag + ".json")
+    log = {}
+    if os.path.exists(log_path):
+        with open(log_path) as f:
+            log = json.load(f)
+    X_train = None
+    stages = []
+    settings = {"n_hidden": hidden, "method": args.method, "k": args.k_train,
+                "weight_decay": args.weight_decay}
+    if args.learning_rate is not None:
+        settings["learning_rate"] = args.learning_rate
+    for epochs in sorted(args.epochs):
+        path = os.path.join(folder, f"{tag}_e{epochs}.h5")
+        if str(epochs) not in log or not os.path.exists(path):
+            if X_train is None:
+                ensemble = training_data(data, temperature=T)[1]
+                X_train = training_units(ensemble, seed=args.seed, augment=args.augment)[1]
+            done = max([int(e) for e in log if int(e) < epochs], default=0)
+            cpu, wall = time.process_time(), time.perf_counter()
+            model = rbm.BernoulliRBM(**settings, n_epochs=epochs, rng=args.seed)
+            model.fit(X_train, checkpoint=os.path.join(folder, tag + ".checkpoint"),
+                      resume=done > 0)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            previous = log.get(str(done), {"cpu_seconds": 0.0, "wall_seconds": 0.0})
+            _save(model, path)
+            log[str(epochs)] = {"cpu_seconds": previous["cpu_seconds"] + cpu,
+                                "wall_seconds": previous["wall_seconds"] + wall}
+            with open(log_path + ".tmp", "w") as f:
+                json.dump(log, f)
+            os.replace(log_path + ".tmp", log_path)
+        info = {"hidden": hidden, "epochs": epochs, "augment": args.augment,
+                "train_samples": args.train_samples, "method": args.method, "k": args.k_train,
+                "learning_rate": args.learning_rate or "auto",
+                "weight_decay": args.weight_decay,
+                "extended_from": max([e for e in args.epochs if e < epochs], default=0),
+                "training_seconds": log[str(epochs)]["wall_seconds"],
+                "training_cpu_seconds": log[str(epochs)]["cpu_seconds"]}
+        stages.append((rbm.load(path), info))
+    return stages
+
+
+def _save(model, path) -> None:
+    import rbm
+    rbm.save(model, path + ".tmp.h5", overwrite=True)
+    os.replace(path + ".tmp.h5", path)
 
 
 def _proposals(args, L, k) -> int:
@@ -197,26 +292,48 @@ def _proposals(args, L, k) -> int:
     return max(500, min(args.proposals, int(args.proposal_budget / cost)))
 
 
-def run(args) -> list[dict]:
+def training_curve(L, T, stages, args) -> list[dict]:
+    """Acceptance of the proposal (k = 1 and ``args.ks``' largest, no local sweep, the flip)
+    after each training stage: ``--curve-proposals`` proposals of ``--chains`` chains."""
+    out = []
+    for model, info in stages:
+        row = {"L": L, "T": T, "training": info, "acceptance": {}}
+        for k in sorted({1, max(args.ks)}):
+            series = ExactRBMSeries(model, L, T, k, args.chains, args.curve_proposals,
+                                    args.seed + k)
+            row["acceptance"][str(k)] = measure([series], L, T, 1)[0]["acceptance"]
+        out.append(row)
+        print(f"curve L = {L}, T = {T:g}: {info['epochs']:4d} epochs, "
+              f"{info['training_cpu_seconds']:7.1f} s CPU training: acceptance "
+              + ", ".join(f"k={k} {a:.3f}" for k, a in row["acceptance"].items()),
+              file=sys.stderr if args.json else sys.stdout, flush=True)
+    return out
+
+
+def run(args) -> tuple[list[dict], list[dict]]:
     from ising import finite_lattice, resolve_algorithm
 
-    records = []
-    with tempfile.TemporaryDirectory() as folder, harness.threads(1):
+    records, curve = [], []
+    with tempfile.TemporaryDirectory() as scratch, harness.threads(1):
+        folder = args.models or scratch
         for L in args.sizes:
             for T in args.temperatures:
-                model, info = train(L, T, args, folder)
+                stages = train(L, T, args, folder)
+                if len(stages) > 1 or args.curve_only:
+                    curve += training_curve(L, T, stages, args)
+                if args.curve_only:
+                    continue
+                model, info = stages[-1]
                 exact = finite_lattice(L, T)
-                mc = {alg: measure_mc(alg, L, T, args.chains, args.sweeps, args.seed)
-                      for alg in ("metropolis", "wolff")}
-                ref = mc[resolve_algorithm(T)]["observables"]
-                rows = list(mc.values())
-                for k in args.ks:
-                    for sweeps in args.local_sweeps:
-                        for sym in args.symmetry_moves:
-                            rows.append(measure_mh(
-                                model, L, T, k, args.chains, _proposals(args, L, k),
-                                args.seed + k, local_sweeps=sweeps,
-                                symmetry_moves=sym))
+                series = [MonteCarloSeries(alg, L, T, args.chains, args.sweeps, args.seed)
+                          for alg in ("metropolis", "wolff")]
+                series += [ExactRBMSeries(model, L, T, k, args.chains, _proposals(args, L, k),
+                                          args.seed + k, local_sweeps=sweeps,
+                                          symmetry_moves=sym)
+                           for k in args.ks for sweeps in args.local_sweeps
+                           for sym in args.symmetry_moves]
+                rows = measure(series, L, T, args.blocks)
+                ref = rows[("metropolis", "wolff").index(resolve_algorithm(T))]["observables"]
                 for row in rows:
                     obs = row["observables"]
                     row["z"] = {
@@ -229,7 +346,7 @@ def run(args) -> list[dict]:
                     records.append(row)
                 _print_block(L, T, info, exact, rows, file=sys.stderr if args.json else
                              sys.stdout)
-    return records
+    return records, curve
 
 
 def _print_block(L, T, info, exact, rows, file) -> None:
@@ -270,6 +387,22 @@ def markdown(records) -> str:
     return "\n".join(lines)
 
 
+def curve_markdown(curve) -> str:
+    """The training curve as a Markdown table."""
+    ks = sorted({k for c in curve for k in c["acceptance"]}, key=int)
+    lines = ["| L | T | hidden | method | learning rate | training configurations | epochs "
+             "| training CPU s | " + " | ".join(f"acceptance k={k}" for k in ks) + " |",
+             "|" + "---|" * (7 + len(ks))]
+    for c in curve:
+        t = c["training"]
+        acc = " | ".join(f"{c['acceptance'][k]:.2f}" if k in c["acceptance"] else "-"
+                         for k in ks)
+        lines.append(f"| {c['L']} | {c['T']:g} | {t['hidden']} | {t['method']}-{t['k']} | "
+                     f"{t['learning_rate']} | {t['train_samples']} x {t['augment']} | "
+                     f"{t['epochs']} | {t['training_cpu_seconds']:.0f} | {acc} |")
+    return "\n".join(lines)
+
+
 def targets(records) -> list[str]:
     lines = []
     mh = [r for r in records if r["unit"] == "proposal"]
@@ -283,6 +416,11 @@ def targets(records) -> list[str]:
             line = (f"L = {L}, T = {T:g}: best {best['method']} (acceptance "
                     f"{best['acceptance']:.2f}, tau_|M| {best['tau_m']:.1f} proposals, "
                     f"{best['ess_per_cpu_second']:.0f} ESS per CPU s)")
+            mc = [r for r in records if r["L"] == L and r["T"] == T and r["unit"] == "sweep"]
+            if mc:
+                peer = max(mc, key=lambda r: r["ess_per_cpu_second"])
+                line += (f"; {best['ess_per_cpu_second'] / peer['ess_per_cpu_second']:.3g}x "
+                         f"the independent samples per CPU s of {peer['method']}")
             for sym in _SUFFIX:
                 part = [r for r in rows if r["symmetry_moves"] == sym]
                 if part and len(part) < len(rows):
@@ -305,49 +443,77 @@ def targets(records) -> list[str]:
     return lines
 
 
+#: the options of main(): flag -> argparse keywords
+OPTIONS = {
+    "--markdown": dict(metavar="JSON", help="print the Markdown tables of saved --json "
+                       "outputs (comma-separated) and exit"),
+    "--sizes": dict(type=int, nargs="+", help="L (default: 8, 16, 32; --quick: 8)"),
+    "--temperatures": dict(type=float, nargs="+", default=list(TEMPERATURES)),
+    "--ks": dict(type=int, nargs="+", default=list(KS), help="block-Gibbs steps per proposal"),
+    "--local-sweeps": dict(type=int, nargs="+", default=[0, 1],
+                           help="Metropolis sweeps after every proposal (default: 0 and 1)"),
+    "--symmetry-moves": dict(nargs="+", choices=tuple(_SUFFIX),
+                             help="moves between proposals (isingrbm.exact_moves): 'flip', "
+                                  "'all' = flip + random translation, 'none' (default: all "
+                                  "three; --quick: flip)"),
+    "--proposal-budget": dict(type=float, help="cap the MH series at this many (2k+1) L^4 "
+                              "products (>= 500 proposals); default: no cap"),
+    "--chains": dict(type=int, default=64),
+    "--blocks": dict(type=int, default=5, help="timed blocks of every series, taken in turns "
+                     "by all methods of a cell; timings are their medians"),
+    "--proposals": dict(type=int, help="MH series length (default 6000; --quick 1500)"),
+    "--sweeps": dict(type=int, help="Monte Carlo series length (default 6000; --quick 1500)"),
+    "--train-samples": dict(type=int, help="Monte Carlo training configurations (default "
+                            "10000; --quick 2000)"),
+    "--augment": dict(type=int, default=16, help="symmetry images per configuration"),
+    "--hidden": dict(type=int, help="hidden units (default 2 L^2)"),
+    "--epochs": dict(type=int, nargs="+", help="training epochs (default 80; --quick 10 20); "
+                     "several: a training curve, each stage extending the last, the "
+                     "benchmark using the last"),
+    "--method": dict(choices=("cd", "pcd", "pt"), default="cd",
+                     help="negative phase of the training (fit's default: cd)"),
+    "--k-train": dict(type=int, default=5, help="CD/PCD steps (fit's default: 5)"),
+    "--learning-rate": dict(type=float, help="initial learning rate (fit's default: auto)"),
+    "--weight-decay": dict(type=float, default=0.0, help="L2 penalty on the internal weights "
+                           "(rbm.BernoulliRBM's weight_decay; not an isingrbm fit flag; "
+                           "default 0)"),
+    "--models": dict(help="folder that keeps trained models and training times (a rerun "
+                     "trains nothing again; default: a temporary folder)"),
+    "--curve-only": dict(action="store_true", help="only the training curve"),
+    "--curve-proposals": dict(type=int, default=400,
+                              help="proposals per chain of each training-curve point"),
+    "--seed": dict(type=int, default=12),
+}
+
+
 def main(argv=None) -> int:
     parser = harness.parser(__doc__)
-    parser.add_argument("--markdown", metavar="JSON",
-                        help="print the Markdown table of a saved --json output and exit")
-    parser.add_argument("--sizes", type=int, nargs="+", default=None)
-    parser.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
-    parser.add_argument("--ks", type=int, nargs="+", default=list(KS))
-    parser.add_argument("--local-sweeps", type=int, nargs="+", default=[0, 1],
-                        help="Metropolis sweeps after every proposal (default: 0 and 1)")
-    parser.add_argument("--symmetry-moves", nargs="+", choices=tuple(_SUFFIX),
-                        default=list(_SUFFIX),
-                        help="moves between proposals (isingrbm.exact_moves): 'all' global "
-                             "flip + random translation, 'flip', 'none' (default: all three)")
-    parser.add_argument("--proposal-budget", type=float, default=None,
-                        help="cap the MH series at this many (2k+1) L^4 products "
-                             "(>= 500 proposals); default: no cap")
-    parser.add_argument("--chains", type=int, default=64)
-    parser.add_argument("--proposals", type=int, default=None, help="MH series length")
-    parser.add_argument("--sweeps", type=int, default=None, help="Monte Carlo series length")
-    parser.add_argument("--train-samples", type=int, default=None)
-    parser.add_argument("--hidden", type=int, default=None, help="default 2 L^2")
-    parser.add_argument("--epochs", type=int, default=None, help="default: fit's")
-    parser.add_argument("--augment", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=12)
+    for flag, keywords in OPTIONS.items():
+        parser.add_argument(flag, **keywords)
     args = parser.parse_args(argv)
     if args.markdown:
-        records = []
+        records, curve = [], []
         for path in args.markdown.split(","):
             with open(path) as f:
-                records += json.load(f)["records"]
+                saved = json.load(f)
+            records += saved["records"]
+            curve += saved.get("training_curve", [])
         print(markdown(records))
+        if curve:
+            print("\n" + curve_markdown(curve))
         for line in targets(records):
             print(f"- {line}")
         return 0
     if args.sizes is None:
         args.sizes = [8] if args.quick else list(SIZES)
-    if args.quick:
-        args.epochs = args.epochs or 20
+    if args.epochs is None:
+        args.epochs = [10, 20] if args.quick else [80]
+    args.symmetry_moves = args.symmetry_moves or (["flip"] if args.quick else list(_SUFFIX))
     args.proposals = args.proposals or (1500 if args.quick else 6000)
     args.sweeps = args.sweeps or (1500 if args.quick else 6000)
     args.train_samples = args.train_samples or (2000 if args.quick else 10000)
     start = time.perf_counter()
-    records = run(args)
+    records, curve = run(args)
     summary = targets(records)
     out = sys.stderr if args.json else sys.stdout
     print("\n(* tau_int from a series shorter than 50 tau: a lower bound)", file=out)
@@ -355,7 +521,8 @@ def main(argv=None) -> int:
         print(line, file=out)
     print(f"total {time.perf_counter() - start:.0f} s", file=out)
     if args.json:
-        harness.emit(harness.document("rbm_mcmc", args, records, targets=summary))
+        harness.emit(harness.document("rbm_mcmc", args, records, targets=summary,
+                                      training_curve=curve))
     return 0
 
 
