@@ -130,16 +130,11 @@ def add_options(parser, table, *, check: bool = True) -> None:
         kwargs = dict(row.kwargs)
         help_text = row.help
         if row.rule is not None:
-            kwargs["type"] = argument_type(row.rule if check else _kind_only(row.rule))
+            kwargs["type"] = argument_type(row.rule, check=check)
             help_text = help_text.replace("{allowed}", row.rule.allowed)
             if row.rule.kind == "choice":
                 kwargs.setdefault("metavar", "{" + ",".join(map(str, row.rule.choices)) + "}")
         parser.add_argument(*row.flags, help=help_text, **kwargs)
-
-
-def _kind_only(rule: Rule) -> Rule | None:
-    """The rule of reading a value of ``rule``'s kind, without its bounds or choices."""
-    return {"integer": Rule.integer(), "number": None}.get(rule.kind, Rule("text"))
 
 
 def parse_int(text: str) -> int | None:
@@ -168,7 +163,11 @@ def _parse_float(text: str) -> float | None:
         return None
 
 
-def argument_type(rule: Rule | None, name: str = "value", *,
+#: what reading a text as each kind of value refuses (a choice reads any text)
+_READ = {"integer": Rule.integer(), "number": Rule.number()}
+
+
+def argument_type(rule: Rule | None, name: str = "value", *, check: bool = True,
                   error=argparse.ArgumentTypeError):
     """An argparse type: the text read as the rule's kind and checked by ``rule``.
 
@@ -179,6 +178,9 @@ def argument_type(rule: Rule | None, name: str = "value", *,
         included; the command checks it).
     name : str
         The name in the message (argparse adds the flag before it).
+    check : bool
+        False: only read the text as the rule's kind (the command checks the
+        value later with the library; see :func:`add_options`).
     error : exception class
         Raised with the message (argparse's type error by default; a command
         that reads a flag after parsing passes ``InvalidParameterError``).
@@ -188,14 +190,16 @@ def argument_type(rule: Rule | None, name: str = "value", *,
     """
     kind = "number" if rule is None else rule.kind
     parse = {"integer": parse_int, "number": _parse_float}.get(kind, str)
+    read_only = rule is None or not check
 
     def convert(text: str):
         value = parse(text)
-        if (rule is None or kind == "text") and value is not None:
+        if value is not None and read_only:
             return value
         try:
             # an unreadable text is handed over as it is: the rule refuses it in its words
-            return (rule or Rule.number()).check(name, text if value is None else value)
+            return (_READ[kind] if read_only else rule).check(
+                name, text if value is None else value)
         except InvalidParameterError as exc:
             message = str(exc).rsplit(", got ", 1)[0]
             raise error(f"{message}, got {text!r}") from None
