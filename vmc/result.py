@@ -144,6 +144,12 @@ class VMCResult:
         """A one-screen human summary (its physics' :func:`summary`)."""
         return self.physics().summary(self)
 
+    def iterations_line(self) -> str:
+        """The summaries' ``iterations: K (status)`` line, with the message of a run
+        that stopped early (an unhealthy run's problems are :meth:`warning_lines`)."""
+        return (f"  iterations: {self.iterations} ({self.status})"
+                + (f": {self.message}" if self.message and self.status != "unhealthy" else ""))
+
     def warning_lines(self) -> list:
         """The lines that flag an unhealthy result (none for any other status)."""
         if self.status != "unhealthy":

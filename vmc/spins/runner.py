@@ -6,33 +6,39 @@ optimizer (:mod:`vmc.optimizers`), runs the one driver loop
 (:class:`vmc.driver.VMC`), and measures the observables of the final
 sampling run with blocking errors (:func:`observables`). The exact energy
 (free fermions for even chains, Lanczos up to 20 sites) is attached where
-one exists. Convention: J = 1, energies are totals (``energy_per_site`` =
+one exists, and the exact observables (:func:`vmc.spins.exact.exact_reference`)
+as ``result.observables["exact"]``. Convention: J = 1, energies are totals (``energy_per_site`` =
 energy / N), spins are Pauli matrices (eigenvalues +-1).
 """
 
 from __future__ import annotations
 
-
 import numpy as np
 
+import mcstats
 from mccore.parallel import numba_threads, with_single_threaded_blas
 from mccore.rng import child
 from mccore.training import check_resume_settings
 from mccore.validation import check_bool, check_memory, check_settings
 
-from ..driver import (VMC, blocking_estimate, load_resume_source, resume_settings,
-                      run_seed)
+from ..driver import (
+    VMC,
+    blocking_estimate,
+    load_resume_source,
+    resume_settings,
+    run_seed,
+)
 from ..optimizers import make_optimizer
 from ..result import VMCResult
 from ..settings import RUN_SETTINGS, TFIM_SETTINGS
-from .exact import exact_energy
+from .exact import binder_ratio, exact_reference
 from .lattice import Lattice
 from .samplers import SpinMetropolisSampler, split_rhat
 from .tfim import TFIM, check_field
 from .wavefunction import make_spin_wavefunction
 
 __all__ = ["MAX_CHANGE_PER_SITE", "TFIM_LEARNING_RATES", "FIELD_SCALE", "default_learning_rate",
-           "observables", "run_tfim", "tfim_memory_estimate"]
+           "binder_estimate", "observables", "run_tfim", "tfim_memory_estimate"]
 
 #: default trust region: variance of the change of log psi per step, per site
 MAX_CHANGE_PER_SITE = 0.01
@@ -72,7 +78,9 @@ def observables(hamiltonian: TFIM, wf, x) -> dict:
         chains): ``energy`` (total), ``energy_per_site``, ``variance`` (of
         E_L; 0 for an eigenstate, with a bootstrap-free naive error),
         ``sx`` (<sx> per site), ``abs_mz`` (<|m_z|>, m_z = sum_i s_i / N),
-        ``mz2`` (<m_z^2>), ``correlation`` (list over r = 0..size//2 of
+        ``mz2`` (<m_z^2>), ``mz4`` (<m_z^4>), ``binder`` (the Binder ratio
+        ``U = 1 - <m^4> / (3 <m^2>^2)``, a ratio of means: block jackknife,
+        :func:`binder_estimate`), ``correlation`` (list over r = 0..size//2 of
         C(r) = <sz_0 sz_r> along an axis, averaged over sites), and the
         split-R-hat of E_L (``rhat_energy``).
     """
@@ -86,7 +94,9 @@ def observables(hamiltonian: TFIM, wf, x) -> dict:
            "energy_per_site": blocking_estimate(e / n).to_dict(),
            "sx": blocking_estimate(sx).to_dict(),
            "abs_mz": blocking_estimate(np.abs(mz)).to_dict(),
-           "mz2": blocking_estimate(mz**2).to_dict()}
+           "mz2": blocking_estimate(mz**2).to_dict(),
+           "mz4": blocking_estimate(mz**4).to_dict(),
+           "binder": binder_estimate(mz).to_dict()}
     dev = (e - e.mean()) ** 2
     out["variance"] = blocking_estimate(dev).to_dict()
     corr = []
@@ -98,6 +108,31 @@ def observables(hamiltonian: TFIM, wf, x) -> dict:
     out["correlation"] = corr
     out["rhat_energy"] = split_rhat(e)
     return out
+
+
+def binder_estimate(mz, *, min_blocks: int = 16) -> mcstats.Estimate:
+    """Binder ratio ``1 - <m^4> / (3 <m^2>^2)`` of ``mz`` (n_chains, n_steps), block jackknife.
+
+    A block never straddles two chains: each chain is cut into the same
+    number of blocks, as few as give ``min_blocks`` in all (one block per
+    chain from 16 chains up), so the blocks are as long as possible and
+    nearly independent. NaN error with fewer than two blocks; NaN mean when
+    every sample has m = 0.
+    """
+    mz = np.asarray(mz, dtype=np.float64)
+    n_chains, n_steps = mz.shape
+    per_chain = min(n_steps, max(1, -(-min_blocks // n_chains)))
+    n_blocks = n_chains * per_chain
+    used = mz[:, :per_chain * (n_steps // per_chain)].reshape(-1)
+    m2, m4 = used**2, used**4
+
+    def ratio(means):
+        return binder_ratio(means[0], means[1]) if means[0] > 0 else float("nan")
+
+    if n_blocks < 2:
+        return mcstats.Estimate(mean=ratio([m2.mean(), m4.mean()]), error=float("nan"),
+                                n_samples=int(used.size))
+    return mcstats.jackknife(ratio, np.column_stack([m2, m4]), n_blocks=n_blocks)
 
 
 def tfim_memory_estimate(n_sites: int, alpha: int, symmetric: bool, n_samples: int,
@@ -174,7 +209,9 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     -------
     VMCResult
         ``exact`` (free fermions or Lanczos, else None), ``observables``
-        (:func:`observables`), ``parameters`` with ``system="tfim"``.
+        (:func:`observables`, plus ``acceptance`` and ``exact``: the
+        ``values`` and ``methods`` of :func:`vmc.spins.exact.exact_reference`),
+        ``parameters`` with ``system="tfim"``.
     """
     s = check_settings({**TFIM_SETTINGS, **RUN_SETTINGS}, lattice=lattice, size=size,
                        alpha=alpha, optimizer=optimizer, shift_schedule=shift_schedule,
@@ -201,7 +238,9 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     previous = load_resume_source(resume, checkpoint, resume_from)
     seq, seed = run_seed(rng, previous, comm)
     ham = TFIM(lat, field)
-    exact, exact_method = exact_energy(lat, field)
+    reference = exact_reference(lat, field)
+    exact = reference["values"].get("energy")
+    exact_method = reference["methods"].get("energy") or reference["note"]
     ham.exact = exact
     wf = make_spin_wavefunction(lat, alpha, symmetric=symmetric, init_scale=init_scale,
                                 rng=child(seq, 0))
@@ -236,12 +275,12 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     with numba_threads(n_threads):
         result = _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples,
                              progress, callback, settings, notes, checkpoint, checkpoint_every,
-                             previous)
+                             previous, reference)
     return result
 
 
 def _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples, progress,
-                callback, settings, notes, checkpoint, checkpoint_every, previous):
+                callback, settings, notes, checkpoint, checkpoint_every, previous, reference):
     result = driver.run(n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
                         progress=progress, callback=callback, settings=settings, notes=notes,
                         checkpoint=checkpoint, checkpoint_every=checkpoint_every,
@@ -252,4 +291,6 @@ def _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples,
         x = gather_rows(comm, batch.x)
         result.observables = observables(ham, wf, x)
         result.observables["acceptance"] = result.acceptance
+        result.observables["exact"] = {"values": reference["values"],
+                                       "methods": reference["methods"]}
     return result

@@ -21,8 +21,7 @@ def summary(result) -> str:
         f"{'sqrt(F)' if p.get('form') == 'sqrt' else 'F'}, jastrow={p.get('jastrow')}; "
         f"sampler={p.get('sampler')}, optimizer={p.get('optimizer')} "
         f"(learning rate {p.get('learning_rate')}), seed={p.get('seed')}",
-        f"  iterations: {result.iterations} ({result.status})"
-        + (f": {result.message}" if result.message and result.status != "unhealthy" else ""),
+        result.iterations_line(),
         f"  energy:     {result.energy}   (blocking error, {result.energy.n_samples} samples, "
         f"tau_int {result.energy.tau_int:.2f})",
     ]
