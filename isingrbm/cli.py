@@ -123,13 +123,19 @@ class _TermAsInterrupt:
 
     def _handler(self, signum, frame):
         if not self.received:
+            from mccore import interrupts
+
             self.received = True
+            interrupts.request()    # seen at the next step if this raise is lost
             raise KeyboardInterrupt
 
     def __enter__(self):
         import signal
         import threading
 
+        from mccore import interrupts
+
+        interrupts.clear()
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGTERM, self._handler)
         return self

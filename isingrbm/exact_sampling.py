@@ -56,6 +56,7 @@ from ising.montecarlo import default_n_chains
 from mccore.errors import ChainTooShortError, InvalidParameterError, IsingRBMWarning
 from mccore.parallel import with_single_threaded_blas
 from mccore.progress import Progress
+from mccore import interrupts
 from mccore.training import CHECKPOINT_SECONDS, CheckpointTimer, check_resume_settings
 
 from .exact_moves import (SYMMETRY_MOVES, exact_chain, ising_local_move, ising_log_target,
@@ -380,6 +381,7 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
     try:
         while not run.finished:
             run.advance()
+            interrupts.raise_if_requested()     # an interrupt lost in a finalizer
             snapshot = run.snapshot()
             if checkpoint is not None and timer.due():
                 write_checkpoint(checkpoint, snapshot, time.perf_counter() - start)

@@ -49,6 +49,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from . import interrupts
 from .errors import InvalidParameterError
 from .progress import Progress
 
@@ -250,6 +251,7 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
             for i in range(start, stop):
                 metrics = step(i) or {}
                 n_done = i + 1
+                interrupts.raise_if_requested()
                 shown = {k: v for k, v in metrics.items()
                          if isinstance(v, float) and math.isfinite(v)}
                 if shown:
@@ -261,6 +263,7 @@ def run_steps(step: Callable[[int], dict], *, start: int, stop: int, model=None,
                     save_checkpoint(n_done)
                     saved = n_done
                     timer.saved()
+                    interrupts.raise_if_requested()
                 if callback is not None and callback(
                         TrainingStep(step=n_done, n_steps=stop, metrics=dict(metrics),
                                      model=model)):

@@ -31,3 +31,37 @@ def test_resume_seed_the_checkpoint_governs():
     with pytest.raises(InvalidParameterError,
                        match=r"^--seed must match the interrupted run's seed 7 to resume, got 8$"):
         resume_seed(7, 8)
+
+
+def test_an_interrupt_lost_in_a_finalizer_still_stops_the_loop_at_the_next_step():
+    """A SIGTERM whose KeyboardInterrupt was swallowed (e.g. raised inside a weakref
+    callback while a checkpoint was written) is recorded; run_steps stops after the
+    step in progress and saves that step's checkpoint."""
+    from mccore import interrupts
+    from mccore.training import run_steps
+
+    saved = []
+
+    def step(i):
+        if i == 2:
+            interrupts.request()      # the handler ran, its exception was lost
+        return {}
+
+    interrupts.clear()
+    try:
+        outcome = run_steps(step, start=0, stop=10, save_checkpoint=saved.append,
+                            checkpoint_every=100, progress=False)
+    finally:
+        interrupts.clear()
+    assert outcome.interrupted and not outcome.stopped_early
+    assert outcome.n_done == 3
+    assert saved == [3]
+
+
+def test_without_a_request_the_loop_runs_to_the_end():
+    from mccore import interrupts
+    from mccore.training import run_steps
+
+    interrupts.clear()
+    outcome = run_steps(lambda i: {}, start=0, stop=5, progress=False)
+    assert not outcome.interrupted and outcome.n_done == 5
