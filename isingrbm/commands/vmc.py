@@ -61,7 +61,8 @@ EXAMPLE = ("isingrbm vmc --particles 2 --dims 2 --interaction coulomb --jastrow 
            "  isingrbm vmc --system tfim --lattice chain --size 20 --field 1 "
            "--iterations 300 --samples 1000 --seed 1")
 
-#: trap and tfim options: the value filled in when not given (REQUIRED: must be given)
+#: the options of each --system, their rules from vmc.settings; fallback: the value filled in
+#: when the option is not given (REQUIRED: it must be given)
 TRAP = (
     option("--particles", setting="n_particles", rule=TRAP_SETTINGS["n_particles"],
            fallback=REQUIRED, metavar="N", help="number of particles ({allowed}; required)"),
