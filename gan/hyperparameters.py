@@ -26,7 +26,7 @@ PARAMS = ("L", "latent_dim", "channels", "n_layers", "n_epochs", "batch_size",
           "n_critic", "label_smoothing", "noise_channels", "gradient_penalty", "minibatch_std",
           "training_output", "generation", "symmetrize", "random_translation", "conditional",
           "snapshot_epochs", "n_snapshot", "ema_decay", "lr_schedule", "feature_matching",
-          "bond_features", "head_hidden", "pack", "n_threads", "rng")
+          "bond_features", "head_hidden", "pack", "moment_matching", "n_threads", "rng")
 # Hyperparameters that may change when training is resumed from a checkpoint;
 # the rest define the model and its random streams and must match.
 RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
@@ -90,6 +90,8 @@ def check_params(p: dict) -> dict:
     if out["batch_size"] % out["pack"]:
         raise InvalidParameterError(f"batch_size must be a multiple of pack = {out['pack']}, "
                                     f"got {out['batch_size']}")
+    out["moment_matching"] = check_float("moment_matching", p["moment_matching"], minimum=0,
+                                         maximum=1e6)
     out["n_threads"] = check_int("n_threads", p["n_threads"], minimum=1, allow_none=True)
     out["rng"] = _check_rng_type(p["rng"])
     return out

@@ -11,14 +11,16 @@
 
 With packing (PacGAN) the discriminator scores packs of configurations and
 every gradient norm is that of one pack, the discriminator's input.
-Plus the optional feature-matching term of the generator (Salimans et al.
-2016). Functions of torch tensors; ``D`` is the discriminator.
+Plus two optional terms of the generator loss: feature matching (Salimans
+et al. 2016) and the matching of the global moments of the Ising
+configurations (:func:`moment_matching`). Functions of torch tensors;
+``D`` is the discriminator.
 """
 
 from __future__ import annotations
 
-__all__ = ["LOSSES", "discriminator_loss", "generator_loss", "to_probability",
-           "feature_matching"]
+__all__ = ["LOSSES", "MOMENTS", "discriminator_loss", "generator_loss", "to_probability",
+           "feature_matching", "global_moments", "moment_targets", "moment_matching"]
 
 LOSSES = ("nonsaturating", "wgan-gp", "hinge")
 
@@ -85,3 +87,60 @@ def feature_matching(torch, D, fake, c_fake, real, c_real):
         f_real = D.features(real.detach(), c_real)
     return ((f_fake.mean(0) - f_real.mean(0)).pow(2).sum()
             + (f_fake.std(0) - f_real.std(0)).pow(2).sum())
+
+
+#: the global moments of :func:`global_moments`, in order (per spin)
+MOMENTS = ("e", "(e - e0)^2", "m^2", "m^4")
+
+
+def global_moments(torch, x, centre=0.0):
+    """``(e, (e - centre)^2, m^2, m^4)`` of every configuration, shape (B, 4).
+
+    Per spin, k_B = J = 1, periodic lattice: ``e = -(1/N) sum_<ij> x_i x_j``
+    (each bond once), ``m = (1/N) sum_i x_i``; ``centre`` (a number or one
+    per configuration) is the mean energy of the data, so that the mean of
+    the second entry is the variance of e, N T^2 times the specific heat
+    (as the mean of m^2 is T / N times chi, m averaging to 0). Differentiable
+    in ``x`` (a straight-through batch passes the gradient on to the mean
+    spins). All four are invariant under the global flip and the lattice
+    translations.
+    """
+    n = x.shape[1] * x.shape[2]
+    e = -(x * torch.roll(x, -1, 1) + x * torch.roll(x, -1, 2)).sum(dim=(1, 2)) / n
+    m2 = x.mean(dim=(1, 2)).pow(2)
+    return torch.stack([e, (e - centre).pow(2), m2, m2 * m2], dim=1)
+
+
+def moment_targets(torch, data, index):
+    """Mean and standard deviation of :func:`global_moments` over the
+    configurations ``data`` (n, L, L) of every group ``index`` (n,) in
+    0..K-1 (the distinct temperatures of a conditioned model; all 0
+    otherwise), each group centred on its own mean energy: two float32
+    tensors (K, 4), computed in float64; the first column of the means is
+    the centre."""
+    data = data.double()
+    means, stds = [], []
+    for g in range(int(index.max()) + 1):
+        group = data[index == g]
+        centre = global_moments(torch, group)[:, 0].mean()
+        phi = global_moments(torch, group, centre)
+        means.append(phi.mean(0))
+        stds.append(phi.std(0))
+    return torch.stack(means).float(), torch.stack(stds).clamp_min(1e-6).float()
+
+
+def moment_matching(torch, fake, mean, std):
+    """Squared distance between the generated and the training set's global moments.
+
+    ``mean`` and ``std`` (B, 4): the training set's moments (at the
+    temperature of each generated configuration; :func:`moment_targets`).
+    With ``d`` the deviation of a configuration's moments from ``mean`` in
+    units of ``std``, the batch is split in halves and the term is
+    ``sum_k mean_1(d_k) * mean_2(d_k)``: an unbiased estimate of ``sum_k (E
+    d_k)^2``, zero in expectation when the generated moments are right. (The
+    square of one batch mean would add ``Var(d_k) / B``, which rewards a
+    generator whose moments vary too little: the failure this term is for.)
+    """
+    d = (global_moments(torch, fake, mean[:, 0]) - mean) / std
+    half = d.shape[0] // 2
+    return (d[:half].mean(0) * d[half:2 * half].mean(0)).sum()

@@ -149,6 +149,11 @@ class IsingGAN:
     feature_matching : float
         Weight of the feature-matching term of the generator loss
         (:func:`gan.losses.feature_matching`; 0 disables).
+    moment_matching : float
+        Weight of a generator-loss term that matches the mean of e, (e -
+        <e>)^2, m^2 and m^4 of generated batches to the training set's (at
+        each training temperature): the variances behind c and chi
+        (:func:`gan.losses.moment_matching`; 0 disables).
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).
@@ -242,7 +247,7 @@ class IsingGAN:
                  ema_decay: float = 0.995, lr_schedule: str = "linear-decay",
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
-                 n_threads: int | None = 1, rng=None):
+                 moment_matching: float = 0.0, n_threads: int | None = 1, rng=None):
         args = {name: value for name, value in locals().items() if name != "self"}
         for name, value in check_params(args).items():
             setattr(self, name, value)

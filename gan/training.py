@@ -245,6 +245,11 @@ def epoch_function(model, torch, spins, temps, opt_g, opt_d):
     data = torch.from_numpy(spins.astype(np.float32))
     cond = None if temps is None else torch.from_numpy(model._scaled(temps))
     n = data.shape[0]
+    targets = None
+    if model.moment_matching > 0:
+        index = (torch.zeros(n, dtype=torch.int64) if temps is None else
+                 torch.from_numpy(np.searchsorted(np.unique(temps), temps)))
+        targets = (index,) + losses.moment_targets(torch, data, index)
     # whole packs only (PacGAN): batch_size is a multiple of pack, n may not be
     batch = min(model.batch_size, n - n % model.pack)
     n_batches = n // batch  # the incomplete last batch is dropped (fresh shuffle each epoch)
@@ -255,7 +260,8 @@ def epoch_function(model, torch, spins, temps, opt_g, opt_d):
                  copy.deepcopy(opt_g.state_dict()), copy.deepcopy(opt_d.state_dict()),
                  None if E is None else copy.deepcopy(E.state_dict()))
         try:
-            return _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d)
+            return _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d,
+                              targets)
         except KeyboardInterrupt:
             G.load_state_dict(saved[0])
             D.load_state_dict(saved[1])
@@ -268,7 +274,8 @@ def epoch_function(model, torch, spins, temps, opt_g, opt_d):
     return epoch
 
 
-def _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d) -> dict:
+def _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d,
+               targets=None) -> dict:
     G, D = model._generator, model._discriminator
     loss, penalty = model.loss, model.gradient_penalty
     start = time.perf_counter()
@@ -304,6 +311,10 @@ def _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d) -
             if model.feature_matching > 0:
                 loss_g = loss_g + model.feature_matching * losses.feature_matching(
                     torch, D, fake, c_fake, real, c_real)
+            if targets is not None:
+                group = targets[0][idx]
+                loss_g = loss_g + model.moment_matching * losses.moment_matching(
+                    torch, fake, targets[1][group], targets[2][group])
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()

@@ -100,16 +100,21 @@ def test_too_few_configurations_for_a_pack():
         gan.IsingGAN(4, n_epochs=1, pack=4, **TINY).fit(np.ones((3, 4, 4), dtype=np.int8))
 
 
+def _written_before(model, option, tmp_path):
+    """``model`` saved as a file written before ``option`` existed, loaded back."""
+    content = torch.load(model.save(tmp_path / "new.pt"), weights_only=True)
+    params = json.loads(content["hyperparameters"])
+    del params[option]
+    content["hyperparameters"] = json.dumps(params)
+    torch.save(content, tmp_path / "old.pt")
+    return gan.IsingGAN.load(tmp_path / "old.pt")
+
+
 def test_files_without_pack_load_as_pack_1(tiny_data, tmp_path):
     """A model file written before packing existed (no "pack" in its
     hyperparameters) loads with pack = 1 and gives the same samples."""
     model = gan.IsingGAN(4, n_epochs=1, rng=2, **TINY).fit(tiny_data)
-    content = torch.load(model.save(tmp_path / "new.pt"), weights_only=True)
-    params = json.loads(content["hyperparameters"])
-    del params["pack"]
-    content["hyperparameters"] = json.dumps(params)
-    torch.save(content, tmp_path / "old.pt")
-    old = gan.IsingGAN.load(tmp_path / "old.pt")
+    old = _written_before(model, "pack", tmp_path)
     assert old.pack == 1
     assert np.array_equal(old.sample(20, rng=5), model.sample(20, rng=5))
 
@@ -147,7 +152,8 @@ def test_cli_flags_reach_the_model(tmp_path, capsys):
 
 def test_global_moments_of_known_configurations():
     """All up: e = -2, m^2 = m^4 = 1; checkerboard: e = +2, m = 0; one flipped
-    spin in 4 x 4: e = -(32 - 8) / 16 = -1.5, m = 14 / 16 (per spin, J = 1)."""
+    spin in 4 x 4: e = -(32 - 8) / 16 = -1.5, m = 14 / 16 (per spin, J = 1);
+    the second entry is (e - centre)^2."""
     from gan.losses import global_moments
 
     up = np.ones((4, 4))
@@ -158,6 +164,8 @@ def test_global_moments_of_known_configurations():
     m = 14 / 16
     expected = [[-2, 4, 1, 1], [2, 4, 0, 0], [-1.5, 2.25, m**2, m**4]]
     np.testing.assert_allclose(global_moments(torch, x).numpy(), expected, rtol=1e-12)
+    centred = global_moments(torch, x, torch.tensor([-1.0, 1.0, 0.5], dtype=torch.float64))
+    np.testing.assert_allclose(centred[:, 1].numpy(), [1, 1, 4], rtol=1e-12)
 
 
 def test_moment_matching_is_an_unbiased_squared_distance():
@@ -175,9 +183,12 @@ def test_moment_matching_is_an_unbiased_squared_distance():
     # 0 within 4 standard errors; the biased square would be about 4 / 32
     assert abs(values.mean()) < 4 * values.std() / np.sqrt(len(values))
     assert values.std() / np.sqrt(len(values)) < 0.02
-    phi = global_moments(torch, data[:32])
-    assert moment_matching(torch, data[:32], phi - std.double(), std.double()).item() == \
-        pytest.approx(4.0)
+    # off by one standard deviation in every moment but the centred one (whose
+    # centre moves with the target mean energy): d = 1 in three entries
+    one = data[:32]
+    target = global_moments(torch, one) - std.double()
+    target[:, 1] = global_moments(torch, one, target[:, 0])[:, 1] - std[0, 1].double()
+    assert moment_matching(torch, one, target, std.double()).item() == pytest.approx(4.0)
 
 
 def test_moment_targets_per_temperature_group():
@@ -187,7 +198,44 @@ def test_moment_targets_per_temperature_group():
     data = torch.from_numpy(rng.choice([-1.0, 1.0], size=(10, 4, 4)))
     data[5:] = 1.0
     mean, std = moment_targets(torch, data, torch.tensor([0] * 5 + [1] * 5))
-    np.testing.assert_allclose(mean[0].numpy(), global_moments(torch, data[:5]).mean(0).numpy(),
+    e = global_moments(torch, data[:5])[:, 0]
+    np.testing.assert_allclose(mean[0].numpy(),
+                               global_moments(torch, data[:5], e.mean()).mean(0).numpy(),
                                rtol=1e-6)
-    np.testing.assert_allclose(mean[1].numpy(), [-2, 4, 1, 1])
+    np.testing.assert_allclose(mean[1].numpy(), [-2, 0, 1, 1])
     assert torch.all(std[1] == 1e-6)  # no spread: clamped, not zero
+
+
+def test_moment_matching_trains_round_trips_resumes(tiny_data, tmp_path):
+    """The term changes training (other weights than without it), the weight is
+    a hyperparameter of the file, a file written before it existed loads
+    with 0 (the same model), and a resumed run equals an uninterrupted one
+    (the targets are recomputed from the same data)."""
+    temps = np.repeat([2.0, 3.0], 33)
+    kw = dict(TINY, conditional=True, rng=6)
+    model = gan.IsingGAN(4, n_epochs=2, moment_matching=2.0, **kw).fit(tiny_data, temps)
+    plain = gan.IsingGAN(4, n_epochs=2, **kw).fit(tiny_data, temps)
+    assert not torch.equal(model._generator.out.weight, plain._generator.out.weight)
+    back = gan.IsingGAN.load(model.save(tmp_path / "m.pt"))
+    assert back.moment_matching == 2.0 and back.get_params() == model.get_params()
+    assert np.array_equal(back.sample(30, rng=1, temperature=2.5),
+                          model.sample(30, rng=1, temperature=2.5))
+    old = _written_before(plain, "moment_matching", tmp_path)
+    assert old.moment_matching == 0.0
+    assert np.array_equal(old.sample(20, rng=5, temperature=2.2),
+                          plain.sample(20, rng=5, temperature=2.2))
+    ckpt = tmp_path / "run.ckpt"
+    gan.IsingGAN(4, n_epochs=1, moment_matching=2.0, **kw).fit(tiny_data, temps,
+                                                                checkpoint=ckpt)
+    resumed = gan.IsingGAN(4, n_epochs=2, moment_matching=2.0, **kw).fit(
+        tiny_data, temps, checkpoint=ckpt, resume=True)
+    assert np.array_equal(resumed.sample(30, rng=1, temperature=2.5),
+                          model.sample(30, rng=1, temperature=2.5))
+    with pytest.raises(InvalidParameterError, match="moment_matching"):
+        gan.IsingGAN(4, n_epochs=2, moment_matching=1.0, **kw).fit(
+            tiny_data, temps, checkpoint=ckpt, resume=True)
+
+
+def test_moment_matching_must_be_a_weight():
+    with pytest.raises(InvalidParameterError, match=r"^moment_matching must be"):
+        gan.IsingGAN(4, moment_matching=-1.0)
