@@ -9,9 +9,11 @@ Three parts, one JSON record each (``--json``):
     as a user runs it (its defaults: trust region, ``solver="auto"``);
     NetKet is ``nk.models.RBM(alpha=1)``, ``MetropolisLocal`` with 16
     chains, ``n_discard_per_chain=5``, ``SR(diag_shift=0.01)`` (its default
-    solver: conjugate gradients on ``QGTAuto``) and ``Sgd(0.05)``; with
-    ``--netket-dense`` also NetKet's dense configuration
-    (``QGTJacobianDense`` and its Cholesky solver). Both run in this
+    solver: conjugate gradients on ``QGTAuto``) and ``Sgd(0.05)``, the
+    baseline of ``benchmarks/tfim.py``; beside it NetKet's dense
+    configuration (``QGTJacobianDense`` and its Cholesky solver) and its
+    recommended SR driver ``nk.driver.VMC_SR`` (Cholesky with fallback; the
+    sample-space/NTK form when samples < parameters). All run in this
     process on one thread (numba and BLAS through the harness; XLA on the
     CPU with one thread), in alternating blocks of iterations; an
     iteration's time is the interval between two consecutive callbacks (so
@@ -33,8 +35,9 @@ Three parts, one JSON record each (``--json``):
 ``scaling``
     Cost per iteration of ours for chains N = 20, 40, 80, 160, 400 and
     square lattices L = 4, 8, 12, 16 (plain RBM alpha = 1, 1000 samples, 16
-    chains; the solver ``auto`` chose is recorded), NetKet's beside it while
-    its previous size took less than ``--netket-max-seconds`` per iteration.
+    chains; the solver ``auto`` chose is recorded), NetKet's ``VMC_SR``
+    (``--scaling-netket``) beside it while its previous size on that lattice
+    took less than ``--netket-max-seconds`` per iteration.
 
 Usage::
 
@@ -68,6 +71,8 @@ UNIT = "ms per iteration"
 LR, SHIFT, FIELD, CHAINS, SAMPLES, DISCARD = 0.05, 0.01, 1.0, 16, 1000, 5
 SCALING = [("chain", 20), ("chain", 40), ("chain", 80), ("chain", 160), ("chain", 400),
            ("square", 4), ("square", 8), ("square", 12), ("square", 16)]
+#: NetKet configurations (--netket) -> record names
+NETKET_NAMES = {"sr": "netket", "dense": "netket_dense", "vmc_sr": "netket_vmc_sr"}
 QUICK_SCALING = [("chain", 20), ("chain", 40), ("chain", 80), ("square", 4), ("square", 8)]
 
 
@@ -122,7 +127,7 @@ class Ours:
 class NetKet:
     """One NetKet VMC driver, run in blocks that continue its optimization."""
 
-    def __init__(self, lattice, size, *, seed, dense=False):
+    def __init__(self, lattice, size, *, seed, variant="sr"):
         nk = harness.peer("netket")
         import jax
 
@@ -133,13 +138,16 @@ class NetKet:
         self.state = nk.vqs.MCState(sampler, model, n_samples=SAMPLES,
                                     n_discard_per_chain=DISCARD, seed=seed,
                                     sampler_seed=seed + 1)
-        if dense:
-            sr = nk.optimizer.SR(qgt=nk.optimizer.qgt.QGTJacobianDense,
-                                 solver=nk.optimizer.solver.cholesky, diag_shift=SHIFT)
+        opt = nk.optimizer.Sgd(learning_rate=LR)
+        if variant == "vmc_sr":
+            self.driver = nk.driver.VMC_SR(ham, opt, diag_shift=SHIFT,
+                                           variational_state=self.state)
         else:
-            sr = nk.optimizer.SR(diag_shift=SHIFT)
-        self.driver = nk.driver.VMC(ham, nk.optimizer.Sgd(learning_rate=LR),
-                                    variational_state=self.state, preconditioner=sr)
+            sr = (nk.optimizer.SR(qgt=nk.optimizer.qgt.QGTJacobianDense,
+                                  solver=nk.optimizer.solver.cholesky, diag_shift=SHIFT)
+                  if variant == "dense" else nk.optimizer.SR(diag_shift=SHIFT))
+            self.driver = nk.driver.VMC(ham, opt, variational_state=self.state,
+                                        preconditioner=sr)
         self._log = nk.logging.RuntimeLog
         self.n_params = int(self.state.n_parameters)
 
@@ -174,10 +182,9 @@ def _alternate(sides: dict, n_blocks: int, n_iter: int) -> dict:
 def iteration_part(args) -> dict:
     """Chain N = 20: ours vs NetKet, alternating blocks; the stages of ours."""
     load_before = os.getloadavg()
-    sides = {"ours": Ours("chain", 20, seed=args.seed),
-             "netket": NetKet("chain", 20, seed=args.seed)}
-    if args.netket_dense:
-        sides["netket_dense"] = NetKet("chain", 20, seed=args.seed, dense=True)
+    sides = {"ours": Ours("chain", 20, seed=args.seed)}
+    for variant in (("sr",) if args.quick else args.netket.split(",")):
+        sides[NETKET_NAMES[variant]] = NetKet("chain", 20, seed=args.seed, variant=variant)
     n_blocks = 2 if args.quick else args.blocks
     n_iter = 15 if args.quick else args.block_iterations
     got = _alternate(sides, n_blocks, n_iter)
@@ -320,10 +327,11 @@ def scaling_part(args) -> dict:
                "n_params": ours.n_params, "solver": ours.solver, "iterations": len(got),
                "ours": t.as_dict(UNIT, 1e3)}
         if netket_ok[lattice]:
-            nk_side = NetKet(lattice, size, seed=args.seed)
+            nk_side = NetKet(lattice, size, seed=args.seed, variant=args.scaling_netket)
             nk_side.block(2)                            # compile
             tn = _timing(nk_side.block(n_iter))
             row["netket"] = tn.as_dict(UNIT, 1e3)
+            row["netket_variant"] = NETKET_NAMES[args.scaling_netket]
             row["speedup_of_ours"] = harness.speedup(t, tn)
             netket_ok[lattice] = tn.wall < args.netket_max_seconds
         rows.append(row)
@@ -343,13 +351,19 @@ def main(argv=None):
                         help="alternating blocks per side in the N = 20 comparison")
     parser.add_argument("--block-iterations", type=int, default=30,
                         help="iterations per block in the N = 20 comparison")
-    parser.add_argument("--netket-dense", action="store_true",
-                        help="also NetKet with QGTJacobianDense and its Cholesky solver")
+    parser.add_argument("--netket", default="sr,dense,vmc_sr",
+                        help="NetKet configurations beside ours at N = 20 (--quick: sr): "
+                             "sr = VMC with SR(diag_shift) (its default solver, CG), dense = "
+                             "SR with QGTJacobianDense and Cholesky, vmc_sr = the VMC_SR driver")
+    parser.add_argument("--scaling-netket", default="vmc_sr", choices=tuple(NETKET_NAMES),
+                        help="NetKet configuration of the scaling table")
     parser.add_argument("--netket-max-seconds", type=float, default=2.0,
                         help="the scaling table stops running NetKet after a size whose "
                              "iteration took longer (wall seconds)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if any(v not in NETKET_NAMES for v in args.netket.split(",")):
+        parser.error(f"--netket must name sr, dense, vmc_sr; got {args.netket!r}")
     parts = args.parts.split(",")
     if any(p not in ("iteration", "crossover", "scaling") for p in parts):
         parser.error(f"--parts must name iteration, crossover, scaling; got {args.parts!r}")
