@@ -58,6 +58,7 @@ from mccore.parallel import with_single_threaded_blas
 from mccore.progress import Progress
 from mccore import interrupts
 from mccore.training import CHECKPOINT_SECONDS, CheckpointTimer, check_resume_settings
+from mccore.validation import COUNT, Rule
 
 from .exact_moves import (SYMMETRY_MOVES, exact_chain, ising_local_move, ising_log_target,
                           lattice_translation, symmetry_mode)
@@ -68,6 +69,7 @@ __all__ = [
     "DEFAULT_LOCAL_SWEEPS",
     "DEFAULT_PROPOSAL_STEPS",
     "DEFAULT_SYMMETRY_MOVES",
+    "EXACT_SETTINGS",
     "MAX_EQUILIBRATION_PROPOSALS",
     "MAX_LOCAL_SWEEPS",
     "MAX_PROPOSAL_STEPS",
@@ -102,6 +104,10 @@ DEFAULT_LOCAL_SWEEPS = 1
 #: for ever.
 MAX_PROPOSAL_STEPS = 10_000
 MAX_LOCAL_SWEEPS = 10_000
+#: the rules of exact_samples' settings ('isingrbm sample --exact' checks its flags with them)
+EXACT_SETTINGS = {"n_samples": COUNT, "k": Rule.integer(1, MAX_PROPOSAL_STEPS),
+                  "n_chains": Rule.integer(minimum=1, optional=True),
+                  "local_sweeps": Rule.integer(0, MAX_LOCAL_SWEEPS)}
 #: Plain Gibbs steps that move the chains' starts into the RBM's distribution.
 WARM_START_STEPS = 100
 _INITIAL_EQUILIBRATION = 64
@@ -319,19 +325,18 @@ def exact_samples(model, n_samples: int, *, T: float, k: int = DEFAULT_PROPOSAL_
         ``checkpoint`` is not a checkpoint of this sampler.
     """
     from mccore.rng import recorded_seed, seed_sequence
-    from mccore.validation import check_float, check_int
+    from mccore.validation import check_float, check_int, check_settings
 
     if getattr(model, "sigma", None) is not None or getattr(model, "kind", "bernoulli") \
             != "bernoulli":
         raise InvalidParameterError(
             "model must be a Bernoulli (binary) RBM for exact Ising samples, got a Gaussian one")
-    n_samples = check_int("n_samples", n_samples, minimum=1)
+    n_samples, k, n_chains, local_sweeps = check_settings(
+        EXACT_SETTINGS, n_samples=n_samples, k=k, n_chains=n_chains,
+        local_sweeps=local_sweeps).values()
     T = check_float("T", T, minimum=0, strict_min=True)
-    k = check_int("k", k, minimum=1, maximum=MAX_PROPOSAL_STEPS)
-    n_chains = default_n_chains(n_samples) if n_chains is None else check_int(
-        "n_chains", n_chains, minimum=1)
+    n_chains = default_n_chains(n_samples) if n_chains is None else n_chains
     max_equilibration = check_int("max_equilibration", max_equilibration, minimum=1)
-    local_sweeps = check_int("local_sweeps", local_sweeps, minimum=0, maximum=MAX_LOCAL_SWEEPS)
     symmetry_moves = symmetry_mode(symmetry_moves)
     n_visible = int(np.asarray(model.weights).shape[0])
     L = round(math.sqrt(n_visible))

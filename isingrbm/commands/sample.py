@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from . import _common
+from ._params import flag, flag_message, option
 
 DESCRIPTION = """\
 Draw N spin configurations from a trained RBM (MODEL, written by 'isingrbm
@@ -57,48 +58,47 @@ DEFAULT_STEPS = 1000
 DEFAULT_PROPOSAL_STEPS = 5   # isingrbm.exact_sampling.DEFAULT_PROPOSAL_STEPS (no import at startup)
 DEFAULT_LOCAL_SWEEPS = 1     # isingrbm.exact_sampling.DEFAULT_LOCAL_SWEEPS
 DEFAULT_SYMMETRY_MOVES = "flip"  # isingrbm.exact_sampling.DEFAULT_SYMMETRY_MOVES
-MAX_STEPS = 10_000           # isingrbm.exact_sampling.MAX_PROPOSAL_STEPS, MAX_LOCAL_SWEEPS
+
+
+OPTIONS = (
+    option("model", metavar="MODEL", help="RBM model file written by 'isingrbm fit'"),
+    option("--samples", setting="n_samples", type=_common.integer, required=True, metavar="N",
+           help="number of configurations (>= 1)"),
+    option("--out", required=True, metavar="FILE", help="dataset file to write"),
+    flag("--exact", "exact Ising samples: Metropolis-Hastings with the RBM as proposal"),
+    option("--proposal-steps", setting="k", type=_common.integer, default=None, metavar="K",
+           help="with --exact: block-Gibbs steps per proposal (>= 1; default "
+                f"{DEFAULT_PROPOSAL_STEPS})"),
+    option("--local-sweeps", setting="local_sweeps", type=_common.integer, metavar="S",
+           help="with --exact: Metropolis sweeps of the Ising model after every proposal "
+                f"(>= 0; default {DEFAULT_LOCAL_SWEEPS}; 0: the RBM proposal alone)"),
+    option("--symmetry-moves", choices=("flip", "all", "none"), default=None,
+           help="with --exact: exact moves between proposals: 'flip' a global "
+                "spin flip with probability 1/2 (default), 'all' that and a "
+                "random lattice translation, 'none' neither"),
+    option("--chains", setting="n_chains", type=_common.integer, default=None, metavar="C",
+           help="with --exact: chains run together (>= 1; default "
+                "min(64, max(1, N // 32)))"),
+    option("--steps", type=_common.integer, default=None,
+           help="without --exact: block-Gibbs steps per chain (>= 1; default "
+                f"{DEFAULT_STEPS})"),
+    option("--init", choices=("random", "data"), default=None,
+           help="without --exact: chain starts: uniformly random units "
+                "(default), or randomly "
+                "chosen training configurations (the data file recorded in "
+                "MODEL, checked against its hash) -- helps at low T and large L, "
+                "where chains from random starts order slowly"),
+    option("--temperature", type=_common.number, default=None, metavar="T",
+           help="temperature to record if the model file has none (k_B = J = 1)"),
+    flag("--resume", "with --exact: continue an interrupted run from FILE.checkpoint"),
+    flag("--overwrite", "replace an existing FILE"),
+)
 
 
 def register(subparsers) -> None:
-    parser = _common.add_subcommand(
+    _common.add_subcommand(
         subparsers, "sample", help="draw spin configurations from a trained RBM",
-        description=DESCRIPTION, example=EXAMPLE, func=run)
-    parser.add_argument("model", metavar="MODEL", help="RBM model file written by 'isingrbm fit'")
-    parser.add_argument("--samples", type=_common.integer, required=True, metavar="N",
-                        help="number of configurations (>= 1)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="dataset file to write")
-    parser.add_argument("--exact", action="store_true",
-                        help="exact Ising samples: Metropolis-Hastings with the RBM as proposal")
-    parser.add_argument("--proposal-steps", type=_common.integer, default=None, metavar="K",
-                        help="with --exact: block-Gibbs steps per proposal (>= 1; default "
-                             f"{DEFAULT_PROPOSAL_STEPS})")
-    parser.add_argument("--local-sweeps", type=_common.integer, default=None, metavar="S",
-                        help="with --exact: Metropolis sweeps of the Ising model after every "
-                             f"proposal (>= 0; default {DEFAULT_LOCAL_SWEEPS}; 0: the RBM "
-                             "proposal alone)")
-    parser.add_argument("--symmetry-moves", choices=("flip", "all", "none"), default=None,
-                        help="with --exact: exact moves between proposals: 'flip' a global "
-                             "spin flip with probability 1/2 (default), 'all' that and a "
-                             "random lattice translation, 'none' neither")
-    parser.add_argument("--chains", type=_common.integer, default=None, metavar="C",
-                        help="with --exact: chains run together (>= 1; default "
-                             "min(64, max(1, N // 32)))")
-    parser.add_argument("--steps", type=_common.integer, default=None,
-                        help="without --exact: block-Gibbs steps per chain (>= 1; default "
-                             f"{DEFAULT_STEPS})")
-    parser.add_argument("--init", choices=("random", "data"), default=None,
-                        help="without --exact: chain starts: uniformly random units "
-                             "(default), or randomly "
-                             "chosen training configurations (the data file recorded in "
-                             "MODEL, checked against its hash) -- helps at low T and large L, "
-                             "where chains from random starts order slowly")
-    parser.add_argument("--temperature", type=_common.number, default=None, metavar="T",
-                        help="temperature to record if the model file has none (k_B = J = 1)")
-    parser.add_argument("--resume", action="store_true",
-                        help="with --exact: continue an interrupted run from FILE.checkpoint")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
-    _common.add_common_options(parser)
+        description=DESCRIPTION, example=EXAMPLE, func=run, options=OPTIONS)
 
 
 def _check_memory(args, n_visible: int, n_hidden: int, k: int, n_chains: int) -> None:
@@ -125,11 +125,15 @@ def _check_memory(args, n_visible: int, n_hidden: int, k: int, n_chains: int) ->
 
 
 def _check_flags(args) -> int | None:
-    """Every flag's range, before any file is read; returns --proposal-steps (or None)."""
-    from mccore.errors import InvalidParameterError
-    from mccore.validation import check_int
+    """Every flag's range, before any file is read; returns --proposal-steps (or None).
 
-    check_int("--samples", args.samples, minimum=1)
+    The ranges of the --exact flags are the rules of the exact sampler
+    (:data:`isingrbm.exact_sampling.EXACT_SETTINGS`), in messages naming the flags.
+    """
+    from mccore.errors import InvalidParameterError
+    from mccore.validation import COUNT
+
+    COUNT.check("--samples", args.samples)
     if not args.exact:
         for flag, value in (("--proposal-steps", args.proposal_steps), ("--chains", args.chains),
                             ("--local-sweeps", args.local_sweeps),
@@ -141,7 +145,7 @@ def _check_flags(args) -> int | None:
                     f"{flag} must be given only with --exact, got {flag}{shown}")
         args.steps = DEFAULT_STEPS if args.steps is None else args.steps
         args.init = "random" if args.init is None else args.init
-        check_int("--steps", args.steps, minimum=1)
+        COUNT.check("--steps", args.steps)
         return None
     if args.steps is not None:
         raise InvalidParameterError(
@@ -152,15 +156,19 @@ def _check_flags(args) -> int | None:
             f"--init must not be given with --exact (chains start at random), got {args.init}")
     if args.resume and args.overwrite:
         raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
+    from isingrbm.exact_sampling import EXACT_SETTINGS
+    from mccore.validation import check_settings
+
     k = DEFAULT_PROPOSAL_STEPS if args.proposal_steps is None else args.proposal_steps
-    k = check_int("--proposal-steps", k, minimum=1, maximum=MAX_STEPS)
-    check_int("--chains", args.chains, minimum=1, allow_none=True)
     if args.symmetry_moves is None:
         args.symmetry_moves = DEFAULT_SYMMETRY_MOVES
     if args.local_sweeps is None:
         args.local_sweeps = DEFAULT_LOCAL_SWEEPS
-    else:
-        check_int("--local-sweeps", args.local_sweeps, minimum=0, maximum=MAX_STEPS)
+    try:
+        check_settings(EXACT_SETTINGS, k=k, n_chains=args.chains,
+                       local_sweeps=args.local_sweeps)
+    except InvalidParameterError as exc:
+        raise flag_message(exc, [OPTIONS]) from None
     return k
 
 
