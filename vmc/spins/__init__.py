@@ -16,15 +16,16 @@ module                     job
 :mod:`.wavefunction`       plain and translation-symmetric spin RBMs
 :mod:`.kernels`            numba kernels (sweeps, local energies, log-derivatives)
 :mod:`.samplers`           Metropolis chains on ``|psi|^2``
-:mod:`.exact`              free fermions and Lanczos exact diagonalization
+:mod:`.exact`              free fermions and Lanczos: energies and observables
 :mod:`.runner`             :func:`run_tfim` and the observables of a run
 :mod:`.tomography`         an RBM fitted to exact ground-state samples, refined
 =========================  ==========================================================
 """
 
-from .exact import MAX_ED_SITES, exact_energy, exact_ground_state, free_fermion_energy
+from .exact import (MAX_ED_SITES, binder_ratio, exact_energy, exact_ground_state,
+                    exact_reference, free_fermion_energy, free_fermion_observables)
 from .lattice import LATTICES, Lattice
-from .runner import observables, run_tfim
+from .runner import binder_estimate, observables, run_tfim
 from .samplers import SpinMetropolisSampler, split_rhat
 from .tfim import TFIM
 from .tomography import tomography_trial_state
@@ -32,5 +33,6 @@ from .wavefunction import SpinRBM, SymmetricSpinRBM, make_spin_wavefunction
 
 __all__ = ["run_tfim", "TFIM", "Lattice", "LATTICES", "SpinRBM", "SymmetricSpinRBM",
            "make_spin_wavefunction", "SpinMetropolisSampler", "split_rhat", "exact_energy",
-           "exact_ground_state", "free_fermion_energy", "MAX_ED_SITES", "observables",
+           "exact_ground_state", "free_fermion_energy", "free_fermion_observables",
+           "exact_reference", "binder_ratio", "binder_estimate", "MAX_ED_SITES", "observables",
            "tomography_trial_state"]
