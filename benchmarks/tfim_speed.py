@@ -53,6 +53,7 @@ benchmark stops with one line naming the install command and exit status 2.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import statistics
@@ -128,6 +129,10 @@ class NetKet:
     """One NetKet VMC driver, run in blocks that continue its optimization."""
 
     def __init__(self, lattice, size, *, seed, variant="sr"):
+        with contextlib.redirect_stdout(sys.stderr):    # VMC_SR prints its choices
+            self._build(lattice, size, seed, variant)
+
+    def _build(self, lattice, size, seed, variant):
         nk = harness.peer("netket")
         import jax
 
@@ -159,7 +164,8 @@ class NetKet:
             marks.append(_clocks())
             return True
 
-        self.driver.run(n_iter=n_iter, out=self._log(), show_progress=False, callback=cb)
+        with contextlib.redirect_stdout(sys.stderr):    # stdout is the JSON document's
+            self.driver.run(n_iter=n_iter, out=self._log(), show_progress=False, callback=cb)
         return _intervals(marks)
 
 
