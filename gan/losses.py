@@ -90,25 +90,27 @@ def feature_matching(torch, D, fake, c_fake, real, c_real):
 
 
 #: the global moments of :func:`global_moments`, in order (per spin)
-MOMENTS = ("e", "(e - e0)^2", "m^2", "m^4")
+MOMENTS = ("e", "(e - e0)^2", "|m|", "m^2", "m^4")
 
 
 def global_moments(torch, x, centre=0.0):
-    """``(e, (e - centre)^2, m^2, m^4)`` of every configuration, shape (B, 4).
+    """``(e, (e - centre)^2, |m|, m^2, m^4)`` of every configuration, shape (B, 5).
 
     Per spin, k_B = J = 1, periodic lattice: ``e = -(1/N) sum_<ij> x_i x_j``
     (each bond once), ``m = (1/N) sum_i x_i``; ``centre`` (a number or one
     per configuration) is the mean energy of the data, so that the mean of
-    the second entry is the variance of e, N T^2 times the specific heat
-    (as the mean of m^2 is T / N times chi, m averaging to 0). Differentiable
+    the second entry is the variance of e, T^2 / N times the specific heat,
+    as the means of |m| and m^2 give chi = N (<m^2> - <|m|>^2) / T.
+    Differentiable
     in ``x`` (a straight-through batch passes the gradient on to the mean
     spins). All four are invariant under the global flip and the lattice
     translations.
     """
     n = x.shape[1] * x.shape[2]
     e = -(x * torch.roll(x, -1, 1) + x * torch.roll(x, -1, 2)).sum(dim=(1, 2)) / n
-    m2 = x.mean(dim=(1, 2)).pow(2)
-    return torch.stack([e, (e - centre).pow(2), m2, m2 * m2], dim=1)
+    m = x.mean(dim=(1, 2))
+    m2 = m * m
+    return torch.stack([e, (e - centre).pow(2), m.abs(), m2, m2 * m2], dim=1)
 
 
 def moment_targets(torch, data, index):
@@ -116,7 +118,7 @@ def moment_targets(torch, data, index):
     configurations ``data`` (n, L, L) of every group ``index`` (n,) in
     0..K-1 (the distinct temperatures of a conditioned model; all 0
     otherwise), each group centred on its own mean energy: two float32
-    tensors (K, 4), computed in float64; the first column of the means is
+    tensors (K, 5), computed in float64; the first column of the means is
     the centre."""
     data = data.double()
     means, stds = [], []
@@ -132,7 +134,7 @@ def moment_targets(torch, data, index):
 def moment_matching(torch, fake, mean, std):
     """Squared distance between the generated and the training set's global moments.
 
-    ``mean`` and ``std`` (B, 4): the training set's moments (at the
+    ``mean`` and ``std`` (B, 5): the training set's moments (at the
     temperature of each generated configuration; :func:`moment_targets`).
     With ``d`` the deviation of a configuration's moments from ``mean`` in
     units of ``std``, the batch is split in halves and the term is

@@ -151,8 +151,8 @@ class IsingGAN:
         (:func:`gan.losses.feature_matching`; 0 disables).
     moment_matching : float
         Weight of a generator-loss term that matches the mean of e, (e -
-        <e>)^2, m^2 and m^4 of generated batches to the training set's (at
-        each training temperature): the variances behind c and chi
+        <e>)^2, |m|, m^2 and m^4 of generated batches to the training set's
+        (at each training temperature): the variances behind c and chi
         (:func:`gan.losses.moment_matching`; 0 disables).
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and

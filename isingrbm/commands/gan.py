@@ -103,6 +103,9 @@ FIT_OPTIONS = (
     option("--minibatch-std", action=argparse.BooleanOptionalAction, default=True,
            help="give the discriminator the minibatch standard-deviation feature "
                 "(default on)"),
+    option("--moment-matching", type=_common.number, default=0.0, metavar="W",
+           help="weight of the generator-loss term matching the training set's mean e, "
+                "(e - <e>)^2, |m|, m^2, m^4 (default 0: off)"),
     flag("--no-symmetrize", "do not give generated configurations a random global sign and "
                             "translation (for comparison only)"),
     option("--snapshot-epochs", type=_common.positive_int, nargs="*", default=None,
@@ -226,7 +229,8 @@ def run_fit(args) -> int:
         training_output=args.training_output, generation=args.generation,
         symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,
         conditional=bool(args.all_temperatures), snapshot_epochs=snapshots,
-        pack=args.pack, minibatch_std=args.minibatch_std, n_threads=threads)
+        pack=args.pack, minibatch_std=args.minibatch_std,
+        moment_matching=args.moment_matching, n_threads=threads)
     dataset, ensembles = pipeline.gan_training_data(
         data_path, temperature=args.temperature, all_temperatures=args.all_temperatures)
     if args.resume and not ckpt.exists() and out.exists() and not args.overwrite:

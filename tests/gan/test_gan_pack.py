@@ -162,7 +162,7 @@ def test_global_moments_of_known_configurations():
     one[1, 2] = -1
     x = torch.tensor(np.stack([up, checker, one]), dtype=torch.float64)
     m = 14 / 16
-    expected = [[-2, 4, 1, 1], [2, 4, 0, 0], [-1.5, 2.25, m**2, m**4]]
+    expected = [[-2, 4, 1, 1, 1], [2, 4, 0, 0, 0], [-1.5, 2.25, m, m**2, m**4]]
     np.testing.assert_allclose(global_moments(torch, x).numpy(), expected, rtol=1e-12)
     centred = global_moments(torch, x, torch.tensor([-1.0, 1.0, 0.5], dtype=torch.float64))
     np.testing.assert_allclose(centred[:, 1].numpy(), [1, 1, 4], rtol=1e-12)
@@ -171,7 +171,7 @@ def test_global_moments_of_known_configurations():
 def test_moment_matching_is_an_unbiased_squared_distance():
     """Configurations drawn from the targets' own distribution give a term 0 in
     expectation (the square of one batch mean would be Var/B > 0); a batch
-    whose moments are all off by one standard deviation gives 4 (four
+    whose moments are all off by one standard deviation gives 5 (five
     moments, d = 1 in both halves)."""
     from gan.losses import global_moments, moment_matching, moment_targets
 
@@ -180,15 +180,15 @@ def test_moment_matching_is_an_unbiased_squared_distance():
     mean, std = moment_targets(torch, data, torch.zeros(4000, dtype=torch.int64))
     values = torch.stack([moment_matching(torch, data[i:i + 32], mean.double(), std.double())
                           for i in range(0, 4000 - 31, 32)])
-    # 0 within 4 standard errors; the biased square would be about 4 / 32
+    # 0 within 4 standard errors; the biased square would be about 5 / 32
     assert abs(values.mean()) < 4 * values.std() / np.sqrt(len(values))
     assert values.std() / np.sqrt(len(values)) < 0.02
-    # off by one standard deviation in every moment but the centred one (whose
-    # centre moves with the target mean energy): d = 1 in three entries
+    # off by one standard deviation in every moment (the centred one's target
+    # taken about the moved centre, the target mean energy)
     one = data[:32]
     target = global_moments(torch, one) - std.double()
     target[:, 1] = global_moments(torch, one, target[:, 0])[:, 1] - std[0, 1].double()
-    assert moment_matching(torch, one, target, std.double()).item() == pytest.approx(4.0)
+    assert moment_matching(torch, one, target, std.double()).item() == pytest.approx(5.0)
 
 
 def test_moment_targets_per_temperature_group():
@@ -202,7 +202,7 @@ def test_moment_targets_per_temperature_group():
     np.testing.assert_allclose(mean[0].numpy(),
                                global_moments(torch, data[:5], e.mean()).mean(0).numpy(),
                                rtol=1e-6)
-    np.testing.assert_allclose(mean[1].numpy(), [-2, 0, 1, 1])
+    np.testing.assert_allclose(mean[1].numpy(), [-2, 0, 1, 1, 1])
     assert torch.all(std[1] == 1e-6)  # no spread: clamped, not zero
 
 
@@ -239,3 +239,24 @@ def test_moment_matching_trains_round_trips_resumes(tiny_data, tmp_path):
 def test_moment_matching_must_be_a_weight():
     with pytest.raises(InvalidParameterError, match=r"^moment_matching must be"):
         gan.IsingGAN(4, moment_matching=-1.0)
+
+
+def test_cli_moment_matching_flag(tmp_path, capsys):
+    import ising
+    from isingrbm import cli
+
+    data = tmp_path / "data.h5"
+    ising.simulate(4, [3.0], 40, rng=1, path=data)
+    small = ["--epochs", "1", "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
+             "--quiet", "--seed", "1"]
+    out = tmp_path / "gan.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out),
+                     "--moment-matching", "2.5", *small]) == 0
+    assert gan.IsingGAN.load(out).moment_matching == 2.5
+    capsys.readouterr()
+    bad = tmp_path / "bad.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad),
+                     "--moment-matching", "-1", *small]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "moment_matching must be" in err[0]
+    assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()
