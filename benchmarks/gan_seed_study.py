@@ -9,15 +9,17 @@ the test set (|m|, chi, f(m > 0)) and the exact finite-lattice values (e, c).
 The summary gives, per temperature and variant, the mean and the range
 (min..max) over the seeds of each relative deviation, and how many seeds
 meet each of issue 22's targets (e 1 %, |m| 2 %, c and chi 20 %,
-|f(m > 0) - 0.5| <= 0.02).
+|f(m > 0) - 0.5| <= 0.02, TV(E) at most 3 times its Monte Carlo noise
+level; conditioned, at the held-out temperatures: e 2 %, |m| 5 %, chi 30 %).
 
 Usage::
 
-    python benchmarks/gan_seed_study.py --out study.json            # L = 8, 5 variants
+    python benchmarks/gan_seed_study.py --out study.json            # L = 8, 6 variants
     python benchmarks/gan_seed_study.py --shard 1/2 --out a.json     # half the cells
     python benchmarks/gan_seed_study.py --summarize a.json b.json   # the table
     python benchmarks/gan_seed_study.py --summarize a.json b.json --out all.json  # merged
-    python benchmarks/gan_seed_study.py --quick       # T = 3.5, 2 variants, 2 seeds
+    python benchmarks/gan_seed_study.py --conditioned --epochs 30 --out c.json  # held out
+    python benchmarks/gan_seed_study.py --quick       # T = 3.5, 2 variants, 1 seed, small
 
 Records are written to ``--out`` (JSON, atomically) after every model, so
 an interrupted study keeps what it measured; a rerun with the same ``--out``
@@ -42,14 +44,28 @@ else:
     import gan_vs_rbm as base
 
 STUDY_VARIANTS = ("ns+R1 straight-through", "ns+R1 st, no minibatch-std", "ns+R1 st, pack 2",
-                  "ns+R1 st, pack 4", "ns+R1 st, pack 2 + minibatch-std")
+                  "ns+R1 st, pack 4", "ns+R1 st, pack 2 + minibatch-std",
+                  "ns+R1 st, moment matching")
 #: issue 22's targets: relative deviation per observable (f(m > 0): absolute)
+#: and TV(E) at most 3 times the Monte Carlo noise level (the ratio)
 TARGETS = {"energy": 0.01, "abs_magnetization": 0.02, "specific_heat": 0.20,
-           "susceptibility_connected": 0.20, "fraction_positive": 0.02}
+           "susceptibility_connected": 0.20, "fraction_positive": 0.02, "tv_energy": 3.0}
+#: ... and those of the conditioned model at held-out temperatures (None: no target)
+CONDITIONED_TARGETS = {"energy": 0.02, "abs_magnetization": 0.05, "specific_heat": None,
+                       "susceptibility_connected": 0.30, "fraction_positive": 0.02,
+                       "tv_energy": None}
 
 
 def _key(rec) -> tuple:
-    return (round(rec["T"], 6), rec["source"], rec["model_seed"])
+    return (round(rec["T"], 6), rec["source"], rec["model_seed"], rec.get("conditioned", False))
+
+
+def _targets(rec) -> dict:
+    return CONDITIONED_TARGETS if rec.get("conditioned") else TARGETS
+
+
+def _meets(value, target) -> bool:
+    return target is None or abs(value) <= target
 
 
 def _write(path: Path, doc: dict) -> None:
@@ -65,7 +81,16 @@ def _deviations(rec) -> dict:
         ref = rec[key]["exact"] if rec[key]["exact"] is not None else rec[key]["mc"]
         out[key] = (rec[key]["value"] - ref) / abs(ref)
     out["fraction_positive"] = rec["fraction_positive"]["value"] - 0.5
+    tv = rec["distance"]["energy"]
+    out["tv_energy"] = tv["value"] / tv["noise"]
     return out
+
+
+def _line(rec) -> str:
+    """One model's deviations: relative ones in per cent, f(m > 0) - 0.5 and TV(E) / noise."""
+    return ", ".join(f"{k} {v:.2f}" if k == "tv_energy" else
+                     f"{k} {v:+.3f}" if k == "fraction_positive" else f"{k} {100 * v:+.1f} %"
+                     for k, v in _deviations(rec).items())
 
 
 def summarize(records: list[dict], log=print) -> list[dict]:
@@ -73,29 +98,33 @@ def summarize(records: list[dict], log=print) -> list[dict]:
     rows = []
     cells: dict = {}
     for rec in records:
-        cells.setdefault((rec["T"], rec["source"], rec["epochs"]), []).append(rec)
+        name = rec["source"] + (" (conditioned)" if rec.get("conditioned") else "")
+        cells.setdefault((rec["T"], name, rec["epochs"]), []).append(rec)
     cols = list(TARGETS)
-    names = ["f(m>0)-0.5" if k == "fraction_positive" else base.SYMBOL[k].replace("|", "\\|")
-             for k in cols]
+    names = [{"fraction_positive": "f(m>0)-0.5", "tv_energy": "TV(E)/noise"}.get(
+        k, base.SYMBOL.get(k, k).replace("|", "\\|")) for k in cols]
     log("| T | variant | epochs | seeds | " + " | ".join(names) + " | seeds meeting all |")
     log("|---|---|---|---|" + "---|" * len(cols) + "---|")
     order = {name: i for i, name in enumerate(STUDY_VARIANTS)}
     for (T, name, epochs), recs in sorted(
             cells.items(), key=lambda kv: (kv[0][0], kv[0][2], order.get(kv[0][1], 99))):
         devs = [_deviations(r) for r in sorted(recs, key=lambda r: r["model_seed"])]
+        targets = _targets(recs[0])
         row = {"T": T, "variant": name, "epochs": epochs,
                "seeds": [r["model_seed"] for r in recs]}
         cells_txt = []
         for k in cols:
             v = np.array([d[k] for d in devs])
             row[k] = {"mean": float(v.mean()), "min": float(v.min()), "max": float(v.max()),
-                      "n_meeting": int(np.sum(np.abs(v) <= TARGETS[k]))}
+                      "n_meeting": int(sum(_meets(x, targets[k]) for x in v))}
             if k == "fraction_positive":
                 cells_txt.append(f"{v.mean():+.3f} ({v.min():+.3f}..{v.max():+.3f})")
+            elif k == "tv_energy":
+                cells_txt.append(f"{v.mean():.1f} ({v.min():.1f}..{v.max():.1f})")
             else:
                 cells_txt.append(f"{100 * v.mean():+.1f} "
                                  f"({100 * v.min():+.1f}..{100 * v.max():+.1f})")
-        n_all = sum(all(abs(d[k]) <= TARGETS[k] for k in cols) for d in devs)
+        n_all = sum(all(_meets(d[k], targets[k]) for k in cols) for d in devs)
         log(f"| {T:g} | {name} | {epochs} | {len(devs)} | " + " | ".join(cells_txt)
             + f" | {n_all}/{len(devs)} |")
         row["n_meeting_all"] = int(n_all)
@@ -115,6 +144,13 @@ def main(argv=None) -> int:
                         help="Monte Carlo configurations per set (default 2000)")
     parser.add_argument("--n-gen", type=int, default=4000, help="generated per model")
     parser.add_argument("--epochs", type=int, default=20, help="GAN epochs (default 20)")
+    parser.add_argument("--conditioned", action="store_true",
+                        help="temperature-conditioned models instead: trained on the "
+                             "temperatures of gan_vs_rbm.CONDITIONED_TRAIN, evaluated at the "
+                             "held-out CONDITIONED_HELD_OUT")
+    parser.add_argument("--n-cond", type=int, default=500,
+                        help="configurations per training temperature of a conditioned "
+                             "model (default 500)")
     parser.add_argument("--shard", default="1/1", help="K/N: run every N-th cell from the K-th")
     parser.add_argument("--out", type=Path, default=None, help="JSON file of the records")
     parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="JSON",
@@ -126,9 +162,10 @@ def main(argv=None) -> int:
         k = n = 0
     if not 1 <= k <= n:
         raise harness.BadSetting(f"--shard must be K/N with 1 <= K <= N, got {args.shard!r}")
-    if args.quick:  # a few minutes: the default and PacGAN (m = 2), 2 seeds, T = 3.5
-        args.temperatures, args.model_seeds, args.epochs = [3.5], [3, 7], 10
-        args.variants = [STUDY_VARIANTS[0], STUDY_VARIANTS[2]]
+    if args.quick:  # under a minute of CPU: the default and moment matching, one seed
+        args.temperatures, args.model_seeds, args.epochs = [3.5], [3], 10
+        args.n_mc, args.n_gen = 1000, 2000
+        args.variants = [STUDY_VARIANTS[0], STUDY_VARIANTS[-1]]
     if args.summarize:
         docs = [json.loads(p.read_text()) for p in args.summarize]
         records = [r for doc in docs for r in doc["records"]]
@@ -159,12 +196,24 @@ def _run(args) -> list[dict]:
     if args.out is not None and args.out.exists():
         doc["records"] = json.loads(args.out.read_text())["records"]
     done = {_key(r) for r in doc["records"]}
-    cells = [(T, name, s) for T in args.temperatures for s in args.model_seeds
-             for name in args.variants]
+    if args.conditioned:
+        cells = [(None, name, s) for s in args.model_seeds for name in args.variants]
+    else:
+        cells = [(T, name, s) for T in args.temperatures for s in args.model_seeds
+                 for name in args.variants]
     mine = [c for i, c in enumerate(cells) if i % n == k - 1]
+    if args.conditioned:
+        for _, name, model_seed in mine:
+            if all((round(T, 6), name, model_seed, True) in done
+                   for T in base.CONDITIONED_HELD_OUT):
+                continue
+            doc["records"] += _conditioned(args, name, model_seed)
+            if args.out is not None:
+                _write(args.out, doc)
+        return doc["records"]
     sets = {}
     for T, name, model_seed in mine:
-        if (round(T, 6), name, model_seed) in done:
+        if (round(T, 6), name, model_seed, False) in done:
             continue
         seed = args.seed + 100 * (base.TEMPERATURES.index(T) if T in base.TEMPERATURES
                                   else len(base.TEMPERATURES) + args.temperatures.index(T))
@@ -182,13 +231,49 @@ def _run(args) -> list[dict]:
                                 "epochs": args.epochs, "n_mc": args.n_mc,
                                 "train_cpu_seconds": cpu, "options": base.VARIANTS[name]})
         doc["records"].append(rec)
-        dev = _deviations(rec)
-        print(f"T = {T:g} {name} seed {model_seed}: " + ", ".join(
-            f"{k} {100 * v:+.1f} %" for k, v in dev.items()) + f"; {cpu:.0f} CPU s",
-            file=sys.stderr, flush=True)
+        print(f"T = {T:g} {name} seed {model_seed}: {_line(rec)}; {cpu:.0f} CPU s",
+              file=sys.stderr, flush=True)
         if args.out is not None:
             _write(args.out, doc)
     return doc["records"]
+
+
+_COND_SETS: dict = {}
+
+
+def _conditioned(args, name, model_seed) -> list[dict]:
+    """One conditioned model of recipe ``name``: its records at the held-out temperatures
+    (the Monte Carlo sets of gan_vs_rbm.py's conditioned column)."""
+    import ising
+    from isingrbm import evaluate
+
+    seed = args.seed + 1000
+    key = (args.L, args.n_cond, args.n_mc)
+    if key not in _COND_SETS:
+        data = ising.simulate(args.L, list(base.CONDITIONED_TRAIN), args.n_cond, rng=seed)
+        tests = [ising.simulate(args.L, [T], args.n_mc, rng=seed + 10 + j)[0]
+                 for j, T in enumerate(base.CONDITIONED_HELD_OUT)]
+        _COND_SETS[key] = (np.concatenate([e.spins for e in data]),
+                           np.concatenate([np.full(e.n_samples, e.T) for e in data]), tests)
+    spins, temps, tests = _COND_SETS[key]
+    cpu = time.process_time()
+    outs, secs = base._gan(spins, args.L, args.epochs, args.n_gen, model_seed,
+                           temperatures=temps, sample_at=base.CONDITIONED_HELD_OUT,
+                           **base.VARIANTS[name])
+    cpu = time.process_time() - cpu
+    records = []
+    for j, (T, test, generated) in enumerate(zip(base.CONDITIONED_HELD_OUT, tests, outs)):
+        table = evaluate.compare(test, {name: base._Set(T, generated)}, exact=True,
+                                 rng=seed + 20 + j)
+        (rec,) = base._records(table, T, {name: secs},
+                               {"mode": "seed-study", "conditioned": True,
+                                "model_seed": model_seed, "epochs": args.epochs,
+                                "n_mc": args.n_mc, "n_cond": args.n_cond,
+                                "train_cpu_seconds": cpu, "options": base.VARIANTS[name]})
+        records.append(rec)
+        print(f"conditioned, held-out T = {T:g} {name} seed {model_seed}: {_line(rec)}; "
+              f"{cpu:.0f} CPU s", file=sys.stderr, flush=True)
+    return records
 
 
 if __name__ == "__main__":

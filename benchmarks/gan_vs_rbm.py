@@ -97,6 +97,10 @@ VARIANTS = {
     "ns+R1 st, pack 2 + minibatch-std": {"loss": "nonsaturating",
                                          "training_output": "straight-through", "pack": 2,
                                          "minibatch_std": True},
+    # issue 22, round 2: the generator loss matches the global moments (gan.losses)
+    "ns+R1 st, moment matching": {"loss": "nonsaturating",
+                                  "training_output": "straight-through",
+                                  "moment_matching": 1.0},
 }
 
 

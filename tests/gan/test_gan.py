@@ -197,71 +197,107 @@ def test_mode_collapse_diagnostics_detect_collapse():
 # physics: short trainings on L = 8 Monte Carlo data
 
 
-def _check_against_mc(spins, generated, *, rel_e=0.02, rel_m=0.03):
-    """|GAN - MC| < 4 sigma + allowance, for e and |m| per spin; P(m > 0) = 1/2.
+def _check_against_mc(spins, generated, T, *, rel_e, rel_m, chi=(0.8, 1.2), c=(0.8, 1.2)):
+    """The generated set against the Monte Carlo set at temperature T (k_B = J = 1).
 
-    sigma combines the standard errors of both means (configurations are
-    independent: each Monte Carlo configuration is the end of its own chain,
-    each generated one its own latent draw, so the plain standard error is
-    the right one). The allowance, by default 2 % of |e| and 3 % of |m| of
-    Monte Carlo (issue 14's accuracy; at T = 3.5 the seed study's measured
-    bounds instead), is a model bias we accept, not a statistical error. The fraction of configurations with
-    m > 0 is exactly 1/2 by construction (random global sign), so it must lie
-    within 4 binomial standard errors of 1/2.
+    e and |m| per spin: |GAN - MC| < 4 sigma + allowance, sigma combining the
+    standard errors of both means (configurations are independent: each
+    Monte Carlo configuration is the end of its own chain, each generated one
+    its own latent draw, so the plain standard error is the right one); the
+    allowance (``rel_e`` of |e|, ``rel_m`` of |m|) is a model bias we accept,
+    not a statistical error. chi = N (<m^2> - <|m|>^2) / T and c = N Var(e) /
+    T^2 as ratios GAN / MC inside the given intervals (issue 22's target:
+    within 20 %). f(m > 0) within 0.02 of 1/2 (issue 22's target; exactly
+    1/2 in expectation by construction, the random global sign, so 2.5
+    binomial standard errors at 4000 configurations).
     """
+    measured = {}
     for name, f, rel in (("e", energy_per_spin, rel_e),
                          ("|m|", abs_magnetization_per_spin, rel_m)):
         a, b = f(spins), f(generated)
         sigma = np.hypot(a.std(ddof=1) / np.sqrt(len(a)), b.std(ddof=1) / np.sqrt(len(b)))
         diff = b.mean() - a.mean()
         allowed = 4 * sigma + rel * abs(a.mean())
-        assert abs(diff) < allowed, (
-            f"{name}: GAN {b.mean():.4f} vs Monte Carlo {a.mean():.4f} "
-            f"(difference {diff:+.4f}, allowed {allowed:.4f})")
+        why = (f"GAN {b.mean():.4f} vs Monte Carlo {a.mean():.4f} (difference {diff:+.4f}, "
+               f"allowed {allowed:.4f})")
+        measured[name] = (diff / abs(a.mean()), abs(diff) < allowed, why)
+    for name, f, (lo, hi) in (("chi", _susceptibility, chi), ("c", _specific_heat, c)):
+        ratio = f(generated, T) / f(spins, T)
+        why = f"GAN / MC = {ratio:.3f}, allowed ({lo}, {hi})"
+        measured[name] = (ratio - 1, lo < ratio < hi, why)
     fraction, _ = gan.diagnostics.fraction_positive(generated)
-    assert abs(fraction - 0.5) < 4 * np.sqrt(0.25 / len(generated))
-
-
-@pytest.mark.slow
-def test_ordered_phase_L8_T15():
-    """T = 1.5: e within 2 % and |m| within 3 % of Monte Carlo, plus 4 sigma.
-
-    What this rules out: noise (e ~ 0), a checkerboard, a frozen
-    half-and-half lattice; the all-up lattice (e = -2, |m| = 1) is 2.4 % off
-    in e.
-    """
-    spins = metropolis_spins(8, 1.5, 2000, seed=101)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
-    _check_against_mc(spins, model.sample(4000, rng=4))
-
-
-@pytest.mark.slow
-def test_disordered_phase_L8_T35():
-    """T = 3.5: what the default recipe reliably reaches, not issue 22's targets.
-
-    Issue 22 asks for e within 1 %, |m| within 2 % and chi within 20 %; in
-    the L = 8 seed study (docs/benchmarks/gan.md: 40 epochs, 2000 Monte Carlo
-    configurations, model seeds 3, 7, 11) no recipe met them for every seed,
-    and the default was off by +2.6 to +10.4 % in e, -1.3 to +7.2 % in |m|
-    and -30 to -49 % in chi. This asserts those measured bounds, rounded
-    out (e 12 %, |m| 10 %, plus 4 standard errors; chi at least 35 % of
-    Monte Carlo), and f(m > 0) = 1/2. What it rules out: the collapsed
-    all-up generator (e = -2, +200 %), independent coin flips (e = 0,
-    |m| ~ 0.10, chi ~ 0.1, i.e. -100 %, about -40 % and -75 %), and a
-    generator whose configurations all have the same |m| (chi = 0).
-    """
-    spins = metropolis_spins(8, 3.5, 2000, seed=102)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
-    generated = model.sample(4000, rng=4)
-    _check_against_mc(spins, generated, rel_e=0.12, rel_m=0.10)
-    ratio = _susceptibility(generated, 3.5) / _susceptibility(spins, 3.5)
-    assert ratio > 0.35, f"chi of the GAN is {ratio:.2f} of Monte Carlo's (at least 0.35)"
+    measured["f(m>0)"] = (fraction - 0.5, abs(fraction - 0.5) <= 0.02, f"{fraction:.4f}")
+    print(f"T = {T}: " + ", ".join(f"{k} {v[0]:+.4f}" for k, v in measured.items()))
+    failed = {k: v[2] for k, v in measured.items() if not v[1]}
+    assert not failed, failed
 
 
 def _susceptibility(spins, T):
     """chi = N (<m^2> - <|m|>^2) / T per spin (k_B = J = 1)."""
     m = abs_magnetization_per_spin(spins)
     return spins[0].size * m.var() / T
+
+
+def _specific_heat(spins, T):
+    """c = N (<e^2> - <e>^2) / T^2 per spin (k_B = J = 1)."""
+    return spins[0].size * energy_per_spin(spins).var() / T**2
+
+
+@pytest.mark.slow
+def test_ordered_phase_L8_T15():
+    """T = 1.5, the default recipe: issue 22's targets where the seed study met
+    them for every seed (40 epochs, model seeds 3, 7, 11: e -0.2 to +0.2 %,
+    |m| +0.1 to +0.2 %, c -5.7 to +2.4 %), e within 1 % and |m| within 2 %
+    of Monte Carlo plus 4 standard errors, c within 20 %, f(m > 0) within
+    0.02 of 1/2; chi, which no seed brought within 20 % (-24 to -31 %; this
+    test's data and seed: -30 %), at least 60 % of Monte Carlo's.
+
+    What this rules out: noise (e ~ 0), a checkerboard, a frozen
+    half-and-half lattice, the all-up lattice (e = -2, 2.4 % off in e; chi
+    = c = 0), a generator without the global flip (f = 0 or 1).
+    """
+    spins = metropolis_spins(8, 1.5, 2000, seed=101)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
+    _check_against_mc(spins, model.sample(4000, rng=4), 1.5, rel_e=0.01, rel_m=0.02,
+                      chi=(0.6, 1.2))
+
+
+@pytest.mark.slow
+def test_disordered_phase_L8_T35():
+    """T = 3.5, the default recipe: what it reliably reaches, not issue 22's targets.
+
+    Issue 22 asks for e within 1 %, |m| within 2 % and chi within 20 %; in
+    the L = 8 seed study (docs/benchmarks/gan.md: 40 epochs, 2000 Monte Carlo
+    configurations, model seeds 3, 7, 11) the default was off by +2.6 to
+    +10.4 % in e, -1.3 to +7.2 % in |m| and -30 to -49 % in chi. This
+    asserts those measured bounds, rounded out (e 12 %, |m| 10 %, plus 4
+    standard errors; chi at least 35 % of Monte Carlo; c within 30 %), and
+    f(m > 0) = 1/2 within 0.02. What it rules out: the collapsed all-up
+    generator (e = -2, +200 %), independent coin flips (e = 0, |m| ~ 0.10,
+    chi ~ 0.1, i.e. -100 %, about -40 % and -75 %), and a generator whose
+    configurations all have the same |m| (chi = 0).
+    """
+    spins = metropolis_spins(8, 3.5, 2000, seed=102)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
+    _check_against_mc(spins, model.sample(4000, rng=4), 3.5, rel_e=0.12, rel_m=0.10,
+                      chi=(0.35, 1.2), c=(0.7, 1.3))
+
+
+@pytest.mark.slow
+def test_moment_matching_L8_T35():
+    """T = 3.5 with ``moment_matching=1``: chi and c within issue 22's 20 % of
+    Monte Carlo, as for every seed of the L = 8 seed study (chi -5.7 to
+    -8.9 %, c +3 to +17 %); e within 2 % and |m| within 7 % plus 4 standard
+    errors (the study's seeds: e +0.2 to +1.6 %, |m| +2.1 to +6.0 %: above
+    the 1 % and 2 % targets); f(m > 0) = 1/2 within 0.02.
+
+    What it rules out beyond the default's test: the default recipe itself
+    (chi -30 to -49 % in the study), and a term that matches m^2 but not
+    the spread of |m| (chi is its variance).
+    """
+    spins = metropolis_spins(8, 3.5, 2000, seed=102)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3, moment_matching=1.0).fit(spins)
+    _check_against_mc(spins, model.sample(4000, rng=4), 3.5, rel_e=0.02, rel_m=0.07)
 
 
 @pytest.mark.slow

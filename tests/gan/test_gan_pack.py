@@ -119,7 +119,10 @@ def test_files_without_pack_load_as_pack_1(tiny_data, tmp_path):
     assert np.array_equal(old.sample(20, rng=5), model.sample(20, rng=5))
 
 
-def test_cli_flags_reach_the_model(tmp_path, capsys):
+@pytest.fixture
+def cli_run(tmp_path):
+    """``(cli, data, small)``: the CLI, a 4 x 4 dataset at T = 3 (40
+    configurations) and the options of a one-epoch tiny model."""
     import ising
     from isingrbm import cli
 
@@ -127,6 +130,11 @@ def test_cli_flags_reach_the_model(tmp_path, capsys):
     ising.simulate(4, [3.0], 40, rng=1, path=data)
     small = ["--epochs", "1", "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
              "--quiet", "--seed", "1"]
+    return cli, data, small
+
+
+def test_cli_flags_reach_the_model(cli_run, tmp_path, capsys):
+    cli, data, small = cli_run
     out = tmp_path / "gan.pt"
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out), "--pack", "3",
                      "--batch-size", "12", "--no-minibatch-std", *small]) == 0
@@ -241,14 +249,8 @@ def test_moment_matching_must_be_a_weight():
         gan.IsingGAN(4, moment_matching=-1.0)
 
 
-def test_cli_moment_matching_flag(tmp_path, capsys):
-    import ising
-    from isingrbm import cli
-
-    data = tmp_path / "data.h5"
-    ising.simulate(4, [3.0], 40, rng=1, path=data)
-    small = ["--epochs", "1", "--channels", "4", "--latent-dim", "4", "--noise-channels", "1",
-             "--quiet", "--seed", "1"]
+def test_cli_moment_matching_flag(cli_run, tmp_path, capsys):
+    cli, data, small = cli_run
     out = tmp_path / "gan.pt"
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out),
                      "--moment-matching", "2.5", *small]) == 0
