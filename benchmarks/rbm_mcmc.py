@@ -262,7 +262,8 @@ def train(L, T, args, folder) -> list[tuple[object, dict]]:
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             previous = log.get(str(done), {"cpu_seconds": 0.0, "wall_seconds": 0.0})
             _save(model, path)
-            log[str(epochs)] = {"cpu_seconds": previous["cpu_seconds"] + cpu,
+            log[str(epochs)] = {"extended_from": done,
+                                "cpu_seconds": previous["cpu_seconds"] + cpu,
                                 "wall_seconds": previous["wall_seconds"] + wall}
             with open(log_path + ".tmp", "w") as f:
                 json.dump(log, f)
@@ -271,7 +272,8 @@ def train(L, T, args, folder) -> list[tuple[object, dict]]:
                 "train_samples": args.train_samples, "method": args.method, "k": args.k_train,
                 "learning_rate": args.learning_rate or "auto",
                 "weight_decay": args.weight_decay,
-                "extended_from": max([e for e in args.epochs if e < epochs], default=0),
+                "extended_from": log[str(epochs)].get(
+                    "extended_from", max([int(e) for e in log if int(e) < epochs], default=0)),
                 "training_seconds": log[str(epochs)]["wall_seconds"],
                 "training_cpu_seconds": log[str(epochs)]["cpu_seconds"]}
         stages.append((rbm.load(path), info))
