@@ -394,7 +394,7 @@ def curve_markdown(curve) -> str:
     ks = sorted({k for c in curve for k in c["acceptance"]}, key=int)
     lines = ["| L | T | hidden | method | learning rate | training configurations | epochs "
              "| training CPU s | " + " | ".join(f"acceptance k={k}" for k in ks) + " |",
-             "|" + "---|" * (7 + len(ks))]
+             "|" + "---|" * (8 + len(ks))]
     for c in curve:
         t = c["training"]
         acc = " | ".join(f"{c['acceptance'][k]:.2f}" if k in c["acceptance"] else "-"
