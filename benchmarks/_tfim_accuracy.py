@@ -63,7 +63,7 @@ def parse_phases(text: str) -> list[Phase]:
 def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, seed: int,
                final_samples: int, average: int = 0, symmetric: bool = True,
                diag_shift: float = 0.01, shift_schedule: str = "constant", n_chains: int = 16,
-               prefix: str | None = None, log=None) -> dict:
+               prefix: str | None = None, init_params=None, log=None) -> dict:
     """Run ``phases`` on one driver; the final estimate at the last parameters, or
     at their mean over the last ``average`` iterations.
 
@@ -90,6 +90,8 @@ def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, see
     sampler = SpinMetropolisSampler(n_chains, n_threads=1, rng=child(seq, 1))
     opt = make_optimizer("sr", phases[0].lr_from, diag_shift=diag_shift,
                          shift_schedule=shift_schedule)
+    if init_params is not None:     # a warm start (a resumed phase restores its own)
+        wf.params = np.asarray(init_params, dtype=np.float64)
     driver = VMC(ham, wf, sampler, opt, max_change=MAX_CHANGE_PER_SITE * lat.n_sites)
     settings = {"system": "tfim", "lattice": lattice, "size": size, "field": field,
                 "alpha": alpha, "symmetric": symmetric, "seed": seed,
@@ -112,6 +114,8 @@ def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, see
         result = driver.run(phase.iterations, n_samples=phase.samples,
                             n_final_samples=16 * n_chains, rng=None, callback=schedule,
                             settings=settings, checkpoint=path, resume_from=previous)
+        if result.status == "interrupted":   # Ctrl-C / SIGTERM: the checkpoint is written
+            raise KeyboardInterrupt(f"interrupted in phase {k}; rerun to continue")
         energies.extend(float(e) for e in result.history["energy"])
         tail = np.asarray(result.history["params"])
         done_here += phase.iterations - start
@@ -135,9 +139,22 @@ def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, see
     return rec
 
 
-def cached(prefix: str | None, run, phases) -> dict:
+def widen_symmetric(params, n_sites: int, alpha: int, seed: int, scale: float = 0.01):
+    """Parameters ``[a, b (alpha), w (alpha x N)]`` of a symmetric RBM extended to
+    ``alpha`` filters: the given filters kept, the new ones small and random."""
+    p = np.asarray(params, dtype=np.float64)
+    old = (p.size - 1) // (n_sites + 1)
+    rng = np.random.default_rng(seed)
+    b = np.concatenate([p[1:1 + old], scale * rng.standard_normal(alpha - old)])
+    w = np.concatenate([p[1 + old:].reshape(old, n_sites),
+                        scale * rng.standard_normal((alpha - old, n_sites))])
+    return np.concatenate([p[:1], b, w.ravel()])
+
+
+def cached(prefix: str | None, run, phases, stored_only: bool = False) -> dict | None:
     """``run()``'s record, stored as ``PREFIX.json``; a stored record is returned as it is
-    (its per-iteration energies read back from the phases' checkpoints if it lacks them)."""
+    (its per-iteration energies read back from the phases' checkpoints if it lacks them).
+    ``stored_only``: None instead of running a case that has no stored record."""
     import json
 
     from vmc.result import VMCResult
@@ -154,6 +171,8 @@ def cached(prefix: str | None, run, phases) -> dict:
                     rec["energies"].extend(float(e) for e in hist)
         rec["cached"] = True
         return rec
+    if stored_only:
+        return None
     rec = run()
     if path is not None:
         tmp = f"{path}.tmp"
@@ -270,8 +289,10 @@ def frontier_markdown(front) -> str:
             (f" ({a['v_score']:.1e})" if a.get("v_score") else "")
         recipe = (f"{r['phases']}, average of the last {r['average']}, "
                   f"{r['final_samples']} final samples, shift {r['shift_schedule']}")
+        n = r["size"] if r["lattice"] == "chain" else r["size"] ** 2
         lines.append(f"| {shape}, h = {r['field']:g}, α = {r['alpha']} | {ref} | "
-                     f"{r['energy']:.5f} ± {r['error']:.5f} | {rel} | {r['v_score']:.1e} | "
+                     f"{r['energy']:.5f} ± {r['error']:.5f} ({r['energy'] / n:.7f} per site) "
+                     f"| {rel} | {r['v_score']:.1e} | "
                      f"{recipe} | {r['cpu_s']:.0f} | {anchor} |")
     return "\n".join(lines) + "\n"
 
@@ -293,6 +314,7 @@ def accuracy_figure(rows, front, path):
                             label=f"h = {field:g}, {'ours' if side == 'ours' else 'NetKet'}")
     ax.set_yscale("log")
     ax.set_xscale("log", base=2)
+    ax.set_xticks([1, 2, 4], ["1", "2", "4"])
     ax.set_xlabel("alpha (filters)")
     ax.set_ylabel("|E - E0| / |E0|")
     ax.set_title("chain N = 80, symmetric RBM, equal settings", fontsize=9)

@@ -54,6 +54,7 @@ comparison stops with one line naming the install command and exit status 2.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -198,6 +199,8 @@ def main(argv=None):
                         help="comma-separated names of FRONTIER (default all)")
     parser.add_argument("--checkpoint-dir", default=None,
                         help="checkpoints and finished records of the accuracy runs")
+    parser.add_argument("--stored-only", action="store_true",
+                        help="only the cases with a finished record in --checkpoint-dir")
     parser.add_argument("--markdown", default=None, help="write the frontier table here")
     parser.add_argument("--from-json", default=None,
                         help="figure/table from a stored --json document, no runs")
@@ -352,6 +355,9 @@ ANCHORS = {
     "varbench_chain32": ("varbench chain N = 32, h = 1, symmetric FFN (32 features)",
                          -40.760008, 2.0e-4, -40.76003249419223, 32,
                          "varbench TFIsing/chain_32_P_1.md"),
+    "varbench_chain32_h0.5": ("varbench chain N = 32, h = 0.5, symmetric FFN (32 features)",
+                              -34.03338, 3.5e-4, -34.03342111916819, 32,
+                              "varbench TFIsing/chain_32_P_0.5.md"),
     "varbench_6x6_rbm": ("varbench 6 x 6, h = 3, RBM alpha = 1", -115.23165, 0.082848699,
                          VARBENCH_6X6_H3, 36, "varbench TFIsing/square_36_P_3.md"),
 }
@@ -360,17 +366,24 @@ NETKET_TUTORIAL_RELATIVE_ERROR = 2.6e-5
 
 #: name, lattice, size, field, alpha, phases, average, final samples, shift schedule, anchor
 FRONTIER = [
-    ("c80h1a4", "chain", 80, 1.0, 4, "500x1000@0.05,300x2000@0.05:0.003", 150, 200_000,
+    ("c80h1a4", "chain", 80, 1.0, 4, "500x1000@0.05,300x2000@0.05:0.003", 150, 600_000,
+     "constant", "varbench_chain32"),
+    ("c80h1a8w", "chain", 80, 1.0, 8, "100x1000@0.02,100x1000@0.02:0.003", 50, 100_000,
      "constant", "varbench_chain32"),
     ("c80h0.5a4", "chain", 80, 0.5, 4, "300x1000@0.05,200x2000@0.05:0.003", 100, 200_000,
-     "carleo", "varbench_chain32"),
+     "carleo", "varbench_chain32_h0.5"),
     ("c80h2a4", "chain", 80, 2.0, 4, "300x1000@0.05,200x2000@0.05:0.003", 100, 200_000,
-     "carleo", "varbench_chain32"),
+     "carleo", None),
     ("s6h3a4c", "square", 6, 3.0, 4, "500x1000@0.05,300x2000@0.05:0.003", 150, 400_000,
      "carleo", "varbench_6x6_rbm"),
     ("s10h3.044a2", "square", 10, 3.044, 2, "200x1000@0.05,100x1000@0.05:0.005", 50, 50_000,
      "carleo", "published_10x10"),
+    ("s10h3.044a2long", "square", 10, 3.044, 2, "500x1000@0.05,300x2000@0.05:0.003", 150,
+     200_000, "carleo", "published_10x10"),
 ]
+
+#: case -> the finished case whose parameters start it (widened to its alpha)
+WARM_STARTS = {"c80h1a8w": "c80h1a4"}
 
 #: the Carleo-Troyer table: one recipe for every cell and for NetKet
 CT_PHASES = "200x1000@0.05,100x1000@0.05:0.005"
@@ -416,10 +429,28 @@ def frontier(args) -> list:
     for name, lattice, size, field, alpha, text, average, n_final, shift, anchor in chosen:
         phases = accuracy.parse_phases(text)
         prefix = _prefix(args, name)
-        rec = accuracy.cached(prefix, lambda: accuracy.staged_run(
-            lattice, size, field, alpha=alpha, phases=phases, seed=args.seed,
-            final_samples=n_final, average=average, shift_schedule=shift, prefix=prefix,
-            log=harness.say), phases)
+
+        def run(name=name, lattice=lattice, size=size, field=field, alpha=alpha,
+                phases=phases, average=average, n_final=n_final, shift=shift, prefix=prefix):
+            init = None
+            if name in WARM_STARTS:     # alpha 8 from the alpha-4 optimum, 4 new filters
+                source = _prefix(args, WARM_STARTS[name])
+                if source is None or not os.path.exists(source + ".json"):
+                    raise harness.BadSetting(f"{name} starts from {WARM_STARTS[name]}: run "
+                                             "that case first, with the same --checkpoint-dir")
+                with open(source + ".json") as fh:
+                    init = accuracy.widen_symmetric(json.load(fh)["params"], size, alpha,
+                                                    args.seed)
+            return accuracy.staged_run(
+                lattice, size, field, alpha=alpha, phases=phases, seed=args.seed,
+                final_samples=n_final, average=average, shift_schedule=shift,
+                prefix=prefix, init_params=init, log=harness.say)
+
+        rec = accuracy.cached(prefix, run, phases, args.stored_only)
+        if rec is None:
+            continue
+        if name in WARM_STARTS:
+            rec["warm_start"] = WARM_STARTS[name]
         exact, method = _reference(lattice, size, field)
         rec.update({"name": name, "lattice": lattice, "size": size, "field": field,
                     "alpha": alpha, "phases": text, "average": average,
@@ -486,7 +517,9 @@ def carleo_troyer(args) -> list:
                             nk, harness, "chain", 80, field, alpha=alpha, phases=phases,
                             seed=args.seed, final_samples=CT_FINAL, average=CT_AVERAGE,
                             shift_schedule="carleo")
-                r = accuracy.cached(prefix, run, phases)
+                r = accuracy.cached(prefix, run, phases, args.stored_only)
+                if r is None:
+                    continue
                 r.pop("params", None)
                 r["energy_per_site"] = r["energy"] / 80
                 r["relative_error"] = accuracy.relative(r["energy"], exact)
@@ -499,14 +532,13 @@ def carleo_troyer(args) -> list:
                 harness.say(f"{row['case']:36s} {side:6s} rel {r['relative_error']:.2e} +- "
                             f"{r['relative_error_sigma']:.1e} V-score {r['v_score']:.1e} "
                             f"cpu {r['time']['cpu']:.0f} ms/it")
-            rows.append(row)
+            if "ours" in row or "netket" in row:
+                rows.append(row)
     return rows
 
 
 def accuracy_main(args) -> int:
     """``--carleo-troyer`` and/or ``--frontier`` (or ``--from-json``): run, print, write."""
-    import json
-
     if args.from_json:
         with open(args.from_json) as fh:
             doc = json.load(fh)
