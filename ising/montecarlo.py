@@ -77,25 +77,17 @@ rules above). Every public name is importable from here.
 from __future__ import annotations
 
 import contextlib
-import math
 from pathlib import Path
-
-import numpy as np
 
 from mccore.errors import InvalidParameterError, IsingRBMError
 from mccore.files import output_lock
 from mccore.parallel import numba_threads
 from mccore.rng import recorded_seed, seed_sequence, temperature_key
-from mccore.validation import (
-    check_choice,
-    check_float,
-    check_int,
-    check_memory,
-    check_positive_number,
-)
+from mccore.validation import Rule, check_memory, check_settings
 
 from .phases import PHASE_WINDOW
 from .run_output import _group_attrs, _Output, _Sink, check_output, partial_path
+from .settings import SIMULATE_SETTINGS, check_temperatures
 from .store import Ensemble, group_key
 from .temperature_run import (
     ALGORITHMS,
@@ -109,9 +101,20 @@ from .temperature_run import (
     resolve_algorithm,
 )
 
-__all__ = ["ALGORITHMS", "AUTO_WOLFF_MAX_T", "MAX_EQUILIBRATION_SWEEPS", "STREAM_KEYING",
-           "simulate", "resolve_algorithm", "default_n_chains", "partial_path",
-           "estimated_memory", "check_output"]
+__all__ = [
+    "ALGORITHMS",
+    "AUTO_WOLFF_MAX_T",
+    "MAX_EQUILIBRATION_SWEEPS",
+    "SIMULATE_SETTINGS",
+    "STREAM_KEYING",
+    "check_output",
+    "check_run_settings",
+    "default_n_chains",
+    "estimated_memory",
+    "partial_path",
+    "resolve_algorithm",
+    "simulate",
+]
 
 
 def estimated_memory(L: int, n_temperatures: int, n_samples: int, n_chains: int) -> float:
@@ -131,37 +134,27 @@ def estimated_memory(L: int, n_temperatures: int, n_samples: int, n_chains: int)
 # validation and setup
 # --------------------------------------------------------------------------
 
-def _check_inputs(L, temperatures, n_samples, algorithm, n_threads, n_chains,
-                  checkpoint_interval) -> tuple[int, list[float], int]:
-    L = check_int("L", L, minimum=2)
-    temps = np.atleast_1d(np.asarray(temperatures, dtype=object))
-    if temps.size == 0:
-        raise InvalidParameterError("temperatures must be at least one number > 0, got none")
-    values = []
-    for t in temps.ravel():
-        T = check_positive_number("temperature", t)
-        if not math.isfinite(1.0 / T):
-            raise InvalidParameterError(
-                f"temperature must give a finite beta = 1/T, got {t!r} (beta = inf)")
-        values.append(T)
-    values.sort()
-    keys = [group_key(v) for v in values]
-    if len(set(keys)) != len(keys):
-        raise InvalidParameterError(
-            f"temperatures must be distinct (to 6 decimals), got {', '.join(f'{v:g}' for v in values)}")
-    n_samples = check_int("n_samples", n_samples, minimum=1)
-    check_choice("algorithm", algorithm, ALGORITHMS)
+def check_run_settings(L, temperatures, n_samples, algorithm="auto", n_threads=None,
+                       n_chains=None, checkpoint_interval=2.0) -> tuple[int, list[float], int]:
+    """Check the settings of :func:`simulate` (the rules of
+    :data:`ising.settings.SIMULATE_SETTINGS`, at most numba's thread count, a
+    memory estimate that fits the machine); returns ``(L, temperatures in
+    ascending order, n_samples)``. ``isingrbm generate`` calls it too, before
+    any file is touched."""
+    temps = check_temperatures(temperatures)
+    checked = check_settings(SIMULATE_SETTINGS, L=L, n_samples=n_samples, algorithm=algorithm,
+                             n_threads=n_threads, n_chains=n_chains,
+                             checkpoint_interval=checkpoint_interval)
+    L, n_samples = checked["L"], checked["n_samples"]
     if n_threads is not None:
         import numba
-        check_int("n_threads", n_threads, minimum=1, maximum=numba.config.NUMBA_NUM_THREADS)
-    check_int("n_chains", n_chains, minimum=1, allow_none=True)
-    check_float("checkpoint_interval", checkpoint_interval, minimum=0)
+        Rule.integer(1, numba.config.NUMBA_NUM_THREADS).check("n_threads", n_threads)
     chains = min(int(n_chains) if n_chains is not None else default_n_chains(n_samples),
                  n_samples)
-    check_memory(f"a run with L = {L}, {n_samples} samples at each of {len(values)} "
+    check_memory(f"a run with L = {L}, {n_samples} samples at each of {len(temps)} "
                  f"temperature(s) and {chains} chains",
-                 estimated_memory(L, len(values), n_samples, chains))
-    return int(L), values, int(n_samples)
+                 estimated_memory(L, len(temps), n_samples, chains))
+    return L, temps, n_samples
 
 
 # --------------------------------------------------------------------------
@@ -238,8 +231,8 @@ def simulate(L: int, temperatures, n_samples: int, *, algorithm: str = "auto", r
     """
     from . import mpi
 
-    L, temps, n_samples = _check_inputs(L, temperatures, n_samples, algorithm, n_threads,
-                                        n_chains, checkpoint_interval)
+    L, temps, n_samples = check_run_settings(L, temperatures, n_samples, algorithm, n_threads,
+                                             n_chains, checkpoint_interval)
     if resume and overwrite:
         raise InvalidParameterError("resume and overwrite exclude each other; pass one of them")
     seed_given = rng is not None

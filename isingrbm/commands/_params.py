@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from mccore.errors import InvalidParameterError
 from mccore.validation import Rule
 
-__all__ = ["Option", "option", "flag", "exclusive", "rows", "library_values", "add_options", "argument_type", "flag_message", "parse_int", "REQUIRED"]
+__all__ = ["REQUIRED", "Option", "add_options", "argument_type", "exclusive", "flag", "flag_message", "library_values", "option", "parse_int", "read_option", "rows"]
 
 #: the ``fallback`` of an option that must be given when its group applies
 REQUIRED = object()
@@ -112,6 +112,24 @@ def library_values(args, table, *, given: bool = False) -> dict:
               if row.setting is not None}
     return ({k: v for k, v in values.items() if v is not None and v is not False} if given
             else values)
+
+
+def read_option(args, row: Option, rule: Rule):
+    """The value of ``row``'s option in ``args``, given as text, read and checked by ``rule``
+    (a library's rule), after parsing; a list for an option of several values, None if
+    the option was not given.
+
+    For a command whose rules live in a library too heavy to import for ``--help``
+    (e.g. :data:`ising.settings.SIMULATE_SETTINGS`): the option is declared without a
+    rule and read here, the refusal naming the flag:
+    ``InvalidParameterError: --size must be an integer >= 2, got '1'``.
+    """
+    text = getattr(args, row.dest)
+    if text is None:
+        return None
+    name = next((f for f in row.flags if f.startswith("--")), row.flags[0])
+    read = argument_type(rule, name, error=InvalidParameterError)
+    return [read(t) for t in text] if isinstance(text, list) else read(text)
 
 
 def add_options(parser, table, *, check: bool = True) -> None:

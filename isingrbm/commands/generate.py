@@ -12,7 +12,6 @@ touched. How the output file is written (the lock held for the whole run,
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 from mccore.errors import InvalidParameterError, IsingRBMError
 
 from . import _common
-from ._params import flag, option
+from ._params import flag, flag_message, option, read_option, rows
 
 DESCRIPTION = """\
 Generate equilibrated, effectively independent configurations of the 2D
@@ -44,27 +43,30 @@ EXAMPLE = ("isingrbm generate --size 16 --temperatures 1.5 2.269 3.0 --samples 2
            "--out datasets/L16.h5 --seed 1")
 
 
+#: the options; those with a ``setting`` are read after parsing with the rules of
+#: :data:`ising.settings.SIMULATE_SETTINGS` (ising is too heavy to import for --help)
 OPTIONS = (
-    option("--size", "-L", required=True, metavar="L",
+    option("--size", "-L", setting="L", required=True, metavar="L",
            help="linear lattice size L >= 2 (N = L^2 spins)"),
-    option("--temperatures", "-T", required=True, nargs="+", metavar="T",
-           help="one or more distinct temperatures > 0 (k_B = J = 1); "
-                "T_c = 2.269185"),
-    option("--samples", "-n", required=True, metavar="N",
+    option("--temperatures", "-T", setting="temperatures", required=True, nargs="+",
+           metavar="T", help="one or more distinct temperatures > 0 (k_B = J = 1); "
+                             "T_c = 2.269185"),
+    option("--samples", "-n", setting="n_samples", required=True, metavar="N",
            help="samples to store per temperature (>= 1)"),
     option("--out", "-o", required=True, metavar="FILE", help="output HDF5 file"),
-    option("--algorithm", default="auto", metavar="{auto,metropolis,wolff}",
+    option("--algorithm", setting="algorithm", default="auto",
+           metavar="{auto,metropolis,wolff}",
            help="update algorithm (default: auto = Wolff for T <= T_c + 0.5, "
                 "Metropolis above)"),
     flag("--resume", "continue an interrupted run in FILE (same size, temperatures, samples; the "
                      "file's seed)"),
     flag("--overwrite", "replace an existing FILE (kept intact until the new run completes)"),
-    option("--threads", default=None, metavar="K",
+    option("--threads", setting="n_threads", default=None, metavar="K",
            help="numba threads (results do not depend on it)"),
-    option("--chains", default=None, metavar="K",
+    option("--chains", setting="n_chains", default=None, metavar="K",
            help="independent chains per temperature "
                 "(default: clip(N_samples / 32, 1, 64))"),
-    option("--checkpoint-every", default="2", metavar="SECONDS",
+    option("--checkpoint-every", setting="checkpoint_interval", default="2", metavar="SECONDS",
            help="seconds between appends + checkpoints (default: %(default)s)"),
 )
 
@@ -75,50 +77,28 @@ def register(subparsers) -> None:
         description=DESCRIPTION, example=EXAMPLE, func=run, options=OPTIONS)
 
 
-def _integer(text, name: str, minimum: int) -> int:
-    return _common.argument_type("integer", name, minimum=minimum,
-                                 error=InvalidParameterError)(text)
-
-
-def _temperature(text) -> float:
-    value = _common.argument_type("number", "temperature", minimum=0, strict_min=True,
-                                  error=InvalidParameterError)(text)
-    if not math.isfinite(1.0 / value):
-        raise InvalidParameterError(
-            f"temperature must give a finite beta = 1/T, got {text!r} (beta = inf)")
-    return value
+def _library_check(check, *args, **kwargs):
+    """``check`` (one of ising's), its refusal naming the flags instead of the settings."""
+    try:
+        return check(*args, **kwargs)
+    except InvalidParameterError as exc:
+        raise flag_message(exc, [OPTIONS]) from None
 
 
 def parse(args) -> dict:
-    """Validate the arguments; returns the keyword arguments of ``ising.simulate``."""
-    from ising.montecarlo import ALGORITHMS
-    from ising.store import group_key
+    """Validate the arguments with ising's rules (:data:`ising.settings.SIMULATE_SETTINGS`,
+    :func:`ising.montecarlo.check_run_settings`), in the order of the options; returns the
+    keyword arguments of ``ising.simulate``. The output is checked before the rules across
+    settings (memory), as :func:`ising.simulate` does."""
+    from ising.montecarlo import check_run_settings
+    from ising.settings import SIMULATE_SETTINGS, check_temperatures
 
-    L = _integer(args.size, "--size L", 2)
-    temps = [_temperature(t) for t in args.temperatures]
-    keys = [group_key(t) for t in temps]
-    if len(set(keys)) != len(keys):
-        raise InvalidParameterError(
-            f"--temperatures must be distinct (to 6 decimals), got {' '.join(args.temperatures)}")
-    samples = _integer(args.samples, "--samples", 1)
-    if args.algorithm not in ALGORITHMS:
-        raise InvalidParameterError(
-            f"--algorithm must be one of {', '.join(ALGORITHMS)}, got {args.algorithm!r}")
-    threads = None if args.threads is None else _integer(args.threads, "--threads", 1)
-    if threads is not None:
-        import numba
-        if threads > numba.config.NUMBA_NUM_THREADS:
-            raise InvalidParameterError(
-                f"--threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}], "
-                f"got {args.threads!r}")
-    chains = None if args.chains is None else _integer(args.chains, "--chains", 1)
-    try:
-        every = float(args.checkpoint_every)
-    except ValueError:
-        every = float("nan")
-    if not (math.isfinite(every) and every >= 0):
-        raise InvalidParameterError(
-            f"--checkpoint-every must be a number >= 0, got {args.checkpoint_every!r}")
+    values = {}
+    for row in rows(OPTIONS):
+        if row.setting in SIMULATE_SETTINGS:
+            values[row.setting] = read_option(args, row, SIMULATE_SETTINGS[row.setting])
+            if row.setting == "temperatures":    # distinct before the later flags
+                _library_check(check_temperatures, values["temperatures"])
     if args.resume and args.overwrite:
         raise InvalidParameterError("--resume and --overwrite exclude each other; pass one")
     if args.seed is not None and args.seed >= 2**64:
@@ -136,9 +116,10 @@ def parse(args) -> dict:
         rng = args.seed                      # None: the file's seed
     else:
         rng = recorded_seed(seed_sequence(args.seed))
-    return dict(L=L, temperatures=temps, n_samples=samples, algorithm=args.algorithm, rng=rng,
-                path=path, resume=args.resume, overwrite=args.overwrite, n_threads=threads,
-                n_chains=chains, checkpoint_interval=every)
+    # the checks across settings (numba's thread count, memory) after the output's
+    L, temps, samples = _library_check(check_run_settings, **values)
+    return dict(values, L=L, temperatures=temps, n_samples=samples, rng=rng, path=path,
+                resume=args.resume, overwrite=args.overwrite)
 
 
 class _CountLines:

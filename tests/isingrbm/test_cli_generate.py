@@ -36,20 +36,22 @@ def _args(out, size="4", temps=("2.0",), samples="100", extra=()):
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(size="1"), "--size L must be an integer >= 2, got '1'"),
-    (dict(size="2.5"), "--size L must be an integer >= 2, got '2.5'"),
-    (dict(size="abc"), "--size L must be an integer >= 2"),
-    (dict(size="-4"), "--size L must be an integer >= 2"),
-    (dict(temps=("0",)), "temperature must be a finite number > 0, got '0'"),
-    (dict(temps=("2.0", "-1")), "temperature must be a finite number > 0, got '-1'"),
-    (dict(temps=("nan",)), "temperature must be a finite number > 0, got 'nan'"),
+    (dict(size="1"), "--size must be an integer >= 2, got '1'"),
+    (dict(size="2.5"), "--size must be an integer >= 2, got '2.5'"),
+    (dict(size="abc"), "--size must be an integer >= 2"),
+    (dict(size="-4"), "--size must be an integer >= 2"),
+    (dict(temps=("0",)), "--temperatures must be a finite number > 0, got '0'"),
+    (dict(temps=("2.0", "-1")), "--temperatures must be a finite number > 0, got '-1'"),
+    (dict(temps=("nan",)), "--temperatures must be a finite number > 0, got 'nan'"),
     (dict(temps=("inf",)), "got 'inf'"),
     (dict(temps=("2.0", "2.0")), "--temperatures must be distinct"),
     (dict(samples="0"), "--samples must be an integer >= 1, got '0'"),
     (dict(samples="-5"), "--samples must be an integer >= 1"),
     (dict(samples="1e2.5"), "--samples must be an integer >= 1"),
-    (dict(extra=("--algorithm", "heatbath")), "--algorithm must be one of auto, metropolis, wolff"),
-    (dict(extra=("--threads", "0")), "--threads must be an integer >= 1"),
+    (dict(extra=("--algorithm", "heatbath")), "--algorithm must be one of 'auto', 'metropolis', 'wolff', got 'heatbath'"),
+    (dict(extra=("--threads", "0")), "--threads must be an integer >= 1, got '0'"),
+    (dict(extra=("--chains", "0")), "--chains must be an integer >= 1, got '0'"),
+    (dict(extra=("--checkpoint-every", "-1")), "--checkpoint-every must be a finite number >= 0"),
     (dict(extra=("--resume", "--overwrite")), "exclude each other"),
 ])
 def test_bad_input_creates_nothing(tmp_path, capsys, change, message):
@@ -135,9 +137,9 @@ def test_fuzzed_arguments_never_traceback(tmp_path, capsys, size, temps, samples
     if not _valid_int(size, 2):
         assert "--size" in line
     elif not all(_valid_temperature(t) for t in temps):
-        assert "temperature" in line
+        assert "--temperatures" in line
     elif len({f"{float(t):.6f}" for t in temps}) < len(temps):
-        assert "distinct" in line
+        assert "--temperatures must be distinct" in line
     elif not _valid_int(samples, 1):
         assert "--samples" in line
     elif algorithm not in ("auto", "metropolis", "wolff"):

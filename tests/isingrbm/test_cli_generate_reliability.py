@@ -160,7 +160,7 @@ def test_rerun_of_killed_run_mentions_resume(tmp_path, capsys):
 # -- validation of derived values before any file exists (#2) --------------------
 
 @pytest.mark.parametrize("change, message", [
-    (dict(temps=("1e-320",)), "finite beta"),
+    (dict(temps=("1e-320",)), "--temperatures must give a finite beta"),
     (dict(size="100000"), "of memory"),
     (dict(size="3000", samples="100000000"), "of memory"),
 ])
