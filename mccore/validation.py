@@ -118,12 +118,13 @@ class Rule:
     A library keeps a table ``{name: Rule}`` of its settings and checks its
     arguments with it (:func:`check_settings`); the command line builds its
     options from the same table, so a rule and its message exist once.
-    Build rules with :meth:`integer`, :meth:`number` and :meth:`choice`.
+    Build rules with :meth:`integer`, :meth:`number`, :meth:`choice` and :meth:`boolean`.
 
     Attributes
     ----------
-    kind : {"integer", "number", "choice"}
-        Checked by :func:`check_int`, :func:`check_float` or :func:`check_choice`.
+    kind : {"integer", "number", "choice", "bool"}
+        Checked by :func:`check_int`, :func:`check_float`, :func:`check_choice` or
+        :func:`check_bool`.
     minimum, maximum, strict_min, strict_max
         The bounds of an integer or number (None: unbounded).
     choices : tuple
@@ -164,11 +165,18 @@ class Rule:
         """One of ``choices``."""
         return cls("choice", choices=tuple(choices), why=why)
 
+    @classmethod
+    def boolean(cls, *, why=""):
+        """True or False (a Python or NumPy bool)."""
+        return cls("bool", why=why)
+
     @property
     def allowed(self) -> str:
         """What the rule allows, for a help text: ``">= 1"``, ``"in [1, 3]"``, ``"none, coulomb"``."""
         if self.kind == "choice":
             return ", ".join(str(c) for c in self.choices)
+        if self.kind == "bool":
+            return "True, False"
         return _bounds_text(self.minimum, self.maximum, self.strict_min, self.strict_max).strip()
 
     def check(self, name: str, value):
@@ -178,6 +186,8 @@ class Rule:
         try:
             if self.kind == "choice":
                 return check_choice(name, value, self.choices)
+            if self.kind == "bool":
+                return check_bool(name, value)
             if self.kind == "integer":
                 return check_int(name, value, minimum=self.minimum, maximum=self.maximum)
             return check_float(name, value, minimum=self.minimum, maximum=self.maximum,

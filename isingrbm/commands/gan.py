@@ -17,10 +17,11 @@ import os
 import sys
 from pathlib import Path
 
+from gan.hyperparameters import GAN_SETTINGS
 from isingrbm import pipeline
 
 from . import _common
-from ._params import exclusive, flag, option
+from ._params import add_options, exclusive, flag, flag_message, library_values, option
 
 DESCRIPTION = """\
 The GAN baseline (needs PyTorch: the gan extra).
@@ -59,6 +60,12 @@ last checkpoint, and on Ctrl-C or SIGTERM) and kept; --resume continues from it
 afresh, a finished model is accepted as it is)."""
 
 
+#: the rules of the GAN's hyperparameters, which the options of 'gan fit' take
+_GAN = GAN_SETTINGS
+
+#: the options of 'gan fit': values are read as their kind by argparse and checked
+#: after parsing with the GAN's own rules (:func:`gan.hyperparameters.check_params`),
+#: the messages naming the flags
 FIT_OPTIONS = (
     option("data", metavar="DATA", help="Monte Carlo dataset file (HDF5)"),
     exclusive(
@@ -68,53 +75,60 @@ FIT_OPTIONS = (
                                    " DATA"),
         required=True),
     option("--out", required=True, metavar="MODEL", help="model file to write (.pt)"),
-    option("--epochs", type=_common.positive_int, default=30, help="default 30"),
-    option("--batch-size", type=_common.positive_int, default=32, help="default 32"),
-    option("--latent-dim", type=_common.positive_int, default=32,
-           help="global latent dimension (default 32)"),
-    option("--noise-channels", type=_common.nonnegative_int, default=2,
-           help="per-site noise channels of the generator (default 2)"),
-    option("--channels", type=_common.positive_int, default=16, help="default 16"),
-    option("--learning-rate", type=_common.positive_float, default=5e-4,
-           help="Adam step size of both networks (default 5e-4)"),
-    option("--lr-schedule", choices=("linear-decay", "constant"),
+    option("--epochs", rule=_GAN["n_epochs"], setting="n_epochs", default=30,
+           help="training epochs, {allowed} (default 30)"),
+    option("--batch-size", rule=_GAN["batch_size"], setting="batch_size", default=32,
+           help="minibatch size, {allowed} (default 32)"),
+    option("--latent-dim", rule=_GAN["latent_dim"], setting="latent_dim", default=32,
+           help="global latent dimension, {allowed} (default 32)"),
+    option("--noise-channels", rule=_GAN["noise_channels"], setting="noise_channels",
+           default=2, help="per-site noise channels of the generator, {allowed} (default 2)"),
+    option("--channels", rule=_GAN["channels"], setting="channels", default=16,
+           help="convolution channels, {allowed} (default 16)"),
+    option("--learning-rate", rule=_GAN["learning_rate_generator"],
+           setting="learning_rate_generator", default=5e-4,
+           help="Adam step size of both networks, {allowed} (default 5e-4)"),
+    option("--lr-schedule", rule=_GAN["lr_schedule"], setting="lr_schedule",
            default="linear-decay",
            help="learning rates constant for the first half of the epochs, then "
-                "falling linearly (default), or constant"),
-    option("--loss", choices=("nonsaturating", "wgan-gp", "hinge"),
-           default="nonsaturating",
+                "falling linearly (linear-decay, the default), or constant"),
+    option("--loss", rule=_GAN["loss"], setting="loss", default="nonsaturating",
            help="adversarial loss (default nonsaturating, with the R1 penalty)"),
-    option("--gradient-penalty", type=_common.number, default=10.0,
-           help="gradient penalty weight: R1 for nonsaturating/hinge, the WGAN-GP "
+    option("--gradient-penalty", rule=_GAN["gradient_penalty"], setting="gradient_penalty",
+           default=10.0,
+           help="gradient penalty weight {allowed}: R1 for nonsaturating/hinge, the WGAN-GP "
                 "weight for wgan-gp (default 10; 0 disables)"),
-    option("--label-smoothing", type=_common.number, default=0.9,
-           help="discriminator target for real data in (0.5, 1] (default 0.9; "
-                "1 disables)"),
-    option("--training-output", choices=("mean", "straight-through"),
+    option("--label-smoothing", rule=_GAN["label_smoothing"], setting="label_smoothing",
+           default=0.9,
+           help="discriminator target for real data, {allowed} (default 0.9; 1 disables)"),
+    option("--training-output", rule=_GAN["training_output"], setting="training_output",
            default="straight-through",
            help="what the discriminator sees of a generated configuration: +-1 "
                 "spins drawn from the generator's mean with a straight-through "
                 "gradient (default), or the mean spins themselves"),
-    option("--generation", choices=("bernoulli", "sign"), default="bernoulli",
+    option("--generation", rule=_GAN["generation"], setting="generation", default="bernoulli",
            help="how spins are drawn from the generator's mean (default bernoulli)"),
-    option("--pack", type=_common.positive_int, default=1,
+    option("--pack", rule=_GAN["pack"], setting="pack", default=1,
            help="PacGAN: the discriminator judges packs of this many configurations "
-                "jointly, 1 to 8 (default 1; --batch-size must be a multiple)"),
-    option("--minibatch-std", action=argparse.BooleanOptionalAction, default=True,
+                "jointly, {allowed} (default 1; --batch-size must be a multiple)"),
+    option("--minibatch-std", setting="minibatch_std", action=argparse.BooleanOptionalAction,
+           default=True,
            help="give the discriminator the minibatch standard-deviation feature "
                 "(default on)"),
-    option("--moment-matching", type=_common.number, default=0.0, metavar="W",
-           help="weight of the generator-loss term matching the training set's mean e, "
-                "(e - <e>)^2, |m|, m^2, m^4 (default 0: off)"),
+    option("--moment-matching", rule=_GAN["moment_matching"], setting="moment_matching",
+           default=0.0, metavar="W",
+           help="weight {allowed} of the generator-loss term matching the training set's "
+                "mean e, (e - <e>)^2, |m|, m^2, m^4 (default 0: off)"),
     flag("--no-symmetrize", "do not give generated configurations a random global sign and "
                             "translation (for comparison only)"),
-    option("--snapshot-epochs", type=_common.positive_int, nargs="*", default=None,
-           help="epochs whose sample grids are kept for 'gan plot' "
+    option("--snapshot-epochs", rule=_GAN["snapshot_epochs"], setting="snapshot_epochs",
+           nargs="*", default=None,
+           help="epochs ({allowed}) whose sample grids are kept for 'gan plot' "
                 "(default: 4 evenly spaced)"),
     option("--checkpoint-every", type=_common.positive_int, default=5,
            help="epochs between checkpoints (default 5; also every 5 minutes "
                 "of wall time)"),
-    option("--threads", type=_common.positive_int, default=1,
+    option("--threads", rule=_GAN["n_threads"], setting="n_threads", default=1,
            help=f"PyTorch threads, at most the number of CPUs ({os.cpu_count()} here) "
                 "(default 1; results are reproducible per count)"),
     flag("--resume", "continue from the checkpoint MODEL.checkpoint (or the MODEL.ckpt of an "
@@ -175,9 +189,14 @@ def register(subparsers) -> None:
                  "isingrbm gan plot gan.pt --out-dir figures/", run_plot, PLOT_OPTIONS),
     }
     for name, (help_, description, example, func, options) in actions_table.items():
+        checked = options is not FIT_OPTIONS      # fit: checked after parsing, see FIT_OPTIONS
         action = _common.add_subcommand(actions, name, help=help_, description=description,
-                                        example=example, func=func, options=options)
+                                        example=example, func=func,
+                                        options=options if checked else None)
         action.set_defaults(command_path=f"gan {name}")
+        if not checked:
+            add_options(action, options, check=False)
+            _common.add_common_options(action)
 
 
 def _no_action(args) -> int:  # pragma: no cover - argparse requires an action
@@ -202,12 +221,34 @@ def _check_threads(threads: int) -> int:
     return threads
 
 
+def _fit_settings(args) -> dict:
+    """The GAN's hyperparameters from the flags, checked by the GAN's rules
+    (:func:`gan.hyperparameters.check_params`, its messages naming the flags) before
+    anything is read or written; --threads at most the CPUs of this machine."""
+    from gan.hyperparameters import check_params
+    from mccore.errors import InvalidParameterError
+
+    settings = library_values(args, FIT_OPTIONS)
+    settings["learning_rate_discriminator"] = settings["learning_rate_generator"]
+    settings.update(symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,
+                    conditional=bool(args.all_temperatures))
+    if settings["snapshot_epochs"] is None:
+        settings["snapshot_epochs"] = sorted({max(1, round(args.epochs * k / 4))
+                                              for k in (1, 2, 3, 4)})
+    try:
+        settings = check_params(settings, partial=True)
+    except InvalidParameterError as exc:
+        raise flag_message(exc, [FIT_OPTIONS]) from None
+    _check_threads(settings["n_threads"])
+    return settings
+
+
 def run_fit(args) -> int:
     gan = _require_gan()
     from mccore.errors import OutputExistsError
 
+    settings = _fit_settings(args)
     data_path = _common.check_input_file(args.data)
-    threads = _check_threads(args.threads)
     out = Path(args.out)
     ckpt = pipeline.checkpoint_path(out)
     _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
@@ -216,21 +257,6 @@ def run_fit(args) -> int:
     if ckpt.exists() and not (args.resume or args.overwrite):
         raise OutputExistsError(f"checkpoint {ckpt} exists; pass --resume to continue it or "
                                 f"--overwrite to start again")
-    snapshots = args.snapshot_epochs
-    if snapshots is None:
-        snapshots = sorted({max(1, round(args.epochs * k / 4)) for k in (1, 2, 3, 4)})
-    settings = dict(
-        latent_dim=args.latent_dim, noise_channels=args.noise_channels,
-        channels=args.channels, n_epochs=args.epochs, batch_size=max(2, args.batch_size),
-        learning_rate_generator=args.learning_rate,
-        learning_rate_discriminator=args.learning_rate, lr_schedule=args.lr_schedule,
-        loss=args.loss,
-        gradient_penalty=args.gradient_penalty, label_smoothing=args.label_smoothing,
-        training_output=args.training_output, generation=args.generation,
-        symmetrize=not args.no_symmetrize, random_translation=not args.no_symmetrize,
-        conditional=bool(args.all_temperatures), snapshot_epochs=snapshots,
-        pack=args.pack, minibatch_std=args.minibatch_std,
-        moment_matching=args.moment_matching, n_threads=threads)
     dataset, ensembles = pipeline.gan_training_data(
         data_path, temperature=args.temperature, all_temperatures=args.all_temperatures)
     if args.resume and not ckpt.exists() and out.exists() and not args.overwrite:

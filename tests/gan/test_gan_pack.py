@@ -150,7 +150,7 @@ def test_cli_flags_reach_the_model(cli_run, tmp_path, capsys):
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad), "--pack", "3",
                      *small]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [err[0]] and "batch_size must be a multiple of pack = 3" in err[0]
+    assert err == [err[0]] and "--batch-size must be a multiple of pack = 3, got 32" in err[0]
     assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()
 
 
@@ -260,5 +260,5 @@ def test_cli_moment_matching_flag(cli_run, tmp_path, capsys):
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad),
                      "--moment-matching", "-1", *small]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "moment_matching must be" in err[0]
+    assert len(err) == 1 and "--moment-matching must be a number in [0, 1000000.0], got -1" in err[0]
     assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()

@@ -74,3 +74,59 @@ def test_vmc_options_come_from_the_vmc_tables(capsys):
     assert capsys.readouterr().err.strip() == (
         "isingrbm vmc: error: --omega must be a number in [0.001, 1000] (outside it the "
         "arithmetic loses its meaning), got 0.0001")
+
+
+def test_boolean_rule():
+    assert Rule.boolean().check("symmetrize", False) is False and Rule.boolean().allowed == (
+        "True, False")
+    with pytest.raises(InvalidParameterError, match=r"^minibatch_std must be True or False, "
+                                                    r"got 'yes'$"):
+        Rule.boolean().check("minibatch_std", "yes")
+
+
+def test_generate_reads_its_flags_with_the_rules_of_ising_simulate(tmp_path, capsys):
+    from ising.settings import SIMULATE_SETTINGS
+    from isingrbm.cli import main
+    from isingrbm.commands import generate as command
+
+    settings = {row.setting for row in _params.rows(command.OPTIONS) if row.setting}
+    assert settings == set(SIMULATE_SETTINGS)     # every rule of simulate has its flag
+    args = argparse.Namespace(size="3", chains=None)
+    size = next(r for r in command.OPTIONS if r.setting == "L")
+    chains = next(r for r in command.OPTIONS if r.setting == "n_chains")
+    assert _params.read_option(args, size, SIMULATE_SETTINGS["L"]) == 3
+    assert _params.read_option(args, chains, SIMULATE_SETTINGS["n_chains"]) is None
+    args.size = "1"
+    with pytest.raises(InvalidParameterError, match=r"^--size must be an integer >= 2, got '1'$"):
+        _params.read_option(args, size, SIMULATE_SETTINGS["L"])
+    # a rule across settings, from ising.settings.check_temperatures, names the flag
+    assert main(["generate", "-L", "4", "-T", "2", "2.0000001", "-n", "5",
+                 "--out", str(tmp_path / "x.h5")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "isingrbm generate: error: --temperatures must be distinct (to 6 decimals), got 2, 2")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gan_fit_options_come_from_the_gan_table(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from gan.hyperparameters import GAN_SETTINGS
+    from isingrbm.cli import main
+    from isingrbm.commands import gan as command
+
+    rules = {row.setting: row.rule for row in _params.rows(command.FIT_OPTIONS)
+             if row.rule is not None}
+    assert rules["pack"] is GAN_SETTINGS["pack"]
+    assert rules["label_smoothing"] is GAN_SETTINGS["label_smoothing"]
+    assert main(["gan", "fit", str(tmp_path / "none.h5"), "-T", "2", "--out",
+                 str(tmp_path / "g.pt"), "--label-smoothing", "0.5"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "isingrbm gan fit: error: --label-smoothing must be a finite number > 0.5 and <= 1, "
+        "got 0.5")
+    assert list(tmp_path.iterdir()) == []
+    # the table is built without PyTorch: the help stays fast
+    code = ("import sys; from isingrbm.cli import build_parser; build_parser(); "
+            "print('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
