@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from mccore.errors import FileFormatError, InvalidParameterError, OutputExistsError
-from mccore.files import atomic_path, output_lock
+from mccore.files import atomic_path, check_output_folder, output_lock
 
 from .exact import T_C
 from .lattice import spins_to_visible, visible_to_spins
@@ -448,15 +448,12 @@ def export_mehta(dataset, out_dir, *, overwrite: bool = False) -> dict:
     OutputExistsError
         One of the three files exists and not ``overwrite``.
     InvalidParameterError
-        ``out_dir`` is a file or its parent is missing; the dataset is empty
+        ``out_dir`` is a file, its parent is missing, or the folder that would be
+        written is not writable (:func:`mccore.files.check_output_folder`); the dataset is empty
         or has unequal numbers of configurations per temperature.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InvalidParameterError(f"output {out_dir} exists and is not a directory")
+    out_dir = check_output_folder(out_dir, flag="output")
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    if not parent.is_dir():
-        raise InvalidParameterError(f"output folder {parent} does not exist")
     data = load(dataset)
     names = mehta_file_names(data.L)
     targets = {k: out_dir / v for k, v in names.items()}

@@ -13,7 +13,6 @@ by :mod:`ising.mehta`.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from . import _common
 from ._params import flag, option
@@ -160,12 +159,9 @@ def run_import(args) -> int:
 
 def run_export(args) -> int:
     from ising import mehta
-    from mccore.errors import InvalidParameterError
 
     source = _common.check_input_file(args.file)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InvalidParameterError(f"output {out} exists and is not a directory")
+    out = _common.check_output_folder(args.out, flag="--out")
     summary = mehta.export_mehta(source, out, overwrite=args.overwrite)
     if args.json:
         _common.emit_json(summary)

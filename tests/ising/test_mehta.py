@@ -371,3 +371,28 @@ def test_export_refuses_overwrite_and_unequal_blocks(tmp_path, mehta_files):
     with pytest.raises(InvalidParameterError, match="same number of configurations"):
         ising.export_mehta(uneven, tmp_path / "nothing")
     assert not (tmp_path / "nothing").exists()
+
+
+def test_export_refuses_a_bad_folder_before_writing(tmp_path, mehta_files):
+    """The folder is checked first (mccore.files.check_output_folder): a file, a
+    missing parent, an unwritable parent; nothing is created."""
+    data, labels = mehta_files
+    first = tmp_path / "first.h5"
+    ising.import_mehta(data, first, labels=labels, temperatures=TEMPERATURES)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(InvalidParameterError, match=r"^output .*first\.h5 exists and is not a folder$"):
+        ising.export_mehta(first, first)
+    with pytest.raises(InvalidParameterError, match=r"^output folder .*no does not exist$"):
+        ising.export_mehta(first, tmp_path / "no" / "dir")
+    if os.geteuid() != 0:                                      # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            with pytest.raises(InvalidParameterError, match="is not writable"):
+                ising.export_mehta(first, locked / "out")
+            assert list(locked.iterdir()) == []
+        finally:
+            locked.chmod(0o700)
+        locked.rmdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

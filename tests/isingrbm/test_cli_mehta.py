@@ -238,9 +238,9 @@ def test_export_refusals(tmp_path, pickles, capsys):
              ["none.h5", "does not exist"]),
             (["export", "mehta", str(not_h5), "--out", str(tmp_path / "x")],
              ["not an HDF5 file"]),
-            (["export", "mehta", str(h5), "--out", str(h5)], ["not a directory"]),
+            (["export", "mehta", str(h5), "--out", str(h5)], ["--out", "exists and is not a folder"]),
             (["export", "mehta", str(h5), "--out", str(tmp_path / "no" / "dir")],
-             ["does not exist"])):
+             ["--out folder", "does not exist"])):
         assert cli.main(argv) == 2, argv
         one_error_line(capsys, "export mehta", *fragments)
         assert tree(tmp_path) == snapshot, argv
