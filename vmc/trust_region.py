@@ -100,15 +100,17 @@ class TrustRegion:
         self.last_step = (np.array(origin, dtype=np.float64), delta, 0)
         return delta, halvings
 
-    def check_last(self, x):
+    def check_last(self, x, lp_now=None):
         """Judge the last step from the current state's samples ``x``.
 
         Returns ``(ok, lp_now)`` with ``lp_now = log psi(x)`` at the current
-        parameters; ok is False when the change exceeds :data:`REVERT_FACTOR`
-        times ``max_change`` and the step may still be taken back.
+        parameters (computed unless given); ok is False when the change exceeds
+        :data:`REVERT_FACTOR` times ``max_change`` and the step may still be
+        taken back.
         """
         wf = self.wavefunction
-        lp_now = wf.log_psi(x)
+        if lp_now is None:
+            lp_now = wf.log_psi(x)
         if self.last_step is None or self.last_step[2] >= MAX_HALVINGS:
             return True, lp_now
         origin = self.last_step[0]

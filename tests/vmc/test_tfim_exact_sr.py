@@ -30,6 +30,7 @@ from vmc_reference import (
     exact_expectations,
 )
 
+from mccore.errors import InvalidParameterError
 from mccore.parallel import numba_threads
 from vmc.optimizers import SR
 from vmc.spins import TFIM, Lattice, SpinRBM, SymmetricSpinRBM, run_tfim
@@ -167,3 +168,19 @@ def test_plain_rbm_starts_in_the_linear_regime():
     change = wf.log_psi(s) - lp
     actual = p @ change**2 - (p @ change) ** 2
     assert actual < 15 * (delta @ S @ delta)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_log_psi_beside_the_log_derivatives_is_log_psi(symmetric, rng):
+    """The trust region takes ``log psi`` of the batch from ``log_psi_param_grad``'s
+    ``log_psi_out`` (the same theta): the same bits as :meth:`log_psi`, and the same O."""
+    lattice = Lattice("chain", 12)
+    wf = (SymmetricSpinRBM(lattice, 2, init_scale=0.3, rng=3) if symmetric
+          else SpinRBM(12, 2, init_scale=0.3, rng=3))
+    s = np.where(rng.random((50, 12)) < 0.5, -1.0, 1.0)
+    lp = np.full(50, np.nan)
+    O = wf.log_psi_param_grad(s, log_psi_out=lp)
+    assert np.array_equal(lp.view(np.uint64), wf.log_psi(s).view(np.uint64))
+    assert np.array_equal(O.view(np.uint64), wf.log_psi_param_grad(s).view(np.uint64))
+    with pytest.raises(InvalidParameterError, match="log_psi_out"):
+        wf.log_psi_param_grad(s, log_psi_out=np.empty(49))
