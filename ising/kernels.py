@@ -75,11 +75,10 @@ J. K. Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011
 
 from __future__ import annotations
 
-import os
-
-import numba
 import numpy as np
 from numba import njit, prange
+
+from mccore.parallel import select_threading_layer  # re-exported: its home was here
 
 from .energy_kernels import (
     energy_magnetization,
@@ -87,42 +86,6 @@ from .energy_kernels import (
     energy_magnetization_packed_serial,
     energy_magnetization_serial,
 )
-
-_LAYER_PRIORITY = ("tbb", "workqueue", "omp")
-_layer_selected = False
-
-
-def select_threading_layer() -> None:
-    """Prefer numba's sleeping thread pools to OpenMP; call before the first parallel launch.
-
-    numba's default priority puts OpenMP first, whose worker threads
-    spin-wait between parallel regions; on a shared, loaded machine that made
-    these kernels many times slower. TBB (if installed) and numba's own
-    "workqueue" layer sleep instead. The layer is process-wide and fixed by
-    numba at the first parallel launch (it cannot be restored afterwards), so
-    :mod:`ising.chains` calls this right before it launches a parallel
-    kernel; importing this module changes nothing. The choice is left alone
-    when the user made one (``NUMBA_THREADING_LAYER`` or
-    ``NUMBA_THREADING_LAYER_PRIORITY``) or when a parallel region already
-    ran. It goes through the environment as well because numba re-reads its
-    configuration from the environment whenever a ``NUMBA_*`` variable
-    changes. Results never depend on the layer.
-    """
-    global _layer_selected
-    if _layer_selected:
-        return
-    _layer_selected = True
-    if ("NUMBA_THREADING_LAYER" in os.environ
-            or "NUMBA_THREADING_LAYER_PRIORITY" in os.environ):
-        return
-    try:
-        numba.threading_layer()
-        return                  # a parallel region already ran: the layer is fixed
-    except ValueError:
-        pass
-    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = " ".join(_LAYER_PRIORITY)
-    numba.config.THREADING_LAYER_PRIORITY = list(_LAYER_PRIORITY)
-
 
 __all__ = [
     "energy_magnetization",

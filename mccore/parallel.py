@@ -21,10 +21,13 @@ BLAS threads
 
 numba threads
     :func:`numba_threads` sets numba's thread count for a block and restores
-    the previous count afterwards.
+    the previous count afterwards. :func:`select_threading_layer` prefers
+    numba's sleeping thread pools to OpenMP before a package's first parallel
+    launch (the one setting here that cannot be restored: numba fixes the
+    layer for the process at that launch).
 
-Every setting made here is a context manager that restores what it changed;
-nothing is changed at import.
+Every other setting made here is a context manager that restores what it
+changed; nothing is changed at import.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import sys
 from .errors import MissingDependencyError
 
 __all__ = ["launched_size", "launched_rank", "world", "single_threaded_blas", "with_single_threaded_blas",
-           "numba_threads"]
+           "numba_threads", "select_threading_layer"]
 
 _SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE",
                    "MV2_COMM_WORLD_SIZE")
@@ -130,11 +133,14 @@ def numba_threads(n_threads: int | None):
     """Run a block with ``n_threads`` numba threads (None: leave as is); restore after.
 
     ``n_threads`` is clipped to numba's ``NUMBA_NUM_THREADS`` (the size of
-    its pool), which the caller should have validated against.
+    its pool), which the caller should have validated against. Setting the
+    count starts numba's pool, which fixes the threading layer: it is chosen
+    first (:func:`select_threading_layer`).
     """
     if n_threads is None:
         yield
         return
+    select_threading_layer()
     import numba
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
@@ -142,3 +148,42 @@ def numba_threads(n_threads: int | None):
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+_LAYER_PRIORITY = ("tbb", "workqueue", "omp")
+_layer_selected = False
+
+
+def select_threading_layer() -> None:
+    """Prefer numba's sleeping thread pools to OpenMP; call before the first parallel launch.
+
+    numba's default priority puts OpenMP first, whose worker threads
+    spin-wait between parallel regions; on a shared, loaded machine that made
+    the Ising kernels many times slower. TBB (if installed) and numba's own
+    "workqueue" layer sleep instead. The layer is process-wide and fixed by
+    numba when its thread pool starts (the first parallel launch, and also
+    ``numba.get_num_threads`` or ``set_num_threads``; it cannot be restored
+    afterwards), so a package calls this before any of those (as
+    :mod:`ising.chains`, :mod:`vmc.spins.kernels` and :func:`numba_threads`
+    do); importing this module changes nothing. The choice is left alone when the user made one
+    (``NUMBA_THREADING_LAYER`` or ``NUMBA_THREADING_LAYER_PRIORITY``) or when
+    a parallel region already ran. It goes through the environment as well
+    because numba re-reads its configuration from the environment whenever a
+    ``NUMBA_*`` variable changes. Results never depend on the layer (the
+    kernels draw from counter-based streams keyed by chain, not by thread).
+    """
+    global _layer_selected
+    if _layer_selected:
+        return
+    _layer_selected = True
+    if ("NUMBA_THREADING_LAYER" in os.environ
+            or "NUMBA_THREADING_LAYER_PRIORITY" in os.environ):
+        return
+    import numba
+    try:
+        numba.threading_layer()
+        return                  # a parallel region already ran: the layer is fixed
+    except ValueError:
+        pass
+    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = " ".join(_LAYER_PRIORITY)
+    numba.config.THREADING_LAYER_PRIORITY = list(_LAYER_PRIORITY)

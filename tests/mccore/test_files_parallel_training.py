@@ -1,5 +1,6 @@
 """mccore.files (atomic writes, the output lock), mccore.parallel, mccore.training."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -64,6 +65,36 @@ def test_numba_threads_restores_the_previous_count():
     assert numba.get_num_threads() == before
     with numba_threads(None):
         assert numba.get_num_threads() == before
+
+
+def test_vmc_spin_kernels_choose_a_sleeping_threading_layer_with_the_same_numbers():
+    """A threaded vmc.spins kernel selects TBB or workqueue over OpenMP at its first
+    launch (mccore.parallel.select_threading_layer, as ising's chains do); the rows
+    are the serial kernel's to the bit."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 numba threads")
+    code = textwrap.dedent("""
+        import os, numba, numpy as np
+        from mccore.parallel import numba_threads
+        from vmc.spins import kernels
+        rng = np.random.default_rng(3)
+        s = rng.choice([-1.0, 1.0], size=(256, 64))
+        b, W = rng.normal(size=128), rng.normal(size=(64, 128))
+        out, ref = np.empty((256, 128)), np.empty((256, 128))
+        with numba_threads(2):                  # as vmc's runner and samplers do
+            assert kernels._threaded(W.size * s.shape[0])
+            kernels.spin_theta(s, b, W, out)
+        kernels._spin_theta_serial(s, b, W, ref)
+        print(numba.threading_layer(), bool(np.array_equal(out, ref)),
+              os.environ.get("NUMBA_THREADING_LAYER_PRIORITY"))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_THREADING")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    layer, same, priority = out.stdout.splitlines()[-1].split(maxsplit=2)
+    assert layer in ("tbb", "workqueue") and same == "True"
+    assert priority == "tbb workqueue omp"
 
 
 def test_single_threaded_blas_restores_the_limits():

@@ -53,13 +53,14 @@ PARALLEL_MIN_WORK = 2**21
 
 
 def _threaded(work) -> bool:
-    """Whether to launch the parallel twin of a kernel (then the layer is chosen first:
-    OpenMP's spinning workers made a 2-thread call 10x slower on a loaded machine)."""
+    """Whether to launch the parallel twin of a kernel. The threading layer is chosen
+    before numba's pool starts (``get_num_threads`` starts it): OpenMP's spinning
+    workers made a 2-thread call 10x slower on a loaded machine."""
+    if work < PARALLEL_MIN_WORK:
+        return False
+    select_threading_layer()
     import numba
-    threaded = work >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1
-    if threaded:
-        select_threading_layer()
-    return threaded
+    return numba.get_num_threads() > 1
 
 
 @njit(cache=True)
