@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from mccore.parallel import numba_threads
-from mccore.rng import seed_sequence
+from mccore.rng import recorded_seed, seed_sequence
 from mccore.validation import check_float, check_int
 
 from ..health import split_rhat  # noqa: F401  (public here since the first release)
@@ -43,14 +43,23 @@ class SpinMetropolisSampler(Walkers):
     n_threads : int or None
         Numba threads (the result does not depend on it).
     rng : int, SeedSequence, Generator or None
-        Seeds the chains' streams.
+        Seeds the chains' streams (at the first :meth:`sample`, whose own ``rng``
+        governs if given; None both times: fresh entropy, recorded in ``seed_``).
     comm : mpi4py communicator or None
+
+    Attributes
+    ----------
+    seed_ : int, list of int or None
+        Set when the chains start: the seed of their streams (``seed_sequence(seed_)``
+        makes them again; a list for a SeedSequence made from a list), or None when
+        seeded by a spawned SeedSequence (the run that spawned it records its seed and key).
     """
 
     name = "metropolis"
     tunable = False
     noun = "chains"
     state_scalars = {"burned_in": bool}
+    seed_ = None
 
     def __init__(self, n_chains: int = 16, *, n_burn_in: int = 100, n_discard: int = 5,
                  p_global: float = 0.0, n_threads: int | None = None, rng=None, comm=None):
@@ -64,6 +73,7 @@ class SpinMetropolisSampler(Walkers):
 
     def _init(self, wf, rng):
         seq = seed_sequence(self._rng if rng is None else rng)
+        self.seed_ = None if seq.spawn_key else recorded_seed(seq)
         self.rng_state = self._own(seed_states(seq, self.n_walkers_total))
         self.x = np.empty((self.n_walkers, wf.n_sites))
         u = np.empty(wf.n_sites)

@@ -29,10 +29,12 @@ log-derivatives ``O_k = d log psi / d p_k``, (n, n_params)),
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from mccore.errors import InvalidParameterError
-from mccore.rng import stream
+from mccore.rng import resolve_seed, stream
 from mccore.validation import check_float, check_int
 
 from ..params import FlatParameters
@@ -44,6 +46,17 @@ __all__ = ["SpinRBM", "SymmetricSpinRBM", "make_spin_wavefunction"]
 
 def _check_alpha(alpha) -> int:
     return check_int("alpha", alpha, minimum=1)
+
+
+def _initial_stream(rng):
+    """``(Generator, seed_)`` for the initial parameters: ``rng=None`` draws a fresh int
+    seed (kept as ``seed_``, so the state can be made again), an int is its own
+    ``seed_``; a SeedSequence or Generator gives ``seed_ = None`` (its giver records it)."""
+    if rng is None:
+        rng = resolve_seed(None)
+    seed = (int(rng) if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_))
+            else None)
+    return stream(rng), seed
 
 
 def _log_cosh(x, out=None, abs_out=None):
@@ -143,12 +156,15 @@ class SpinRBM(_SpinWavefunction):
     init_scale : float
         Standard deviation of the random initial a, b, W (>= 0).
     rng : int, SeedSequence, Generator or None
-        Draws the initial parameters.
+        Draws the initial parameters (None: fresh entropy, recorded in ``seed_``).
 
     Attributes
     ----------
     params : ndarray
         ``[a (N), b (M), W (N*M, row-major)]``; ``a``, ``b``, ``W`` are views.
+    seed_ : int or None
+        The int seed of the initial parameters (``rng`` itself, or the one drawn for
+        None); None when ``rng`` was a SeedSequence or Generator.
     """
 
     symmetric = False
@@ -159,7 +175,7 @@ class SpinRBM(_SpinWavefunction):
         init_scale = check_float("init_scale", init_scale, minimum=0.0)
         self.n_hidden = self.alpha * self.n_sites
         n, m = self.n_sites, self.n_hidden
-        gen = stream(rng)
+        gen, self.seed_ = _initial_stream(rng)
         self._params = init_scale * gen.standard_normal(n + m + n * m)
         self.a = self._params[:n]
         self.b = self._params[n:n + m]
@@ -197,11 +213,14 @@ class SymmetricSpinRBM(_SpinWavefunction):
     init_scale : float
         Standard deviation of the random initial a, b, w.
     rng : int, SeedSequence, Generator or None
+        Draws the initial parameters (None: fresh entropy, recorded in ``seed_``).
 
     Attributes
     ----------
     params : ndarray
         ``[a (1), b (alpha), w (alpha*N, filter-major)]``: ``alpha N + alpha + 1``.
+    seed_ : int or None
+        As :attr:`SpinRBM.seed_`.
     """
 
     symmetric = True
@@ -216,7 +235,7 @@ class SymmetricSpinRBM(_SpinWavefunction):
         init_scale = check_float("init_scale", init_scale, minimum=0.0)
         self.n_hidden = self.alpha * self.n_sites
         n, f = self.n_sites, self.alpha
-        gen = stream(rng)
+        gen, self.seed_ = _initial_stream(rng)
         self._params = init_scale * gen.standard_normal(1 + f + f * n)
         self.a = self._params[:1]
         self.b = self._params[1:1 + f]
