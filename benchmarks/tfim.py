@@ -43,7 +43,7 @@ checkpoints under ``--checkpoint-dir`` and a rerun continues or reuses them;
 ``--json`` prints one document whose ``records`` are the table's rows
 (ours and NetKet, the format ``docs/conf.py`` renders) and whose
 ``frontier`` holds the accuracy cases; ``--markdown FILE`` writes the
-frontier table (``docs/benchmarks/_tfim_frontier.md``), and
+frontier table (markdown, pasted into the docs page), and
 ``--from-json FILE`` rebuilds the figure and table from a stored document
 without running anything.
 
