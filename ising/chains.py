@@ -64,10 +64,10 @@ _WOLFF_PARALLEL_MIN_WORK = 2**12
 def _use_threads(n_items: int, work: int) -> bool:
     """Whether to launch the parallel twin of a kernel (then the layer is chosen first)."""
     import numba
-    threaded = n_items > 1 and work >= _PARALLEL_MIN_WORK and numba.get_num_threads() > 1
-    if threaded:
-        kernels.select_threading_layer()
-    return threaded
+    if n_items <= 1 or work < _PARALLEL_MIN_WORK:
+        return False
+    kernels.select_threading_layer()    # before get_num_threads, which starts numba's pool
+    return numba.get_num_threads() > 1
 
 
 # --------------------------------------------------------------------------
@@ -367,10 +367,11 @@ class MetropolisChains(_Chains):
             kernel(self._spins, *args)
         else:
             import numba
-            if (numba.get_num_threads() > self.n_chains and self.L >= _ROWS_PARALLEL_MIN_L
-                    and work >= _PARALLEL_MIN_WORK):
+            big = self.L >= _ROWS_PARALLEL_MIN_L and work >= _PARALLEL_MIN_WORK
+            if big:
+                kernels.select_threading_layer()    # before get_num_threads starts the pool
+            if big and numba.get_num_threads() > self.n_chains:
                 # few chains on a big lattice: threads share each half-sweep's rows
-                kernels.select_threading_layer()
                 kernels.metropolis_packed_rows(self._packed, *args)
             elif threaded:
                 kernels.metropolis_packed_chains(self._packed, *args)
