@@ -488,6 +488,26 @@ OPTIONS = {
 }
 
 
+def _check(args) -> None:
+    """Refuse settings the run cannot honour before anything is made (one line, status 2)."""
+    for flag, values, minimum in (("--sizes", args.sizes, 2), ("--ks", args.ks, 1),
+                                  ("--local-sweeps", args.local_sweeps, 0),
+                                  ("--epochs", args.epochs, 1), ("--chains", [args.chains], 1),
+                                  ("--blocks", [args.blocks], 1),
+                                  ("--proposals", [args.proposals], 1),
+                                  ("--sweeps", [args.sweeps], 1),
+                                  ("--train-samples", [args.train_samples], 2),
+                                  ("--augment", [args.augment], 1),
+                                  ("--k-train", [args.k_train], 1),
+                                  ("--curve-proposals", [args.curve_proposals], 1)):
+        if any(v < minimum for v in values):
+            raise harness.BadSetting(f"{flag} must be >= {minimum}, got {values}")
+    if args.hidden is not None and args.hidden < 1:
+        raise harness.BadSetting(f"--hidden must be >= 1, got {args.hidden}")
+    if args.models and not os.path.isdir(args.models):
+        raise harness.BadSetting(f"--models must be an existing folder, got {args.models!r}")
+
+
 def main(argv=None) -> int:
     parser = harness.parser(__doc__)
     for flag, keywords in OPTIONS.items():
@@ -514,6 +534,7 @@ def main(argv=None) -> int:
     args.proposals = args.proposals or (1500 if args.quick else 6000)
     args.sweeps = args.sweeps or (1500 if args.quick else 6000)
     args.train_samples = args.train_samples or (2000 if args.quick else 10000)
+    _check(args)
     start = time.perf_counter()
     records, curve = run(args)
     summary = targets(records)
