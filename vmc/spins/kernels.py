@@ -307,9 +307,11 @@ def tfim_local_energy(s, a, b, W, bonds, field, coupling, e_out, sx_out):
 
 
 @njit(cache=True)
-def _rbm_log_derivatives_row(sk, b, W, theta, row):
+def _rbm_log_derivatives_row(sk, b, W, theta, row, theta_row):
     n_sites, n_hidden = W.shape
     _theta(sk, b, W, theta)
+    for j in range(theta_row.size):      # theta itself, if asked for (empty otherwise)
+        theta_row[j] = theta[j]
     for i in range(n_sites):
         row[i] = sk[i]
     for j in range(n_hidden):
@@ -324,20 +326,22 @@ def _rbm_log_derivatives_row(sk, b, W, theta, row):
 
 
 @njit(cache=True, parallel=True)
-def _rbm_log_derivatives_parallel(s, b, W, out):
+def _rbm_log_derivatives_parallel(s, b, W, out, theta_out):
+    keep = theta_out.shape[0] > 0
     for k in prange(s.shape[0]):
         theta = np.empty(b.size)
-        _rbm_log_derivatives_row(s[k], b, W, theta, out[k])
+        _rbm_log_derivatives_row(s[k], b, W, theta, out[k], theta_out[k] if keep else theta[:0])
 
 
 @njit(cache=True)
-def _rbm_log_derivatives_serial(s, b, W, out):
+def _rbm_log_derivatives_serial(s, b, W, out, theta_out):
+    keep = theta_out.shape[0] > 0
     theta = np.empty(b.size)
     for k in range(s.shape[0]):
-        _rbm_log_derivatives_row(s[k], b, W, theta, out[k])
+        _rbm_log_derivatives_row(s[k], b, W, theta, out[k], theta_out[k] if keep else theta[:0])
 
 
-def rbm_log_derivatives(s, b, W, out):
+def rbm_log_derivatives(s, b, W, out, theta_out=None):
     """Log-derivatives of the plain RBM: ``out[n] = (s, tanh theta, s_i tanh theta_j)``.
 
     Parameters
@@ -346,10 +350,14 @@ def rbm_log_derivatives(s, b, W, out):
     b, W : ndarray (M,), (N, M) float64
     out : ndarray (n, N + M + N M) float64
         Written: columns ``[a_i | b_j | W_ij (row-major)]``.
+    theta_out : ndarray (n, M) float64 or None
+        If given, written: ``theta`` itself (the numbers of :func:`spin_theta`).
     """
+    if theta_out is None:
+        theta_out = np.empty((0, b.size))
     kernel = (_rbm_log_derivatives_parallel if _threaded(s.shape[0] * W.size)
               else _rbm_log_derivatives_serial)
-    kernel(s, b, W, out)
+    kernel(s, b, W, out, theta_out)
 
 
 @njit(cache=True)

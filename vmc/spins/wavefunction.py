@@ -193,12 +193,16 @@ class SpinRBM(_SpinWavefunction):
     def log_psi_param_grad(self, s, out=None, log_psi_out=None) -> np.ndarray:
         """``O = (s_i, tanh theta_j, s_i tanh theta_j)`` (n, N + M + N M); written into
         ``out`` (a C-contiguous float64 array of that shape) if given; ``log psi(s)``
-        (the numbers of :meth:`log_psi`) into ``log_psi_out`` (n,) if given."""
+        (the numbers of :meth:`log_psi`, from the same theta) into ``log_psi_out`` (n,)
+        if given."""
         s = self._check_s(s)
         out = self._out(out, s.shape[0])
-        kernels.rbm_log_derivatives(s, self.b, self.W, out)
-        if log_psi_out is not None:
-            self._write_log_psi(log_psi_out, self.log_psi(s))
+        if log_psi_out is None:
+            kernels.rbm_log_derivatives(s, self.b, self.W, out)
+            return out
+        theta = self._scratch("theta", (s.shape[0], self.n_hidden))
+        kernels.rbm_log_derivatives(s, self.b, self.W, out, theta)
+        self._write_log_psi(log_psi_out, self._log_psi_from_theta(s, theta))
         return out
 
 
