@@ -289,6 +289,8 @@ def frontier_markdown(front) -> str:
             (f" ({a['v_score']:.1e})" if a.get("v_score") else "")
         recipe = (f"{r['phases']}, average of the last {r['average']}, "
                   f"{r['final_samples']} final samples, shift {r['shift_schedule']}")
+        if r.get("warm_start"):
+            recipe += f", started from the parameters of {r['warm_start']}"
         n = r["size"] if r["lattice"] == "chain" else r["size"] ** 2
         lines.append(f"| {shape}, h = {r['field']:g}, α = {r['alpha']} | {ref} | "
                      f"{r['energy']:.5f} ± {r['error']:.5f} ({r['energy'] / n:.7f} per site) "

@@ -370,6 +370,8 @@ FRONTIER = [
      "constant", "varbench_chain32"),
     ("c80h1a8w", "chain", 80, 1.0, 8, "100x1000@0.02,100x1000@0.02:0.003", 50, 100_000,
      "constant", "varbench_chain32"),
+    ("c80h1a8w2", "chain", 80, 1.0, 8, "250x1000@0.03,100x1000@0.03:0.003", 50, 100_000,
+     "constant", "varbench_chain32"),
     ("c80h0.5a4", "chain", 80, 0.5, 4, "300x1000@0.05,200x2000@0.05:0.003", 100, 200_000,
      "carleo", "varbench_chain32_h0.5"),
     ("c80h2a4", "chain", 80, 2.0, 4, "300x1000@0.05,200x2000@0.05:0.003", 100, 200_000,
@@ -383,7 +385,7 @@ FRONTIER = [
 ]
 
 #: case -> the finished case whose parameters start it (widened to its alpha)
-WARM_STARTS = {"c80h1a8w": "c80h1a4"}
+WARM_STARTS = {"c80h1a8w": "c80h1a4", "c80h1a8w2": "c80h1a8w"}
 
 #: the Carleo-Troyer table: one recipe for every cell and for NetKet
 CT_PHASES = "200x1000@0.05,100x1000@0.05:0.005"
@@ -433,7 +435,7 @@ def frontier(args) -> list:
         def run(name=name, lattice=lattice, size=size, field=field, alpha=alpha,
                 phases=phases, average=average, n_final=n_final, shift=shift, prefix=prefix):
             init = None
-            if name in WARM_STARTS:     # alpha 8 from the alpha-4 optimum, 4 new filters
+            if name in WARM_STARTS:     # the source case's filters, widened if alpha grew
                 source = _prefix(args, WARM_STARTS[name])
                 if source is None or not os.path.exists(source + ".json"):
                     raise harness.BadSetting(f"{name} starts from {WARM_STARTS[name]}: run "
