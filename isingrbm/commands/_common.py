@@ -113,6 +113,34 @@ positive_float = _params.argument_type(POSITIVE)
 temperature = _params.argument_type(POSITIVE, "temperature")
 
 
+def check_resumable_output(out, *, inputs, resume: bool, overwrite: bool,
+                           checkpointed: bool = True) -> tuple[Path, Path]:
+    """Check the output of a resumable command and its checkpoint before any work.
+
+    ``out`` is checked as by :func:`check_output_path` (an existing one is
+    accepted with ``--resume`` or ``--overwrite``). With ``checkpointed``, the
+    checkpoint ``OUT.checkpoint`` must be writable too, and if it exists (an
+    unfinished run) ``--resume`` (continue it) or ``--overwrite`` (start
+    again) must be given.
+
+    Returns
+    -------
+    (Path, Path)
+        ``out`` and its checkpoint path.
+    """
+    from mccore.training import checkpoint_path
+
+    out = Path(out)
+    checkpoint = checkpoint_path(out)
+    check_output_path(out, overwrite=overwrite, allow_existing=resume, inputs=inputs)
+    if checkpointed:
+        check_output_path(checkpoint, allow_existing=True, inputs=inputs)
+        if checkpoint.exists() and not (resume or overwrite):
+            raise OutputExistsError(
+                f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to "
+                "continue it or --overwrite to start afresh")
+    return out, checkpoint
+
 def output_target(path) -> Path:
     """The file an output path writes: the link's target if ``path`` is a symlink.
 

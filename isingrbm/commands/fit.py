@@ -193,13 +193,8 @@ def run(args) -> int:
         raise OutputExistsError(
             f"output {out} exists and so does the checkpoint {checkpoint.name} of its run; "
             "pass --resume to finish the run or --overwrite to train again")
-    _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
-                              inputs=[data_path])
-    _common.check_output_path(checkpoint, allow_existing=True, inputs=[data_path])
-    if checkpoint.exists() and not (args.resume or args.overwrite):
-        raise OutputExistsError(
-            f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to continue "
-            "it or --overwrite to start afresh")
+    _common.check_resumable_output(out, inputs=[data_path], resume=args.resume,
+                                   overwrite=args.overwrite)
 
     # FileFormatError names the file if it is not a dataset
     _, ensemble = pipeline.training_data(data_path, temperature=args.temperature,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from gan.hyperparameters import GAN_SETTINGS
 from isingrbm import pipeline
@@ -249,14 +248,8 @@ def run_fit(args) -> int:
 
     settings = _fit_settings(args)
     data_path = _common.check_input_file(args.data)
-    out = Path(args.out)
-    ckpt = pipeline.checkpoint_path(out)
-    _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
-                              inputs=[data_path])
-    _common.check_output_path(ckpt, overwrite=True, inputs=[data_path])
-    if ckpt.exists() and not (args.resume or args.overwrite):
-        raise OutputExistsError(f"checkpoint {ckpt} exists; pass --resume to continue it or "
-                                f"--overwrite to start again")
+    out, ckpt = _common.check_resumable_output(args.out, inputs=[data_path],
+                                               resume=args.resume, overwrite=args.overwrite)
     dataset, ensembles = pipeline.gan_training_data(
         data_path, temperature=args.temperature, all_temperatures=args.all_temperatures)
     if args.resume and not ckpt.exists() and out.exists() and not args.overwrite:

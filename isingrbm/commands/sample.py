@@ -176,20 +176,12 @@ def run(args) -> int:
     import os
 
     from isingrbm import pipeline
-    from mccore.errors import OutputExistsError
 
     k = _check_flags(args)
     model_path = _common.check_input_file(args.model)
-    out = Path(args.out)
-    checkpoint = pipeline.checkpoint_path(out)
-    _common.check_output_path(out, overwrite=args.overwrite, allow_existing=args.resume,
-                              inputs=[model_path])
-    if args.exact:
-        _common.check_output_path(checkpoint, allow_existing=True, inputs=[model_path])
-        if checkpoint.exists() and not (args.resume or args.overwrite):
-            raise OutputExistsError(
-                f"checkpoint {checkpoint} of an unfinished run exists; pass --resume to "
-                "continue it or --overwrite to start afresh")
+    out, checkpoint = _common.check_resumable_output(
+        args.out, inputs=[model_path], resume=args.resume, overwrite=args.overwrite,
+        checkpointed=args.exact)
 
     # FileFormatError names the file if it is not a model
     model, metadata, L = pipeline.load_sampler(model_path,
