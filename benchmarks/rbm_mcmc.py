@@ -9,7 +9,10 @@ For every L and T (k_B = J = 1, periodic L x L lattice):
    its symmetry images, the estimator's defaults except ``--hidden``, by
    default 2N = one hidden unit per bond, the size of the exact
    representation, and the ``--epochs``, ``--method``, ``--k-train``,
-   ``--learning-rate`` given here). Several ``--epochs`` make a training
+   ``--learning-rate`` given here, and rbm.BernoulliRBM's ``--weight-decay``,
+   ``--optimizer``, ``--momentum``, ``--batch-size``, ``--final-lr-fraction``
+   and ``--average-fraction``, which fit does not expose; a model's cache
+   name records every one changed from its default). Several ``--epochs`` make a training
    curve: each stage extends the run of the last from its checkpoint (the
    learning-rate schedule and averaging window laid over the new total, as
    ``rbm`` documents), its cumulative training CPU time and the acceptance
@@ -214,8 +217,17 @@ def _model_tag(L, T, args) -> str:
     hidden = args.hidden or 2 * L * L
     lr = "auto" if args.learning_rate is None else f"{args.learning_rate:g}"
     wd = f"_wd{args.weight_decay:g}" if args.weight_decay else ""
+    extra = "".join(f"_{short}{getattr(args, name)}" for name, (short, default)
+                    in TRAINING_EXTRAS.items() if getattr(args, name) != default)
     return (f"L{L}_T{T:g}_h{hidden}_n{args.train_samples}_a{args.augment}_{args.method}"
-            f"{args.k_train}_lr{lr}{wd}_s{args.seed}")
+            f"{args.k_train}_lr{lr}{wd}{extra}_s{args.seed}")
+
+
+#: rbm.BernoulliRBM settings the benchmark can change (not isingrbm fit flags):
+#: parameter -> (tag abbreviation, BernoulliRBM's default); a model's tag names those changed
+TRAINING_EXTRAS = {"optimizer": ("opt", "adam"), "momentum": ("mom", 0.5),
+                   "batch_size": ("bs", 100), "final_lr_fraction": ("flr", 0.03),
+                   "average_fraction": ("avg", 0.25)}
 
 
 def train(L, T, args, folder) -> list[tuple[object, dict]]:
@@ -245,7 +257,8 @@ def train(L, T, args, folder) -> list[tuple[object, dict]]:
     X_train = None
     stages = []
     settings = {"n_hidden": hidden, "method": args.method, "k": args.k_train,
-                "weight_decay": args.weight_decay}
+                "weight_decay": args.weight_decay,
+                **{name: getattr(args, name) for name in TRAINING_EXTRAS}}
     if args.learning_rate is not None:
         settings["learning_rate"] = args.learning_rate
     for epochs in sorted(args.epochs):
@@ -272,6 +285,7 @@ def train(L, T, args, folder) -> list[tuple[object, dict]]:
                 "train_samples": args.train_samples, "method": args.method, "k": args.k_train,
                 "learning_rate": args.learning_rate or "auto",
                 "weight_decay": args.weight_decay,
+                **{name: getattr(args, name) for name in TRAINING_EXTRAS},
                 "extended_from": log[str(epochs)].get(
                     "extended_from", max([int(e) for e in log if int(e) < epochs], default=0)),
                 "training_seconds": log[str(epochs)]["wall_seconds"],
@@ -479,6 +493,14 @@ OPTIONS = {
     "--weight-decay": dict(type=float, default=0.0, help="L2 penalty on the internal weights "
                            "(rbm.BernoulliRBM's weight_decay; not an isingrbm fit flag; "
                            "default 0)"),
+    "--optimizer": dict(choices=("adam", "sgd"), default="adam",
+                        help="rbm.BernoulliRBM's optimizer (default adam; sgd uses --momentum)"),
+    "--momentum": dict(type=float, default=0.5, help="SGD momentum (default 0.5)"),
+    "--batch-size": dict(type=int, default=100, help="minibatch size (default 100)"),
+    "--final-lr-fraction": dict(type=float, default=0.03, help="final over initial "
+                                "learning rate of the linear schedule (default 0.03)"),
+    "--average-fraction": dict(type=float, default=0.25, help="parameters averaged over "
+                               "the last this fraction of the epochs (default 0.25)"),
     "--models": dict(help="folder that keeps trained models and training times (a rerun "
                      "trains nothing again; default: a temporary folder)"),
     "--curve-only": dict(action="store_true", help="only the training curve"),
@@ -499,9 +521,18 @@ def _check(args) -> None:
                                   ("--train-samples", [args.train_samples], 2),
                                   ("--augment", [args.augment], 1),
                                   ("--k-train", [args.k_train], 1),
+                                  ("--batch-size", [args.batch_size], 1),
                                   ("--curve-proposals", [args.curve_proposals], 1)):
         if any(v < minimum for v in values):
             raise harness.BadSetting(f"{flag} must be >= {minimum}, got {values}")
+    for flag, value, ok, span in (("--momentum", args.momentum, 0 <= args.momentum < 1,
+                                   "[0, 1)"),
+                                  ("--final-lr-fraction", args.final_lr_fraction,
+                                   0 < args.final_lr_fraction <= 1, "(0, 1]"),
+                                  ("--average-fraction", args.average_fraction,
+                                   0 <= args.average_fraction <= 1, "[0, 1]")):
+        if not ok:
+            raise harness.BadSetting(f"{flag} must be in {span}, got {value}")
     if args.hidden is not None and args.hidden < 1:
         raise harness.BadSetting(f"--hidden must be >= 1, got {args.hidden}")
     if args.models and not os.path.isdir(args.models):
