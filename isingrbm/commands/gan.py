@@ -243,10 +243,10 @@ def _fit_settings(args) -> dict:
 
 
 def run_fit(args) -> int:
-    gan = _require_gan()
     from mccore.errors import OutputExistsError
 
-    settings = _fit_settings(args)
+    settings = _fit_settings(args)      # torch-free: bad flags are refused without PyTorch too
+    gan = _require_gan()
     data_path = _common.check_input_file(args.data)
     out, ckpt = _common.check_resumable_output(args.out, inputs=[data_path],
                                                resume=args.resume, overwrite=args.overwrite)
