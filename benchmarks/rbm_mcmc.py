@@ -413,7 +413,11 @@ def curve_markdown(curve) -> str:
         t = c["training"]
         acc = " | ".join(f"{c['acceptance'][k]:.2f}" if k in c["acceptance"] else "-"
                          for k in ks)
-        lines.append(f"| {c['L']} | {c['T']:g} | {t['hidden']} | {t['method']}-{t['k']} | "
+        changed = [f"weight decay {t['weight_decay']:g}"] if t.get("weight_decay") else []
+        changed += [f"{name.replace('_', ' ')} {t[name]}" for name, (_, default)
+                    in TRAINING_EXTRAS.items() if t.get(name, default) != default]
+        method = ", ".join([f"{t['method']}-{t['k']}"] + changed)
+        lines.append(f"| {c['L']} | {c['T']:g} | {t['hidden']} | {method} | "
                      f"{t['learning_rate']} | {t['train_samples']} x {t['augment']} | "
                      f"{t['epochs']} | {t['training_cpu_seconds']:.0f} | {acc} |")
     return "\n".join(lines)
