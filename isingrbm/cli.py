@@ -239,7 +239,7 @@ def _disk_full(exc: BaseException, args) -> str | None:
 
 def _quiet_disk_full_hooks(unraisable_hook, except_hook):
     """``sys.unraisablehook`` and ``sys.excepthook`` that drop h5py's dealloc errors
-    on a full disk.
+    on a full disk (and a recorded SIGTERM's interrupt raised inside a finalizer).
 
     When a write fails for lack of space, h5py objects that cannot be
     released print "Exception ignored in ... __dealloc__" tracebacks (Cython
@@ -250,7 +250,13 @@ def _quiet_disk_full_hooks(unraisable_hook, except_hook):
         return value is not None and any(t in str(value) for t in _DISK_FULL_TEXT)
 
     def unraisable(info):
-        if not disk_full(getattr(info, "exc_value", None)):
+        value = getattr(info, "exc_value", None)
+        if isinstance(value, KeyboardInterrupt):
+            from mccore import interrupts
+
+            if interrupts.requested():   # SIGTERM raised in a finalizer: honoured at the
+                return                   # next step boundary, no traceback for the user
+        if not disk_full(value):
             unraisable_hook(info)
 
     def excepthook(exc_type, value, tb):

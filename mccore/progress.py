@@ -158,7 +158,10 @@ class Progress:
     def _write(self, text: str) -> None:
         stream = self._lines[2] or sys.stderr
         try:
-            print(text, file=stream, flush=True)
+            # one write with its newline: print() writes the newline separately, and a
+            # signal handler raising between the two leaves the line unterminated
+            stream.write(text + "\n")
+            stream.flush()
         except (OSError, ValueError):  # a closed or full log never stops the work
             pass
 
