@@ -22,7 +22,8 @@ from . import _params
 
 __all__ = [
     "OneLineErrorParser", "add_common_options", "add_subcommand", "atomic_output",
-    "argument_type", "check_input_file", "check_output_folder", "check_output_path", "emit_json",
+    "check_input_file", "check_output_folder", "check_output_path", "check_resumable_output",
+    "emit_json",
     "info", "integer", "nonnegative_int",
     "number", "output_folder", "output_lock", "output_target", "positive_float", "positive_int",
     "progress_enabled", "resolve_seed", "temperature",
@@ -89,19 +90,6 @@ def add_common_options(parser: argparse.ArgumentParser, *, draws: bool | None = 
                         help="no progress bars or messages on stderr")
     parser.add_argument("--json", action="store_true",
                         help="print a machine-readable JSON summary on stdout")
-
-
-def argument_type(kind: str, name: str = "value", *, error=argparse.ArgumentTypeError,
-                  **bounds):
-    """An argparse type for ``kind`` ("integer" or "number") within ``bounds`` (the keyword
-    bounds of :class:`mccore.validation.Rule`), made by :func:`._params.argument_type`;
-    ``"number"`` without bounds is any float (inf and nan included: the command checks it).
-    """
-    if kind == "number" and not bounds:
-        rule = None
-    else:
-        rule = Rule.integer(**bounds) if kind == "integer" else Rule.number(**bounds)
-    return _params.argument_type(rule, name, error=error)
 
 
 #: argparse types of the commands, from the shared rules of mccore.validation

@@ -115,7 +115,10 @@ def test_argument_types_accept():
     assert _common.integer("-3") == -3
     assert _common.number("inf") == float("inf")        # the command checks the range
     assert _common.positive_float("2.5e-4") == 2.5e-4 and _common.temperature("2.269") == 2.269
-    bounded = _common.argument_type("integer", "steps", minimum=1, maximum=10)
+    from isingrbm.commands import _params
+    from mccore.validation import Rule
+
+    bounded = _params.argument_type(Rule.integer(minimum=1, maximum=10), "steps")
     assert bounded("10") == 10
     with pytest.raises(Exception, match=r"^steps must be an integer in \[1, 10\], got '11'$"):
         bounded("11")
