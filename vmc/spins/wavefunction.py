@@ -24,7 +24,9 @@ the kernels use.
 Both share one interface (arrays in, arrays out; ``s`` is (n, N) float64):
 ``params`` (flat, views), ``log_psi(s)``, ``log_psi_param_grad(s)`` (the
 log-derivatives ``O_k = d log psi / d p_k``, (n, n_params)),
-``expanded() -> (a, b, W)`` of the equivalent plain RBM.
+``expanded() -> (a, b, W)`` of the equivalent plain RBM. An object keeps
+work arrays between calls (fresh large arrays cost more than the
+arithmetic), so use one object per Python thread.
 """
 
 from __future__ import annotations
