@@ -50,11 +50,14 @@ from .partition import (
     bernoulli_log_partition_ais,
     bernoulli_log_partition_exact,
 )
+from .tying import TranslationTying
+
 __all__ = ["BernoulliRBM"]
 
 _ENCODINGS = {"pm1": (2.0, -1.0, 2.0, -1.0), "pm1-visible": (2.0, -1.0, 1.0, 0.0),
               "01": (1.0, 0.0, 1.0, 0.0)}
 _AUTO_LR_MAX, _AUTO_LR_SCALE = 0.01, 0.04     # learning_rate="auto"
+_TIED_RTOL = 1e-9      # set_parameters of a tied model: orbits equal within this
 
 
 class BernoulliRBM(RBMBase):
@@ -124,6 +127,19 @@ class BernoulliRBM(RBMBase):
         the end of training (on L = 4 Ising data it takes the model's energy
         bias from ~5-14 to a few standard errors of the data mean). The
         history's last entries describe the averaged model.
+    translation_tied : tuple of int or None
+        The shape of a periodic lattice (``(L, L)``, or ``(N,)`` for a ring)
+        whose sites are the visible units (row-major): the parameters are then
+        tied under its translations (:mod:`rbm.tying`). ``n_hidden`` must be
+        ``alpha N`` (``alpha`` channels of one hidden unit per site; hidden
+        unit ``c N + t`` sees the configuration through filter ``f_c``
+        shifted by ``t``), every hidden unit of a channel has one bias and
+        every visible unit the same bias: ``alpha (N + 1) + 1`` parameters
+        instead of ``alpha N^2 + (alpha + 1) N``, and a distribution invariant
+        under translations. The gradient is projected onto the tied subspace
+        (the mean over each orbit of tied entries), so every optimizer keeps
+        the parameters exactly tied. The stored parameters stay the dense
+        canonical ones. None (default): no tying.
     dtype : {"float64", "float32"}
         Arithmetic of the training loop (float32 is faster with BLAS; the
         canonical parameters are stored as float64).
@@ -208,6 +224,7 @@ class BernoulliRBM(RBMBase):
                  flip_moves: bool = True, flip_augment: bool = False,
                  n_temperatures: int = 8, beta_min: float = 0.3, init_scale: float = 0.01,
                  validation_fraction: float = 0.0, average_fraction: float = 0.25,
+                 translation_tied: tuple | None = None,
                  dtype: str = "float64", rng=None, random_state=None):
         self._store_hyperparameters(locals())
 
@@ -238,6 +255,8 @@ class BernoulliRBM(RBMBase):
                     maximum=1.0, strict_max=True)
         check_float("average_fraction", self.average_fraction, minimum=0.0, maximum=1.0,
                     strict_max=True)
+        if self.translation_tied is not None:
+            TranslationTying(self.translation_tied, self.n_hidden)   # the shape, n_hidden
         check_choice("dtype", self.dtype, ("float64", "float32"))
 
     # ---------------------------------------------------------------- setup
@@ -254,13 +273,40 @@ class BernoulliRBM(RBMBase):
 
     def hyperparameters(self) -> dict:
         """Constructor arguments except the seed (``rng``, ``random_state``), as
-        stored in model files."""
+        stored in model files; ``translation_tied`` (a tuple) only when set, so
+        that files of untied models read as before."""
         names = ("n_hidden", "method", "k", "n_chains", "learning_rate", "batch_size",
                  "n_epochs", "optimizer", "momentum", "weight_decay", "schedule",
                  "final_lr_fraction", "encoding", "flip_moves", "flip_augment",
                  "n_temperatures", "beta_min", "init_scale", "validation_fraction",
                  "average_fraction", "dtype")
-        return {n: getattr(self, n) for n in names}
+        out = {n: getattr(self, n) for n in names}
+        if self.translation_tied is not None:
+            out["translation_tied"] = tuple(int(n) for n in self.translation_tied)
+        return out
+
+    @classmethod
+    def _hyperparameters_from_file(cls, hyperparameters: dict) -> dict:
+        hp = dict(hyperparameters)
+        if isinstance(hp.get("translation_tied"), list):     # JSON has no tuples
+            hp["translation_tied"] = tuple(hp["translation_tied"])
+        return hp
+
+    def _tying(self, n_visible: int | None = None):
+        """The :class:`~rbm.tying.TranslationTying` of this model (None when untied),
+        checked against ``n_visible`` (default: the model's)."""
+        if self.translation_tied is None:
+            return None
+        shape = tuple(self.translation_tied)
+        n_visible = self.n_visible if n_visible is None else n_visible
+        cached = self.__dict__.get("_tying_cache")
+        if cached is None or cached.shape != shape or cached.n_hidden != self.n_hidden:
+            cached = self._tying_cache = TranslationTying(shape, self.n_hidden)
+        if n_visible is not None and n_visible != cached.n_sites:
+            raise InvalidParameterError(
+                f"translation_tied {cached.shape} has {cached.n_sites} sites, but there are "
+                f"{n_visible} visible units")
+        return cached
 
     def initialize(self, n_visible: int, *, X=None, rng=None) -> "BernoulliRBM":
         """Draw initial parameters (weights ~ N(0, init_scale^2) internally).
@@ -288,10 +334,18 @@ class BernoulliRBM(RBMBase):
 
     def _initialize(self, n_visible, X, rng) -> "BernoulliRBM":
         alpha = _ENCODINGS[self.encoding][0]
-        U = self.init_scale * rng.standard_normal((n_visible, self.n_hidden))
+        tying = self._tying(n_visible)
+        if tying is None:
+            U = self.init_scale * rng.standard_normal((n_visible, self.n_hidden))
+        else:
+            U = tying.weights_from_filters(
+                self.init_scale * rng.standard_normal((tying.alpha, tying.n_sites)))
         c = np.zeros(n_visible)
         if X is not None:
-            mean = np.clip(np.asarray(X, dtype=np.float64).mean(axis=0), 1e-3, 1 - 1e-3)
+            mean = np.asarray(X, dtype=np.float64).mean(axis=0)
+            if tying is not None:
+                mean = np.full(n_visible, mean.mean())
+            mean = np.clip(mean, 1e-3, 1 - 1e-3)
             c = np.log(mean / (1.0 - mean)) / alpha
         d = np.zeros(self.n_hidden)
         self._set_from_internal(U, c, d)
@@ -317,6 +371,11 @@ class BernoulliRBM(RBMBase):
         for name, arr in (("weights", W), ("visible_bias", a), ("hidden_bias", b)):
             if not np.all(np.isfinite(arr)):
                 raise InvalidParameterError(f"{name} must be finite, got NaN or inf")
+        tying = self._tying(W.shape[0])
+        if tying is not None and not tying.is_tied(W, a, b, rtol=_TIED_RTOL):
+            raise InvalidParameterError(
+                f"weights, visible_bias and hidden_bias must be tied under the translations "
+                f"of translation_tied {tying.shape} (rbm.tying), got untied parameters")
         self._set_parameters_unchecked(
             {"weights": W, "visible_bias": a, "hidden_bias": b})
         return self
@@ -337,20 +396,28 @@ class BernoulliRBM(RBMBase):
     def _encoding(self) -> tuple:
         return _ENCODINGS[self.encoding]
 
-    # exact reparametrization between internal and canonical coordinates
+    # exact reparametrization between internal and canonical coordinates (a tied
+    # model's biases are projected after the sums, which round differently per unit)
     def _set_from_internal(self, U, c, d) -> None:
         al, be, ah, bh = _ENCODINGS[self.encoding]
         U = np.asarray(U, dtype=np.float64)
         self._weights = al * ah * U
         self._visible_bias = al * np.asarray(c, dtype=np.float64) + al * bh * U.sum(axis=1)
         self._hidden_bias = ah * np.asarray(d, dtype=np.float64) + be * ah * U.sum(axis=0)
+        tying = self._tying()
+        if tying is not None:
+            tying.project(self._weights, self._visible_bias, self._hidden_bias)
         self.log_partition_ = None
 
     def _to_internal(self) -> dict:
         al, be, ah, bh = _ENCODINGS[self.encoding]
         U = self.weights / (al * ah)
-        return {"U": U, "c": (self.visible_bias - al * bh * U.sum(axis=1)) / al,
-                "d": (self.hidden_bias - be * ah * U.sum(axis=0)) / ah}
+        q = {"U": U, "c": (self.visible_bias - al * bh * U.sum(axis=1)) / al,
+             "d": (self.hidden_bias - be * ah * U.sum(axis=0)) / ah}
+        tying = self._tying()
+        if tying is not None:
+            tying.project(q["U"], q["c"], q["d"])
+        return q
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -75,7 +75,9 @@ def bernoulli_epoch(model, state, X, lr, average: bool = False) -> dict:
 
     Minibatch gradient ascent on log p: data statistics minus negative-phase
     statistics (CD-k chains from the minibatch, persistent chains, or the
-    beta = 1 replicas of parallel tempering), then one optimizer step. With
+    beta = 1 replicas of parallel tempering), projected onto the tied subspace
+    for a ``translation_tied`` model (:mod:`rbm.tying`; the parameters, read
+    through ``_to_internal``, are tied), then one optimizer step. With
     ``average`` the iterates after every update are summed into the
     Polyak-Ruppert average. Rows of ``X`` may be fractional (visible
     probabilities): they enter the data statistics as they are. Returns the
@@ -130,6 +132,7 @@ def bernoulli_epoch(model, state, X, lr, average: bool = False) -> dict:
     Xd = p.encode(X[order])        # shuffled once; minibatches are views
     flips = []
     k, flip_moves, batch_size = model.k, model.flip_moves, model.batch_size
+    tying = model._tying()       # translation-tied: the gradient projected (rbm.tying)
     optimizer = state.optimizer
     for start in range(0, X.shape[0], batch_size):
         ub = Xd[start:start + batch_size]
@@ -163,6 +166,8 @@ def bernoulli_epoch(model, state, X, lr, average: bool = False) -> dict:
         np.sum(g, axis=0, out=gq["d"])
         if model.weight_decay:
             gq["U"] -= model.weight_decay * p.U
+        if tying is not None:
+            tying.project(gq["U"], gq["c"], gq["d"])
         optimizer.step({"theta": theta}, {"theta": grad}, learning_rate=lr)
         if average:
             avg_sum += theta

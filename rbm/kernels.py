@@ -14,7 +14,7 @@ import math
 
 from numba import njit
 
-__all__ = ["bernoulli_from_tanh", "adam_update", "momentum_update"]
+__all__ = ["bernoulli_from_tanh", "adam_update", "momentum_update", "tie_translations"]
 
 
 @njit(cache=True)
@@ -56,3 +56,25 @@ def momentum_update(theta, grad, velocity, momentum, learning_rate):
         v = momentum * velocity[i] + learning_rate * grad[i]
         velocity[i] = v
         theta[i] += v
+
+
+@njit(cache=True)
+def tie_translations(U, offset, alpha, sums):
+    """Replace every orbit of translation-tied entries of ``U`` by its mean, in place.
+
+    ``U`` (N, alpha N); ``offset[i, t]`` (N, N) the lattice offset d with
+    ``t + d = i``; the orbit (c, d) holds ``U[i, c N + t]`` for ``offset[i, t] = d``
+    (:mod:`rbm.tying`). ``sums`` (alpha, N) float64 work array. Both passes run
+    through ``U`` in memory order (the orbit sums stay in cache).
+    """
+    n = offset.shape[0]
+    sums[...] = 0.0
+    for i in range(n):
+        for c in range(alpha):
+            for t in range(n):
+                sums[c, offset[i, t]] += U[i, c * n + t]
+    sums /= n
+    for i in range(n):
+        for c in range(alpha):
+            for t in range(n):
+                U[i, c * n + t] = sums[c, offset[i, t]]

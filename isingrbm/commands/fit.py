@@ -59,6 +59,10 @@ OPTIONS = (
                 "the Ising distribution, against overfitting); 1: off (default: %(default)s)"),
     flag("--flip-augment", "also train on the globally flipped spins (Z2 symmetric model data: "
                            "+ and - magnetized states in equal measure)", setting="flip_augment"),
+    flag("--translation-tied", "tie the RBM's parameters under the translations of the periodic "
+                               "L x L lattice of DATA (rbm.BernoulliRBM's translation_tied: "
+                               "--hidden must be a multiple of L^2, alpha filters per site; "
+                               "the periodic Ising model is exactly such an RBM with alpha = 2)"),
     flag("--resume", "continue an interrupted run from MODEL.checkpoint"),
     flag("--overwrite", "replace an existing MODEL"),
 )
@@ -96,7 +100,26 @@ def _check_settings(args) -> dict:
 
 #: settings compared when --resume meets a finished MODEL (those that define the model)
 _DEFINING = ("n_hidden", "method", "k", "learning_rate", "batch_size", "n_epochs",
-             "flip_augment")
+             "flip_augment", "translation_tied")
+
+
+def _tie(args, settings: dict, ensemble) -> dict:
+    """With --translation-tied: ``translation_tied = (L, L)`` of the data, checked by the
+    estimator's rule (--hidden a multiple of L^2), its message naming the flags."""
+    from mccore.errors import InvalidParameterError
+    from rbm import BernoulliRBM
+
+    if not args.translation_tied:
+        return settings
+    L = int(ensemble.L)
+    settings = {**settings, "translation_tied": (L, L)}
+    try:
+        BernoulliRBM.check_hyperparameters(**settings)
+    except InvalidParameterError as exc:
+        message = str(flag_message(exc, [OPTIONS]))
+        raise InvalidParameterError(message.replace(f"translation_tied {(L, L)}",
+                                                    f"--translation-tied (L = {L})")) from None
+    return settings
 
 
 def _check_size(args, settings: dict, ensemble) -> dict:
@@ -199,7 +222,7 @@ def run(args) -> int:
     # FileFormatError names the file if it is not a dataset
     _, ensemble = pipeline.training_data(data_path, temperature=args.temperature,
                                          phase=args.phase)
-    settings = _check_size(args, settings, ensemble)
+    settings = _check_size(args, _tie(args, settings, ensemble), ensemble)
 
     X = spins_to_visible(ensemble.spins)
     # every writer holds the lock of its output and its checkpoint: a second run on the
