@@ -35,7 +35,7 @@ from . import __version__
 from .commands._common import OneLineErrorParser
 
 SUBCOMMANDS = ("generate", "inspect", "fit", "sample", "evaluate", "vmc", "gan",
-               "demo", "report", "transfer")
+               "demo", "report", "transfer", "tomography")
 
 
 def build_parser() -> argparse.ArgumentParser:
