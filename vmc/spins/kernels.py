@@ -87,6 +87,28 @@ def _flip_ratio(s, tanh_theta, a, cosh2w, sinh2w, i):
 
 
 @njit(cache=True)
+def _visible_factors(a):
+    """``exp(-2 a_i s_i)`` for ``s_i = +1`` (row 0) and ``s_i = -1`` (row 1), (2, N): the
+    numbers ``math.exp(-2.0 * a[i] * s_i)`` gives (``x * +-1.0`` is exact), once per call
+    instead of once per flip ratio."""
+    out = np.empty((2, a.size))
+    for i in range(a.size):
+        out[0, i] = math.exp(-2.0 * a[i] * 1.0)
+        out[1, i] = math.exp(-2.0 * a[i] * -1.0)
+    return out
+
+
+@njit(cache=True)
+def _visible_factor(factors, a, si, i):
+    """``exp(-2 a_i s_i)`` from :func:`_visible_factors` (computed for other ``s_i``)."""
+    if si == 1.0:
+        return factors[0, i]
+    if si == -1.0:
+        return factors[1, i]
+    return math.exp(-2.0 * a[i] * si)
+
+
+@njit(cache=True)
 def _theta(s, b, W, theta):
     """``theta = b + W^T s`` into ``theta`` (n_hidden,)."""
     n_visible, n_hidden = W.shape
@@ -116,48 +138,81 @@ def spin_theta(s, b, W, out):
     kernel(s, b, W, out)
 
 
+@njit(cache=True)
+def _chain_start(sc, b, W, theta, tanh_theta):
+    """The tables ``theta`` and ``tanh(theta)`` of configuration ``sc``, computed afresh."""
+    _theta(sc, b, W, theta)
+    for j in range(theta.size):
+        tanh_theta[j] = math.tanh(theta[j])
+
+
 @njit(cache=True, error_model="numpy")
-def _chain_sweeps(sc, st, a, b, W, cosh2w, sinh2w, tanh2w, n_steps, p_global, out_c):
-    """:func:`spin_metropolis_sweeps` of one chain (state ``sc``, stream ``st``, records
-    ``out_c`` (n_steps, N)); returns its accepted single-spin flips."""
+def _chain_sweep(sc, st, a, factors, b, W, cosh2w, sinh2w, tanh2w, p_global, theta,
+                 tanh_theta):
+    """One sweep of one chain (state ``sc``, stream ``st``, tables ``theta`` and
+    ``tanh_theta`` kept up to date); returns its accepted single-spin flips.
+
+    ``theta`` itself is read only by the global flip, so it is updated only when
+    ``p_global > 0``."""
     n_sites = sc.size
     n_hidden = b.size
     accepted = 0
-    theta = np.empty(n_hidden)
-    tanh_theta = np.empty(n_hidden)
-    _theta(sc, b, W, theta)
-    for j in range(n_hidden):
-        tanh_theta[j] = math.tanh(theta[j])
-    for step in range(n_steps):
-        for _ in range(n_sites):
-            i = min(int(uniform(st) * n_sites), n_sites - 1)
-            ratio = _flip_ratio(sc, tanh_theta, a, cosh2w, sinh2w, i)
-            u = uniform(st)
-            if u < ratio * ratio:
-                si = sc[i]
+    for _ in range(n_sites):
+        i = min(int(uniform(st) * n_sites), n_sites - 1)
+        si = sc[i]
+        ratio = _visible_factor(factors, a, si, i)      # _flip_ratio, exp from the table
+        for j in range(n_hidden):
+            ratio *= cosh2w[i, j] - si * tanh_theta[j] * sinh2w[i, j]
+        u = uniform(st)
+        if u < ratio * ratio:
+            if p_global > 0.0:
                 for j in range(n_hidden):
                     theta[j] -= 2.0 * W[i, j] * si
-                    # tanh(x - y) = (tanh x - tanh y) / (1 - tanh x tanh y): no tanh call
-                    tt = si * tanh2w[i, j]
-                    tanh_theta[j] = (tanh_theta[j] - tt) / (1.0 - tanh_theta[j] * tt)
-                sc[i] = -si
-                accepted += 1
-        if p_global > 0.0:
-            u = uniform(st)
-            if u < p_global:
-                # theta' = 2 b - theta; log psi' - log psi
-                log_ratio = 0.0
+            for j in range(n_hidden):
+                # tanh(x - y) = (tanh x - tanh y) / (1 - tanh x tanh y): no tanh call
+                tt = si * tanh2w[i, j]
+                tanh_theta[j] = (tanh_theta[j] - tt) / (1.0 - tanh_theta[j] * tt)
+            sc[i] = -si
+            accepted += 1
+    if p_global > 0.0:
+        u = uniform(st)
+        if u < p_global:
+            # theta' = 2 b - theta; log psi' - log psi
+            log_ratio = 0.0
+            for i in range(n_sites):
+                log_ratio -= 2.0 * a[i] * sc[i]
+            for j in range(n_hidden):
+                log_ratio += log_cosh(2.0 * b[j] - theta[j]) - log_cosh(theta[j])
+            u2 = uniform(st)
+            if u2 < math.exp(min(2.0 * log_ratio, 700.0)):
                 for i in range(n_sites):
-                    log_ratio -= 2.0 * a[i] * sc[i]
+                    sc[i] = -sc[i]
                 for j in range(n_hidden):
-                    log_ratio += log_cosh(2.0 * b[j] - theta[j]) - log_cosh(theta[j])
-                u2 = uniform(st)
-                if u2 < math.exp(min(2.0 * log_ratio, 700.0)):
-                    for i in range(n_sites):
-                        sc[i] = -sc[i]
-                    for j in range(n_hidden):
-                        theta[j] = 2.0 * b[j] - theta[j]
-                        tanh_theta[j] = math.tanh(theta[j])
+                    theta[j] = 2.0 * b[j] - theta[j]
+                    tanh_theta[j] = math.tanh(theta[j])
+    return accepted
+
+
+@njit(cache=True, error_model="numpy")
+def _chain_sweeps(sc, st, a, factors, b, W, cosh2w, sinh2w, tanh2w, n_skip, n_steps, p_global,
+                  out_c):
+    """:func:`spin_metropolis_sweeps` of one chain (state ``sc``, stream ``st``): ``n_skip``
+    sweeps, then ``n_steps`` recorded into ``out_c`` (n_steps, N); returns the accepted
+    single-spin flips of the recorded sweeps. The tables are computed afresh before each
+    of the two runs, as two calls would."""
+    n_sites = sc.size
+    theta = np.empty(b.size)
+    tanh_theta = np.empty(b.size)
+    if n_skip > 0:
+        _chain_start(sc, b, W, theta, tanh_theta)
+        for _ in range(n_skip):
+            _chain_sweep(sc, st, a, factors, b, W, cosh2w, sinh2w, tanh2w, p_global, theta,
+                         tanh_theta)
+    _chain_start(sc, b, W, theta, tanh_theta)
+    accepted = 0
+    for step in range(n_steps):
+        accepted += _chain_sweep(sc, st, a, factors, b, W, cosh2w, sinh2w, tanh2w, p_global,
+                                 theta, tanh_theta)
         for i in range(n_sites):
             out_c[step, i] = sc[i]
     return accepted
@@ -179,23 +234,26 @@ def _weight_tables(W):
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _sweeps_parallel(s, rng_state, a, b, W, n_steps, p_global, out, accepted):
+def _sweeps_parallel(s, rng_state, a, b, W, n_skip, n_steps, p_global, out, accepted):
     cosh2w, sinh2w, tanh2w = _weight_tables(W)
+    factors = _visible_factors(a)
     for c in prange(s.shape[0]):
-        accepted[c] += _chain_sweeps(s[c], rng_state[c], a, b, W, cosh2w, sinh2w, tanh2w,
-                                     n_steps, p_global, out[c])
+        accepted[c] += _chain_sweeps(s[c], rng_state[c], a, factors, b, W, cosh2w, sinh2w,
+                                     tanh2w, n_skip, n_steps, p_global, out[c])
 
 
 @njit(cache=True, error_model="numpy")
-def _sweeps_serial(s, rng_state, a, b, W, n_steps, p_global, out, accepted):
+def _sweeps_serial(s, rng_state, a, b, W, n_skip, n_steps, p_global, out, accepted):
     cosh2w, sinh2w, tanh2w = _weight_tables(W)
+    factors = _visible_factors(a)
     for c in range(s.shape[0]):
-        accepted[c] += _chain_sweeps(s[c], rng_state[c], a, b, W, cosh2w, sinh2w, tanh2w,
-                                     n_steps, p_global, out[c])
+        accepted[c] += _chain_sweeps(s[c], rng_state[c], a, factors, b, W, cosh2w, sinh2w,
+                                     tanh2w, n_skip, n_steps, p_global, out[c])
 
 
-def spin_metropolis_sweeps(s, rng_state, a, b, W, n_steps, p_global, out, accepted):
-    """Single-spin-flip Metropolis on ``|psi|^2``; records after every sweep.
+def spin_metropolis_sweeps(s, rng_state, a, b, W, n_steps, p_global, out, accepted, n_skip=0):
+    """Single-spin-flip Metropolis on ``|psi|^2``; records after every sweep (after
+    ``n_skip`` unrecorded ones).
 
     Parameters
     ----------
@@ -213,24 +271,35 @@ def spin_metropolis_sweeps(s, rng_state, a, b, W, n_steps, p_global, out, accept
     out : ndarray (n_chains, n_steps, N) float64
         Recorded configurations (written).
     accepted : ndarray (n_chains,) int64
-        Accepted single-spin flips per chain (incremented).
+        Accepted single-spin flips of the recorded sweeps, per chain (incremented).
+    n_skip : int
+        Sweeps run first and not recorded (burn-in or discarded sweeps): the same
+        numbers as a call with ``n_steps = n_skip`` whose records are dropped.
 
     Notes
     -----
-    Per chain the tables ``theta`` and ``tanh(theta)`` are computed once per
-    call and updated after every accepted flip (``theta -= 2 W[i] s_i``, and
+    Per chain the tables ``theta`` and ``tanh(theta)`` are computed afresh before
+    the skipped and before the recorded sweeps and updated after every accepted flip (``theta -= 2 W[i] s_i``, and
     ``tanh`` by the subtraction formula with the table ``tanh(2 W)``, so an
     accepted flip costs O(M) arithmetic and no transcendental function).
     A proposal is accepted when ``u < (psi'/psi)^2`` for a uniform u.
     """
-    work = s.shape[0] * n_steps * W.size
+    work = s.shape[0] * (n_skip + n_steps) * W.size
     kernel = _sweeps_parallel if _threaded(work) and s.shape[0] > 1 else _sweeps_serial
-    kernel(s, rng_state, a, b, W, n_steps, p_global, out, accepted)
+    kernel(s, rng_state, a, b, W, n_skip, n_steps, p_global, out, accepted)
 
 
 @njit(cache=True)
-def _local_energy_row(sk, a, b, W, cosh2w, sinh2w, bonds, field, coupling, theta):
-    """``(E_L, sx_local)`` of one configuration ``sk``; ``theta`` (M,) is scratch."""
+def _local_energy_row(sk, a, factors, b, W, cosh2w_t, sinh2w_t, bonds, field, coupling, theta,
+                      ratios):
+    """``(E_L, sx_local)`` of one configuration ``sk``; ``theta`` (M,) and ``ratios`` (N,)
+    are scratch.
+
+    All N flip ratios advance together over the hidden units (``cosh2w_t``, ``sinh2w_t``
+    are the (M, N) transposed tables), so the inner loop runs over sites in contiguous
+    memory and vectorizes; each ratio is still the product of :func:`_flip_ratio` in its
+    order (j = 0, 1, ...), and the ratios are summed in site order: the same bits.
+    """
     n_sites = sk.size
     _theta(sk, b, W, theta)
     for j in range(theta.size):
@@ -238,49 +307,49 @@ def _local_energy_row(sk, a, b, W, cosh2w, sinh2w, bonds, field, coupling, theta
     diag = 0.0
     for m in range(bonds.shape[0]):
         diag += sk[bonds[m, 0]] * sk[bonds[m, 1]]
+    for i in range(n_sites):
+        ratios[i] = _visible_factor(factors, a, sk[i], i)
+    for j in range(theta.size):
+        tj = theta[j]
+        for i in range(n_sites):
+            ratios[i] *= cosh2w_t[j, i] - sk[i] * tj * sinh2w_t[j, i]
     off = 0.0
-    i = 0
-    while i + 4 <= n_sites:
-        # four flip ratios at once: each is a chain of M dependent products, so one at a
-        # time waits on the multiplier's latency; every product and the sum over i keep
-        # _flip_ratio's order (the same bits; chain N = 80, alpha = 2: 11.3 -> 8 ms)
-        s0, s1, s2, s3 = sk[i], sk[i + 1], sk[i + 2], sk[i + 3]
-        r0 = math.exp(-2.0 * a[i] * s0)
-        r1 = math.exp(-2.0 * a[i + 1] * s1)
-        r2 = math.exp(-2.0 * a[i + 2] * s2)
-        r3 = math.exp(-2.0 * a[i + 3] * s3)
-        for j in range(theta.size):
-            tj = theta[j]
-            r0 *= cosh2w[i, j] - s0 * tj * sinh2w[i, j]
-            r1 *= cosh2w[i + 1, j] - s1 * tj * sinh2w[i + 1, j]
-            r2 *= cosh2w[i + 2, j] - s2 * tj * sinh2w[i + 2, j]
-            r3 *= cosh2w[i + 3, j] - s3 * tj * sinh2w[i + 3, j]
-        off += r0
-        off += r1
-        off += r2
-        off += r3
-        i += 4
-    for k in range(i, n_sites):
-        off += _flip_ratio(sk, theta, a, cosh2w, sinh2w, k)
+    for i in range(n_sites):
+        off += ratios[i]
     return -coupling * diag - field * off, off / n_sites
+
+
+@njit(cache=True)
+def _local_energy_tables(a, W):
+    """``exp(-2 a s)`` (:func:`_visible_factors`) and ``cosh(2 W)^T``, ``sinh(2 W)^T`` (M, N)."""
+    cosh2w_t = np.empty((W.shape[1], W.shape[0]))
+    sinh2w_t = np.empty((W.shape[1], W.shape[0]))
+    for i in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            x = 2.0 * W[i, j]
+            cosh2w_t[j, i] = math.cosh(x)
+            sinh2w_t[j, i] = math.sinh(x)
+    return _visible_factors(a), cosh2w_t, sinh2w_t
 
 
 @njit(cache=True, parallel=True)
 def _local_energy_parallel(s, a, b, W, bonds, field, coupling, e_out, sx_out):
-    cosh2w, sinh2w, _ = _weight_tables(W)
+    factors, cosh2w_t, sinh2w_t = _local_energy_tables(a, W)
     for k in prange(s.shape[0]):
         theta = np.empty(b.size)
-        e_out[k], sx_out[k] = _local_energy_row(s[k], a, b, W, cosh2w, sinh2w, bonds, field,
-                                                coupling, theta)
+        ratios = np.empty(a.size)
+        e_out[k], sx_out[k] = _local_energy_row(s[k], a, factors, b, W, cosh2w_t, sinh2w_t,
+                                                bonds, field, coupling, theta, ratios)
 
 
 @njit(cache=True)
 def _local_energy_serial(s, a, b, W, bonds, field, coupling, e_out, sx_out):
-    cosh2w, sinh2w, _ = _weight_tables(W)
+    factors, cosh2w_t, sinh2w_t = _local_energy_tables(a, W)
     theta = np.empty(b.size)
+    ratios = np.empty(a.size)
     for k in range(s.shape[0]):
-        e_out[k], sx_out[k] = _local_energy_row(s[k], a, b, W, cosh2w, sinh2w, bonds, field,
-                                                coupling, theta)
+        e_out[k], sx_out[k] = _local_energy_row(s[k], a, factors, b, W, cosh2w_t, sinh2w_t,
+                                                bonds, field, coupling, theta, ratios)
 
 
 def tfim_local_energy(s, a, b, W, bonds, field, coupling, e_out, sx_out):

@@ -81,13 +81,14 @@ class SpinMetropolisSampler(Walkers):
             uniform_draws(self.rng_state[c], wf.n_sites, u)
             self.x[c] = np.where(u < 0.5, -1.0, 1.0)
 
-    def _run(self, wf, n_steps):
+    def _run(self, wf, n_steps, n_skip=0):
+        """``n_skip`` unrecorded sweeps, then ``n_steps`` recorded, in one kernel call."""
         a, b, W = (np.ascontiguousarray(p, dtype=np.float64) for p in wf.expanded())
         out = np.empty((self.n_walkers, n_steps, wf.n_sites))
         accepted = np.zeros(self.n_walkers, dtype=np.int64)
         with numba_threads(self.n_threads):
             kernels.spin_metropolis_sweeps(self.x, self.rng_state, a, b, W, n_steps,
-                                           self.p_global, out, accepted)
+                                           self.p_global, out, accepted, n_skip=n_skip)
         return out, int(accepted.sum())
 
     def sample(self, wf, n_samples: int, *, rng=None) -> SampleBatch:
@@ -102,13 +103,9 @@ class SpinMetropolisSampler(Walkers):
         n_samples = check_int("n_samples", n_samples, minimum=1)
         if self.x is None:
             self._init(wf, rng)
-        if not self.burned_in:
-            if self.n_burn_in:
-                self._run(wf, self.n_burn_in)
-            self.burned_in = True
-        elif self.n_discard:
-            self._run(wf, self.n_discard)
+        n_skip = self.n_discard if self.burned_in else self.n_burn_in
+        self.burned_in = True
         n_steps = max(1, -(-n_samples // self.n_walkers_total))
-        x, acc = self._run(wf, n_steps)
+        x, acc = self._run(wf, n_steps, n_skip)
         acceptance = self._allsum(acc) / (self.n_walkers_total * n_steps * wf.n_sites)
         return SampleBatch(x=x, acceptance=float(acceptance), step=float("nan"))
