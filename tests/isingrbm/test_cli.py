@@ -48,7 +48,7 @@ def test_version(capsys):
 
 EXPECTED_COMMANDS = {("generate",), ("inspect",), ("fit",), ("sample",), ("evaluate",),
                      ("vmc",), ("gan", "fit"), ("gan", "sample"), ("gan", "plot"), ("demo",),
-                     ("report",), ("import", "mehta"), ("export", "mehta")}
+                     ("report",), ("import", "mehta"), ("export", "mehta"), ("tomography",)}
 
 
 def test_subcommand_list_is_exact():

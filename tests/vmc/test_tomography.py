@@ -87,3 +87,46 @@ def test_tomography_refuses_bad_input():
         tomography_trial_state(Lattice("chain", 4), 1.0, max_iter=0)
     with pytest.raises(InvalidParameterError, match="2\\^N"):
         fit_rbm_exact_likelihood(np.ones(6) / 6, 2)
+
+
+def test_a_checkpoint_resumed_and_extended_equals_the_uninterrupted_run(tmp_path):
+    """N = 6 chain: 10 SR steps checkpointed, then resumed from the checkpoint to 25, give
+    the parameters, histories and figures of 25 steps in one go, bit for bit; the file
+    round-trips every array and number."""
+    from vmc.spins.tomography import load_tomography
+
+    kw = {"n_samples": 500, "n_hidden": 4, "max_iter": 50, "rng": 5}
+    lattice = Lattice("chain", 6)
+    checkpoint = tmp_path / "t.h5.checkpoint"
+    first = tomography_trial_state(lattice, 0.7, n_refine=10, checkpoint=checkpoint, **kw)
+    saved = load_tomography(checkpoint)
+    assert saved["status"] == "partial" and saved["iterations"] == 10
+    for key in ("params", "initial_params", "samples"):
+        np.testing.assert_array_equal(saved[key], first[key])
+    for key in ("exact", "fidelity", "energy", "kl", "refined_energy", "energies", "settings"):
+        assert saved[key] == first[key], key
+    resumed = tomography_trial_state(lattice, 0.7, n_refine=25, resume_from=checkpoint,
+                                     **{**kw, "rng": None})
+    direct = tomography_trial_state(lattice, 0.7, n_refine=25, **kw)
+    assert resumed["iterations"] == direct["iterations"] == 25
+    np.testing.assert_array_equal(resumed["params"], direct["params"])
+    assert resumed["energies"] == direct["energies"]
+    assert resumed["fidelities"] == direct["fidelities"]
+    assert resumed["refined_energy"] == direct["refined_energy"]
+    with pytest.raises(InvalidParameterError, match="n_hidden was 4, now 5"):
+        tomography_trial_state(lattice, 0.7, n_refine=25, resume_from=checkpoint,
+                               **{**kw, "n_hidden": 5})
+
+
+@pytest.mark.parametrize("settings, fragment", [
+    ({"lattice": "chain", "size": 17}, "17 sites"),
+    ({"lattice": "square", "size": 5}, "25 sites"),
+    ({"lattice": "chain", "size": 8, "field": 0.0}, "field must be a finite number > 0"),
+    ({"lattice": "chain", "size": 16, "n_hidden": 10**5, "n_samples": 10,
+      "training": "exact", "symmetrize": True}, "of memory"),
+])
+def test_settings_are_refused_in_one_message(settings, fragment):
+    from vmc.spins.tomography import check_tomography_settings
+
+    with pytest.raises(InvalidParameterError, match=fragment):
+        check_tomography_settings(**settings)
