@@ -159,7 +159,8 @@ class VMC:
     def run(self, n_iterations: int, *, n_samples: int = 10_000,
             n_final_samples: int | None = None, rng=None, progress: bool = False,
             callback=None, settings: dict | None = None, notes=(), checkpoint=None,
-            checkpoint_every: int = 10, resume_from: VMCResult | None = None) -> VMCResult:
+            checkpoint_every: int = 10, resume_from: VMCResult | None = None,
+            schedule=None) -> VMCResult:
         """Optimize up to ``n_iterations`` iterations in total, then estimate the energy.
 
         The loop is :func:`mccore.training.run_steps`, the one training-loop
@@ -202,6 +203,12 @@ class VMC:
             The caller checks that the model-defining settings match. A
             finished result (``"complete"`` or ``"unhealthy"``) with at least
             ``n_iterations`` iterations is returned as it is.
+        schedule : vmc.schedule.Schedule or None
+            Learning rate (set on the optimizer where the schedule gives one)
+            and samples of each iteration, in place of ``n_samples``; with
+            ``average_last`` the final estimate is taken at the mean of the
+            last parameters (:attr:`VMCResult.params` then holds that mean,
+            and the resume state the last iterate, ``"iterate"``).
 
         Returns
         -------
@@ -236,7 +243,13 @@ class VMC:
             checkpoint is not None) else None
 
         def step(it):
-            return self._iteration(it, n_samples, rng, history, settings, notes,
+            samples = n_samples
+            if schedule is not None:
+                samples = schedule.n_samples_at(it)
+                lr = schedule.learning_rate_at(it)
+                if lr is not None:
+                    self.optimizer.learning_rate = lr
+            return self._iteration(it, samples, rng, history, settings, notes,
                                    track=checkpoint is not None)
 
         def save(n_done):
@@ -254,6 +267,10 @@ class VMC:
             status, message = "interrupted", f"interrupted after {done} iterations"
         state = self._resume_state(done)
         if status == "complete":
+            mean = None if schedule is None else schedule.averaged(history["params"])
+            if mean is not None:
+                state["iterate"] = wf.params.copy()   # an extension continues from here
+                wf.params = mean
             try:
                 batch = self.sampler.sample(wf, n_final_samples, rng=rng)
                 self.final_batch = batch
@@ -344,7 +361,7 @@ class VMC:
             raise InvalidParameterError(
                 "the result has no resume state (written by an older version?); cannot resume")
         n_done = int(state["iterations"])
-        params = np.asarray(result.params, dtype=np.float64)
+        params = np.asarray(state.get("iterate", result.params), dtype=np.float64)
         if params.shape != self.wavefunction.params.shape:
             raise InvalidParameterError(
                 f"cannot resume: the checkpoint has {params.size} parameters, this model "

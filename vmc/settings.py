@@ -14,7 +14,7 @@ from mccore.validation import Rule
 
 from .optimizers import OPTIMIZERS, SHIFT_SCHEDULES
 
-__all__ = ["RUN_SETTINGS", "TRAP_SETTINGS", "TFIM_SETTINGS", "OMEGA_RANGE", "INTERACTIONS",
+__all__ = ["RUN_SETTINGS", "TRAP_SETTINGS", "TFIM_SETTINGS", "SCHEDULE_SETTINGS", "OMEGA_RANGE", "INTERACTIONS",
            "JASTROWS", "SAMPLERS", "FORMS", "LATTICES"]
 
 #: the trap frequencies :func:`vmc.trap.run` accepts (see its docstring)
@@ -62,4 +62,13 @@ TFIM_SETTINGS = {
     "p_global": Rule.number(0, 1),
     "init_scale": Rule.number(minimum=0),
     "max_change": Rule.number(minimum=0, strict_min=True),
+}
+
+#: :func:`vmc.spins.run_tfim`: the tail of a long run and iterate averaging
+#: (:class:`vmc.schedule.Schedule`; across settings: :func:`vmc.schedule.check_schedule`)
+SCHEDULE_SETTINGS = {
+    "tail_iterations": Rule.integer(minimum=0),
+    "tail_learning_rate": Rule.number(minimum=0, strict_min=True, optional=True),
+    "tail_samples": Rule.integer(minimum=1, optional=True),
+    "average_last": Rule.integer(minimum=0),
 }

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from mccore.validation import Rule
-from vmc.settings import RUN_SETTINGS, TFIM_SETTINGS, TRAP_SETTINGS
+from vmc.settings import RUN_SETTINGS, SCHEDULE_SETTINGS, TFIM_SETTINGS, TRAP_SETTINGS
 
 from . import _common
 from ._params import REQUIRED, add_options, flag, flag_message, library_values, option
@@ -43,7 +43,12 @@ RBM, alpha = 1 hidden unit per spin by default). Single-spin-flip Metropolis
 (optional global flips), stochastic reconfiguration (constant diagonal
 shift, or Carleo & Troyer's schedule max(100 * 0.9^p, 1e-4) relative to
 diag(S)). Exact values: free fermions for even chains, Lanczos exact
-diagonalization up to 20 sites (3x3, 4x4).
+diagonalization up to 20 sites (3x3, 4x4). Long runs: the last
+--tail-iterations iterations may take --tail-samples samples each and a
+learning rate decaying geometrically to --tail-learning-rate (SR's step is
+an imaginary-time step whose sampling noise keeps the parameters jittering
+around the optimum), and --average-last K reports the estimate at the mean
+of the parameters of the last K iterations (iterate averaging).
 
 Energies are totals (not per particle or site); errors are blocking errors
 of the final sampling run, whose health is checked: stuck chains (each
@@ -101,6 +106,22 @@ TFIM = (
     option("--diag-shift", setting="diag_shift", rule=TFIM_SETTINGS["diag_shift"],
            fallback=0.01, metavar="E",
            help="SR constant diagonal shift ({allowed}; default 0.01)"),
+    option("--tail-iterations", setting="tail_iterations",
+           rule=SCHEDULE_SETTINGS["tail_iterations"], fallback=0, metavar="K",
+           help="the last K iterations form the run's tail, where --tail-samples and "
+                "--tail-learning-rate apply ({allowed}, at most --iterations; default 0)"),
+    option("--tail-samples", setting="tail_samples", rule=SCHEDULE_SETTINGS["tail_samples"],
+           metavar="M", help="samples per iteration in the tail ({allowed}; default "
+                             "--samples)"),
+    option("--tail-learning-rate", setting="tail_learning_rate",
+           rule=SCHEDULE_SETTINGS["tail_learning_rate"], metavar="LR",
+           help="sr: the learning rate decays geometrically over the tail to LR at the last "
+                "iteration ({allowed}; default: no decay)"),
+    option("--average-last", setting="average_last", rule=SCHEDULE_SETTINGS["average_last"],
+           fallback=0, metavar="K",
+           help="report the estimate at the mean of the parameters of the last K iterations "
+                "(iterate averaging; {allowed}, at most --iterations; default 0: the last "
+                "parameters)"),
 )
 COMMON = (
     option("--sampler", setting="sampler", rule=TRAP_SETTINGS["sampler"],
@@ -135,6 +156,8 @@ COMMON = (
                      "FILE to more --iterations); starts fresh if there is neither; the other "
                      "settings must match"),
 )
+#: the rows of TFIM that set the run's schedule (vmc.schedule)
+TFIM_SCHEDULE = tuple(row for row in TFIM if row.setting in SCHEDULE_SETTINGS)
 SYSTEMS = {"trap": TRAP, "tfim": TFIM}
 SYSTEM = option("--system", rule=Rule.choice(SYSTEMS), default="trap",
                 help="trap: particles in a harmonic trap (default); tfim: the transverse-field "
@@ -205,21 +228,25 @@ def _validate_trap(args) -> None:
 def _validate_tfim(args) -> None:
     from mccore.errors import InvalidParameterError
     from mccore.validation import check_memory, check_settings
+    from vmc.schedule import check_schedule
     from vmc.spins.lattice import Lattice
     from vmc.spins.runner import tfim_memory_estimate
 
     common = {k: v for k, v in library_values(args, COMMON).items() if k != "sampler"}
-    check_settings({**TFIM_SETTINGS, **RUN_SETTINGS}, **library_values(args, TFIM), **common)
+    check_settings({**TFIM_SETTINGS, **RUN_SETTINGS, **SCHEDULE_SETTINGS},
+                   **library_values(args, TFIM), **common)
     if args.sampler != "metropolis":
         raise InvalidParameterError(
             f"--sampler must be metropolis for --system tfim, got {args.sampler!r}")
+    check_schedule(args.iterations, args.optimizer, **library_values(args, TFIM_SCHEDULE))
     n_sites = Lattice(args.lattice, args.size).n_sites
     if args.final_samples is None:
         args.final_samples = tfim_final_samples(n_sites, args.alpha, args.samples)
     check_memory(f"--lattice {args.lattice} --size {args.size} --alpha {args.alpha} "
                  f"--samples {args.samples} --final-samples {args.final_samples} "
                  f"--walkers {args.walkers}",
-                 tfim_memory_estimate(n_sites, args.alpha, bool(args.symmetric), args.samples,
+                 tfim_memory_estimate(n_sites, args.alpha, bool(args.symmetric),
+                                      max(args.samples, args.tail_samples or 0),
                                       args.walkers, args.final_samples))
 
 
@@ -388,7 +415,7 @@ def _run_locked(args, comm, root, out, checkpoint, plots) -> int:
                 args.lattice, args.size, args.field, alpha=args.alpha,
                 symmetric=bool(args.symmetric), shift_schedule=args.shift_schedule,
                 diag_shift=args.diag_shift, n_chains=args.walkers, p_global=args.global_flip,
-                **common)
+                **library_values(args, TFIM_SCHEDULE), **common)
         else:
             result = vmc.run(
                 args.particles, args.dims, omega=args.omega, interaction=args.interaction,

@@ -30,7 +30,8 @@ from ..driver import (
 )
 from ..optimizers import make_optimizer
 from ..result import VMCResult
-from ..settings import RUN_SETTINGS, TFIM_SETTINGS
+from ..schedule import Schedule, check_schedule
+from ..settings import RUN_SETTINGS, SCHEDULE_SETTINGS, TFIM_SETTINGS
 from .exact import binder_ratio, exact_reference
 from .lattice import Lattice
 from .samplers import SpinMetropolisSampler, split_rhat
@@ -155,7 +156,9 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
              symmetric: bool = False, optimizer: str = "sr", learning_rate: float | None = None,
              shift_schedule: str = "constant", diag_shift: float = 0.01,
              n_iterations: int = 300, n_samples: int = 1000, n_chains: int = 16,
-             n_final_samples: int | None = None, p_global: float = 0.0,
+             n_final_samples: int | None = None, tail_iterations: int = 0,
+             tail_learning_rate: float | None = None, tail_samples: int | None = None,
+             average_last: int = 0, p_global: float = 0.0,
              init_scale: float = 0.01, max_change: float = MAX_CHANGE_PER_SITE,
              n_threads: int | None = None, rng=None,
              progress: bool = False, callback=None, comm="auto", checkpoint=None,
@@ -187,6 +190,23 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
         Iterations; samples per iteration; Metropolis chains.
     n_final_samples : int or None
         Samples of the final estimate (default ``4 * n_samples``).
+    tail_iterations : int
+        The last iterations of the run form its tail (default 0: none), where
+        ``tail_learning_rate`` and ``tail_samples`` apply
+        (:mod:`vmc.schedule`: SR's step is an imaginary-time step whose
+        sampling noise keeps the parameters jittering around the optimum; a
+        smaller step and more samples late in the run shrink the jitter).
+    tail_learning_rate : float or None
+        SR only: the learning rate decays geometrically over the tail, from
+        ``learning_rate`` at its first iteration to this at the last
+        (default None: constant).
+    tail_samples : int or None
+        Samples per iteration in the tail (default None: ``n_samples``).
+    average_last : int
+        The final estimate (energy, observables, :attr:`VMCResult.params`)
+        at the mean of the parameters of the last ``average_last``
+        iterations (Polyak averaging; default 0: the last parameters). The
+        result's notes and ``parameters["average_last"]`` say so.
     p_global : float
         Probability of the global-flip move per sweep.
     init_scale : float
@@ -218,6 +238,9 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
                        diag_shift=diag_shift, n_iterations=n_iterations, n_samples=n_samples,
                        n_final_samples=n_final_samples, p_global=p_global,
                        init_scale=init_scale, max_change=max_change)
+    tail = check_settings(SCHEDULE_SETTINGS, tail_iterations=tail_iterations,
+                          tail_learning_rate=tail_learning_rate, tail_samples=tail_samples,
+                          average_last=average_last)
     field = check_field(field)
     symmetric = check_bool("symmetric", symmetric)
     n_chains = RUN_SETTINGS["n_walkers"].check("n_chains", n_chains)
@@ -226,10 +249,13 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     if learning_rate is None:
         learning_rate = default_learning_rate(optimizer, field)
     learning_rate = RUN_SETTINGS["learning_rate"].check("learning_rate", learning_rate)
+    check_schedule(n_iterations, optimizer, **tail)
+    schedule = Schedule(n_iterations, learning_rate, n_samples, **tail)
     n_sites = size if lattice_kind == "chain" else size * size
     check_memory(f"lattice {lattice_kind} size {size}, alpha {alpha}, samples {n_samples}, "
                  f"chains {n_chains}",
-                 tfim_memory_estimate(n_sites, alpha, symmetric, n_samples, n_chains,
+                 tfim_memory_estimate(n_sites, alpha, symmetric,
+                                      max(n_samples, tail_samples or 0), n_chains,
                                       n_final_samples))
     lat = Lattice(lattice_kind, size)
     if comm == "auto":
@@ -266,8 +292,9 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
                 "seed": seed, "threads": n_threads,
                 "mpi_ranks": 1 if comm is None else comm.Get_size(),
                 "exact_method": exact_method if exact is not None else None,
-                "units": "J = 1, Pauli matrices, energies total"}
+                "units": "J = 1, Pauli matrices, energies total", **schedule.settings()}
     notes = [] if exact is not None else [exact_method]
+    notes.extend(schedule.notes())
     if previous is not None:
         check_resume_settings(resume_settings(previous.parameters), resume_settings(settings),
                               what=f"checkpoint {checkpoint}")
@@ -275,16 +302,17 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     with numba_threads(n_threads):
         result = _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples,
                              progress, callback, settings, notes, checkpoint, checkpoint_every,
-                             previous, reference)
+                             previous, reference, schedule if schedule.active else None)
     return result
 
 
 def _run_driver(driver, ham, wf, comm, n_iterations, n_samples, n_final_samples, progress,
-                callback, settings, notes, checkpoint, checkpoint_every, previous, reference):
+                callback, settings, notes, checkpoint, checkpoint_every, previous, reference,
+                schedule):
     result = driver.run(n_iterations, n_samples=n_samples, n_final_samples=n_final_samples,
                         progress=progress, callback=callback, settings=settings, notes=notes,
                         checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        resume_from=previous)
+                        resume_from=previous, schedule=schedule)
     batch = getattr(driver, "final_batch", None)
     if result.status in ("complete", "unhealthy") and batch is not None:
         from ..mpi import gather_rows
