@@ -75,6 +75,11 @@ EXAMPLES = {
         "isingrbm sample rbm_T2.269.h5 --samples 20000 --out gen_T2.269.h5 --seed 3",
         "isingrbm evaluate L4.h5 gen_T2.269.h5 --plots figures/",
     ]),
+    # docs/guide/tomography.md
+    "tomography_chain10": ([], [
+        "isingrbm tomography --lattice chain --size 10 --field 1 --samples 10000 --hidden 10 "
+        "--refine-iterations 300 --learning-rate 0.1 --seed 1 --out tomo.h5",
+    ]),
 }
 
 

@@ -28,7 +28,8 @@ make_outputs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_outputs)
 
 #: page -> the example outputs it includes
-PAGES = {"docs/guide/ising_data.md": ["generate_L16"], "docs/guide/evaluation.md": ["evaluate_L4"]}
+PAGES = {"docs/guide/ising_data.md": ["generate_L16"], "docs/guide/evaluation.md": ["evaluate_L4"],
+         "docs/guide/tomography.md": ["tomography_chain10"]}
 
 _ESTIMATE = re.compile(r"(-?\d+\.?\d*(?:e[-+]?\d+)?) ± (\d+\.?\d*(?:e[-+]?\d+)?)")
 _NUMBER = re.compile(r"(?P<value>[-+]?\d+\.?\d*(?:e[-+]?\d+)?)(?P<unit>%|s)?")
