@@ -12,7 +12,10 @@ the exact gradient (all 2^N states enumerated, L-BFGS, 500 iterations at
 most) on the histogram of the samples averaged over translations and the
 global flip (symmetries of H), then stochastic reconfiguration under H with
 exact expectation values (300 steps of 0.1). Also printed: the same
-training without the symmetrization.
+training without the symmetrization. The same run from the command line
+(seed 1): ``isingrbm tomography --lattice chain --size 10 --field 1
+--samples 10000 --hidden 10 --refine-iterations 300 --learning-rate 0.1
+--seed 1 --out tomo.h5``.
 
 QuCumber: its published setting (PositiveWaveFunction, 10 hidden units,
 500 epochs, batches of 100, CD-10, learning rate 0.01) on the SAME samples,
