@@ -106,8 +106,11 @@ def register(subparsers) -> None:
 def parse(args) -> dict:
     """The library's keyword arguments, every rule checked (in the order of the options,
     then across them: sites, memory), with the library's defaults filled in."""
-    from vmc.spins.tomography import (TOMOGRAPHY_SETTINGS, check_tomography_settings,
-                                      tomography_trial_state)
+    from vmc.spins.tomography import (
+        TOMOGRAPHY_SETTINGS,
+        check_tomography_settings,
+        tomography_trial_state,
+    )
 
     values = {}
     for row in rows(OPTIONS):
@@ -157,7 +160,11 @@ def run(args) -> int:
 def _run_locked(args, settings, comm, root, out, checkpoint) -> int:
     from mccore.training import check_resume_settings, resume_seed
     from vmc.spins import Lattice
-    from vmc.spins.tomography import load_tomography, save_tomography, tomography_trial_state
+    from vmc.spins.tomography import (
+        load_tomography,
+        save_tomography,
+        tomography_trial_state,
+    )
 
     from .vmc import remove_stale_temporaries
 
@@ -245,8 +252,8 @@ def summary_text(result: dict) -> str:
                 f"(relative error {(energy - e0) / abs(e0):.2e})")
 
     return "\n".join([
-        f"TFIM tomography, {kind}, h = {s['field']:g} (J = 1; energies total; exact sums over "
-        f"the 2^{n_sites} states)",
+        (f"TFIM tomography, {kind}, h = {s['field']:g} (J = 1; energies total; exact sums "
+         f"over the 2^{n_sites} states)"),
         f"  data: {s['n_samples']} sz samples"
         + (", averaged over translations and the global flip" if s["symmetrize"] else ""),
         f"  RBM: {s['n_hidden']} hidden units, {fit}, seed {s['seed']}",

@@ -65,10 +65,21 @@ from .exact import exact_ground_state
 from .lattice import Lattice
 from .tfim import TFIM
 
-__all__ = ["TRAININGS", "MAX_SITES", "TOMOGRAPHY_SETTINGS", "FORMAT", "FORMAT_VERSION",
-           "ExactRefinement", "check_tomography_settings", "fit_rbm_exact_likelihood",
-           "load_tomography", "save_tomography", "symmetrized_histogram",
-           "tomography_memory_estimate", "tomography_trial_state"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_SITES",
+    "TOMOGRAPHY_SETTINGS",
+    "TRAININGS",
+    "ExactRefinement",
+    "check_tomography_settings",
+    "fit_rbm_exact_likelihood",
+    "load_tomography",
+    "save_tomography",
+    "symmetrized_histogram",
+    "tomography_memory_estimate",
+    "tomography_trial_state",
+]
 
 #: the ways :func:`tomography_trial_state` trains the RBM
 TRAININGS = ("exact", "cd")
