@@ -224,3 +224,23 @@ def test_two_ranks_write_the_one_file_one_process_writes(tmp_path, capsys):
                                                           if k != "out"}
     assert _content(tmp_path / "two.h5") == _content(tmp_path / "one.h5")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.h5", "two.h5"]
+
+
+def test_help_states_the_library_defaults():
+    """The options are read after parsing (their help is written by hand): each default the
+    help names is the library's."""
+    import inspect
+    import re
+
+    from isingrbm.commands.tomography import OPTIONS
+    from vmc.spins.tomography import tomography_trial_state
+
+    defaults = {name: p.default
+                for name, p in inspect.signature(tomography_trial_state).parameters.items()}
+    named = 0
+    for row in OPTIONS:
+        match = re.search(r"default (\d+\.?\d*)\)", row.help)
+        if row.setting is not None and match:
+            assert float(match[1]) == defaults[row.setting], row.flags
+            named += 1
+    assert named == 6
