@@ -55,6 +55,9 @@ MAX_ORBIT_SITES = 26
 #: elements of one block of theta (rows x hidden units): 32 MB of float64
 _BLOCK_ELEMENTS = 1 << 22
 
+#: largest tanh(theta) (orbits x hidden units) kept between the energy and the gradient: 128 MB
+_KEEP_ELEMENTS = 1 << 24
+
 
 def _rotate(codes, n):
     """Codes of the configurations translated by one site (``s'_i = s_{i+1}``), in place."""
@@ -134,10 +137,21 @@ class ChainOrbits:
         return self.codes.size
 
 
-def _log_cosh(x):
-    """``log cosh x`` without overflow (x is overwritten)."""
-    ax = np.abs(x, out=x)
-    return ax + np.log1p(np.exp(-2.0 * ax)) - math.log(2.0)
+def _log_cosh_tanh(theta, tanh: bool):
+    """``(sum over hidden units of log cosh theta (rows,), tanh theta or None)``, without
+    overflow, from one ``exp(-2|theta|)`` (theta is overwritten)."""
+    sign = np.sign(theta) if tanh else None
+    ax = np.abs(theta, out=theta)
+    e = np.exp(-2.0 * ax)
+    total = ax.sum(axis=1)
+    total += np.log1p(e).sum(axis=1) - theta.shape[1] * math.log(2.0)
+    if not tanh:
+        return total, None
+    np.subtract(1.0, e, out=ax)
+    e += 1.0
+    ax /= e
+    ax *= sign
+    return total, ax
 
 
 class ExactSymmetricEnergy:
@@ -185,6 +199,8 @@ class ExactSymmetricEnergy:
         self._index = np.concatenate([np.ravel(x) for x in wf.expanded()]).astype(np.int64)
         wf.params = np.zeros(wf.n_params)
         self._rows = max(1, _BLOCK_ELEMENTS // wf.n_hidden)
+        # keep tanh theta from the energy's pass for the gradient when it is small enough
+        self._keep_tanh = orbits.n_orbits * wf.n_hidden <= _KEEP_ELEMENTS
 
     def _set(self, params):
         params = np.asarray(params, dtype=np.float64)
@@ -201,16 +217,24 @@ class ExactSymmetricEnergy:
 
     def log_psi(self, params) -> np.ndarray:
         """``log psi`` (unnormalized) of each orbit's representative (n_orbits,)."""
+        return self._log_psi(params, keep_tanh=False)[0]
+
+    def _log_psi(self, params, keep_tanh: bool):
+        """``(log psi (n_orbits,), [tanh theta per block] or None)``."""
         a, b, W, jas = self._set(params)
         s = self.orbits.spins
         out = s @ a
+        kept = [] if keep_tanh else None
         for blk in self._blocks():
             theta = s[blk] @ W
             theta += b
-            out[blk] += _log_cosh(theta).sum(axis=1)
+            total, t = _log_cosh_tanh(theta, keep_tanh)
+            out[blk] += total
+            if keep_tanh:
+                kept.append(t)
         if self.n_jastrow:
             out += self.orbits.correlations @ jas
-        return out
+        return out, kept
 
     def evaluate(self, params, *, gradient: bool = True) -> dict:
         """The exact expectations at ``params``.
@@ -224,38 +248,41 @@ class ExactSymmetricEnergy:
             orbit) and ``local_energy`` (E_L per orbit).
         """
         orb = self.orbits
-        lp = self.log_psi(params)
+        lp, kept = self._log_psi(params, keep_tanh=gradient and self._keep_tanh)
         with np.errstate(over="ignore", invalid="ignore"):
             e_loc = orb.diagonal - self.field * np.exp(lp[orb.neighbours] - lp[:, None]).sum(axis=1)
-        w = orb.sizes * np.exp(2.0 * (lp - lp.max()))
-        w /= w.sum()
-        with np.errstate(invalid="ignore"):
+            w = orb.sizes * np.exp(2.0 * (lp - lp.max()))
+            w /= w.sum()
             energy = float(w @ e_loc)
-        if not math.isfinite(energy):
+            dev = e_loc - energy
+            variance = float(w @ dev**2)
+        if not (math.isfinite(energy) and math.isfinite(variance)):
             # a step so large that psi ratios overflow: no energy, an optimizer steps back
             return {"energy": math.inf, "variance": math.inf, "v_score": math.inf,
                     "weights": w, "local_energy": e_loc,
                     **({"gradient": np.zeros(self.n_params)} if gradient else {})}
-        dev = e_loc - energy
-        variance = float(w @ dev**2)
         out = {"energy": energy, "variance": variance,
                "v_score": self.n_sites * variance / energy**2,
                "weights": w, "local_energy": e_loc}
         if gradient:
-            out["gradient"] = self._gradient(params, 2.0 * w * dev)
+            out["gradient"] = self._gradient(params, 2.0 * w * dev, kept)
         return out
 
-    def _gradient(self, params, c) -> np.ndarray:
-        """``sum_r c_r O_k(r)``: the plain RBM's derivatives, folded onto the tied parameters."""
+    def _gradient(self, params, c, kept=None) -> np.ndarray:
+        """``sum_r c_r O_k(r)``: the plain RBM's derivatives, folded onto the tied parameters
+        (``kept``: tanh theta per block from the energy's pass, else recomputed)."""
         a, b, W, _ = self._set(params)
         s = self.orbits.spins
         ga = c @ s
         gb = np.zeros(b.size)
         gW = np.zeros(W.shape)
-        for blk in self._blocks():
-            theta = s[blk] @ W
-            theta += b
-            t = np.tanh(theta, out=theta)
+        for k, blk in enumerate(self._blocks()):
+            if kept is None:
+                theta = s[blk] @ W
+                theta += b
+                t = np.tanh(theta, out=theta)
+            else:
+                t = kept[k]
             t *= c[blk, None]
             gb += t.sum(axis=0)
             gW += s[blk].T @ t
