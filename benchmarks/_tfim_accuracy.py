@@ -1,19 +1,24 @@
 """The accuracy study of ``benchmarks/tfim.py``: staged SR runs, NetKet's beside, tables.
 
-:func:`vmc.spins.run_tfim` runs one phase: fixed samples per iteration and
-a fixed learning rate. The accuracy runs of the benchmark need more: a
-learning rate that decays late in the run, more samples per iteration for
-the last iterations, and the average of the parameters over the last
-iterations (Polyak averaging: the SR noise of the single iterates averages
-out). This module builds the same pieces ``run_tfim`` builds (public
-classes of :mod:`vmc.spins`, :func:`vmc.optimizers.make_optimizer`,
-:class:`vmc.driver.VMC` with the same trust region) and runs one driver
-through the phases; each phase checkpoints (``PREFIX.pK.h5``) and a rerun
-continues where it stopped; a finished case is stored as ``PREFIX.json``
-and reused (:func:`cached`). :func:`netket_staged` runs the same phases
-with NetKet; :func:`frontier_markdown` and :func:`accuracy_figure` present
-the results. Convention: J = 1, energies total, Pauli matrices; relative
-errors are ``(E - E_ref) / |E_ref|`` (signed: > 0 is above the reference).
+A recipe is written as phases, ``"500x1000@0.05,300x2000@0.05:0.003"``:
+500 iterations of 1000 samples at learning rate 0.05, then a tail of 300
+iterations of 2000 samples with the rate decaying geometrically to 0.003;
+the final estimate is at the mean of the parameters of the last iterations
+(Polyak averaging). These are the schedule options of
+:func:`vmc.spins.run_tfim` and ``isingrbm vmc --system tfim``
+(:class:`vmc.schedule.Schedule`; :func:`schedule_options` translates):
+:func:`staged_run` builds the pieces ``run_tfim`` builds (public classes of
+:mod:`vmc.spins`, :func:`vmc.optimizers.make_optimizer`,
+:class:`vmc.driver.VMC` with the same trust region), so that it can also
+start from given parameters (a warm start), and runs the driver once with
+that schedule; without a warm start it computes what the command line
+computes with the same options and seed. A case checkpoints (``PREFIX.h5``)
+and a rerun continues where it stopped; a finished case is stored as
+``PREFIX.json`` and reused (:func:`cached`). :func:`netket_staged` runs the
+same phases with NetKet; :func:`frontier_markdown` and
+:func:`accuracy_figure` present the results. Convention: J = 1, energies
+total, Pauli matrices; relative errors are ``(E - E_ref) / |E_ref|``
+(signed: > 0 is above the reference).
 """
 
 from __future__ import annotations
@@ -29,19 +34,12 @@ import numpy as np
 @dataclasses.dataclass(frozen=True)
 class Phase:
     """``iterations`` SR steps of ``samples`` samples, the learning rate going
-    geometrically from ``lr_from`` to ``lr_to``."""
+    geometrically from ``lr_from`` to ``lr_to`` (None: constant)."""
 
     iterations: int
     samples: int
     lr_from: float
     lr_to: float | None = None
-
-    def lr(self, k: int) -> float:
-        """The learning rate of the phase's k-th iteration (0-based)."""
-        end = self.lr_from if self.lr_to is None else self.lr_to
-        if self.iterations <= 1:
-            return self.lr_from
-        return self.lr_from * (end / self.lr_from) ** (k / (self.iterations - 1))
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -57,30 +55,52 @@ def parse_phases(text: str) -> list[Phase]:
         phases.append(Phase(int(it), int(ns), float(lo), float(hi) if hi else None))
     if not phases or any(p.iterations < 0 or p.samples < 1 or p.lr_from <= 0 for p in phases):
         raise ValueError(f"bad phases {text!r}")
+    schedule_options(phases, 0)     # the shapes the library's schedule has
     return phases
+
+
+def schedule_options(phases, average: int) -> dict:
+    """The options of :func:`vmc.spins.run_tfim` (and ``isingrbm vmc``) of a recipe: one
+    phase at a constant rate, optionally followed by a tail starting at the same rate."""
+    first, tail = phases[0], phases[1:]
+    if len(phases) > 2 or first.lr_to not in (None, first.lr_from) or \
+            (tail and tail[0].lr_from != first.lr_from):
+        raise ValueError("a recipe is one constant phase and at most one tail starting at "
+                         f"its rate, got {phases}")
+    opts = {"n_iterations": sum(p.iterations for p in phases), "n_samples": first.samples,
+            "learning_rate": first.lr_from, "average_last": average}
+    if tail:
+        opts.update(tail_iterations=tail[0].iterations,
+                    tail_samples=tail[0].samples if tail[0].samples != first.samples else None,
+                    tail_learning_rate=tail[0].lr_to)
+    return opts
 
 
 def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, seed: int,
                final_samples: int, average: int = 0, symmetric: bool = True,
                diag_shift: float = 0.01, shift_schedule: str = "constant", n_chains: int = 16,
                prefix: str | None = None, init_params=None, log=None) -> dict:
-    """Run ``phases`` on one driver; the final estimate at the last parameters, or
-    at their mean over the last ``average`` iterations.
+    """Run the recipe ``phases`` (:func:`schedule_options`) on one driver; the final
+    estimate at the last parameters, or at their mean over the last ``average`` iterations.
 
     Returns a dict: energy, error (blocking), variance of E_L, V-score
     ``N Var(E_L) / E^2``, exact (or None), relative error and its sigma,
     energies per iteration, CPU and wall seconds (this process, this call;
-    phases resumed from a checkpoint are not re-counted), status.
+    iterations resumed from a checkpoint are not re-counted), status.
     """
     from vmc.driver import VMC
     from vmc.optimizers import make_optimizer
     from vmc.result import VMCResult
+    from vmc.schedule import Schedule
     from vmc.spins import (Lattice, SpinMetropolisSampler, TFIM, exact_energy,
                            make_spin_wavefunction)
     from vmc.spins.runner import MAX_CHANGE_PER_SITE
     from mccore.rng import child, seed_sequence
 
     w0, c0 = time.perf_counter(), time.process_time()
+    opts = schedule_options(phases, average)
+    n_iterations = opts.pop("n_iterations")
+    schedule = Schedule(n_iterations, **opts)
     lat = Lattice(lattice, size)
     ham = TFIM(lat, field)
     exact, method = exact_energy(lat, field)
@@ -88,48 +108,39 @@ def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, see
     seq = seed_sequence(seed)
     wf = make_spin_wavefunction(lat, alpha, symmetric=symmetric, rng=child(seq, 0))
     sampler = SpinMetropolisSampler(n_chains, n_threads=1, rng=child(seq, 1))
-    opt = make_optimizer("sr", phases[0].lr_from, diag_shift=diag_shift,
+    opt = make_optimizer("sr", schedule.learning_rate, diag_shift=diag_shift,
                          shift_schedule=shift_schedule)
-    if init_params is not None:     # a warm start (a resumed phase restores its own)
+    if init_params is not None:     # a warm start (a resumed run restores its own)
         wf.params = np.asarray(init_params, dtype=np.float64)
     driver = VMC(ham, wf, sampler, opt, max_change=MAX_CHANGE_PER_SITE * lat.n_sites)
     settings = {"system": "tfim", "lattice": lattice, "size": size, "field": field,
                 "alpha": alpha, "symmetric": symmetric, "seed": seed,
                 "phases": [p.as_dict() for p in phases], "diag_shift": diag_shift,
-                "shift_schedule": shift_schedule}
-    energies, tail = [], None
-    done_here, w1, c1 = 0, time.perf_counter(), time.process_time()
-    for k, phase in enumerate(phases):
-        path = None if prefix is None else f"{prefix}.p{k}.h5"
-        previous = VMCResult.load(path) if path is not None and os.path.exists(path) else None
-        start = 0 if previous is None else int(previous.resume_state["iterations"])
-        opt.learning_rate = phase.lr(start)
+                "shift_schedule": shift_schedule, **schedule.settings()}
+    path = None if prefix is None else f"{prefix}.h5"
+    previous = VMCResult.load(path) if path is not None and os.path.exists(path) else None
+    start = 0 if previous is None else int(previous.resume_state["iterations"])
 
-        def schedule(step, phase=phase):
-            opt.learning_rate = phase.lr(min(step.step, phase.iterations - 1))
-            if log is not None and step.step % 100 == 0:
-                log(f"  phase {k} it {step.step}: E {step.metrics['energy']:.6f} "
-                    f"lr {opt.learning_rate:.4g}")
+    def progress(step):
+        if log is not None and step.step % 100 == 0:
+            log(f"  it {step.step}: E {step.metrics['energy']:.6f} "
+                f"lr {opt.learning_rate:.4g}")
 
-        result = driver.run(phase.iterations, n_samples=phase.samples,
-                            n_final_samples=16 * n_chains, rng=None, callback=schedule,
-                            settings=settings, checkpoint=path, resume_from=previous)
-        if result.status == "interrupted":   # Ctrl-C / SIGTERM: the checkpoint is written
-            raise KeyboardInterrupt(f"interrupted in phase {k}; rerun to continue")
-        energies.extend(float(e) for e in result.history["energy"])
-        tail = np.asarray(result.history["params"])
-        done_here += phase.iterations - start
+    w1, c1 = time.perf_counter(), time.process_time()
+    final = driver.run(n_iterations, n_samples=schedule.n_samples,
+                       n_final_samples=final_samples, callback=progress, settings=settings,
+                       notes=schedule.notes(), checkpoint=path, resume_from=previous,
+                       schedule=schedule)
+    if final.status == "interrupted":   # Ctrl-C / SIGTERM: the checkpoint is written
+        raise KeyboardInterrupt("interrupted; rerun to continue")
+    done_here = n_iterations - start
     w1, c1 = time.perf_counter() - w1, time.process_time() - c1
-    if average > 0:
-        wf.params = np.mean(tail[-average:], axis=0)
-    final = driver.run(0, n_samples=phase.samples, n_final_samples=final_samples,
-                       settings=settings)
     e, err = final.energy.mean, final.energy.error
     rec = {"energy": e, "error": err, "variance": final.variance,
            "v_score": lat.n_sites * final.variance / e**2 if e else float("nan"),
            "exact": exact, "exact_method": method if exact is not None else None,
-           "energies": energies, "status": final.status, "n_params": wf.n_params,
-           "acceptance": final.acceptance,
+           "energies": [float(x) for x in final.history["energy"]], "status": final.status,
+           "n_params": wf.n_params, "acceptance": final.acceptance,
            "cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0,
            "cpu_iter_s": c1 / max(done_here, 1), "wall_iter_s": w1 / max(done_here, 1)}
     if exact is not None:

@@ -38,7 +38,10 @@ runs the accuracy cases (:data:`FRONTIER`: chain N = 80 at h = 0.5, 1, 2;
 6 x 6 at h = 3 against the exact energy published by varbench; 10 x 10 at
 h = 3.044 against the best published value) with the staged recipe of
 ``benchmarks/_tfim_accuracy.py`` (learning-rate decay, more samples late,
-parameter average) and prints the published anchors beside. Both write
+parameter average: the schedule options of ``isingrbm vmc --system tfim``,
+``--tail-iterations``, ``--tail-samples``, ``--tail-learning-rate``,
+``--average-last``, which a case without a warm start reproduces bit for
+bit) and prints the published anchors beside. Both write
 checkpoints under ``--checkpoint-dir`` and a rerun continues or reuses them;
 ``--json`` prints one document whose ``records`` are the table's rows
 (ours and NetKet, the format ``docs/conf.py`` renders) and whose

@@ -64,7 +64,10 @@ walkers/chains over K ranks."""
 EXAMPLE = ("isingrbm vmc --particles 2 --dims 2 --interaction coulomb --jastrow pade "
            "--iterations 300 --samples 10000 --seed 1 --out vmc.h5 --plots figs\n"
            "  isingrbm vmc --system tfim --lattice chain --size 20 --field 1 "
-           "--iterations 300 --samples 1000 --seed 1")
+           "--iterations 300 --samples 1000 --seed 1\n"
+           "  isingrbm vmc --system tfim --lattice square --size 6 --field 3 --iterations 800 "
+           "--tail-iterations 300 --tail-samples 2000 --tail-learning-rate 0.003 "
+           "--average-last 150 --shift-schedule carleo --final-samples 400000 --seed 5")
 
 #: the options of each --system, their rules from vmc.settings; fallback: the value filled in
 #: when the option is not given (REQUIRED: it must be given)

@@ -209,6 +209,21 @@ TFIM = ["--system", "tfim", "--seed", "1", "--threads", "1"]
     (["--lattice", "chain", "--size", "10", "--field", "1", "--global-flip", "2"],
      "--global-flip"),
     (["--lattice", "chain", "--size", "400", "--field", "1", "--alpha", "1000"], "memory"),
+    # the schedule of a long run (vmc.schedule): each rule, then across settings
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--tail-iterations", "-1"],
+     "--tail-iterations must be an integer >= 0"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--iterations", "10",
+      "--tail-iterations", "11"], "--tail-iterations must be at most --iterations 10"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--tail-samples", "2000"],
+     "--tail-samples must go with a tail of the run, got --tail-iterations 0"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--tail-iterations", "5",
+      "--tail-learning-rate", "0"], "--tail-learning-rate must be a finite number > 0"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--tail-iterations", "5",
+      "--tail-learning-rate", "0.01", "--optimizer", "adam"], "--optimizer 'sr'"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--iterations", "10",
+      "--average-last", "20"], "--average-last must be at most --iterations 10"),
+    (["--lattice", "chain", "--size", "10", "--field", "1", "--tail-iterations", "5",
+      "--tail-samples", "1e12"], "memory"),
 ])
 def test_tfim_bad_input_one_line_exit_2(capsys, tmp_path, argv, flag):
     out = tmp_path / "t.h5"
@@ -220,6 +235,8 @@ def test_tfim_bad_input_one_line_exit_2(capsys, tmp_path, argv, flag):
 def test_trap_refuses_tfim_options(capsys):
     assert main(["vmc", "--particles", "2", "--dims", "2", "--alpha", "2", *SMALL]) == 2
     assert "--alpha applies to --system tfim" in capsys.readouterr().err
+    assert main(["vmc", "--particles", "2", "--dims", "2", "--average-last", "5", *SMALL]) == 2
+    assert "--average-last applies to --system tfim" in capsys.readouterr().err
 
 
 def test_tfim_json_contract_and_file(tmp_path, capsys):
