@@ -12,7 +12,10 @@ For every L and T (k_B = J = 1, periodic L x L lattice):
    ``--learning-rate`` given here, and rbm.BernoulliRBM's ``--weight-decay``,
    ``--optimizer``, ``--momentum``, ``--batch-size``, ``--final-lr-fraction``
    and ``--average-fraction``, which fit does not expose; a model's cache
-   name records every one changed from its default). Several ``--epochs`` make a training
+   name records every one changed from its default; ``--translation-tied``
+   ties the parameters under the lattice translations as ``isingrbm fit
+   --translation-tied`` does, ``alpha = hidden / L^2`` filters, the exact
+   representation at alpha = 2). Several ``--epochs`` make a training
    curve: each stage extends the run of the last from its checkpoint (the
    learning-rate schedule and averaging window laid over the new total, as
    ``rbm`` documents), its cumulative training CPU time and the acceptance
@@ -219,7 +222,8 @@ def _model_tag(L, T, args) -> str:
     wd = f"_wd{args.weight_decay:g}" if args.weight_decay else ""
     extra = "".join(f"_{short}{getattr(args, name)}" for name, (short, default)
                     in TRAINING_EXTRAS.items() if getattr(args, name) != default)
-    return (f"L{L}_T{T:g}_h{hidden}_n{args.train_samples}_a{args.augment}_{args.method}"
+    tied = "_tied" if args.translation_tied else ""
+    return (f"L{L}_T{T:g}_h{hidden}{tied}_n{args.train_samples}_a{args.augment}_{args.method}"
             f"{args.k_train}_lr{lr}{wd}{extra}_s{args.seed}")
 
 
@@ -261,6 +265,8 @@ def train(L, T, args, folder) -> list[tuple[object, dict]]:
                 **{name: getattr(args, name) for name in TRAINING_EXTRAS}}
     if args.learning_rate is not None:
         settings["learning_rate"] = args.learning_rate
+    if args.translation_tied:
+        settings["translation_tied"] = (L, L)
     for epochs in sorted(args.epochs):
         path = os.path.join(folder, f"{tag}_e{epochs}.h5")
         if str(epochs) not in log or not os.path.exists(path):
@@ -286,6 +292,7 @@ def train(L, T, args, folder) -> list[tuple[object, dict]]:
                 "learning_rate": args.learning_rate or "auto",
                 "weight_decay": args.weight_decay,
                 **{name: getattr(args, name) for name in TRAINING_EXTRAS},
+                "translation_tied": bool(args.translation_tied),
                 "extended_from": log[str(epochs)].get(
                     "extended_from", max([int(e) for e in log if int(e) < epochs], default=0)),
                 "training_seconds": log[str(epochs)]["wall_seconds"],
@@ -366,7 +373,8 @@ def run(args) -> tuple[list[dict], list[dict]]:
 
 
 def _print_block(L, T, info, exact, rows, file) -> None:
-    print(f"\nL = {L}, T = {T:g}: RBM {info['hidden']} hidden, {info['epochs']} epochs, "
+    tied = " (translation-tied)" if info.get("translation_tied") else ""
+    print(f"\nL = {L}, T = {T:g}: RBM {info['hidden']} hidden{tied}, {info['epochs']} epochs, "
           f"augment {info['augment']}, {info['train_samples']} MC samples; training "
           f"{info['training_seconds']:.1f} s wall ({info['training_cpu_seconds']:.1f} s CPU); "
           f"exact e = {float(exact['energy']):.5f}, c = {float(exact['specific_heat']):.4f}",
@@ -394,8 +402,9 @@ def markdown(records) -> str:
         acc = f"{r['acceptance']:.2f}" if "acceptance" in r else "-"
         star = "" if r["tau_reliable"] else "*"
         z = r["z"]
+        tied = " tied" if r.get("training", {}).get("translation_tied") and "k" in r else ""
         lines.append(
-            f"| {r['L']} | {r['T']:g} | {r['method']} | {acc} | {r['tau_e']:.1f}{star} | "
+            f"| {r['L']} | {r['T']:g} | {r['method']}{tied} | {acc} | {r['tau_e']:.1f}{star} | "
             f"{r['tau_m']:.1f}{star} | {r['tau_signed_m']:.0f} | {r['unit']} | "
             f"{r['cpu_us_per_step_per_chain']:.1f} | "
             f"{r['ess_per_cpu_second']:.0f} | {z['e']:.1f} | {z['abs_m']:.1f} | {z['c']:.1f} | "
@@ -413,7 +422,8 @@ def curve_markdown(curve) -> str:
         t = c["training"]
         acc = " | ".join(f"{c['acceptance'][k]:.2f}" if k in c["acceptance"] else "-"
                          for k in ks)
-        changed = [f"weight decay {t['weight_decay']:g}"] if t.get("weight_decay") else []
+        changed = ["translation-tied"] if t.get("translation_tied") else []
+        changed += [f"weight decay {t['weight_decay']:g}"] if t.get("weight_decay") else []
         changed += [f"{name.replace('_', ' ')} {t[name]}" for name, (_, default)
                     in TRAINING_EXTRAS.items() if t.get(name, default) != default]
         method = ", ".join([f"{t['method']}-{t['k']}"] + changed)
@@ -505,6 +515,9 @@ OPTIONS = {
                                 "learning rate of the linear schedule (default 0.03)"),
     "--average-fraction": dict(type=float, default=0.25, help="parameters averaged over "
                                "the last this fraction of the epochs (default 0.25)"),
+    "--translation-tied": dict(action="store_true", help="tie the RBM under the lattice "
+                               "translations (isingrbm fit --translation-tied; --hidden a "
+                               "multiple of L^2)"),
     "--models": dict(help="folder that keeps trained models and training times (a rerun "
                      "trains nothing again; default: a temporary folder)"),
     "--curve-only": dict(action="store_true", help="only the training curve"),
@@ -539,6 +552,11 @@ def _check(args) -> None:
             raise harness.BadSetting(f"{flag} must be in {span}, got {value}")
     if args.hidden is not None and args.hidden < 1:
         raise harness.BadSetting(f"--hidden must be >= 1, got {args.hidden}")
+    if args.translation_tied and args.hidden is not None:
+        bad = [L for L in args.sizes if args.hidden % (L * L)]
+        if bad:
+            raise harness.BadSetting(f"--hidden must be a multiple of L^2 with "
+                                     f"--translation-tied, got {args.hidden} for L = {bad}")
     if args.models and not os.path.isdir(args.models):
         raise harness.BadSetting(f"--models must be an existing folder, got {args.models!r}")
 

@@ -9,7 +9,9 @@ model files (``save``/``load``). Both are scikit-learn estimators
 ``score``, ``clone``, ``Pipeline``, ``GridSearchCV``, and scikit-learn's
 ``check_estimator``); their training lives in :mod:`rbm.training`, model
 files in :mod:`rbm.io` with the kind -> class registry in
-:mod:`rbm.registry`. Knows nothing of Ising.
+:mod:`rbm.registry`; ``BernoulliRBM(translation_tied=(L, L))`` ties the
+parameters under the translations of a periodic lattice (:mod:`rbm.tying`).
+Knows nothing of Ising.
 
 >>> import numpy as np, rbm
 >>> X = (np.random.default_rng(0).random((500, 9)) < 0.3).astype(np.uint8)

@@ -3,7 +3,11 @@
 Layout (format ``"isingrbm-rbm"``, version 1)::
 
     /                   attrs: format, format_version, kind ("bernoulli" | "gaussian"),
-                               n_visible, n_hidden, hyperparameters (JSON),
+                               n_visible, n_hidden, hyperparameters (JSON; a
+                               translation-tied Bernoulli RBM adds
+                               "translation_tied": [L, L], rbm.tying, and its
+                               parameters are tied; absent = untied, as in
+                               files written before it existed),
                                training_data_hash, epochs_done, fit_seed (JSON, the
                                seed of the fit's stream), created,
                                software_version, log_partition[, log_partition_error],
