@@ -41,7 +41,7 @@ from mcstats import Estimate
 from mccore.errors import FileFormatError, OutputExistsError
 from mccore.version import software_version
 
-__all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION", "SYSTEMS"]
+__all__ = ["VMCResult", "FORMAT", "FORMAT_VERSION", "SYSTEMS", "open_versioned_hdf5", "write_bytes"]
 
 #: ``parameters["system"]`` -> the module that prints and summarizes results of that physics
 #: (``summary(result) -> str``, ``json_extras(result) -> dict``); trap results carry no
@@ -210,7 +210,7 @@ class VMCResult:
                         r.create_dataset(key, data=value)
                     else:
                         r.attrs[key] = json.dumps(value)
-        _write_bytes(path, buffer.getbuffer())
+        write_bytes(path, buffer.getbuffer())
         return path
 
     @classmethod
@@ -222,24 +222,9 @@ class VMCResult:
         FileFormatError
             Not an HDF5 file, or not an ``isingrbm-vmc`` file of a known version.
         """
-        import h5py
-
         path = Path(path)
-        try:
-            h5 = h5py.File(path, "r")
-        except OSError as exc:
-            if not path.exists():
-                raise
-            raise FileFormatError(f"{path}: not an HDF5 file ({exc})") from None
-        with h5:
+        with open_versioned_hdf5(path, FORMAT, FORMAT_VERSION) as h5:
             a = h5.attrs
-            if a.get("format") != FORMAT:
-                raise FileFormatError(
-                    f"{path}: attribute format is {a.get('format')!r}, expected {FORMAT!r}")
-            if int(a.get("format_version", -1)) != FORMAT_VERSION:
-                raise FileFormatError(
-                    f"{path}: format_version {a.get('format_version')!r} is not supported "
-                    f"(expected {FORMAT_VERSION})")
             try:
                 e = json.loads(a["energy"])
                 energy = Estimate(**{k: (float("nan") if v is None else v) for k, v in e.items()})
@@ -279,7 +264,40 @@ def _read_resume(group) -> dict:
     return state
 
 
-def _write_bytes(path: Path, data) -> None:
+def open_versioned_hdf5(path, fmt: str, version: int):
+    """``path`` opened read-only (an ``h5py.File``), after checking that it is an
+    HDF5 file whose root attributes say ``format = fmt``, ``format_version = version``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    FileFormatError
+        Not an HDF5 file, another format, or another version (the message names the file).
+    """
+    import h5py
+
+    path = Path(path)
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as exc:
+        if not path.exists():
+            raise
+        raise FileFormatError(f"{path}: not an HDF5 file ({exc})") from None
+    a = h5.attrs
+    problem = None
+    if a.get("format") != fmt:
+        problem = f"attribute format is {a.get('format')!r}, expected {fmt!r}"
+    elif int(a.get("format_version", -1)) != version:
+        problem = (f"format_version {a.get('format_version')!r} is not supported "
+                   f"(expected {version})")
+    if problem is not None:
+        h5.close()
+        raise FileFormatError(f"{path}: {problem}")
+    return h5
+
+
+def write_bytes(path: Path, data) -> None:
     """Write ``data`` to ``path`` with plain file I/O; a full disk raises one clear OSError."""
     try:
         with open(path, "wb") as f:

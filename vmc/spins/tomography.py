@@ -506,7 +506,7 @@ def save_tomography(result: dict, path) -> Path:
     import h5py
 
     from mccore.version import software_version
-    from vmc.result import _write_bytes
+    from vmc.result import write_bytes
 
     n, m = result["samples"].shape[1], int(result["n_hidden"])
     buffer = io.BytesIO()
@@ -533,7 +533,7 @@ def save_tomography(result: dict, path) -> Path:
         history.create_dataset("fidelity",
                                data=np.asarray(result["fidelities"], dtype=np.float64))
     path = Path(path)
-    _write_bytes(path, buffer.getbuffer())
+    write_bytes(path, buffer.getbuffer())
     return path
 
 
@@ -546,23 +546,11 @@ def load_tomography(path) -> dict:
     FileFormatError
         Not an HDF5 file, or not an ``isingrbm-tomography`` file of a known version.
     """
-    import h5py
+    from vmc.result import open_versioned_hdf5
 
     path = Path(path)
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as exc:
-        if not path.exists():
-            raise
-        raise FileFormatError(f"{path}: not an HDF5 file ({exc})") from None
-    with h5:
+    with open_versioned_hdf5(path, FORMAT, FORMAT_VERSION) as h5:
         a = h5.attrs
-        if a.get("format") != FORMAT:
-            raise FileFormatError(
-                f"{path}: attribute format is {a.get('format')!r}, expected {FORMAT!r}")
-        if int(a.get("format_version", -1)) != FORMAT_VERSION:
-            raise FileFormatError(f"{path}: format_version {a.get('format_version')!r} is "
-                                  f"not supported (expected {FORMAT_VERSION})")
         try:
             settings = json.loads(a["settings"])
             out = {key: float(a[key]) for key in ("exact", "fidelity", "energy", "kl",
