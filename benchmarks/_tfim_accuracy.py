@@ -60,12 +60,16 @@ def parse_phases(text: str) -> list[Phase]:
 
 
 def schedule_options(phases, average: int) -> dict:
-    """The options of :func:`vmc.spins.run_tfim` (and ``isingrbm vmc``) of a recipe: one
-    phase at a constant rate, optionally followed by a tail starting at the same rate."""
+    """The options of :func:`vmc.spins.run_tfim` (and ``isingrbm vmc``) of a recipe: a
+    phase at a constant rate followed by a tail starting at the same rate, or one phase
+    (constant, or all of it a tail: ``"300x2000@0.02:0.002"``)."""
+    first = phases[0]
+    if len(phases) == 1 and first.lr_to not in (None, first.lr_from):
+        phases = [Phase(0, first.samples, first.lr_from), first]
     first, tail = phases[0], phases[1:]
     if len(phases) > 2 or first.lr_to not in (None, first.lr_from) or \
             (tail and tail[0].lr_from != first.lr_from):
-        raise ValueError("a recipe is one constant phase and at most one tail starting at "
+        raise ValueError("a recipe is a constant phase and at most one tail starting at "
                          f"its rate, got {phases}")
     opts = {"n_iterations": sum(p.iterations for p in phases), "n_samples": first.samples,
             "learning_rate": first.lr_from, "average_last": average}
