@@ -12,9 +12,9 @@ iterations do not lower. Three remedies, all off by default:
 * a **tail**: the last ``tail_iterations`` iterations of the run, in which
   the learning rate decays geometrically from ``learning_rate`` (first
   tail iteration) to ``tail_learning_rate`` (last iteration): the jitter
-  shrinks with the step (the Robbins-Monro condition of a stochastic
-  approximation), while the long run before it at the full rate has done
-  the travelling;
+  shrinks with the step (in stochastic approximation a decreasing step is
+  what lets the iterates settle instead of fluctuating), while the long
+  run before it at the full rate has done the travelling;
 * ``tail_samples`` samples per iteration in the tail (the gradient's noise
   falls as ``1 / sqrt(M)``);
 * **iterate averaging** (Polyak-Ruppert): the reported estimate uses the
