@@ -50,7 +50,7 @@ from .partition import (
     bernoulli_log_partition_ais,
     bernoulli_log_partition_exact,
 )
-from .tying import TranslationTying
+from .tying import TranslationTying, check_tying
 
 __all__ = ["BernoulliRBM"]
 
@@ -256,7 +256,7 @@ class BernoulliRBM(RBMBase):
         check_float("average_fraction", self.average_fraction, minimum=0.0, maximum=1.0,
                     strict_max=True)
         if self.translation_tied is not None:
-            TranslationTying(self.translation_tied, self.n_hidden)   # the shape, n_hidden
+            check_tying(self.translation_tied, self.n_hidden)
         check_choice("dtype", self.dtype, ("float64", "float32"))
 
     # ---------------------------------------------------------------- setup

@@ -40,7 +40,7 @@ from mccore.errors import InvalidParameterError
 
 from .kernels import tie_translations
 
-__all__ = ["TranslationTying", "check_lattice_shape"]
+__all__ = ["TranslationTying", "check_lattice_shape", "check_tying"]
 
 
 def check_lattice_shape(shape) -> tuple:
@@ -63,6 +63,18 @@ def check_lattice_shape(shape) -> tuple:
     return tuple(out)
 
 
+def check_tying(shape, n_hidden: int) -> tuple:
+    """``(shape, N)``: the lattice checked and its number of sites, of which
+    ``n_hidden`` must be a multiple (InvalidParameterError otherwise)."""
+    shape = check_lattice_shape(shape)
+    n_sites = math.prod(shape)
+    if n_hidden % n_sites:
+        raise InvalidParameterError(
+            f"n_hidden must be a multiple of the {n_sites} sites of translation_tied "
+            f"{shape} (alpha hidden channels per site), got {n_hidden}")
+    return shape, n_sites
+
+
 class TranslationTying:
     """The tied structure of an RBM with ``n_hidden = alpha N`` hidden units on a
     periodic lattice of ``N`` sites (module docstring).
@@ -80,12 +92,7 @@ class TranslationTying:
     """
 
     def __init__(self, shape, n_hidden: int):
-        self.shape = check_lattice_shape(shape)
-        self.n_sites = math.prod(self.shape)
-        if n_hidden % self.n_sites:
-            raise InvalidParameterError(
-                f"n_hidden must be a multiple of the {self.n_sites} sites of translation_tied "
-                f"{self.shape} (alpha hidden channels per site), got {n_hidden}")
+        self.shape, self.n_sites = check_tying(shape, n_hidden)
         self.n_hidden = int(n_hidden)
         self.alpha = self.n_hidden // self.n_sites
         n = self.n_sites
