@@ -34,10 +34,12 @@ The full run (about 15 CPU minutes, one thread): part ``scan``: h = 1 at
 N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
 (alpha = 4), then N = 18 and 20 at alpha = 4 (one start, fewer iterations:
 an upper bound where the gradient is not small); part ``controls``: h = 0.5
-and 2 at N = 12, 16 (alpha = 4) and the two sampled runs at N = 20. The two
-parts can run as two processes; ``benchmarks/tfim_expressivity_results.json``
-holds both (``--json`` of each, records concatenated, the sampled runs'
-optimizer gap taken against the scan's N = 20 optimum).
+and 2 at N = 12, 16 (alpha = 4); part ``sampled``: the two sampled runs at
+N = 20, each final state (and the trajectory) then evaluated exactly. The
+parts can run as separate processes; ``--merge A.json B.json C.json`` makes
+``benchmarks/tfim_expressivity_results.json`` from their ``--json`` output
+(records concatenated, the sampled runs' optimizer gap taken against the
+scan's N = 20 optimum).
 ``--quick`` (under a minute on an idle core): h = 1, N = 12, alpha = 1, 2,
 4, one random start, the Jastrow product at alpha = 2, a 100-iteration
 sampled run at N = 12. CPU seconds are of this process, one thread.
@@ -149,24 +151,70 @@ def sampled(n_sites: int, alpha: int, n_iterations: int, n_samples: int,
     res = run_tfim("chain", n_sites, 1.0, alpha=alpha, symmetric=True,
                    n_iterations=n_iterations, n_samples=n_samples, n_final_samples=n_final,
                    rng=1, n_threads=1)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     e0 = free_fermion_energy(n_sites, 1.0)
     obs = res.observables
     energy, error = obs["energy"]["mean"], obs["energy"]["error"]
     var = obs["variance"]["mean"]
+    # the run's states evaluated exactly (no sampling): the final one, the mean of the last
+    # 100 iterates, and the trajectory every n_iterations / 30 iterations
+    ev = ExactSymmetricEnergy(n_sites, 1.0, alpha)
+    exact = ev.evaluate(res.params, gradient=False)
+    path = np.asarray(res.history["params"])
+    averaged = ev.evaluate(path[-100:].mean(axis=0), gradient=False)
+    every = max(1, n_iterations // 30)
+    trajectory = [[int(k), (ev.evaluate(path[k], gradient=False)["energy"] - e0) / abs(e0)]
+                  for k in range(every - 1, len(path), every)]
     return {"n_sites": n_sites, "alpha": alpha, "n_iterations": n_iterations,
             "n_samples": n_samples, "n_final_samples": n_final, "seed": 1,
             "energy": energy, "error": error, "exact_energy": e0,
             "relative_error": (energy - e0) / abs(e0), "relative_error_bar": error / abs(e0),
             "v_score": n_sites * var / energy**2,
-            "wall_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
+            "exact_state_relative_error": (exact["energy"] - e0) / abs(e0),
+            "exact_state_v_score": exact["v_score"],
+            "averaged_last_100_relative_error": (averaged["energy"] - e0) / abs(e0),
+            "trajectory_relative_error": trajectory,
+            "wall_seconds": wall, "cpu_seconds": cpu}
+
+
+def merge(paths) -> int:
+    """One JSON document (stdout) from the ``--json`` documents of the two parts: records
+    concatenated, the sampled runs' optimizer gap against the scan's optimum at their N."""
+    import json
+
+    docs = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                docs.append(json.load(f))
+        except (OSError, ValueError) as exc:
+            raise harness.BadSetting(f"--merge: cannot read {path}: {exc}") from None
+    records = [r for d in docs for r in d["records"]]
+    # a part run before the exact evaluation of sampled states existed is superseded
+    runs = [r for d in docs for r in d.get("sampled", []) if "exact_state_v_score" in r]
+    for run in runs:
+        opt = [r for r in records if r["field"] == 1.0 and r["n_sites"] == run["n_sites"]
+               and r["alpha"] == run["alpha"] and not r["jastrow"]]
+        if opt:
+            run["exact_optimum_relative_error"] = opt[0]["relative_error"]
+            run["exact_optimum_v_score"] = opt[0]["v_score"]
+            run["optimizer_gap"] = run["relative_error"] - opt[0]["relative_error"]
+    out = dict(docs[0], records=records, sampled=runs, parts=[d["conditions"] for d in docs],
+               machines=[d["machine"] for d in docs])
+    harness.emit(out)
+    return 0
 
 
 def main(argv=None):
     ap = harness.parser(__doc__)
-    ap.add_argument("--part", choices=["all", "scan", "controls"], default="all",
-                    help="run only the h = 1 scan, or only the other fields and the sampled "
-                         "runs (two processes on two cores); default all")
+    ap.add_argument("--part", choices=["all", "scan", "controls", "sampled"], default="all",
+                    help="run only the h = 1 scan, the other fields, or the sampled runs "
+                         "(processes side by side); default all")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="print one document from the --json output of the parts (no runs)")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge(args.merge)
     quick = args.quick
     best: dict = {}
     records, runs = [], []
@@ -182,7 +230,7 @@ def main(argv=None):
         recipes = [(100, 1000, 4000)] if quick else [(300, 1000, 100_000), (1000, 2000, 100_000)]
         opt = [r for r in records if r["field"] == 1.0 and r["n_sites"] == n_s
                and r["alpha"] == alpha_s and not r["jastrow"]]
-        for its, m, final in (recipes if args.part in ("all", "controls") else []):
+        for its, m, final in (recipes if args.part in ("all", "sampled") else []):
             run = sampled(n_s, alpha_s, its, m, final)
             if opt:
                 run["exact_optimum_relative_error"] = opt[0]["relative_error"]
@@ -191,7 +239,10 @@ def main(argv=None):
             harness.say(f"sampled SR (run_tfim, symmetric, alpha={alpha_s}, {its} iterations x "
                         f"{m} samples, {final} final, seed 1) N={n_s} h=1: rel "
                         f"{run['relative_error']:.2e} +- {run['relative_error_bar']:.1e}, V "
-                        f"{run['v_score']:.2e}; exact optimum "
+                        f"{run['v_score']:.2e}; its final state exactly: rel "
+                        f"{run['exact_state_relative_error']:.3e}, V "
+                        f"{run['exact_state_v_score']:.2e}; mean of the last 100 iterates: rel "
+                        f"{run['averaged_last_100_relative_error']:.3e}; exact optimum "
                         f"{run.get('exact_optimum_relative_error', float('nan')):.2e}; "
                         f"{run['wall_seconds']:.0f} s wall, {run['cpu_seconds']:.0f} s CPU")
     harness.say(f"target (issue 21, target 2): relative error <= {TARGET:g} at N = 80, h = 1")
