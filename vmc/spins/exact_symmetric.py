@@ -47,7 +47,8 @@ from .lattice import Lattice
 from .tfim import check_field
 from .wavefunction import SymmetricSpinRBM
 
-__all__ = ["MAX_ORBIT_SITES", "ChainOrbits", "ExactSymmetricEnergy", "minimize", "natural_gradient"]
+__all__ = ["MAX_ORBIT_SITES", "ChainOrbits", "ExactSymmetricEnergy", "minimize",
+           "natural_gradient"]
 
 #: largest chain enumerated (N = 26: a 2^26 uint32 code table, 256 MB, and 2.6 million orbits)
 MAX_ORBIT_SITES = 26
@@ -250,7 +251,8 @@ class ExactSymmetricEnergy:
         orb = self.orbits
         lp, kept = self._log_psi(params, keep_tanh=gradient and self._keep_tanh)
         with np.errstate(over="ignore", invalid="ignore"):
-            e_loc = orb.diagonal - self.field * np.exp(lp[orb.neighbours] - lp[:, None]).sum(axis=1)
+            ratios = np.exp(lp[orb.neighbours] - lp[:, None])
+            e_loc = orb.diagonal - self.field * ratios.sum(axis=1)
             w = orb.sizes * np.exp(2.0 * (lp - lp.max()))
             w /= w.sum()
             energy = float(w @ e_loc)
@@ -271,7 +273,7 @@ class ExactSymmetricEnergy:
     def _gradient(self, params, c, kept=None) -> np.ndarray:
         """``sum_r c_r O_k(r)``: the plain RBM's derivatives, folded onto the tied parameters
         (``kept``: tanh theta per block from the energy's pass, else recomputed)."""
-        a, b, W, _ = self._set(params)
+        _, b, W, _ = self._set(params)
         s = self.orbits.spins
         ga = c @ s
         gb = np.zeros(b.size)
