@@ -45,7 +45,7 @@ else:
 
 STUDY_VARIANTS = ("ns+R1 straight-through", "ns+R1 st, no minibatch-std", "ns+R1 st, pack 2",
                   "ns+R1 st, pack 4", "ns+R1 st, pack 2 + minibatch-std",
-                  "ns+R1 st, moment matching")
+                  "ns+R1 st, moment matching", "ns+R1 st, distribution matching")
 #: issue 22's targets: relative deviation per observable (f(m > 0): absolute)
 #: and TV(E) at most 3 times the Monte Carlo noise level (the ratio)
 TARGETS = {"energy": 0.01, "abs_magnetization": 0.02, "specific_heat": 0.20,

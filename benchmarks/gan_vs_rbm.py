@@ -101,6 +101,14 @@ VARIANTS = {
     "ns+R1 st, moment matching": {"loss": "nonsaturating",
                                   "training_output": "straight-through",
                                   "moment_matching": 1.0},
+    # issue 22, round 3: the energy distance of the e and |m| distributions (gan.losses)
+    "ns+R1 st, distribution matching": {"loss": "nonsaturating",
+                                        "training_output": "straight-through",
+                                        "distribution_matching": 1.0},
+    "ns+R1 st, moment + distribution matching": {"loss": "nonsaturating",
+                                                 "training_output": "straight-through",
+                                                 "moment_matching": 1.0,
+                                                 "distribution_matching": 1.0},
 }
 
 

@@ -27,7 +27,7 @@ PARAMS = ("L", "latent_dim", "channels", "n_layers", "n_epochs", "batch_size",
           "n_critic", "label_smoothing", "noise_channels", "gradient_penalty", "minibatch_std",
           "training_output", "generation", "symmetrize", "random_translation", "conditional",
           "snapshot_epochs", "n_snapshot", "ema_decay", "lr_schedule", "feature_matching",
-          "bond_features", "head_hidden", "pack", "moment_matching", "n_threads", "rng")
+          "bond_features", "head_hidden", "pack", "moment_matching", "distribution_matching", "n_threads", "rng")
 # Hyperparameters that may change when training is resumed from a checkpoint;
 # the rest define the model and its random streams and must match.
 RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
@@ -66,6 +66,7 @@ GAN_SETTINGS = {
     "head_hidden": Rule.integer(minimum=0),
     "pack": Rule.integer(1, 8),
     "moment_matching": Rule.number(0, 1e6),
+    "distribution_matching": Rule.number(0, 1e6),
     "n_threads": Rule.integer(minimum=1, optional=True),
 }
 

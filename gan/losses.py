@@ -11,16 +11,18 @@
 
 With packing (PacGAN) the discriminator scores packs of configurations and
 every gradient norm is that of one pack, the discriminator's input.
-Plus two optional terms of the generator loss: feature matching (Salimans
-et al. 2016) and the matching of the global moments of the Ising
-configurations (:func:`moment_matching`). Functions of torch tensors;
-``D`` is the discriminator.
+Plus three optional terms of the generator loss: feature matching (Salimans
+et al. 2016), the matching of the global moments of the Ising
+configurations (:func:`moment_matching`) and of the distributions of e and
+|m| (:func:`distribution_matching`). Functions of torch tensors; ``D`` is
+the discriminator.
 """
 
 from __future__ import annotations
 
 __all__ = ["LOSSES", "MOMENTS", "discriminator_loss", "generator_loss", "to_probability",
-           "feature_matching", "global_moments", "moment_targets", "moment_matching"]
+           "feature_matching", "global_moments", "moment_targets", "moment_matching",
+           "MARGINALS", "marginal_references", "distribution_matching"]
 
 LOSSES = ("nonsaturating", "wgan-gp", "hinge")
 
@@ -146,3 +148,87 @@ def moment_matching(torch, fake, mean, std):
     d = (global_moments(torch, fake, mean[:, 0]) - mean) / std
     half = d.shape[0] // 2
     return (d[:half].mean(0) * d[half:2 * half].mean(0)).sum()
+
+
+#: the observables of :func:`distribution_matching`, in order (per spin)
+MARGINALS = ("e", "|m|")
+
+
+def _marginals(torch, x):
+    """``(e, |m|)`` of every configuration, shape (B, 2): the first and third
+    column of :func:`global_moments`."""
+    return global_moments(torch, x)[:, [0, 2]]
+
+
+def marginal_references(torch, data, index):
+    """The training set's distributions of e and |m| at every group ``index``
+    (n,) in 0..K-1 (the temperatures of a conditioned model; all 0
+    otherwise), for :func:`distribution_matching`: per group a tuple
+    ``(sorted, prefix, self_term)`` of float64 tensors, the values per spin
+    (``sorted`` (n_g, 2) ascending per column, ``prefix`` (n_g + 1, 2) their
+    cumulative sums from 0, ``self_term`` (2,) the mean of |y - y'| over all
+    ordered pairs of the group, i = j included)."""
+    values = _marginals(torch, data.double())
+    refs = []
+    for g in range(int(index.max()) + 1):
+        y, _ = torch.sort(values[index == g], dim=0)
+        n = y.shape[0]
+        prefix = torch.cat([y.new_zeros(1, 2), torch.cumsum(y, 0)])
+        rank = torch.arange(1, n + 1, dtype=y.dtype).view(-1, 1)
+        self_term = 2 * (y * (2 * rank - n - 1)).sum(0) / n**2
+        refs.append((y, prefix, self_term))
+    return refs
+
+
+def distribution_matching(torch, fake, index, refs):
+    """Energy (Cramer) distance between the generated and the training set's
+    distributions of e and of |m| (per spin), summed over the two.
+
+    ``fake`` (B, L, L), ``index`` (B,) the group of each configuration,
+    ``refs`` from :func:`marginal_references`. Per group g with ``B_g >= 2``
+    configurations in the batch, ``D_g = 2 E|X - Y| - E|X - X'| - E|Y - Y'|``
+    (X generated, Y the training set's values; Szekely's energy distance,
+    in 1D twice the Cramer distance, the integral of (F_X - F_Y)^2); E|X - Y|
+    is exact over the training set (sorted values and prefix sums), E|X - X'|
+    the mean over the batch's distinct pairs, so the estimate is unbiased
+    and 0 in expectation when the generated distribution is the training
+    set's; the term is ``sum_g (B_g / B) D_g``. Unlike matching moments, the
+    gradient of a configuration's value x is ``4 (F_Y(x) - F_X(x)) / B``: it
+    moves each configuration towards where the distributions differ, so it
+    widens a distribution that is too narrow; and unlike the Wasserstein
+    distance of a batch, whose minibatch estimate is biased towards too
+    narrow distributions (Bellemare et al. 2017), its minibatch gradient is
+    unbiased.
+    """
+    values = _marginals(torch, fake.double())
+    total = values.new_zeros(())
+    batch = values.shape[0]
+    for g in torch.unique(index).tolist():
+        rows = index == g
+        n_g = int(rows.sum())
+        if n_g < 2:
+            continue
+        y, prefix, self_term = refs[g]
+        x = values[rows]                                     # (B_g, 2)
+        cross = torch.stack([_mean_distance(torch, x[:, k], y[:, k].contiguous(),
+                                            prefix[:, k]) for k in range(2)], 1).mean(0)
+        pairs = (x.unsqueeze(0) - x.unsqueeze(1)).abs().sum((0, 1)) / (n_g * (n_g - 1))
+        total = total + (n_g / batch) * (2 * cross - pairs - self_term).sum()
+    return total.to(fake.dtype)
+
+
+def _mean_distance(torch, x, y, prefix):
+    """``E_Y |x - Y|`` for every entry of ``x``, exact over the sorted values
+    ``y`` (n,) with cumulative sums ``prefix`` (n + 1,), and its derivative
+    ``P(Y < x) - P(Y > x)``: a tie with ``y`` counts half on each side, as
+    a tie within the batch does (torch's derivative of |0| is 0), so that
+    the gradient vanishes in expectation when the distributions agree. (The
+    values of e and |m| are discrete: at L = 8, T = 1.5, 70 % of the
+    configurations have |m| = 1; one-sided ties would push every generated
+    value at an atom up by the atom's probability.)"""
+    n = y.shape[0]
+    xd = x.detach().contiguous()
+    below = torch.searchsorted(y, xd)
+    upto = torch.searchsorted(y, xd, right=True)
+    value = (xd * (2 * below - n) - 2 * prefix[below] + prefix[n]) / n
+    return value + (below + upto - n) / n * (x - xd)

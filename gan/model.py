@@ -154,6 +154,10 @@ class IsingGAN:
         <e>)^2, |m|, m^2 and m^4 of generated batches to the training set's
         (at each training temperature): the variances behind c and chi
         (:func:`gan.losses.moment_matching`; 0 disables).
+    distribution_matching : float
+        Weight of a generator-loss term, the energy distance between the
+        generated and the training set's distributions of e and |m| (at each
+        training temperature; :func:`gan.losses.distribution_matching`; 0 disables).
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).
@@ -247,7 +251,8 @@ class IsingGAN:
                  ema_decay: float = 0.995, lr_schedule: str = "linear-decay",
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
-                 moment_matching: float = 0.0, n_threads: int | None = 1, rng=None):
+                 moment_matching: float = 0.0, distribution_matching: float = 0.0,
+                 n_threads: int | None = 1, rng=None):
         args = {name: value for name, value in locals().items() if name != "self"}
         for name, value in check_params(args).items():
             setattr(self, name, value)

@@ -118,6 +118,10 @@ FIT_OPTIONS = (
            default=0.0, metavar="W",
            help="weight {allowed} of the generator-loss term matching the training set's "
                 "mean e, (e - <e>)^2, |m|, m^2, m^4 (default 0: off)"),
+    option("--distribution-matching", rule=_GAN["distribution_matching"],
+           setting="distribution_matching", default=0.0, metavar="W",
+           help="weight {allowed} of the generator-loss term matching the training set's "
+                "distributions of e and |m| (energy distance; default 0: off)"),
     flag("--no-symmetrize", "do not give generated configurations a random global sign and "
                             "translation (for comparison only)"),
     option("--snapshot-epochs", rule=_GAN["snapshot_epochs"], setting="snapshot_epochs",

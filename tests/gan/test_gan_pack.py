@@ -214,51 +214,112 @@ def test_moment_targets_per_temperature_group():
     assert torch.all(std[1] == 1e-6)  # no spread: clamped, not zero
 
 
-def test_moment_matching_trains_round_trips_resumes(tiny_data, tmp_path):
+MATCHING = ("moment_matching", "distribution_matching")
+
+
+@pytest.mark.parametrize("option", MATCHING)
+def test_matching_term_trains_round_trips_resumes(option, tiny_data, tmp_path):
     """The term changes training (other weights than without it), the weight is
     a hyperparameter of the file, a file written before it existed loads
     with 0 (the same model), and a resumed run equals an uninterrupted one
     (the targets are recomputed from the same data)."""
     temps = np.repeat([2.0, 3.0], 33)
     kw = dict(TINY, conditional=True, rng=6)
-    model = gan.IsingGAN(4, n_epochs=2, moment_matching=2.0, **kw).fit(tiny_data, temps)
+    model = gan.IsingGAN(4, n_epochs=2, **{option: 2.0}, **kw).fit(tiny_data, temps)
     plain = gan.IsingGAN(4, n_epochs=2, **kw).fit(tiny_data, temps)
     assert not torch.equal(model._generator.out.weight, plain._generator.out.weight)
     back = gan.IsingGAN.load(model.save(tmp_path / "m.pt"))
-    assert back.moment_matching == 2.0 and back.get_params() == model.get_params()
+    assert getattr(back, option) == 2.0 and back.get_params() == model.get_params()
     assert np.array_equal(back.sample(30, rng=1, temperature=2.5),
                           model.sample(30, rng=1, temperature=2.5))
-    old = _written_before(plain, "moment_matching", tmp_path)
-    assert old.moment_matching == 0.0
+    old = _written_before(plain, option, tmp_path)
+    assert getattr(old, option) == 0.0
     assert np.array_equal(old.sample(20, rng=5, temperature=2.2),
                           plain.sample(20, rng=5, temperature=2.2))
     ckpt = tmp_path / "run.ckpt"
-    gan.IsingGAN(4, n_epochs=1, moment_matching=2.0, **kw).fit(tiny_data, temps,
-                                                                checkpoint=ckpt)
-    resumed = gan.IsingGAN(4, n_epochs=2, moment_matching=2.0, **kw).fit(
+    gan.IsingGAN(4, n_epochs=1, **{option: 2.0}, **kw).fit(tiny_data, temps, checkpoint=ckpt)
+    resumed = gan.IsingGAN(4, n_epochs=2, **{option: 2.0}, **kw).fit(
         tiny_data, temps, checkpoint=ckpt, resume=True)
     assert np.array_equal(resumed.sample(30, rng=1, temperature=2.5),
                           model.sample(30, rng=1, temperature=2.5))
-    with pytest.raises(InvalidParameterError, match="moment_matching"):
-        gan.IsingGAN(4, n_epochs=2, moment_matching=1.0, **kw).fit(
+    with pytest.raises(InvalidParameterError, match=option):
+        gan.IsingGAN(4, n_epochs=2, **{option: 1.0}, **kw).fit(
             tiny_data, temps, checkpoint=ckpt, resume=True)
 
 
-def test_moment_matching_must_be_a_weight():
-    with pytest.raises(InvalidParameterError, match=r"^moment_matching must be"):
-        gan.IsingGAN(4, moment_matching=-1.0)
+@pytest.mark.parametrize("option", MATCHING)
+def test_matching_weight_must_be_a_weight(option):
+    with pytest.raises(InvalidParameterError, match=rf"^{option} must be"):
+        gan.IsingGAN(4, **{option: -1.0})
 
 
-def test_cli_moment_matching_flag(cli_run, tmp_path, capsys):
+@pytest.mark.parametrize("option", MATCHING)
+def test_cli_matching_flag(option, cli_run, tmp_path, capsys):
     cli, data, small = cli_run
+    flag = "--" + option.replace("_", "-")
     out = tmp_path / "gan.pt"
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out),
-                     "--moment-matching", "2.5", *small]) == 0
-    assert gan.IsingGAN.load(out).moment_matching == 2.5
+                     flag, "2.5", *small]) == 0
+    assert getattr(gan.IsingGAN.load(out), option) == 2.5
     capsys.readouterr()
     bad = tmp_path / "bad.pt"
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad),
-                     "--moment-matching", "-1", *small]) == 2
+                     flag, "-1", *small]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--moment-matching must be a number in [0, 1000000.0], got -1" in err[0]
+    assert len(err) == 1 and f"{flag} must be a number in [0, 1000000.0], got -1" in err[0]
     assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()
+
+
+def test_distribution_matching_is_the_energy_distance():
+    """The term equals the energy distance 2 E|X - Y| - E|X - X'| - E|Y - Y'|
+    of e and |m| (per spin, per group, E|X - X'| over distinct pairs of
+    the batch), computed here pair by pair; configurations drawn from the
+    reference itself give 0 in expectation (unbiased), a batch of copies of
+    one configuration a positive value."""
+    from gan.losses import distribution_matching, global_moments, marginal_references
+
+    rng = np.random.default_rng(5)
+    data = torch.from_numpy(rng.choice([-1.0, 1.0], size=(600, 4, 4)))
+    data[300:] = torch.where(torch.from_numpy(rng.random((300, 4, 4))) < 0.85, 1.0, -1.0)
+    index = torch.tensor([0] * 300 + [1] * 300)
+    refs = marginal_references(torch, data, index)
+    fake = data[[0, 1, 2, 3, 4, 5, 300, 301, 302, 303]].clone()
+    fake[:, 0, 0] *= -1
+    group = torch.tensor([0] * 6 + [1] * 4)
+    expected = 0.0
+    for g in (0, 1):
+        y = global_moments(torch, data[index == g])[:, [0, 2]]
+        x = global_moments(torch, fake[group == g])[:, [0, 2]]
+        n_g = len(x)
+        value = (2 * (x[:, None] - y[None]).abs().mean((0, 1))
+                 - (x[:, None] - x[None]).abs().sum((0, 1)) / (n_g * (n_g - 1))
+                 - (y[:, None] - y[None]).abs().mean((0, 1)))
+        expected += n_g / 10 * value.sum().item()
+    assert distribution_matching(torch, fake, group, refs).item() == pytest.approx(
+        expected, rel=1e-10)
+    zeros = torch.zeros(16, dtype=torch.int64)
+    values = torch.stack([distribution_matching(torch, data[i:i + 16], zeros, refs)
+                          for i in range(0, 300 - 15, 16)])
+    assert abs(values.mean()) < 4 * values.std() / np.sqrt(len(values))
+    assert distribution_matching(torch, data[:1].repeat(16, 1, 1), zeros, refs) > 0.1
+
+
+def test_distribution_matching_gradient_counts_ties_half():
+    """Values drawn from a discrete reference (e and |m| are discrete, with
+    large atoms in the ordered phase): the derivative of E_Y|x - Y| is
+    P(Y < x) - P(Y > x), ties counted half as within the batch, so that the
+    gradient of the whole term vanishes in expectation when the
+    distributions agree (with ties on one side it is -P(atom) per value)."""
+    from gan.losses import _mean_distance
+
+    rng = np.random.default_rng(7)
+    y = torch.from_numpy(np.sort(rng.choice([0.0, 1.0, 2.0], p=[0.6, 0.3, 0.1], size=5000)))
+    prefix = torch.cat([torch.zeros(1, dtype=y.dtype), torch.cumsum(y, 0)])
+    x = torch.tensor([0.0, 0.5, 1.0, 2.5], dtype=torch.float64, requires_grad=True)
+    value = _mean_distance(torch, x, y, prefix)
+    np.testing.assert_allclose(value.detach().numpy(),
+                               (x.detach()[:, None] - y[None]).abs().mean(1).numpy())
+    value.sum().backward()
+    p = [(y == v).double().mean().item() for v in (0.0, 1.0, 2.0)]
+    np.testing.assert_allclose(x.grad.numpy(), [-(p[1] + p[2]), p[0] - p[1] - p[2],
+                                                p[0] - p[2], 1.0])
