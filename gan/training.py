@@ -116,7 +116,7 @@ recipe, the default included, leaves the first epoch with a narrow
 magnetization distribution (|m| +7 to +12 %, chi -86 to -88 %) that the
 discriminator barely tells apart (D = 0.46 on real, 0.44 on generated data).
 Moment matching keeps it there for all 40 epochs: the five means sit 0.2-0.3
-standard deviations off and weight 10 follows the same path as weight 1
+standard deviations off and weight 10 ends where weight 1 does
 (chi -83 % both), because a function of batch means gives every
 configuration the same pull, and 77 % of the spread of |m| in that state is
 the per-site draw, which the latent vector does not control. The
@@ -124,7 +124,7 @@ distribution term (``distribution_matching``, :func:`gan.losses.distribution_mat
 pulls each configuration by the difference of the distribution functions
 at its value: over three seeds it gave chi -11 to -18 % at T_c, -3 to +11 %
 at T = 3.5 and -1 to -23 % for the conditioned model at the held-out
-T = 2.0 and 2.6, but e 3-5 % low and |m| 2-9 % high at all of them, and at
+T = 2.0 and 2.6, but e 3-5 % low and |m| 1-9 % high at all of them, and at
 T = 1.5 it froze the generator into the all-up lattice (pre-activations
 saturated by the second epoch). Hence ``distribution_matching=0``: an
 option at and above T_c, not the default.
