@@ -14,7 +14,7 @@ level; conditioned, at the held-out temperatures: e 2 %, |m| 5 %, chi 30 %).
 
 Usage::
 
-    python benchmarks/gan_seed_study.py --out study.json            # L = 8, 6 variants
+    python benchmarks/gan_seed_study.py --out study.json            # L = 8, 7 variants
     python benchmarks/gan_seed_study.py --shard 1/2 --out a.json     # half the cells
     python benchmarks/gan_seed_study.py --summarize a.json b.json   # the table
     python benchmarks/gan_seed_study.py --summarize a.json b.json --out all.json  # merged
