@@ -46,6 +46,17 @@ else:
 STUDY_VARIANTS = ("ns+R1 straight-through", "ns+R1 st, no minibatch-std", "ns+R1 st, pack 2",
                   "ns+R1 st, pack 4", "ns+R1 st, pack 2 + minibatch-std",
                   "ns+R1 st, moment matching", "ns+R1 st, distribution matching")
+#: round 4 (issue 22): both matching terms together, the weights scanned at T_c and 3.5
+ROUND4_VARIANTS = {
+    f"ns+R1 st, moment {mm:g} + distribution {dm:g}": {
+        "loss": "nonsaturating", "training_output": "straight-through",
+        "moment_matching": mm, "distribution_matching": dm}
+    for mm, dm in ((0.1, 1.0), (0.3, 1.0), (0.3, 3.0))}
+ROUND4_VARIANTS["ns+R1 st, distribution matching, warm-up 10"] = {
+    "loss": "nonsaturating", "training_output": "straight-through",
+    "distribution_matching": 1.0, "matching_warmup": 10.0}
+#: every recipe the study can run: gan_vs_rbm's and round 4's
+VARIANTS = {**base.VARIANTS, **ROUND4_VARIANTS}
 #: issue 22's targets: relative deviation per observable (f(m > 0): absolute)
 #: and TV(E) at most 3 times the Monte Carlo noise level (the ratio)
 TARGETS = {"energy": 0.01, "abs_magnetization": 0.02, "specific_heat": 0.20,
@@ -138,7 +149,7 @@ def main(argv=None) -> int:
     parser.add_argument("-L", type=int, default=8)
     parser.add_argument("--temperatures", type=float, nargs="+", default=[3.5, 1.5, 2.269])
     parser.add_argument("--variants", nargs="+", default=list(STUDY_VARIANTS),
-                        choices=list(base.VARIANTS), metavar="NAME")
+                        choices=list(VARIANTS), metavar="NAME")
     parser.add_argument("--model-seeds", type=int, nargs="+", default=[3, 7, 11])
     parser.add_argument("--n-mc", type=int, default=2000,
                         help="Monte Carlo configurations per set (default 2000)")
@@ -223,13 +234,13 @@ def _run(args) -> list[dict]:
         train, test = sets[T]
         cpu = time.process_time()
         (spins,), secs = base._gan(train.spins, args.L, args.epochs, args.n_gen, model_seed,
-                                   **base.VARIANTS[name])
+                                   **VARIANTS[name])
         cpu = time.process_time() - cpu
         table = evaluate.compare(test, {name: base._Set(T, spins)}, exact=True, rng=seed + 4)
         (rec,) = base._records(table, T, {name: secs},
                                {"mode": "seed-study", "model_seed": model_seed,
                                 "epochs": args.epochs, "n_mc": args.n_mc,
-                                "train_cpu_seconds": cpu, "options": base.VARIANTS[name]})
+                                "train_cpu_seconds": cpu, "options": VARIANTS[name]})
         doc["records"].append(rec)
         print(f"T = {T:g} {name} seed {model_seed}: {_line(rec)}; {cpu:.0f} CPU s",
               file=sys.stderr, flush=True)
@@ -259,7 +270,7 @@ def _conditioned(args, name, model_seed) -> list[dict]:
     cpu = time.process_time()
     outs, secs = base._gan(spins, args.L, args.epochs, args.n_gen, model_seed,
                            temperatures=temps, sample_at=base.CONDITIONED_HELD_OUT,
-                           **base.VARIANTS[name])
+                           **VARIANTS[name])
     cpu = time.process_time() - cpu
     records = []
     for j, (T, test, generated) in enumerate(zip(base.CONDITIONED_HELD_OUT, tests, outs)):
@@ -269,7 +280,7 @@ def _conditioned(args, name, model_seed) -> list[dict]:
                                {"mode": "seed-study", "conditioned": True,
                                 "model_seed": model_seed, "epochs": args.epochs,
                                 "n_mc": args.n_mc, "n_cond": args.n_cond,
-                                "train_cpu_seconds": cpu, "options": base.VARIANTS[name]})
+                                "train_cpu_seconds": cpu, "options": VARIANTS[name]})
         records.append(rec)
         print(f"conditioned, held-out T = {T:g} {name} seed {model_seed}: {_line(rec)}; "
               f"{cpu:.0f} CPU s", file=sys.stderr, flush=True)

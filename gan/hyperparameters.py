@@ -27,7 +27,8 @@ PARAMS = ("L", "latent_dim", "channels", "n_layers", "n_epochs", "batch_size",
           "n_critic", "label_smoothing", "noise_channels", "gradient_penalty", "minibatch_std",
           "training_output", "generation", "symmetrize", "random_translation", "conditional",
           "snapshot_epochs", "n_snapshot", "ema_decay", "lr_schedule", "feature_matching",
-          "bond_features", "head_hidden", "pack", "moment_matching", "distribution_matching", "n_threads", "rng")
+          "bond_features", "head_hidden", "pack", "moment_matching", "distribution_matching",
+          "matching_warmup", "n_threads", "rng")
 # Hyperparameters that may change when training is resumed from a checkpoint;
 # the rest define the model and its random streams and must match.
 RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
@@ -67,6 +68,7 @@ GAN_SETTINGS = {
     "pack": Rule.integer(1, 8),
     "moment_matching": Rule.number(0, 1e6),
     "distribution_matching": Rule.number(0, 1e6),
+    "matching_warmup": Rule.number(0, 1e4),
     "n_threads": Rule.integer(minimum=1, optional=True),
 }
 

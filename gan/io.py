@@ -15,8 +15,8 @@ Format 1 files (before symmetrization, conditioning and the choice of loss)
 load with the settings they were trained with (:data:`_V1_DEFAULTS`); format 2
 files written before the learning-rate schedule and the ablation options
 (or before PacGAN packing, ``pack``, the moment matching,
-``moment_matching``, or the distribution matching,
-``distribution_matching``) take :data:`_V2_DEFAULTS`; generator
+``moment_matching``, the distribution matching,
+``distribution_matching``, or its warm-up, ``matching_warmup``) take :data:`_V2_DEFAULTS`; generator
 weights named ``body.*`` (before the condition map entered every layer) are
 renamed. The bytes are written by
 :meth:`IsingGAN.save <gan.IsingGAN.save>` (atomically).
@@ -50,7 +50,7 @@ _V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean
 # ablation options existed (applied to format-1 files too).
 _V2_DEFAULTS = {"bond_features": False, "head_hidden": 0, "lr_schedule": "constant",
                 "feature_matching": 0.0, "pack": 1, "moment_matching": 0.0,
-                "distribution_matching": 0.0}
+                "distribution_matching": 0.0, "matching_warmup": 0.0}
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 

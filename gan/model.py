@@ -158,6 +158,12 @@ class IsingGAN:
         Weight of a generator-loss term, the energy distance between the
         generated and the training set's distributions of e and |m| (at each
         training temperature; :func:`gan.losses.distribution_matching`; 0 disables).
+    matching_warmup : float
+        Epochs over which the weights of the two matching terms rise linearly
+        from 0 to ``moment_matching`` and ``distribution_matching`` (step by
+        step; 0: full weight from the first step). Without it, distribution
+        matching at T = 1.5 froze the generator into the all-up lattice
+        (why: :mod:`gan.training`).
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).
@@ -252,6 +258,7 @@ class IsingGAN:
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
                  moment_matching: float = 0.0, distribution_matching: float = 0.0,
+                 matching_warmup: float = 0.0,
                  n_threads: int | None = 1, rng=None):
         args = {name: value for name, value in locals().items() if name != "self"}
         for name, value in check_params(args).items():

@@ -148,8 +148,8 @@ from . import io, losses
 from ._torch import deterministic_torch
 from .sampling import _STREAM_EPOCH, _STREAM_SNAPSHOT, draw, symmetry, torch_seed
 
-__all__ = ["TRAINING_OUTPUTS", "LR_SCHEDULES", "fit", "lr_scale", "fingerprint", "optimizers",
-           "epoch_function", "resume"]
+__all__ = ["TRAINING_OUTPUTS", "LR_SCHEDULES", "fit", "lr_scale", "matching_ramp", "fingerprint",
+           "optimizers", "epoch_function", "resume"]
 
 TRAINING_OUTPUTS = ("mean", "straight-through")
 LR_SCHEDULES = ("constant", "linear-decay")
@@ -227,6 +227,14 @@ def lr_scale(lr_schedule: str, n_epochs: int, i: int) -> float:
     if lr_schedule == "constant":
         return 1.0
     return min(1.0, 2.0 * (n_epochs - i) / (n_epochs + 1))
+
+
+def matching_ramp(warmup: float, i: int, b: int, n_batches: int) -> float:
+    """Factor of the matching terms' weights at batch ``b`` of ``n_batches`` in
+    epoch ``i`` (0-based): rising linearly from 0 over ``warmup`` epochs, then 1."""
+    if warmup <= 0:
+        return 1.0
+    return min(1.0, (i + b / n_batches) / warmup)
 
 
 def optimizers(model, torch):
@@ -344,11 +352,12 @@ def _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d,
                     torch, D, fake, c_fake, real, c_real)
             if targets is not None:
                 group = targets[0][idx]
+                ramp = matching_ramp(model.matching_warmup, i, b, n_batches)
                 if targets[1] is not None:
-                    loss_g = loss_g + model.moment_matching * losses.moment_matching(
+                    loss_g = loss_g + ramp * model.moment_matching * losses.moment_matching(
                         torch, fake, targets[1][0][group], targets[1][1][group])
                 if targets[2] is not None:
-                    loss_g = loss_g + model.distribution_matching * \
+                    loss_g = loss_g + ramp * model.distribution_matching * \
                         losses.distribution_matching(torch, fake, group, targets[2])
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()

@@ -122,6 +122,11 @@ FIT_OPTIONS = (
            setting="distribution_matching", default=0.0, metavar="W",
            help="weight {allowed} of the generator-loss term matching the training set's "
                 "distributions of e and |m| (energy distance; default 0: off)"),
+    option("--matching-warmup", rule=_GAN["matching_warmup"], setting="matching_warmup",
+           default=0.0, metavar="EPOCHS",
+           help="epochs {allowed} over which the weights of --moment-matching and "
+                "--distribution-matching rise linearly from 0 (default 0: full weight "
+                "from the start)"),
     flag("--no-symmetrize", "do not give generated configurations a random global sign and "
                             "translation (for comparison only)"),
     option("--snapshot-epochs", rule=_GAN["snapshot_epochs"], setting="snapshot_epochs",

@@ -323,3 +323,57 @@ def test_distribution_matching_gradient_counts_ties_half():
     p = [(y == v).double().mean().item() for v in (0.0, 1.0, 2.0)]
     np.testing.assert_allclose(x.grad.numpy(), [-(p[1] + p[2]), p[0] - p[1] - p[2],
                                                 p[0] - p[2], 1.0])
+
+
+def test_matching_ramp_rises_linearly_over_the_warmup():
+    from gan.training import matching_ramp
+
+    assert matching_ramp(0.0, 0, 0, 4) == 1.0
+    # warm-up of 2 epochs of 4 batches: 0 at the first step, 1/8 per step, 1 from epoch 2
+    assert [matching_ramp(2.0, i, b, 4) for i, b in ((0, 0), (0, 2), (1, 0), (1, 3), (2, 0),
+                                                     (5, 1))] == [0.0, 0.25, 0.5, 0.875,
+                                                                  1.0, 1.0]
+
+
+def test_matching_warmup_scales_the_terms_round_trips_resumes(tiny_data, tmp_path):
+    """The warm-up changes training only through the matching terms (alone it
+    leaves the run as it was), is a hyperparameter of the file (older files
+    load with 0), and a run resumed in the middle of the ramp equals an
+    uninterrupted one."""
+    kw = dict(TINY, rng=4)
+    plain = gan.IsingGAN(4, n_epochs=2, **kw).fit(tiny_data)
+    alone = gan.IsingGAN(4, n_epochs=2, matching_warmup=1.5, **kw).fit(tiny_data)
+    assert torch.equal(alone._generator.out.weight, plain._generator.out.weight)
+    full = gan.IsingGAN(4, n_epochs=2, distribution_matching=2.0, **kw).fit(tiny_data)
+    ramped = gan.IsingGAN(4, n_epochs=2, distribution_matching=2.0, matching_warmup=1.5,
+                          **kw).fit(tiny_data)
+    assert not torch.equal(ramped._generator.out.weight, full._generator.out.weight)
+    assert not torch.equal(ramped._generator.out.weight, plain._generator.out.weight)
+    back = gan.IsingGAN.load(ramped.save(tmp_path / "m.pt"))
+    assert back.matching_warmup == 1.5 and back.get_params() == ramped.get_params()
+    assert _written_before(full, "matching_warmup", tmp_path).matching_warmup == 0.0
+    ckpt = tmp_path / "run.ckpt"
+    gan.IsingGAN(4, n_epochs=1, distribution_matching=2.0, matching_warmup=1.5, **kw).fit(
+        tiny_data, checkpoint=ckpt)
+    resumed = gan.IsingGAN(4, n_epochs=2, distribution_matching=2.0, matching_warmup=1.5,
+                           **kw).fit(tiny_data, checkpoint=ckpt, resume=True)
+    assert np.array_equal(resumed.sample(30, rng=1), ramped.sample(30, rng=1))
+    with pytest.raises(InvalidParameterError, match="matching_warmup"):
+        gan.IsingGAN(4, n_epochs=2, distribution_matching=2.0, matching_warmup=3.0,
+                     **kw).fit(tiny_data, checkpoint=ckpt, resume=True)
+
+
+def test_cli_matching_warmup(cli_run, tmp_path, capsys):
+    cli, data, small = cli_run
+    out = tmp_path / "gan.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(out),
+                     "--distribution-matching", "1", "--matching-warmup", "2.5", *small]) == 0
+    assert gan.IsingGAN.load(out).matching_warmup == 2.5
+    capsys.readouterr()
+    bad = tmp_path / "bad.pt"
+    assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad),
+                     "--matching-warmup", "-1", *small]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--matching-warmup must be a number in [0, 10000.0], got -1" \
+        in err[0]
+    assert not bad.exists()
