@@ -8,7 +8,7 @@ No sampling: every expectation is a sum over all 2^N configurations, reduced
 by translation symmetry. The symmetric RBM's ``log psi``, its log-derivatives
 ``O_k = d log psi / d p_k`` and the local energy ``E_L`` are the same on every
 configuration of a translation orbit (each is a sum over all N translations),
-so
+so::
 
     <A> = sum_s |psi(s)|^2 A(s) / sum_s |psi(s)|^2
         = sum_r m_r |psi(r)|^2 A(r) / sum_r m_r |psi(r)|^2,
@@ -245,7 +245,7 @@ class ExactSymmetricEnergy:
         dict
             ``energy`` (total E = <H>), ``variance`` (Var E_L), ``v_score``
             (N Var(E_L) / E^2), ``gradient`` (dE/dp, (n_params,); only with
-            ``gradient=True``), ``weights`` (|psi|^2 m_r, normalized, per
+            ``gradient=True``), ``weights`` (``|psi|^2 m_r``, normalized, per
             orbit) and ``local_energy`` (E_L per orbit).
         """
         orb = self.orbits
@@ -315,7 +315,7 @@ def minimize(energy: ExactSymmetricEnergy, x0, *, max_iterations: int = 20000,
     -------
     dict
         ``params``, ``energy`` (total), ``variance``, ``v_score``,
-        ``gradient_norm`` (max |dE/dp| of the total energy), ``iterations``,
+        ``gradient_norm`` (``max |dE/dp|`` of the total energy), ``iterations``,
         ``evaluations``, ``message`` (scipy's).
     """
     import scipy.optimize
