@@ -52,6 +52,11 @@ ROUND4_VARIANTS = {
         "loss": "nonsaturating", "training_output": "straight-through",
         "moment_matching": mm, "distribution_matching": dm}
     for mm, dm in ((0.1, 1.0), (0.3, 1.0), (0.3, 3.0))}
+#: the same options as "ns+R1 st, distribution matching", run after the term took e and
+#: |m| at the exact +-1 configuration (round 3's records were made before)
+ROUND4_VARIANTS["ns+R1 st, distribution matching, exact levels"] = {
+    "loss": "nonsaturating", "training_output": "straight-through",
+    "distribution_matching": 1.0}
 ROUND4_VARIANTS["ns+R1 st, distribution matching, warm-up 10"] = {
     "loss": "nonsaturating", "training_output": "straight-through",
     "distribution_matching": 1.0, "matching_warmup": 10.0}

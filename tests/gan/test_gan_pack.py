@@ -325,6 +325,29 @@ def test_distribution_matching_gradient_counts_ties_half():
                                                 p[0] - p[2], 1.0])
 
 
+def test_distribution_matching_takes_the_exact_levels_of_a_straight_through_batch():
+    """A straight-through batch (``hard + mean - mean.detach()`` in float32) is
+    +-1 only up to rounding, on the inside: the term takes e and |m| of the
+    exact configuration (the same value as for the +-1 batch), with the
+    gradient of the batch. At the ordered atom (reference: 70 % all-up) a
+    batch that is all at the atom is pushed inwards (to less order); with
+    the rounded values it was pushed outwards, into the all-up lattice."""
+    from gan.losses import distribution_matching, marginal_references
+
+    data = torch.ones(10, 4, 4)
+    data[7:, 0, 0] = -1                                      # 70 % at |m| = 1, e = -2
+    refs = marginal_references(torch, data, torch.zeros(10, dtype=torch.int64))
+    mean = torch.full((8, 4, 4), float(np.tanh(3.0)), requires_grad=True)
+    hard = torch.ones(8, 4, 4)
+    fake = hard + mean - mean.detach()
+    assert not torch.all(fake.detach().abs() == 1)         # the rounding this is about
+    group = torch.zeros(8, dtype=torch.int64)
+    value = distribution_matching(torch, fake, group, refs)
+    assert value.item() == distribution_matching(torch, hard, group, refs).item()
+    (grad,) = torch.autograd.grad(value, mean)
+    assert torch.all(grad > 0)                               # descent lowers the means
+
+
 def test_matching_ramp_rises_linearly_over_the_warmup():
     from gan.training import matching_ramp
 
