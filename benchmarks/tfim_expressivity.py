@@ -30,7 +30,7 @@ Usage::
 
     python benchmarks/tfim_expressivity.py [--quick] [--json] [--part all|scan|controls]
 
-The full run (about 15 CPU minutes, one thread): part ``scan``: h = 1 at
+The full run (about 20 CPU minutes, one thread): part ``scan``: h = 1 at
 N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
 (alpha = 4), then N = 18 and 20 at alpha = 4 (one start, fewer iterations:
 an upper bound where the gradient is not small); part ``extra``: alpha = 8
