@@ -17,6 +17,7 @@ module                     job
 :mod:`.kernels`            numba kernels (sweeps, local energies, log-derivatives)
 :mod:`.samplers`           Metropolis chains on ``|psi|^2``
 :mod:`.exact`              free fermions and Lanczos: energies and observables
+:mod:`.exact_symmetric`    the symmetric RBM's exact energy and optimum on chains
 :mod:`.runner`             :func:`run_tfim` and the observables of a run
 :mod:`.tomography`         an RBM fitted to exact ground-state samples, refined
 =========================  ==========================================================
