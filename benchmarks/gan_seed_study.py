@@ -57,6 +57,9 @@ ROUND4_VARIANTS = {
 ROUND4_VARIANTS["ns+R1 st, distribution matching, exact levels"] = {
     "loss": "nonsaturating", "training_output": "straight-through",
     "distribution_matching": 1.0}
+ROUND4_VARIANTS["ns+R1 st, moment 0.1 + distribution 1, exact levels"] = {
+    "loss": "nonsaturating", "training_output": "straight-through",
+    "moment_matching": 0.1, "distribution_matching": 1.0}
 ROUND4_VARIANTS["ns+R1 st, distribution matching, warm-up 10"] = {
     "loss": "nonsaturating", "training_output": "straight-through",
     "distribution_matching": 1.0, "matching_warmup": 10.0}

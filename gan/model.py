@@ -161,9 +161,10 @@ class IsingGAN:
     matching_warmup : float
         Epochs over which the weights of the two matching terms rise linearly
         from 0 to ``moment_matching`` and ``distribution_matching`` (step by
-        step; 0: full weight from the first step). Without it, distribution
-        matching at T = 1.5 froze the generator into the all-up lattice
-        (why: :mod:`gan.training`).
+        step; 0: full weight from the first step). In the L = 8 seed study
+        (one seed, before the rounding fix of the distribution term) it did
+        not prevent the freeze at T = 1.5 that the fix removed (why:
+        :mod:`gan.training`); an option.
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).
