@@ -28,7 +28,9 @@ relative error of 0.07-0.24. So every N starts afresh.
 
 Usage::
 
-    python benchmarks/tfim_expressivity.py [--quick] [--json] [--part all|scan|controls]
+    python benchmarks/tfim_expressivity.py [--quick] [--json] [--part PART]
+
+(PART: all, scan, extra, controls, sampled, recipe, recipe2)
 
 The full run (about 20 CPU minutes, one thread): part ``scan``: h = 1 at
 N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
@@ -36,7 +38,10 @@ N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
 an upper bound where the gradient is not small); part ``extra``: alpha = 8
 at N = 12, 16 and alpha = 2 at N = 18, 20 (random starts only); part ``controls``: h = 0.5
 and 2 at N = 12, 16 (alpha = 4); part ``sampled``: the two sampled runs at
-N = 20, each final state (and the trajectory) then evaluated exactly. The
+N = 20, each final state (and the trajectory) then evaluated exactly; part
+``recipe2``: SR recipes (learning rate 0.05 or 0.1, diagonal shift 1e-2 to
+1e-4) without sampling at N = 16, alpha = 4, each continued 800 exact steps
+from one state (300 default steps from a random start). The
 parts can run as separate processes; ``--merge A.json B.json ...`` makes
 ``benchmarks/tfim_expressivity_results.json`` from their ``--json`` output
 (records concatenated, the sampled runs' optimizer gap taken against the
@@ -185,6 +190,66 @@ def sampled(n_sites: int, alpha: int, n_iterations: int, n_samples: int,
             "wall_seconds": wall, "cpu_seconds": cpu}
 
 
+def _exact_sr_step(ev, x, learning_rate, diag_shift):
+    """One SR step ``x - lr (S + shift I)^-1 g`` with exact S and g; (new x, energy at x)."""
+    r = ev.evaluate(x)
+    o = ev.log_derivatives(x)
+    o -= r["weights"] @ o
+    S = o.T @ (r["weights"][:, None] * o)
+    S[np.diag_indices_from(S)] += diag_shift
+    return x - learning_rate * np.linalg.solve(S, r["gradient"]), r["energy"]
+
+
+#: part "recipe2": (learning rate, constant diagonal shift) continued from the same state
+RECIPES2 = [(0.05, 1e-2), (0.05, 1e-3), (0.05, 1e-4), (0.1, 1e-3), (0.1, 1e-4)]
+THRESHOLDS = (3e-6, 2e-6, 1.5e-6, 1e-6)
+
+
+def recipe_comparison(n_sites: int, alpha: int, n_warm: int, n_iterations: int,
+                      recipes=RECIPES2) -> list:
+    """SR recipes compared without sampling, from one common state.
+
+    The state after ``n_warm`` exact steps of the default recipe (lr 0.05, shift 0.01)
+    from a random start of scale 0.01 (seed 1), then ``n_iterations`` exact steps of
+    each (lr, shift): the relative error reached and the first iteration at which
+    it is below each of :data:`THRESHOLDS` (None: never); ``diverged`` where it ends
+    above the common state (a step too long for the shift: psi collapses towards a
+    product state, relative error of order 0.1-1). The sampled runs' recipe
+    can express all of these (``--learning-rate``, ``--diag-shift``).
+    """
+    ev = ExactSymmetricEnergy(n_sites, 1.0, alpha)
+    e0 = free_fermion_energy(n_sites, 1.0)
+    x = 0.01 * np.random.default_rng(1).standard_normal(ev.n_params)
+    for _ in range(n_warm):
+        x, _ = _exact_sr_step(ev, x, 0.05, 0.01)
+    start = x
+    start_err = (ev.evaluate(start, gradient=False)["energy"] - e0) / abs(e0)
+    out = []
+    for lr, shift in recipes:
+        c0 = time.process_time()
+        x, hits, err = start.copy(), {}, start_err
+        for k in range(n_iterations):
+            x_new, energy = _exact_sr_step(ev, x, lr, shift)
+            err = (energy - e0) / abs(e0)           # of x, before this step
+            if not np.isfinite(err) or err > 100.0 * start_err:
+                break                                # left the minimum's basin
+            for th in THRESHOLDS:
+                if err <= th and str(th) not in hits:
+                    hits[str(th)] = k
+            x = x_new
+        r = ev.evaluate(x, gradient=False)
+        final = (r["energy"] - e0) / abs(e0)
+        diverged = not (np.isfinite(final) and final <= start_err)
+        out.append({"n_sites": n_sites, "alpha": alpha, "warm_iterations": n_warm,
+                    "start_relative_error": start_err, "learning_rate": lr,
+                    "diag_shift": shift, "n_iterations": n_iterations,
+                    "relative_error": None if diverged else final, "diverged": diverged,
+                    "v_score": None if diverged else r["v_score"],
+                    "iterations_to": {t: hits.get(str(t)) for t in THRESHOLDS},
+                    "cpu_seconds": time.process_time() - c0})
+    return out
+
+
 def exact_recipe(n_sites: int, alpha: int, n_iterations: int, learning_rate: float = 0.05,
                  diag_shift: float = 0.01) -> dict:
     """The sampled runs' SR update with exact expectations instead of samples.
@@ -201,14 +266,10 @@ def exact_recipe(n_sites: int, alpha: int, n_iterations: int, learning_rate: flo
     trajectory = []
     c0 = time.process_time()
     for k in range(n_iterations):
-        r = ev.evaluate(x)
+        x_new, energy = _exact_sr_step(ev, x, learning_rate, diag_shift)
         if k % every == every - 1:
-            trajectory.append([k, (r["energy"] - e0) / abs(e0)])
-        o = ev.log_derivatives(x)
-        o -= r["weights"] @ o
-        S = o.T @ (r["weights"][:, None] * o)
-        x = x - learning_rate * np.linalg.solve(S + diag_shift * np.eye(ev.n_params),
-                                                r["gradient"])
+            trajectory.append([k, (energy - e0) / abs(e0)])
+        x = x_new
     r = ev.evaluate(x, gradient=False)
     return {"n_sites": n_sites, "alpha": alpha, "n_iterations": n_iterations,
             "learning_rate": learning_rate, "diag_shift": diag_shift,
@@ -232,6 +293,7 @@ def merge(paths) -> int:
     # a part run before the exact evaluation of sampled states existed is superseded
     runs = [r for d in docs for r in d.get("sampled", []) if "exact_state_v_score" in r]
     recipe = [r for d in docs for r in d.get("exact_recipe", [])]
+    recipe2 = [r for d in docs for r in d.get("recipe_comparison", [])]
     for run in runs:
         opt = [r for r in records if r["field"] == 1.0 and r["n_sites"] == run["n_sites"]
                and r["alpha"] == run["alpha"] and not r["jastrow"]]
@@ -240,18 +302,23 @@ def merge(paths) -> int:
             run["exact_optimum_v_score"] = opt[0]["v_score"]
             run["optimizer_gap"] = (run["exact_state_relative_error"]
                                     - opt[0]["relative_error"])
-    out = dict(docs[0], records=records, sampled=runs, exact_recipe=recipe, parts=[d["conditions"] for d in docs],
-               machines=[d["machine"] for d in docs])
+    out = dict(docs[0], records=records, sampled=runs, exact_recipe=recipe,
+               recipe_comparison=recipe2,
+               # an already merged document contributes its own parts
+               parts=[p for d in docs for p in d.get("parts", [d["conditions"]])],
+               machines=[m for d in docs for m in d.get("machines", [d["machine"]])])
     harness.emit(out)
     return 0
 
 
 def main(argv=None):
     ap = harness.parser(__doc__)
-    ap.add_argument("--part", choices=["all", "scan", "extra", "controls", "sampled", "recipe"],
+    ap.add_argument("--part", choices=["all", "scan", "extra", "controls", "sampled", "recipe",
+                                         "recipe2"],
                     default="all",
                     help="run only the h = 1 scan, its extra points, the other fields, or the "
-                         "sampled runs (processes side by side); default all")
+                         "sampled runs, the default recipe or the recipes compared without "
+                         "sampling (processes side by side); default all")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="print one document from the --json output of the parts (no runs)")
     args = ap.parse_args(argv)
@@ -299,10 +366,26 @@ def main(argv=None):
                         f"{rec['n_iterations']} iterations) N={rec['n_sites']} alpha="
                         f"{rec['alpha']}: rel {rec['relative_error']:.3e}, V "
                         f"{rec['v_score']:.2e} ({rec['cpu_seconds']:.0f} s CPU)")
+    recipe2 = []
+    if args.part in ("all", "recipe2"):
+        n_r, a_r, warm, its = (12, 2, 50, 60) if quick else (16, 4, 300, 800)
+        recipe2 = recipe_comparison(n_r, a_r, warm, its,
+                                    RECIPES2[::2] if quick else RECIPES2)
+        harness.say(f"recipes without sampling, N={n_r} alpha={a_r} h=1, from the state after "
+                    f"{warm} default steps (rel {recipe2[0]['start_relative_error']:.2e}), "
+                    f"{its} steps each:")
+        for rec in recipe2:
+            final = ("diverged" if rec["diverged"]
+                     else f"rel {rec['relative_error']:.3e}, V {rec['v_score']:.1e}")
+            reach = ", ".join(f"<= {t:g} at {k}" for t, k in rec["iterations_to"].items()
+                              if k is not None)
+            harness.say(f"  lr {rec['learning_rate']:g}, shift {rec['diag_shift']:g}: {final}"
+                        f"{'; ' + reach if reach else ''} ({rec['cpu_seconds']:.0f} s CPU)")
     harness.say(f"target (issue 21, target 2): relative error <= {TARGET:g} at N = 80, h = 1")
     if args.json:
         harness.emit(harness.document("tfim_expressivity", args, records, sampled=runs,
-                                      exact_recipe=recipe, target=TARGET))
+                                      exact_recipe=recipe, recipe_comparison=recipe2,
+                                      target=TARGET))
     return 0
 
 
