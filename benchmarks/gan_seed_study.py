@@ -113,11 +113,14 @@ def _line(rec) -> str:
 
 
 def summarize(records: list[dict], log=print) -> list[dict]:
-    """Per (T, variant, epochs): mean and range over seeds of every relative deviation."""
+    """Per (L, T, variant, epochs): mean and range over seeds of every relative deviation
+    (a table holds one L; the header names L when there are several)."""
     rows = []
     cells: dict = {}
     for rec in records:
         name = rec["source"] + (" (conditioned)" if rec.get("conditioned") else "")
+        if rec.get("L", 8) != 8:
+            name += f" (L = {rec['L']})"
         cells.setdefault((rec["T"], name, rec["epochs"]), []).append(rec)
     cols = list(TARGETS)
     names = [{"fraction_positive": "f(m>0)-0.5", "tv_energy": "TV(E)/noise"}.get(
