@@ -204,8 +204,8 @@ class VMC:
             finished result (``"complete"`` or ``"unhealthy"``) with at least
             ``n_iterations`` iterations is returned as it is.
         schedule : vmc.schedule.Schedule or None
-            Learning rate (set on the optimizer where the schedule gives one)
-            and samples of each iteration, in place of ``n_samples``; with
+            Learning rate and SR diagonal shift (set on the optimizer where
+            the schedule gives them) and samples of each iteration, in place of ``n_samples``; with
             ``average_last`` the final estimate is taken at the mean of the
             last parameters (:attr:`VMCResult.params` then holds that mean,
             and the resume state the last iterate, ``"iterate"``).
@@ -249,6 +249,9 @@ class VMC:
                 lr = schedule.learning_rate_at(it)
                 if lr is not None:
                     self.optimizer.learning_rate = lr
+                shift = schedule.diag_shift_at(it)
+                if shift is not None:
+                    self.optimizer.diag_shift = shift
             return self._iteration(it, samples, rng, history, settings, notes,
                                    track=checkpoint is not None)
 

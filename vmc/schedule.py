@@ -17,6 +17,14 @@ iterations do not lower. Three remedies, all off by default:
   run before it at the full rate has done the travelling;
 * ``tail_samples`` samples per iteration in the tail (the gradient's noise
   falls as ``1 / sqrt(M)``);
+* SR's **diagonal shift** decaying geometrically over the tail from the
+  run's ``diag_shift`` to ``tail_diag_shift``: a shift ``epsilon`` damps
+  every direction in which S is smaller than ``epsilon``, which at a
+  critical point are the slow, long-wavelength ones; a large shift keeps
+  the noisy small eigenvalues of a sampled S out of the step while the
+  parameters travel, a smaller one late (with more samples and a smaller
+  step, so that the noise let through stays small) lets those directions
+  converge;
 * **iterate averaging** (Polyak-Ruppert): the reported estimate uses the
   mean of the parameters at which the last ``average_last`` iterations
   sampled. The iterates scatter around the optimum; their mean is closer
@@ -63,6 +71,12 @@ class Schedule:
     average_last : int
         The final estimate uses the mean of the parameters of the last
         ``average_last`` iterations (0: the last parameters).
+    diag_shift : float or None
+        SR's diagonal shift before the tail (and at its first iteration).
+    tail_diag_shift : float or None
+        SR's diagonal shift at the last iteration, reached geometrically from
+        ``diag_shift`` over the tail (None: no decay; the optimizer keeps its
+        own shift).
     """
 
     n_iterations: int
@@ -72,6 +86,8 @@ class Schedule:
     tail_learning_rate: float | None = None
     tail_samples: int | None = None
     average_last: int = 0
+    diag_shift: float | None = None
+    tail_diag_shift: float | None = None
 
     @property
     def active(self) -> bool:
@@ -89,15 +105,26 @@ class Schedule:
         ``lr * (lr_tail / lr) ** (k / (T - 1))`` at the tail's k-th iteration
         (T iterations; a one-iteration tail runs at ``tail_learning_rate``).
         """
-        if self.tail_learning_rate is None:
+        return self._geometric(it, self.learning_rate, self.tail_learning_rate)
+
+    def diag_shift_at(self, it: int) -> float | None:
+        """SR's diagonal shift at iteration ``it`` (0-based), or None where there is no decay.
+
+        ``eps * (eps_tail / eps) ** (k / (T - 1))`` at the tail's k-th
+        iteration, as :meth:`learning_rate_at`.
+        """
+        return self._geometric(it, self.diag_shift, self.tail_diag_shift)
+
+    def _geometric(self, it: int, start: float | None, end: float | None) -> float | None:
+        if end is None:
             return None
         k = it - self.tail_start
         if k < 0:
-            return self.learning_rate
+            return start
         if self.tail_iterations <= 1:
-            return self.tail_learning_rate
+            return end
         frac = min(k, self.tail_iterations - 1) / (self.tail_iterations - 1)
-        return self.learning_rate * (self.tail_learning_rate / self.learning_rate) ** frac
+        return start * (end / start) ** frac
 
     def n_samples_at(self, it: int) -> int:
         """The samples of iteration ``it`` (0-based)."""
@@ -117,19 +144,26 @@ class Schedule:
         """The settings to record (and match on resume); empty for a plain run."""
         if not self.active:
             return {}
-        return {"tail_iterations": self.tail_iterations,
-                "tail_learning_rate": self.tail_learning_rate,
-                "tail_samples": self.tail_samples, "average_last": self.average_last}
+        out = {"tail_iterations": self.tail_iterations,
+               "tail_learning_rate": self.tail_learning_rate,
+               "tail_samples": self.tail_samples, "average_last": self.average_last}
+        if self.tail_diag_shift is not None:      # absent when off: older records match
+            out["tail_diag_shift"] = self.tail_diag_shift
+        return out
 
     def notes(self) -> list:
         """The result's notes: what the tail did and what the final estimate is."""
         out = []
         if self.tail_iterations and (self.tail_samples is not None
-                                     or self.tail_learning_rate is not None):
+                                     or self.tail_learning_rate is not None
+                                     or self.tail_diag_shift is not None):
             what = [f"{self.tail_samples} samples each"] if self.tail_samples else []
             if self.tail_learning_rate is not None:
                 what.append(f"learning rate {self.learning_rate:g} decaying geometrically "
                             f"to {self.tail_learning_rate:g}")
+            if self.tail_diag_shift is not None:
+                what.append(f"SR diagonal shift {self.diag_shift:g} decaying geometrically "
+                            f"to {self.tail_diag_shift:g}")
             out.append(f"tail: the last {self.tail_iterations} iterations at "
                        + ", ".join(what))
         if self.average_last > 0:
@@ -141,9 +175,11 @@ class Schedule:
 
 def check_schedule(n_iterations: int, optimizer: str, *, tail_iterations: int = 0,
                    tail_learning_rate: float | None = None, tail_samples: int | None = None,
-                   average_last: int = 0) -> None:
+                   average_last: int = 0, tail_diag_shift: float | None = None,
+                   diag_shift: float | None = None) -> None:
     """The checks across settings of a schedule (each setting checked by its rule,
-    :data:`vmc.settings.SCHEDULE_SETTINGS`, before): InvalidParameterError."""
+    :data:`vmc.settings.SCHEDULE_SETTINGS`, before; ``diag_shift`` the run's SR shift):
+    InvalidParameterError."""
     if tail_iterations > n_iterations:
         raise InvalidParameterError(
             f"tail_iterations must be at most n_iterations {n_iterations}, got {tail_iterations}")
@@ -151,7 +187,8 @@ def check_schedule(n_iterations: int, optimizer: str, *, tail_iterations: int = 
         raise InvalidParameterError(
             f"average_last must be at most n_iterations {n_iterations}, got {average_last}")
     for name, value in (("tail_samples", tail_samples),
-                        ("tail_learning_rate", tail_learning_rate)):
+                        ("tail_learning_rate", tail_learning_rate),
+                        ("tail_diag_shift", tail_diag_shift)):
         if value is not None and tail_iterations == 0:
             raise InvalidParameterError(
                 f"{name} must go with a tail of the run, got tail_iterations 0")
@@ -159,3 +196,11 @@ def check_schedule(n_iterations: int, optimizer: str, *, tail_iterations: int = 
         raise InvalidParameterError(
             f"tail_learning_rate must go with optimizer 'sr' (adam and sgd decay their own "
             f"rate), got optimizer '{optimizer}'")
+    if tail_diag_shift is not None and optimizer != "sr":
+        raise InvalidParameterError(
+            f"tail_diag_shift must go with optimizer 'sr' (the shift is SR's), got optimizer "
+            f"'{optimizer}'")
+    if tail_diag_shift is not None and diag_shift is not None and not diag_shift > 0:
+        raise InvalidParameterError(
+            f"diag_shift must be > 0 when the shift decays geometrically from it over the tail "
+            f"(tail_diag_shift {tail_diag_shift!r}), got {diag_shift!r}")

@@ -71,4 +71,5 @@ SCHEDULE_SETTINGS = {
     "tail_learning_rate": Rule.number(minimum=0, strict_min=True, optional=True),
     "tail_samples": Rule.integer(minimum=1, optional=True),
     "average_last": Rule.integer(minimum=0),
+    "tail_diag_shift": Rule.number(minimum=0, strict_min=True, optional=True),
 }

@@ -47,7 +47,9 @@ diagonalization up to 20 sites (3x3, 4x4). Long runs: the last
 --tail-iterations iterations may take --tail-samples samples each and a
 learning rate decaying geometrically to --tail-learning-rate (SR's step is
 an imaginary-time step whose sampling noise keeps the parameters jittering
-around the optimum), and --average-last K reports the estimate at the mean
+around the optimum) and a diagonal shift decaying to --tail-diag-shift (a
+large shift damps a critical chain's slow modes, a small one lets a noisy
+S through), and --average-last K reports the estimate at the mean
 of the parameters of the last K iterations (iterate averaging).
 
 Energies are totals (not per particle or site); errors are blocking errors
@@ -120,6 +122,10 @@ TFIM = (
            rule=SCHEDULE_SETTINGS["tail_learning_rate"], metavar="LR",
            help="sr: the learning rate decays geometrically over the tail to LR at the last "
                 "iteration ({allowed}; default: no decay)"),
+    option("--tail-diag-shift", setting="tail_diag_shift",
+           rule=SCHEDULE_SETTINGS["tail_diag_shift"], metavar="E",
+           help="sr: the diagonal shift decays geometrically over the tail from --diag-shift "
+                "to E at the last iteration ({allowed}; default: no decay)"),
     option("--average-last", setting="average_last", rule=SCHEDULE_SETTINGS["average_last"],
            fallback=0, metavar="K",
            help="report the estimate at the mean of the parameters of the last K iterations "
@@ -241,7 +247,8 @@ def _validate_tfim(args) -> None:
     if args.sampler != "metropolis":
         raise InvalidParameterError(
             f"--sampler must be metropolis for --system tfim, got {args.sampler!r}")
-    check_schedule(args.iterations, args.optimizer, **library_values(args, TFIM_SCHEDULE))
+    check_schedule(args.iterations, args.optimizer, diag_shift=args.diag_shift,
+                   **library_values(args, TFIM_SCHEDULE))
     n_sites = Lattice(args.lattice, args.size).n_sites
     if args.final_samples is None:
         args.final_samples = tfim_final_samples(n_sites, args.alpha, args.samples)

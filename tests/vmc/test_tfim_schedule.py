@@ -90,10 +90,10 @@ def test_defaults_leave_the_run_unchanged():
     assert "tail_iterations" not in off.parameters and "iterate" not in off.resume_state
 
 
-@pytest.mark.parametrize("stop_at", [3, 8, 11])
-def test_resume_mid_schedule_is_bit_identical(tmp_path, stop_at):
-    """Interrupted before the tail, inside it, and inside the averaging window."""
-    whole = run_tfim("chain", 8, 1.0, **SMALL)
+def assert_resume_is_bit_identical(tmp_path, settings: dict, stop_at: int):
+    """Run the N = 8 chain whole and interrupted at ``stop_at`` then resumed: the same
+    numbers. Returns the checkpoint (for further resume attempts)."""
+    whole = run_tfim("chain", 8, 1.0, **settings)
     ck = tmp_path / "t.ck"
 
     def stop(step):
@@ -101,12 +101,19 @@ def test_resume_mid_schedule_is_bit_identical(tmp_path, stop_at):
             raise KeyboardInterrupt
 
     assert run_tfim("chain", 8, 1.0, checkpoint=ck, checkpoint_every=1, callback=stop,
-                    **SMALL).status == "interrupted"
-    resumed = run_tfim("chain", 8, 1.0, checkpoint=ck, resume=True, **SMALL)
+                    **settings).status == "interrupted"
+    resumed = run_tfim("chain", 8, 1.0, checkpoint=ck, resume=True, **settings)
     np.testing.assert_array_equal(resumed.params, whole.params)
     np.testing.assert_array_equal(resumed.history["params"], whole.history["params"])
     np.testing.assert_array_equal(resumed.local_energy, whole.local_energy)
     assert resumed.energy.mean == whole.energy.mean
+    return ck
+
+
+@pytest.mark.parametrize("stop_at", [3, 8, 11])
+def test_resume_mid_schedule_is_bit_identical(tmp_path, stop_at):
+    """Interrupted before the tail, inside it, and inside the averaging window."""
+    ck = assert_resume_is_bit_identical(tmp_path, SMALL, stop_at)
     other = dict(SMALL, tail_samples=500)
     with pytest.raises(InvalidParameterError, match="tail_samples was 400, now 500"):
         run_tfim("chain", 8, 1.0, checkpoint=ck, resume=True, **other)
@@ -243,6 +250,17 @@ def test_schedule_two_ranks_match_one_rank(tmp_path):
             "--tail-iterations", "4", "--tail-samples", "800", "--tail-learning-rate", "0.005",
             "--average-last", "3", "--final-samples", "1600", "--seed", "3", "--json",
             "--quiet", "--threads", "1"]
+    summary = one_and_two_ranks(tmp_path, args)
+    assert summary[2]["parameters"]["mpi_ranks"] == 2
+    assert summary[2]["parameters"]["average_last"] == 3
+    assert summary[2]["energy"] == summary[1]["energy"]
+    assert summary[2]["error"] == summary[1]["error"]
+    _same_files(tmp_path / "2.h5", tmp_path / "1.h5")    # history, params, local energies
+
+
+def one_and_two_ranks(tmp_path, args) -> dict:
+    """Run ``python ARGS --out`` on 2 MPI ranks and in one process: {ranks: --json summary};
+    the two files hold the same history, parameters and local energies."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     summary = {}
     for ranks, launch in ((2, [_mpiexec(), "-n", "2", sys.executable]), (1, [sys.executable])):
@@ -250,8 +268,5 @@ def test_schedule_two_ranks_match_one_rank(tmp_path):
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         summary[ranks] = json.loads(done.stdout)     # one JSON document: rank 0 only
-    assert summary[2]["parameters"]["mpi_ranks"] == 2
-    assert summary[2]["parameters"]["average_last"] == 3
-    assert summary[2]["energy"] == summary[1]["energy"]
-    assert summary[2]["error"] == summary[1]["error"]
-    _same_files(tmp_path / "2.h5", tmp_path / "1.h5")    # history, params, local energies
+    _same_files(tmp_path / "2.h5", tmp_path / "1.h5")
+    return summary

@@ -158,7 +158,8 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
              n_iterations: int = 300, n_samples: int = 1000, n_chains: int = 16,
              n_final_samples: int | None = None, tail_iterations: int = 0,
              tail_learning_rate: float | None = None, tail_samples: int | None = None,
-             average_last: int = 0, p_global: float = 0.0,
+             average_last: int = 0, tail_diag_shift: float | None = None,
+             p_global: float = 0.0,
              init_scale: float = 0.01, max_change: float = MAX_CHANGE_PER_SITE,
              n_threads: int | None = None, rng=None,
              progress: bool = False, callback=None, comm="auto", checkpoint=None,
@@ -207,6 +208,14 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
         at the mean of the parameters of the last ``average_last``
         iterations (Polyak averaging; default 0: the last parameters). The
         result's notes and ``parameters["average_last"]`` say so.
+    tail_diag_shift : float or None
+        SR only, with a constant-shift run ``diag_shift > 0``: the diagonal
+        shift decays geometrically over the tail, from ``diag_shift`` at its
+        first iteration to this at the last (default None: constant). A large
+        shift damps the slow modes of a critical chain; a small one lets a
+        sampled S's noise through: small late, with more samples and a
+        smaller step. (With ``shift_schedule="carleo"`` the constant part
+        decays.)
     p_global : float
         Probability of the global-flip move per sweep.
     init_scale : float
@@ -240,7 +249,7 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
                        init_scale=init_scale, max_change=max_change)
     tail = check_settings(SCHEDULE_SETTINGS, tail_iterations=tail_iterations,
                           tail_learning_rate=tail_learning_rate, tail_samples=tail_samples,
-                          average_last=average_last)
+                          average_last=average_last, tail_diag_shift=tail_diag_shift)
     field = check_field(field)
     symmetric = check_bool("symmetric", symmetric)
     n_chains = RUN_SETTINGS["n_walkers"].check("n_chains", n_chains)
@@ -249,8 +258,8 @@ def run_tfim(lattice: str = "chain", size: int = 10, field: float = 1.0, *, alph
     if learning_rate is None:
         learning_rate = default_learning_rate(optimizer, field)
     learning_rate = RUN_SETTINGS["learning_rate"].check("learning_rate", learning_rate)
-    check_schedule(n_iterations, optimizer, **tail)
-    schedule = Schedule(n_iterations, learning_rate, n_samples, **tail)
+    check_schedule(n_iterations, optimizer, diag_shift=diag_shift, **tail)
+    schedule = Schedule(n_iterations, learning_rate, n_samples, diag_shift=diag_shift, **tail)
     n_sites = size if lattice_kind == "chain" else size * size
     check_memory(f"lattice {lattice_kind} size {size}, alpha {alpha}, samples {n_samples}, "
                  f"chains {n_chains}",
