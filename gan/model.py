@@ -10,8 +10,10 @@ The class holds the hyperparameters, the networks (:mod:`gan.networks`) and
 the fitted state; the work is split by job: :mod:`gan.hyperparameters`
 (their names and checks), :mod:`gan.training` (the training loop, resume,
 and the measurements behind the default recipe), :mod:`gan.losses`,
-:mod:`gan.sampling` (streams, symmetry operations, draws) and :mod:`gan.io`
-(the model file and the migration of old ones).
+:mod:`gan.inference` (running a fitted model: the temperature check,
+sample, generate, discriminate), :mod:`gan.sampling` (streams, symmetry
+operations, draws) and :mod:`gan.io` (the model file and the migration of
+old ones).
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from mccore.errors import InvalidParameterError, OutputExistsError
-from mccore.rng import child, seed_sequence
-from mccore.validation import check_choice, check_float, check_int, check_memory
+from mccore.rng import child
+from mccore.validation import check_memory
 from mccore.validation import check_spins as _check_spins
 
-from . import training
-from ._torch import deterministic_torch, require_torch
+from . import inference, training
+from ._torch import require_torch
 from .hyperparameters import PARAMS, RESUMABLE_CHANGES, check_params
 from .io import (
     FORMAT,
@@ -37,17 +39,7 @@ from .io import (
     read_payload,
     write_payload,
 )
-from .sampling import (
-    _STREAM_INIT,
-    _STREAM_LATENT,
-    _STREAM_SAMPLE,
-    BLOCK,
-    GENERATION_MODES,
-    condition,
-    draw,
-    draw_blocks,
-    torch_seed,
-)
+from .sampling import _STREAM_INIT, BLOCK, torch_seed
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "IsingGAN", "check_spins"]
 
@@ -357,22 +349,7 @@ class IsingGAN:
             A conditioned model without a temperature, one outside the training
             range, or a temperature given to an unconditioned model.
         """
-        if not self.conditional:
-            if temperature is not None:
-                raise InvalidParameterError(
-                    "temperature is only for a temperature-conditioned GAN; this model was "
-                    "trained at one temperature")
-            return None
-        if temperature is None:
-            raise InvalidParameterError("a temperature-conditioned GAN needs a temperature")
-        T = check_float("temperature", temperature, minimum=0, strict_min=True)
-        if self.temperature_range_ is not None:
-            lo, hi = self.temperature_range_
-            if not (lo - 1e-9 <= T <= hi + 1e-9):
-                raise InvalidParameterError(
-                    f"temperature must be in the training range [{lo:g}, {hi:g}] "
-                    f"(the conditioned GAN interpolates, it does not extrapolate), got {T:g}")
-        return T
+        return inference.check_temperature(self, temperature)
 
     # ------------------------------------------------------------------
     # training
@@ -456,26 +433,12 @@ class IsingGAN:
         batch_size : int
             Configurations generated per forward pass (memory only).
         """
-        torch = require_torch()
-        self._require_fitted()
-        n_samples = check_int("n_samples", n_samples, minimum=1)
-        batch_size = check_int("batch_size", batch_size, minimum=1)
-        mode = self.generation if mode is None else check_choice("mode", mode,
-                                                                   GENERATION_MODES)
-        T = self.check_temperature(temperature)
-        check_memory(f"{n_samples} samples of L = {self.L}",
-                     self.sample_memory_estimate(n_samples))
-        seq = seed_sequence(self.rng if rng is None else rng)
-        with deterministic_torch(self.n_threads):
-            out = draw_blocks(self, torch, n_samples, seq, T, mode, batch_size)
-        return out
+        return inference.sample(self, require_torch(), n_samples, rng=rng,
+                                temperature=temperature, mode=mode, batch_size=batch_size)
 
     def latent_vectors(self, n: int, *, rng=None) -> np.ndarray:
         """Standard-normal latent vectors (n, latent_size) float32, for exploration."""
-        n = check_int("n", n, minimum=1)
-        seq = seed_sequence(self.rng if rng is None else rng)
-        gen = np.random.default_rng(child(seq, _STREAM_LATENT))
-        return gen.standard_normal((n, self.latent_size)).astype(np.float32)
+        return inference.latent_vectors(self, n, rng=rng)
 
     def generate(self, latent, *, temperature=None, mode: str = "mean", rng=None) -> np.ndarray:
         """Generator output for given latent vectors, without the symmetry operations.
@@ -491,27 +454,8 @@ class IsingGAN:
         rng : int, SeedSequence, Generator or None
             Randomness of the Bernoulli draws (None: the model's ``rng``).
         """
-        torch = require_torch()
-        self._require_fitted()
-        check_choice("mode", mode, ("mean",) + GENERATION_MODES)
-        z = np.asarray(latent, dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_size:
-            raise InvalidParameterError(f"latent must have shape (n, {self.latent_size}), "
-                                        f"got {z.shape}")
-        c = None
-        if self.conditional:
-            T = np.broadcast_to(np.asarray(temperature if temperature is not None else np.nan,
-                                           dtype=np.float64), (z.shape[0],))
-            for t in np.unique(T):
-                self.check_temperature(None if np.isnan(t) else float(t))
-        else:
-            self.check_temperature(temperature)
-        seq = seed_sequence(self.rng if rng is None else rng)
-        with deterministic_torch(self.n_threads):
-            if self.conditional:
-                c = torch.from_numpy(self._scaled(T))
-            gen = torch.Generator().manual_seed(torch_seed(child(seq, _STREAM_SAMPLE)))
-            return draw(self, torch, torch.from_numpy(np.ascontiguousarray(z)), c, gen, mode)
+        return inference.generate(self, require_torch(), latent, temperature=temperature,
+                                  mode=mode, rng=rng)
 
     def discriminate(self, spins, *, temperature=None) -> np.ndarray:
         """Discriminator output for each configuration, (n,) float64.
@@ -523,32 +467,7 @@ class IsingGAN:
         configuration (pack) at a time when the minibatch feature is on, so
         the answer does not depend on the other configurations (packs).
         """
-        torch = require_torch()
-        self._require_fitted()
-        arr = np.asarray(spins, dtype=np.float32)
-        if arr.ndim != 3 or arr.shape[1:] != (self.L, self.L):
-            raise InvalidParameterError(f"spins must have shape (n, {self.L}, {self.L}), "
-                                        f"got {arr.shape}")
-        if len(arr) % self.pack:
-            raise InvalidParameterError(f"the number of configurations must be a multiple of "
-                                        f"pack = {self.pack}, got {len(arr)}")
-        T = self.check_temperature(temperature)
-        k = self.pack
-        with deterministic_torch(self.n_threads), torch.no_grad():
-            self._discriminator.eval()
-            x = torch.from_numpy(arr)
-            c = condition(self, torch, T, len(x))
-            if self.minibatch_std:
-                logits = torch.cat([self._discriminator(
-                    x[i:i + k], None if c is None else c[i:i + k])
-                    for i in range(0, len(x), k)])
-            else:
-                logits = self._discriminator(x, c)
-            if k > 1:
-                logits = logits.repeat_interleave(k)
-            if self.loss == "nonsaturating":
-                logits = torch.sigmoid(logits)
-            return logits.double().numpy()
+        return inference.discriminate(self, require_torch(), spins, temperature=temperature)
 
     # ------------------------------------------------------------------
     # files
