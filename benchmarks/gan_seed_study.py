@@ -175,6 +175,9 @@ def main(argv=None) -> int:
                              "model (default 500)")
     parser.add_argument("--shard", default="1/1", help="K/N: run every N-th cell from the K-th")
     parser.add_argument("--out", type=Path, default=None, help="JSON file of the records")
+    parser.add_argument("--note", default=None,
+                        help="a note stored with every record this run makes (what the run "
+                             "is for, e.g. a check apart from the L = 8 study's cells)")
     parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="JSON",
                         help="print the table of existing record files and exit")
     args = parser.parse_args(argv)
@@ -193,9 +196,12 @@ def main(argv=None) -> int:
         records = [r for doc in docs for r in doc["records"]]
         rows = summarize(records, log=lambda m: print(m, file=sys.stderr if args.json
                                                        else sys.stdout))
-        merged = {"benchmark": "gan_seed_study", "runs": [
-            {k: v for k, v in doc.items() if k != "records"} for doc in docs],
-            "summary": rows, "records": records}
+        runs = []  # a merged document's runs are taken over, not nested in one more level
+        for doc in docs:
+            runs += doc["runs"] if "runs" in doc else [
+                {k: v for k, v in doc.items() if k != "records"}]
+        merged = {"benchmark": "gan_seed_study", "runs": runs, "summary": rows,
+                  "records": records}
         if args.out is not None:  # the merged document of the record files
             _write(args.out, merged)
         if args.json:
@@ -251,7 +257,8 @@ def _run(args) -> list[dict]:
         (rec,) = base._records(table, T, {name: secs},
                                {"mode": "seed-study", "model_seed": model_seed,
                                 "epochs": args.epochs, "n_mc": args.n_mc,
-                                "train_cpu_seconds": cpu, "options": VARIANTS[name]})
+                                "train_cpu_seconds": cpu, "options": VARIANTS[name],
+                                **({"note": args.note} if args.note else {})})
         doc["records"].append(rec)
         print(f"T = {T:g} {name} seed {model_seed}: {_line(rec)}; {cpu:.0f} CPU s",
               file=sys.stderr, flush=True)
@@ -291,7 +298,8 @@ def _conditioned(args, name, model_seed) -> list[dict]:
                                {"mode": "seed-study", "conditioned": True,
                                 "model_seed": model_seed, "epochs": args.epochs,
                                 "n_mc": args.n_mc, "n_cond": args.n_cond,
-                                "train_cpu_seconds": cpu, "options": VARIANTS[name]})
+                                "train_cpu_seconds": cpu, "options": VARIANTS[name],
+                                **({"note": args.note} if args.note else {})})
         records.append(rec)
         print(f"conditioned, held-out T = {T:g} {name} seed {model_seed}: {_line(rec)}; "
               f"{cpu:.0f} CPU s", file=sys.stderr, flush=True)
