@@ -13,51 +13,42 @@ Training maximizes the log-likelihood; its gradient is the data average of
 estimated by CD-k, persistent chains or parallel tempering, see
 :mod:`rbm.negative_phase`).
 
-Internal parametrization: by default (``encoding="pm1"``) training works with
-visible units ``s = 2 v - 1`` and hidden units ``g = 2 h - 1``, both in
-{-1, +1}, i.e. energy ``-c.s - d.g - s.U.g``. This is the same family of
-distributions; the exact map to the canonical parameters is ``W = 4 U``,
-``a = 2 c - 2 sum_j U_ij``, ``b = 2 d - 2 sum_i U_ij`` (the additive constant
-cancels in Z); ``encoding="pm1-visible"`` (``W = 2 U``, ``a = 2 c``,
-``b = d - sum_i U_ij``) and ``"01"`` (the identity) are available too.
-Gradient steps in these coordinates are better conditioned (units are centred
-for symmetric data). On L = 4 Ising data at T = 1.5 with Adam (2 x 10^4
-samples, 16 hidden units, all other settings the defaults), {0, 1} units
-and {-1, +1} visible with {0, 1} hidden units both stalled near 0.038 nats
-of exact KL, {-1, +1} units on both layers reached 0.007 (REFERENCES.md
-reports 7.7-9.0 nats for plain {0, 1} units with Adam and no other help).
-The public attributes ``weights``, ``visible_bias``, ``hidden_bias`` and
-model files always hold the canonical {0, 1} parameters.
+Training works in better-conditioned coordinates of the same family (units
+in {-1, +1} by default, the ``encoding`` hyperparameter);
+:mod:`rbm.parametrization` holds them, the exact maps to the canonical
+parameters above, and the measurement that chose the default. The public attributes ``weights``,
+``visible_bias``, ``hidden_bias`` and model files always hold the canonical
+{0, 1} parameters; how well the model describes data (log Z, log p(v),
+pseudo-log-likelihood) is computed in :mod:`rbm.likelihood`.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from mccore.errors import InvalidParameterError
 from mccore.parallel import with_single_threaded_blas
-from mccore.validation import POSITIVE, check_bool, check_choice, check_float, check_int
+from mccore.validation import check_int
 from mcstats import Estimate
 
+from . import hyperparameters as _hyperparameters
+from . import likelihood
 from ._base import _KEY_GIBBS, _KEY_INITIALIZE, _KEY_LOG_PARTITION, _KEY_SAMPLE, RBMBase
 from ._utils import check_data, sigmoid, softplus
 from .epochs import data_hash  # noqa: F401 (the provenance hash, imported from here by the app)
 from .negative_phase import InternalParams, advance_chains, gibbs
-from .partition import (
-    MAX_EXACT_UNITS,
-    bernoulli_log_partition_ais,
-    bernoulli_log_partition_exact,
+from .parametrization import ENCODINGS as _ENCODINGS
+from .parametrization import (
+    canonical_from_internal,
+    check_canonical,
+    check_tied,
+    initial_internal,
+    internal_from_canonical,
 )
-from .tying import TranslationTying, check_tying
+from .tying import TranslationTying
 
 __all__ = ["BernoulliRBM"]
 
-_ENCODINGS = {"pm1": (2.0, -1.0, 2.0, -1.0), "pm1-visible": (2.0, -1.0, 1.0, 0.0),
-              "01": (1.0, 0.0, 1.0, 0.0)}
-_AUTO_LR_MAX, _AUTO_LR_SCALE = 0.01, 0.04     # learning_rate="auto"
-_TIED_RTOL = 1e-9      # set_parameters of a tied model: orbits equal within this
 
 
 class BernoulliRBM(RBMBase):
@@ -102,9 +93,9 @@ class BernoulliRBM(RBMBase):
     final_lr_fraction : float
         Final over initial learning rate for decaying schedules.
     encoding : {"pm1", "pm1-visible", "01"}
-        Internal encoding of the units during training (see the module
-        docstring); it does not change the model family or the stored
-        parameters.
+        Internal encoding of the units during training (see
+        :mod:`rbm.parametrization`); it does not change the model family or
+        the stored parameters.
     flip_moves : bool
         Add the Metropolis global-flip move ``v -> 1 - v`` to the negative-phase
         chains and to :meth:`sample` (exact MCMC for any model; lets chains
@@ -205,9 +196,12 @@ class BernoulliRBM(RBMBase):
       disordered at T = 1.5 (e +49 %) and 13 % off in e at T = 3.5; 0.002
       brought T = 1.5 to 0.1 %.
 
-    The model (energies, conditionals, Gibbs sampling, partition functions,
-    free energy, likelihoods) lives here; its training (negative phase,
-    optimizer steps, averaging, monitoring, checkpoints) in
+    The model (energies, conditionals, Gibbs sampling, free energy) lives
+    here, with every method; the work of the likelihoods (log Z, log p(v),
+    pseudo-log-likelihood) is in :mod:`rbm.likelihood`, the parameters'
+    coordinates and checks in :mod:`rbm.parametrization`, the
+    hyperparameters' checks in :mod:`rbm.hyperparameters`; its training
+    (negative phase, optimizer steps, averaging, monitoring, checkpoints) in
     :mod:`rbm.training`, shared with :class:`~rbm.GaussianBernoulliRBM`.
     Hyperparameters are validated when ``fit``/``partial_fit``/``initialize``
     start, never in ``__init__``.
@@ -230,67 +224,24 @@ class BernoulliRBM(RBMBase):
 
     def _validate_params(self) -> None:
         """Check every hyperparameter (scikit-learn habit: at fit, not in __init__)."""
-        self._check_rng_param()
-        check_int("n_hidden", self.n_hidden, minimum=1)
-        check_choice("method", self.method, ("pcd", "cd", "pt"))
-        check_int("k", self.k, minimum=1)
-        check_int("n_chains", self.n_chains, minimum=1)
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
-            if isinstance(self.learning_rate, str):
-                raise InvalidParameterError(
-                    f"learning_rate must be 'auto' or a finite number > 0, "
-                    f"got {self.learning_rate!r}")
-            POSITIVE.check("learning_rate", self.learning_rate)
-        self._check_loop_params()
-        check_float("final_lr_fraction", self.final_lr_fraction, minimum=0.0, maximum=1.0,
-                    strict_min=True)
-        check_choice("encoding", self.encoding, tuple(_ENCODINGS))
-        check_bool("flip_moves", self.flip_moves)
-        check_bool("flip_augment", self.flip_augment)
-        check_int("n_temperatures", self.n_temperatures, minimum=2)
-        check_float("beta_min", self.beta_min, minimum=0.0, maximum=1.0, strict_min=True,
-                    strict_max=True)
-        check_float("init_scale", self.init_scale, minimum=0.0)
-        check_float("validation_fraction", self.validation_fraction, minimum=0.0,
-                    maximum=1.0, strict_max=True)
-        check_float("average_fraction", self.average_fraction, minimum=0.0, maximum=1.0,
-                    strict_max=True)
-        if self.translation_tied is not None:
-            check_tying(self.translation_tied, self.n_hidden)
-        check_choice("dtype", self.dtype, ("float64", "float32"))
+        _hyperparameters.check(self)
 
     # ---------------------------------------------------------------- setup
     @property
     def base_learning_rate(self) -> float:
         """The initial learning rate: ``learning_rate``, or the ``"auto"`` rule
         ``min(0.01, 0.04 / sqrt(n_visible))`` once ``n_visible`` is known."""
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
-            return float(self.learning_rate)
-        if self.n_visible is None:
-            raise InvalidParameterError("learning_rate='auto' needs n_visible: fit or "
-                                        "initialize the model first")
-        return min(_AUTO_LR_MAX, _AUTO_LR_SCALE / math.sqrt(self.n_visible))
+        return _hyperparameters.base_learning_rate(self.learning_rate, self.n_visible)
 
     def hyperparameters(self) -> dict:
         """Constructor arguments except the seed (``rng``, ``random_state``), as
         stored in model files; ``translation_tied`` (a tuple) only when set, so
         that files of untied models read as before."""
-        names = ("n_hidden", "method", "k", "n_chains", "learning_rate", "batch_size",
-                 "n_epochs", "optimizer", "momentum", "weight_decay", "schedule",
-                 "final_lr_fraction", "encoding", "flip_moves", "flip_augment",
-                 "n_temperatures", "beta_min", "init_scale", "validation_fraction",
-                 "average_fraction", "dtype")
-        out = {n: getattr(self, n) for n in names}
-        if self.translation_tied is not None:
-            out["translation_tied"] = tuple(int(n) for n in self.translation_tied)
-        return out
+        return _hyperparameters.stored(self)
 
     @classmethod
     def _hyperparameters_from_file(cls, hyperparameters: dict) -> dict:
-        hp = dict(hyperparameters)
-        if isinstance(hp.get("translation_tied"), list):     # JSON has no tuples
-            hp["translation_tied"] = tuple(hp["translation_tied"])
-        return hp
+        return _hyperparameters.from_file(hyperparameters)
 
     def _tying(self, n_visible: int | None = None):
         """The :class:`~rbm.tying.TranslationTying` of this model (None when untied),
@@ -333,21 +284,8 @@ class BernoulliRBM(RBMBase):
         return self
 
     def _initialize(self, n_visible, X, rng) -> "BernoulliRBM":
-        alpha = _ENCODINGS[self.encoding][0]
-        tying = self._tying(n_visible)
-        if tying is None:
-            U = self.init_scale * rng.standard_normal((n_visible, self.n_hidden))
-        else:
-            U = tying.weights_from_filters(
-                self.init_scale * rng.standard_normal((tying.alpha, tying.n_sites)))
-        c = np.zeros(n_visible)
-        if X is not None:
-            mean = np.asarray(X, dtype=np.float64).mean(axis=0)
-            if tying is not None:
-                mean = np.full(n_visible, mean.mean())
-            mean = np.clip(mean, 1e-3, 1 - 1e-3)
-            c = np.log(mean / (1.0 - mean)) / alpha
-        d = np.zeros(self.n_hidden)
+        U, c, d = initial_internal(n_visible, self.n_hidden, self.init_scale, self.encoding,
+                                   self._tying(n_visible), X, rng)
         self._set_from_internal(U, c, d)
         self.n_features_in_ = n_visible
         if "history_" not in self.__dict__:
@@ -356,26 +294,8 @@ class BernoulliRBM(RBMBase):
 
     def set_parameters(self, *, weights, visible_bias, hidden_bias) -> "BernoulliRBM":
         """Set the canonical parameters (validated, copied)."""
-        W = np.array(weights, dtype=np.float64)
-        if W.ndim != 2 or W.shape[1] != self.n_hidden:
-            raise InvalidParameterError(
-                f"weights must have shape (n_visible, {self.n_hidden}), got {W.shape}")
-        a = np.array(visible_bias, dtype=np.float64).reshape(-1)
-        b = np.array(hidden_bias, dtype=np.float64).reshape(-1)
-        if a.shape != (W.shape[0],):
-            raise InvalidParameterError(
-                f"visible_bias must have shape ({W.shape[0]},), got {a.shape}")
-        if b.shape != (self.n_hidden,):
-            raise InvalidParameterError(
-                f"hidden_bias must have shape ({self.n_hidden},), got {b.shape}")
-        for name, arr in (("weights", W), ("visible_bias", a), ("hidden_bias", b)):
-            if not np.all(np.isfinite(arr)):
-                raise InvalidParameterError(f"{name} must be finite, got NaN or inf")
-        tying = self._tying(W.shape[0])
-        if tying is not None and not tying.is_tied(W, a, b, rtol=_TIED_RTOL):
-            raise InvalidParameterError(
-                f"weights, visible_bias and hidden_bias must be tied under the translations "
-                f"of translation_tied {tying.shape} (rbm.tying), got untied parameters")
+        W, a, b = check_canonical(weights, visible_bias, hidden_bias, self.n_hidden)
+        check_tied(self._tying(W.shape[0]), W, a, b)
         self._set_parameters_unchecked(
             {"weights": W, "visible_bias": a, "hidden_bias": b})
         return self
@@ -396,28 +316,15 @@ class BernoulliRBM(RBMBase):
     def _encoding(self) -> tuple:
         return _ENCODINGS[self.encoding]
 
-    # exact reparametrization between internal and canonical coordinates (a tied
-    # model's biases are projected after the sums, which round differently per unit)
+    # the exact reparametrization between internal and canonical coordinates
     def _set_from_internal(self, U, c, d) -> None:
-        al, be, ah, bh = _ENCODINGS[self.encoding]
-        U = np.asarray(U, dtype=np.float64)
-        self._weights = al * ah * U
-        self._visible_bias = al * np.asarray(c, dtype=np.float64) + al * bh * U.sum(axis=1)
-        self._hidden_bias = ah * np.asarray(d, dtype=np.float64) + be * ah * U.sum(axis=0)
-        tying = self._tying()
-        if tying is not None:
-            tying.project(self._weights, self._visible_bias, self._hidden_bias)
+        self._weights, self._visible_bias, self._hidden_bias = canonical_from_internal(
+            U, c, d, self.encoding, self._tying())
         self.log_partition_ = None
 
     def _to_internal(self) -> dict:
-        al, be, ah, bh = _ENCODINGS[self.encoding]
-        U = self.weights / (al * ah)
-        q = {"U": U, "c": (self.visible_bias - al * bh * U.sum(axis=1)) / al,
-             "d": (self.hidden_bias - be * ah * U.sum(axis=0)) / ah}
-        tying = self._tying()
-        if tying is not None:
-            tying.project(q["U"], q["c"], q["d"])
-        return q
+        return internal_from_canonical(self.weights, self.visible_bias, self.hidden_bias,
+                                       self.encoding, self._tying())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -550,27 +457,9 @@ class BernoulliRBM(RBMBase):
             The result is cached in ``log_partition_`` (used by
             :meth:`score_samples`).
         """
-        check_choice("method", method, ("auto", "exact", "ais"))
-        self._check_initialized()
-        small = min(self.n_visible, self.n_hidden)
-        if method == "auto":
-            method = "exact" if small <= MAX_EXACT_UNITS else "ais"
-        if method == "exact":
-            if small > MAX_EXACT_UNITS:
-                raise InvalidParameterError(
-                    f"exact log Z needs min(n_visible, n_hidden) <= {MAX_EXACT_UNITS}, "
-                    f"got {small}; use method='ais'")
-            est = Estimate(mean=bernoulli_log_partition_exact(
-                self.weights, self.visible_bias, self.hidden_bias), error=0.0, n_samples=0)
-        else:
-            n_runs = check_int("n_runs", n_runs, minimum=2)
-            n_betas = check_int("n_betas", n_betas, minimum=1)
-            rng = self._call_rng(rng, _KEY_LOG_PARTITION)
-            est = bernoulli_log_partition_ais(self.weights, self.visible_bias,
-                                              self.hidden_bias, rng=rng, n_runs=n_runs,
-                                              n_betas=n_betas)
-        self.log_partition_ = est
-        return est
+        return likelihood.log_partition(
+            self, method, stream=lambda: self._call_rng(rng, _KEY_LOG_PARTITION),
+            n_runs=n_runs, n_betas=n_betas)
 
     def score_samples(self, X) -> np.ndarray:
         """``log p(v) = -F(v) - log Z`` (n_samples,), deterministic.
@@ -583,14 +472,7 @@ class BernoulliRBM(RBMBase):
             When log Z is not exactly computable and no AIS estimate has been
             made (call ``log_partition(method="ais")`` first).
         """
-        V = self._check_v(X)
-        if self.log_partition_ is None:
-            if min(self.n_visible, self.n_hidden) > MAX_EXACT_UNITS:
-                raise InvalidParameterError(
-                    "log Z is not exactly computable for this model size; call "
-                    "log_partition(method='ais') first")
-            self.log_partition(method="exact")
-        return -self._free_energy(V) - self.log_partition_.mean
+        return likelihood.score_samples(self, self._check_v(X))
 
     def pseudo_log_likelihood(self, X) -> np.ndarray:
         """Pseudo-log-likelihood over all sites, ``sum_i log p(v_i | v_-i)`` (n_samples,).
@@ -602,15 +484,7 @@ class BernoulliRBM(RBMBase):
         return self._pseudo_log_likelihood(V)
 
     def _pseudo_log_likelihood(self, V):
-        pre = V @ self.weights + self.hidden_bias
-        f0 = -(V @ self.visible_bias) - softplus(pre).sum(axis=1)
-        out = np.zeros(V.shape[0])
-        for i in range(V.shape[1]):
-            sign = 1.0 - 2.0 * V[:, i]
-            f1 = (-(V @ self.visible_bias) - sign * self.visible_bias[i]
-                  - softplus(pre + sign[:, None] * self.weights[i]).sum(axis=1))
-            out -= softplus(f0 - f1)
-        return out
+        return likelihood.pseudo_log_likelihood(self, V)
 
     def reconstruction_error(self, X) -> float:
         """Mean squared error of the mean-field reconstruction ``v -> p(h|v) -> p(v|h)``."""
@@ -618,9 +492,7 @@ class BernoulliRBM(RBMBase):
         return self._reconstruction_error(V)
 
     def _reconstruction_error(self, V):
-        ph = sigmoid(V @ self.weights + self.hidden_bias)
-        pv = sigmoid(ph @ self.weights.T + self.visible_bias)
-        return float(np.mean((V - pv) ** 2))
+        return likelihood.reconstruction_error(self, V)
 
     def score(self, X, y=None) -> float:
         """Mean log-likelihood per sample, or the pseudo-log-likelihood where
@@ -636,8 +508,4 @@ class BernoulliRBM(RBMBase):
 
         ``y`` is ignored. Used by ``GridSearchCV`` and friends.
         """
-        V = self._check_v(X)
-        if (self.log_partition_ is None
-                and min(self.n_visible, self.n_hidden) > MAX_EXACT_UNITS):
-            return float(np.mean(self._pseudo_log_likelihood(V)))
-        return float(np.mean(self.score_samples(V)))
+        return likelihood.score(self, self._check_v(X))
