@@ -83,9 +83,12 @@ def schedule_options(phases, average: int) -> dict:
 def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, seed: int,
                final_samples: int, average: int = 0, symmetric: bool = True,
                diag_shift: float = 0.01, shift_schedule: str = "constant", n_chains: int = 16,
-               prefix: str | None = None, init_params=None, log=None) -> dict:
+               prefix: str | None = None, init_params=None, log=None,
+               tail_diag_shift: float | None = None) -> dict:
     """Run the recipe ``phases`` (:func:`schedule_options`) on one driver; the final
     estimate at the last parameters, or at their mean over the last ``average`` iterations.
+    ``tail_diag_shift``: SR's shift decays geometrically over the tail from ``diag_shift``
+    to it (:class:`vmc.schedule.Schedule`; None: constant).
 
     Returns a dict: energy, error (blocking), variance of E_L, V-score
     ``N Var(E_L) / E^2``, exact (or None), relative error and its sigma,
@@ -104,7 +107,8 @@ def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, see
     w0, c0 = time.perf_counter(), time.process_time()
     opts = schedule_options(phases, average)
     n_iterations = opts.pop("n_iterations")
-    schedule = Schedule(n_iterations, **opts)
+    schedule = Schedule(n_iterations, diag_shift=diag_shift, tail_diag_shift=tail_diag_shift,
+                        **opts)
     lat = Lattice(lattice, size)
     ham = TFIM(lat, field)
     exact, method = exact_energy(lat, field)
@@ -128,7 +132,7 @@ def staged_run(lattice: str, size: int, field: float, *, alpha: int, phases, see
     def progress(step):
         if log is not None and step.step % 100 == 0:
             log(f"  it {step.step}: E {step.metrics['energy']:.6f} "
-                f"lr {opt.learning_rate:.4g}")
+                f"lr {opt.learning_rate:.4g} shift {opt.diag_shift:.3g}")
 
     w1, c1 = time.perf_counter(), time.process_time()
     final = driver.run(n_iterations, n_samples=schedule.n_samples,

@@ -30,7 +30,7 @@ Usage::
 
     python benchmarks/tfim_expressivity.py [--quick] [--json] [--part PART]
 
-(PART: all, scan, extra, controls, sampled, recipe, recipe2)
+(PART: all, scan, extra, controls, sampled, recipe, recipe2, tail)
 
 The full run (about 20 CPU minutes, one thread): part ``scan``: h = 1 at
 N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
@@ -41,7 +41,10 @@ and 2 at N = 12, 16 (alpha = 4); part ``sampled``: the two sampled runs at
 N = 20, each final state (and the trajectory) then evaluated exactly; part
 ``recipe2``: SR recipes (learning rate 0.05 or 0.1, diagonal shift 1e-2 to
 1e-4) without sampling at N = 16, alpha = 4, each continued 800 exact steps
-from one state (300 default steps from a random start). The
+from one state (300 default steps from a random start); part ``tail``:
+sampled runs at N = 20 (alpha = 4, seed 1, about 3 CPU minutes) whose tail
+lowers the step, raises the samples and decays SR's diagonal shift
+(``tail_diag_shift``), each final state evaluated exactly. The
 parts can run as separate processes; ``--merge A.json B.json ...`` makes
 ``benchmarks/tfim_expressivity_results.json`` from their ``--json`` output
 (records concatenated, the sampled runs' optimizer gap taken against the
@@ -277,6 +280,65 @@ def exact_recipe(n_sites: int, alpha: int, n_iterations: int, learning_rate: flo
             "trajectory_relative_error": trajectory, "cpu_seconds": time.process_time() - c0}
 
 
+#: part "tail": sampled runs at N = 20, alpha = 4, seed 1 (run_tfim's keywords beyond the
+#: defaults lr 0.05, shift 0.01, 1000 samples), each final state evaluated exactly
+TAIL_RUNS = [
+    ("no tail", {"n_iterations": 1000}),
+    ("tail, step decay, average", {"n_iterations": 1000, "tail_iterations": 400,
+                                   "tail_samples": 4000, "tail_learning_rate": 0.01,
+                                   "average_last": 200}),
+    ("the same, shift to 1e-3", {"n_iterations": 1000, "tail_iterations": 400,
+                                 "tail_samples": 4000, "tail_learning_rate": 0.01,
+                                 "average_last": 200, "tail_diag_shift": 1e-3}),
+    ("the same, shift to 1e-4", {"n_iterations": 1000, "tail_iterations": 400,
+                                 "tail_samples": 4000, "tail_learning_rate": 0.01,
+                                 "average_last": 200, "tail_diag_shift": 1e-4}),
+    ("600 + 600 tail, no shift decay", {"n_iterations": 1200, "tail_iterations": 600,
+                                        "tail_samples": 4000, "tail_learning_rate": 0.02}),
+    ("600 + 600 tail, shift to 1e-4", {"n_iterations": 1200, "tail_iterations": 600,
+                                       "tail_samples": 4000, "tail_learning_rate": 0.02,
+                                       "tail_diag_shift": 1e-4}),
+    ("the same, 2000 samples", {"n_iterations": 1200, "tail_iterations": 600,
+                                "tail_samples": 2000, "tail_learning_rate": 0.02,
+                                "tail_diag_shift": 1e-4}),
+    ("the same, 8000 samples, lr 0.05", {"n_iterations": 1200, "tail_iterations": 600,
+                                         "tail_samples": 8000, "tail_diag_shift": 1e-4}),
+    ("8000 samples, shift to 1e-5", {"n_iterations": 1200, "tail_iterations": 600,
+                                     "tail_samples": 8000, "tail_learning_rate": 0.02,
+                                     "tail_diag_shift": 1e-5}),
+]
+
+
+def tail_runs(n_sites: int, alpha: int, runs=TAIL_RUNS, n_final: int = 4000) -> list:
+    """Sampled runs of :func:`run_tfim` with tails (:mod:`vmc.schedule`), h = 1, seed 1, each
+    final state (the average where there is one), the last iterate and the trajectory
+    (every 50 iterations) evaluated exactly: the true error of what sampled SR reaches,
+    without the final sampling's noise (``n_final`` samples only)."""
+    ev = ExactSymmetricEnergy(n_sites, 1.0, alpha)
+    e0 = free_fermion_energy(n_sites, 1.0)
+
+    def rel(params):
+        return (ev.evaluate(params, gradient=False)["energy"] - e0) / abs(e0)
+
+    out = []
+    for name, kw in runs:
+        c0 = time.process_time()
+        res = run_tfim("chain", n_sites, 1.0, alpha=alpha, symmetric=True, n_samples=1000,
+                       n_final_samples=n_final, rng=1, n_threads=1, **kw)
+        cpu = time.process_time() - c0
+        path = np.asarray(res.history["params"])
+        out.append({"name": name, "n_sites": n_sites, "alpha": alpha, "seed": 1,
+                    "settings": kw, "relative_error": rel(res.params),
+                    "last_iterate_relative_error": rel(path[-1]),
+                    "v_score": ev.evaluate(res.params, gradient=False)["v_score"],
+                    "trajectory_relative_error": [[k + 1, rel(path[k])]
+                                                  for k in range(49, len(path), 50)],
+                    "cpu_seconds": cpu})
+        harness.say(f"  {name}: final state {out[-1]['relative_error']:.3e} (last iterate "
+                    f"{out[-1]['last_iterate_relative_error']:.3e}), {cpu:.0f} s CPU")
+    return out
+
+
 def merge(paths) -> int:
     """One JSON document (stdout) from the ``--json`` documents of the two parts: records
     concatenated, the sampled runs' optimizer gap against the scan's optimum at their N."""
@@ -294,6 +356,7 @@ def merge(paths) -> int:
     runs = [r for d in docs for r in d.get("sampled", []) if "exact_state_v_score" in r]
     recipe = [r for d in docs for r in d.get("exact_recipe", [])]
     recipe2 = [r for d in docs for r in d.get("recipe_comparison", [])]
+    tails = [r for d in docs for r in d.get("tail_runs", [])]
     for run in runs:
         opt = [r for r in records if r["field"] == 1.0 and r["n_sites"] == run["n_sites"]
                and r["alpha"] == run["alpha"] and not r["jastrow"]]
@@ -303,7 +366,7 @@ def merge(paths) -> int:
             run["optimizer_gap"] = (run["exact_state_relative_error"]
                                     - opt[0]["relative_error"])
     out = dict(docs[0], records=records, sampled=runs, exact_recipe=recipe,
-               recipe_comparison=recipe2,
+               recipe_comparison=recipe2, tail_runs=tails,
                # an already merged document contributes its own parts
                parts=[p for d in docs for p in d.get("parts", [d["conditions"]])],
                machines=[m for d in docs for m in d.get("machines", [d["machine"]])])
@@ -314,7 +377,7 @@ def merge(paths) -> int:
 def main(argv=None):
     ap = harness.parser(__doc__)
     ap.add_argument("--part", choices=["all", "scan", "extra", "controls", "sampled", "recipe",
-                                         "recipe2"],
+                                         "recipe2", "tail"],
                     default="all",
                     help="run only the h = 1 scan, its extra points, the other fields, or the "
                          "sampled runs, the default recipe or the recipes compared without "
@@ -381,11 +444,18 @@ def main(argv=None):
                               if k is not None)
             harness.say(f"  lr {rec['learning_rate']:g}, shift {rec['diag_shift']:g}: {final}"
                         f"{'; ' + reach if reach else ''} ({rec['cpu_seconds']:.0f} s CPU)")
+    tails = []
+    if args.part in ("all", "tail"):
+        n_t = 12 if quick else 20
+        harness.say(f"sampled runs with tails, N={n_t} alpha=4 h=1, evaluated exactly:")
+        tails = tail_runs(n_t, 4, [(name, dict(kw, n_iterations=kw["n_iterations"] // 5,
+                                               tail_iterations=kw["tail_iterations"] // 5))
+                                   for name, kw in TAIL_RUNS[4:6]] if quick else TAIL_RUNS)
     harness.say(f"target (issue 21, target 2): relative error <= {TARGET:g} at N = 80, h = 1")
     if args.json:
         harness.emit(harness.document("tfim_expressivity", args, records, sampled=runs,
                                       exact_recipe=recipe, recipe_comparison=recipe2,
-                                      target=TARGET))
+                                      tail_runs=tails, target=TARGET))
     return 0
 
 
