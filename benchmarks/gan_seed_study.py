@@ -119,6 +119,8 @@ def summarize(records: list[dict], log=print) -> list[dict]:
     cells: dict = {}
     for rec in records:
         name = rec["source"] + (" (conditioned)" if rec.get("conditioned") else "")
+        if rec.get("conditioned") and rec.get("n_cond", 500) != 500:
+            name += f" ({rec['n_cond']} per training T)"
         if rec.get("L", 8) != 8:
             name += f" (L = {rec['L']})"
         cells.setdefault((rec["T"], name, rec["epochs"]), []).append(rec)
@@ -178,6 +180,9 @@ def main(argv=None) -> int:
     parser.add_argument("--note", default=None,
                         help="a note stored with every record this run makes (what the run "
                              "is for, e.g. a check apart from the L = 8 study's cells)")
+    parser.add_argument("--keep-samples", type=Path, default=None, metavar="DIR",
+                        help="also write every model's generated configurations to DIR "
+                             "(one .npy per model and temperature; for histograms)")
     parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="JSON",
                         help="print the table of existing record files and exit")
     args = parser.parse_args(argv)
@@ -253,6 +258,7 @@ def _run(args) -> list[dict]:
         (spins,), secs = base._gan(train.spins, args.L, args.epochs, args.n_gen, model_seed,
                                    **VARIANTS[name])
         cpu = time.process_time() - cpu
+        _keep(args, spins, T, name, model_seed)
         table = evaluate.compare(test, {name: base._Set(T, spins)}, exact=True, rng=seed + 4)
         (rec,) = base._records(table, T, {name: secs},
                                {"mode": "seed-study", "model_seed": model_seed,
@@ -265,6 +271,16 @@ def _run(args) -> list[dict]:
         if args.out is not None:
             _write(args.out, doc)
     return doc["records"]
+
+
+def _keep(args, spins, T, name, model_seed) -> None:
+    """Write ``spins`` to ``--keep-samples`` (if given), named by L, T, recipe and seed."""
+    if args.keep_samples is None:
+        return
+    args.keep_samples.mkdir(parents=True, exist_ok=True)
+    stem = "".join(c if c.isalnum() or c in "+-." else "_" for c in name)
+    np.save(args.keep_samples / f"L{args.L}_T{T:g}_{stem}_e{args.epochs}_s{model_seed}.npy",
+            spins)
 
 
 _COND_SETS: dict = {}
@@ -292,6 +308,7 @@ def _conditioned(args, name, model_seed) -> list[dict]:
     cpu = time.process_time() - cpu
     records = []
     for j, (T, test, generated) in enumerate(zip(base.CONDITIONED_HELD_OUT, tests, outs)):
+        _keep(args, generated, T, name + " (conditioned)", model_seed)
         table = evaluate.compare(test, {name: base._Set(T, generated)}, exact=True,
                                  rng=seed + 20 + j)
         (rec,) = base._records(table, T, {name: secs},
