@@ -27,8 +27,8 @@ from __future__ import annotations
 from mccore.rng import resolve_seed
 
 from .evaluation import evaluate_datasets, match_temperatures, model_free_energy, monte_carlo_rows
-from .gan_steps import (GanFitResult, GanSampleResult, fit_gan, gan_sample_temperatures,
-                        gan_seed, gan_training_data, sample_gan)
+from .gan_steps import (GanFitResult, GanSampleResult, fit_gan, gan_health,
+                        gan_sample_temperatures, gan_seed, gan_training_data, sample_gan)
 from .provenance import (ENCODING, check_disk_space, checkpoint_path, file_hash, fit_provenance,
                          jsonable, read_json, resume_seed, sample_provenance, write_json)
 from .rbm_steps import (FitResult, SampleResult, fit_rbm, initial_units, load_sampler,
@@ -47,6 +47,7 @@ __all__ = [
     "fit_gan",
     "fit_provenance",
     "fit_rbm",
+    "gan_health",
     "gan_sample_temperatures",
     "gan_seed",
     "gan_training_data",

@@ -33,8 +33,8 @@ from mccore.rng import child, resolve_seed, temperature_key
 
 from .provenance import _write_target, check_disk_space, checkpoint_path, file_hash
 
-__all__ = ["GanFitResult", "GanSampleResult", "fit_gan", "gan_sample_temperatures", "gan_seed",
-           "gan_training_data", "sample_gan"]
+__all__ = ["GanFitResult", "GanSampleResult", "fit_gan", "gan_health", "gan_sample_temperatures",
+           "gan_seed", "gan_training_data", "sample_gan"]
 
 
 def gan_training_data(data_path, *, temperature: float | None = None,
@@ -179,6 +179,61 @@ def fit_gan(data_path, L: int, ensembles, settings: dict, *, out, seed: int,
         with atomic_path(_write_target(out)) as tmp:
             model.save(tmp, overwrite=True)
     return GanFitResult(model=model, path=out, checkpoint=ckpt, seed=int(seed))
+
+
+#: configurations generated per temperature by :func:`gan_health`
+HEALTH_SAMPLES = 1000
+#: the stream key of :func:`gan_health`'s draws under the run's seed (no other stream uses it)
+HEALTH_KEY = 4_736_102
+#: a mean energy this many training standard deviations away ...
+HEALTH_SIGMAS = 5.0
+#: ... and this far relative to the training mean is a failed generator
+HEALTH_RELATIVE = 0.10
+
+
+def gan_health(model, ensembles, seed: int) -> list:
+    """The gross failures of a trained generator, as sentences (empty: none found).
+
+    ``HEALTH_SAMPLES`` configurations are generated at each training
+    temperature (their own stream, so nothing else the run draws changes) and
+    compared with the training set. A failure is what no usable model shows:
+
+    * the mean energy per spin more than ``HEALTH_SIGMAS`` standard deviations
+      of the training set's per-configuration energy away from its mean and
+      more than ``HEALTH_RELATIVE`` of it: a generator that ended in noise
+      (the mean energy near 0) or froze into the ordered lattice above T_c;
+    * a single configuration repeated, where the training set has several
+      (complete mode collapse).
+
+    The finer accuracy (observables with error bars, histogram distances)
+    is :mod:`isingrbm.evaluate`'s job; this is the run's own health check.
+    Convention: E = -sum over the 2N bonds, per spin, k_B = J = 1.
+    """
+    import numpy as np
+    from gan.diagnostics import distinct_configurations
+    from ising import energy_magnetization
+
+    problems = []
+    for i, ens in enumerate(ensembles):
+        T = float(ens.T) if model.conditional else None
+        spins = model.sample(HEALTH_SAMPLES, rng=child(seed, HEALTH_KEY, i), temperature=T)
+        n_sites = spins.shape[1] * spins.shape[2]
+        e_gen = energy_magnetization(spins)[0] / n_sites
+        e_train = energy_magnetization(ens.spins)[0] / n_sites
+        # one flip changes e by at least 8 / N: the floor of a frozen training set's spread
+        spread = max(float(e_train.std()), 8.0 / n_sites)
+        shift = abs(float(e_gen.mean() - e_train.mean()))
+        if (shift > HEALTH_SIGMAS * spread
+                and shift > HEALTH_RELATIVE * abs(float(e_train.mean()))):
+            problems.append(
+                f"at T = {float(ens.T):g} the generated mean energy per spin "
+                f"{e_gen.mean():.4f} is {shift / spread:.0f} standard deviations from the "
+                f"training set's {e_train.mean():.4f}")
+        if (distinct_configurations(spins) == 1
+                and distinct_configurations(ens.spins) > 1):
+            problems.append(f"at T = {float(ens.T):g} every generated configuration is the "
+                            f"same (mode collapse)")
+    return problems
 
 
 def gan_sample_temperatures(model, model_path, temperatures=None) -> list:

@@ -56,6 +56,7 @@ def test_fit_sample_plot(data_file, tmp_path, capsys):
                      "--seed", "1", "--json", *SMALL]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["epochs"] == 2 and summary["seed"] == 1 and summary["L"] == 4
+    assert summary["status"] == "complete" and summary["health"] == []
     assert model.exists() and (tmp_path / "gan.pt.checkpoint").exists()
 
     out = tmp_path / "gen.h5"
