@@ -129,40 +129,18 @@ T = 1.5 it froze the generator into the all-up lattice (pre-activations
 saturated by the second epoch). Hence ``distribution_matching=0``: an
 option at and above T_c, not the default.
 
-Round 4 found the cause of both the bias and the freeze in how the term read
-the batch: ``hard + mean - mean.detach()`` in float32 is +-1 only up to
-rounding, always inwards (|x| = 1 - 6e-8), so e and |m| sat just off the
-training set's discrete levels and a level's whole probability pushed
-outwards (at T = 1.5 the all-up atom, 70 % of the data, pushed the
-generator into saturation whether the term's weight was 0.03 or 1, ramped
-over 5 epochs (``matching_warmup``) or switched on after 3 adversarial
-epochs: Adam's steps depend on a term's share of the gradient, not its
-scale). :func:`gan.losses.distribution_matching` now takes the values of
-the exact +-1 configuration. Over seeds 3, 7, 11 the fixed term met e, |m|,
-c, chi and f(m > 0) at T = 1.5 (chi -14 to -19 %; the default -24 to
--31 %), |m|, c, chi, f and TV(E) at T_c (e -0.5 to -1.1 %), e, c, chi, f and
-TV(E) at T = 3.5 (|m| +1.8 to +2.7 %), and e, |m|, chi at the conditioned
-model's held-out T = 2.0 (at 2.6: chi, but |m| +6 to +7 %). Moment matching
-beside it (weight 0.1 to 1) keeps the narrow distribution at T_c (chi -77 %).
-``distribution_matching`` stays 0 by default: better than the default in
-most cells, not in all (c and TV(E) at T = 1.5, the number of seeds with e
-within 1 % at T_c).
-
-Round 5, at L = 16 (10^4 configurations, seeds 3, 7, 11): the term meets
-every target at T_c and T = 3.5 for every seed, but at T = 1.5 its energy
-histogram is 3.8-4.2 times the noise level at 40 epochs and 2.9-3.6 at 60
-(target 3): the generated configurations lack dominos (two neighbouring
-flipped spins, 0.13-0.17 per configuration against 0.32 in the data; every
-spin is drawn independently given the mean spins, so the network must
-place them itself) and the energy's spread is made up with isolated
-flips. A conditioned model inherits its training sets' sampling error (at
-L = 8 with 500 configurations per temperature, |m| +3 to +4 % at 2.4 and
-2.8, about half its held-out bias at 2.6); a condition affine in 1/T
-instead of T was worse (one seed). The default at L = 16, T = 1.5 (60
-epochs) is no better there: seed 3 ended in noise, seed 7 had TV(E) 4.47
-times the noise (the term, same seed: 3.10). Still ``distribution_matching=0``
-by the round's rule (the term must meet every target for every seed);
-the case for switching is on the benchmark page.
+Round 4 found the cause of both the bias and the freeze: the term read the
+straight-through batch ``hard + mean - mean.detach()``, which in float32 is
++-1 only up to rounding, always inwards, so e and |m| sat just off the
+training set's discrete levels and each level's whole probability pushed
+outwards. :func:`gan.losses.distribution_matching` now takes e and |m| of
+the exact +-1 configuration. Since then the term is better than the default
+in most cells at L = 8, and at L = 16 meets every target at T_c and 3.5 for
+every seed; at T = 1.5 its energy histogram stays 2.9-4.2 times the noise
+level (too few neighbouring flipped pairs: every spin is drawn independently
+given the mean spins). ``distribution_matching`` stays 0 by default; the
+tables, and the case for switching, are on the documentation's GAN
+benchmark page.
 """
 
 from __future__ import annotations
