@@ -368,8 +368,10 @@ def test_compare_without_rng_draws_fresh_entropy_and_records_it(rng):
     first = evaluate.compare(ref, gen, n_noise=20, exact=False)
     second = evaluate.compare(ref, gen, n_noise=20, exact=False)
     assert isinstance(first["seed"], int) and first["seed"] != second["seed"]
-    noise = [t["distance"]["g"]["energy"]["noise"] for t in (first, second)]
-    assert noise[0] != noise[1]
+    # each noise level is a mean of 20 replica distances on a grid of 1/400 (two fresh
+    # calls tie in one observable by chance, a few times in a thousand): compare all three
+    noise = [tuple(d["noise"] for d in t["distance"]["g"].values()) for t in (first, second)]
+    assert len(noise[0]) == 3 and noise[0] != noise[1]
     again = evaluate.compare(ref, gen, n_noise=20, exact=False, rng=first["seed"])
     assert again["seed"] == first["seed"]
     assert again["distance"] == first["distance"]
