@@ -149,7 +149,10 @@ class IsingGAN:
     distribution_matching : float
         Weight of a generator-loss term, the energy distance between the
         generated and the training set's distributions of e and |m| (at each
-        training temperature; :func:`gan.losses.distribution_matching`; 0 disables).
+        training temperature; :func:`gan.losses.distribution_matching`; 0
+        disables). Default 1: it keeps the spread of |m| (chi) that the
+        adversarial loss alone loses near and above T_c (why: :mod:`gan.training`).
+        Model files written before the option existed load with 0.
     matching_warmup : float
         Epochs over which the weights of the two matching terms rise linearly
         from 0 to ``moment_matching`` and ``distribution_matching`` (step by
@@ -222,8 +225,8 @@ class IsingGAN:
     The recipe (the defaults: non-saturating loss with the R1 penalty of
     weight 10, straight-through training output, Bernoulli generation,
     learning rate 5e-4 with the linear decay, label smoothing 0.9, weight
-    average 0.995) and the measurements that chose it are in
-    :mod:`gan.training`.
+    average 0.995, the distribution-matching term of weight 1) and the
+    measurements that chose it are in :mod:`gan.training`.
 
     Reproducibility: all randomness comes from the seed through
     SeedSequence streams keyed by purpose and epoch (and, in sampling, by
@@ -250,7 +253,7 @@ class IsingGAN:
                  ema_decay: float = 0.995, lr_schedule: str = "linear-decay",
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
-                 moment_matching: float = 0.0, distribution_matching: float = 0.0,
+                 moment_matching: float = 0.0, distribution_matching: float = 1.0,
                  matching_warmup: float = 0.0,
                  n_threads: int | None = 1, rng=None):
         args = {name: value for name, value in locals().items() if name != "self"}

@@ -122,9 +122,10 @@ FIT_OPTIONS = (
            help="weight {allowed} of the generator-loss term matching the training set's "
                 "mean e, (e - <e>)^2, |m|, m^2, m^4 (default 0: off)"),
     option("--distribution-matching", rule=_GAN["distribution_matching"],
-           setting="distribution_matching", default=0.0, metavar="W",
+           setting="distribution_matching", default=1.0, metavar="W",
            help="weight {allowed} of the generator-loss term matching the training set's "
-                "distributions of e and |m| (energy distance; default 0: off)"),
+                "distributions of e and |m| (energy distance; default 1; 0: off, the "
+                "adversarial loss alone)"),
     option("--matching-warmup", rule=_GAN["matching_warmup"], setting="matching_warmup",
            default=0.0, metavar="EPOCHS",
            help="epochs {allowed} over which the weights of --moment-matching and "
