@@ -244,67 +244,30 @@ def _specific_heat(spins, T):
 
 
 @pytest.mark.slow
-def test_ordered_phase_L8_T15():
-    """T = 1.5, the default recipe: issue 22's targets where the seed study met
-    them for every seed (40 epochs, model seeds 3, 7, 11: e -0.2 to +0.2 %,
-    |m| +0.1 to +0.2 %, c -5.7 to +2.4 %), e within 1 % and |m| within 2 %
-    of Monte Carlo plus 4 standard errors, c within 20 %, f(m > 0) within
-    0.02 of 1/2; chi, which no seed brought within 20 % (-24 to -31 %; this
-    test's data and seed: -30 %), at least 60 % of Monte Carlo's.
-
-    What this rules out: noise (e ~ 0), a checkerboard, a frozen
-    half-and-half lattice, the all-up lattice (e = -2, 2.4 % off in e; chi
-    = c = 0), a generator without the global flip (f = 0 or 1).
-    """
-    spins = metropolis_spins(8, 1.5, 2000, seed=101)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
-    _check_against_mc(spins, model.sample(4000, rng=4), 1.5, rel_e=0.01, rel_m=0.02,
-                      chi=(0.6, 1.2))
-
-
-@pytest.mark.slow
-def test_disordered_phase_L8_T35():
-    """T = 3.5, the default recipe: what it reliably reaches, not issue 22's targets.
-
-    Issue 22 asks for e within 1 %, |m| within 2 % and chi within 20 %; in
-    the L = 8 seed study (docs/benchmarks/gan.md: 40 epochs, 2000 Monte Carlo
-    configurations, model seeds 3, 7, 11) the default was off by +2.6 to
-    +10.4 % in e, -1.3 to +7.2 % in |m| and -30 to -49 % in chi. This
-    asserts those measured bounds, rounded out (e 12 %, |m| 10 %, plus 4
-    standard errors; chi at least 35 % of Monte Carlo; c within 30 %), and
-    f(m > 0) = 1/2 within 0.02. What it rules out: the collapsed all-up
-    generator (e = -2, +200 %), independent coin flips (e = 0, |m| ~ 0.10,
-    chi ~ 0.1, i.e. -100 %, about -40 % and -75 %), and a generator whose
-    configurations all have the same |m| (chi = 0).
-    """
-    spins = metropolis_spins(8, 3.5, 2000, seed=102)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
-    _check_against_mc(spins, model.sample(4000, rng=4), 3.5, rel_e=0.12, rel_m=0.10,
-                      chi=(0.35, 1.2), c=(0.7, 1.3))
-
-
-@pytest.mark.slow
 def test_moment_matching_L8_T35():
-    """T = 3.5 with ``moment_matching=1``: chi and c within issue 22's 20 % of
+    """T = 3.5 with ``moment_matching=1`` in place of the distribution term
+    (``distribution_matching=0``): chi and c within issue 22's 20 % of
     Monte Carlo, as for every seed of the L = 8 seed study (chi -5.7 to
     -8.9 %, c +3 to +17 %); e within 2 % and |m| within 7 % plus 4 standard
     errors (the study's seeds: e +0.2 to +1.6 %, |m| +2.1 to +6.0 %: above
     the 1 % and 2 % targets); f(m > 0) = 1/2 within 0.02.
 
-    What it rules out beyond the default's test: the default recipe itself
-    (chi -30 to -49 % in the study), and a term that matches m^2 but not
-    the spread of |m| (chi is its variance).
+    What it rules out: the adversarial loss alone (chi -30 to -49 % in the
+    study), and a term that matches m^2 but not the spread of |m| (chi is
+    its variance).
     """
     spins = metropolis_spins(8, 3.5, 2000, seed=102)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3, moment_matching=1.0).fit(spins)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3, moment_matching=1.0,
+                         distribution_matching=0.0).fit(spins)
     _check_against_mc(spins, model.sample(4000, rng=4), 3.5, rel_e=0.02, rel_m=0.07)
 
 
 @pytest.mark.slow
-def test_distribution_matching_L8_Tc():
-    """T_c with ``distribution_matching=1``: issue 22's targets (e 1 %, |m|
-    2 % of Monte Carlo plus 4 standard errors; c within 20 %; f(m > 0) = 1/2
-    within 0.02) and chi at least 70 % of Monte Carlo's (below). The L = 8 seed study (round 4, since the
+def test_critical_point_L8_Tc():
+    """T_c, the default recipe (``distribution_matching=1``): issue 22's
+    targets (e 1 %, |m| 2 % of Monte Carlo plus 4 standard errors; c within
+    20 %; f(m > 0) = 1/2 within 0.02) and chi at least 70 % of Monte
+    Carlo's (below). The L = 8 seed study (round 4, since the distribution
     term takes the exact +-1 levels; 40 epochs, seeds 3, 7, 11): e -0.5 to
     -1.1 % from exact, |m| +1.1 to +1.6 %, c -2.7 to +10.2 %, chi -13.1 to
     -18.2 %; this test's data and seed: chi -19.4 %, within one standard
@@ -314,76 +277,52 @@ def test_distribution_matching_L8_Tc():
 
     What it rules out: the narrow magnetization distribution in which every
     recipe starts at T_c and moment matching stays (chi -83 %: a term on
-    batch means moves all configurations alike; the default: -21 to -69 %),
+    batch means moves all configurations alike; the adversarial loss
+    alone: -21 to -69 %),
     the too-ordered configurations of the term before the fix (e -2.8 to
     -3.4 %, |m| +2.4 to +3.0 %), the all-up lattice (chi = c = 0) and noise.
     """
     spins = metropolis_spins(8, 2.269, 2000, seed=103)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3, distribution_matching=1.0).fit(spins)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
     _check_against_mc(spins, model.sample(4000, rng=4), 2.269, rel_e=0.01, rel_m=0.02,
                       chi=(0.7, 1.2))
 
 
 @pytest.mark.slow
-def test_distribution_matching_L8_T35():
-    """T = 3.5 with ``distribution_matching=1``: issue 22's targets as at T_c.
-    The seed study (round 4): e +0.6 to +1.0 % from exact, |m| +1.8 to
-    +2.7 %, c 0 to +13.5 %, chi -3.8 to +3.1 %. What it rules out beyond the
-    default's test: the default itself (e +2.6 to +10.4 %, chi -30 to -49 %)
-    and the term before the fix (e -4.0 to -4.3 %, |m| +5.7 to +8.8 %)."""
+def test_disordered_phase_L8_T35():
+    """T = 3.5, the default recipe: issue 22's targets as at T_c. The seed
+    study (round 4, distribution matching): e +0.6 to +1.0 % from exact,
+    |m| +1.8 to +2.7 %, c 0 to +13.5 %, chi -3.8 to +3.1 %. What it rules
+    out: the adversarial loss alone (e +2.6 to +10.4 %, chi -30 to -49 %),
+    the distribution term before it took the exact levels (e -4.0 to
+    -4.3 %, |m| +5.7 to +8.8 %), independent coin flips (e = 0), the
+    all-up lattice (e = -2) and a generator whose configurations all have
+    the same |m| (chi = 0)."""
     spins = metropolis_spins(8, 3.5, 2000, seed=102)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3, distribution_matching=1.0).fit(spins)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
     _check_against_mc(spins, model.sample(4000, rng=4), 3.5, rel_e=0.01, rel_m=0.02)
 
 
 @pytest.mark.slow
-def test_distribution_matching_L8_T15_keeps_the_ordered_phase():
-    """T = 1.5 with ``distribution_matching=1``: the generator no longer
-    freezes into the all-up lattice (before the term took the exact +-1
-    levels it did, for every seed: c = chi = 0, e 2.5 % low). Issue 22's
+def test_ordered_phase_L8_T15():
+    """T = 1.5, the default recipe: the generator does not freeze into the
+    all-up lattice (the distribution term did, for every seed, before it
+    took the exact +-1 levels: c = chi = 0, e 2.5 % low). Issue 22's
     targets in e, |m|, c and f(m > 0); chi at least 70 % of Monte Carlo's,
     a measured bound: the seed study (round 4) gave chi -13.7 to -18.5 %
     (e 0.0 %, |m| +0.1 %, c +8.6 to +15.8 %), this test's data and seed
-    -24 % (the default's test here: -30 %)."""
+    -24 % (the adversarial loss alone here: -30 %). What it rules out
+    besides the freeze: noise (e ~ 0), a checkerboard, a generator without
+    the global flip (f = 0 or 1)."""
     spins = metropolis_spins(8, 1.5, 2000, seed=101)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3, distribution_matching=1.0).fit(spins)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_L8, rng=3).fit(spins)
     _check_against_mc(spins, model.sample(4000, rng=4), 1.5, rel_e=0.01, rel_m=0.02,
                       chi=(0.7, 1.2))
 
 
 @pytest.mark.slow
 def test_conditioned_gan_at_held_out_temperatures_L8():
-    """One conditioned GAN on 6 temperatures; at held-out T = 2.0 and 2.6 its
-    energy per spin is within 3.5 % of the exact finite-lattice (Kaufman) value
-    plus 4 standard errors of the generated mean (independent draws; the
-    exact value has no error).
-
-    3.5 %, not issue 22's 2 %: with these data and epochs, model seeds 5, 7
-    and 11 gave +1.4, +0.2, -0.5 % at T = 2.0 and +1.3, +1.4, +3.3 % at
-    T = 2.6 (docs/benchmarks/gan.md). What it rules out: generating the
-    nearest training temperature instead of interpolating (at T = 2.6 the
-    exact e of T = 2.4 and 2.8 is 19 % and 15 % away), noise, the all-up
-    lattice.
-    """
-    from ising.exact import finite_lattice
-
-    train_T = (1.5, 1.75, 2.269, 2.4, 2.8, 3.5)
-    spins = np.concatenate([metropolis_spins(8, T, 500, seed=200 + i)
-                            for i, T in enumerate(train_T)])
-    temps = np.repeat(train_T, 500)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_COND, rng=5, conditional=True).fit(spins, temps)
-    for T in (2.0, 2.6):
-        e = energy_per_spin(model.sample(4000, rng=6, temperature=T))
-        exact = finite_lattice(8, T)["energy"]
-        allowed = 4 * e.std(ddof=1) / np.sqrt(len(e)) + 0.035 * abs(exact)
-        assert abs(e.mean() - exact) < allowed, (
-            f"T = {T}: conditioned GAN e = {e.mean():.4f}, exact {exact:.4f}, "
-            f"allowed {allowed:.4f}")
-
-
-@pytest.mark.slow
-def test_distribution_matching_conditioned_at_held_out_temperatures_L8():
-    """A conditioned GAN with ``distribution_matching=1`` on the seven
+    """A conditioned GAN (the default recipe) on the seven
     temperatures of the seed study (500 configurations each, 30 epochs), at
     the held-out T = 2.0 and 2.6. At 2.0, issue 22's targets: e within 2 %
     of the exact finite-lattice (Kaufman) value and |m| within 5 % of Monte
@@ -397,8 +336,8 @@ def test_distribution_matching_conditioned_at_held_out_temperatures_L8():
     test's data and seed: at 2.0 e +1.1 %, |m| -1.4 %, chi +26 %; at 2.6 e
     -1.4 %, |m| +7.6 %, chi -15 % (against its own Monte Carlo sets).
 
-    What it rules out: the default's narrow magnetization distribution at
-    2.6 (chi -63 to -73 % in the study), generating the nearest training
+    What it rules out: the narrow magnetization distribution of the
+    adversarial loss alone at 2.6 (chi -63 to -73 % in the study), generating the nearest training
     temperature (at 2.6 the exact e of 2.4 and 2.8 is 19 % and 15 % away),
     the all-up lattice and noise.
     """
@@ -408,8 +347,7 @@ def test_distribution_matching_conditioned_at_held_out_temperatures_L8():
     spins = np.concatenate([metropolis_spins(8, T, 500, seed=300 + i)
                             for i, T in enumerate(train_T)])
     temps = np.repeat(train_T, 500)
-    model = gan.IsingGAN(8, n_epochs=EPOCHS_COND, rng=3, conditional=True,
-                         distribution_matching=1.0).fit(spins, temps)
+    model = gan.IsingGAN(8, n_epochs=EPOCHS_COND, rng=3, conditional=True).fit(spins, temps)
     for T, seed, rel_e, rel_m in ((2.0, 310, 0.02, 0.05), (2.6, 311, 0.035, 0.08)):
         generated = model.sample(4000, rng=4, temperature=T)
         reference = metropolis_spins(8, T, 4000, seed=seed)
