@@ -63,7 +63,12 @@ ROUND4_VARIANTS["ns+R1 st, moment 0.1 + distribution 1, exact levels"] = {
 ROUND4_VARIANTS["ns+R1 st, distribution matching, warm-up 10"] = {
     "loss": "nonsaturating", "training_output": "straight-through",
     "distribution_matching": 1.0, "matching_warmup": 10.0}
-#: every recipe the study can run: gan_vs_rbm's and round 4's
+#: round 6: the two-stage checkerboard draw (correlated neighbouring spins), with the
+#: distribution term of the default recipe
+ROUND4_VARIANTS["ns+R1 st, distribution matching, checkerboard"] = {
+    "loss": "nonsaturating", "training_output": "straight-through",
+    "distribution_matching": 1.0, "draw": "checkerboard"}
+#: every recipe the study can run: gan_vs_rbm's and rounds 4 and 6
 VARIANTS = {**base.VARIANTS, **ROUND4_VARIANTS}
 #: issue 22's targets: relative deviation per observable (f(m > 0): absolute)
 #: and TV(E) at most 3 times the Monte Carlo noise level (the ratio)

@@ -16,7 +16,7 @@ from mccore.rng import seed_sequence
 from mccore.validation import COUNT, Rule
 
 from .losses import LOSSES
-from .sampling import GENERATION_MODES
+from .sampling import DRAWS, GENERATION_MODES
 from .training import LR_SCHEDULES, TRAINING_OUTPUTS
 
 __all__ = ["GAN_SETTINGS", "PARAMS", "RESUMABLE_CHANGES", "check_pack", "check_params"]
@@ -28,7 +28,7 @@ PARAMS = ("L", "latent_dim", "channels", "n_layers", "n_epochs", "batch_size",
           "training_output", "generation", "symmetrize", "random_translation", "conditional",
           "snapshot_epochs", "n_snapshot", "ema_decay", "lr_schedule", "feature_matching",
           "bond_features", "head_hidden", "pack", "moment_matching", "distribution_matching",
-          "matching_warmup", "n_threads", "rng")
+          "matching_warmup", "draw", "n_threads", "rng")
 # Hyperparameters that may change when training is resumed from a checkpoint;
 # the rest define the model and its random streams and must match.
 RESUMABLE_CHANGES = ("n_epochs", "snapshot_epochs", "n_threads")
@@ -69,6 +69,7 @@ GAN_SETTINGS = {
     "moment_matching": Rule.number(0, 1e6),
     "distribution_matching": Rule.number(0, 1e6),
     "matching_warmup": Rule.number(0, 1e4),
+    "draw": Rule.choice(DRAWS),
     "n_threads": Rule.integer(minimum=1, optional=True),
 }
 

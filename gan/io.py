@@ -16,7 +16,8 @@ load with the settings they were trained with (:data:`_V1_DEFAULTS`); format 2
 files written before the learning-rate schedule and the ablation options
 (or before PacGAN packing, ``pack``, the moment matching,
 ``moment_matching``, the distribution matching,
-``distribution_matching``, or its warm-up, ``matching_warmup``) take :data:`_V2_DEFAULTS`; generator
+``distribution_matching``, its warm-up, ``matching_warmup``, or the
+checkerboard draw, ``draw``) take :data:`_V2_DEFAULTS`; generator
 weights named ``body.*`` (before the condition map entered every layer) are
 renamed. The bytes are written by
 :meth:`IsingGAN.save <gan.IsingGAN.save>` (atomically).
@@ -50,7 +51,7 @@ _V1_DEFAULTS = {"loss": "nonsaturating", "n_critic": 1, "training_output": "mean
 # ablation options existed (applied to format-1 files too).
 _V2_DEFAULTS = {"bond_features": False, "head_hidden": 0, "lr_schedule": "constant",
                 "feature_matching": 0.0, "pack": 1, "moment_matching": 0.0,
-                "distribution_matching": 0.0, "matching_warmup": 0.0}
+                "distribution_matching": 0.0, "matching_warmup": 0.0, "draw": "independent"}
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -68,6 +69,11 @@ def payload(model, torch) -> dict:
             np.stack([hist["snapshots"][e] for e in snap_epochs]).astype(np.int8))
     params = model.get_params()
     params["rng"] = model.seed_
+    if params["draw"] == "independent":
+        # written only when it is not the draw of before the option: such a file is
+        # the file of then (older versions read it), and a checkerboard model's file
+        # is refused by them (an unknown setting) rather than read as independent
+        del params["draw"]
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

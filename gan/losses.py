@@ -14,7 +14,8 @@ every gradient norm is that of one pack, the discriminator's input.
 Plus three optional terms of the generator loss: feature matching (Salimans
 et al. 2016), the matching of the global moments of the Ising
 configurations (:func:`moment_matching`) and of the distributions of e and
-|m| (:func:`distribution_matching`). Functions of torch tensors; ``D`` is
+|m| (:func:`distribution_matching`); and the pseudo-likelihood that fits the
+coupling of the checkerboard draw (:func:`pseudo_likelihood`). Functions of torch tensors; ``D`` is
 the discriminator.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 __all__ = ["LOSSES", "MOMENTS", "discriminator_loss", "generator_loss", "to_probability",
            "feature_matching", "global_moments", "moment_targets", "moment_matching",
-           "MARGINALS", "marginal_references", "distribution_matching"]
+           "MARGINALS", "marginal_references", "distribution_matching", "pseudo_likelihood"]
 
 LOSSES = ("nonsaturating", "wgan-gp", "hinge")
 
@@ -248,3 +249,22 @@ def _mean_distance(torch, x, y, prefix):
     upto = torch.searchsorted(y, xd, right=True)
     value = (xd * (2 * below - n) - 2 * prefix[below] + prefix[n]) / n
     return value + (below + upto - n) / n * (x - xd)
+
+
+def pseudo_likelihood(torch, x, k):
+    """Mean negative log pseudo-likelihood per site (Besag 1975) of the
+    configurations ``x`` (B, L, L) in {-1, +1} under the conditionals
+    ``P(s_i | rest) = 1 / (1 + exp(-2 s_i k h_i))``, ``h_i`` the sum of the
+    four neighbours (periodic) and ``k`` (B, 1, 1) a coupling per
+    configuration: ``mean softplus(-2 k s_i h_i)``.
+
+    These are the conditionals of the nearest-neighbour Ising weight with
+    ``k = beta`` (k_B = J = 1), of which pseudo-likelihood is a consistent
+    estimator, and those of the checkerboard draw's second stage when its
+    ``a`` is at the mean field (:func:`gan.sampling.checkerboard`); training
+    fits the draw's coupling to the training configurations with it
+    (:mod:`gan.training`).
+    """
+    h = (torch.roll(x, 1, 1) + torch.roll(x, -1, 1) + torch.roll(x, 1, 2)
+         + torch.roll(x, -1, 2))
+    return torch.nn.functional.softplus(-2 * k * x * h).mean()

@@ -160,6 +160,23 @@ class IsingGAN:
         (one seed, before the rounding fix of the distribution term) it did
         not prevent the freeze at T = 1.5 that the fix removed (why:
         :mod:`gan.training`); an option.
+    draw : {"independent", "checkerboard"}
+        How the spins of a configuration are drawn given the generator's
+        output. "independent": every spin on its own from its mean spin
+        ``tanh(a_i)``. "checkerboard": two stages (:func:`gan.sampling.checkerboard`):
+        the sites with ``i + j`` even from ``tanh(a_i)``, then every other
+        site from ``tanh(a_i + k_i h_i)``, ``h_i`` the sum of its drawn
+        neighbours and ``k_i`` a second output of the generator (its coupling
+        head), so that neighbouring flipped pairs (at low T, with the
+        independent draw, too rare; why: the documentation's GAN benchmark
+        page, round 6) cost the network nothing; as in the Ising weight, whose
+        second sublattice is exactly such a draw given the first. Training
+        passes the straight-through gradient through both stages; the other
+        rules of ``generation`` apply to each stage ("sign": the sign of each
+        stage's mean), and the mean spins of ``generate(mode="mean")`` and of
+        ``training_output="mean"`` are the mean field (``h`` from the
+        neighbours' mean spins). Model files written before the option
+        existed load as "independent".
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).
@@ -220,7 +237,9 @@ class IsingGAN:
 
     Generation: the generator gives the mean spin ``x_i = tanh(a_i)`` of
     every site; ``generation="bernoulli"`` draws each spin independently
-    with ``P(s_i = +1) = (1 + x_i) / 2``, ``"sign"`` takes ``sign(x_i)``.
+    with ``P(s_i = +1) = (1 + x_i) / 2``, ``"sign"`` takes ``sign(x_i)``
+    (with ``draw="checkerboard"`` the second sublattice's mean spins depend
+    on the first's drawn spins; see ``draw``).
 
     The recipe (the defaults: non-saturating loss with the R1 penalty of
     weight 10, straight-through training output, Bernoulli generation,
@@ -254,7 +273,7 @@ class IsingGAN:
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
                  moment_matching: float = 0.0, distribution_matching: float = 1.0,
-                 matching_warmup: float = 0.0,
+                 matching_warmup: float = 0.0, draw: str = "independent",
                  n_threads: int | None = 1, rng=None):
         args = {name: value for name, value in locals().items() if name != "self"}
         for name, value in check_params(args).items():

@@ -1,7 +1,8 @@
 """Drawing configurations from an :class:`~gan.IsingGAN`'s generator: the
 random streams, the symmetry operations (global sign, lattice translation),
-the per-site draw of +-1 spins from the mean spins, and the block loop of
-:meth:`IsingGAN.sample <gan.IsingGAN.sample>`.
+the draw of +-1 spins from the generator's output (independent per site, or
+the two-stage checkerboard draw, :func:`checkerboard`), and the block loop
+of :meth:`IsingGAN.sample <gan.IsingGAN.sample>`.
 
 Functions of a fitted model (``model``); the model's methods call them, and
 so does training (:mod:`gan.training`), which applies the same symmetry
@@ -17,10 +18,12 @@ import numpy as np
 
 from mccore.rng import child
 
-__all__ = ["GENERATION_MODES", "BLOCK", "torch_seed", "symmetry", "draw", "condition",
-           "draw_blocks"]
+__all__ = ["GENERATION_MODES", "DRAWS", "BLOCK", "torch_seed", "symmetry", "draw",
+           "checkerboard", "condition", "draw_blocks"]
 
 GENERATION_MODES = ("bernoulli", "sign")
+#: how the spins of a configuration are drawn given the generator's output
+DRAWS = ("independent", "checkerboard")
 
 # Spawn keys of the independent random streams derived from the seed.
 _STREAM_INIT, _STREAM_EPOCH, _STREAM_SNAPSHOT, _STREAM_SAMPLE, _STREAM_LATENT = 0, 1, 2, 3, 4
@@ -50,17 +53,78 @@ def symmetry(model, torch, x, gen):
     return x
 
 
+def checkerboard(torch, a, k, mode, uniform):
+    """The two-stage (checkerboard) draw: ``(x, mean)``, float tensors (B, L, L).
+
+    Sublattice A, the sites with ``i + j`` even, is drawn from the mean spins
+    ``tanh(a)``; then every site of sublattice B from ``tanh(a + k h)``, where
+    ``h = sum_j (s_j - tanh a_j)`` over its A neighbours ``j``, the drawn
+    spins' deviations from their means (B neighbours count 0: on a lattice
+    of odd side the sublattices meet at the periodic seam, and those B-B
+    bonds are not coupled). ``k`` broadcasts against ``a`` (one coupling per
+    configuration: shape (B, 1, 1)). So ``p(s) = p(s_A | z) p(s_B | s_A,
+    z)``, as the Ising weight itself factorizes on the square lattice: its B
+    spins are independent given A, with mean ``tanh(beta sum_j s_j)``, which
+    ``k = beta`` and ``a = beta sum_j tanh a_j`` on B give exactly (at a
+    uniform ``a``, the mean-field equation ``a = 4 beta tanh a``); a pair of
+    neighbouring flipped spins is then no harder to make than one. Centred,
+    the field leaves ``a`` the mean of B to first order and ``k`` only the
+    correlation (uncentred, ``k h`` also acts as a bias of B, which the
+    generator does not learn to undo: its ``a`` is the same on both
+    sublattices).
+
+    ``mode`` "bernoulli": ``P(s_i = +1) = (1 + x_i) / 2`` per stage, from
+    ``uniform`` (B, L, L), one number per site; "sign": the sign of each
+    stage's mean; "mean": the mean spins ``tanh(a)`` (the field is 0 when A
+    takes its means). Drawn spins are exactly +-1 in value and carry the
+    straight-through gradient of their mean, the first stage's on through
+    ``h`` (where it cancels the centre's: to first order the draw of A does
+    not move B's mean); ``mean`` holds every site's mean spin given the
+    first stage.
+    """
+    L = a.shape[-1]
+    index = torch.arange(L)
+    is_a = (index.view(-1, 1) + index.view(1, -1)) % 2 == 0
+
+    def stage(mean):
+        if mode == "mean":
+            return mean
+        if mode == "sign":
+            hard = torch.where(mean >= 0, 1.0, -1.0)
+        else:
+            hard = torch.where(uniform < (1 + mean) / 2, 1.0, -1.0)
+        return hard + (mean - mean.detach())        # value exactly +-1
+
+    mean_a = torch.tanh(a)
+    first = stage(mean_a)
+    deviation = torch.where(is_a, first - mean_a, 0.0)
+    h = (torch.roll(deviation, 1, -1) + torch.roll(deviation, -1, -1)
+         + torch.roll(deviation, 1, -2) + torch.roll(deviation, -1, -2))
+    mean_b = torch.tanh(a + k * h)
+    return torch.where(is_a, first, stage(mean_b)), torch.where(is_a, mean_a, mean_b)
+
+
 def draw(model, torch, z, c, gen, mode, uniform=None):
     """Spins (int8 numpy) from latent vectors ``z`` (torch), no symmetry applied.
 
     The Bernoulli draws use ``uniform`` (same shape as the output) if
-    given, else fresh uniforms from the torch generator ``gen``; ``mode``
-    "mean" returns the mean spins ``tanh(a)`` as float64 instead.
+    given, else fresh uniforms from the torch generator ``gen``, one per
+    site for either ``model.draw``; ``mode`` "mean" returns the mean spins
+    ``tanh(a)`` as float64 instead.
     """
     generator = model._sampler()
     generator.eval()
     with torch.no_grad():
-        x = torch.tanh(generator(z, c))
+        out = generator(z, c)
+        if model.draw == "checkerboard":
+            a, k = out
+            if mode == "bernoulli" and uniform is None:
+                uniform = torch.rand(a.shape, generator=gen)
+            x, _ = checkerboard(torch, a, k, mode, uniform)
+            if mode == "mean":
+                return x.numpy().astype(np.float64)
+            return x.to(torch.int8).numpy()
+        x = torch.tanh(out)
         if mode == "sign":
             s = torch.where(x >= 0, 1, -1)
         elif mode == "bernoulli":

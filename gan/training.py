@@ -161,7 +161,14 @@ from mccore.validation import check_int, check_spins
 
 from . import io, losses
 from ._torch import deterministic_torch
-from .sampling import _STREAM_EPOCH, _STREAM_SNAPSHOT, draw, symmetry, torch_seed
+from .sampling import (
+    _STREAM_EPOCH,
+    _STREAM_SNAPSHOT,
+    checkerboard,
+    draw,
+    symmetry,
+    torch_seed,
+)
 
 __all__ = ["TRAINING_OUTPUTS", "LR_SCHEDULES", "fit", "lr_scale", "matching_ramp", "fingerprint",
            "optimizers", "epoch_function", "resume"]
@@ -275,6 +282,13 @@ def _snapshot_inputs(model, torch):
 
 def _generate_batch(model, torch, z, c, gen):
     """Generated configurations as the discriminator sees them in training."""
+    if model.draw == "checkerboard":
+        a, k = model._generator(z, c)
+        mode = "mean" if model.training_output == "mean" else model.generation
+        u = torch.rand(a.shape, generator=gen) if mode == "bernoulli" else None
+        # the coupling is fitted by the pseudo-likelihood of the data, not by these terms
+        x, mean = checkerboard(torch, a, k.detach(), mode, u)
+        return symmetry(model, torch, x, gen), mean
     mean = torch.tanh(model._generator(z, c))
     if model.training_output == "straight-through":
         if model.generation == "sign":
@@ -365,6 +379,9 @@ def _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d,
             if model.feature_matching > 0:
                 loss_g = loss_g + model.feature_matching * losses.feature_matching(
                     torch, D, fake, c_fake, real, c_real)
+            if model.draw == "checkerboard":
+                loss_g = loss_g + losses.pseudo_likelihood(
+                    torch, real.detach(), G.coupling(c_real, batch))
             if targets is not None:
                 group = targets[0][idx]
                 ramp = matching_ramp(model.matching_warmup, i, b, n_batches)
