@@ -163,19 +163,21 @@ class IsingGAN:
     draw : {"independent", "checkerboard"}
         How the spins of a configuration are drawn given the generator's
         output. "independent": every spin on its own from its mean spin
-        ``tanh(a_i)``. "checkerboard": two stages (:func:`gan.sampling.checkerboard`):
-        the sites with ``i + j`` even from ``tanh(a_i)``, then every other
-        site from ``tanh(a_i + k_i h_i)``, ``h_i`` the sum of its drawn
-        neighbours and ``k_i`` a second output of the generator (its coupling
-        head), so that neighbouring flipped pairs (at low T, with the
-        independent draw, too rare; why: the documentation's GAN benchmark
-        page, round 6) cost the network nothing; as in the Ising weight, whose
-        second sublattice is exactly such a draw given the first. Training
-        passes the straight-through gradient through both stages; the other
-        rules of ``generation`` apply to each stage ("sign": the sign of each
-        stage's mean), and the mean spins of ``generate(mode="mean")`` and of
-        ``training_output="mean"`` are the mean field (``h`` from the
-        neighbours' mean spins). Model files written before the option
+        ``tanh(a_i)``. "checkerboard": two stages
+        (:func:`gan.sampling.checkerboard`): the sites with ``i + j`` even
+        from ``tanh(a_i)``, then every other site from ``tanh(a_i + k h_i)``,
+        ``h_i`` the sum of its drawn neighbours' deviations from their mean
+        spins, so that a pair of neighbouring flipped spins costs the network
+        no more than one flip (the independent draw makes them too rarely at
+        low T; the measurements: the documentation's GAN benchmark page,
+        round 6). The coupling ``k`` (one learned number; for a conditioned
+        model a function of the temperature) is fitted by the
+        pseudo-likelihood of the training configurations
+        (:func:`gan.losses.pseudo_likelihood`; for Ising data it estimates
+        beta), not by the adversarial loss. With "sign" generation each
+        stage takes the sign of its mean; the mean spins
+        (``generate(mode="mean")``, ``training_output="mean"``) are
+        ``tanh(a)`` on every site. Model files written before the option
         existed load as "independent".
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
@@ -198,7 +200,8 @@ class IsingGAN:
         The seed the last :meth:`fit` used (recorded in model files).
     history_ : dict
         Per-epoch lists: ``loss_discriminator``, ``loss_generator`` (batch
-        means), ``d_real``, ``d_fake`` (mean discriminator output on real and
+        means; with the checkerboard draw including the pseudo-likelihood),
+        ``d_real``, ``d_fake`` (mean discriminator output on real and
         generated configurations: a probability for "nonsaturating", a score
         otherwise), ``abs_magnetization_fake`` (mean |m| of the generated
         mean spins), ``seconds`` (cumulative wall time); ``snapshots`` (dict
