@@ -260,10 +260,9 @@ def pseudo_likelihood(torch, x, k):
 
     These are the conditionals of the nearest-neighbour Ising weight with
     ``k = beta`` (k_B = J = 1), of which pseudo-likelihood is a consistent
-    estimator, and those of the checkerboard draw's second stage when its
-    ``a`` is at the mean field (:func:`gan.sampling.checkerboard`); training
-    fits the draw's coupling to the training configurations with it
-    (:mod:`gan.training`).
+    estimator, and those of the checkerboard draw's second stage
+    (:func:`gan.sampling.checkerboard`); training fits the draw's coupling
+    to the training configurations with it (:mod:`gan.training`).
     """
     h = (torch.roll(x, 1, 1) + torch.roll(x, -1, 1) + torch.roll(x, 1, 2)
          + torch.roll(x, -1, 2))

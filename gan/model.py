@@ -165,20 +165,22 @@ class IsingGAN:
         output. "independent": every spin on its own from its mean spin
         ``tanh(a_i)``. "checkerboard": two stages
         (:func:`gan.sampling.checkerboard`): the sites with ``i + j`` even
-        from ``tanh(a_i)``, then every other site from ``tanh(a_i + k h_i)``,
-        ``h_i`` the sum of its drawn neighbours' deviations from their mean
-        spins, so that a pair of neighbouring flipped spins costs the network
-        no more than one flip (the independent draw makes them too rarely at
-        low T; the measurements: the documentation's GAN benchmark page,
+        from ``tanh(a_i)``, then every other site from ``tanh(k h_i)``,
+        ``h_i`` the sum of its drawn neighbours: the conditional of the
+        nearest-neighbour Ising weight, whose second sublattice is
+        independent given the first, so that the generator makes only the
+        first sublattice and a pair of neighbouring flipped spins costs it no
+        more than one flip (the independent draw makes such pairs too rarely
+        at low T; the measurements: the documentation's GAN benchmark page,
         round 6). The coupling ``k`` (one learned number; for a conditioned
         model a function of the temperature) is fitted by the
         pseudo-likelihood of the training configurations
-        (:func:`gan.losses.pseudo_likelihood`; for Ising data it estimates
-        beta), not by the adversarial loss. With "sign" generation each
-        stage takes the sign of its mean; the mean spins
-        (``generate(mode="mean")``, ``training_output="mean"``) are
-        ``tanh(a)`` on every site. Model files written before the option
-        existed load as "independent".
+        (:func:`gan.losses.pseudo_likelihood`; for Ising data a consistent
+        estimate of beta), not by the adversarial loss. With "sign"
+        generation each stage takes the sign of its mean; the mean spins
+        (``generate(mode="mean")``, ``training_output="mean"``) are the mean
+        field (``h`` from the neighbours' mean spins). Model files written
+        before the option existed load as "independent".
     bond_features : bool
         Give the discriminator the bond variables ``s_i s_j`` (right and
         lower neighbour) as two more input maps (an ablation variant).

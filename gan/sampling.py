@@ -57,30 +57,27 @@ def checkerboard(torch, a, k, mode, uniform):
     """The two-stage (checkerboard) draw: ``(x, mean)``, float tensors (B, L, L).
 
     Sublattice A, the sites with ``i + j`` even, is drawn from the mean spins
-    ``tanh(a)``; then every site of sublattice B from ``tanh(a + k h)``, where
-    ``h = sum_j (s_j - tanh a_j)`` over its A neighbours ``j``, the drawn
-    spins' deviations from their means (B neighbours count 0: on a lattice
-    of odd side the sublattices meet at the periodic seam, and those B-B
-    bonds are not coupled). ``k`` broadcasts against ``a`` (one coupling per
-    configuration: shape (B, 1, 1)). So ``p(s) = p(s_A | z) p(s_B | s_A,
-    z)``, as the Ising weight itself factorizes on the square lattice: its B
-    spins are independent given A, with mean ``tanh(beta sum_j s_j)``, which
-    ``k = beta`` and ``a = beta sum_j tanh a_j`` on B give exactly (at a
-    uniform ``a``, the mean-field equation ``a = 4 beta tanh a``); a pair of
-    neighbouring flipped spins is then no harder to make than one. Centred,
-    the field leaves ``a`` the mean of B to first order and ``k`` only the
-    correlation (uncentred, ``k h`` also acts as a bias of B, which the
-    generator does not learn to undo: its ``a`` is the same on both
-    sublattices).
+    ``tanh(a)``; then every site of sublattice B from ``tanh(k h)``, ``h`` the
+    sum of its drawn A neighbours (B neighbours count 0: on a lattice of odd
+    side the sublattices meet at the periodic seam, and those B-B bonds are
+    not coupled); ``a`` on B is not used. ``k`` broadcasts against ``a`` (one
+    coupling per configuration: shape (B, 1, 1)). So ``p(s) = p(s_A | z)
+    p(s_B | s_A)``, as the nearest-neighbour Ising weight itself factorizes on
+    the square lattice: its B spins are independent given A, with mean
+    ``tanh(beta h)``, which ``k = beta`` gives exactly; the generator has to
+    make only sublattice A, and a pair of neighbouring flipped spins costs it
+    no more than one flip. (Measured alternatives, the documentation's GAN
+    benchmark page, round 6: B from ``tanh(a + k h)`` with ``k`` learned by
+    the adversarial loss made too few such pairs, and the field centred on
+    the neighbours' means, ``tanh(a + k sum_j (s_j - tanh a_j))``, too many.)
 
     ``mode`` "bernoulli": ``P(s_i = +1) = (1 + x_i) / 2`` per stage, from
     ``uniform`` (B, L, L), one number per site; "sign": the sign of each
-    stage's mean; "mean": the mean spins ``tanh(a)`` (the field is 0 when A
-    takes its means). Drawn spins are exactly +-1 in value and carry the
-    straight-through gradient of their mean, the first stage's on through
-    ``h`` (where it cancels the centre's: to first order the draw of A does
-    not move B's mean); ``mean`` holds every site's mean spin given the
-    first stage.
+    stage's mean (+1 at 0); "mean": the mean field, ``h`` summed over the A
+    neighbours' mean spins (deterministic; ``x`` is then ``mean``). Drawn
+    spins are exactly +-1 in value and carry the straight-through gradient of
+    their mean, the first stage's on through ``h`` into the second;
+    ``mean`` holds every site's mean spin given the first stage.
     """
     L = a.shape[-1]
     index = torch.arange(L)
@@ -96,11 +93,10 @@ def checkerboard(torch, a, k, mode, uniform):
         return hard + (mean - mean.detach())        # value exactly +-1
 
     mean_a = torch.tanh(a)
-    first = stage(mean_a)
-    deviation = torch.where(is_a, first - mean_a, 0.0)
-    h = (torch.roll(deviation, 1, -1) + torch.roll(deviation, -1, -1)
-         + torch.roll(deviation, 1, -2) + torch.roll(deviation, -1, -2))
-    mean_b = torch.tanh(a + k * h)
+    first = torch.where(is_a, stage(mean_a), 0.0)
+    h = (torch.roll(first, 1, -1) + torch.roll(first, -1, -1) + torch.roll(first, 1, -2)
+         + torch.roll(first, -1, -2))
+    mean_b = torch.tanh(k * h).expand_as(a)
     return torch.where(is_a, first, stage(mean_b)), torch.where(is_a, mean_a, mean_b)
 
 
@@ -110,7 +106,7 @@ def draw(model, torch, z, c, gen, mode, uniform=None):
     The Bernoulli draws use ``uniform`` (same shape as the output) if
     given, else fresh uniforms from the torch generator ``gen``, one per
     site for either ``model.draw``; ``mode`` "mean" returns the mean spins
-    ``tanh(a)`` as float64 instead.
+    (``tanh(a)``; the mean field of :func:`checkerboard`) as float64 instead.
     """
     generator = model._sampler()
     generator.eval()
