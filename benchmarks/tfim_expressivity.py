@@ -30,7 +30,7 @@ Usage::
 
     python benchmarks/tfim_expressivity.py [--quick] [--json] [--part PART]
 
-(PART: all, scan, extra, controls, sampled, recipe, recipe2, tail)
+(PART: all, scan, extra, controls, sampled, recipe, recipe2, tail, n80)
 
 The full run (about 20 CPU minutes, one thread): part ``scan``: h = 1 at
 N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
@@ -44,18 +44,26 @@ N = 20, each final state (and the trajectory) then evaluated exactly; part
 from one state (300 default steps from a random start); part ``tail``:
 sampled runs at N = 20 (alpha = 4, seed 1, about 3 CPU minutes) whose tail
 lowers the step, raises the samples and decays SR's diagonal shift
-(``tail_diag_shift``), each final state evaluated exactly. The
+(``tail_diag_shift``), each final state evaluated exactly; part ``n80``
+(about 17 more CPU minutes): the target's own case, chain N = 80, h = 1,
+alpha = 8, from scratch (:data:`N80_RECIPE`, the command line's
+``--iterations 2100 --samples 1000 --tail-iterations 500 --tail-samples
+16000 --tail-learning-rate 0.02 --final-samples 600000 --seed 1``), with the
+mean per-iteration energy of each 100 tail iterations (``--checkpoint
+PREFIX``: it checkpoints to ``PREFIX.h5`` and a rerun continues). The
 parts can run as separate processes; ``--merge A.json B.json ...`` makes
 ``benchmarks/tfim_expressivity_results.json`` from their ``--json`` output
 (records concatenated, the sampled runs' optimizer gap taken against the
 scan's N = 20 optimum).
 ``--quick`` (under a minute on an idle core): h = 1, N = 12, alpha = 1, 2,
 4, one random start, the Jastrow product at alpha = 2, a 100-iteration
-sampled run at N = 12. CPU seconds are of this process, one thread.
+sampled run at N = 12, and part ``n80`` at N = 12, alpha = 2 (150 + 50
+iterations). CPU seconds are of this process, one thread.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -339,6 +347,37 @@ def tail_runs(n_sites: int, alpha: int, runs=TAIL_RUNS, n_final: int = 4000) -> 
     return out
 
 
+#: part "n80": the bulk of run_tfim's defaults (lr 0.05, shift 0.01, 1000 samples), then a
+#: tail of 16 000 samples per iteration with the step falling to 0.02 (shift held at 0.01)
+N80_RECIPE = "1600x1000@0.05,500x16000@0.05:0.02"
+N80_QUICK = "150x1000@0.05,50x4000@0.05:0.02"
+
+
+def n80_run(size: int, alpha: int, recipe: str, final_samples: int, prefix=None,
+            seed: int = 1) -> dict:
+    """One sampled run of ``recipe`` from scratch (symmetric RBM, h = 1, seed 1;
+    :func:`_tfim_accuracy.staged_run`, which computes what the command line computes),
+    the final estimate at the last iterate, and the mean per-iteration energy of every
+    100 tail iterations with its naive standard error (the level the tail settles at,
+    of which the final figure is one draw)."""
+    from _tfim_accuracy import parse_phases, staged_run
+
+    phases = parse_phases(recipe)
+    load = list(os.getloadavg())
+    rec = staged_run("chain", size, 1.0, alpha=alpha, phases=phases, seed=seed,
+                     final_samples=final_samples, prefix=prefix, log=harness.say)
+    ex = rec["exact"]
+    tail = (np.asarray(rec["energies"][phases[0].iterations:]) - ex) / abs(ex)
+    blocks = [[k, float(tail[k:k + 100].mean()),
+               float(tail[k:k + 100].std(ddof=1) / np.sqrt(tail[k:k + 100].size))]
+              for k in range(0, tail.size - 1, 100)]
+    keep = ("energy", "error", "variance", "v_score", "exact", "relative_error",
+            "relative_error_sigma", "acceptance", "status", "n_params", "cpu_s", "wall_s")
+    return dict({k: rec[k] for k in keep}, n_sites=size, field=1.0, alpha=alpha, seed=seed,
+                recipe=recipe, final_samples=final_samples, tail_block_means=blocks,
+                load_average_start=load, load_average_end=list(os.getloadavg()))
+
+
 def merge(paths) -> int:
     """One JSON document (stdout) from the ``--json`` documents of the two parts: records
     concatenated, the sampled runs' optimizer gap against the scan's optimum at their N."""
@@ -357,6 +396,7 @@ def merge(paths) -> int:
     recipe = [r for d in docs for r in d.get("exact_recipe", [])]
     recipe2 = [r for d in docs for r in d.get("recipe_comparison", [])]
     tails = [r for d in docs for r in d.get("tail_runs", [])]
+    n80 = [r for d in docs for r in d.get("n80_runs", [])]
     for run in runs:
         opt = [r for r in records if r["field"] == 1.0 and r["n_sites"] == run["n_sites"]
                and r["alpha"] == run["alpha"] and not r["jastrow"]]
@@ -366,7 +406,7 @@ def merge(paths) -> int:
             run["optimizer_gap"] = (run["exact_state_relative_error"]
                                     - opt[0]["relative_error"])
     out = dict(docs[0], records=records, sampled=runs, exact_recipe=recipe,
-               recipe_comparison=recipe2, tail_runs=tails,
+               recipe_comparison=recipe2, tail_runs=tails, n80_runs=n80,
                # an already merged document contributes its own parts
                parts=[p for d in docs for p in d.get("parts", [d["conditions"]])],
                machines=[m for d in docs for m in d.get("machines", [d["machine"]])])
@@ -377,14 +417,18 @@ def merge(paths) -> int:
 def main(argv=None):
     ap = harness.parser(__doc__)
     ap.add_argument("--part", choices=["all", "scan", "extra", "controls", "sampled", "recipe",
-                                         "recipe2", "tail"],
+                                         "recipe2", "tail", "n80"],
                     default="all",
                     help="run only the h = 1 scan, its extra points, the other fields, or the "
                          "sampled runs, the default recipe or the recipes compared without "
                          "sampling (processes side by side); default all")
+    ap.add_argument("--checkpoint", metavar="PREFIX",
+                    help="part n80: checkpoint to PREFIX.h5 (a rerun continues from it)")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="print one document from the --json output of the parts (no runs)")
     args = ap.parse_args(argv)
+    if args.checkpoint is not None and not os.path.isdir(os.path.dirname(args.checkpoint) or "."):
+        raise harness.BadSetting(f"--checkpoint: no directory for {args.checkpoint!r}")
     if args.merge:
         return merge(args.merge)
     quick = args.quick
@@ -451,11 +495,24 @@ def main(argv=None):
         tails = tail_runs(n_t, 4, [(name, dict(kw, n_iterations=kw["n_iterations"] // 5,
                                                tail_iterations=kw["tail_iterations"] // 5))
                                    for name, kw in TAIL_RUNS[4:6]] if quick else TAIL_RUNS)
+    n80 = []
+    if args.part in ("all", "n80"):
+        n_c, a_c, recipe, final = ((12, 2, N80_QUICK, 20_000) if quick
+                                   else (80, 8, N80_RECIPE, 600_000))
+        harness.say(f"chain N={n_c} h=1 alpha={a_c}, from scratch: {recipe}, {final} final "
+                    f"samples, seed 1")
+        with harness.threads(1):
+            rec = n80_run(n_c, a_c, recipe, final, prefix=args.checkpoint)
+        n80.append(rec)
+        harness.say(f"  rel {rec['relative_error']:.2e} +- {rec['relative_error_sigma']:.1e}, "
+                    f"V {rec['v_score']:.2e}, {rec['cpu_s']:.0f} s CPU, {rec['wall_s']:.0f} s "
+                    f"wall; tail level per 100 iterations: " + ", ".join(
+                        f"{m:.2e}" for _, m, _ in rec["tail_block_means"]))
     harness.say(f"target (issue 21, target 2): relative error <= {TARGET:g} at N = 80, h = 1")
     if args.json:
         harness.emit(harness.document("tfim_expressivity", args, records, sampled=runs,
                                       exact_recipe=recipe, recipe_comparison=recipe2,
-                                      tail_runs=tails, target=TARGET))
+                                      tail_runs=tails, n80_runs=n80, target=TARGET))
     return 0
 
 
