@@ -497,12 +497,12 @@ def main(argv=None):
                                    for name, kw in TAIL_RUNS[4:6]] if quick else TAIL_RUNS)
     n80 = []
     if args.part in ("all", "n80"):
-        n_c, a_c, recipe, final = ((12, 2, N80_QUICK, 20_000) if quick
+        n_c, a_c, phases, final = ((12, 2, N80_QUICK, 20_000) if quick
                                    else (80, 8, N80_RECIPE, 600_000))
-        harness.say(f"chain N={n_c} h=1 alpha={a_c}, from scratch: {recipe}, {final} final "
+        harness.say(f"chain N={n_c} h=1 alpha={a_c}, from scratch: {phases}, {final} final "
                     f"samples, seed 1")
         with harness.threads(1):
-            rec = n80_run(n_c, a_c, recipe, final, prefix=args.checkpoint)
+            rec = n80_run(n_c, a_c, phases, final, prefix=args.checkpoint)
         n80.append(rec)
         harness.say(f"  rel {rec['relative_error']:.2e} +- {rec['relative_error_sigma']:.1e}, "
                     f"V {rec['v_score']:.2e}, {rec['cpu_s']:.0f} s CPU, {rec['wall_s']:.0f} s "
