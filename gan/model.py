@@ -160,9 +160,14 @@ class IsingGAN:
         (one seed, before the rounding fix of the distribution term) it did
         not prevent the freeze at T = 1.5 that the fix removed (why:
         :mod:`gan.training`); an option.
-    draw : {"independent", "checkerboard"}
+    draw : {"auto", "independent", "checkerboard"}
         How the spins of a configuration are drawn given the generator's
-        output. "independent": every spin on its own from its mean spin
+        output. "auto" (the default): "checkerboard" for a model of one
+        temperature, "independent" for a temperature-conditioned one (where
+        the checkerboard draw was not better: its c and chi at the held-out
+        T = 2.0 came out 12-35 % high; the documentation's GAN benchmark
+        page, round 6); :attr:`draw_mode` is the draw in effect.
+        "independent": every spin on its own from its mean spin
         ``tanh(a_i)``. "checkerboard": two stages
         (:func:`gan.sampling.checkerboard`): the sites with ``i + j`` even
         from ``tanh(a_i)``, then every other site from ``tanh(k h_i)``,
@@ -278,7 +283,7 @@ class IsingGAN:
                  feature_matching: float = 0.0,
                  bond_features: bool = False, head_hidden: int = 0, pack: int = 1,
                  moment_matching: float = 0.0, distribution_matching: float = 1.0,
-                 matching_warmup: float = 0.0, draw: str = "independent",
+                 matching_warmup: float = 0.0, draw: str = "auto",
                  n_threads: int | None = 1, rng=None):
         args = {name: value for name, value in locals().items() if name != "self"}
         for name, value in check_params(args).items():
@@ -337,6 +342,14 @@ class IsingGAN:
     def latent_size(self) -> int:
         """Length of a latent vector: latent_dim + noise_channels * L * L."""
         return self.latent_dim + self.noise_channels * self.L * self.L
+
+    @property
+    def draw_mode(self) -> str:
+        """The draw in effect: ``draw``, with "auto" resolved ("checkerboard" for a
+        model of one temperature, "independent" for a conditioned one)."""
+        if self.draw != "auto":
+            return self.draw
+        return "independent" if self.conditional else "checkerboard"
 
     @property
     def is_fitted(self) -> bool:

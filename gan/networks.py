@@ -264,7 +264,7 @@ def build(model, seed: int) -> tuple:
         torch.manual_seed(seed)
         generator = Generator(model.L, model.latent_dim, model.channels, model.n_layers,
                               model.noise_channels, model.conditional,
-                              coupling=model.draw == "checkerboard")
+                              coupling=model.draw_mode == "checkerboard")
         discriminator = Discriminator(model.L, model.channels, model.n_layers,
                                       model.minibatch_std, model.conditional,
                                       spectral_norm=model.loss == "hinge",

@@ -23,7 +23,7 @@ __all__ = ["GENERATION_MODES", "DRAWS", "BLOCK", "torch_seed", "symmetry", "draw
 
 GENERATION_MODES = ("bernoulli", "sign")
 #: how the spins of a configuration are drawn given the generator's output
-DRAWS = ("independent", "checkerboard")
+DRAWS = ("auto", "independent", "checkerboard")
 
 # Spawn keys of the independent random streams derived from the seed.
 _STREAM_INIT, _STREAM_EPOCH, _STREAM_SNAPSHOT, _STREAM_SAMPLE, _STREAM_LATENT = 0, 1, 2, 3, 4
@@ -112,7 +112,7 @@ def draw(model, torch, z, c, gen, mode, uniform=None):
     generator.eval()
     with torch.no_grad():
         out = generator(z, c)
-        if model.draw == "checkerboard":
+        if model.draw_mode == "checkerboard":
             a, k = out
             if mode == "bernoulli" and uniform is None:
                 uniform = torch.rand(a.shape, generator=gen)

@@ -301,7 +301,7 @@ def _snapshot_inputs(model, torch):
 
 def _generate_batch(model, torch, z, c, gen):
     """Generated configurations as the discriminator sees them in training."""
-    if model.draw == "checkerboard":
+    if model.draw_mode == "checkerboard":
         a, k = model._generator(z, c)
         mode = "mean" if model.training_output == "mean" else model.generation
         u = torch.rand(a.shape, generator=gen) if mode == "bernoulli" else None
@@ -398,7 +398,7 @@ def _run_epoch(model, torch, i, data, cond, n, batch, n_batches, opt_g, opt_d,
             if model.feature_matching > 0:
                 loss_g = loss_g + model.feature_matching * losses.feature_matching(
                     torch, D, fake, c_fake, real, c_real)
-            if model.draw == "checkerboard":
+            if model.draw_mode == "checkerboard":
                 loss_g = loss_g + losses.pseudo_likelihood(
                     torch, real.detach(), G.coupling(c_real, batch))
             if targets is not None:

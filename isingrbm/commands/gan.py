@@ -131,11 +131,13 @@ FIT_OPTIONS = (
            help="epochs {allowed} over which the weights of --moment-matching and "
                 "--distribution-matching rise linearly from 0 (default 0: full weight "
                 "from the start)"),
-    option("--draw", rule=_GAN["draw"], setting="draw", default="independent",
+    option("--draw", rule=_GAN["draw"], setting="draw", default="auto",
            help="how the spins of a configuration are drawn from the generator's output: "
-                "each independently (independent, the default), or half the sites (i + j "
-                "even) first and the others given their drawn neighbours through a learned "
-                "coupling (checkerboard), so that neighbouring flipped pairs come cheap"),
+                "each independently (independent), or half the sites (i + j even) first "
+                "and the others given their drawn neighbours through a learned coupling "
+                "(checkerboard), so that neighbouring flipped pairs come cheap; auto (the "
+                "default): checkerboard for one temperature, independent with "
+                "--all-temperatures"),
     flag("--no-symmetrize", "do not give generated configurations a random global sign and "
                             "translation (for comparison only)"),
     option("--snapshot-epochs", rule=_GAN["snapshot_epochs"], setting="snapshot_epochs",

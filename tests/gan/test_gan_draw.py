@@ -226,19 +226,40 @@ def test_checkerboard_sample_independent_of_batch_size_and_round_trip(tiny_data,
     assert json.loads(torch.load(tmp_path / "m.pt", weights_only=True)["hyperparameters"]
                       )["draw"] == "checkerboard"
     # other weights than the independent draw from the same seed: the head trains
-    plain = gan.IsingGAN(L, n_epochs=2, rng=2, **TINY).fit(tiny_data)
+    plain = gan.IsingGAN(L, n_epochs=2, rng=2, draw="independent", **TINY).fit(tiny_data)
     assert not torch.equal(model._generator.out.weight, plain._generator.out.weight)
 
 
 def test_independent_files_are_those_of_before(tiny_data, tmp_path):
     """The independent draw's file carries no "draw" entry (the file of a model
     made before the option), and such a file loads as independent."""
-    model = gan.IsingGAN(L, n_epochs=1, rng=2, **TINY).fit(tiny_data)
+    model = gan.IsingGAN(L, n_epochs=1, rng=2, draw="independent", **TINY).fit(tiny_data)
     content = torch.load(model.save(tmp_path / "m.pt"), weights_only=True)
     assert "draw" not in json.loads(content["hyperparameters"])
     back = gan.IsingGAN.load(tmp_path / "m.pt")
     assert back.draw == "independent" and back._generator.coupling is None
     assert np.array_equal(back.sample(50, rng=1), model.sample(50, rng=1))
+
+
+def test_auto_draw_is_checkerboard_for_one_temperature_independent_when_conditioned(
+        tiny_data, tmp_path):
+    """The default, "auto": the checkerboard draw for a model of one
+    temperature, the independent draw for a conditioned one (the same
+    networks and samples as naming it), kept as "auto" in the file."""
+    assert gan.IsingGAN(L).draw == "auto"
+    one = gan.IsingGAN(L, n_epochs=1, rng=2, **TINY).fit(tiny_data)
+    named = gan.IsingGAN(L, n_epochs=1, rng=2, draw="checkerboard", **TINY).fit(tiny_data)
+    assert one.draw_mode == "checkerboard" and one._generator.coupling is not None
+    assert np.array_equal(one.sample(60, rng=3), named.sample(60, rng=3))
+    back = gan.IsingGAN.load(one.save(tmp_path / "m.pt"))
+    assert back.draw == "auto" and np.array_equal(back.sample(60, rng=3), one.sample(60, rng=3))
+    temps = np.repeat([1.8, 2.6], len(tiny_data) // 2)
+    cond = gan.IsingGAN(L, n_epochs=1, rng=2, conditional=True, **TINY).fit(tiny_data, temps)
+    cond_named = gan.IsingGAN(L, n_epochs=1, rng=2, conditional=True, draw="independent",
+                              **TINY).fit(tiny_data, temps)
+    assert cond.draw_mode == "independent" and cond._generator.coupling is None
+    assert np.array_equal(cond.sample(60, rng=3, temperature=2.0),
+                          cond_named.sample(60, rng=3, temperature=2.0))
 
 
 def test_checkerboard_resume_equals_uninterrupted(tiny_data, tmp_path):
@@ -284,7 +305,8 @@ def test_conditioned_checkerboard_coupling_sees_the_temperature(tiny_data):
 
 def test_bad_draw_one_line():
     with pytest.raises(InvalidParameterError,
-                       match=r"^draw must be one of 'independent', 'checkerboard', got 'gibbs'$"):
+                       match=r"^draw must be one of 'auto', 'independent', 'checkerboard', "
+                             r"got 'gibbs'$"):
         gan.IsingGAN(4, draw="gibbs")
 
 
@@ -305,7 +327,8 @@ def test_cli_draw_flag(tmp_path, capsys):
     assert cli.main(["gan", "fit", str(data), "-T", "3", "--out", str(bad),
                      "--draw", "gibbs", *small]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--draw must be one of 'independent', 'checkerboard'" in err[0]
+    assert len(err) == 1
+    assert "--draw must be one of 'auto', 'independent', 'checkerboard'" in err[0]
     assert not bad.exists() and not (tmp_path / "bad.pt.ckpt").exists()
 
 
@@ -320,8 +343,9 @@ def _minority_pairs(spins):
 
 @pytest.mark.slow
 def test_checkerboard_makes_the_dominos_L8_T15():
-    """L = 8, T = 1.5, the default recipe with the checkerboard draw (40 epochs,
-    model seed 3) against 2000 Monte Carlo configurations (k_B = J = 1).
+    """L = 8, T = 1.5, the default recipe (distribution matching, the
+    checkerboard draw; 40 epochs, model seed 3) against 2000 Monte Carlo
+    configurations (k_B = J = 1): the default's test in the ordered phase.
 
     The coupling, fitted by pseudo-likelihood, within 10 % of beta = 2/3 (the
     estimator is consistent; 2000 configurations make its error ~1 %).
