@@ -140,7 +140,7 @@ every seed; at T = 1.5 its energy histogram stays 2.9-4.2 times the noise
 level (too few neighbouring flipped pairs: every spin is drawn independently
 given the mean spins), where the adversarial loss alone did no better over
 seeds (TV(E) 4.5 times the noise for one seed, noise for another: e +100 %).
-Hence ``distribution_matching=1``, the default since round 5: better or
+Hence ``distribution_matching=1``, the default since round 6: better or
 equal in every L = 16 cell measured, and no seed collapsed. The tables are
 on the documentation's GAN benchmark page.
 

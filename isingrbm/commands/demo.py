@@ -43,8 +43,8 @@ k_B = J = 1; hbar = m = 1."""
 #: The measured cost, as docs/outputs/demo_timing.json records it (written, and
 #: rendered here, by docs/outputs/make_outputs.py --demo from the demo.json of real
 #: runs; tests/isingrbm/test_demo_timing.py checks that the two agree).
-MEASURED_FULL = "1.7 CPU minutes on a fresh install (compiling included), 1.5 warm"
-MEASURED_QUICK = "12 CPU s with a warm cache"
+MEASURED_FULL = "2.0 CPU minutes on a fresh install (compiling included), 1.7 warm"
+MEASURED_QUICK = "13 CPU s with a warm cache"
 
 EXAMPLE = ("isingrbm demo --out demo-run --seed 1\n"
            f"  # {MEASURED_FULL};\n"
