@@ -159,8 +159,8 @@ many pairs or none; the pseudo-likelihood gave k = 0.6695 at L = 8,
 T = 1.5 (beta 0.6667).
 At L = 16, T = 1.5 (60 epochs, seeds 3, 7, 11) it met every target for
 every seed, TV(E) 1.5-1.7 times the noise where the independent draw gave
-2.9-3.6; the tables (also T_c, 3.5 and the conditioned model, one seed
-each) are on the benchmark page (round 6). Hence ``draw="auto"``, the
+2.9-3.6, and so it did at T_c and 3.5; the tables (also the conditioned
+model) are on the benchmark page (round 6). Hence ``draw="auto"``, the
 default: the checkerboard draw for a model of one temperature, the
 independent draw for a conditioned one, whose c and chi at the held-out
 T = 2.0 the checkerboard draw put 12-35 % high (three runs, L = 8 and 16).
