@@ -21,6 +21,8 @@ the discriminator.
 
 from __future__ import annotations
 
+from .sampling import neighbour_sum
+
 __all__ = ["LOSSES", "MOMENTS", "discriminator_loss", "generator_loss", "to_probability",
            "feature_matching", "global_moments", "moment_targets", "moment_matching",
            "MARGINALS", "marginal_references", "distribution_matching", "pseudo_likelihood"]
@@ -264,6 +266,5 @@ def pseudo_likelihood(torch, x, k):
     (:func:`gan.sampling.checkerboard`); training fits the draw's coupling
     to the training configurations with it (:mod:`gan.training`).
     """
-    h = (torch.roll(x, 1, 1) + torch.roll(x, -1, 1) + torch.roll(x, 1, 2)
-         + torch.roll(x, -1, 2))
+    h = neighbour_sum(torch, x)
     return torch.nn.functional.softplus(-2 * k * x * h).mean()

@@ -19,7 +19,7 @@ import numpy as np
 from mccore.rng import child
 
 __all__ = ["GENERATION_MODES", "DRAWS", "BLOCK", "torch_seed", "symmetry", "draw",
-           "checkerboard", "condition", "draw_blocks"]
+           "neighbour_sum", "checkerboard", "condition", "draw_blocks"]
 
 GENERATION_MODES = ("bernoulli", "sign")
 #: how the spins of a configuration are drawn given the generator's output
@@ -51,6 +51,13 @@ def symmetry(model, torch, x, gen):
         x = x.gather(1, rows.unsqueeze(2).expand(-1, -1, L))
         x = x.gather(2, cols.unsqueeze(1).expand(-1, L, -1))
     return x
+
+
+def neighbour_sum(torch, x):
+    """The sum of the four nearest neighbours of every site of ``x`` (..., L, L),
+    periodic: the local field of the nearest-neighbour Ising weight (J = 1)."""
+    return (torch.roll(x, 1, -1) + torch.roll(x, -1, -1) + torch.roll(x, 1, -2)
+            + torch.roll(x, -1, -2))
 
 
 def checkerboard(torch, a, k, mode, uniform):
@@ -94,8 +101,7 @@ def checkerboard(torch, a, k, mode, uniform):
 
     mean_a = torch.tanh(a)
     first = torch.where(is_a, stage(mean_a), 0.0)
-    h = (torch.roll(first, 1, -1) + torch.roll(first, -1, -1) + torch.roll(first, 1, -2)
-         + torch.roll(first, -1, -2))
+    h = neighbour_sum(torch, first)
     mean_b = torch.tanh(k * h).expand_as(a)
     return torch.where(is_a, first, stage(mean_b)), torch.where(is_a, mean_a, mean_b)
 
