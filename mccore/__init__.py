@@ -14,7 +14,8 @@
   as context managers that restore what they changed;
 - :mod:`mccore.version`: the software version from the package metadata.
 
-Imports only numpy and the standard library (threadpoolctl and tqdm lazily);
+Imports only numpy and the standard library (threadpoolctl, tqdm and, to limit
+its BLAS, scipy.linalg lazily);
 nothing happens at import.
 """
 

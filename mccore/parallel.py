@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
 import sys
 
@@ -102,15 +103,33 @@ _controller = None
 _controller_modules = -1
 
 
-def single_threaded_blas():
-    """Context manager limiting every loaded BLAS library to one thread.
+# Base dependencies that load a BLAS library of their own on first use (scipy's
+# wheels bundle an OpenBLAS apart from numpy's). threadpoolctl can only limit a
+# library already loaded, and code inside the block imports these lazily.
+_BLAS_LOADERS = ("scipy.linalg",)
 
-    The threadpoolctl controller is cached (building one costs milliseconds)
-    and rebuilt whenever modules were imported since, so a BLAS library
-    loaded later (by importing scipy or torch) is limited too; the previous
-    limits are restored on exit.
+
+def _load_blas_libraries() -> None:
+    for name in _BLAS_LOADERS:
+        if name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
+
+
+def single_threaded_blas():
+    """Context manager limiting every BLAS library to one thread.
+
+    scipy's BLAS is loaded first (it is a separate library from numpy's, and
+    a block that imports ``scipy.linalg`` only inside would otherwise run it
+    with every core). The threadpoolctl controller is cached (building one
+    costs milliseconds) and rebuilt whenever modules were imported since, so a
+    BLAS library loaded before entry (by importing torch, say) is limited too;
+    the previous limits are restored on exit.
     """
     global _controller, _controller_modules
+    _load_blas_libraries()
     n_modules = len(sys.modules)
     if _controller is None or n_modules != _controller_modules:
         from threadpoolctl import ThreadpoolController

@@ -1,5 +1,6 @@
 """mccore.files (atomic writes, the output lock), mccore.parallel, mccore.training."""
 
+import json
 import os
 import subprocess
 import sys
@@ -97,7 +98,29 @@ def test_vmc_spin_kernels_choose_a_sleeping_threading_layer_with_the_same_number
     assert priority == "tbb workqueue omp"
 
 
+def test_single_threaded_blas_limits_a_blas_first_imported_inside_the_block():
+    # scipy's wheels bundle an OpenBLAS of their own; a block that imports
+    # scipy.linalg only inside ran it with every core, under --threads 1 and MPI
+    code = textwrap.dedent("""
+        import json
+        import sys
+        from mccore.parallel import single_threaded_blas
+        assert "scipy.linalg" not in sys.modules
+        with single_threaded_blas():
+            import scipy.linalg
+            from threadpoolctl import threadpool_info
+            print(json.dumps([i["num_threads"] for i in threadpool_info()
+                              if i["user_api"] == "blas"]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout.splitlines()[-1])
+    assert counts and all(n == 1 for n in counts)
+
+
 def test_single_threaded_blas_restores_the_limits():
+    import scipy.linalg  # noqa: F401  (loaded by the block anyway: compare like with like)
     from threadpoolctl import threadpool_info
     before = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()
               if i["user_api"] == "blas"]
