@@ -15,7 +15,8 @@ that schedule; without a warm start it computes what the command line
 computes with the same options and seed. A case checkpoints (``PREFIX.h5``)
 and a rerun continues where it stopped; a finished case is stored as
 ``PREFIX.json`` and reused (:func:`cached`). :func:`netket_staged` runs the
-same phases with NetKet; :func:`frontier_markdown` and
+same phases with NetKet; :func:`command_line_run` runs the command line
+itself (under ``mpiexec -n K``), as a user would; :func:`frontier_markdown` and
 :func:`accuracy_figure` present the results. Convention: J = 1, energies
 total, Pauli matrices; relative errors are ``(E - E_ref) / |E_ref|``
 (signed: > 0 is above the reference).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -355,3 +357,70 @@ def accuracy_figure(rows, front, path):
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def tail_block_means(energies, n_tail: int, exact: float, block: int = 100) -> list:
+    """[first iteration, mean, naive standard error] of the relative error of every
+    ``block`` iterations of the last ``n_tail`` per-iteration energies: the level a
+    tail settles at, of which a run's final figure is one draw."""
+    energies = np.asarray(energies, dtype=float)
+    tail = (energies[energies.size - n_tail:] - exact) / abs(exact)
+    return [[k, float(tail[k:k + block].mean()),
+             float(tail[k:k + block].std(ddof=1) / np.sqrt(tail[k:k + block].size))]
+            for k in range(0, tail.size - 1, block)]
+
+
+def _mpiexec() -> str | None:
+    """The venv's mpiexec (pip's mpich) if there is one, else the one on PATH."""
+    import shutil
+
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return beside if os.access(beside, os.X_OK) else shutil.which("mpiexec")
+
+
+def command_line_run(options: str, ranks: int, out: str) -> dict:
+    """``[mpiexec -n ranks] isingrbm vmc OPTIONS --json --out OUT --resume`` in a subprocess.
+
+    Wall time and the CPU time of every process it started (``os.times``'
+    children), the ``--json`` summary, and the mean per-iteration energy of every
+    100 tail iterations from the file's ``history/energy`` (the level the tail
+    settles at, of which the final figure is one draw). ``--resume``: a rerun
+    after an interruption continues from OUT's checkpoint (the wall time is then
+    the rerun's).
+    """
+    import json
+    import shlex
+    import subprocess
+
+    import h5py
+
+    cmd = [sys.executable, "-m", "isingrbm", "vmc", *shlex.split(options), "--json",
+           "--out", out, "--resume", "--quiet"]
+    if ranks > 1:
+        mpiexec = _mpiexec()
+        if mpiexec is None:
+            raise RuntimeError("more than one rank needs mpiexec: pip install mpi4py mpich")
+        cmd = [mpiexec, "-n", str(ranks), *cmd]
+    load = list(os.getloadavg())
+    before, start = os.times(), time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = os.times()
+    if done.returncode != 0:
+        raise RuntimeError(f"{shlex.join(cmd)} exited {done.returncode}: {done.stderr[-2000:]}")
+    summary = json.loads(done.stdout)
+    words = shlex.split(options)
+    n_tail = int(words[words.index("--tail-iterations") + 1])
+    n_sites = int(words[words.index("--size") + 1])  # a chain
+    with h5py.File(out, "r") as f:
+        energies = f["history/energy"][...]
+    blocks = tail_block_means(energies, n_tail, summary["exact"])
+    keep = ("energy", "error", "variance", "exact", "relative_error", "relative_error_sigma",
+            "acceptance", "status", "iterations", "n_samples")
+    cpu = (after.children_user - before.children_user
+           + after.children_system - before.children_system)
+    return dict({k: summary[k] for k in keep}, command=f"isingrbm vmc {options}", ranks=ranks,
+                n_params=int(np.asarray(summary["final_params"]).size),
+                n_sites=n_sites, v_score=n_sites * summary["variance"] / summary["energy"] ** 2,
+                wall_s=wall, cpu_s=cpu, tail_block_means=blocks, load_average_start=load,
+                load_average_end=list(os.getloadavg()))

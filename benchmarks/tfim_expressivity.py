@@ -30,7 +30,7 @@ Usage::
 
     python benchmarks/tfim_expressivity.py [--quick] [--json] [--part PART]
 
-(PART: all, scan, extra, controls, sampled, recipe, recipe2, tail, n80)
+(PART: all, scan, extra, controls, sampled, recipe, recipe2, tail, n80, n80mpi)
 
 The full run (about 20 CPU minutes, one thread): part ``scan``: h = 1 at
 N = 12, 14, 16 (alpha = 1, 2, 4), the Jastrow product at N = 12, 16
@@ -50,7 +50,10 @@ alpha = 8, from scratch (:data:`N80_RECIPE`, the command line's
 ``--iterations 2100 --samples 1000 --tail-iterations 500 --tail-samples
 16000 --tail-learning-rate 0.02 --final-samples 600000 --seed 1``), with the
 mean per-iteration energy of each 100 tail iterations (``--checkpoint
-PREFIX``: it checkpoints to ``PREFIX.h5`` and a rerun continues). The
+PREFIX``: it checkpoints to ``PREFIX.h5`` and a rerun continues); part
+``n80mpi`` (about 20 minutes wall on 2 idle cores): the command line
+itself, ``mpiexec -n 2 isingrbm vmc`` with :data:`N80_COMMAND` (sixteen
+filters; ``--ranks``), its wall time and the CPU time of its processes. The
 parts can run as separate processes; ``--merge A.json B.json ...`` makes
 ``benchmarks/tfim_expressivity_results.json`` from their ``--json`` output
 (records concatenated, the sampled runs' optimizer gap taken against the
@@ -58,7 +61,8 @@ scan's N = 20 optimum).
 ``--quick`` (under a minute on an idle core): h = 1, N = 12, alpha = 1, 2,
 4, one random start, the Jastrow product at alpha = 2, a 100-iteration
 sampled run at N = 12, and part ``n80`` at N = 12, alpha = 2 (150 + 50
-iterations). CPU seconds are of this process, one thread.
+iterations), and part ``n80mpi`` at N = 12, alpha = 2. CPU seconds are of
+this process, one thread (part ``n80mpi``: of the processes it started).
 """
 
 from __future__ import annotations
@@ -360,22 +364,31 @@ def n80_run(size: int, alpha: int, recipe: str, final_samples: int, prefix=None,
     the final estimate at the last iterate, and the mean per-iteration energy of every
     100 tail iterations with its naive standard error (the level the tail settles at,
     of which the final figure is one draw)."""
-    from _tfim_accuracy import parse_phases, staged_run
+    from _tfim_accuracy import parse_phases, staged_run, tail_block_means
 
     phases = parse_phases(recipe)
     load = list(os.getloadavg())
     rec = staged_run("chain", size, 1.0, alpha=alpha, phases=phases, seed=seed,
                      final_samples=final_samples, prefix=prefix, log=harness.say)
-    ex = rec["exact"]
-    tail = (np.asarray(rec["energies"][phases[0].iterations:]) - ex) / abs(ex)
-    blocks = [[k, float(tail[k:k + 100].mean()),
-               float(tail[k:k + 100].std(ddof=1) / np.sqrt(tail[k:k + 100].size))]
-              for k in range(0, tail.size - 1, 100)]
+    n_tail = len(rec["energies"]) - phases[0].iterations
+    blocks = tail_block_means(rec["energies"], n_tail, rec["exact"])
     keep = ("energy", "error", "variance", "v_score", "exact", "relative_error",
             "relative_error_sigma", "acceptance", "status", "n_params", "cpu_s", "wall_s")
     return dict({k: rec[k] for k in keep}, n_sites=size, field=1.0, alpha=alpha, seed=seed,
                 recipe=recipe, final_samples=final_samples, tail_block_means=blocks,
                 load_average_start=load, load_average_end=list(os.getloadavg()))
+
+
+#: part "n80mpi": the command line itself, as a user runs it on 2 cores
+#: (``mpiexec -n 2 isingrbm vmc ...``): sixteen filters from scratch, a bulk of
+#: 2800 iterations x 2000 samples (more samples than the 1297 parameters), then
+#: a tail of 800 x 4000 with the step falling 0.05 -> 0.02, shift 0.01 throughout
+N80_COMMAND = ("--system tfim --lattice chain --size 80 --field 1 --alpha 16 --iterations 3600 "
+               "--samples 2000 --tail-iterations 800 --tail-samples 4000 "
+               "--tail-learning-rate 0.02 --final-samples 600000 --seed 1 --threads 1")
+N80_COMMAND_QUICK = ("--system tfim --lattice chain --size 12 --field 1 --alpha 2 --iterations 200 "
+                     "--samples 1000 --tail-iterations 50 --tail-samples 2000 "
+                     "--tail-learning-rate 0.02 --final-samples 20000 --seed 1 --threads 1")
 
 
 def merge(paths) -> int:
@@ -397,6 +410,7 @@ def merge(paths) -> int:
     recipe2 = [r for d in docs for r in d.get("recipe_comparison", [])]
     tails = [r for d in docs for r in d.get("tail_runs", [])]
     n80 = [r for d in docs for r in d.get("n80_runs", [])]
+    n80_mpi = [r for d in docs for r in d.get("n80_command_runs", [])]
     for run in runs:
         opt = [r for r in records if r["field"] == 1.0 and r["n_sites"] == run["n_sites"]
                and r["alpha"] == run["alpha"] and not r["jastrow"]]
@@ -407,6 +421,7 @@ def merge(paths) -> int:
                                     - opt[0]["relative_error"])
     out = dict(docs[0], records=records, sampled=runs, exact_recipe=recipe,
                recipe_comparison=recipe2, tail_runs=tails, n80_runs=n80,
+               n80_command_runs=n80_mpi,
                # an already merged document contributes its own parts
                parts=[p for d in docs for p in d.get("parts", [d["conditions"]])],
                machines=[m for d in docs for m in d.get("machines", [d["machine"]])])
@@ -417,13 +432,16 @@ def merge(paths) -> int:
 def main(argv=None):
     ap = harness.parser(__doc__)
     ap.add_argument("--part", choices=["all", "scan", "extra", "controls", "sampled", "recipe",
-                                         "recipe2", "tail", "n80"],
+                                         "recipe2", "tail", "n80", "n80mpi"],
                     default="all",
                     help="run only the h = 1 scan, its extra points, the other fields, or the "
                          "sampled runs, the default recipe or the recipes compared without "
                          "sampling (processes side by side); default all")
     ap.add_argument("--checkpoint", metavar="PREFIX",
-                    help="part n80: checkpoint to PREFIX.h5 (a rerun continues from it)")
+                    help="part n80: checkpoint to PREFIX.h5 (a rerun continues from it); part "
+                         "n80mpi: its output file is PREFIX.mpi.h5 (a rerun resumes it)")
+    ap.add_argument("--ranks", type=int, default=2,
+                    help="part n80mpi: MPI ranks of the command line (default 2; 1: no mpiexec)")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="print one document from the --json output of the parts (no runs)")
     args = ap.parse_args(argv)
@@ -431,6 +449,8 @@ def main(argv=None):
         raise harness.BadSetting(f"--checkpoint: no directory for {args.checkpoint!r}")
     if args.merge:
         return merge(args.merge)
+    if args.ranks < 1:
+        raise harness.BadSetting(f"--ranks must be >= 1, got {args.ranks}")
     quick = args.quick
     best: dict = {}
     records, runs = [], []
@@ -508,11 +528,30 @@ def main(argv=None):
                     f"V {rec['v_score']:.2e}, {rec['cpu_s']:.0f} s CPU, {rec['wall_s']:.0f} s "
                     f"wall; tail level per 100 iterations: " + ", ".join(
                         f"{m:.2e}" for _, m, _ in rec["tail_block_means"]))
+    n80_mpi = []
+    if args.part in ("all", "n80mpi"):
+        import tempfile
+
+        from _tfim_accuracy import command_line_run
+
+        options = N80_COMMAND_QUICK if quick else N80_COMMAND
+        harness.say(f"{'mpiexec -n ' + str(args.ranks) + ' ' if args.ranks > 1 else ''}"
+                    f"isingrbm vmc {options}")
+        with tempfile.TemporaryDirectory() as scratch:
+            out = (args.checkpoint + ".mpi.h5" if args.checkpoint
+                   else os.path.join(scratch, "n80.h5"))
+            rec = command_line_run(options, args.ranks, out)
+        n80_mpi.append(rec)
+        harness.say(f"  rel {rec['relative_error']:.2e} +- {rec['relative_error_sigma']:.1e}, "
+                    f"V {rec['v_score']:.2e}, {rec['wall_s'] / 60:.1f} min wall on "
+                    f"{args.ranks} rank(s), {rec['cpu_s']:.0f} CPU s; tail level per 100 "
+                    "iterations: " + ", ".join(f"{m:.2e}" for _, m, _ in rec["tail_block_means"]))
     harness.say(f"target (issue 21, target 2): relative error <= {TARGET:g} at N = 80, h = 1")
     if args.json:
         harness.emit(harness.document("tfim_expressivity", args, records, sampled=runs,
                                       exact_recipe=recipe, recipe_comparison=recipe2,
-                                      tail_runs=tails, n80_runs=n80, target=TARGET))
+                                      tail_runs=tails, n80_runs=n80, n80_command_runs=n80_mpi,
+                                      target=TARGET))
     return 0
 
 
