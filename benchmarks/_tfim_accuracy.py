@@ -420,7 +420,7 @@ def command_line_run(options: str, ranks: int, out: str) -> dict:
     cpu = (after.children_user - before.children_user
            + after.children_system - before.children_system)
     return dict({k: summary[k] for k in keep}, command=f"isingrbm vmc {options}", ranks=ranks,
-                n_params=int(np.asarray(summary["final_params"]).size),
+                n_params=int(summary["parameters"]["n_params"]),
                 n_sites=n_sites, v_score=n_sites * summary["variance"] / summary["energy"] ** 2,
                 wall_s=wall, cpu_s=cpu, tail_block_means=blocks, load_average_start=load,
                 load_average_end=list(os.getloadavg()))

@@ -385,10 +385,10 @@ def n80_run(size: int, alpha: int, recipe: str, final_samples: int, prefix=None,
 #: a tail of 800 x 4000 with the step falling 0.05 -> 0.02, shift 0.01 throughout
 N80_COMMAND = ("--system tfim --lattice chain --size 80 --field 1 --alpha 16 --iterations 3600 "
                "--samples 2000 --tail-iterations 800 --tail-samples 4000 "
-               "--tail-learning-rate 0.02 --final-samples 600000 --seed 1 --threads 1")
+               "--tail-learning-rate 0.02 --final-samples 600000 --threads 1")
 N80_COMMAND_QUICK = ("--system tfim --lattice chain --size 12 --field 1 --alpha 2 --iterations 200 "
                      "--samples 1000 --tail-iterations 50 --tail-samples 2000 "
-                     "--tail-learning-rate 0.02 --final-samples 20000 --seed 1 --threads 1")
+                     "--tail-learning-rate 0.02 --final-samples 20000 --threads 1")
 
 
 def merge(paths) -> int:
@@ -440,6 +440,7 @@ def main(argv=None):
     ap.add_argument("--checkpoint", metavar="PREFIX",
                     help="part n80: checkpoint to PREFIX.h5 (a rerun continues from it); part "
                          "n80mpi: its output file is PREFIX.mpi.h5 (a rerun resumes it)")
+    ap.add_argument("--seed", type=int, default=1, help="part n80mpi: the command's --seed")
     ap.add_argument("--ranks", type=int, default=2,
                     help="part n80mpi: MPI ranks of the command line (default 2; 1: no mpiexec)")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
@@ -534,7 +535,7 @@ def main(argv=None):
 
         from _tfim_accuracy import command_line_run
 
-        options = N80_COMMAND_QUICK if quick else N80_COMMAND
+        options = f"{N80_COMMAND_QUICK if quick else N80_COMMAND} --seed {args.seed}"
         harness.say(f"{'mpiexec -n ' + str(args.ranks) + ' ' if args.ranks > 1 else ''}"
                     f"isingrbm vmc {options}")
         with tempfile.TemporaryDirectory() as scratch:
