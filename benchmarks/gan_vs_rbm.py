@@ -63,9 +63,10 @@ SYMBOL = {"energy": "e", "abs_magnetization": "|m|", "specific_heat": "c",
 
 #: The recipe the ablations chose: IsingGAN's defaults (spelled out where the
 #: ablation compared them; ``distribution_matching=1`` and ``draw="auto"`` since
-#: the seed studies, docs/benchmarks/gan.md). The committed L = 16 results were
-#: made before (``--gan-option distribution_matching=0 --gan-option
-#: 'draw="independent"'`` reproduces them).
+#: the seed studies, docs/benchmarks/gan.md). The committed L = 16 GAN records
+#: are of this recipe; those made before it (``superseded_gan_records`` of the
+#: results file) are reproduced by ``--gan-option distribution_matching=0
+#: --gan-option 'draw="independent"'``.
 RECIPE = {"loss": "nonsaturating", "training_output": "straight-through",
           "generation": "bernoulli", "distribution_matching": 1.0, "draw": "auto"}
 
